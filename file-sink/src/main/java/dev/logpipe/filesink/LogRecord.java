@@ -1,0 +1,328 @@
+package dev.logpipe.filesink;
+
+import java.time.Instant;
+import java.util.Collections;
+import java.util.EnumSet;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+
+/**
+ * One log record: what a service said, when, and where it came from. This is what logpipe stores;
+ * the journal gives each record an index when it is appended (see the reader API), which is not
+ * part of the record itself.
+ *
+ * <p>Absent text values are empty strings, never null. Times are nanoseconds since the Unix epoch.
+ * When a sender gives no event time, the event time is the receive time.
+ *
+ * <p>Threading: immutable, thread-safe. The field map is unmodifiable and keeps insertion order.
+ *
+ * <p>Example:
+ * <pre>{@code
+ * LogRecord r = LogRecord.builder()
+ *     .level(Level.WARN).service("billing").message("card declined")
+ *     .field("customer", "c-42").fieldJson("attempt", "3")
+ *     .build();
+ * }</pre>
+ */
+public final class LogRecord {
+
+    private final long eventTimeNanos;
+    private final long receiveTimeNanos;
+    private final Level level;
+    private final String host;
+    private final String service;
+    private final String message;
+    private final Map<String, FieldValue> fields;
+    private final String source;
+    private final SourceFormat format;
+    private final SyslogInfo syslog;
+    private final int flags;
+
+    private LogRecord(Builder b) {
+        this.receiveTimeNanos = b.receiveTimeNanos != Long.MIN_VALUE ? b.receiveTimeNanos : nowNanos();
+        this.eventTimeNanos = b.eventTimeNanos != Long.MIN_VALUE ? b.eventTimeNanos : this.receiveTimeNanos;
+        this.level = b.level;
+        this.host = b.host;
+        this.service = b.service;
+        this.message = b.message;
+        this.fields = b.fields == null || b.fields.isEmpty()
+                ? Map.of()
+                : Collections.unmodifiableMap(new LinkedHashMap<>(b.fields));
+        this.source = b.source;
+        this.format = b.format;
+        this.syslog = b.syslog;
+        this.flags = b.flags;
+    }
+
+    /** A new builder with every field absent; {@code build()} fills the times from the clock. */
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /** A builder that starts from every value of this record. */
+    public Builder toBuilder() {
+        Builder b = new Builder();
+        b.eventTimeNanos = eventTimeNanos;
+        b.receiveTimeNanos = receiveTimeNanos;
+        b.level = level;
+        b.host = host;
+        b.service = service;
+        b.message = message;
+        b.fields = fields.isEmpty() ? null : new LinkedHashMap<>(fields);
+        b.source = source;
+        b.format = format;
+        b.syslog = syslog;
+        b.flags = flags;
+        return b;
+    }
+
+    /** The current wall-clock time in nanoseconds since the epoch (microsecond precision on most JVMs). */
+    public static long nowNanos() {
+        Instant now = Instant.now();
+        return now.getEpochSecond() * 1_000_000_000L + now.getNano();
+    }
+
+    /** When the event happened, as the sender said, in nanoseconds since the epoch. */
+    public long eventTimeNanos() {
+        return eventTimeNanos;
+    }
+
+    /** When logpipe received the record, in nanoseconds since the epoch. */
+    public long receiveTimeNanos() {
+        return receiveTimeNanos;
+    }
+
+    /** {@link #eventTimeNanos()} as an {@link Instant}. */
+    public Instant eventTime() {
+        return toInstant(eventTimeNanos);
+    }
+
+    /** {@link #receiveTimeNanos()} as an {@link Instant}. */
+    public Instant receiveTime() {
+        return toInstant(receiveTimeNanos);
+    }
+
+    public Level level() {
+        return level;
+    }
+
+    public String host() {
+        return host;
+    }
+
+    public String service() {
+        return service;
+    }
+
+    public String message() {
+        return message;
+    }
+
+    /** Every structured field, in the order the sender gave them; unmodifiable. */
+    public Map<String, FieldValue> fields() {
+        return fields;
+    }
+
+    /** Where the record came from: {@code tcp:ADDR:PORT} for a connection, the emitter's name for the embedded API. */
+    public String source() {
+        return source;
+    }
+
+    public SourceFormat format() {
+        return format;
+    }
+
+    /** The syslog header fields, or {@code null} if the record was not decoded from syslog. */
+    public SyslogInfo syslog() {
+        return syslog;
+    }
+
+    /** The {@link RecordFlag} bits set on this record. */
+    public int flagBits() {
+        return flags;
+    }
+
+    public boolean hasFlag(RecordFlag flag) {
+        return (flags & flag.bit()) != 0;
+    }
+
+    /** The flags set on this record, as a new set. */
+    public Set<RecordFlag> flags() {
+        EnumSet<RecordFlag> set = EnumSet.noneOf(RecordFlag.class);
+        for (RecordFlag f : RecordFlag.values()) {
+            if (hasFlag(f)) {
+                set.add(f);
+            }
+        }
+        return set;
+    }
+
+    /**
+     * A cheap estimate of this record's size in memory and on disk, in bytes: its text lengths plus a
+     * fixed overhead. Used to bound channels in bytes; not exact.
+     */
+    public int estimatedBytes() {
+        long n = 64L + host.length() + service.length() + message.length() + source.length();
+        for (Map.Entry<String, FieldValue> e : fields.entrySet()) {
+            n += 8 + e.getKey().length() + e.getValue().text().length();
+        }
+        if (syslog != null) {
+            n += 16 + syslog.appName().length() + syslog.procId().length() + syslog.msgId().length()
+                    + syslog.structuredData().length();
+        }
+        return (int) Math.min(Integer.MAX_VALUE, n);
+    }
+
+    private static Instant toInstant(long nanos) {
+        return Instant.ofEpochSecond(Math.floorDiv(nanos, 1_000_000_000L), Math.floorMod(nanos, 1_000_000_000L));
+    }
+
+    @Override
+    public boolean equals(Object o) {
+        if (this == o) {
+            return true;
+        }
+        if (!(o instanceof LogRecord r)) {
+            return false;
+        }
+        return eventTimeNanos == r.eventTimeNanos && receiveTimeNanos == r.receiveTimeNanos
+                && flags == r.flags && level == r.level && format == r.format
+                && host.equals(r.host) && service.equals(r.service) && message.equals(r.message)
+                && source.equals(r.source) && Objects.equals(syslog, r.syslog)
+                // insertion order is part of a record's identity
+                && fields.equals(r.fields) && String.valueOf(fields.keySet()).equals(String.valueOf(r.fields.keySet()));
+    }
+
+    @Override
+    public int hashCode() {
+        return Objects.hash(eventTimeNanos, receiveTimeNanos, level, host, service, message, fields, source,
+                format, syslog, flags);
+    }
+
+    @Override
+    public String toString() {
+        return "LogRecord{" + eventTime() + ' ' + level + " host=" + host + " service=" + service
+                + " msg=" + message + (fields.isEmpty() ? "" : " fields=" + fields)
+                + " source=" + source + " format=" + format
+                + (syslog == null ? "" : " syslog=" + syslog)
+                + (flags == 0 ? "" : " flags=" + flags()) + '}';
+    }
+
+    /**
+     * Builds a {@link LogRecord}. Methods without {@code set}; defaults are resolved in
+     * {@link #build()}: times default to the clock, text to empty, level to {@link Level#UNSET},
+     * format to {@link SourceFormat#EMBEDDED}.
+     *
+     * <p>Threading: confined; use one builder from one thread.
+     */
+    public static final class Builder {
+        private long eventTimeNanos = Long.MIN_VALUE;
+        private long receiveTimeNanos = Long.MIN_VALUE;
+        private Level level = Level.UNSET;
+        private String host = "";
+        private String service = "";
+        private String message = "";
+        private LinkedHashMap<String, FieldValue> fields;
+        private String source = "";
+        private SourceFormat format = SourceFormat.EMBEDDED;
+        private SyslogInfo syslog;
+        private int flags;
+
+        private Builder() {
+        }
+
+        public Builder eventTimeNanos(long nanosSinceEpoch) {
+            this.eventTimeNanos = nanosSinceEpoch;
+            return this;
+        }
+
+        public Builder eventTime(Instant time) {
+            return eventTimeNanos(time.getEpochSecond() * 1_000_000_000L + time.getNano());
+        }
+
+        public Builder receiveTimeNanos(long nanosSinceEpoch) {
+            this.receiveTimeNanos = nanosSinceEpoch;
+            return this;
+        }
+
+        public Builder receiveTime(Instant time) {
+            return receiveTimeNanos(time.getEpochSecond() * 1_000_000_000L + time.getNano());
+        }
+
+        public Builder level(Level level) {
+            this.level = Objects.requireNonNull(level, "level");
+            return this;
+        }
+
+        public Builder host(String host) {
+            this.host = nullToEmpty(host);
+            return this;
+        }
+
+        public Builder service(String service) {
+            this.service = nullToEmpty(service);
+            return this;
+        }
+
+        public Builder message(String message) {
+            this.message = nullToEmpty(message);
+            return this;
+        }
+
+        /** Adds (or replaces) a string field. */
+        public Builder field(String name, String value) {
+            return field(name, FieldValue.string(Objects.requireNonNull(value, "value")));
+        }
+
+        /** Adds (or replaces) a field whose value is JSON text, e.g. {@code 42} or {@code [1,2]}. */
+        public Builder fieldJson(String name, String jsonText) {
+            return field(name, FieldValue.json(Objects.requireNonNull(jsonText, "jsonText")));
+        }
+
+        public Builder field(String name, FieldValue value) {
+            Objects.requireNonNull(name, "name");
+            Objects.requireNonNull(value, "value");
+            if (fields == null) {
+                fields = new LinkedHashMap<>();
+            }
+            fields.put(name, value);
+            return this;
+        }
+
+        public Builder source(String source) {
+            this.source = nullToEmpty(source);
+            return this;
+        }
+
+        public Builder format(SourceFormat format) {
+            this.format = Objects.requireNonNull(format, "format");
+            return this;
+        }
+
+        public Builder syslog(SyslogInfo syslog) {
+            this.syslog = syslog;
+            return this;
+        }
+
+        public Builder flag(RecordFlag flag) {
+            this.flags |= flag.bit();
+            return this;
+        }
+
+        /** Sets the whole flag mask, as read back by a codec. */
+        public Builder flagBits(int bits) {
+            this.flags = bits;
+            return this;
+        }
+
+        public LogRecord build() {
+            return new LogRecord(this);
+        }
+
+        private static String nullToEmpty(String s) {
+            return s == null ? "" : s;
+        }
+    }
+}
