@@ -70,7 +70,7 @@ public final class IngestLoad {
         String format = "json";
         long rate;
         String metricsUrl = "http://127.0.0.1:5180/metrics";
-        String metric = "logpipe_records_durable_total";
+        String metric = "logpipe_durable_records_total";
         boolean metricIsIndex;
         Path countLines;
         Path journal;
