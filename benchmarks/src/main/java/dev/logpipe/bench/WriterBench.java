@@ -10,6 +10,7 @@ import dev.logpipe.filesink.FileSink;
 import dev.logpipe.filesink.Level;
 import dev.logpipe.filesink.LogRecord;
 import dev.logpipe.filesink.RollCycle;
+import dev.logpipe.filesink.SinkStats;
 import dev.logpipe.filesink.SourceFormat;
 import dev.logpipe.runtime.Runtime;
 import java.io.IOException;
@@ -106,7 +107,7 @@ public final class WriterBench {
         long t0 = LogRecord.nowNanos();
         for (int i = 0; i < out.length; i++) {
             StringBuilder msg = new StringBuilder();
-            while (msg.length() < 70) {
+            while (msg.length() < 36) {
                 msg.append(words[rnd.nextInt(words.length)]).append(' ');
             }
             out[i] = LogRecord.builder()
@@ -188,8 +189,11 @@ public final class WriterBench {
                             latency.getValueAtPercentile(99.9) / 1e6, latency.getMaxValue() / 1e6);
                 }
                 if (print) {
+                    SinkStats st = sink.stats();
                     System.out.printf(Locale.ROOT, "writer sync=%-5s records=%d seconds=%.3f records/s=%.0f"
-                            + " send-to-durable %s%n", policy, n, seconds, n / seconds, lat);
+                            + " journal_bytes/record=%.0f mean_batch=%.0f syncs=%d send-to-durable %s%n",
+                            policy, n, seconds, n / seconds, (double) st.writtenBytes() / st.writtenRecords(),
+                            (double) st.writtenRecords() / Math.max(1, st.batches()), st.syncs(), lat);
                 }
             }
             sink.close();
