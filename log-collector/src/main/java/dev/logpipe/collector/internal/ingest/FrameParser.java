@@ -1,0 +1,25 @@
+package dev.logpipe.collector.internal.ingest;
+
+import dev.logpipe.filesink.LogRecord;
+import dev.logpipe.filesink.SourceFormat;
+
+/**
+ * Turns one frame's text into the fields of a record, for one wire format.
+ *
+ * <p>Threading: confined to one connection's event loop (an instance may keep per-connection state).
+ */
+interface FrameParser {
+
+    /**
+     * Fills {@code b} (which already holds receive time, source, format and flags) from the frame.
+     *
+     * @param receiveTimeNanos when the frame was received; the reference "now" for guessing a
+     *     missing year
+     * @return null when the frame parsed, else the reason it is malformed (an
+     *     {@link IngestObserver} reason); on a reason, {@code b} is discarded
+     */
+    String parse(FrameText frame, LogRecord.Builder b, long receiveTimeNanos);
+
+    /** The format a record from this frame has: set on {@code b} before {@link #parse}, and on a raw record. */
+    SourceFormat formatOf(FrameText frame);
+}

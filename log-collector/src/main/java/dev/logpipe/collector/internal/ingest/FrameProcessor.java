@@ -1,0 +1,127 @@
+package dev.logpipe.collector.internal.ingest;
+
+import dev.logpipe.collector.MalformedPolicy;
+import dev.logpipe.filesink.LogRecord;
+import dev.logpipe.filesink.RecordFlag;
+import dev.logpipe.filesink.SourceFormat;
+import io.netty.buffer.ByteBuf;
+import java.util.function.LongSupplier;
+
+/**
+ * Turns one frame (a range of the connection's cumulation buffer) into a record, or into nothing:
+ * skips empty frames, detects invalid UTF-8 and binary garbage, runs the format's parser, applies the
+ * malformed policy, and reports every outcome to the {@link IngestObserver}.
+ *
+ * <p>Threading: confined to one connection's event loop.
+ *
+ * <p>Ownership: reads the frame's bytes into its own scratch array and never keeps or releases the
+ * {@code ByteBuf}; the caller owns it.
+ */
+final class FrameProcessor {
+
+    /** The field a raw (malformed) record carries its reason in. */
+    static final String ERROR_FIELD = "logpipe.error";
+
+    private final FrameParser parser;
+    private final MalformedPolicy malformedPolicy;
+    private final IngestObserver observer;
+    private final LongSupplier clock;
+    /** Frames longer than this get a one-off array, so an idle connection does not pin a big one. */
+    private static final int MAX_KEPT_SCRATCH = 64 * 1024;
+
+    private String source = "";
+    private byte[] scratch = new byte[256];
+
+    FrameProcessor(FrameParser parser, MalformedPolicy malformedPolicy, IngestObserver observer,
+                   LongSupplier clock) {
+        this.parser = parser;
+        this.malformedPolicy = malformedPolicy;
+        this.observer = observer;
+        this.clock = clock;
+    }
+
+    void source(String source) {
+        this.source = source;
+    }
+
+    /**
+     * Decodes {@code buf[index, index + length)}.
+     *
+     * @param truncated whether the frame was cut at the limit
+     * @param forcedReason non-null when the framer already knows the frame is bad (e.g. a lying
+     *     octet count): the frame is not parsed but treated as malformed for that reason
+     * @return the record to fire, or null (empty frame, or dropped by policy)
+     */
+    LogRecord process(ByteBuf buf, int index, int length, boolean truncated, String forcedReason) {
+        byte[] bytes = scratch;
+        if (bytes.length < length) {
+            bytes = new byte[length];
+            if (length <= MAX_KEPT_SCRATCH) {
+                scratch = bytes; // keep a mid-size array; a huge one only lives for its frame
+            }
+        }
+        buf.getBytes(index, bytes, 0, length);
+        if (isBlank(bytes, length)) {
+            return null; // empty lines are framing noise: skipped, not counted
+        }
+        long now = clock.getAsLong();
+        FrameText frame = FrameText.scan(bytes, length);
+        String reason = forcedReason;
+        if (reason == null && frame.garbage) {
+            reason = IngestObserver.BINARY_GARBAGE;
+        }
+        if (!frame.validUtf8 && !frame.garbage) {
+            observer.frameRejected(IngestObserver.INVALID_UTF8); // still stored, flagged
+        }
+        SourceFormat format = parser.formatOf(frame);
+        LogRecord.Builder b = null;
+        if (reason == null) {
+            b = newBuilder(now, format, frame, truncated);
+            try {
+                reason = parser.parse(frame, b, now);
+            } catch (RuntimeException e) {
+                // A parser bug must not reach exceptionCaught or lose the frame: keep it raw.
+                reason = IngestObserver.DECODER_ERROR;
+            }
+        }
+        if (reason != null) {
+            observer.frameRejected(reason);
+            if (truncated) {
+                observer.frameTruncated(format);
+            }
+            if (malformedPolicy == MalformedPolicy.DROP) {
+                return null;
+            }
+            b = newBuilder(now, format, frame, truncated)
+                    .message(frame.text())
+                    .flag(RecordFlag.MALFORMED)
+                    .field(ERROR_FIELD, reason);
+        } else if (truncated) {
+            observer.frameTruncated(format);
+        }
+        LogRecord record = b.build();
+        observer.frameDecoded(record.format(), length);
+        return record;
+    }
+
+    private LogRecord.Builder newBuilder(long now, SourceFormat format, FrameText frame, boolean truncated) {
+        LogRecord.Builder b = LogRecord.builder().receiveTimeNanos(now).source(source).format(format);
+        if (truncated) {
+            b.flag(RecordFlag.TRUNCATED);
+        }
+        if (!frame.validUtf8) {
+            b.flag(RecordFlag.INVALID_UTF8);
+        }
+        return b;
+    }
+
+    private static boolean isBlank(byte[] bytes, int length) {
+        for (int i = 0; i < length; i++) {
+            byte c = bytes[i];
+            if (c != ' ' && c != '\t' && c != '\r' && c != '\n') {
+                return false;
+            }
+        }
+        return true;
+    }
+}

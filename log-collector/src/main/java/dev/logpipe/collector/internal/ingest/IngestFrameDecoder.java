@@ -1,0 +1,364 @@
+package dev.logpipe.collector.internal.ingest;
+
+import dev.logpipe.collector.OversizePolicy;
+import dev.logpipe.filesink.LogRecord;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.ChannelDuplexHandler;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.socket.ChannelInputShutdownEvent;
+import io.netty.handler.codec.ByteToMessageDecoder;
+import java.net.InetSocketAddress;
+import java.net.SocketAddress;
+
+/**
+ * Frames a connection's bytes and fires one {@link LogRecord} per frame: LF/CRLF lines, and, for
+ * syslog, RFC 6587 octet counting detected per frame (a frame that starts with a digit is
+ * {@code LEN SP MSG}, any other is a line).
+ *
+ * <p>Limits: a frame longer than {@code maxFrameBytes} is cut (TRUNCATE: the first bytes, backed off
+ * to a whole UTF-8 character, are delivered flagged, the rest up to the frame's end is skipped) or
+ * ends the connection (CLOSE: frames before it are delivered, then the channel is closed). A line
+ * still unterminated when the input ends (close or half-close) is delivered.
+ *
+ * <p>Octet counts: a count that is not digits followed by a space, has more than 10 digits, or is
+ * above {@code maxFrameBytes} is not trusted: it is counted {@code bad_octet_count} and that frame is
+ * taken up to the next LF instead (stored raw or dropped by policy), after which per-frame detection
+ * resumes; an over-limit count is never honoured, so one lying header cannot make the decoder skip
+ * data it cannot see. A count that was wrong but plausible shows at the next frame: on a connection
+ * that used octet counting, a frame that starts with neither a digit nor {@code <} is the tail of a
+ * frame whose count lied and is counted {@code bad_octet_count} the same way. An octet-counted frame
+ * cut short by the end of the input is {@code incomplete_frame}.
+ *
+ * <p>Flow control: after firing a record, if the channel's {@code autoRead} is off (the downstream
+ * handler is applying backpressure), decoding stops and the remaining bytes stay buffered; it resumes
+ * on the next {@code read()} (which {@code setAutoRead(true)} issues), firing buffered frames before
+ * asking the transport for more. At the end of the input every buffered frame is fired regardless.
+ *
+ * <p>Threading: confined to the channel's event loop; one instance per connection (not sharable).
+ *
+ * <p>Ownership: each inbound {@code ByteBuf} is handed to the cumulator, which releases it or adopts
+ * it as the cumulation buffer; the cumulation is released when fully read, on close and on removal.
+ * Only immutable {@link LogRecord}s are fired; no buffer leaves this handler.
+ */
+final class IngestFrameDecoder extends ChannelDuplexHandler {
+
+    private enum State {
+        /** At the start of a frame. */
+        FRAME_START,
+        /** Inside a line that must be reported as a bad octet count, up to its LF. */
+        BAD_COUNT_LINE,
+        /** Inside an octet-counted body of {@code octetLength} bytes. */
+        OCTET_BODY,
+        /** Skipping the rest of an oversize line, up to its LF. */
+        DISCARD_TO_LF,
+        /** Closed for an oversize frame; everything further is ignored. */
+        CLOSED
+    }
+
+    /** Longest octet count accepted, in digits (a count must fit an int anyway). */
+    private static final int MAX_COUNT_DIGITS = 10;
+
+    private final FrameProcessor processor;
+    private final int maxFrameBytes;
+    private final OversizePolicy oversize;
+    private final boolean syslogFraming;
+    private final IngestObserver observer;
+
+    private ByteBuf cumulation;
+    private State state = State.FRAME_START;
+    private int octetLength;
+    private boolean usedOctetCounting;
+    /** Whether decoding stopped because the downstream turned autoRead off. */
+    private boolean paused;
+    private boolean inputEnded;
+
+    IngestFrameDecoder(FrameProcessor processor, int maxFrameBytes, OversizePolicy oversize,
+                       boolean syslogFraming, IngestObserver observer) {
+        this.processor = processor;
+        this.maxFrameBytes = maxFrameBytes;
+        this.oversize = oversize;
+        this.syslogFraming = syslogFraming;
+        this.observer = observer;
+    }
+
+    @Override
+    public void handlerAdded(ChannelHandlerContext ctx) {
+        processor.source(sourceOf(ctx.channel().remoteAddress()));
+    }
+
+    @Override
+    public void channelActive(ChannelHandlerContext ctx) throws Exception {
+        processor.source(sourceOf(ctx.channel().remoteAddress()));
+        super.channelActive(ctx);
+    }
+
+    static String sourceOf(SocketAddress address) {
+        if (address instanceof InetSocketAddress inet) {
+            String host = inet.getHostString();
+            return "tcp:" + (host.indexOf(':') >= 0 ? "[" + host + "]" : host) + ":" + inet.getPort();
+        }
+        return address == null ? "tcp:" : "tcp:" + address;
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        if (!(msg instanceof ByteBuf in)) {
+            ctx.fireChannelRead(msg);
+            return;
+        }
+        if (state == State.CLOSED || inputEnded) {
+            in.release(); // we own it and nobody will read it
+            return;
+        }
+        // Ownership of `in` passes to the cumulator: it releases it or returns it as the cumulation.
+        cumulation = ByteToMessageDecoder.MERGE_CUMULATOR.cumulate(ctx.alloc(),
+                cumulation == null ? Unpooled.EMPTY_BUFFER : cumulation, in);
+        decode(ctx, false);
+    }
+
+    @Override
+    public void read(ChannelHandlerContext ctx) {
+        if (paused && cumulation != null && state != State.CLOSED) {
+            paused = false;
+            decode(ctx, false);
+            if (paused) {
+                return; // this read was answered with buffered frames; the downstream wants no more yet
+            }
+        }
+        ctx.read();
+    }
+
+    @Override
+    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) throws Exception {
+        if (evt instanceof ChannelInputShutdownEvent) {
+            endOfInput(ctx);
+        }
+        super.userEventTriggered(ctx, evt);
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) throws Exception {
+        endOfInput(ctx);
+        super.channelInactive(ctx);
+    }
+
+    @Override
+    public void handlerRemoved(ChannelHandlerContext ctx) {
+        releaseCumulation();
+    }
+
+    private void endOfInput(ChannelHandlerContext ctx) {
+        if (!inputEnded) {
+            inputEnded = true;
+            decode(ctx, true);
+            releaseCumulation();
+        }
+    }
+
+    private void releaseCumulation() {
+        if (cumulation != null) {
+            cumulation.release();
+            cumulation = null;
+        }
+    }
+
+    /** Fires every complete frame (every frame at all when {@code atEnd}). */
+    private void decode(ChannelHandlerContext ctx, boolean atEnd) {
+        try {
+            while (cumulation != null && state != State.CLOSED && !ctx.isRemoved()
+                    && (atEnd || !paused)) {
+                if (!cumulation.isReadable()) {
+                    break;
+                }
+                if (!decodeOne(ctx, atEnd)) {
+                    break;
+                }
+            }
+        } catch (RuntimeException e) {
+            // A framing bug: the stream position can no longer be trusted. Count it and end the
+            // connection rather than let it reach exceptionCaught or misframe what follows.
+            observer.frameRejected(IngestObserver.DECODER_ERROR);
+            state = State.CLOSED;
+            releaseCumulation();
+            ctx.close();
+        } finally {
+            if (cumulation != null) {
+                if (!cumulation.isReadable()) {
+                    releaseCumulation();
+                } else {
+                    cumulation.discardSomeReadBytes();
+                }
+            }
+        }
+    }
+
+    /** Decodes at most one frame; false when more input is needed (or the connection closed). */
+    private boolean decodeOne(ChannelHandlerContext ctx, boolean atEnd) {
+        switch (state) {
+            case FRAME_START -> {
+                if (syslogFraming) {
+                    byte first = cumulation.getByte(cumulation.readerIndex());
+                    if (first >= '0' && first <= '9') {
+                        return decodeOctetHeader(atEnd);
+                    }
+                    if (usedOctetCounting && first != '<' && first != '\n' && first != '\r') {
+                        // The previous count lied: this is the tail of its frame.
+                        state = State.BAD_COUNT_LINE;
+                        return true;
+                    }
+                }
+                return decodeLine(ctx, atEnd, null);
+            }
+            case BAD_COUNT_LINE -> {
+                return decodeLine(ctx, atEnd, IngestObserver.BAD_OCTET_COUNT);
+            }
+            case OCTET_BODY -> {
+                int readable = cumulation.readableBytes();
+                int ri = cumulation.readerIndex();
+                if (readable >= octetLength) {
+                    state = State.FRAME_START;
+                    cumulation.readerIndex(ri + octetLength);
+                    emit(ctx, ri, octetLength, false, null);
+                    return true;
+                }
+                if (atEnd) {
+                    state = State.FRAME_START;
+                    cumulation.readerIndex(ri + readable);
+                    emit(ctx, ri, readable, false, IngestObserver.INCOMPLETE_FRAME);
+                }
+                return false;
+            }
+            case DISCARD_TO_LF -> {
+                int ri = cumulation.readerIndex();
+                int lf = cumulation.indexOf(ri, cumulation.writerIndex(), (byte) '\n');
+                if (lf < 0) {
+                    cumulation.skipBytes(cumulation.readableBytes());
+                    return false;
+                }
+                cumulation.readerIndex(lf + 1);
+                state = State.FRAME_START;
+                return true;
+            }
+            default -> {
+                return false;
+            }
+        }
+    }
+
+    /** Parses {@code LEN SP}; on success enters OCTET_BODY. */
+    private boolean decodeOctetHeader(boolean atEnd) {
+        int ri = cumulation.readerIndex();
+        int readable = cumulation.readableBytes();
+        long value = 0;
+        int limit = Math.min(readable, MAX_COUNT_DIGITS + 1);
+        for (int i = 0; i < limit; i++) {
+            byte c = cumulation.getByte(ri + i);
+            if (c >= '0' && c <= '9') {
+                value = value * 10 + (c - '0');
+                continue;
+            }
+            if (c == ' ' && i > 0 && value <= maxFrameBytes) {
+                cumulation.readerIndex(ri + i + 1);
+                octetLength = (int) value;
+                usedOctetCounting = true;
+                state = State.OCTET_BODY;
+                return true;
+            }
+            state = State.BAD_COUNT_LINE; // not a count, or one over the limit: take the line
+            return true;
+        }
+        if (readable > MAX_COUNT_DIGITS || atEnd) {
+            state = State.BAD_COUNT_LINE; // absurdly many digits, or input ended inside the header
+            return true;
+        }
+        return false;
+    }
+
+    /**
+     * Takes one line ({@code \n} or {@code \r\n}), applying the frame limit.
+     *
+     * @param forcedReason non-null to report the line as malformed for that reason
+     */
+    private boolean decodeLine(ChannelHandlerContext ctx, boolean atEnd, String forcedReason) {
+        int ri = cumulation.readerIndex();
+        int readable = cumulation.readableBytes();
+        // A line of maxFrameBytes content may be followed by "\r\n": look that far and no further.
+        int window = (int) Math.min(readable, (long) maxFrameBytes + 2);
+        int lf = cumulation.indexOf(ri, ri + window, (byte) '\n');
+        if (lf >= 0) {
+            int length = lf - ri;
+            if (length > 0 && cumulation.getByte(lf - 1) == '\r') {
+                length--;
+            }
+            state = State.FRAME_START;
+            if (length > maxFrameBytes) {
+                if (oversize == OversizePolicy.CLOSE) {
+                    closeOversize(ctx);
+                    return false;
+                }
+                cumulation.readerIndex(lf + 1);
+                emit(ctx, ri, cutLength(ri), true, forcedReason);
+                return true;
+            }
+            cumulation.readerIndex(lf + 1);
+            emit(ctx, ri, length, false, forcedReason);
+            return true;
+        }
+        boolean over = readable > maxFrameBytes + 1
+                || (readable == maxFrameBytes + 1 && cumulation.getByte(ri + maxFrameBytes) != '\r');
+        if (over) {
+            if (oversize == OversizePolicy.CLOSE) {
+                closeOversize(ctx);
+                return false;
+            }
+            int cut = cutLength(ri);
+            cumulation.readerIndex(ri + readable);
+            state = State.DISCARD_TO_LF;
+            emit(ctx, ri, cut, true, forcedReason);
+            return true;
+        }
+        if (atEnd) {
+            int length = readable;
+            if (length > 0 && cumulation.getByte(ri + length - 1) == '\r') {
+                length--;
+            }
+            cumulation.readerIndex(ri + readable);
+            state = State.FRAME_START;
+            emit(ctx, ri, length, false, forcedReason);
+        }
+        return false;
+    }
+
+    /** maxFrameBytes backed off so that the cut does not split a UTF-8 character. */
+    private int cutLength(int ri) {
+        int cut = maxFrameBytes;
+        // The byte at the cut is where the dropped part begins; while it continues a character, back off.
+        for (int i = 0; i < 3 && cut > 0 && (cumulation.getByte(ri + cut) & 0xC0) == 0x80; i++) {
+            cut--;
+        }
+        return (cumulation.getByte(ri + cut) & 0xC0) == 0x80 ? maxFrameBytes : cut;
+    }
+
+    private void closeOversize(ChannelHandlerContext ctx) {
+        observer.frameRejected(IngestObserver.OVERSIZE);
+        state = State.CLOSED;
+        releaseCumulation();
+        ctx.close();
+    }
+
+    /**
+     * Decodes {@code cumulation[index, index + length)} and fires the record, if any. The reader index
+     * has already moved past the frame, but the bytes stay valid until the buffer is discarded after
+     * this decode pass.
+     */
+    private void emit(ChannelHandlerContext ctx, int index, int length, boolean truncated, String forcedReason) {
+        LogRecord record = processor.process(cumulation, index, length, truncated, forcedReason);
+        if (record != null) {
+            ctx.fireChannelRead(record); // an immutable heap object; no buffer goes with it
+            if (!ctx.channel().config().isAutoRead()) {
+                paused = true;
+            }
+        }
+    }
+}

@@ -1,0 +1,272 @@
+package dev.logpipe.collector.internal.ingest;
+
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonToken;
+import dev.logpipe.filesink.FieldValue;
+import dev.logpipe.filesink.Level;
+import dev.logpipe.filesink.LogRecord;
+import dev.logpipe.filesink.SourceFormat;
+import java.io.IOException;
+import java.math.BigDecimal;
+
+/**
+ * The newline-delimited JSON format: one object per line, read with Jackson's streaming parser (no
+ * tree per line).
+ *
+ * <p>Known keys fill the record: {@code ts}, {@code timestamp}, {@code @timestamp}, {@code time}
+ * (RFC 3339 / ISO 8601 text, or an epoch number read by magnitude, see {@link Timestamps});
+ * {@code level}, {@code severity} (a level name, a syslog severity 0-7, or a pino/Bunyan number
+ * 10..60: up to 10 TRACE, 20 DEBUG, 30 INFO, 40 WARN, 50 ERROR, above FATAL); {@code service},
+ * {@code app}; {@code host}, {@code hostname}; {@code msg}, {@code message}. The first usable value
+ * for a record field wins. Every other key — and a known key whose value is unusable (e.g.
+ * {@code "ts":"banana"}) or whose field is already set — is kept as a field: strings as
+ * {@link FieldValue#string}, anything else as {@link FieldValue#json} with its JSON text made
+ * compact (whitespace outside strings removed; numbers, escapes and key order exactly as sent).
+ * A repeated key keeps its last value, as JSON parsers do.
+ *
+ * <p>Malformed: {@code invalid_json} (syntax error, or anything after the object), {@code not_an_object}
+ * (valid JSON that is not an object).
+ *
+ * <p>Threading: confined to one connection's event loop (the shared factory is thread-safe).
+ */
+final class JsonLineParser implements FrameParser {
+
+    /** Field names are not interned: clients choose them, and interning would grow a JVM-wide table. */
+    private static final JsonFactory FACTORY = JsonFactory.builder()
+            .disable(JsonFactory.Feature.INTERN_FIELD_NAMES)
+            .build();
+
+    private enum Target { TIME, LEVEL, SERVICE, HOST, MESSAGE, NONE }
+
+    @Override
+    public SourceFormat formatOf(FrameText frame) {
+        return SourceFormat.JSON;
+    }
+
+    @Override
+    public String parse(FrameText frame, LogRecord.Builder b, long receiveTimeNanos) {
+        String text = frame.validUtf8 ? null : frame.text();
+        try (JsonParser p = text == null
+                ? FACTORY.createParser(frame.bytes, 0, frame.length)
+                : FACTORY.createParser(text)) {
+            JsonToken t = p.nextToken();
+            if (t != JsonToken.START_OBJECT) {
+                if (t == null) {
+                    return IngestObserver.INVALID_JSON;
+                }
+                p.skipChildren();
+                return p.nextToken() == null ? IngestObserver.NOT_AN_OBJECT : IngestObserver.INVALID_JSON;
+            }
+            boolean haveTime = false;
+            boolean haveLevel = false;
+            boolean haveService = false;
+            boolean haveHost = false;
+            boolean haveMessage = false;
+            while ((t = p.nextToken()) == JsonToken.FIELD_NAME) {
+                String name = p.currentName();
+                t = p.nextToken();
+                Target target = targetOf(name);
+                boolean used = false;
+                switch (target) {
+                    case TIME -> {
+                        if (!haveTime) {
+                            long nanos = timeOf(p, t);
+                            if (nanos != Timestamps.NONE) {
+                                b.eventTimeNanos(nanos);
+                                haveTime = used = true;
+                            }
+                        }
+                    }
+                    case LEVEL -> {
+                        if (!haveLevel) {
+                            Level level = levelOf(p, t);
+                            if (level != null) {
+                                b.level(level);
+                                haveLevel = used = true;
+                            }
+                        }
+                    }
+                    case SERVICE -> {
+                        if (!haveService && t == JsonToken.VALUE_STRING) {
+                            b.service(p.getText());
+                            haveService = used = true;
+                        }
+                    }
+                    case HOST -> {
+                        if (!haveHost && t == JsonToken.VALUE_STRING) {
+                            b.host(p.getText());
+                            haveHost = used = true;
+                        }
+                    }
+                    case MESSAGE -> {
+                        if (!haveMessage && t == JsonToken.VALUE_STRING) {
+                            b.message(p.getText());
+                            haveMessage = used = true;
+                        }
+                    }
+                    default -> {
+                    }
+                }
+                if (!used) {
+                    b.field(name, valueOf(p, t, frame, text));
+                }
+            }
+            if (t != JsonToken.END_OBJECT || p.nextToken() != null) {
+                return IngestObserver.INVALID_JSON;
+            }
+            return null;
+        } catch (IOException | RuntimeException e) {
+            // JsonParseException, and Jackson's limits (StreamConstraintsException) on hostile input.
+            return IngestObserver.INVALID_JSON;
+        }
+    }
+
+    private static Target targetOf(String name) {
+        return switch (name) {
+            case "ts", "timestamp", "@timestamp", "time" -> Target.TIME;
+            case "level", "severity" -> Target.LEVEL;
+            case "service", "app" -> Target.SERVICE;
+            case "host", "hostname" -> Target.HOST;
+            case "msg", "message" -> Target.MESSAGE;
+            default -> Target.NONE;
+        };
+    }
+
+    /** The value at the current token as a field value; consumes a whole object or array. */
+    private static FieldValue valueOf(JsonParser p, JsonToken t, FrameText frame, String text) throws IOException {
+        switch (t) {
+            case VALUE_STRING:
+                return FieldValue.string(p.getText());
+            case VALUE_NUMBER_INT:
+            case VALUE_NUMBER_FLOAT:
+            case VALUE_TRUE:
+            case VALUE_FALSE:
+            case VALUE_NULL:
+                return FieldValue.json(p.getText()); // numbers: the text as sent
+            case START_OBJECT:
+            case START_ARRAY: {
+                // Take the sender's text of the whole value rather than re-serialising it.
+                int start;
+                int end;
+                if (text == null) {
+                    start = (int) p.currentTokenLocation().getByteOffset();
+                    p.skipChildren();
+                    end = (int) p.currentLocation().getByteOffset();
+                    return FieldValue.json(compact(new String(frame.bytes, start, end - start,
+                            java.nio.charset.StandardCharsets.UTF_8)));
+                }
+                start = (int) p.currentTokenLocation().getCharOffset();
+                p.skipChildren();
+                end = (int) p.currentLocation().getCharOffset();
+                return FieldValue.json(compact(text.substring(start, end)));
+            }
+            default:
+                throw new IllegalStateException("unexpected JSON token " + t);
+        }
+    }
+
+    private static long timeOf(JsonParser p, JsonToken t) throws IOException {
+        return switch (t) {
+            case VALUE_STRING -> {
+                String s = p.getText().trim();
+                long nanos = Timestamps.parseDateTime(s, 0, s.length(), false);
+                yield nanos != Timestamps.NONE ? nanos : Timestamps.fromEpochText(s);
+            }
+            case VALUE_NUMBER_INT -> p.getNumberType() == JsonParser.NumberType.BIG_INTEGER
+                    ? Timestamps.NONE
+                    : Timestamps.fromEpoch(p.getLongValue());
+            case VALUE_NUMBER_FLOAT -> Timestamps.fromEpoch(p.getDecimalValue());
+            default -> Timestamps.NONE;
+        };
+    }
+
+    private static Level levelOf(JsonParser p, JsonToken t) throws IOException {
+        return switch (t) {
+            case VALUE_STRING -> {
+                String s = p.getText();
+                Level l = Level.parse(s);
+                if (l == null) {
+                    String trimmed = s.trim();
+                    if (!trimmed.isEmpty() && trimmed.length() <= 4 && trimmed.chars().allMatch(Character::isDigit)) {
+                        l = levelOfNumber(Integer.parseInt(trimmed));
+                    }
+                }
+                yield l;
+            }
+            case VALUE_NUMBER_INT -> p.getNumberType() == JsonParser.NumberType.INT
+                    ? levelOfNumber(p.getIntValue()) : null;
+            case VALUE_NUMBER_FLOAT -> {
+                BigDecimal d = p.getDecimalValue();
+                yield d.signum() >= 0 && d.stripTrailingZeros().scale() <= 0 && d.compareTo(BigDecimal.valueOf(1000)) < 0
+                        ? levelOfNumber(d.intValue()) : null;
+            }
+            default -> null;
+        };
+    }
+
+    /** 0..7: syslog severity; 8 and above: pino/Bunyan (10 trace ... 60 fatal), bucketed upward. */
+    static Level levelOfNumber(int n) {
+        if (n < 0) {
+            return null;
+        }
+        if (n <= 7) {
+            return Level.fromSyslogSeverity(n);
+        }
+        if (n <= 10) {
+            return Level.TRACE;
+        } else if (n <= 20) {
+            return Level.DEBUG;
+        } else if (n <= 30) {
+            return Level.INFO;
+        } else if (n <= 40) {
+            return Level.WARN;
+        } else if (n <= 50) {
+            return Level.ERROR;
+        }
+        return Level.FATAL;
+    }
+
+    /** JSON text without whitespace outside strings; the same instance when there is none. */
+    static String compact(String json) {
+        int n = json.length();
+        int i = 0;
+        boolean inString = false;
+        for (; i < n; i++) {
+            char c = json.charAt(i);
+            if (inString) {
+                if (c == '\\') {
+                    i++;
+                } else if (c == '"') {
+                    inString = false;
+                }
+            } else if (c == '"') {
+                inString = true;
+            } else if (c == ' ' || c == '\t' || c == '\n' || c == '\r') {
+                break;
+            }
+        }
+        if (i == n) {
+            return json;
+        }
+        StringBuilder sb = new StringBuilder(n);
+        sb.append(json, 0, i);
+        for (; i < n; i++) {
+            char c = json.charAt(i);
+            if (inString) {
+                sb.append(c);
+                if (c == '\\' && i + 1 < n) {
+                    sb.append(json.charAt(++i));
+                } else if (c == '"') {
+                    inString = false;
+                }
+            } else if (c == '"') {
+                inString = true;
+                sb.append(c);
+            } else if (c != ' ' && c != '\t' && c != '\n' && c != '\r') {
+                sb.append(c);
+            }
+        }
+        return sb.toString();
+    }
+}

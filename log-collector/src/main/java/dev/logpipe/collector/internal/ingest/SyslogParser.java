@@ -1,0 +1,474 @@
+package dev.logpipe.collector.internal.ingest;
+
+import dev.logpipe.filesink.FieldValue;
+import dev.logpipe.filesink.Level;
+import dev.logpipe.filesink.LogRecord;
+import dev.logpipe.filesink.SourceFormat;
+import dev.logpipe.filesink.SyslogInfo;
+import java.time.DateTimeException;
+import java.time.Instant;
+import java.time.LocalDateTime;
+import java.time.ZoneId;
+import java.time.ZonedDateTime;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Syslog frames, RFC 5424 and RFC 3164 (BSD), told apart by what follows the PRI: a 1-3 digit
+ * version and a space is RFC 5424, anything else RFC 3164.
+ *
+ * <p>Both: PRI gives facility and severity ({@link Level#fromSyslogSeverity}); the hostname is the
+ * record's host, the APP-NAME (RFC 5424) or TAG (RFC 3164) its service. A trailing CR/LF on the
+ * message and a leading UTF-8 BOM are removed.
+ *
+ * <p>RFC 5424: header fields separated by single spaces, NILVALUE {@code -} stored as empty;
+ * TIMESTAMP is RFC 3339 with any fraction and an offset; STRUCTURED-DATA is kept as received in
+ * {@link SyslogInfo#structuredData()} and each SD-PARAM is also a field {@code sd.<SD-ID>.<name>}
+ * (value unescaped: {@code \"}, {@code \\}, {@code \]}; a name repeated within an element becomes a
+ * JSON array of its values). Lenient where senders are: field lengths are not enforced, and a frame
+ * that ends after MSGID has no structured data. A bad PRI, a version other than 1, a bad timestamp, a
+ * missing field or unparseable structured data is {@code bad_syslog_header}.
+ *
+ * <p>RFC 3164: {@code Mmm dd hh:mm:ss} (day space- or zero-padded, optional fraction, optional year
+ * before the time as some devices send), or an RFC 3339 timestamp as rsyslog and systemd send. A
+ * timestamp without a year is read in the collector's zone and given the year that puts it closest to
+ * the receive time without being more than a day in the future. After the timestamp comes the
+ * hostname, unless the next word is already a tag ({@code name:}, {@code name[pid]:} or
+ * {@code name[pid]}), as local senders omit it. Without a timestamp there is no hostname (as RFC 3164
+ * section 4.3.3 says) but the tag is still taken. A frame without any PRI is kept as RFC 3164 says a
+ * relay must: facility user, severity notice, the whole frame as content. Only a broken PRI is
+ * {@code bad_syslog_header} in RFC 3164.
+ *
+ * <p>Threading: confined to one connection's event loop.
+ */
+final class SyslogParser implements FrameParser {
+
+    private static final int DEFAULT_PRI = 13; // user.notice, RFC 3164 section 4.3.3
+    private static final String[] MONTHS = {"jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep",
+        "oct", "nov", "dec"};
+    private static final long DAY_NANOS = 86_400_000_000_000L;
+
+    private final ZoneId zone;
+
+    SyslogParser(ZoneId zone) {
+        this.zone = zone;
+    }
+
+    @Override
+    public SourceFormat formatOf(FrameText frame) {
+        // A frame that starts "<PRI>digit(s) " claims RFC 5424; a raw one keeps that claim.
+        byte[] b = frame.bytes;
+        int n = frame.length;
+        int i = 0;
+        if (n > 0 && b[0] == '<') {
+            i = 1;
+            while (i < n && i <= 4 && b[i] >= '0' && b[i] <= '9') {
+                i++;
+            }
+            if (i > 1 && i < n && b[i] == '>') {
+                int v = ++i;
+                while (i < n && i - v < 3 && b[i] >= '0' && b[i] <= '9') {
+                    i++;
+                }
+                if (i > v && i < n && b[i] == ' ') {
+                    return SourceFormat.SYSLOG_5424;
+                }
+            }
+        }
+        return SourceFormat.SYSLOG_3164;
+    }
+
+    @Override
+    public String parse(FrameText frame, LogRecord.Builder b, long receiveTimeNanos) {
+        String s = frame.text();
+        int n = s.length();
+        int pri;
+        int p;
+        if (n > 0 && s.charAt(0) == '<') {
+            int v = 0;
+            int i = 1;
+            while (i < n && i <= 3 && Timestamps.isDigit(s.charAt(i))) {
+                v = v * 10 + (s.charAt(i) - '0');
+                i++;
+            }
+            if (i == 1 || i >= n || s.charAt(i) != '>' || v > 191) {
+                return IngestObserver.BAD_SYSLOG_HEADER;
+            }
+            pri = v;
+            p = i + 1;
+        } else {
+            pri = DEFAULT_PRI;
+            p = 0;
+        }
+        b.level(Level.fromSyslogSeverity(pri & 7));
+        int v = p;
+        while (v < n && v - p < 3 && Timestamps.isDigit(s.charAt(v))) {
+            v++;
+        }
+        if (p > 0 && v > p && v < n && s.charAt(v) == ' ') {
+            b.format(SourceFormat.SYSLOG_5424);
+            if (v - p != 1 || s.charAt(p) != '1') {
+                return IngestObserver.BAD_SYSLOG_HEADER;
+            }
+            return parse5424(s, v + 1, pri, b);
+        }
+        b.format(SourceFormat.SYSLOG_3164);
+        return parse3164(s, p, pri, b, receiveTimeNanos);
+    }
+
+    // ---------------------------------------------------------------- RFC 5424
+
+    private String parse5424(String s, int p, int pri, LogRecord.Builder b) {
+        int n = s.length();
+        String[] header = new String[4]; // hostname, app-name, procid, msgid
+        int end = tokenEnd(s, p);
+        if (end == p) {
+            return IngestObserver.BAD_SYSLOG_HEADER;
+        }
+        if (!(end == p + 1 && s.charAt(p) == '-')) {
+            long t = Timestamps.parseDateTime(s, p, end, true);
+            if (t == Timestamps.NONE) {
+                return IngestObserver.BAD_SYSLOG_HEADER;
+            }
+            b.eventTimeNanos(t);
+        }
+        p = end;
+        for (int f = 0; f < 4; f++) {
+            if (p >= n || s.charAt(p) != ' ') {
+                return IngestObserver.BAD_SYSLOG_HEADER;
+            }
+            p++;
+            end = tokenEnd(s, p);
+            if (end == p) {
+                return IngestObserver.BAD_SYSLOG_HEADER;
+            }
+            header[f] = end == p + 1 && s.charAt(p) == '-' ? "" : s.substring(p, end);
+            p = end;
+        }
+        String sd = "";
+        String msg = "";
+        if (p < n) {
+            if (s.charAt(p) != ' ' || p + 1 >= n) {
+                return IngestObserver.BAD_SYSLOG_HEADER;
+            }
+            p++;
+            char c = s.charAt(p);
+            if (c == '-') {
+                p++;
+            } else if (c == '[') {
+                int sdEnd = parseStructuredData(s, p, b);
+                if (sdEnd < 0) {
+                    return IngestObserver.BAD_SYSLOG_HEADER;
+                }
+                sd = s.substring(p, sdEnd);
+                p = sdEnd;
+            } else {
+                return IngestObserver.BAD_SYSLOG_HEADER;
+            }
+            if (p < n) {
+                if (s.charAt(p) != ' ') {
+                    return IngestObserver.BAD_SYSLOG_HEADER;
+                }
+                msg = message(s, p + 1);
+            }
+        }
+        b.host(header[0]).service(header[1]).message(msg)
+                .syslog(new SyslogInfo(pri >> 3, pri & 7, header[1], header[2], header[3], sd));
+        return null;
+    }
+
+    /** Parses SD-ELEMENTs from {@code p}, adding {@code sd.ID.name} fields; returns the end, or -1. */
+    private static int parseStructuredData(String s, int p, LogRecord.Builder b) {
+        int n = s.length();
+        Map<String, List<String>> params = new LinkedHashMap<>();
+        StringBuilder value = new StringBuilder();
+        while (p < n && s.charAt(p) == '[') {
+            p++;
+            int idStart = p;
+            while (p < n && isSdNameChar(s.charAt(p))) {
+                p++;
+            }
+            if (p == idStart) {
+                return -1;
+            }
+            String id = s.substring(idStart, p);
+            while (true) {
+                if (p >= n) {
+                    return -1;
+                }
+                char c = s.charAt(p);
+                if (c == ']') {
+                    p++;
+                    break;
+                }
+                if (c != ' ') {
+                    return -1;
+                }
+                p++;
+                int nameStart = p;
+                while (p < n && isSdNameChar(s.charAt(p))) {
+                    p++;
+                }
+                if (p == nameStart || p + 1 >= n || s.charAt(p) != '=' || s.charAt(p + 1) != '"') {
+                    return -1;
+                }
+                String name = s.substring(nameStart, p);
+                p += 2;
+                value.setLength(0);
+                while (true) {
+                    if (p >= n) {
+                        return -1;
+                    }
+                    char v = s.charAt(p);
+                    if (v == '"') {
+                        p++;
+                        break;
+                    }
+                    if (v == '\\' && p + 1 < n) {
+                        char e = s.charAt(p + 1);
+                        if (e == '"' || e == '\\' || e == ']') {
+                            value.append(e);
+                            p += 2;
+                            continue;
+                        }
+                    }
+                    value.append(v); // a lone backslash stays, as RFC 5424 section 6.3.3 says
+                    p++;
+                }
+                params.computeIfAbsent("sd." + id + "." + name, k -> new ArrayList<>(1)).add(value.toString());
+            }
+        }
+        for (Map.Entry<String, List<String>> e : params.entrySet()) {
+            List<String> values = e.getValue();
+            if (values.size() == 1) {
+                b.field(e.getKey(), values.get(0));
+            } else {
+                StringBuilder json = new StringBuilder().append('[');
+                for (int i = 0; i < values.size(); i++) {
+                    if (i > 0) {
+                        json.append(',');
+                    }
+                    FieldValue.appendJsonString(json, values.get(i));
+                }
+                b.fieldJson(e.getKey(), json.append(']').toString());
+            }
+        }
+        return p;
+    }
+
+    /** SD-NAME: printable US-ASCII except '=', SP, ']' and '"'. */
+    private static boolean isSdNameChar(char c) {
+        return c > 32 && c < 127 && c != '=' && c != ']' && c != '"';
+    }
+
+    // ---------------------------------------------------------------- RFC 3164
+
+    private String parse3164(String s, int p, int pri, LogRecord.Builder b, long receiveTimeNanos) {
+        int n = s.length();
+        String host = "";
+        int afterTs = parseBsdTimestamp(s, p, b, receiveTimeNanos);
+        if (afterTs < 0) {
+            afterTs = parseIsoTimestamp(s, p, b);
+        }
+        if (afterTs >= 0) {
+            p = afterTs;
+            if (p < n && s.charAt(p) == ' ') {
+                p++;
+            }
+            int end = tokenEnd(s, p);
+            // A word followed by more text that is not a tag is the hostname; local senders omit it.
+            if (end > p && end < n && tagEnd(s, p, end) < 0) {
+                host = s.substring(p, end);
+                p = end + 1;
+            }
+        }
+        String tag = "";
+        String pid = "";
+        int end = tokenEnd(s, p);
+        int tagEnd = end > p ? tagEnd(s, p, end) : -1;
+        if (tagEnd >= 0) {
+            int bracket = s.indexOf('[', p);
+            if (bracket >= 0 && bracket < tagEnd) {
+                tag = s.substring(p, bracket);
+                pid = s.substring(bracket + 1, s.indexOf(']', bracket));
+            } else {
+                tag = s.substring(p, tagEnd);
+            }
+            p = end < n ? end + 1 : end;
+        }
+        b.host(host).service(tag).message(message(s, Math.min(p, n)))
+                .syslog(new SyslogInfo(pri >> 3, pri & 7, tag, pid, "", ""));
+        return null;
+    }
+
+    /**
+     * If {@code s[p, end)} is a tag word ({@code name:}, {@code name[pid]:} or {@code name[pid]}),
+     * the end of the name part (the index of {@code [} or {@code :}), else -1.
+     */
+    private static int tagEnd(String s, int p, int end) {
+        int i = p;
+        while (i < end) {
+            char c = s.charAt(i);
+            if (c == '[' || c == ']' || c == ':') {
+                break;
+            }
+            i++;
+        }
+        if (i == p || i - p > 128) {
+            return -1;
+        }
+        int nameEnd = i;
+        if (i < end && s.charAt(i) == '[') {
+            int close = s.indexOf(']', i);
+            if (close < 0 || close >= end || close == i + 1) {
+                return -1;
+            }
+            i = close + 1;
+            if (i == end) {
+                return nameEnd; // name[pid] without a colon
+            }
+        }
+        return i == end - 1 && s.charAt(i) == ':' ? nameEnd : -1;
+    }
+
+    /** {@code Mmm dd [yyyy ]hh:mm:ss[.fff]}; returns the index after it, or -1. */
+    private int parseBsdTimestamp(String s, int p, LogRecord.Builder b, long receiveTimeNanos) {
+        int n = s.length();
+        if (p + 15 > n) {
+            return -1;
+        }
+        int month = -1;
+        for (int m = 0; m < 12; m++) {
+            if (s.regionMatches(true, p, MONTHS[m], 0, 3)) {
+                month = m + 1;
+                break;
+            }
+        }
+        if (month < 0 || s.charAt(p + 3) != ' ') {
+            return -1;
+        }
+        int i = p + 4;
+        if (s.charAt(i) == ' ') {
+            i++;
+        }
+        int day = 0;
+        int digits = 0;
+        while (i < n && digits < 2 && Timestamps.isDigit(s.charAt(i))) {
+            day = day * 10 + (s.charAt(i) - '0');
+            digits++;
+            i++;
+        }
+        if (digits == 0 || day < 1 || day > 31 || i >= n || s.charAt(i) != ' ') {
+            return -1;
+        }
+        i++;
+        int year = -1;
+        if (i + 5 <= n && Timestamps.digits(s, i, 4) >= 0 && s.charAt(i + 4) == ' ') {
+            year = Timestamps.digits(s, i, 4);
+            i += 5;
+        }
+        if (i + 8 > n || s.charAt(i + 2) != ':' || s.charAt(i + 5) != ':') {
+            return -1;
+        }
+        int hour = Timestamps.digits(s, i, 2);
+        int minute = Timestamps.digits(s, i + 3, 2);
+        int second = Timestamps.digits(s, i + 6, 2);
+        if (hour < 0 || hour > 23 || minute < 0 || minute > 59 || second < 0 || second > 60) {
+            return -1;
+        }
+        i += 8;
+        int nanos = 0;
+        if (i < n && s.charAt(i) == '.') {
+            int start = ++i;
+            while (i < n && Timestamps.isDigit(s.charAt(i))) {
+                if (i - start < 9) {
+                    nanos = nanos * 10 + (s.charAt(i) - '0');
+                }
+                i++;
+            }
+            if (i == start) {
+                return -1;
+            }
+            for (int k = Math.min(i - start, 9); k < 9; k++) {
+                nanos *= 10;
+            }
+        }
+        if (i < n && s.charAt(i) != ' ') {
+            return -1;
+        }
+        long t = year >= 0
+                ? toNanos(year, month, day, hour, minute, second, nanos)
+                : inferYear(month, day, hour, minute, second, nanos, receiveTimeNanos);
+        if (t == Timestamps.NONE) {
+            return -1;
+        }
+        b.eventTimeNanos(t);
+        return i;
+    }
+
+    /** The year that puts the date closest to now without being more than a day ahead of it. */
+    private long inferYear(int month, int day, int hour, int minute, int second, int nanos, long nowNanos) {
+        int thisYear = Instant.ofEpochSecond(Math.floorDiv(nowNanos, 1_000_000_000L)).atZone(zone).getYear();
+        long best = Timestamps.NONE;
+        // Feb 29 may need to reach back to the last leap year.
+        for (int year = thisYear + 1; year >= thisYear - 8; year--) {
+            long t = toNanos(year, month, day, hour, minute, second, nanos);
+            if (t == Timestamps.NONE || t - nowNanos > DAY_NANOS) {
+                continue;
+            }
+            if (best == Timestamps.NONE || Math.abs(t - nowNanos) < Math.abs(best - nowNanos)) {
+                best = t;
+            }
+            if (t <= nowNanos) {
+                break; // earlier years are only further away
+            }
+        }
+        return best;
+    }
+
+    private long toNanos(int year, int month, int day, int hour, int minute, int second, int nanos) {
+        try {
+            int sec = Math.min(second, 59); // a leap second (:60) is held at :59 here
+            ZonedDateTime z = LocalDateTime.of(year, month, day, hour, minute, sec, nanos).atZone(zone);
+            return Timestamps.secondsToNanos(z.toEpochSecond() + (second - sec), nanos);
+        } catch (DateTimeException e) {
+            return Timestamps.NONE;
+        }
+    }
+
+    /** An RFC 3339 word (rsyslog's and systemd's RFC 3164 variant); returns the index after it, or -1. */
+    private static int parseIsoTimestamp(String s, int p, LogRecord.Builder b) {
+        if (p >= s.length() || !Timestamps.isDigit(s.charAt(p))) {
+            return -1;
+        }
+        int end = tokenEnd(s, p);
+        long t = Timestamps.parseDateTime(s, p, end, true);
+        if (t == Timestamps.NONE) {
+            return -1;
+        }
+        b.eventTimeNanos(t);
+        return end;
+    }
+
+    // ---------------------------------------------------------------- shared
+
+    /** The index of the next space at or after {@code p}, or the end. */
+    private static int tokenEnd(String s, int p) {
+        int i = s.indexOf(' ', p);
+        return i < 0 ? s.length() : i;
+    }
+
+    /** The message from {@code p}: without a leading BOM and without trailing CR/LF. */
+    private static String message(String s, int p) {
+        int end = s.length();
+        while (end > p && (s.charAt(end - 1) == '\n' || s.charAt(end - 1) == '\r')) {
+            end--;
+        }
+        if (p < end && s.charAt(p) == '\uFEFF') {
+            p++;
+        }
+        return p == 0 && end == s.length() ? s : s.substring(p, end);
+    }
+}
