@@ -347,6 +347,11 @@ public final class LogPipeline implements AutoCloseable {
 
     private void stopThreads(long deadline) {
         long remainingMillis = Math.max(500, (deadline - System.nanoTime()) / 1_000_000);
+        // Close whatever is still open: stopping an event loop alone does not close its sockets.
+        for (TcpServer s : servers) {
+            s.stopAccepting();
+            s.forceCloseAll();
+        }
         if (transport != null) {
             try {
                 if (!transport.shutdown(Math.min(remainingMillis, 5_000))) {

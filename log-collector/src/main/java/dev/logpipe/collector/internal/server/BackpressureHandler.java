@@ -67,7 +67,7 @@ final class BackpressureHandler extends ChannelInboundHandlerAdapter {
     @Override
     public void handlerAdded(ChannelHandlerContext ctx) {
         this.ctx = ctx;
-        tracker.register(this);
+        tracker.register(ctx.channel(), this);
     }
 
     /** True while this connection waits for channel room; the idle timeout must not close it then. */
@@ -191,7 +191,7 @@ final class BackpressureHandler extends ChannelInboundHandlerAdapter {
     private void maybeFinished() {
         if (inactive && !finished && !sendInFlight && pending.isEmpty()) {
             finished = true;
-            tracker.finished(this);
+            tracker.finished(ctx.channel());
         }
     }
 
@@ -220,11 +220,6 @@ final class BackpressureHandler extends ChannelInboundHandlerAdapter {
             ctx.channel().config().setAutoRead(false);
             ctx.close();
         }
-    }
-
-    /** Closes the connection now (any thread); decoded records are still sent on. */
-    void forceClose() {
-        runOnLoop(() -> ctx.close());
     }
 
     private void runOnLoop(Runnable task) {

@@ -7,6 +7,8 @@ import dev.logpipe.filesink.AppendRequest;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelOption;
 import io.netty.handler.ssl.SslContext;
 
@@ -51,6 +53,7 @@ public final class TcpServer {
                 .channel(transport.serverChannelClass())
                 .option(ChannelOption.SO_BACKLOG, 1024)
                 .option(ChannelOption.SO_REUSEADDR, true)
+                .handler(new AcceptTracker(tracker))
                 .childOption(ChannelOption.SO_KEEPALIVE, config.tcpKeepAlive())
                 .childOption(ChannelOption.TCP_NODELAY, true)
                 .childHandler(new IngestChannelInitializer(config, ssl, sender, counters, tracker));
@@ -66,6 +69,23 @@ public final class TcpServer {
                     + "; check the bind address", cause);
         }
         return new TcpServer(config, f.channel(), tracker);
+    }
+
+    /** Tracks each connection from its acceptance, before its own event loop initialises it. */
+    private static final class AcceptTracker extends ChannelInboundHandlerAdapter {
+        private final ConnectionTracker tracker;
+
+        AcceptTracker(ConnectionTracker tracker) {
+            this.tracker = tracker;
+        }
+
+        @Override
+        public void channelRead(ChannelHandlerContext ctx, Object msg) {
+            if (msg instanceof Channel child) {
+                tracker.accepted(child);
+            }
+            ctx.fireChannelRead(msg); // on to ServerBootstrap's acceptor, which registers the child
+        }
     }
 
     /** The address actually bound (with the real port when the config asked for port 0). */
