@@ -1,0 +1,139 @@
+#!/usr/bin/env bash
+# End-to-end ingest benchmark: starts a server on loopback (logpipe's `serve` on a fresh temp data
+# directory, or rsyslog imtcp->omfile with a private config), runs the load generator
+# (dev.logpipe.bench.load.IngestLoad in benchmarks.jar) against it, prints one line of results,
+# and stops the server. Everything on 127.0.0.1; bounded in records and time.
+#
+#   bench/ingest.sh --records 2000000 --connections 8 [--format json|syslog] [--rate N]
+#                   [--target logpipe|rsyslog] [--sync-interval 100ms] [--metric NAME] [--timeout S]
+#
+# --rate N      pace at N records/s in all and report send-to-durable (logpipe, via a journal tail
+#               and the durable counter) or send-to-file (rsyslog) latency percentiles.
+# --metric NAME logpipe counter that says "stored" (default: the durable-records counter).
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+RECORDS=2000000
+CONNECTIONS=8
+FORMAT=json
+RATE=""
+TARGET=logpipe
+SYNC_INTERVAL=100ms
+METRIC="${LOGPIPE_DURABLE_METRIC:-logpipe_durable_records_total}"
+TIMEOUT=300
+PORT=25140
+ADMIN_PORT=25180
+GEN_HEAP=4g
+
+while [[ $# -gt 0 ]]; do
+  case "$1" in
+    --records) RECORDS="$2"; shift 2 ;;
+    --connections) CONNECTIONS="$2"; shift 2 ;;
+    --format) FORMAT="$2"; shift 2 ;;
+    --rate) RATE="$2"; shift 2 ;;
+    --target) TARGET="$2"; shift 2 ;;
+    --sync-interval) SYNC_INTERVAL="$2"; shift 2 ;;
+    --metric) METRIC="$2"; shift 2 ;;
+    --timeout) TIMEOUT="$2"; shift 2 ;;
+    --port) PORT="$2"; shift 2 ;;
+    --admin-port) ADMIN_PORT="$2"; shift 2 ;;
+    -h|--help) sed -n '2,14p' "$0"; exit 0 ;;
+    *) echo "ingest.sh: unknown argument $1; see --help" >&2; exit 2 ;;
+  esac
+done
+case "$FORMAT" in json|syslog) ;; *) echo "ingest.sh: --format must be json or syslog" >&2; exit 2 ;; esac
+case "$TARGET" in logpipe|rsyslog) ;; *) echo "ingest.sh: --target must be logpipe or rsyslog" >&2; exit 2 ;; esac
+
+# Chronicle's JVM flags, from the one place they are written down (the parent pom).
+CHRONICLE_FLAGS="$(sed -n 's:.*<chronicle.jvm.flags>\(.*\)</chronicle.jvm.flags>.*:\1:p' "$ROOT/pom.xml")"
+
+# Build the generator's jar if it is missing or older than its sources.
+JAR="$ROOT/benchmarks/target/benchmarks.jar"
+if [[ ! -f "$JAR" ]] || [[ -n "$(find "$ROOT/benchmarks/src" "$ROOT/benchmarks/pom.xml" -newer "$JAR" -print -quit)" ]]; then
+  echo "# building benchmarks.jar" >&2
+  (cd "$ROOT" && mvn -B -o -q -pl benchmarks package -DskipTests) >&2
+fi
+
+WORK="$(mktemp -d "${TMPDIR:-/tmp}/logpipe-ingest-XXXXXX")"
+SERVER_PID=""
+cleanup() {
+  if [[ -n "$SERVER_PID" ]] && kill -0 "$SERVER_PID" 2>/dev/null; then
+    kill -TERM "$SERVER_PID" 2>/dev/null || true
+    for _ in $(seq 1 300); do kill -0 "$SERVER_PID" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL "$SERVER_PID" 2>/dev/null || true
+  fi
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+wait_for_port() { # port seconds
+  local deadline=$((SECONDS + $2))
+  until (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; do
+    if [[ -n "$SERVER_PID" ]] && ! kill -0 "$SERVER_PID" 2>/dev/null; then
+      echo "ingest.sh: the server exited before listening on $1; its log:" >&2; cat "$WORK/server.log" >&2; exit 1
+    fi
+    if (( SECONDS > deadline )); then echo "ingest.sh: nothing listens on 127.0.0.1:$1 after $2 s" >&2; exit 1; fi
+    sleep 0.2
+  done
+}
+
+# The JVM under a launcher: the pid whose /proc/PID/exe is java (the launcher itself, if it exec'd).
+java_pid_of() {
+  local pid="$1" child
+  for _ in $(seq 1 100); do
+    if [[ "$(readlink "/proc/$pid/exe" 2>/dev/null)" == *java* ]]; then echo "$pid"; return; fi
+    child="$(pgrep -P "$pid" | head -1 || true)"
+    if [[ -n "$child" ]]; then pid="$child"; continue; fi
+    sleep 0.1
+  done
+  echo "$1"
+}
+
+GEN_ARGS=(--records "$RECORDS" --connections "$CONNECTIONS" --format "$FORMAT" --port "$PORT"
+          --timeout "$TIMEOUT" --target "$TARGET")
+[[ -n "$RATE" ]] && GEN_ARGS+=(--rate "$RATE")
+
+if [[ "$TARGET" == logpipe ]]; then
+  (cd "$ROOT" && exec ./logpipe serve --data "$WORK/data" --bind 127.0.0.1 --port "$PORT" \
+      --admin-port "$ADMIN_PORT" --sync-interval "$SYNC_INTERVAL") >"$WORK/server.log" 2>&1 &
+  SERVER_PID=$!
+  wait_for_port "$PORT" 180
+  wait_for_port "$ADMIN_PORT" 30
+  JPID="$(java_pid_of "$SERVER_PID")"
+  GEN_ARGS+=(--metrics-url "http://127.0.0.1:$ADMIN_PORT/metrics" --metric "$METRIC" --server-pid "$JPID")
+  [[ -n "$RATE" ]] && GEN_ARGS+=(--journal "$WORK/data")
+  DESC="logpipe serve --sync-interval $SYNC_INTERVAL"
+else
+  if ! command -v rsyslogd >/dev/null; then
+    echo "# installing rsyslog" >&2
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq rsyslog >&2
+  fi
+  mkdir -p "$WORK/rsyslog"
+  cat >"$WORK/rsyslog.conf" <<CONF
+# Private rsyslog for the benchmark: TCP in on loopback, every message's raw text as one line of a file.
+global(workDirectory="$WORK/rsyslog" maxMessageSize="64k")
+module(load="imtcp")
+template(name="rawline" type="string" string="%rawmsg%\n")
+ruleset(name="bench") {
+  action(type="omfile" file="$WORK/out.log" template="rawline")
+}
+input(type="imtcp" address="127.0.0.1" port="$PORT" ruleset="bench")
+CONF
+  rsyslogd -n -f "$WORK/rsyslog.conf" -i "$WORK/rsyslog.pid" >"$WORK/server.log" 2>&1 &
+  SERVER_PID=$!
+  wait_for_port "$PORT" 30
+  JPID="$SERVER_PID"
+  GEN_ARGS+=(--count-lines "$WORK/out.log" --server-pid "$SERVER_PID")
+  DESC="$(rsyslogd -v | head -1 | awk '{print "rsyslogd", $2}') imtcp->omfile (no fsync)"
+fi
+
+echo "# $(date -u +%FT%TZ) $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)," \
+     "$(java -version 2>&1 | head -1); server: $DESC; load: $(cut -d' ' -f1-3 /proc/loadavg)"
+set +e
+java -Xms1g -Xmx"$GEN_HEAP" $CHRONICLE_FLAGS -cp "$JAR" dev.logpipe.bench.load.IngestLoad "${GEN_ARGS[@]}"
+RC=$?
+set -e
+if [[ $RC -ne 0 ]]; then
+  echo "# generator exit $RC; server log tail:" >&2; tail -20 "$WORK/server.log" >&2
+fi
+exit $RC

@@ -1,0 +1,251 @@
+package dev.logpipe.bench;
+
+import dev.logpipe.channels.ChannelClosedException;
+import dev.logpipe.channels.Mpsc;
+import dev.logpipe.channels.MpscSender;
+import dev.logpipe.channels.SendResult;
+import dev.logpipe.channels.WatchReceiver;
+import dev.logpipe.filesink.AppendRequest;
+import dev.logpipe.filesink.FileSink;
+import dev.logpipe.filesink.Level;
+import dev.logpipe.filesink.LogRecord;
+import dev.logpipe.filesink.RollCycle;
+import dev.logpipe.filesink.SinkStats;
+import dev.logpipe.filesink.SourceFormat;
+import dev.logpipe.runtime.Runtime;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.time.Duration;
+import java.util.Comparator;
+import java.util.Locale;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.stream.Stream;
+import org.HdrHistogram.Histogram;
+
+/**
+ * Benchmark program of the journal writer: how many ~200-byte records per second file-sink's
+ * {@link FileSink} appends, and how long a record takes from its send into the writer's channel
+ * until a sync covering it has completed (send-to-durable), for the sync policies never, every
+ * 100 ms and every batch.
+ *
+ * <p>A plain program, not JMH, because the figures are of a pipeline with its own threads (writer,
+ * blocking-pool syncs), not of a method. Per configuration: a warm-up run in a scratch directory,
+ * then a measured run in a fresh directory; one line of results each.
+ *
+ * <p>How it measures. One producer thread sends {@code --records} pre-built records into a bounded
+ * mpsc (the same channel type the pipeline uses) as fast as it takes them ({@code trySend},
+ * falling back to {@code blockingSend}), stamping {@code System.nanoTime()} per record into an
+ * array just before the send. The first and last requests carry a receipt: the first gives the
+ * journal index of record 0, so record {@code i} has index {@code first + i} (checked at the end
+ * against the last receipt: one roll cycle, one writer, no gaps); the last tells when everything
+ * was written. A watcher thread waits on the durable watermark watch; each time it advances it
+ * takes the time once and records {@code now - sent[i]} into an HdrHistogram for every record the
+ * advance covers. So latency includes the channel wait, the batch, the append, the sync and the
+ * watch wake-up, i.e. what an embedded caller waiting on durability would see.
+ * records/s = records / (time the last record was reported written - time of the first send).
+ *
+ * <p>Usage: {@code java <chronicle flags> -cp benchmarks.jar dev.logpipe.bench.WriterBench
+ * [--sync never|100ms|batch|all] [--records N] [--warmup N] [--dir DIR] [--capacity N]}.
+ *
+ * <p>Threading: a program; all state confined to {@code main} and the threads it starts.
+ */
+public final class WriterBench {
+
+    private static final int DISTINCT_RECORDS = 4096;
+    private static final long RUN_TIMEOUT_SECONDS = 180;
+
+    private WriterBench() {
+    }
+
+    public static void main(String[] args) throws Exception {
+        System.setProperty("chronicle.analytics.disable", "true");
+        String sync = "all";
+        int records = 2_000_000;
+        int warmup = 500_000;
+        int capacity = 8192;
+        Path base = Paths.get(System.getProperty("java.io.tmpdir"));
+        for (int i = 0; i < args.length; i++) {
+            switch (args[i]) {
+                case "--sync" -> sync = args[++i];
+                case "--records" -> records = Integer.parseInt(args[++i]);
+                case "--warmup" -> warmup = Integer.parseInt(args[++i]);
+                case "--capacity" -> capacity = Integer.parseInt(args[++i]);
+                case "--dir" -> base = Paths.get(args[++i]);
+                default -> {
+                    System.err.println("unknown argument " + args[i]
+                            + "; usage: WriterBench [--sync never|100ms|batch|all] [--records N] [--warmup N]"
+                            + " [--capacity N] [--dir DIR]");
+                    System.exit(2);
+                }
+            }
+        }
+        LogRecord[] pool = buildRecords();
+        double avgBytes = Stream.of(pool).mapToInt(LogRecord::estimatedBytes).average().orElse(0);
+        System.out.printf(Locale.ROOT, "# writer bench: %d records of ~%.0f estimated bytes, channel capacity %d,"
+                + " dir %s, %d cores, %s%n", records, avgBytes, capacity, base, java.lang.Runtime.getRuntime()
+                .availableProcessors(), System.getProperty("java.vm.version"));
+        String[] policies = sync.equals("all") ? new String[] {"never", "100ms", "batch"} : sync.split(",");
+        boolean ok = true;
+        for (String policy : policies) {
+            if (warmup > 0) {
+                run(policy, warmup, capacity, base, pool, false);
+            }
+            ok &= run(policy, records, capacity, base, pool, true);
+        }
+        System.exit(ok ? 0 : 1);
+    }
+
+    private static LogRecord[] buildRecords() {
+        String[] services = {"checkout", "payments", "search", "auth", "inventory", "mailer"};
+        String[] words = {"request", "completed", "user", "cache", "miss", "order", "retry", "upstream",
+            "latency", "token", "refresh", "session", "timeout", "db", "query", "ok"};
+        java.util.SplittableRandom rnd = new java.util.SplittableRandom(42);
+        LogRecord[] out = new LogRecord[DISTINCT_RECORDS];
+        long t0 = LogRecord.nowNanos();
+        for (int i = 0; i < out.length; i++) {
+            StringBuilder msg = new StringBuilder();
+            while (msg.length() < 36) {
+                msg.append(words[rnd.nextInt(words.length)]).append(' ');
+            }
+            out[i] = LogRecord.builder()
+                    .eventTimeNanos(t0 + i * 1000L)
+                    .receiveTimeNanos(t0 + i * 1000L)
+                    .level(i % 50 == 0 ? Level.WARN : Level.INFO)
+                    .host("web-" + (i % 16) + ".prod")
+                    .service(services[i % services.length])
+                    .message(msg.toString().trim())
+                    .field("request_id", Long.toHexString(rnd.nextLong()))
+                    .field("user_id", Integer.toString(rnd.nextInt(1_000_000)))
+                    .field("duration_ms", Integer.toString(rnd.nextInt(2000)))
+                    .source("bench")
+                    .format(SourceFormat.EMBEDDED)
+                    .build();
+        }
+        return out;
+    }
+
+    private static FileSink buildSink(String policy, Path dir, Runtime rt) {
+        FileSink.Builder b = FileSink.builder(dir).runtime(rt).rollCycle(RollCycle.DAILY);
+        switch (policy) {
+            case "never" -> b.syncNever();
+            case "100ms" -> b.syncInterval(Duration.ofMillis(100));
+            case "batch" -> b.syncEveryBatch();
+            default -> throw new IllegalArgumentException("sync policy must be never, 100ms or batch: " + policy);
+        }
+        return b.build();
+    }
+
+    private static boolean run(String policy, int n, int capacity, Path base, LogRecord[] pool, boolean print)
+            throws Exception {
+        Path dir = Files.createTempDirectory(base, "writer-bench-" + policy + "-");
+        long[] sent = new long[n];
+        Histogram latency = new Histogram(TimeUnit.SECONDS.toNanos(60), 3);
+        AtomicLong durableCount = new AtomicLong();
+        try (Runtime rt = Runtime.builder().threadNamePrefix("bench").build()) {
+            FileSink sink = buildSink(policy, dir, rt);
+            Mpsc.Channel<AppendRequest> ch = Mpsc.bounded(capacity);
+            sink.start(ch.receiver());
+            WatchReceiver<Long> durable = sink.durableWatermark();
+
+            AppendRequest first = AppendRequest.withReceipt(pool[0]);
+            AppendRequest last = AppendRequest.withReceipt(pool[(n - 1) % pool.length]);
+            Thread watcher = null;
+            long start = System.nanoTime();
+            try (MpscSender<AppendRequest> tx = ch.sender()) {
+                sent[0] = System.nanoTime();
+                send(tx, first);
+                long firstIndex = first.written().toCompletableFuture().get(RUN_TIMEOUT_SECONDS, TimeUnit.SECONDS);
+                if (!policy.equals("never")) {
+                    watcher = new Thread(() -> watchDurable(durable, firstIndex, n, sent, latency, durableCount),
+                            "bench-durable-watcher");
+                    watcher.setDaemon(true);
+                    watcher.start();
+                }
+                for (int i = 1; i < n - 1; i++) {
+                    sent[i] = System.nanoTime();
+                    send(tx, AppendRequest.of(pool[i % pool.length]));
+                }
+                sent[n - 1] = System.nanoTime();
+                send(tx, last);
+                long lastIndex = last.written().toCompletableFuture().get(RUN_TIMEOUT_SECONDS, TimeUnit.SECONDS);
+                long writtenAt = System.nanoTime();
+                if (lastIndex - firstIndex != n - 1) {
+                    throw new IllegalStateException("indexes not contiguous (first " + firstIndex + ", last "
+                            + lastIndex + " for " + n + " records): a roll during the run? run again");
+                }
+                double seconds = (writtenAt - start) / 1e9;
+                String lat = "n/a (never synced)";
+                if (watcher != null) {
+                    watcher.join(TimeUnit.SECONDS.toMillis(RUN_TIMEOUT_SECONDS));
+                    if (durableCount.get() < n) {
+                        throw new IllegalStateException("only " + durableCount.get() + " of " + n
+                                + " records became durable within " + RUN_TIMEOUT_SECONDS + " s");
+                    }
+                    lat = String.format(Locale.ROOT, "p50=%.2fms p99=%.2fms p999=%.2fms max=%.2fms",
+                            latency.getValueAtPercentile(50) / 1e6, latency.getValueAtPercentile(99) / 1e6,
+                            latency.getValueAtPercentile(99.9) / 1e6, latency.getMaxValue() / 1e6);
+                }
+                if (print) {
+                    SinkStats st = sink.stats();
+                    System.out.printf(Locale.ROOT, "writer sync=%-5s records=%d seconds=%.3f records/s=%.0f"
+                            + " journal_bytes/record=%.0f mean_batch=%.0f syncs=%d send-to-durable %s%n",
+                            policy, n, seconds, n / seconds, (double) st.writtenBytes() / st.writtenRecords(),
+                            (double) st.writtenRecords() / Math.max(1, st.batches()), st.syncs(), lat);
+                }
+            }
+            sink.close();
+            return true;
+        } catch (Exception e) {
+            System.out.printf(Locale.ROOT, "writer sync=%-5s records=%d FAILED: %s%n", policy, n, e);
+            return false;
+        } finally {
+            deleteTree(dir);
+        }
+    }
+
+    private static void send(MpscSender<AppendRequest> tx, AppendRequest r) throws InterruptedException {
+        if (!tx.trySend(r).isSent()) {
+            SendResult<AppendRequest> res = tx.blockingSend(r);
+            if (!res.isSent()) {
+                throw new IllegalStateException("writer channel closed: " + res);
+            }
+        }
+    }
+
+    /** Records send-to-durable for every record each advance of the watermark covers. */
+    private static void watchDurable(WatchReceiver<Long> durable, long firstIndex, int n, long[] sent,
+                                     Histogram latency, AtomicLong durableCount) {
+        long done = 0; // records 0..done-1 already recorded
+        try {
+            while (done < n) {
+                long watermark = durable.borrowAndUpdate();
+                long upTo = Math.min(n, watermark - firstIndex + 1);
+                if (upTo > done) {
+                    long now = System.nanoTime();
+                    for (long i = done; i < upTo; i++) {
+                        latency.recordValue(Math.max(0, now - sent[(int) i]));
+                    }
+                    done = upTo;
+                    durableCount.set(done);
+                    continue;
+                }
+                durable.blockingChanged();
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (ChannelClosedException e) {
+            // The sink ended before everything became durable; the caller reports the shortfall.
+        }
+    }
+
+    private static void deleteTree(Path dir) {
+        try (Stream<Path> s = Files.walk(dir)) {
+            s.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+        } catch (IOException e) {
+            System.err.println("could not delete " + dir + ": " + e);
+        }
+    }
+}

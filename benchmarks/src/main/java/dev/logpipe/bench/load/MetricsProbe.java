@@ -1,0 +1,62 @@
+package dev.logpipe.bench.load;
+
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+
+/**
+ * Reads one counter from a Prometheus text endpoint (logpipe's admin {@code /metrics}): the sum
+ * of every series of that metric name, whatever its labels.
+ *
+ * <p>Threading: confined to the thread that polls.
+ */
+final class MetricsProbe {
+
+    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+    private final HttpRequest request;
+    private final String metric;
+
+    MetricsProbe(String url, String metric) {
+        this.request = HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(5)).GET().build();
+        this.metric = metric;
+    }
+
+    /** The metric's current value; throws if the endpoint is down or does not export it. */
+    long read() throws IOException, InterruptedException {
+        HttpResponse<String> resp = http.send(request, HttpResponse.BodyHandlers.ofString());
+        if (resp.statusCode() != 200) {
+            throw new IOException(request.uri() + " answered HTTP " + resp.statusCode());
+        }
+        return parse(resp.body(), metric);
+    }
+
+    static long parse(String body, String metric) throws IOException {
+        double sum = 0;
+        boolean found = false;
+        int pos = 0;
+        while (pos < body.length()) {
+            int eol = body.indexOf('\n', pos);
+            if (eol < 0) {
+                eol = body.length();
+            }
+            if (body.startsWith(metric, pos) && eol > pos + metric.length()) {
+                char next = body.charAt(pos + metric.length());
+                if (next == ' ' || next == '{') {
+                    int valueStart = next == '{' ? body.indexOf("} ", pos) + 2 : pos + metric.length() + 1;
+                    String[] parts = body.substring(valueStart, eol).trim().split(" ");
+                    sum += Double.parseDouble(parts[0]);
+                    found = true;
+                }
+            }
+            pos = eol + 1;
+        }
+        if (!found) {
+            throw new IOException("metric " + metric + " not found at the endpoint; pass --metric with one of its"
+                    + " logpipe_ counters (curl the /metrics URL to see them)");
+        }
+        return (long) sum;
+    }
+}

@@ -1,0 +1,490 @@
+package dev.logpipe.filesink;
+
+import dev.logpipe.channels.BroadcastReceiver;
+import dev.logpipe.channels.MpscReceiver;
+import dev.logpipe.channels.NonBlockingThread;
+import dev.logpipe.channels.Watch;
+import dev.logpipe.channels.WatchReceiver;
+import dev.logpipe.channels.WatchSender;
+import dev.logpipe.filesink.internal.queue.ClockTimeProvider;
+import dev.logpipe.filesink.internal.queue.JournalMeta;
+import dev.logpipe.filesink.internal.queue.JournalQueues;
+import dev.logpipe.filesink.internal.retention.RetentionPolicy;
+import dev.logpipe.filesink.internal.retention.RetentionTask;
+import dev.logpipe.filesink.internal.writer.DirectoryLock;
+import dev.logpipe.filesink.internal.writer.DurabilityWaiters;
+import dev.logpipe.filesink.internal.writer.JournalWriter;
+import dev.logpipe.filesink.internal.writer.SyncCoordinator;
+import dev.logpipe.filesink.internal.writer.WriterCounters;
+import dev.logpipe.runtime.JoinHandle;
+import dev.logpipe.runtime.Runtime;
+import net.openhft.chronicle.queue.impl.single.SingleChronicleQueue;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+/**
+ * The journal writer: one thread ({@value JournalWriter#THREAD_NAME}) that takes
+ * {@link AppendRequest}s from the ingest channel in batches and appends them to a Chronicle Queue
+ * in its directory, with syncs to disk on the runtime's blocking pool by policy, a durable
+ * watermark, segment rotation, and retention.
+ *
+ * <p>Lifecycle: {@link #builder}, {@link #start} with the receiving end of the ingest channel, then
+ * the writer runs until the channel reaches end of stream: all senders closed (or the receiver
+ * closed by {@link #close}, a shutdown signal, or a disk error), and drained. Then it runs a final
+ * sync, closes the queue, releases the directory lock and completes {@link #terminated()}.
+ *
+ * <p>Guarantees: records are stored in the order received from the channel, each exactly once.
+ * <em>Written</em> (an index from a receipt, or {@link #writtenIndex()}) survives a crash of the
+ * process; <em>durable</em> ({@link #durableWatermark()}, {@link #whenDurable}) survives a crash
+ * of the machine.
+ *
+ * <p>Threading: thread-safe. {@link #close()} blocks and must not be called on a runtime worker or
+ * an event loop.
+ *
+ * <p>Example:
+ * <pre>{@code
+ * Mpsc.Channel<AppendRequest> ch = Mpsc.weighted(64 << 20, AppendRequest::weight);
+ * FileSink sink = FileSink.builder(Path.of("data")).runtime(runtime).syncInterval(Duration.ofMillis(100)).build();
+ * sink.start(ch.receiver());
+ * AppendRequest req = AppendRequest.withReceipt(record);
+ * ch.sender().blockingSend(req);
+ * long index = req.written().thenCompose(sink::whenDurable).toCompletableFuture().join();
+ * }</pre>
+ */
+public final class FileSink implements AutoCloseable {
+
+    private static final Logger LOG = LoggerFactory.getLogger(FileSink.class);
+
+    private enum State { NEW, RUNNING, STOPPED }
+
+    private final Path dir;
+    private final Runtime runtime;
+    private final boolean ownRuntime;
+    private final Duration syncInterval;
+    private final long syncEveryBytes;
+    private final boolean syncEveryBatch;
+    private final RollCycle wantedRollCycle;
+    private final RetentionPolicy retention;
+    private final Duration retentionCheckInterval;
+    private final int batchSize;
+    private final Clock clock;
+    private final SinkListener listener;
+    private final BroadcastReceiver<?> shutdownSignal;
+
+    private final WriterCounters counters = new WriterCounters();
+    private final DurabilityWaiters waiters = new DurabilityWaiters();
+    private final WatchSender<Long> watermarkSender;
+    private final WatchReceiver<Long> watermarkKeep;
+    private final WatchSender<Segment> segmentSender;
+    private final WatchReceiver<Segment> segmentKeep;
+    private final CompletableFuture<WriterReport> terminated = new CompletableFuture<>();
+    private final AtomicBoolean retentionRunning = new AtomicBoolean();
+
+    private final Object lifecycle = new Object();
+    private State state = State.NEW;
+    private MpscReceiver<AppendRequest> input;
+    private RollCycle rollCycle;
+    private JournalWriter writer;
+    private RetentionTask retentionTask;
+    private SingleChronicleQueue queue;
+    private final List<JoinHandle<Void>> timers = new ArrayList<>();
+
+    private FileSink(Builder b) {
+        this.dir = b.dir;
+        this.ownRuntime = b.runtime == null;
+        this.runtime = ownRuntime
+                ? Runtime.builder().workerThreads(1).maxBlockingThreads(4).threadNamePrefix("logpipe-sink").build()
+                : b.runtime;
+        this.syncInterval = b.syncInterval;
+        this.syncEveryBytes = b.syncEveryBytes;
+        this.syncEveryBatch = b.syncEveryBatch;
+        this.wantedRollCycle = b.rollCycle;
+        this.retention = new RetentionPolicy(b.retentionMaxAge, b.retentionMaxBytes, b.retentionHardMaxBytes);
+        this.retentionCheckInterval = b.retentionCheckInterval;
+        this.batchSize = b.batchSize;
+        this.clock = b.clock;
+        this.listener = b.listener;
+        this.shutdownSignal = b.shutdownSignal;
+        Watch.Channel<Long> wm = Watch.channel(-1L);
+        this.watermarkSender = wm.sender();
+        this.watermarkKeep = wm.receiver();
+        Watch.Channel<Segment> seg = Watch.channel(Segment.NONE);
+        this.segmentSender = seg.sender();
+        this.segmentKeep = seg.receiver();
+    }
+
+    /** A builder for a journal in directory {@code dir} (created if absent). */
+    public static Builder builder(Path dir) {
+        return new Builder(dir);
+    }
+
+    /**
+     * Opens the journal and starts the writer thread on {@code input}. The writer continues after
+     * the last complete record already in the journal.
+     *
+     * @throws JournalLockedException if another live writer holds the directory
+     * @throws IllegalStateException if already started
+     * @throws java.io.UncheckedIOException if the directory cannot be created or written
+     */
+    public void start(MpscReceiver<AppendRequest> input) {
+        Objects.requireNonNull(input, "input");
+        synchronized (lifecycle) {
+            if (state != State.NEW) {
+                throw new IllegalStateException("FileSink already started");
+            }
+            DirectoryLock lock = DirectoryLock.acquire(dir);
+            try {
+                JournalMeta meta = JournalMeta.openOrCreate(dir, wantedRollCycle);
+                if (meta.rollCycle() != wantedRollCycle) {
+                    LOG.warn("journal {} was created with roll cycle {}; keeping it (asked for {})", dir,
+                            meta.rollCycle(), wantedRollCycle);
+                }
+                this.rollCycle = meta.rollCycle();
+                this.queue = JournalQueues.openForWrite(dir, rollCycle, new ClockTimeProvider(clock));
+            } catch (RuntimeException e) {
+                lock.close();
+                throw e;
+            }
+            this.input = input;
+            JournalWriter[] w = new JournalWriter[1];
+            SyncCoordinator sync = new SyncCoordinator(dir, rollCycle, runtime, counters, listener, watermarkSender,
+                    waiters, t -> w[0].failFromSync(t));
+            this.retentionTask = new RetentionTask(dir, rollCycle, retention, clock,
+                    () -> w[0].currentCycle(), listener, counters, queue::refreshDirectoryListing);
+            w[0] = new JournalWriter(dir, rollCycle, queue, input, runtime, counters, sync, listener, segmentSender,
+                    AppendRequest::receipt, batchSize, syncEveryBatch, syncEveryBytes, this::requestRetention);
+            this.writer = w[0];
+            writer.recoverPosition();
+            if (syncInterval != null) {
+                timers.add(runtime.spawnAtFixedRate(syncInterval, syncInterval, () -> {
+                    if (sync.behind()) {
+                        sync.request();
+                    }
+                }));
+            }
+            if (!retention.keepsEverything()) {
+                timers.add(runtime.spawnAtFixedRate(retentionCheckInterval, retentionCheckInterval,
+                        this::requestRetention));
+            }
+            if (shutdownSignal != null) {
+                // a shutdown broadcast stops new sends; the writer still drains what is buffered
+                shutdownSignal.recv().whenComplete((v, e) -> input.close());
+            }
+            Thread t = new Thread(() -> runWriter(sync, lock), JournalWriter.THREAD_NAME);
+            t.setDaemon(false); // it owns buffered records: the JVM must not exit before it drains
+            state = State.RUNNING;
+            t.start();
+        }
+    }
+
+    private void runWriter(SyncCoordinator sync, DirectoryLock lock) {
+        Throwable error = null;
+        long durable = counters.durableIndex();
+        try {
+            writer.run();
+            try {
+                durable = sync.finalSync();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        } catch (Throwable t) {
+            error = t;
+            LOG.error("journal writer ended with an error", t);
+        } finally {
+            for (JoinHandle<Void> h : timers) {
+                h.abort();
+            }
+            try {
+                queue.close();
+            } catch (RuntimeException e) {
+                LOG.warn("closing the journal queue failed", e);
+            }
+            lock.close();
+            JournalWriteException failure = writer.failure();
+            if (error == null) {
+                error = failure;
+            }
+            JournalWriteException stop = failure != null ? failure
+                    : new JournalWriteException("the journal writer stopped before this index was written", null);
+            for (Runnable r : waiters.failRemaining(stop)) {
+                r.run();
+            }
+            WriterReport report = new WriterReport(counters.writtenRecords(), counters.writtenBytes(),
+                    counters.failedRecords(), counters.writtenIndex(), durable, counters.syncs(), error);
+            synchronized (lifecycle) {
+                state = State.STOPPED;
+            }
+            LOG.info("journal writer stopped: {} records, {} bytes written, last index {}, durable {}, {} failed",
+                    report.writtenRecords(), report.writtenBytes(), report.lastIndex(), report.durableIndex(),
+                    report.failedRecords());
+            if (ownRuntime) {
+                runtime.shutdown(Duration.ofSeconds(5));
+            }
+            terminated.complete(report);
+        }
+    }
+
+    private void requestRetention() {
+        if (retention.keepsEverything() || !retentionRunning.compareAndSet(false, true)) {
+            return;
+        }
+        JoinHandle<Void> h = runtime.spawnBlocking(() -> {
+            try {
+                retentionTask.run();
+            } catch (Exception e) {
+                LOG.warn("retention pass failed in {}", dir, e);
+                listener.onError(e);
+            } finally {
+                retentionRunning.set(false);
+            }
+        });
+        if (h.isCancelled()) {
+            retentionRunning.set(false);
+        }
+    }
+
+    /** The journal directory. */
+    public Path directory() {
+        return dir;
+    }
+
+    /**
+     * A new receiver of the durable watermark: the highest index known to be on disk, -1 before any.
+     * Each call subscribes a new receiver (receivers are confined to their user).
+     */
+    public WatchReceiver<Long> durableWatermark() {
+        return watermarkSender.subscribe();
+    }
+
+    /** A new receiver of the current segment; {@link Segment#NONE} until the writer has one. */
+    public WatchReceiver<Segment> segments() {
+        return segmentSender.subscribe();
+    }
+
+    /** The highest index appended (written), -1 if none. */
+    public long writtenIndex() {
+        return counters.writtenIndex();
+    }
+
+    /**
+     * A stage that completes with {@code index} once it is durable. It completes on a runtime
+     * worker thread (or at once on the caller's if already durable), or exceptionally with
+     * {@link JournalWriteException} if the writer stopped first. Callbacks must not block.
+     */
+    public CompletionStage<Long> whenDurable(long index) {
+        return waiters.await(index).minimalCompletionStage();
+    }
+
+    /** Completes with the writer's report when it has stopped (never exceptionally). */
+    public CompletionStage<WriterReport> terminated() {
+        return terminated.minimalCompletionStage();
+    }
+
+    /** A snapshot of the counters. */
+    public SinkStats stats() {
+        return counters.snapshot();
+    }
+
+    /**
+     * Runs one retention pass now on the blocking pool (it also runs after every roll and every
+     * retention check interval). Completes with the number of segments deleted.
+     */
+    public CompletionStage<Integer> runRetention() {
+        synchronized (lifecycle) {
+            if (retentionTask == null) {
+                throw new IllegalStateException("FileSink not started");
+            }
+        }
+        return runtime.spawnBlocking(() -> retentionTask.run().size());
+    }
+
+    /**
+     * Stops taking new records (closes the input receiver: senders get {@code Closed}), waits for
+     * the writer to drain what is buffered, sync and close the journal. Idempotent.
+     *
+     * @throws IllegalStateException if called on a runtime worker or another non-blocking thread
+     */
+    @Override
+    public void close() {
+        NonBlockingThread.check("FileSink.close");
+        synchronized (lifecycle) {
+            if (state == State.NEW) {
+                state = State.STOPPED;
+                terminated.complete(new WriterReport(0, 0, 0, -1, -1, 0, null));
+                if (ownRuntime) {
+                    runtime.shutdown(Duration.ofSeconds(5));
+                }
+                return;
+            }
+        }
+        input.close();
+        boolean interrupted = false;
+        while (true) {
+            try {
+                terminated.get();
+                break;
+            } catch (InterruptedException e) {
+                interrupted = true;
+            } catch (java.util.concurrent.ExecutionException e) {
+                break; // never happens: terminated completes normally
+            }
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
+        }
+        watermarkKeep.close();
+        segmentKeep.close();
+    }
+
+    /**
+     * Builds a {@link FileSink}. Defaults: sync every 100 ms, roll {@link RollCycle#HOURLY}, batches of
+     * up to 1024 records, no retention limits, the system UTC clock, a private small runtime.
+     *
+     * <p>Threading: confined.
+     */
+    public static final class Builder {
+        private final Path dir;
+        private Runtime runtime;
+        private Duration syncInterval = Duration.ofMillis(100);
+        private long syncEveryBytes;
+        private boolean syncEveryBatch;
+        private RollCycle rollCycle = RollCycle.HOURLY;
+        private Duration retentionMaxAge;
+        private long retentionMaxBytes;
+        private long retentionHardMaxBytes;
+        private Duration retentionCheckInterval = Duration.ofMinutes(1);
+        private int batchSize = 1024;
+        private Clock clock = Clock.systemUTC();
+        private SinkListener listener = SinkListener.NOOP;
+        private BroadcastReceiver<?> shutdownSignal;
+
+        private Builder(Path dir) {
+            this.dir = Objects.requireNonNull(dir, "dir");
+        }
+
+        /** The runtime whose blocking pool runs syncs and retention and whose workers complete futures. */
+        public Builder runtime(Runtime runtime) {
+            this.runtime = Objects.requireNonNull(runtime, "runtime");
+            return this;
+        }
+
+        /** Sync at this interval when something was written since the last sync (default 100 ms). */
+        public Builder syncInterval(Duration interval) {
+            if (interval.isNegative() || interval.isZero()) {
+                throw new IllegalArgumentException("sync interval must be > 0, was " + interval);
+            }
+            this.syncInterval = interval;
+            return this;
+        }
+
+        /** Also sync once this many bytes were appended since the last sync request (0 = off). */
+        public Builder syncEveryBytes(long bytes) {
+            if (bytes < 0) {
+                throw new IllegalArgumentException("sync bytes must be >= 0, was " + bytes);
+            }
+            this.syncEveryBytes = bytes;
+            return this;
+        }
+
+        /** Sync after every writer batch (syncs coalesce: at most one runs, one more may follow). */
+        public Builder syncEveryBatch() {
+            this.syncEveryBatch = true;
+            return this;
+        }
+
+        /**
+         * Never sync while running (the OS writes pages back when it likes); the writer still runs
+         * one sync when it stops. Clears the interval, bytes and every-batch settings.
+         */
+        public Builder syncNever() {
+            this.syncInterval = null;
+            this.syncEveryBytes = 0;
+            this.syncEveryBatch = false;
+            return this;
+        }
+
+        /** The roll cycle of a new journal (an existing one keeps its own). */
+        public Builder rollCycle(RollCycle cycle) {
+            this.rollCycle = Objects.requireNonNull(cycle, "cycle");
+            return this;
+        }
+
+        /** Delete closed segments whose cycle ended longer ago than this (named readers permitting). */
+        public Builder retentionMaxAge(Duration maxAge) {
+            if (maxAge.isNegative()) {
+                throw new IllegalArgumentException("retention age must be >= 0, was " + maxAge);
+            }
+            this.retentionMaxAge = maxAge;
+            return this;
+        }
+
+        /** Delete the oldest closed segments while the journal is larger than this (named readers permitting). */
+        public Builder retentionMaxBytes(long bytes) {
+            if (bytes < 0) {
+                throw new IllegalArgumentException("retention bytes must be >= 0, was " + bytes);
+            }
+            this.retentionMaxBytes = bytes;
+            return this;
+        }
+
+        /** Delete the oldest closed segments while the journal is larger than this, even unread ones. */
+        public Builder retentionHardMaxBytes(long bytes) {
+            if (bytes < 0) {
+                throw new IllegalArgumentException("hard retention bytes must be >= 0, was " + bytes);
+            }
+            this.retentionHardMaxBytes = bytes;
+            return this;
+        }
+
+        /** How often retention runs besides after each roll (default 1 minute). */
+        public Builder retentionCheckInterval(Duration interval) {
+            if (interval.isNegative() || interval.isZero()) {
+                throw new IllegalArgumentException("retention check interval must be > 0, was " + interval);
+            }
+            this.retentionCheckInterval = interval;
+            return this;
+        }
+
+        /** The most records the writer takes from the channel at once (default 1024). */
+        public Builder batchSize(int records) {
+            if (records < 1) {
+                throw new IllegalArgumentException("batch size must be >= 1, was " + records);
+            }
+            this.batchSize = records;
+            return this;
+        }
+
+        /** The clock that decides segment rolls and retention age (tests inject one to cross a roll). */
+        public Builder timeProvider(Clock clock) {
+            this.clock = Objects.requireNonNull(clock, "clock");
+            return this;
+        }
+
+        /** The listener for metrics hooks. */
+        public Builder listener(SinkListener listener) {
+            this.listener = Objects.requireNonNull(listener, "listener");
+            return this;
+        }
+
+        /** A shutdown broadcast: when a value (or close) arrives, the sink stops taking new records and drains. */
+        public Builder shutdownSignal(BroadcastReceiver<?> signal) {
+            this.shutdownSignal = Objects.requireNonNull(signal, "signal");
+            return this;
+        }
+
+        /** Builds the sink; nothing is opened until {@link FileSink#start}. */
+        public FileSink build() {
+            return new FileSink(this);
+        }
+    }
+}

@@ -1,0 +1,184 @@
+package dev.logpipe.filesink;
+
+import dev.logpipe.filesink.internal.reader.JournalCursor;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Objects;
+import java.util.concurrent.locks.LockSupport;
+
+/**
+ * A reader of a journal directory, in this process or another: it opens the journal read-only
+ * (never changing a segment), starts where asked, and follows new records live across segment
+ * rotations, returning each record once, in index order.
+ *
+ * <p>A <em>named</em> reader ({@link Builder#named}) saves its position after every record it
+ * returns (in {@code readers/NAME.pos} under the journal), and a reader opened later with the same
+ * name continues after the last record returned; the start set on the builder only applies the
+ * first time. Retention does not delete a segment a named reader has not finished, unless the hard
+ * byte limit forces it.
+ *
+ * <p>Threading: confined; use a reader from one thread at a time.
+ *
+ * <p>Example:
+ * <pre>{@code
+ * try (JournalReader r = JournalReader.builder(dir).fromTime(Instant.now().minusSeconds(600)).build()) {
+ *     for (ReadRecord rr; (rr = r.poll(Duration.ofSeconds(1))) != null; ) {
+ *         System.out.println(rr.index() + " " + rr.record().message());
+ *     }
+ * }
+ * }</pre>
+ */
+public final class JournalReader implements AutoCloseable {
+
+    private final JournalCursor cursor;
+
+    private JournalReader(JournalCursor cursor) {
+        this.cursor = cursor;
+    }
+
+    /** A reader of {@code dir} from its first record. */
+    public static JournalReader open(Path dir) {
+        return builder(dir).build();
+    }
+
+    /** A builder for a reader of journal directory {@code dir}; starts at the first record unless told otherwise. */
+    public static Builder builder(Path dir) {
+        return new Builder(dir);
+    }
+
+    /**
+     * The next record, or {@code null} if there is none now. Never waits.
+     *
+     * @throws IllegalStateException if the record is damaged (the reader moves past it; the next
+     *     call returns the following record)
+     */
+    public ReadRecord next() {
+        return cursor.next();
+    }
+
+    /**
+     * The next record, waiting up to {@code timeout} for one to be written; {@code null} if none came.
+     * Waits with a low-CPU back-off: a short spin, then parks of up to 1 ms.
+     *
+     * @throws InterruptedException if interrupted while waiting
+     */
+    public ReadRecord poll(Duration timeout) throws InterruptedException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        long park = 0;
+        int spins = 0;
+        while (true) {
+            ReadRecord r = cursor.next();
+            if (r != null) {
+                return r;
+            }
+            long left = deadline - System.nanoTime();
+            if (left <= 0) {
+                return null;
+            }
+            if (Thread.interrupted()) {
+                throw new InterruptedException();
+            }
+            if (spins < 20) {
+                spins++;
+                Thread.onSpinWait();
+            } else {
+                park = park == 0 ? 20_000 : Math.min(park * 2, 1_000_000);
+                LockSupport.parkNanos(Math.min(park, left));
+            }
+        }
+    }
+
+    /** The index at which the next record will be read. */
+    public long index() {
+        return cursor.index();
+    }
+
+    /**
+     * For a named reader, forces its saved position to disk (it is always saved to the page cache,
+     * which survives a crash of this process but not of the machine). A no-op for unnamed readers.
+     */
+    public void syncPosition() {
+        cursor.forcePosition();
+    }
+
+    /** Closes the reader and its files; idempotent. A named reader's position stays saved. */
+    @Override
+    public void close() {
+        cursor.close();
+    }
+
+    /**
+     * Builds a {@link JournalReader}. The last start method called wins.
+     *
+     * <p>Threading: confined.
+     */
+    public static final class Builder {
+        private final Path dir;
+        private JournalCursor.Start start = JournalCursor.Start.START;
+        private long arg;
+        private String name;
+
+        private Builder(Path dir) {
+            this.dir = Objects.requireNonNull(dir, "dir");
+        }
+
+        /** Start at the first record still in the journal. */
+        public Builder fromStart() {
+            start = JournalCursor.Start.START;
+            return this;
+        }
+
+        /** Start after the last record now in the journal: read only what is written from now on. */
+        public Builder fromEnd() {
+            start = JournalCursor.Start.END;
+            return this;
+        }
+
+        /** Start at the record with this index (or the first one left, if its segment was deleted). */
+        public Builder fromIndex(long index) {
+            if (index < 0) {
+                throw new IllegalArgumentException("index must be >= 0, was " + index);
+            }
+            start = JournalCursor.Start.INDEX;
+            arg = index;
+            return this;
+        }
+
+        /** Start at the first record received at or after {@code time}, found by binary search. */
+        public Builder fromTime(Instant time) {
+            start = JournalCursor.Start.TIME;
+            arg = Math.addExact(Math.multiplyExact(time.getEpochSecond(), 1_000_000_000L), time.getNano());
+            return this;
+        }
+
+        /** Start at the last {@code count} records (like {@code tail -n}). */
+        public Builder fromLast(long count) {
+            if (count < 0) {
+                throw new IllegalArgumentException("count must be >= 0, was " + count);
+            }
+            start = JournalCursor.Start.LAST;
+            arg = count;
+            return this;
+        }
+
+        /**
+         * Makes this a named reader whose position persists: a reader opened again with this name
+         * resumes after the last record it returned. Names: 1-100 of {@code [A-Za-z0-9._-]}.
+         */
+        public Builder named(String name) {
+            this.name = dev.logpipe.filesink.internal.reader.PositionFile.checkName(name);
+            return this;
+        }
+
+        /**
+         * Opens the reader.
+         *
+         * @throws IllegalArgumentException if {@code dir} is not a journal
+         */
+        public JournalReader build() {
+            return new JournalReader(new JournalCursor(dir, start, arg, name));
+        }
+    }
+}

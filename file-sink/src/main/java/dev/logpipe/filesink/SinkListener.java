@@ -1,0 +1,48 @@
+package dev.logpipe.filesink;
+
+import java.nio.file.Path;
+
+/**
+ * Hooks the journal calls as it works, for metrics. Every method has an empty default.
+ *
+ * <p>Threading: called on the writer thread ({@link #onBatch}, {@link #onRoll}) or on a runtime
+ * blocking-pool thread ({@link #onSync}, {@link #onDurable}, {@link #onRetentionDelete}), and
+ * {@link #onError} on either. Implementations must be thread-safe, cheap, and must never block: the
+ * writer thread is the journal's only writer.
+ */
+public interface SinkListener {
+
+    /** A listener that does nothing. */
+    SinkListener NOOP = new SinkListener() {
+    };
+
+    /** The writer appended a batch of {@code records} records, {@code bytes} encoded bytes. */
+    default void onBatch(int records, long bytes) {
+    }
+
+    /** A sync completed in {@code durationNanos}; every record up to {@code durableIndex} is durable. */
+    default void onSync(long durationNanos, long durableIndex) {
+    }
+
+    /**
+     * A writer batch of {@code records} records became durable; {@code nowNanos - oldestReceiveTimeNanos}
+     * is the send-to-durable latency of its first record (both epoch nanoseconds, wall clock).
+     */
+    default void onDurable(long records, long oldestReceiveTimeNanos, long nowNanos) {
+    }
+
+    /** The writer started a new segment. */
+    default void onRoll(Segment newSegment) {
+    }
+
+    /**
+     * Retention deleted a segment of {@code bytes} bytes; {@code forcedByHardLimit} when a named
+     * reader had not finished it and only the hard byte limit made the deletion happen.
+     */
+    default void onRetentionDelete(Path file, long bytes, boolean forcedByHardLimit) {
+    }
+
+    /** Something failed: a write or sync (then the writer stops accepting records), or a retention pass. */
+    default void onError(Throwable t) {
+    }
+}

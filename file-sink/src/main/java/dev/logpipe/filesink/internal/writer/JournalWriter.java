@@ -1,0 +1,267 @@
+package dev.logpipe.filesink.internal.writer;
+
+import dev.logpipe.channels.MpscReceiver;
+import dev.logpipe.channels.WatchSender;
+import dev.logpipe.filesink.AppendRequest;
+import dev.logpipe.filesink.JournalWriteException;
+import dev.logpipe.filesink.RollCycle;
+import dev.logpipe.filesink.Segment;
+import dev.logpipe.filesink.SinkListener;
+import dev.logpipe.filesink.internal.codec.RecordCodec;
+import dev.logpipe.filesink.internal.queue.JournalQueues;
+import dev.logpipe.runtime.Runtime;
+import net.openhft.chronicle.queue.ExcerptAppender;
+import net.openhft.chronicle.queue.impl.single.SingleChronicleQueue;
+import net.openhft.chronicle.wire.DocumentContext;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.function.Function;
+
+/**
+ * The journal's single writer: the loop of the {@value #THREAD_NAME} thread. It receives batches of
+ * {@link AppendRequest}s from the ingest channel, appends each record to Chronicle Queue (one
+ * excerpt per record, in the {@link RecordCodec} layout), completes receipts in one runtime task per
+ * batch, notices segment rolls, and asks the {@link SyncCoordinator} for syncs by policy. It never
+ * forces anything to disk itself.
+ *
+ * <p>It ends when its input reaches end of stream (all senders closed, or the receiver closed by
+ * shutdown or after an error, and drained). After a write error it closes the input, so producers
+ * get {@code Closed} with their record back, and fails the receipts of what it still drains.
+ *
+ * <p>Threading: {@link #run} runs on the writer thread; the Chronicle appender is confined to it.
+ */
+public final class JournalWriter implements Runnable {
+
+    /** The writer thread's name. */
+    public static final String THREAD_NAME = "logpipe-journal-writer";
+
+    private static final Logger LOG = LoggerFactory.getLogger(JournalWriter.class);
+
+    private final Path dir;
+    private final RollCycle rollCycle;
+    private final SingleChronicleQueue queue;
+    private final MpscReceiver<AppendRequest> input;
+    private final Runtime runtime;
+    private final WriterCounters counters;
+    private final SyncCoordinator sync;
+    private final SinkListener listener;
+    private final WatchSender<Segment> segments;
+    private final Function<AppendRequest, CompletableFuture<Long>> receipts;
+    private final int batchSize;
+    private final boolean syncEveryBatch;
+    private final long syncEveryBytes;
+    private final Runnable onRoll;
+    private final RecordCodec codec = new RecordCodec();
+
+    private volatile int currentCycle = Integer.MIN_VALUE;
+    private volatile JournalWriteException failure;
+    private long bytesSinceSyncRequest;
+
+    public JournalWriter(Path dir, RollCycle rollCycle, SingleChronicleQueue queue, MpscReceiver<AppendRequest> input,
+                         Runtime runtime, WriterCounters counters, SyncCoordinator sync, SinkListener listener,
+                         WatchSender<Segment> segments, Function<AppendRequest, CompletableFuture<Long>> receipts,
+                         int batchSize, boolean syncEveryBatch, long syncEveryBytes, Runnable onRoll) {
+        this.dir = dir;
+        this.rollCycle = rollCycle;
+        this.queue = queue;
+        this.input = input;
+        this.runtime = runtime;
+        this.counters = counters;
+        this.sync = sync;
+        this.listener = listener;
+        this.segments = segments;
+        this.receipts = receipts;
+        this.batchSize = batchSize;
+        this.syncEveryBatch = syncEveryBatch;
+        this.syncEveryBytes = syncEveryBytes;
+        this.onRoll = onRoll;
+    }
+
+    /** The cycle the writer appends to now, or MIN_VALUE before its first record. */
+    public int currentCycle() {
+        return currentCycle;
+    }
+
+    /** The error that stopped the writer from storing records, or null. */
+    public JournalWriteException failure() {
+        return failure;
+    }
+
+    /** Called by the sync coordinator when a sync fails: stop accepting, like a write error. */
+    public void failFromSync(Throwable t) {
+        if (failure == null) {
+            failure = t instanceof JournalWriteException j ? j : new JournalWriteException(t.toString(), t);
+        }
+        input.close();
+    }
+
+    /** Reads the queue's last index so the writer continues after the last complete record. */
+    public void recoverPosition() {
+        long last = queue.lastIndex();
+        if (last >= 0) {
+            counters.writtenIndex = last;
+            int c = queue.rollCycle().toCycle(last);
+            currentCycle = c;
+            sync.noteCycle(c); // the previous run may have died before syncing it
+            segments.send(new Segment(c, JournalQueues.segmentFile(dir, rollCycle, c),
+                    JournalQueues.cycleStart(rollCycle, c), queue.rollCycle().toIndex(c, 0)));
+        }
+    }
+
+    @Override
+    public void run() {
+        List<AppendRequest> batch = new ArrayList<>(batchSize);
+        try (ExcerptAppender appender = queue.createAppender()) {
+            while (true) {
+                batch.clear();
+                int n;
+                try {
+                    n = input.blockingRecvMany(batch, batchSize);
+                } catch (InterruptedException e) {
+                    // an interrupt asks us to stop taking new records; what is buffered is still drained
+                    input.close();
+                    continue;
+                }
+                if (n == 0) {
+                    break; // end of stream
+                }
+                if (failure != null) {
+                    failFrom(batch, 0);
+                } else {
+                    appendBatch(appender, batch);
+                }
+            }
+        } catch (Throwable t) {
+            // a bug or a failure outside an append (e.g. closing the appender); keep the report honest
+            fail(t);
+        }
+    }
+
+    private void appendBatch(ExcerptAppender appender, List<AppendRequest> batch) {
+        int n = batch.size();
+        long bytes = 0;
+        long last = -1;
+        int appended = 0;
+        long[] indices = null;
+        for (int i = 0; i < n; i++) {
+            AppendRequest req = batch.get(i);
+            long index;
+            try {
+                DocumentContext dc = appender.writingDocument();
+                try {
+                    bytes += codec.write(dc.wire().bytes(), req.record());
+                } catch (Throwable t) {
+                    dc.rollbackOnClose(); // never leave half a record
+                    throw t;
+                } finally {
+                    dc.close();
+                }
+                index = appender.lastIndexAppended();
+            } catch (Throwable t) {
+                fail(t);
+                failFrom(batch, i);
+                break;
+            }
+            last = index;
+            appended++;
+            int c = appender.cycle();
+            if (c != currentCycle) {
+                roll(c, index);
+            }
+            if (receipts.apply(req) != null) {
+                if (indices == null) {
+                    indices = new long[n];
+                    java.util.Arrays.fill(indices, -1);
+                }
+                indices[i] = index;
+            }
+        }
+        if (appended == 0) {
+            return;
+        }
+        counters.writtenIndex = last; // publishes the appended records to the sync task
+        counters.writtenRecords += appended;
+        counters.writtenBytes += bytes;
+        counters.batches++;
+        sync.noteBatch(last, appended, batch.get(0).record().receiveTimeNanos());
+        listener.onBatch(appended, bytes);
+        if (indices != null) {
+            completeReceipts(batch, indices);
+        }
+        bytesSinceSyncRequest += bytes;
+        if (syncEveryBatch || (syncEveryBytes > 0 && bytesSinceSyncRequest >= syncEveryBytes)) {
+            bytesSinceSyncRequest = 0;
+            sync.request();
+        }
+    }
+
+    private void completeReceipts(List<AppendRequest> batch, long[] indices) {
+        List<Runnable> tasks = new ArrayList<>(1);
+        List<CompletableFuture<Long>> futures = new ArrayList<>();
+        List<Long> idx = new ArrayList<>();
+        for (int i = 0; i < indices.length; i++) {
+            if (indices[i] >= 0) {
+                futures.add(receipts.apply(batch.get(i)));
+                idx.add(indices[i]);
+            }
+        }
+        tasks.add(() -> {
+            for (int i = 0; i < futures.size(); i++) {
+                futures.get(i).complete(idx.get(i));
+            }
+        });
+        SyncCoordinator.runOnWorker(runtime, tasks);
+    }
+
+    private void roll(int cycle, long firstIndex) {
+        boolean first = currentCycle == Integer.MIN_VALUE;
+        currentCycle = cycle;
+        sync.noteCycle(cycle);
+        Segment s = new Segment(cycle, JournalQueues.segmentFile(dir, rollCycle, cycle),
+                JournalQueues.cycleStart(rollCycle, cycle), firstIndex);
+        segments.send(s);
+        if (!first) {
+            counters.rolls++;
+        }
+        listener.onRoll(s);
+        onRoll.run();
+    }
+
+    private void fail(Throwable t) {
+        if (failure != null) {
+            return;
+        }
+        JournalWriteException ex = t instanceof JournalWriteException j ? j
+                : new JournalWriteException("journal write failed in " + dir + ": " + t
+                + "; the writer stopped accepting records (check free disk space and permissions, then restart)", t);
+        failure = ex;
+        counters.error(ex);
+        LOG.error(ex.getMessage(), t);
+        input.close(); // producers now get Closed with their record back instead of a silent drop
+        try {
+            listener.onError(ex);
+        } catch (RuntimeException e) {
+            LOG.warn("SinkListener.onError threw", e);
+        }
+    }
+
+    private void failFrom(List<AppendRequest> batch, int from) {
+        JournalWriteException ex = failure;
+        List<CompletableFuture<Long>> futures = new ArrayList<>();
+        for (int i = from; i < batch.size(); i++) {
+            CompletableFuture<Long> f = receipts.apply(batch.get(i));
+            if (f != null) {
+                futures.add(f);
+            }
+        }
+        counters.failedRecords += batch.size() - from;
+        if (!futures.isEmpty()) {
+            SyncCoordinator.runOnWorker(runtime, List.of(() -> futures.forEach(f -> f.completeExceptionally(ex))));
+        }
+    }
+}

@@ -1,0 +1,281 @@
+package dev.logpipe.filesink.internal.writer;
+
+import dev.logpipe.channels.WatchSender;
+import dev.logpipe.filesink.JournalWriteException;
+import dev.logpipe.filesink.LogRecord;
+import dev.logpipe.filesink.RollCycle;
+import dev.logpipe.filesink.SinkListener;
+import dev.logpipe.filesink.internal.queue.ChronicleRollCycles;
+import dev.logpipe.filesink.internal.queue.JournalQueues;
+import dev.logpipe.runtime.JoinHandle;
+import dev.logpipe.runtime.Runtime;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.nio.channels.FileChannel;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.HashMap;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.ConcurrentSkipListSet;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Consumer;
+
+/**
+ * Runs the journal's syncs on the runtime's blocking pool, one at a time, and publishes what they
+ * make durable.
+ *
+ * <p>A sync reads the writer's {@code writtenIndex} <em>before</em> it forces anything, then calls
+ * {@link FileChannel#force} on every segment file written since the last sync (the current one and
+ * any just rolled). On Linux {@code fsync} writes back the file's dirty page-cache pages, including
+ * those dirtied through Chronicle's memory mappings, so every record up to that index is on disk
+ * when it returns. Then it raises the durable watermark: the watch channel, the listener, and the
+ * {@link DurabilityWaiters} (completed in a task on a runtime worker, never on the sync thread).
+ *
+ * <p>Requests while a sync runs are coalesced into one more sync after it. The writer never waits
+ * for a sync, except for the final one when it stops.
+ *
+ * <p>Threading: thread-safe. {@link #noteCycle} and {@link #noteBatch} are called by the writer
+ * thread; {@link #request} from any thread; sync state is confined to the one sync in flight.
+ */
+public final class SyncCoordinator {
+
+    private static final Logger LOG = LoggerFactory.getLogger(SyncCoordinator.class);
+
+    /** A writer batch waiting to become durable, for {@link SinkListener#onDurable}. */
+    private record PendingBatch(long lastIndex, int records, long firstReceiveNanos) {
+    }
+
+    private final Path dir;
+    private final RollCycle rollCycle;
+    private final Runtime runtime;
+    private final WriterCounters counters;
+    private final SinkListener listener;
+    private final WatchSender<Long> watermark;
+    private final DurabilityWaiters waiters;
+    private final Consumer<Throwable> onFailure;
+
+    private final ConcurrentSkipListSet<Integer> dirtyCycles = new ConcurrentSkipListSet<>();
+    private final ConcurrentLinkedQueue<PendingBatch> pending = new ConcurrentLinkedQueue<>();
+    private final AtomicBoolean requested = new AtomicBoolean();
+    private final AtomicBoolean inFlight = new AtomicBoolean();
+    private volatile boolean newFiles;
+    private volatile boolean failed;
+
+    // confined to the sync in flight (handed over by the inFlight CAS)
+    private final Map<Integer, FileChannel> channels = new HashMap<>();
+
+    public SyncCoordinator(Path dir, RollCycle rollCycle, Runtime runtime, WriterCounters counters,
+                           SinkListener listener, WatchSender<Long> watermark, DurabilityWaiters waiters,
+                           Consumer<Throwable> onFailure) {
+        this.dir = dir;
+        this.rollCycle = rollCycle;
+        this.runtime = runtime;
+        this.counters = counters;
+        this.listener = listener;
+        this.watermark = watermark;
+        this.waiters = waiters;
+        this.onFailure = onFailure;
+    }
+
+    /** Writer thread: records in {@code cycle}'s file need syncing (called when the writer enters a cycle). */
+    public void noteCycle(int cycle) {
+        if (dirtyCycles.add(cycle)) {
+            newFiles = true;
+        }
+    }
+
+    /** Writer thread: a batch ending at {@code lastIndex} was appended. */
+    public void noteBatch(long lastIndex, int records, long firstReceiveNanos) {
+        pending.add(new PendingBatch(lastIndex, records, firstReceiveNanos));
+    }
+
+    /** Asks for a sync soon; returns at once. */
+    public void request() {
+        requested.set(true);
+        tryStart();
+    }
+
+    /** True when a sync would make something new durable. */
+    public boolean behind() {
+        return counters.writtenIndex > counters.durableIndex;
+    }
+
+    private void tryStart() {
+        if (failed || !requested.get() || !inFlight.compareAndSet(false, true)) {
+            return;
+        }
+        JoinHandle<Void> h = runtime.spawnBlocking(this::runLoop);
+        if (h.isCancelled()) {
+            // the runtime is shutting down; the writer's final sync runs inline instead
+            inFlight.set(false);
+        }
+    }
+
+    private void runLoop() {
+        try {
+            while (requested.getAndSet(false) && !failed) {
+                syncOnce();
+            }
+        } finally {
+            inFlight.set(false);
+        }
+        if (requested.get()) {
+            tryStart(); // a request raced with our exit
+        }
+    }
+
+    /**
+     * Writer thread, at the end: waits for a sync in flight, then runs a last sync on the blocking
+     * pool (inline if the runtime no longer takes tasks) and waits for it.
+     *
+     * @return the durable index afterwards
+     */
+    public long finalSync() throws InterruptedException {
+        while (!inFlight.compareAndSet(false, true)) {
+            Thread.sleep(1); // a sync is running; it takes at most a few ms
+        }
+        try {
+            if (!failed && behind()) {
+                requested.set(false);
+                JoinHandle<Void> h = runtime.spawnBlocking(this::syncOnce);
+                if (h.isCancelled()) {
+                    syncOnce();
+                } else {
+                    try {
+                        h.join();
+                    } catch (RuntimeException e) {
+                        // syncOnce reports its own failures; anything else is a bug to surface
+                        LOG.error("final journal sync failed", e);
+                    }
+                }
+            }
+            closeChannels();
+        } finally {
+            inFlight.set(false);
+        }
+        return counters.durableIndex;
+    }
+
+    private void syncOnce() {
+        long target = counters.writtenIndex; // read before forcing: everything up to it is in the mapping
+        if (target <= counters.durableIndex) {
+            return;
+        }
+        net.openhft.chronicle.queue.RollCycle rc = ChronicleRollCycles.of(rollCycle);
+        int targetCycle = rc.toCycle(target);
+        long t0 = System.nanoTime();
+        try {
+            boolean dirToo = newFiles;
+            newFiles = false;
+            for (Iterator<Integer> it = dirtyCycles.iterator(); it.hasNext(); ) {
+                int c = it.next();
+                if (c > targetCycle) {
+                    break;
+                }
+                FileChannel ch = channel(c);
+                if (ch != null) {
+                    ch.force(false);
+                }
+                if (c < targetCycle) {
+                    // rolled: the writer wrote its end-of-file marker before the target's record
+                    it.remove();
+                    FileChannel old = channels.remove(c);
+                    if (old != null) {
+                        old.close();
+                    }
+                }
+            }
+            if (dirToo) {
+                forceDirectory();
+            }
+        } catch (IOException | RuntimeException e) {
+            failed = true;
+            counters.syncFailures++;
+            JournalWriteException ex = new JournalWriteException("journal sync failed in " + dir + ": " + e
+                    + "; records after index " + counters.durableIndex + " may not be on disk", e);
+            counters.error(ex);
+            LOG.error(ex.getMessage(), e);
+            listener.onError(ex);
+            onFailure.accept(ex);
+            return;
+        }
+        long dt = System.nanoTime() - t0;
+        counters.lastSyncNanos = dt;
+        counters.totalSyncNanos += dt;
+        if (dt > counters.maxSyncNanos) {
+            counters.maxSyncNanos = dt;
+        }
+        counters.syncs++;
+        counters.durableIndex = target;
+        watermark.send(target);
+        listener.onSync(dt, target);
+        long now = LogRecord.nowNanos();
+        for (PendingBatch b; (b = pending.peek()) != null && b.lastIndex <= target; ) {
+            pending.poll();
+            listener.onDurable(b.records, b.firstReceiveNanos, now);
+        }
+        List<Runnable> release = waiters.advance(target);
+        if (!release.isEmpty()) {
+            runOnWorker(runtime, release);
+        }
+    }
+
+    /** Runs {@code tasks} in one task on a runtime worker, or here if the runtime refuses it. */
+    static void runOnWorker(Runtime runtime, List<Runnable> tasks) {
+        Runnable all = () -> {
+            for (Runnable r : tasks) {
+                r.run();
+            }
+        };
+        JoinHandle<Void> h = runtime.spawn(all);
+        if (h.isCancelled()) {
+            all.run();
+        }
+    }
+
+    private FileChannel channel(int cycle) throws IOException {
+        FileChannel ch = channels.get(cycle);
+        if (ch == null) {
+            Path f = JournalQueues.segmentFile(dir, rollCycle, cycle);
+            try {
+                ch = FileChannel.open(f, StandardOpenOption.READ, StandardOpenOption.WRITE);
+            } catch (NoSuchFileException e) {
+                return null; // deleted by retention after it was synced
+            }
+            channels.put(cycle, ch);
+        }
+        return ch;
+    }
+
+    private void forceDirectory() {
+        // makes new segment files' directory entries durable; not possible on every OS
+        try (FileChannel d = FileChannel.open(dir, StandardOpenOption.READ)) {
+            d.force(true);
+        } catch (IOException e) {
+            LOG.debug("cannot fsync directory {}: {}", dir, e.toString());
+        }
+        try (FileChannel m = FileChannel.open(dir.resolve("metadata.cq4t"), StandardOpenOption.READ,
+                StandardOpenOption.WRITE)) {
+            m.force(false);
+        } catch (IOException e) {
+            LOG.debug("cannot fsync queue metadata in {}: {}", dir, e.toString());
+        }
+    }
+
+    private void closeChannels() {
+        for (FileChannel ch : channels.values()) {
+            try {
+                ch.close();
+            } catch (IOException ignored) {
+                // nothing left to do with it
+            }
+        }
+        channels.clear();
+    }
+}

@@ -1,0 +1,205 @@
+package dev.logpipe.filesink;
+
+import dev.logpipe.channels.Mpsc;
+import dev.logpipe.channels.MpscSender;
+import dev.logpipe.channels.SendResult;
+import dev.logpipe.channels.WatchReceiver;
+import dev.logpipe.runtime.Runtime;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+@Timeout(value = 60, unit = TimeUnit.SECONDS)
+class FileSinkTest {
+
+    @TempDir
+    Path dir;
+
+    Runtime runtime;
+
+    @BeforeEach
+    void setUp() {
+        runtime = Runtime.builder().workerThreads(2).maxBlockingThreads(4).threadNamePrefix("test").build();
+    }
+
+    @AfterEach
+    void tearDown() {
+        runtime.shutdown(Duration.ofSeconds(5));
+    }
+
+    private static List<ReadRecord> readAll(Path dir) {
+        List<ReadRecord> out = new ArrayList<>();
+        try (JournalReader r = JournalReader.open(dir)) {
+            for (ReadRecord rr; (rr = r.next()) != null; ) {
+                out.add(rr);
+            }
+        }
+        return out;
+    }
+
+    private WriterReport runSink(FileSink sink, int count, List<CompletableFuture<Long>> receipts) throws Exception {
+        Mpsc.Channel<AppendRequest> ch = Mpsc.bounded(256);
+        sink.start(ch.receiver());
+        MpscSender<AppendRequest> tx = ch.sender();
+        for (int i = 0; i < count; i++) {
+            AppendRequest req = receipts != null ? AppendRequest.withReceipt(TestRecords.record(i))
+                    : AppendRequest.of(TestRecords.record(i));
+            assertTrue(tx.blockingSend(req).isSent());
+            if (receipts != null) {
+                receipts.add(req.written().toCompletableFuture());
+            }
+        }
+        tx.close();
+        return sink.terminated().toCompletableFuture().get(30, TimeUnit.SECONDS);
+    }
+
+    @Test
+    void recordsReadBackEqualAndInOrderWithIncreasingReceipts() throws Exception {
+        FileSink sink = FileSink.builder(dir).runtime(runtime).syncInterval(Duration.ofMillis(20)).batchSize(64).build();
+        List<CompletableFuture<Long>> receipts = new ArrayList<>();
+        WriterReport report = runSink(sink, 5_000, receipts);
+        assertTrue(report.clean(), report.toString());
+        assertEquals(5_000, report.writtenRecords());
+        List<ReadRecord> back = readAll(dir);
+        assertEquals(5_000, back.size());
+        long prev = -1;
+        for (int i = 0; i < back.size(); i++) {
+            assertEquals(TestRecords.record(i), back.get(i).record());
+            long idx = receipts.get(i).get(5, TimeUnit.SECONDS);
+            assertEquals(back.get(i).index(), idx, "receipt gives the record's index");
+            assertTrue(idx > prev, "receipts increase");
+            prev = idx;
+        }
+        assertEquals(prev, report.lastIndex());
+        assertEquals(prev, report.durableIndex(), "final sync covers the last record");
+    }
+
+    @Test
+    void watermarkReachesTheLastIndexWhileRunningWithIntervalSync() throws Exception {
+        FileSink sink = FileSink.builder(dir).runtime(runtime).syncInterval(Duration.ofMillis(10)).build();
+        Mpsc.Channel<AppendRequest> ch = Mpsc.bounded(128);
+        sink.start(ch.receiver());
+        WatchReceiver<Long> wm = sink.durableWatermark();
+        AppendRequest last = null;
+        for (int i = 0; i < 1000; i++) {
+            last = AppendRequest.withReceipt(TestRecords.record(i));
+            ch.sender().blockingSend(last);
+        }
+        long lastIndex = last.written().toCompletableFuture().get(10, TimeUnit.SECONDS);
+        // no close yet: the interval sync alone must make it durable
+        long seen = wm.blockingWaitFor(v -> v >= lastIndex);
+        assertEquals(lastIndex, seen);
+        assertEquals(lastIndex, sink.whenDurable(lastIndex).toCompletableFuture().get(10, TimeUnit.SECONDS));
+        assertTrue(sink.stats().syncs() >= 1);
+        ch.sender().close();
+        sink.close();
+    }
+
+    @Test
+    void everyBatchAndBytesPoliciesMakeEverythingDurable() throws Exception {
+        for (int mode = 0; mode < 2; mode++) {
+            Path d = dir.resolve("m" + mode);
+            FileSink.Builder b = FileSink.builder(d).runtime(runtime).syncNever();
+            b = mode == 0 ? b.syncEveryBatch() : b.syncEveryBytes(4096);
+            FileSink sink = b.build();
+            Mpsc.Channel<AppendRequest> ch = Mpsc.bounded(64);
+            sink.start(ch.receiver());
+            AppendRequest last = null;
+            for (int i = 0; i < 2000; i++) {
+                last = AppendRequest.withReceipt(TestRecords.record(i));
+                ch.sender().blockingSend(last);
+            }
+            long lastIndex = last.written().toCompletableFuture().get(10, TimeUnit.SECONDS);
+            if (mode == 0) {
+                // every batch: the last batch's sync covers it without any timer or close
+                assertEquals(lastIndex, sink.whenDurable(lastIndex).toCompletableFuture().get(10, TimeUnit.SECONDS));
+            }
+            ch.sender().close();
+            sink.close();
+            WriterReport r = sink.terminated().toCompletableFuture().get();
+            assertEquals(lastIndex, r.durableIndex());
+            assertEquals(2000, readAll(d).size());
+        }
+    }
+
+    @Test
+    void syncNeverStillSyncsOnceAtClose() throws Exception {
+        FileSink sink = FileSink.builder(dir).runtime(runtime).syncNever().build();
+        WriterReport report = runSink(sink, 100, null);
+        assertEquals(report.lastIndex(), report.durableIndex());
+        assertEquals(1, report.syncs());
+    }
+
+    @Test
+    void reopenedJournalContinuesAfterTheLastRecord() throws Exception {
+        runSink(FileSink.builder(dir).runtime(runtime).build(), 100, null);
+        FileSink second = FileSink.builder(dir).runtime(runtime).build();
+        Mpsc.Channel<AppendRequest> ch = Mpsc.bounded(16);
+        second.start(ch.receiver());
+        for (int i = 100; i < 150; i++) {
+            ch.sender().blockingSend(AppendRequest.of(TestRecords.record(i)));
+        }
+        ch.sender().close();
+        second.terminated().toCompletableFuture().get(30, TimeUnit.SECONDS);
+        List<ReadRecord> back = readAll(dir);
+        assertEquals(150, back.size());
+        for (int i = 0; i < 150; i++) {
+            assertEquals(i, TestRecords.numberOf(back.get(i).record()));
+        }
+    }
+
+    @Test
+    void secondWriterOnTheSameDirectoryIsRefused() throws Exception {
+        FileSink first = FileSink.builder(dir).runtime(runtime).build();
+        Mpsc.Channel<AppendRequest> ch = Mpsc.bounded(16);
+        first.start(ch.receiver());
+        FileSink second = FileSink.builder(dir).runtime(runtime).build();
+        JournalLockedException e = assertThrows(JournalLockedException.class,
+                () -> second.start(Mpsc.<AppendRequest>bounded(1).receiver()));
+        assertTrue(e.getMessage().contains("in use by another logpipe writer"), e.getMessage());
+        ch.sender().close();
+        first.close();
+        // once the first one is gone the directory is free again
+        FileSink third = FileSink.builder(dir).runtime(runtime).build();
+        Mpsc.Channel<AppendRequest> ch3 = Mpsc.bounded(1);
+        third.start(ch3.receiver());
+        ch3.sender().close();
+        third.close();
+    }
+
+    @Test
+    void closeStopsNewSendsAndDrainsBuffered() throws Exception {
+        FileSink sink = FileSink.builder(dir).runtime(runtime).build();
+        Mpsc.Channel<AppendRequest> ch = Mpsc.bounded(1000);
+        for (int i = 0; i < 500; i++) {
+            ch.sender().trySend(AppendRequest.of(TestRecords.record(i)));
+        }
+        sink.start(ch.receiver());
+        sink.close();
+        SendResult<AppendRequest> r = ch.sender().trySend(AppendRequest.of(TestRecords.record(999)));
+        assertTrue(r instanceof SendResult.Closed<AppendRequest>, r.toString());
+        assertEquals(500, readAll(dir).size());
+    }
+
+    @Test
+    void readerFromEndSeesOnlyNewRecords() throws Exception {
+        runSink(FileSink.builder(dir).runtime(runtime).build(), 10, null);
+        try (JournalReader r = JournalReader.builder(dir).fromEnd().build()) {
+            assertNull(r.next());
+        }
+    }
+}

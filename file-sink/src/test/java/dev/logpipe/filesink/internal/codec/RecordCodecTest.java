@@ -1,0 +1,149 @@
+package dev.logpipe.filesink.internal.codec;
+
+import dev.logpipe.filesink.Level;
+import dev.logpipe.filesink.LogRecord;
+import dev.logpipe.filesink.RecordFlag;
+import dev.logpipe.filesink.SourceFormat;
+import dev.logpipe.filesink.SyslogInfo;
+import net.openhft.chronicle.bytes.Bytes;
+import org.junit.jupiter.api.Test;
+
+import java.util.Random;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class RecordCodecTest {
+
+    private final RecordCodec codec = new RecordCodec();
+
+    private LogRecord roundTrip(LogRecord r) {
+        Bytes<?> b = Bytes.allocateElasticOnHeap(64);
+        try {
+            long n = codec.write(b, r);
+            assertEquals(n, b.readRemaining());
+            LogRecord back = codec.read(b);
+            assertEquals(0, b.readRemaining(), "decoder consumed every byte");
+            return back;
+        } finally {
+            b.releaseLast();
+        }
+    }
+
+    @Test
+    void emptyRecordRoundTrips() {
+        LogRecord r = LogRecord.builder().eventTimeNanos(0).receiveTimeNanos(0).build();
+        LogRecord back = roundTrip(r);
+        assertEquals(r, back);
+        assertEquals("", back.message());
+        assertTrue(back.fields().isEmpty());
+    }
+
+    @Test
+    void everyFieldRoundTripsWithFieldOrderKept() {
+        LogRecord r = LogRecord.builder()
+                .eventTimeNanos(-5).receiveTimeNanos(Long.MAX_VALUE)
+                .level(Level.FATAL).host("h").service("s").message("m").source("tcp:127.0.0.1:9")
+                .format(SourceFormat.SYSLOG_5424)
+                .syslog(new SyslogInfo(23, 7, "app", "123", "ID47", "[x@1 a=\"b\"]"))
+                .field("z", "last-alpha").fieldJson("a", "{\"n\":[1,2,null]}").field("", "")
+                .fieldJson("num", "42").field("empty", "")
+                .flag(RecordFlag.TRUNCATED).flag(RecordFlag.INVALID_UTF8)
+                .build();
+        LogRecord back = roundTrip(r);
+        assertEquals(r, back);
+        assertEquals(java.util.List.of("z", "a", "", "num", "empty"), java.util.List.copyOf(back.fields().keySet()));
+        assertTrue(back.fields().get("a").json());
+    }
+
+    @Test
+    void nonAsciiTextRoundTrips() {
+        String text = "grüße — 日本語 — emoji \uD83D\uDE80 — \u0000 nul — \t tab";
+        LogRecord r = LogRecord.builder().message(text).host("hôte").service("сервис")
+                .field("ключ", "значение \uD83D\uDE00").build();
+        assertEquals(r, roundTrip(r));
+    }
+
+    @Test
+    void oneMebibyteMessageRoundTrips() {
+        Random rnd = new Random(42);
+        StringBuilder sb = new StringBuilder(1 << 20);
+        while (sb.length() < (1 << 20)) {
+            sb.append((char) (rnd.nextInt(0x7E - 0x20) + 0x20));
+            if (rnd.nextInt(100) == 0) {
+                sb.append('é');
+            }
+        }
+        LogRecord r = LogRecord.builder().message(sb.toString()).build();
+        assertEquals(r, roundTrip(r));
+    }
+
+    @Test
+    void manyUnknownJsonFieldsSurvive() {
+        LogRecord.Builder b = LogRecord.builder().format(SourceFormat.JSON);
+        for (int i = 0; i < 300; i++) {
+            b.fieldJson("extra" + i, "{\"deep\":{\"v\":" + i + "}}");
+        }
+        LogRecord r = b.build();
+        assertEquals(r, roundTrip(r));
+    }
+
+    @Test
+    void trailingBytesFromALaterLayoutAreIgnored() {
+        LogRecord r = LogRecord.builder().message("hello").field("k", "v").build();
+        Bytes<?> b = Bytes.allocateElasticOnHeap(64);
+        try {
+            codec.write(b, r);
+            b.writeLong(0xDEADBEEFL); // a section a later writer might add
+            assertEquals(r, codec.read(b));
+        } finally {
+            b.releaseLast();
+        }
+    }
+
+    @Test
+    void unknownVersionIsRefusedWithAMessage() {
+        Bytes<?> b = Bytes.allocateElasticOnHeap(64);
+        try {
+            codec.write(b, LogRecord.builder().message("x").build());
+            b.writeByte(0, (byte) 9);
+            CorruptRecordException e = assertThrows(CorruptRecordException.class, () -> codec.read(b));
+            assertTrue(e.getMessage().contains("version 9"), e.getMessage());
+        } finally {
+            b.releaseLast();
+        }
+    }
+
+    @Test
+    void truncatedRecordIsCorruptNotGarbage() {
+        LogRecord r = LogRecord.builder().message("a message long enough to cut").field("k", "v").build();
+        Bytes<?> full = Bytes.allocateElasticOnHeap(64);
+        try {
+            long n = codec.write(full, r);
+            for (long cut = 0; cut < n; cut++) {
+                Bytes<?> part = Bytes.allocateElasticOnHeap(64);
+                try {
+                    part.write(full, 0, cut);
+                    assertThrows(CorruptRecordException.class, () -> codec.read(part), "cut at " + cut);
+                } finally {
+                    part.releaseLast();
+                }
+            }
+        } finally {
+            full.releaseLast();
+        }
+    }
+
+    @Test
+    void receiveTimeIsAtItsDocumentedOffset() {
+        Bytes<?> b = Bytes.allocateElasticOnHeap(64);
+        try {
+            codec.write(b, LogRecord.builder().receiveTimeNanos(1234567890123L).build());
+            assertEquals(1234567890123L, RecordCodec.peekReceiveTimeNanos(b));
+            assertEquals(0, b.readPosition());
+        } finally {
+            b.releaseLast();
+        }
+    }
+}
