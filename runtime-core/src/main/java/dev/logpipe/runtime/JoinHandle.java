@@ -83,9 +83,9 @@ public final class JoinHandle<T> implements CompletionStage<T> {
     }
 
     /**
-     * Waits for the task and returns its result. Blocking: refused on a non-blocking thread
-     * (a runtime worker or an event loop), where it throws IllegalStateException; there, chain a
-     * callback instead.
+     * Waits for the task and returns its result. Blocking: refused on a
+     * {@link dev.logpipe.channels.NonBlockingThread} (a runtime worker, an event loop), where it
+     * throws IllegalStateException; there, chain a callback instead.
      *
      * @throws CompletionException   with the task's exception as cause, if the task threw
      * @throws CancellationException if the task was cancelled

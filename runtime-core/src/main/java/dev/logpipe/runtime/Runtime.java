@@ -7,6 +7,7 @@ import dev.logpipe.runtime.internal.PeriodicTask;
 import dev.logpipe.runtime.internal.RuntimeFuture;
 import dev.logpipe.runtime.internal.TaskCell;
 import dev.logpipe.runtime.internal.TaskTimer;
+import dev.logpipe.runtime.internal.ThreadChecks;
 import dev.logpipe.runtime.internal.Watchdog;
 import dev.logpipe.runtime.internal.WorkerPool;
 import dev.logpipe.runtime.internal.WorkerThread;
@@ -31,8 +32,9 @@ import java.util.concurrent.atomic.AtomicLong;
  * <ul>
  *   <li><b>Workers</b> ({@code <prefix>-worker-N}, one per core by default) run {@link #spawn}
  *   tasks, timer tasks and stage continuations from one FIFO queue. They must never block:
- *   blocking calls made on them by mistake ({@link JoinHandle#join()}, the channels'
- *   {@code blockingX} methods) throw IllegalStateException.</li>
+ *   they implement {@link dev.logpipe.channels.NonBlockingThread}, so blocking calls made on
+ *   them by mistake ({@link JoinHandle#join()}, the channels' {@code blockingX} methods) throw
+ *   IllegalStateException instead of hanging the pool.</li>
  *   <li><b>Blocking pool</b> ({@code <prefix>-blocking-N}) runs {@link #spawnBlocking} tasks. It
  *   behaves like Tokio's: an idle thread takes the next task before a new thread is made; new
  *   threads are made on demand only when none is idle, up to {@code maxBlockingThreads}; an idle
@@ -48,8 +50,9 @@ import java.util.concurrent.atomic.AtomicLong;
  * <p>A task that throws completes its handle exceptionally; the thread and the runtime go on.
  *
  * <p>Threading: thread-safe. Every method may be called from any thread, except
- * {@link #shutdown(Duration)} and {@link #close()}, which wait and so are refused on this
- * runtime's workers. Callbacks on handles run as {@link JoinHandle} describes.
+ * {@link #shutdown(Duration)} and {@link #close()}, which wait and so are refused on
+ * non-blocking threads (channels' {@code NonBlockingThread}: runtime workers, event loops).
+ * Callbacks on handles run as {@link JoinHandle} describes.
  *
  * <p>Example:
  * <pre>{@code
@@ -269,7 +272,7 @@ public final class Runtime implements AutoCloseable {
      * progress).
      *
      * @throws IllegalStateException if called on one of this runtime's workers (it would wait for
-     *     itself); shut down from outside the runtime
+     *     itself) or on another non-blocking thread; shut down from outside the runtime
      */
     public ShutdownReport shutdown(Duration timeout) {
         Objects.requireNonNull(timeout, "timeout");
@@ -277,6 +280,7 @@ public final class Runtime implements AutoCloseable {
             throw new IllegalStateException("shutdown called on " + Thread.currentThread().getName()
                     + ", a worker of this runtime; shut down from outside the runtime");
         }
+        ThreadChecks.checkMayBlock("shutdown"); // it waits: not on an event loop or another runtime's worker
         synchronized (shutdownLock) {
             if (report != null) {
                 return report;
@@ -287,6 +291,9 @@ public final class Runtime implements AutoCloseable {
             draining = true;
             List<TaskInfo> cancelled = new ArrayList<>();
 
+            // Timer first: from here on no schedule succeeds (such spawns cancel themselves), so
+            // the sweeps below see every delayed and periodic task the timer still held.
+            timer.shutdown();
             for (TaskCell<?> cell : List.copyOf(pendingDelayed)) {
                 if (cell.cancel(SHUT_DOWN)) {
                     cancelled.add(info(cell, null));
@@ -297,7 +304,6 @@ public final class Runtime implements AutoCloseable {
                     cancelled.add(new TaskInfo(p.id(), TaskKind.PERIODIC, p.description(), Optional.empty()));
                 }
             }
-            timer.shutdown();
             for (TaskCell<?> cell : blocking.shutdown()) {
                 if (cell.cancel(SHUT_DOWN)) {
                     cancelled.add(info(cell, null));

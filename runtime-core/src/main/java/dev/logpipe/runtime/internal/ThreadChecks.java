@@ -1,5 +1,7 @@
 package dev.logpipe.runtime.internal;
 
+import dev.logpipe.channels.NonBlockingThread;
+
 /**
  * Refuses blocking calls on threads that must never block.
  *
@@ -10,12 +12,16 @@ public final class ThreadChecks {
     private ThreadChecks() {
     }
 
-    /** Throws IllegalStateException if the calling thread is a runtime worker. */
+    /**
+     * Throws IllegalStateException if the calling thread is a {@link NonBlockingThread} (a runtime
+     * worker, an event loop). Like {@link NonBlockingThread#check(String)}, with a message that
+     * fits waiting on a stage.
+     */
     public static void checkMayBlock(String op) {
         Thread t = Thread.currentThread();
-        if (t instanceof WorkerThread) {
+        if (t instanceof NonBlockingThread) {
             throw new IllegalStateException(op + " called on non-blocking thread " + t.getName()
-                    + "; chain a callback on the stage instead");
+                    + "; chain a callback (thenApply, whenComplete) instead, or wait from spawnBlocking");
         }
     }
 }

@@ -31,7 +31,7 @@ public final class WorkerPool {
     public static final int BUDGET = 128;
 
     private static final System.Logger LOG = System.getLogger("dev.logpipe.runtime");
-    private static final Runnable WAKE = () -> { };
+    private static final Runnable STOP = () -> { };
 
     private final LinkedBlockingQueue<Runnable> queue = new LinkedBlockingQueue<>();
     private final WorkerThread[] workers;
@@ -111,16 +111,15 @@ public final class WorkerPool {
         while (true) {
             Runnable r;
             try {
-                r = terminated ? queue.poll() : queue.take();
+                r = queue.take();
             } catch (InterruptedException e) {
                 // A stale interrupt aimed at an earlier task; the worker itself is not asked to stop.
                 continue;
             }
-            if (r == null) {
-                return; // terminated and drained
-            }
-            if (r == WAKE) {
-                continue;
+            if (r == STOP) {
+                // Everything queued before termination has run. Pass the pill on to the next worker.
+                queue.offer(STOP);
+                return;
             }
             self.beginRun(r);
             try {
@@ -175,14 +174,14 @@ public final class WorkerPool {
     public record Running(Thread thread, Object task) { }
 
     /**
-     * Lets workers exit once the queue is empty; from now on continuations run on the caller.
-     * Workers still running a task exit after it (and after draining what is queued).
+     * Lets workers exit once what is queued has run; from now on continuations run on the
+     * caller. A worker still running a task exits after it.
      */
     public void terminate() {
         terminated = true;
-        for (int i = 0; i < workers.length; i++) {
-            queue.offer(WAKE); // wake workers parked in take() so they re-check with poll()
-        }
+        // One pill, behind everything queued so far; each worker that takes it offers it again.
+        // Runnables offered after this point find terminated set and take themselves back.
+        queue.offer(STOP);
     }
 
     public int size() {

@@ -1,12 +1,16 @@
 package dev.logpipe.runtime.internal;
 
+import dev.logpipe.channels.NonBlockingThread;
+
 /**
- * A thread of a {@link WorkerPool}: it runs tasks that must never block.
+ * A thread of a {@link WorkerPool}: it runs tasks that must never block. It implements the
+ * channels' {@link NonBlockingThread} marker, so their {@code blockingX} methods, and
+ * {@code JoinHandle.join}, refuse to run on it.
  *
  * <p>Threading: created and started by its pool. The run-tracking fields are written by this
  * thread and read by the watchdog; {@link #budget} is confined to this thread.
  */
-public final class WorkerThread extends Thread {
+public final class WorkerThread extends Thread implements NonBlockingThread {
 
     /** Value of {@link #runStartNanos} while the worker waits for work. */
     static final long IDLE = Long.MIN_VALUE;

@@ -1,0 +1,241 @@
+package dev.logpipe.collector;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Objects;
+
+/**
+ * The settings of one TCP ingest listener: where it binds, which wire format it reads, its limits
+ * and, optionally, TLS. Pass it to {@link LogPipeline.Builder#listener(ListenerConfig)}.
+ *
+ * <p>Defaults: {@code 127.0.0.1:5140}, {@link WireFormat#AUTO}, frames up to 1 MiB cut and flagged
+ * ({@link OversizePolicy#TRUNCATE}), malformed frames stored raw ({@link MalformedPolicy#STORE_RAW}),
+ * 1024 connections, idle timeout 5 minutes, TCP keepalive on, no TLS.
+ *
+ * <p>Threading: immutable, thread-safe.
+ *
+ * <p>Example:
+ * <pre>{@code
+ * ListenerConfig tls = ListenerConfig.builder().port(6514).wireFormat(WireFormat.SYSLOG)
+ *     .tls(Path.of("server.crt"), Path.of("server.key"))
+ *     .tlsTrustedClientCerts(Path.of("clients-ca.crt"))   // clients must present a certificate
+ *     .build();
+ * }</pre>
+ */
+public final class ListenerConfig {
+
+    /** The default ingest port. */
+    public static final int DEFAULT_PORT = 5140;
+    /** The default largest frame, 1 MiB. */
+    public static final int DEFAULT_MAX_FRAME_BYTES = 1 << 20;
+
+    private final String bindAddress;
+    private final int port;
+    private final WireFormat wireFormat;
+    private final int maxFrameBytes;
+    private final OversizePolicy oversizePolicy;
+    private final MalformedPolicy malformedPolicy;
+    private final int maxConnections;
+    private final Duration idleTimeout;
+    private final boolean tcpKeepAlive;
+    private final Path tlsCertChain;
+    private final Path tlsPrivateKey;
+    private final Path tlsTrustedClientCerts;
+
+    private ListenerConfig(Builder b) {
+        this.bindAddress = b.bindAddress;
+        this.port = b.port;
+        this.wireFormat = b.wireFormat;
+        this.maxFrameBytes = b.maxFrameBytes;
+        this.oversizePolicy = b.oversizePolicy;
+        this.malformedPolicy = b.malformedPolicy;
+        this.maxConnections = b.maxConnections;
+        this.idleTimeout = b.idleTimeout;
+        this.tcpKeepAlive = b.tcpKeepAlive;
+        this.tlsCertChain = b.tlsCertChain;
+        this.tlsPrivateKey = b.tlsPrivateKey;
+        this.tlsTrustedClientCerts = b.tlsTrustedClientCerts;
+    }
+
+    /** A listener with every default ({@code 127.0.0.1:5140}, AUTO format, no TLS). */
+    public static ListenerConfig defaults() {
+        return builder().build();
+    }
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /** The address to bind, e.g. {@code 127.0.0.1} or {@code 0.0.0.0}. */
+    public String bindAddress() {
+        return bindAddress;
+    }
+
+    /** The port to bind; 0 picks a free one (see {@link LogPipeline#listenerAddresses()}). */
+    public int port() {
+        return port;
+    }
+
+    public WireFormat wireFormat() {
+        return wireFormat;
+    }
+
+    public int maxFrameBytes() {
+        return maxFrameBytes;
+    }
+
+    public OversizePolicy oversizePolicy() {
+        return oversizePolicy;
+    }
+
+    public MalformedPolicy malformedPolicy() {
+        return malformedPolicy;
+    }
+
+    /** Connections open at once; one more is closed as soon as it is accepted, and counted. */
+    public int maxConnections() {
+        return maxConnections;
+    }
+
+    /** A connection that sends nothing for this long is closed; {@link Duration#ZERO} = never. */
+    public Duration idleTimeout() {
+        return idleTimeout;
+    }
+
+    public boolean tcpKeepAlive() {
+        return tcpKeepAlive;
+    }
+
+    /** Whether connections must speak TLS. */
+    public boolean tlsEnabled() {
+        return tlsCertChain != null;
+    }
+
+    /** PEM certificate chain of the server, or null without TLS. */
+    public Path tlsCertChain() {
+        return tlsCertChain;
+    }
+
+    /** PEM private key (PKCS#8) of the server, or null without TLS. */
+    public Path tlsPrivateKey() {
+        return tlsPrivateKey;
+    }
+
+    /** PEM certificates that client certificates must chain to, or null if clients need none. */
+    public Path tlsTrustedClientCerts() {
+        return tlsTrustedClientCerts;
+    }
+
+    @Override
+    public String toString() {
+        return (tlsEnabled() ? "tls://" : "tcp://") + bindAddress + ':' + port + " format=" + wireFormat
+                + " maxFrameBytes=" + maxFrameBytes + " oversize=" + oversizePolicy
+                + " malformed=" + malformedPolicy + " maxConnections=" + maxConnections
+                + " idleTimeout=" + idleTimeout + (tlsTrustedClientCerts != null ? " clientAuth=required" : "");
+    }
+
+    /**
+     * Builds a {@link ListenerConfig}; methods without {@code set}, values checked as they are given.
+     *
+     * <p>Threading: confined.
+     */
+    public static final class Builder {
+        private String bindAddress = "127.0.0.1";
+        private int port = DEFAULT_PORT;
+        private WireFormat wireFormat = WireFormat.AUTO;
+        private int maxFrameBytes = DEFAULT_MAX_FRAME_BYTES;
+        private OversizePolicy oversizePolicy = OversizePolicy.TRUNCATE;
+        private MalformedPolicy malformedPolicy = MalformedPolicy.STORE_RAW;
+        private int maxConnections = 1024;
+        private Duration idleTimeout = Duration.ofMinutes(5);
+        private boolean tcpKeepAlive = true;
+        private Path tlsCertChain;
+        private Path tlsPrivateKey;
+        private Path tlsTrustedClientCerts;
+
+        private Builder() {
+        }
+
+        public Builder bindAddress(String address) {
+            this.bindAddress = Objects.requireNonNull(address, "address");
+            return this;
+        }
+
+        /** 0 = any free port. */
+        public Builder port(int port) {
+            if (port < 0 || port > 65535) {
+                throw new IllegalArgumentException("port must be 0..65535, got " + port);
+            }
+            this.port = port;
+            return this;
+        }
+
+        public Builder wireFormat(WireFormat format) {
+            this.wireFormat = Objects.requireNonNull(format, "format");
+            return this;
+        }
+
+        public Builder maxFrameBytes(int bytes) {
+            if (bytes < 64) {
+                throw new IllegalArgumentException("maxFrameBytes must be >= 64, got " + bytes);
+            }
+            this.maxFrameBytes = bytes;
+            return this;
+        }
+
+        public Builder oversizePolicy(OversizePolicy policy) {
+            this.oversizePolicy = Objects.requireNonNull(policy, "policy");
+            return this;
+        }
+
+        public Builder malformedPolicy(MalformedPolicy policy) {
+            this.malformedPolicy = Objects.requireNonNull(policy, "policy");
+            return this;
+        }
+
+        public Builder maxConnections(int max) {
+            if (max < 1) {
+                throw new IllegalArgumentException("maxConnections must be >= 1, got " + max);
+            }
+            this.maxConnections = max;
+            return this;
+        }
+
+        /** {@link Duration#ZERO} disables the idle timeout. */
+        public Builder idleTimeout(Duration timeout) {
+            if (timeout.isNegative()) {
+                throw new IllegalArgumentException("idleTimeout must not be negative, got " + timeout);
+            }
+            this.idleTimeout = timeout;
+            return this;
+        }
+
+        public Builder tcpKeepAlive(boolean on) {
+            this.tcpKeepAlive = on;
+            return this;
+        }
+
+        /** Serves TLS with this PEM certificate chain and PEM (PKCS#8, unencrypted) private key. */
+        public Builder tls(Path certChainPem, Path privateKeyPem) {
+            this.tlsCertChain = Objects.requireNonNull(certChainPem, "certChainPem");
+            this.tlsPrivateKey = Objects.requireNonNull(privateKeyPem, "privateKeyPem");
+            return this;
+        }
+
+        /**
+         * Requires every TLS client to present a certificate that chains to one in this PEM file.
+         * Needs {@link #tls}.
+         */
+        public Builder tlsTrustedClientCerts(Path trustedCertsPem) {
+            this.tlsTrustedClientCerts = Objects.requireNonNull(trustedCertsPem, "trustedCertsPem");
+            return this;
+        }
+
+        public ListenerConfig build() {
+            if (tlsTrustedClientCerts != null && tlsCertChain == null) {
+                throw new IllegalStateException("client certificate verification needs tls(cert, key) as well");
+            }
+            return new ListenerConfig(this);
+        }
+    }
+}

@@ -1,0 +1,656 @@
+package dev.logpipe.collector;
+
+import dev.logpipe.channels.Broadcast;
+import dev.logpipe.channels.BroadcastReceiver;
+import dev.logpipe.channels.BroadcastSender;
+import dev.logpipe.channels.Mpsc;
+import dev.logpipe.channels.MpscSender;
+import dev.logpipe.channels.NonBlockingThread;
+import dev.logpipe.channels.WatchReceiver;
+import dev.logpipe.collector.internal.pipeline.EmbeddedIngress;
+import dev.logpipe.collector.internal.pipeline.PipelineCounters;
+import dev.logpipe.collector.internal.pipeline.ShutdownSignal;
+import dev.logpipe.collector.internal.pipeline.SinkCounters;
+import dev.logpipe.collector.internal.server.TcpServer;
+import dev.logpipe.collector.internal.server.Transport;
+import dev.logpipe.filesink.AppendRequest;
+import dev.logpipe.filesink.FileSink;
+import dev.logpipe.filesink.RollCycle;
+import dev.logpipe.filesink.Segment;
+import dev.logpipe.filesink.SinkListener;
+import dev.logpipe.runtime.Runtime;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
+/**
+ * A running logpipe: the journal writer, the bounded channel into it, and the ways in — optional TCP
+ * listeners and in-process {@link Emitter}s — started and stopped in the right order.
+ *
+ * <p>It owns a {@link Runtime} (worker and blocking pools), one channel bounded in records and in
+ * bytes that every producer shares, the {@link FileSink} that drains it, the shutdown broadcast and
+ * the journal's durability and rotation watches.
+ *
+ * <p>Lifecycle: {@link Builder#start()} returns a pipeline that is {@link State#RUNNING}: the journal is
+ * open and every listener is bound. {@link #close()} shuts it down gracefully within the drain
+ * timeout (default 30 s): stop taking emits and connections, read and store what open connections
+ * already sent, close them, let the writer drain the channel, sync, close the journal, stop the
+ * threads. Nothing accepted is lost. In a server process call {@link #installShutdownHook()} so that
+ * SIGTERM and SIGINT do the same.
+ *
+ * <p>Threading: thread-safe. {@link #close()} blocks the caller and refuses to run on an event loop or
+ * runtime worker; every other method returns at once.
+ *
+ * <p>Example (embedded, no TCP):
+ * <pre>{@code
+ * try (LogPipeline pipeline = LogPipeline.builder(Path.of("data")).syncInterval(Duration.ofMillis(100)).start()) {
+ *     Emitter log = pipeline.emitter("checkout");
+ *     long index = log.blockingEmit(LogRecord.builder().level(Level.INFO).message("order placed").build());
+ * }
+ * }</pre>
+ */
+public final class LogPipeline implements AutoCloseable {
+
+    private static final Logger LOG = LoggerFactory.getLogger(LogPipeline.class);
+    /** A connection being drained is closed once its client has sent nothing for this long. */
+    private static final Duration DRAIN_QUIET = Duration.ofMillis(100);
+
+    /** Where a pipeline is in its life. */
+    public enum State {
+        /** Journal open, listeners bound, taking records. */
+        RUNNING,
+        /** {@link #close()} has begun: no new connections or emits; storing what was accepted. */
+        DRAINING,
+        /** Everything is stopped and the journal is closed. */
+        TERMINATED
+    }
+
+    private final Builder config;
+    private final Runtime runtime;
+    private final Mpsc.Channel<AppendRequest> channel;
+    private final MpscSender<AppendRequest> tcpSender;
+    private final MpscSender<AppendRequest> embeddedSender;
+    private final FileSink sink;
+    private final WatchReceiver<Long> durableWatch;
+    private final WatchReceiver<Segment> segmentWatch;
+    private final BroadcastSender<ShutdownSignal> shutdownBroadcast;
+    private final Transport transport;
+    private final List<TcpServer> servers;
+    private final List<CompletableFuture<Void>> serversDrained;
+    private final PipelineCounters counters;
+    private final SinkCounters sinkCounters;
+    private final EmbeddedIngress ingress;
+    private final CompletableFuture<PipelineStats> terminated = new CompletableFuture<>();
+    private final Object lifecycleLock = new Object();
+    private volatile State state = State.RUNNING;
+
+    private LogPipeline(Builder b, Runtime runtime, Mpsc.Channel<AppendRequest> channel, FileSink sink,
+                        SinkCounters sinkCounters, PipelineCounters counters, Transport transport,
+                        List<TcpServer> servers, MpscSender<AppendRequest> tcpSender) {
+        this.config = b;
+        this.runtime = runtime;
+        this.channel = channel;
+        this.sink = sink;
+        this.sinkCounters = sinkCounters;
+        this.counters = counters;
+        this.transport = transport;
+        this.servers = List.copyOf(servers);
+        this.tcpSender = tcpSender;
+        this.embeddedSender = channel.sender().clone();
+        this.durableWatch = sink.durableWatermark();
+        this.segmentWatch = sink.segments();
+        this.ingress = new EmbeddedIngress(embeddedSender, sink, counters);
+        // The shutdown broadcast: each listener subscribes and starts its drain when close() sends.
+        Broadcast.Channel<ShutdownSignal> bc = Broadcast.channel(4);
+        this.shutdownBroadcast = bc.sender();
+        this.serversDrained = new ArrayList<>();
+        for (TcpServer server : this.servers) {
+            BroadcastReceiver<ShutdownSignal> rx = bc.sender().subscribe();
+            serversDrained.add(rx.recv().toCompletableFuture().thenCompose(signal -> {
+                rx.close();
+                return server.stopAccepting().thenCompose(v -> server.drain(DRAIN_QUIET, readGrace(b)));
+            }));
+        }
+        bc.receiver().close();
+    }
+
+    private static Duration readGrace(Builder b) {
+        Duration half = b.drainTimeout.dividedBy(2);
+        return b.shutdownReadGrace.compareTo(half) < 0 ? b.shutdownReadGrace : half;
+    }
+
+    /** A builder for a pipeline whose journal lives in {@code dataDirectory} (created if missing). */
+    public static Builder builder(Path dataDirectory) {
+        return new Builder(Objects.requireNonNull(dataDirectory, "dataDirectory"));
+    }
+
+    /** A builder for a pipeline whose journal lives in {@code ./data}. */
+    public static Builder builder() {
+        return builder(Path.of("data"));
+    }
+
+    /**
+     * An emitter for in-process records; {@code name} becomes each record's source. Cheap: make one
+     * per component, or share one.
+     *
+     * @throws IllegalStateException if the pipeline is closing or closed
+     */
+    public Emitter emitter(String name) {
+        Objects.requireNonNull(name, "name");
+        if (name.isEmpty()) {
+            throw new IllegalArgumentException("emitter name must not be empty; it is stored as the record's source");
+        }
+        if (state != State.RUNNING) {
+            throw new IllegalStateException("the pipeline is " + state.name().toLowerCase() + "; start a new one to emit");
+        }
+        return new Emitter(name, ingress);
+    }
+
+    /** The journal directory. */
+    public Path dataDirectory() {
+        return config.dataDirectory;
+    }
+
+    /** The addresses the TCP listeners are bound to, in the order they were added (real ports, also for port 0). */
+    public List<InetSocketAddress> listenerAddresses() {
+        List<InetSocketAddress> out = new ArrayList<>(servers.size());
+        for (TcpServer s : servers) {
+            out.add(s.localAddress());
+        }
+        return out;
+    }
+
+    /**
+     * The bound port of the first TCP listener.
+     *
+     * @throws IllegalStateException if the pipeline has no listener
+     */
+    public int tcpPort() {
+        if (servers.isEmpty()) {
+            throw new IllegalStateException("this pipeline has no TCP listener; add one with Builder.listener(...)");
+        }
+        return servers.get(0).localAddress().getPort();
+    }
+
+    /** {@code "epoll"} or {@code "nio"}, or {@code "none"} without listeners. */
+    public String transportName() {
+        return transport == null ? "none" : transport.name();
+    }
+
+    public State state() {
+        return state;
+    }
+
+    /** True while the pipeline takes records: journal open and every listener bound (for {@code /ready}). */
+    public boolean isReady() {
+        return state == State.RUNNING;
+    }
+
+    /** The journal index of the last durable record, -1 before any. */
+    public long durableIndex() {
+        synchronized (durableWatch) {
+            Long v = durableWatch.borrow();
+            return v == null ? -1 : v;
+        }
+    }
+
+    /** Completes once the record at {@code index} is durable (on a logpipe thread; do not block in it). */
+    public CompletionStage<Long> whenDurable(long index) {
+        return sink.whenDurable(index);
+    }
+
+    /** A snapshot of the pipeline's counters. Cheap; call it as often as metrics need. */
+    public PipelineStats stats() {
+        long writtenIndex;
+        try {
+            writtenIndex = sink.writtenIndex();
+        } catch (RuntimeException e) {
+            writtenIndex = -1;
+        }
+        Segment segment;
+        synchronized (segmentWatch) {
+            segment = segmentWatch.borrow();
+        }
+        return new PipelineStats(state, counters.receivedRecords(), counters.receivedBytes(), counters.rejected(),
+                counters.truncated(), sinkCounters.writtenRecords(), sinkCounters.writtenBytes(),
+                sinkCounters.durableRecords(), writtenIndex, durableIndex(), channel.receiver().len(),
+                channel.receiver().maxCapacity(), counters.activeConnections.get(),
+                counters.acceptedConnections.sum(), counters.refusedConnections.sum(),
+                counters.idleClosedConnections.sum(), counters.tlsFailures.sum(), counters.backpressurePauses.sum(),
+                counters.maxPendingPerConnection(), counters.lostRecords.sum(),
+                segment == null || segment.file() == null ? "" : segment.file().getFileName().toString());
+    }
+
+    /** Completes with the final stats once the pipeline has terminated. */
+    public CompletionStage<PipelineStats> terminated() {
+        return terminated.copy();
+    }
+
+    /** Waits up to {@code timeout} for the pipeline to terminate; true if it has. */
+    public boolean awaitTermination(Duration timeout) throws InterruptedException {
+        NonBlockingThread.check("awaitTermination");
+        try {
+            terminated.get(timeout.toNanos(), TimeUnit.NANOSECONDS);
+            return true;
+        } catch (TimeoutException e) {
+            return false;
+        } catch (ExecutionException e) {
+            return true;
+        }
+    }
+
+    /**
+     * Registers a JVM shutdown hook (SIGTERM, SIGINT, {@code System.exit}) that runs {@link #shutdown()}.
+     * Note: after SIGTERM the JVM exits with status 143 even when the hook finishes cleanly; a command
+     * that must exit 0 should end its own hook with {@code Runtime.getRuntime().halt(0)} after
+     * {@link #shutdown()} returns.
+     *
+     * @return the hook thread (for {@code removeShutdownHook})
+     */
+    public Thread installShutdownHook() {
+        Thread hook = new Thread(() -> {
+            try {
+                shutdown();
+            } catch (RuntimeException e) {
+                LOG.error("graceful shutdown failed", e);
+            }
+        }, "logpipe-shutdown-hook");
+        java.lang.Runtime.getRuntime().addShutdownHook(hook);
+        return hook;
+    }
+
+    /** Shuts the pipeline down gracefully (see {@link #shutdown()}); idempotent. */
+    @Override
+    public void close() {
+        shutdown();
+    }
+
+    /**
+     * Shuts the pipeline down gracefully and returns the final stats: broadcast shutdown; refuse new
+     * emits; stop accepting connections; keep reading open connections until their clients are quiet
+     * (or a short grace passes) and close them; hand every record they decoded to the channel; close
+     * the channel's senders so that the writer drains it to the end; final sync; close the journal;
+     * stop the event loops and the runtime. All within the drain timeout: whatever could not be stored
+     * by then is counted in {@link PipelineStats#lostRecords()}. Idempotent: a second call waits for
+     * the first to finish.
+     *
+     * @throws IllegalStateException on an event loop or runtime worker thread
+     */
+    public PipelineStats shutdown() {
+        NonBlockingThread.check("shutdown");
+        synchronized (lifecycleLock) {
+            if (state != State.RUNNING) {
+                return terminated.join();
+            }
+            state = State.DRAINING;
+        }
+        long start = System.nanoTime();
+        long budget = config.drainTimeout.toNanos();
+        long deadline = start + budget;
+        try {
+            ingress.close();
+            shutdownBroadcast.send(new ShutdownSignal("close()", deadline));
+            shutdownBroadcast.close();
+
+            // Connections: let them drain; force them closed if they take too long, keeping time for
+            // the writer to store what they decoded.
+            CompletableFuture<Void> connections = CompletableFuture.allOf(serversDrained.toArray(new CompletableFuture[0]));
+            if (!awaitUntil(connections, deadline - budget / 4)) {
+                int left = 0;
+                for (TcpServer s : servers) {
+                    left += s.unfinishedConnections();
+                    s.forceCloseAll();
+                }
+                LOG.warn("{} connection(s) still draining after {} ms; closing them", left,
+                        (System.nanoTime() - start) / 1_000_000);
+                if (!awaitUntil(connections, deadline - budget / 8)) {
+                    LOG.error("connections did not hand over their records in time; the rest is counted as lost");
+                }
+            }
+
+            // Every producer handle closed: the writer sees the end of the stream once it has drained.
+            tcpSender.close();
+            embeddedSender.close();
+            channel.sender().close();
+
+            if (!awaitUntil(sink.terminated().toCompletableFuture(), deadline)) {
+                LOG.error("the journal writer did not drain within the drain timeout {}; {} record(s) still queued",
+                        config.drainTimeout, channel.receiver().len());
+            } else {
+                sink.close(); // final sync already done by the writer's end; close() releases the queue
+            }
+        } catch (RuntimeException e) {
+            LOG.error("error during graceful shutdown", e);
+        } finally {
+            stopThreads(deadline);
+            state = State.TERMINATED;
+            PipelineStats last = stats();
+            terminated.complete(last);
+            LOG.info("logpipe stopped in {} ms: received {} record(s), written {}, lost {}, rejected {}",
+                    (System.nanoTime() - start) / 1_000_000, last.receivedTotal(), last.writtenRecords(),
+                    last.lostRecords(), last.rejected());
+        }
+        return terminated.join();
+    }
+
+    private void stopThreads(long deadline) {
+        long remainingMillis = Math.max(500, (deadline - System.nanoTime()) / 1_000_000);
+        // Close whatever is still open: stopping an event loop alone does not close its sockets.
+        for (TcpServer s : servers) {
+            s.stopAccepting();
+            s.forceCloseAll();
+        }
+        if (transport != null) {
+            try {
+                if (!transport.shutdown(Math.min(remainingMillis, 5_000))) {
+                    LOG.warn("event loops did not stop in time");
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+        try {
+            runtime.shutdown(Duration.ofMillis(Math.min(remainingMillis, 5_000)));
+        } catch (RuntimeException e) {
+            LOG.warn("runtime shutdown failed", e);
+        }
+    }
+
+    /** Waits for {@code f} until the nanoTime {@code deadline}; true if it completed (even exceptionally). */
+    private static boolean awaitUntil(CompletableFuture<?> f, long deadline) {
+        long wait = deadline - System.nanoTime();
+        try {
+            f.get(Math.max(0, wait), TimeUnit.NANOSECONDS);
+            return true;
+        } catch (TimeoutException e) {
+            return false;
+        } catch (ExecutionException e) {
+            LOG.warn("shutdown step failed", e.getCause());
+            return true;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "LogPipeline[" + config.dataDirectory + ", " + state + ", listeners=" + listenerAddresses() + "]";
+    }
+
+    /** How the journal syncs: on an interval, after a byte count, after every batch, or never. */
+    private enum SyncMode { INTERVAL, BYTES, EVERY_BATCH, NEVER }
+
+    /**
+     * Builds and starts a {@link LogPipeline}. Methods without {@code set}; defaults resolved in
+     * {@link #start()}.
+     *
+     * <p>Defaults: channel of 65,536 records and 64 MiB; sync every 100 ms; the journal's roll cycle
+     * and retention defaults (hourly, keep everything); drain timeout 30 s; no TCP listener.
+     *
+     * <p>Threading: confined; use one builder from one thread.
+     */
+    public static final class Builder {
+        private final Path dataDirectory;
+        private int channelRecords = 65_536;
+        private long channelBytes = 64L << 20;
+        private SyncMode syncMode = SyncMode.INTERVAL;
+        private Duration syncInterval = Duration.ofMillis(100);
+        private long syncBytes;
+        private RollCycle rollCycle;
+        private Duration retentionMaxAge;
+        private long retentionMaxBytes;
+        private long retentionHardMaxBytes;
+        private Duration drainTimeout = Duration.ofSeconds(30);
+        private Duration shutdownReadGrace = Duration.ofSeconds(2);
+        private int workerThreads;
+        private int ioThreads;
+        private boolean preferNativeTransport = true;
+        private SinkListener sinkListener;
+        private final List<ListenerConfig> listeners = new ArrayList<>();
+
+        private Builder(Path dataDirectory) {
+            this.dataDirectory = dataDirectory;
+        }
+
+        /**
+         * The channel between ingest and the writer holds at most this many records (at least 1).
+         * With {@link #channelCapacityBytes} it bounds memory whatever the offered load.
+         */
+        public Builder channelCapacityRecords(int records) {
+            if (records < 1) {
+                throw new IllegalArgumentException("channelCapacityRecords must be >= 1, got " + records);
+            }
+            this.channelRecords = records;
+            return this;
+        }
+
+        /** The channel holds at most about this many bytes of records (estimated sizes). */
+        public Builder channelCapacityBytes(long bytes) {
+            if (bytes < 1) {
+                throw new IllegalArgumentException("channelCapacityBytes must be >= 1, got " + bytes);
+            }
+            this.channelBytes = bytes;
+            return this;
+        }
+
+        /** Sync written records to disk every {@code interval} (default 100 ms). */
+        public Builder syncInterval(Duration interval) {
+            if (interval.isNegative() || interval.isZero()) {
+                throw new IllegalArgumentException("syncInterval must be positive, got " + interval
+                        + "; use syncEveryBatch() or syncNever()");
+            }
+            this.syncMode = SyncMode.INTERVAL;
+            this.syncInterval = interval;
+            return this;
+        }
+
+        /** Sync after every {@code bytes} written. */
+        public Builder syncEveryBytes(long bytes) {
+            if (bytes < 1) {
+                throw new IllegalArgumentException("syncEveryBytes must be >= 1, got " + bytes);
+            }
+            this.syncMode = SyncMode.BYTES;
+            this.syncBytes = bytes;
+            return this;
+        }
+
+        /** Sync after every batch the writer appends (safest, slowest). */
+        public Builder syncEveryBatch() {
+            this.syncMode = SyncMode.EVERY_BATCH;
+            return this;
+        }
+
+        /** Never sync explicitly (the OS writes back when it likes); durable futures then complete at close. */
+        public Builder syncNever() {
+            this.syncMode = SyncMode.NEVER;
+            return this;
+        }
+
+        public Builder rollCycle(RollCycle cycle) {
+            this.rollCycle = Objects.requireNonNull(cycle, "cycle");
+            return this;
+        }
+
+        /** Delete closed segments older than this. */
+        public Builder retentionMaxAge(Duration age) {
+            this.retentionMaxAge = Objects.requireNonNull(age, "age");
+            return this;
+        }
+
+        /** Delete the oldest closed segments (not those a named reader still needs) beyond this total. */
+        public Builder retentionMaxBytes(long bytes) {
+            this.retentionMaxBytes = bytes;
+            return this;
+        }
+
+        /** Delete the oldest closed segments beyond this total even if a named reader still needs them. */
+        public Builder retentionHardMaxBytes(long bytes) {
+            this.retentionHardMaxBytes = bytes;
+            return this;
+        }
+
+        /** How long {@link LogPipeline#close()} may take in all (default 30 s). */
+        public Builder drainTimeout(Duration timeout) {
+            if (timeout.isNegative() || timeout.isZero()) {
+                throw new IllegalArgumentException("drainTimeout must be positive, got " + timeout);
+            }
+            this.drainTimeout = timeout;
+            return this;
+        }
+
+        /**
+         * After {@code close()} begins, open connections are still read until their client has been
+         * quiet for 100 ms, but no longer than this (default 2 s, at most half the drain timeout).
+         */
+        public Builder shutdownReadGrace(Duration grace) {
+            if (grace.isNegative()) {
+                throw new IllegalArgumentException("shutdownReadGrace must not be negative, got " + grace);
+            }
+            this.shutdownReadGrace = grace;
+            return this;
+        }
+
+        /** Runtime worker threads (default: one per core). */
+        public Builder workerThreads(int n) {
+            if (n < 1) {
+                throw new IllegalArgumentException("workerThreads must be >= 1, got " + n);
+            }
+            this.workerThreads = n;
+            return this;
+        }
+
+        /** Netty event loops serving connections (default: one per core). */
+        public Builder ioThreads(int n) {
+            if (n < 1) {
+                throw new IllegalArgumentException("ioThreads must be >= 1, got " + n);
+            }
+            this.ioThreads = n;
+            return this;
+        }
+
+        /** Use native epoll when available (default true); false forces NIO. */
+        public Builder nativeTransport(boolean prefer) {
+            this.preferNativeTransport = prefer;
+            return this;
+        }
+
+        /** Adds a TCP listener (none by default: an embedded-only pipeline). */
+        public Builder listener(ListenerConfig listener) {
+            this.listeners.add(Objects.requireNonNull(listener, "listener"));
+            return this;
+        }
+
+        /**
+         * Receives the journal's events (batches, syncs, durability latency, rolls, retention, errors),
+         * e.g. for histograms. Called on the writer or a blocking-pool thread: cheap, never blocking.
+         */
+        public Builder sinkListener(SinkListener listener) {
+            this.sinkListener = Objects.requireNonNull(listener, "listener");
+            return this;
+        }
+
+        /**
+         * Opens the journal, starts the writer and binds every listener.
+         *
+         * @throws IOException if the journal cannot be opened or a listener cannot bind; the message
+         *     says which and what to do. Nothing is left running then.
+         */
+        public LogPipeline start() throws IOException {
+            int cores = java.lang.Runtime.getRuntime().availableProcessors();
+            // One weighted channel bounds both: every record weighs at least bytes/records, so no more
+            // than channelRecords fit, and big records count by their size.
+            long minWeight = Math.max(1, channelBytes / channelRecords);
+            Runtime runtime = Runtime.builder()
+                    .workerThreads(workerThreads > 0 ? workerThreads : cores)
+                    .threadNamePrefix("logpipe")
+                    .build();
+            Mpsc.Channel<AppendRequest> channel = Mpsc.weighted(channelBytes,
+                    r -> Math.max(r.weight(), minWeight));
+            PipelineCounters counters = new PipelineCounters();
+            SinkCounters sinkCounters = new SinkCounters(sinkListener);
+            FileSink sink = null;
+            Transport transport = null;
+            List<TcpServer> servers = new ArrayList<>();
+            MpscSender<AppendRequest> tcpSender = channel.sender().clone();
+            try {
+                FileSink.Builder fb = FileSink.builder(dataDirectory).runtime(runtime).listener(sinkCounters);
+                switch (syncMode) {
+                    case INTERVAL -> fb.syncInterval(syncInterval);
+                    case BYTES -> fb.syncEveryBytes(syncBytes);
+                    case EVERY_BATCH -> fb.syncEveryBatch();
+                    case NEVER -> fb.syncNever();
+                }
+                if (rollCycle != null) {
+                    fb.rollCycle(rollCycle);
+                }
+                if (retentionMaxAge != null) {
+                    fb.retentionMaxAge(retentionMaxAge);
+                }
+                if (retentionMaxBytes > 0) {
+                    fb.retentionMaxBytes(retentionMaxBytes);
+                }
+                if (retentionHardMaxBytes > 0) {
+                    fb.retentionHardMaxBytes(retentionHardMaxBytes);
+                }
+                sink = fb.build();
+                sink.start(channel.receiver());
+                if (!listeners.isEmpty()) {
+                    transport = Transport.start(ioThreads > 0 ? ioThreads : cores, preferNativeTransport, "logpipe");
+                    for (ListenerConfig l : listeners) {
+                        servers.add(TcpServer.bind(transport, l, tcpSender, counters));
+                    }
+                }
+                LogPipeline p = new LogPipeline(this, runtime, channel, sink, sinkCounters, counters, transport,
+                        servers, tcpSender);
+                LOG.info("logpipe started: journal {}, channel {} records / {} bytes, sync {}, listeners {} ({})",
+                        dataDirectory.toAbsolutePath(), channelRecords, channelBytes, describeSync(),
+                        p.listenerAddresses(), p.transportName());
+                return p;
+            } catch (IOException | RuntimeException e) {
+                for (TcpServer s : servers) {
+                    s.stopAccepting();
+                }
+                tcpSender.close();
+                channel.sender().close();
+                if (transport != null) {
+                    try {
+                        transport.shutdown(2_000);
+                    } catch (InterruptedException ie) {
+                        Thread.currentThread().interrupt();
+                    }
+                }
+                if (sink != null) {
+                    try {
+                        sink.close();
+                    } catch (RuntimeException ce) {
+                        e.addSuppressed(ce);
+                    }
+                }
+                runtime.shutdown(Duration.ofSeconds(2));
+                throw e;
+            }
+        }
+
+        private String describeSync() {
+            return switch (syncMode) {
+                case INTERVAL -> "every " + syncInterval.toMillis() + " ms";
+                case BYTES -> "every " + syncBytes + " bytes";
+                case EVERY_BATCH -> "every batch";
+                case NEVER -> "never";
+            };
+        }
+    }
+}

@@ -1,0 +1,91 @@
+package dev.logpipe.collector;
+
+import dev.logpipe.filesink.SourceFormat;
+
+import java.util.Map;
+
+/**
+ * A snapshot of a {@link LogPipeline}'s counters, from {@link LogPipeline#stats()}. Counters are
+ * totals since the pipeline started; each is read atomically, the snapshot as a whole is not.
+ *
+ * <p>Threading: immutable, thread-safe.
+ *
+ * @param state                   where the pipeline is in its life
+ * @param receivedRecords         records accepted into the pipeline, per format (TCP formats as decoded,
+ *                                {@code EMBEDDED} for emitters); every one is written unless
+ *                                {@link #lostRecords} says otherwise
+ * @param receivedBytes           bytes received per format: frame bytes on the wire for TCP, the record's
+ *                                estimated size for {@code EMBEDDED}
+ * @param rejected                frames rejected by the decoders, per reason ({@code invalid_json},
+ *                                {@code oversize}, ...); a rejected frame may still be stored raw, by policy
+ * @param truncated               frames cut at the frame limit, per format
+ * @param writtenRecords          records appended to the journal
+ * @param writtenBytes            bytes appended to the journal
+ * @param durableRecords          records known to be synced to disk
+ * @param writtenIndex            journal index of the last written record, -1 before any
+ * @param durableIndex            journal index of the last durable record (the durable watermark), -1 before any
+ * @param channelDepth            records waiting in the channel between ingest and the writer
+ * @param channelCapacity         the channel's capacity, in weight units (bytes)
+ * @param activeConnections       TCP connections open now
+ * @param acceptedConnections     TCP connections accepted since start
+ * @param refusedConnections      TCP connections closed at once because of the connection limit
+ * @param idleClosedConnections   TCP connections closed by the idle timeout
+ * @param tlsFailures             TLS handshakes or records that failed (bad or missing client certificate, ...)
+ * @param backpressurePauses      times a connection stopped reading because the channel was full
+ * @param maxPendingPerConnection the most records one paused connection ever held (bounded by what its
+ *                                reads in flight decoded)
+ * @param lostRecords             records accepted but never written because the journal stopped taking
+ *                                records (writer failure, or a shutdown that overran its drain timeout); 0
+ *                                in a healthy run
+ * @param currentSegment          the journal segment being written, or "" if not known yet
+ */
+public record PipelineStats(
+        LogPipeline.State state,
+        Map<SourceFormat, Long> receivedRecords,
+        Map<SourceFormat, Long> receivedBytes,
+        Map<String, Long> rejected,
+        Map<SourceFormat, Long> truncated,
+        long writtenRecords,
+        long writtenBytes,
+        long durableRecords,
+        long writtenIndex,
+        long durableIndex,
+        long channelDepth,
+        long channelCapacity,
+        int activeConnections,
+        long acceptedConnections,
+        long refusedConnections,
+        long idleClosedConnections,
+        long tlsFailures,
+        long backpressurePauses,
+        int maxPendingPerConnection,
+        long lostRecords,
+        String currentSegment) {
+
+    public PipelineStats {
+        receivedRecords = Map.copyOf(receivedRecords);
+        receivedBytes = Map.copyOf(receivedBytes);
+        rejected = Map.copyOf(rejected);
+        truncated = Map.copyOf(truncated);
+    }
+
+    /** Records accepted from every source. */
+    public long receivedTotal() {
+        return receivedRecords.values().stream().mapToLong(Long::longValue).sum();
+    }
+
+    /** Frames rejected for every reason. */
+    public long rejectedTotal() {
+        return rejected.values().stream().mapToLong(Long::longValue).sum();
+    }
+
+    /** Records written but not yet durable: lost if the machine crashed now. */
+    public long recordsAtRisk() {
+        return Math.max(0, writtenRecords - durableRecords);
+    }
+
+    /** Records accepted for {@code format} (0 if none). */
+    public long received(SourceFormat format) {
+        return receivedRecords.getOrDefault(format, 0L);
+    }
+}

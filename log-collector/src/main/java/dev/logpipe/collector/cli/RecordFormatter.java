@@ -1,0 +1,177 @@
+package dev.logpipe.collector.cli;
+
+import dev.logpipe.filesink.FieldValue;
+import dev.logpipe.filesink.Level;
+import dev.logpipe.filesink.LogRecord;
+import dev.logpipe.filesink.ReadRecord;
+import dev.logpipe.filesink.RecordFlag;
+import dev.logpipe.filesink.SyslogInfo;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+import java.util.Map;
+
+/**
+ * Formats records for {@code logpipe tail}: an aligned, readable line ({@link #text}) or one JSON
+ * object with every field the record holds ({@link #json}).
+ *
+ * <p>Text columns: event time (UTC, milliseconds), level, service, host, message, then the fields
+ * as {@code key=value} and any flags in brackets. The service and host columns widen to the widest
+ * value seen so far (up to a cap), so a stream stays aligned without reading ahead.
+ *
+ * <p>Threading: confined (it remembers column widths).
+ */
+final class RecordFormatter {
+
+    private static final DateTimeFormatter TIME = DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HH:mm:ss.SSS'Z'")
+            .withZone(ZoneOffset.UTC);
+    private static final int MAX_COLUMN = 24;
+    private static final String RESET = "\u001b[0m";
+
+    private final boolean color;
+    private int serviceWidth = 1;
+    private int hostWidth = 1;
+
+    RecordFormatter(boolean color) {
+        this.color = color;
+    }
+
+    /** One aligned line, without the line break. */
+    String text(ReadRecord rr) {
+        LogRecord r = rr.record();
+        StringBuilder sb = new StringBuilder(96 + r.message().length());
+        sb.append(TIME.format(r.eventTime())).append(' ');
+        String level = r.level() == Level.UNSET ? "-" : r.level().name();
+        if (color) {
+            sb.append(levelColor(r.level()));
+        }
+        pad(sb, level, 5);
+        if (color) {
+            sb.append(RESET);
+        }
+        sb.append(' ');
+        String service = r.service().isEmpty() ? "-" : r.service();
+        String host = r.host().isEmpty() ? "-" : r.host();
+        serviceWidth = Math.min(MAX_COLUMN, Math.max(serviceWidth, service.length()));
+        hostWidth = Math.min(MAX_COLUMN, Math.max(hostWidth, host.length()));
+        pad(sb, service, serviceWidth).append(' ');
+        pad(sb, host, hostWidth).append("  ");
+        appendOneLine(sb, r.message());
+        for (Map.Entry<String, FieldValue> f : r.fields().entrySet()) {
+            sb.append(' ').append(f.getKey()).append('=');
+            FieldValue v = f.getValue();
+            if (v.json() || isBare(v.text())) {
+                appendOneLine(sb, v.text());
+            } else {
+                sb.append(v.toJson());
+            }
+        }
+        for (RecordFlag flag : r.flags()) {
+            sb.append(" [").append(flag.name()).append(']');
+        }
+        return sb.toString();
+    }
+
+    /** One JSON object with every field of the record and its index, without the line break. */
+    String json(ReadRecord rr) {
+        LogRecord r = rr.record();
+        StringBuilder sb = new StringBuilder(256 + r.message().length());
+        sb.append("{\"index\":").append(rr.index());
+        sb.append(",\"time\":\"").append(r.eventTime()).append('"');
+        sb.append(",\"receive_time\":\"").append(r.receiveTime()).append('"');
+        sb.append(",\"level\":\"").append(r.level().name()).append('"');
+        str(sb, "host", r.host());
+        str(sb, "service", r.service());
+        str(sb, "message", r.message());
+        sb.append(",\"fields\":{");
+        boolean first = true;
+        for (Map.Entry<String, FieldValue> f : r.fields().entrySet()) {
+            if (!first) {
+                sb.append(',');
+            }
+            first = false;
+            FieldValue.appendJsonString(sb, f.getKey());
+            sb.append(':').append(f.getValue().toJson());
+        }
+        sb.append('}');
+        str(sb, "source", r.source());
+        sb.append(",\"format\":\"").append(r.format().name()).append('"');
+        sb.append(",\"flags\":[");
+        first = true;
+        for (RecordFlag flag : r.flags()) {
+            sb.append(first ? "" : ",").append('"').append(flag.name()).append('"');
+            first = false;
+        }
+        sb.append(']');
+        SyslogInfo s = r.syslog();
+        if (s != null) {
+            sb.append(",\"syslog\":{\"facility\":").append(s.facility()).append(",\"severity\":").append(s.severity());
+            str(sb, "app_name", s.appName());
+            str(sb, "proc_id", s.procId());
+            str(sb, "msg_id", s.msgId());
+            str(sb, "structured_data", s.structuredData());
+            sb.append('}');
+        }
+        return sb.append('}').toString();
+    }
+
+    /** The event time column, for tests and messages. */
+    static String time(Instant t) {
+        return TIME.format(t);
+    }
+
+    private static void str(StringBuilder sb, String name, String value) {
+        sb.append(",\"").append(name).append("\":");
+        FieldValue.appendJsonString(sb, value);
+    }
+
+    private static StringBuilder pad(StringBuilder sb, String s, int width) {
+        sb.append(s);
+        for (int i = s.length(); i < width; i++) {
+            sb.append(' ');
+        }
+        return sb;
+    }
+
+    /** Appends {@code s} with line breaks and other control characters escaped, so one record stays one line. */
+    private static void appendOneLine(StringBuilder sb, String s) {
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            if (c == '\n') {
+                sb.append("\\n");
+            } else if (c == '\r') {
+                sb.append("\\r");
+            } else if (c == '\t') {
+                sb.append("\\t");
+            } else if (c < 0x20 || c == 0x7f) {
+                sb.append(String.format("\\u%04x", (int) c)); // never pass terminal escapes through
+            } else {
+                sb.append(c);
+            }
+        }
+    }
+
+    private static boolean isBare(String s) {
+        if (s.isEmpty()) {
+            return false;
+        }
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            if (c <= ' ' || c == '"' || c == '=' || c == 0x7f) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private static String levelColor(Level level) {
+        return switch (level) {
+            case TRACE, DEBUG -> "\u001b[2m";   // dim
+            case INFO -> "\u001b[32m";          // green
+            case WARN -> "\u001b[33m";          // yellow
+            case ERROR -> "\u001b[31m";         // red
+            case FATAL -> "\u001b[1;31m";       // bold red
+            case UNSET -> "";
+        };
+    }
+}

@@ -1,0 +1,157 @@
+package dev.logpipe.collector.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.logpipe.collector.internal.config.Units;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.net.ConnectException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpConnectTimeoutException;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.Iterator;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code logpipe stats}: reads a running server's {@code /stats} admin endpoint and prints the key
+ * numbers in a few readable lines (or the JSON as it is, with {@code --json}).
+ *
+ * <p>Threading: confined to the thread that executes the command.
+ */
+@Command(name = "stats",
+        mixinStandardHelpOptions = true,
+        versionProvider = VersionProvider.class,
+        showDefaultValues = true,
+        header = "Print a running server's key numbers: received, rejected, written, durable, latency.",
+        description = {"", "Reads the admin endpoint of 'logpipe serve' (its /stats; /metrics has the same for Prometheus).", ""})
+public final class StatsCommand implements Callable<Integer> {
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    @Spec
+    CommandSpec spec;
+
+    @Option(names = "--admin", paramLabel = "URL", defaultValue = "http://127.0.0.1:5180",
+            description = "admin endpoint of the server (serve's --admin-bind and --admin-port)")
+    String admin;
+
+    @Option(names = "--json", description = "print the server's JSON as it is")
+    boolean json;
+
+    @Override
+    public Integer call() throws InterruptedException {
+        URI base;
+        try {
+            base = URI.create(admin.endsWith("/") ? admin : admin + "/");
+            if (!"http".equals(base.getScheme()) || base.getHost() == null) {
+                throw new IllegalArgumentException();
+            }
+        } catch (IllegalArgumentException e) {
+            throw CliException.usage("'" + admin + "' is not an http URL; pass --admin http://HOST:PORT");
+        }
+        String body = fetch(base.resolve("stats"));
+        PrintWriter out = spec.commandLine().getOut();
+        if (json) {
+            out.print(body);
+            out.flush();
+            return 0;
+        }
+        JsonNode n;
+        try {
+            n = JSON.readTree(body);
+        } catch (IOException e) {
+            throw CliException.failure(admin + "/stats did not answer JSON; is this a logpipe admin endpoint?");
+        }
+        render(n, out);
+        out.flush();
+        return 0;
+    }
+
+    private String fetch(URI uri) throws InterruptedException {
+        HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+        try {
+            HttpResponse<String> r = http.send(HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(10)).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            if (r.statusCode() != 200) {
+                throw CliException.failure(uri + " answered HTTP " + r.statusCode() + "; is this a logpipe admin endpoint?");
+            }
+            return r.body();
+        } catch (ConnectException | HttpConnectTimeoutException e) {
+            throw CliException.failure("cannot reach the admin endpoint at " + admin
+                    + ": connection refused; is `logpipe serve` running? pass --admin URL");
+        } catch (IOException e) {
+            throw CliException.failure("cannot read " + uri + ": " + e.getMessage() + "; check --admin");
+        }
+    }
+
+    /** Prints the stats in aligned lines. */
+    static void render(JsonNode n, PrintWriter out) {
+        out.printf(Locale.ROOT, "logpipe  %s, up %s%n", n.path("ready").asBoolean() ? "ready" : "NOT READY",
+                Units.formatDuration(Duration.ofSeconds(n.path("uptime_seconds").asLong())));
+        long received = sum(n.path("received_records"));
+        out.printf(Locale.ROOT, "  %-14s %,14d records  %s%s%n", "received", received,
+                Units.formatBytes(sum(n.path("received_bytes"))), breakdown(n.path("received_records")));
+        out.printf(Locale.ROOT, "  %-14s %,14d          %s%n", "rejected", sum(n.path("rejected_records")),
+                breakdown(n.path("rejected_records")).trim());
+        out.printf(Locale.ROOT, "  %-14s %,14d%n", "written", n.path("written_records").asLong());
+        out.printf(Locale.ROOT, "  %-14s %,14d          at risk (written, not yet durable): %,d%n", "durable",
+                n.path("durable_records").asLong(), n.path("records_at_risk").asLong());
+        out.printf(Locale.ROOT, "  %-14s %,14d / %,d records%n", "channel", n.path("channel_records").asLong(),
+                n.path("channel_capacity_records").asLong());
+        out.printf(Locale.ROOT, "  %-14s %,14d active   refused %,d   backpressure pauses %,d%n", "connections",
+                n.path("connections_active").asLong(), n.path("connections_refused").asLong(),
+                n.path("backpressure_pauses").asLong());
+        JsonNode last = n.path("last_sync_seconds");
+        out.printf(Locale.ROOT, "  %-14s %,14d          last took %s%n", "syncs", n.path("syncs").asLong(),
+                last.isNumber() ? millis(last.asDouble()) : "-");
+        JsonNode lat = n.path("send_to_durable_seconds");
+        if (lat.path("count").asLong() > 0) {
+            out.printf(Locale.ROOT, "  %-14s p50 %s   p99 %s   p99.9 %s   max %s   (%,d batches)%n", "send→durable",
+                    millis(lat.path("p50").asDouble()), millis(lat.path("p99").asDouble()),
+                    millis(lat.path("p999").asDouble()), millis(lat.path("max").asDouble()), lat.path("count").asLong());
+        } else {
+            out.printf(Locale.ROOT, "  %-14s (nothing durable yet)%n", "send→durable");
+        }
+        out.printf(Locale.ROOT, "  %-14s %s   retention deleted %,d segments   writer errors %,d%n", "journal",
+                n.path("segment").asText("").isEmpty() ? "-" : "segment " + n.path("segment").asText(),
+                n.path("retention_deleted_segments").asLong(), n.path("sink_errors").asLong());
+    }
+
+    private static long sum(JsonNode obj) {
+        long s = 0;
+        for (JsonNode v : obj) {
+            s += v.asLong();
+        }
+        return s;
+    }
+
+    private static String breakdown(JsonNode obj) {
+        if (obj.size() == 0) {
+            return "";
+        }
+        StringBuilder sb = new StringBuilder("  (");
+        Iterator<Map.Entry<String, JsonNode>> it = obj.fields();
+        while (it.hasNext()) {
+            Map.Entry<String, JsonNode> e = it.next();
+            sb.append(e.getKey()).append(' ').append(String.format(Locale.ROOT, "%,d", e.getValue().asLong()));
+            if (it.hasNext()) {
+                sb.append(", ");
+            }
+        }
+        return sb.append(')').toString();
+    }
+
+    private static String millis(double seconds) {
+        double ms = seconds * 1000;
+        return ms < 10 ? String.format(Locale.ROOT, "%.2fms", ms) : String.format(Locale.ROOT, "%.0fms", ms);
+    }
+}

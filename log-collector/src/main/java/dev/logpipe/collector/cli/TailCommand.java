@@ -1,0 +1,316 @@
+package dev.logpipe.collector.cli;
+
+import dev.logpipe.collector.internal.config.Units;
+import dev.logpipe.filesink.FieldValue;
+import dev.logpipe.filesink.JournalReader;
+import dev.logpipe.filesink.Level;
+import dev.logpipe.filesink.LogRecord;
+import dev.logpipe.filesink.ReadRecord;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.OffsetDateTime;
+import java.time.format.DateTimeParseException;
+import java.util.ArrayDeque;
+import java.util.concurrent.Callable;
+import java.util.regex.Pattern;
+import java.util.regex.PatternSyntaxException;
+import picocli.CommandLine.ArgGroup;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code logpipe tail}: reads the journal (read-only, from any process), filters and prints
+ * records as aligned text or JSON lines, and optionally follows new ones.
+ *
+ * <p>Threading: confined to the thread that executes the command.
+ */
+@Command(name = "tail",
+        mixinStandardHelpOptions = true,
+        versionProvider = VersionProvider.class,
+        showDefaultValues = true,
+        header = "Print records from the journal; follow new ones with -f.",
+        description = {"",
+                "Without a start option it prints the last 10 records, like tail(1). With filters, -n counts",
+                "matching records (the journal is then read from the start). --since and --from-start read",
+                "forward from a point. Times are receive times for --since and event times (UTC) in the output.",
+                ""},
+        footerHeading = "%nExamples:%n",
+        footer = {"  logpipe tail -f                           follow, starting with the last 10 records",
+                "  logpipe tail --since 10m --level WARN     warnings and worse from the last 10 minutes",
+                "  logpipe tail --from-start --format json | jq .message",
+                "  logpipe tail --from-start --service billing --count"})
+public final class TailCommand implements Callable<Integer> {
+
+    /** Output formats. */
+    enum Format { text, json }
+
+    /** When to color the level. */
+    enum ColorMode { auto, always, never }
+
+    @Spec
+    CommandSpec spec;
+
+    @Option(names = {"-d", "--data"}, paramLabel = "DIR", defaultValue = "./data", description = "journal directory")
+    Path data;
+
+    @Option(names = {"-f", "--follow"}, description = "keep running and print new records as they are written")
+    boolean follow;
+
+    @ArgGroup(exclusive = true, multiplicity = "0..1")
+    Start start;
+
+    /** Where reading starts; at most one. */
+    static final class Start {
+        @Option(names = "--from-start", required = true, description = "start at the first record in the journal")
+        boolean fromStart;
+
+        @Option(names = "--since", required = true, paramLabel = "WHEN",
+                description = "start at records received since WHEN: a duration ago (10m, 2h, 7d) or an RFC 3339 time (2026-11-25T17:00:00Z)")
+        String since;
+
+        @Option(names = "--index", required = true, paramLabel = "N", description = "start at the record with journal index N")
+        Long index;
+
+        @Option(names = {"-n", "--last"}, required = true, paramLabel = "N",
+                description = "start with the last N (matching) records (default: 10; with --count: the whole journal)")
+        Long last;
+    }
+
+    @Option(names = "--level", paramLabel = "LEVEL",
+            description = "only records at LEVEL or more severe: trace, debug, info, warn, error, fatal")
+    String level;
+
+    @Option(names = "--service", paramLabel = "NAME", description = "only records from this service (exact match)")
+    String service;
+
+    @Option(names = "--host", paramLabel = "NAME", description = "only records from this host (exact match)")
+    String host;
+
+    @Option(names = "--grep", paramLabel = "REGEX", description = "only records whose message or a field value matches REGEX (Java syntax)")
+    String grep;
+
+    @Option(names = "--format", paramLabel = "FORMAT", defaultValue = "text",
+            description = "text (aligned, readable) or json (one object per line, every field)")
+    Format format;
+
+    @Option(names = "--count", description = "print only the number of matching records (not with --follow)")
+    boolean count;
+
+    @Option(names = "--color", paramLabel = "WHEN", defaultValue = "auto",
+            description = "color the level: auto (when stdout is a terminal and NO_COLOR is unset), always or never")
+    ColorMode color;
+
+    /** The clock for --since; tests fix it. */
+    Clock clock = Clock.systemUTC();
+
+    /** Whether stdout is a terminal; tests fix it. */
+    boolean stdoutIsTerminal = System.console() != null;
+
+    private Level minLevel;
+    private Pattern pattern;
+
+    @Override
+    public Integer call() throws InterruptedException {
+        validate();
+        if (!Files.isDirectory(data)) {
+            throw CliException.usage("no journal at " + data + " (directory not found); pass --data DIR, or start `logpipe serve` first");
+        }
+        PrintWriter out = spec.commandLine().getOut();
+        boolean filtering = minLevel != null || service != null || host != null || pattern != null;
+        JournalReader.Builder b = JournalReader.builder(data);
+        long lastN = -1;
+        if (start == null && count) {
+            b.fromStart(); // --count alone counts the whole journal
+        } else if (start == null || start.last != null) {
+            lastN = start == null ? 10 : start.last;
+            if (filtering || count) {
+                b.fromStart(); // the last N *matching* records: only a scan can tell which they are
+            } else {
+                b.fromLast(lastN);
+                lastN = -1;
+            }
+        } else if (start.fromStart) {
+            b.fromStart();
+        } else if (start.index != null) {
+            b.fromIndex(start.index);
+        } else {
+            b.fromTime(parseSince(start.since));
+        }
+        RecordFormatter fmt = new RecordFormatter(useColor());
+        try (JournalReader reader = open(b)) {
+            if (count) {
+                long n = 0;
+                for (ReadRecord rr; (rr = next(reader)) != null; ) {
+                    if (matches(rr.record())) {
+                        n++;
+                    }
+                }
+                out.println(lastN >= 0 ? Math.min(n, lastN) : n);
+                out.flush();
+                return 0;
+            }
+            if (lastN >= 0) {
+                ArrayDeque<ReadRecord> ring = new ArrayDeque<>();
+                for (ReadRecord rr; (rr = next(reader)) != null; ) {
+                    if (lastN > 0 && matches(rr.record())) {
+                        if (ring.size() == lastN) {
+                            ring.removeFirst();
+                        }
+                        ring.addLast(rr);
+                    }
+                }
+                for (ReadRecord rr : ring) {
+                    print(out, fmt, rr);
+                }
+            } else {
+                long printed = 0;
+                for (ReadRecord rr; (rr = next(reader)) != null; ) {
+                    if (matches(rr.record())) {
+                        print(out, fmt, rr);
+                        if (++printed % 4096 == 0 && out.checkError()) {
+                            return 0; // the reader of our output went away (| head): done, quietly
+                        }
+                    }
+                }
+            }
+            if (out.checkError()) {
+                return 0;
+            }
+            while (follow) {
+                ReadRecord rr = next(reader);
+                if (rr == null) {
+                    if (out.checkError()) { // caught up: flush, and see whether anyone still reads
+                        return 0;
+                    }
+                    rr = poll(reader);
+                    if (rr == null) {
+                        continue;
+                    }
+                }
+                if (matches(rr.record())) {
+                    print(out, fmt, rr);
+                }
+            }
+            out.flush();
+        }
+        return 0;
+    }
+
+    private void validate() {
+        if (count && follow) {
+            throw new ParameterException(spec.commandLine(), "--count and --follow do not go together; drop one");
+        }
+        if (start != null && start.last != null && start.last < 0) {
+            throw new ParameterException(spec.commandLine(), "-n/--last must be 0 or more, was " + start.last);
+        }
+        if (start != null && start.index != null && start.index < 0) {
+            throw new ParameterException(spec.commandLine(), "--index must be 0 or more, was " + start.index);
+        }
+        if (level != null) {
+            minLevel = Level.parse(level);
+            if (minLevel == null || minLevel == Level.UNSET) {
+                throw new ParameterException(spec.commandLine(),
+                        "'" + level + "' is not a level; use trace, debug, info, warn, error or fatal");
+            }
+        }
+        if (grep != null) {
+            try {
+                pattern = Pattern.compile(grep);
+            } catch (PatternSyntaxException e) {
+                throw new ParameterException(spec.commandLine(), "--grep: '" + grep + "' is not a valid regex: "
+                        + e.getDescription() + " near index " + e.getIndex());
+            }
+        }
+        if (start != null && start.since != null) {
+            parseSince(start.since);
+        }
+    }
+
+    private Instant parseSince(String text) {
+        try {
+            return clock.instant().minus(Units.parseDuration(text));
+        } catch (IllegalArgumentException notADuration) {
+            try {
+                return OffsetDateTime.parse(text).toInstant();
+            } catch (DateTimeParseException e) {
+                throw new ParameterException(spec.commandLine(), "--since: '" + text
+                        + "' is not a time; use a duration ago such as 10m or 2h, or an RFC 3339 time such as 2026-11-25T17:00:00Z");
+            }
+        }
+    }
+
+    private JournalReader open(JournalReader.Builder b) {
+        try {
+            return b.build();
+        } catch (IllegalArgumentException e) {
+            throw CliException.usage("cannot read a journal at " + data + ": " + e.getMessage() + "; pass --data DIR");
+        }
+    }
+
+    /** The next record now, skipping (and reporting) a damaged one rather than stopping. */
+    private ReadRecord next(JournalReader reader) {
+        while (true) {
+            try {
+                return reader.next();
+            } catch (IllegalStateException damaged) {
+                spec.commandLine().getErr().println("logpipe tail: skipped a damaged record: " + damaged.getMessage()
+                        + " (run `logpipe verify` for details)");
+            }
+        }
+    }
+
+    /** Waits a little for the next record, skipping (and reporting) a damaged one. */
+    private ReadRecord poll(JournalReader reader) throws InterruptedException {
+        try {
+            return reader.poll(Duration.ofMillis(250));
+        } catch (IllegalStateException damaged) {
+            spec.commandLine().getErr().println("logpipe tail: skipped a damaged record: " + damaged.getMessage()
+                    + " (run `logpipe verify` for details)");
+            return null;
+        }
+    }
+
+    private boolean useColor() {
+        return switch (color) {
+            case always -> true;
+            case never -> false;
+            case auto -> format == Format.text && stdoutIsTerminal && System.getenv("NO_COLOR") == null
+                    && !"dumb".equals(System.getenv("TERM"));
+        };
+    }
+
+    private boolean matches(LogRecord r) {
+        if (minLevel != null && !r.level().atLeast(minLevel)) {
+            return false;
+        }
+        if (service != null && !service.equals(r.service())) {
+            return false;
+        }
+        if (host != null && !host.equals(r.host())) {
+            return false;
+        }
+        if (pattern != null) {
+            if (pattern.matcher(r.message()).find()) {
+                return true;
+            }
+            for (FieldValue v : r.fields().values()) {
+                if (pattern.matcher(v.text()).find()) {
+                    return true;
+                }
+            }
+            return false;
+        }
+        return true;
+    }
+
+    private void print(PrintWriter out, RecordFormatter fmt, ReadRecord rr) {
+        out.println(format == Format.json ? fmt.json(rr) : fmt.text(rr));
+    }
+}

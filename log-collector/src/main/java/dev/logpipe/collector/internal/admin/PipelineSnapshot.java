@@ -1,0 +1,51 @@
+package dev.logpipe.collector.internal.admin;
+
+import java.util.Map;
+
+/**
+ * The pipeline's counters and gauges at one moment, as the metrics need them. {@code serve}
+ * builds one from the pipeline's own stats on every scrape, so that this package does not depend
+ * on how the pipeline keeps them.
+ *
+ * <p>Threading: immutable, thread-safe.
+ *
+ * @param receivedRecords records decoded, per wire format name ({@code json}, {@code syslog}, ...)
+ * @param receivedBytes frame bytes decoded, per wire format name
+ * @param rejectedRecords frames rejected (stored raw or dropped), per reason ({@code invalid_json}, ...)
+ * @param writtenRecords records appended to the journal
+ * @param durableRecords records known to be on disk
+ * @param channelDepth records waiting in the ingest channel
+ * @param channelCapacity the ingest channel's capacity in records
+ * @param activeConnections open TCP connections
+ * @param refusedConnections connections refused over max-connections
+ * @param backpressurePauses times a connection stopped reading because the channel was full
+ */
+public record PipelineSnapshot(
+        Map<String, Long> receivedRecords, Map<String, Long> receivedBytes, Map<String, Long> rejectedRecords,
+        long writtenRecords, long durableRecords, long channelDepth, long channelCapacity,
+        long activeConnections, long refusedConnections, long backpressurePauses) {
+
+    /** Nothing yet: before the pipeline has started. */
+    public static final PipelineSnapshot EMPTY = new PipelineSnapshot(Map.of(), Map.of(), Map.of(), 0, 0, 0, 0, 0, 0, 0);
+
+    public PipelineSnapshot {
+        receivedRecords = Map.copyOf(receivedRecords);
+        receivedBytes = Map.copyOf(receivedBytes);
+        rejectedRecords = Map.copyOf(rejectedRecords);
+    }
+
+    /** Records written but not yet known to be durable: what a machine crash now would lose. */
+    public long recordsAtRisk() {
+        return Math.max(0, writtenRecords - durableRecords);
+    }
+
+    /** Total records received over all formats. */
+    public long totalReceived() {
+        return receivedRecords.values().stream().mapToLong(Long::longValue).sum();
+    }
+
+    /** Total frames rejected over all reasons. */
+    public long totalRejected() {
+        return rejectedRecords.values().stream().mapToLong(Long::longValue).sum();
+    }
+}

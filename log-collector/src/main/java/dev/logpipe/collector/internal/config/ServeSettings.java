@@ -1,0 +1,134 @@
+package dev.logpipe.collector.internal.config;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * The resolved settings of {@code logpipe serve}: defaults, overridden by the config file,
+ * overridden by flags.
+ *
+ * <p>Threading: immutable, thread-safe.
+ */
+public record ServeSettings(
+        String bind, int port, Path data, String adminBind, int adminPort, String format,
+        SyncPolicy syncInterval, String rollCycle, Retention retention, int maxConnections,
+        long maxFrameBytes, String oversize, String malformed, Duration idleTimeout, Duration drainTimeout,
+        int channelRecords, long channelBytes, Path tlsCert, Path tlsKey, Path tlsClientCa,
+        Path configFile) {
+
+    /**
+     * Resolves settings from layers, lowest precedence first (the config file, then the flags).
+     *
+     * @param configFile the config file the settings came from, or null; only reported
+     * @throws ConfigException when settings contradict each other
+     */
+    public static ServeSettings resolve(Path configFile, SettingsLayer... layers) throws ConfigException {
+        ServeSettings s = new ServeSettings(
+                (String) pick(ConfigKey.BIND, layers),
+                (Integer) pick(ConfigKey.PORT, layers),
+                (Path) pick(ConfigKey.DATA, layers),
+                (String) pick(ConfigKey.ADMIN_BIND, layers),
+                (Integer) pick(ConfigKey.ADMIN_PORT, layers),
+                (String) pick(ConfigKey.FORMAT, layers),
+                (SyncPolicy) pick(ConfigKey.SYNC_INTERVAL, layers),
+                (String) pick(ConfigKey.ROLL_CYCLE, layers),
+                (Retention) pick(ConfigKey.RETENTION, layers),
+                (Integer) pick(ConfigKey.MAX_CONNECTIONS, layers),
+                (Long) pick(ConfigKey.MAX_FRAME, layers),
+                (String) pick(ConfigKey.OVERSIZE, layers),
+                (String) pick(ConfigKey.MALFORMED, layers),
+                (Duration) pick(ConfigKey.IDLE_TIMEOUT, layers),
+                (Duration) pick(ConfigKey.DRAIN_TIMEOUT, layers),
+                (Integer) pick(ConfigKey.CHANNEL_RECORDS, layers),
+                (Long) pick(ConfigKey.CHANNEL_BYTES, layers),
+                (Path) pick(ConfigKey.TLS_CERT, layers),
+                (Path) pick(ConfigKey.TLS_KEY, layers),
+                (Path) pick(ConfigKey.TLS_CLIENT_CA, layers),
+                configFile);
+        if ((s.tlsCert == null) != (s.tlsKey == null)) {
+            ConfigKey set = s.tlsCert != null ? ConfigKey.TLS_CERT : ConfigKey.TLS_KEY;
+            ConfigKey missing = s.tlsCert != null ? ConfigKey.TLS_KEY : ConfigKey.TLS_CERT;
+            throw new ConfigException(set.key() + " is set (" + originOf(set, layers) + ") but " + missing.key()
+                    + " is not; TLS needs both: pass " + ConfigKey.TLS_CERT.flag() + " FILE " + ConfigKey.TLS_KEY.flag() + " FILE");
+        }
+        if (s.tlsClientCa != null && s.tlsCert == null) {
+            throw new ConfigException("tls-client-ca is set (" + originOf(ConfigKey.TLS_CLIENT_CA, layers)
+                    + ") but TLS is off; pass --tls-cert and --tls-key too");
+        }
+        if (s.channelBytes < s.maxFrameBytes) {
+            throw new ConfigException("channel-bytes (" + Units.formatBytes(s.channelBytes) + ") is smaller than max-frame ("
+                    + Units.formatBytes(s.maxFrameBytes) + "); one frame must fit in the channel: raise channel-bytes");
+        }
+        return s;
+    }
+
+    /** The defaults alone. */
+    public static ServeSettings defaults() {
+        try {
+            return resolve(null);
+        } catch (ConfigException e) {
+            throw new AssertionError("defaults contradict each other", e);
+        }
+    }
+
+    private static Object pick(ConfigKey key, SettingsLayer... layers) {
+        for (int i = layers.length - 1; i >= 0; i--) {
+            if (layers[i] != null && layers[i].has(key)) {
+                return layers[i].get(key);
+            }
+        }
+        return key.defaultText() == null ? null : key.parse(key.defaultText());
+    }
+
+    private static String originOf(ConfigKey key, SettingsLayer... layers) {
+        for (int i = layers.length - 1; i >= 0; i--) {
+            if (layers[i] != null && layers[i].has(key)) {
+                return "from " + layers[i].origin(key);
+            }
+        }
+        return "default";
+    }
+
+    /** Whether TLS is on for the listener. */
+    public boolean tls() {
+        return tlsCert != null;
+    }
+
+    /**
+     * The settings as lines of {@code name: value} for the startup block and {@code validate}.
+     */
+    public List<String> describe() {
+        List<String> lines = new ArrayList<>();
+        lines.add(row("listen", (tls() ? "tls://" : "tcp://") + hostPort(bind, port) + "  (format " + format + ")"));
+        lines.add(row("data", data.toString()));
+        lines.add(row("admin", "http://" + hostPort(adminBind, adminPort)));
+        lines.add(row("sync", syncInterval.kind() == SyncPolicy.Kind.INTERVAL ? "every " + syncInterval : syncInterval.toString()));
+        lines.add(row("roll cycle", rollCycle));
+        lines.add(row("retention", retention.toString()));
+        lines.add(row("limits", "max-frame " + Units.formatBytes(maxFrameBytes) + " (" + oversize + "), malformed "
+                + malformed + ", max-connections " + maxConnections + ", idle-timeout "
+                + (idleTimeout.isZero() ? "never" : Units.formatDuration(idleTimeout))));
+        lines.add(row("channel", channelRecords + " records / " + Units.formatBytes(channelBytes)));
+        lines.add(row("drain", Units.formatDuration(drainTimeout)));
+        if (tls()) {
+            lines.add(row("tls", "cert " + tlsCert + ", key " + tlsKey
+                    + (tlsClientCa == null ? "" : ", client certs required (CA " + tlsClientCa + ")")));
+        }
+        if (configFile != null) {
+            lines.add(row("config", configFile.toString()));
+        }
+        return lines;
+    }
+
+    private static String row(String name, String value) {
+        return String.format(Locale.ROOT, "%-11s %s", name, value);
+    }
+
+    /** {@code host:port}, with brackets around an IPv6 literal. */
+    public static String hostPort(String host, int port) {
+        return (host.indexOf(':') >= 0 ? "[" + host + "]" : host) + ":" + port;
+    }
+}

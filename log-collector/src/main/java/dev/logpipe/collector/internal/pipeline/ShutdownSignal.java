@@ -1,0 +1,12 @@
+package dev.logpipe.collector.internal.pipeline;
+
+/**
+ * What the pipeline broadcasts to its components when graceful shutdown begins.
+ *
+ * <p>Threading: immutable, thread-safe.
+ *
+ * @param reason        why (e.g. {@code "close()"})
+ * @param deadlineNanos {@link System#nanoTime()} by which everything must be stored
+ */
+public record ShutdownSignal(String reason, long deadlineNanos) {
+}

@@ -1,0 +1,249 @@
+package dev.logpipe.collector.internal.server;
+
+import dev.logpipe.channels.MpscSender;
+import dev.logpipe.channels.SendResult;
+import dev.logpipe.collector.internal.pipeline.PipelineCounters;
+import dev.logpipe.filesink.AppendRequest;
+import dev.logpipe.filesink.LogRecord;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.handler.codec.DecoderException;
+import io.netty.util.ReferenceCountUtil;
+import io.netty.util.concurrent.ScheduledFuture;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import javax.net.ssl.SSLException;
+import java.util.ArrayDeque;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The last handler of a connection: puts every decoded {@link LogRecord} into the journal channel,
+ * and when the channel is full, stops reading from the socket until it has room again.
+ *
+ * <p>How: each record is offered with {@code trySend}. On {@code Full} the record is kept in a small
+ * local FIFO, {@code autoRead} goes off (TCP flow control then slows the client), and one async
+ * {@code send} of the FIFO's head is registered. Its completion, which runs on the thread that made
+ * room (the journal writer), hops back to this connection's event loop, which then drains the FIFO
+ * in order with {@code trySend} (registering the next async send if the channel fills again) and
+ * turns {@code autoRead} back on. Records decoded meanwhile from the same read join the FIFO's tail,
+ * so order is kept. Nothing blocks, sleeps or polls, and no accepted record is dropped: the FIFO
+ * holds at most what the reads already in flight decode when {@code autoRead} went off.
+ *
+ * <p>Graceful shutdown: {@link #beginDrain} keeps reading until the client has been quiet for a
+ * moment (or a grace deadline passes), then closes; the records already decoded keep flowing into
+ * the channel after the close, and the connection counts as finished only once its FIFO is empty.
+ *
+ * <p>Threading: confined to the connection's event loop; {@link #beginDrain} and {@link #forceClose}
+ * may be called from any thread (they hop onto the loop). One instance per connection.
+ */
+final class BackpressureHandler extends ChannelInboundHandlerAdapter {
+
+    private static final Logger LOG = LoggerFactory.getLogger(BackpressureHandler.class);
+    private static final long DRAIN_CHECK_MAX_NANOS = TimeUnit.MILLISECONDS.toNanos(50);
+
+    private final MpscSender<AppendRequest> sender;
+    private final PipelineCounters counters;
+    private final ConnectionTracker tracker;
+    private final ArrayDeque<AppendRequest> pending = new ArrayDeque<>();
+
+    private ChannelHandlerContext ctx;
+    private boolean sendInFlight;
+    private boolean paused;
+    private boolean inactive;
+    private boolean finished;
+    private boolean draining;
+    private ScheduledFuture<?> drainCheck;
+    /** Last time bytes arrived from the socket; set by {@link ConnectionGuardHandler} on the same loop. */
+    long lastReadNanos = System.nanoTime();
+
+    BackpressureHandler(MpscSender<AppendRequest> sender, PipelineCounters counters, ConnectionTracker tracker) {
+        this.sender = sender;
+        this.counters = counters;
+        this.tracker = tracker;
+    }
+
+    @Override
+    public void handlerAdded(ChannelHandlerContext ctx) {
+        this.ctx = ctx;
+        tracker.register(ctx.channel(), this);
+    }
+
+    /** True while this connection waits for channel room; the idle timeout must not close it then. */
+    boolean isWaitingForRoom() {
+        return paused || sendInFlight || !pending.isEmpty();
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        if (!(msg instanceof LogRecord record)) {
+            // Only records are expected past the decoders; anything else is a wiring bug. Release it
+            // (it may be a ByteBuf) rather than leak it, and count it.
+            ReferenceCountUtil.release(msg);
+            counters.connectionErrors.increment();
+            LOG.warn("unexpected message {} after the ingest decoders on {}", msg.getClass().getName(), ctx.channel());
+            return;
+        }
+        counters.recordAccepted(record.format());
+        AppendRequest request = AppendRequest.of(record);
+        if (sendInFlight || !pending.isEmpty()) {
+            // Behind records already waiting: keep order.
+            pending.addLast(request);
+            counters.pendingHighWater(pending.size());
+            return;
+        }
+        SendResult<AppendRequest> result = sender.trySend(request);
+        if (result instanceof SendResult.Sent<AppendRequest>) {
+            return;
+        }
+        if (result instanceof SendResult.Full<AppendRequest>) {
+            pending.addLast(request);
+            counters.pendingHighWater(pending.size());
+            pause();
+            sendHead();
+            return;
+        }
+        // Closed: the journal no longer takes records (writer failed, or a forced shutdown).
+        pending.addLast(request);
+        journalClosed();
+    }
+
+    private void pause() {
+        if (!paused) {
+            paused = true;
+            ctx.channel().config().setAutoRead(false);
+            counters.backpressurePauses.increment();
+        }
+    }
+
+    private void resume() {
+        if (paused) {
+            paused = false;
+            if (ctx.channel().isActive()) {
+                // setAutoRead(true) also issues a read() when it was off.
+                ctx.channel().config().setAutoRead(true);
+            }
+        }
+    }
+
+    /** Registers one async send of the FIFO's head; its completion continues on this event loop. */
+    private void sendHead() {
+        sendInFlight = true;
+        AppendRequest head = pending.peekFirst();
+        sender.send(head).whenComplete((result, error) -> {
+            // This runs on the thread that made room (the journal writer), or on this loop if the send
+            // was immediate. Handler state is confined to the event loop: hop back before touching it.
+            try {
+                ctx.executor().execute(() -> headSent(result, error));
+            } catch (RejectedExecutionException e) {
+                // The event loop is gone (forced shutdown after the drain timeout): finish here, nothing
+                // else touches this handler any more.
+                headSent(result, error);
+            }
+        });
+    }
+
+    private void headSent(SendResult<AppendRequest> result, Throwable error) {
+        sendInFlight = false;
+        if (error != null || !(result instanceof SendResult.Sent<AppendRequest>)) {
+            journalClosed();
+            return;
+        }
+        pending.pollFirst();
+        while (!pending.isEmpty()) {
+            SendResult<AppendRequest> r = sender.trySend(pending.peekFirst());
+            if (r instanceof SendResult.Sent<AppendRequest>) {
+                pending.pollFirst();
+            } else if (r instanceof SendResult.Full<AppendRequest>) {
+                sendHead();
+                return;
+            } else {
+                journalClosed();
+                return;
+            }
+        }
+        resume();
+        maybeFinished();
+    }
+
+    /** The channel refused with Closed: what this connection holds cannot be stored; count and close. */
+    private void journalClosed() {
+        int n = pending.size();
+        pending.clear();
+        counters.lostRecords.add(n);
+        LOG.error("journal channel closed; {} record(s) from {} could not be stored, closing the connection",
+                n, ctx.channel().remoteAddress());
+        ctx.close();
+        maybeFinished();
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) {
+        inactive = true;
+        if (drainCheck != null) {
+            drainCheck.cancel(false);
+        }
+        maybeFinished();
+        ctx.fireChannelInactive();
+    }
+
+    private void maybeFinished() {
+        if (inactive && !finished && !sendInFlight && pending.isEmpty()) {
+            finished = true;
+            tracker.finished(ctx.channel());
+        }
+    }
+
+    /** Starts the graceful drain of this connection (idempotent; any thread). */
+    void beginDrain(ConnectionTracker.DrainPlan plan) {
+        runOnLoop(() -> {
+            if (draining || inactive) {
+                return;
+            }
+            draining = true;
+            long period = Math.max(1_000_000L, Math.min(plan.quietNanos() / 2, DRAIN_CHECK_MAX_NANOS));
+            drainCheck = ctx.executor().scheduleAtFixedRate(() -> drainCheck(plan), period, period,
+                    TimeUnit.NANOSECONDS);
+        });
+    }
+
+    private void drainCheck(ConnectionTracker.DrainPlan plan) {
+        if (inactive) {
+            return;
+        }
+        long now = System.nanoTime();
+        boolean quiet = !isWaitingForRoom() && now - lastReadNanos >= plan.quietNanos();
+        if (quiet || now - plan.graceDeadlineNanos() >= 0) {
+            // Stop reading first so that nothing more is decoded, then close; the decoders flush what
+            // they hold on channelInactive and the FIFO keeps draining into the channel after that.
+            ctx.channel().config().setAutoRead(false);
+            ctx.close();
+        }
+    }
+
+    private void runOnLoop(Runnable task) {
+        if (ctx.executor().inEventLoop()) {
+            task.run();
+        } else {
+            try {
+                ctx.executor().execute(task);
+            } catch (RejectedExecutionException e) {
+                LOG.debug("event loop already shut down for {}", ctx.channel());
+            }
+        }
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        if (cause instanceof SSLException
+                || (cause instanceof DecoderException && cause.getCause() instanceof SSLException)) {
+            // Counted once per connection by ConnectionGuardHandler from the handshake event.
+            LOG.info("TLS failure on {}: {}", ctx.channel().remoteAddress(), cause.getMessage());
+        } else {
+            counters.connectionErrors.increment();
+            LOG.debug("connection error on {}", ctx.channel().remoteAddress(), cause);
+        }
+        ctx.close();
+    }
+}

@@ -1,0 +1,49 @@
+package dev.logpipe.collector.internal.server;
+
+import dev.logpipe.collector.internal.pipeline.PipelineCounters;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.handler.ssl.SslHandshakeCompletionEvent;
+import io.netty.handler.timeout.IdleStateEvent;
+
+/**
+ * Sits before the decoders: notes when bytes last arrived (for the shutdown drain's quiet check)
+ * and closes the connection on an idle event, unless the connection is silent only because it is
+ * paused by backpressure. It also counts failed TLS handshakes.
+ *
+ * <p>Threading: confined to the connection's event loop; one instance per connection.
+ */
+final class ConnectionGuardHandler extends ChannelInboundHandlerAdapter {
+
+    private final BackpressureHandler backpressure;
+    private final PipelineCounters counters;
+
+    ConnectionGuardHandler(BackpressureHandler backpressure, PipelineCounters counters) {
+        this.backpressure = backpressure;
+        this.counters = counters;
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        backpressure.lastReadNanos = System.nanoTime();
+        // Ownership of msg (a ByteBuf) passes to the decoders.
+        ctx.fireChannelRead(msg);
+    }
+
+    @Override
+    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+        if (evt instanceof IdleStateEvent) {
+            // A paused connection reads nothing by our choice; that is not the client being idle.
+            if (!backpressure.isWaitingForRoom()) {
+                counters.idleClosedConnections.increment();
+                ctx.close();
+            }
+            return;
+        }
+        if (evt instanceof SslHandshakeCompletionEvent done && !done.isSuccess()) {
+            // Counted here, once per connection; the handler at the end only logs the exception.
+            counters.tlsFailures.increment();
+        }
+        ctx.fireUserEventTriggered(evt);
+    }
+}

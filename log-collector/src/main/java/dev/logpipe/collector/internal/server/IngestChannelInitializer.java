@@ -1,0 +1,75 @@
+package dev.logpipe.collector.internal.server;
+
+import dev.logpipe.channels.MpscSender;
+import dev.logpipe.collector.ListenerConfig;
+import dev.logpipe.collector.internal.ingest.IngestDecoderConfig;
+import dev.logpipe.collector.internal.ingest.IngestDecoders;
+import dev.logpipe.collector.internal.pipeline.PipelineCounters;
+import dev.logpipe.filesink.AppendRequest;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelPipeline;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.handler.ssl.SslContext;
+import io.netty.handler.timeout.IdleStateHandler;
+
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * Sets up each accepted connection of one listener: refuses it at once beyond the connection limit,
+ * otherwise builds {@code [TLS] -> idle -> guard -> decoders -> backpressure}.
+ *
+ * <p>Threading: shared by the listener's connections ({@code @Sharable} through
+ * {@link ChannelInitializer}); {@code initChannel} runs on the new connection's event loop. State is
+ * in thread-safe counters.
+ */
+final class IngestChannelInitializer extends ChannelInitializer<SocketChannel> {
+
+    private final ListenerConfig config;
+    private final IngestDecoderConfig decoderConfig;
+    private final SslContext sslContext;
+    private final MpscSender<AppendRequest> sender;
+    private final PipelineCounters counters;
+    private final ConnectionTracker tracker;
+    /** Open connections of this listener, for its limit (the pipeline-wide count is in the counters). */
+    private final AtomicInteger open = new AtomicInteger();
+
+    IngestChannelInitializer(ListenerConfig config, SslContext sslContext, MpscSender<AppendRequest> sender,
+                             PipelineCounters counters, ConnectionTracker tracker) {
+        this.config = config;
+        this.decoderConfig = new IngestDecoderConfig(config.wireFormat(), config.maxFrameBytes(),
+                config.oversizePolicy(), config.malformedPolicy());
+        this.sslContext = sslContext;
+        this.sender = sender;
+        this.counters = counters;
+        this.tracker = tracker;
+    }
+
+    @Override
+    protected void initChannel(SocketChannel ch) {
+        if (open.incrementAndGet() > config.maxConnections()) {
+            open.decrementAndGet();
+            counters.refusedConnections.increment();
+            ch.close();
+            return;
+        }
+        counters.acceptedConnections.increment();
+        counters.activeConnections.incrementAndGet();
+        ch.closeFuture().addListener(f -> {
+            open.decrementAndGet();
+            counters.activeConnections.decrementAndGet();
+        });
+
+        ChannelPipeline p = ch.pipeline();
+        if (sslContext != null) {
+            p.addLast("tls", sslContext.newHandler(ch.alloc()));
+        }
+        BackpressureHandler backpressure = new BackpressureHandler(sender, counters, tracker);
+        if (!config.idleTimeout().isZero()) {
+            p.addLast("idle", new IdleStateHandler(config.idleTimeout().toNanos(), 0, 0, TimeUnit.NANOSECONDS));
+        }
+        p.addLast("guard", new ConnectionGuardHandler(backpressure, counters));
+        IngestDecoders.install(p, decoderConfig, counters);
+        p.addLast("backpressure", backpressure);
+    }
+}

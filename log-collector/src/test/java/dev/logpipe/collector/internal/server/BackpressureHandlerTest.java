@@ -1,0 +1,121 @@
+package dev.logpipe.collector.internal.server;
+
+import dev.logpipe.channels.Mpsc;
+import dev.logpipe.channels.TryRecv;
+import dev.logpipe.collector.internal.pipeline.PipelineCounters;
+import dev.logpipe.filesink.AppendRequest;
+import dev.logpipe.filesink.LogRecord;
+import dev.logpipe.filesink.SourceFormat;
+import io.netty.channel.embedded.EmbeddedChannel;
+import io.netty.handler.timeout.IdleStateEvent;
+import org.junit.jupiter.api.Test;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The backpressure handler on an {@link EmbeddedChannel}: the exact sequence of pause, async send,
+ * hop back to the loop, drain in order and resume, step by step.
+ */
+class BackpressureHandlerTest {
+
+    private static LogRecord rec(int i) {
+        return LogRecord.builder().message("r " + i).format(SourceFormat.TEXT).build();
+    }
+
+    private static String take(Mpsc.Channel<AppendRequest> ch) {
+        TryRecv<AppendRequest> r = ch.receiver().tryRecv();
+        assertInstanceOf(TryRecv.Value.class, r, "a value is waiting");
+        return ((TryRecv.Value<AppendRequest>) r).value().record().message();
+    }
+
+    @Test
+    void fullChannelPausesReadingKeepsOrderAndResumesOnTheEventLoop() {
+        Mpsc.Channel<AppendRequest> ch = Mpsc.bounded(2);
+        PipelineCounters counters = new PipelineCounters();
+        BackpressureHandler h = new BackpressureHandler(ch.sender(), counters, new ConnectionTracker());
+        EmbeddedChannel ec = new EmbeddedChannel(h);
+
+        for (int i = 0; i < 5; i++) {
+            assertFalse(ec.writeInbound(rec(i)), "records are consumed, not passed on");
+        }
+        assertFalse(ec.config().isAutoRead(), "full channel: reading paused");
+        assertEquals(1, counters.backpressurePauses.sum());
+        assertEquals(3, counters.maxPendingPerConnection(), "records 2, 3, 4 held locally");
+        assertEquals(2, ch.receiver().len());
+
+        List<String> out = new ArrayList<>();
+        // Each take makes room; the waiting send completes on this (receiver) thread, and the handler
+        // continues only once its event loop runs the hop-back task.
+        out.add(take(ch));
+        assertEquals(2, ch.receiver().len(), "record 2 entered the channel through the async send");
+        assertFalse(ec.config().isAutoRead());
+        ec.runPendingTasks();
+        assertFalse(ec.config().isAutoRead(), "still records 3, 4 waiting");
+        out.add(take(ch));
+        ec.runPendingTasks();
+        out.add(take(ch));
+        ec.runPendingTasks();
+        assertTrue(ec.config().isAutoRead(), "local FIFO drained: reading resumed");
+        out.add(take(ch));
+        out.add(take(ch));
+        assertEquals(List.of("r 0", "r 1", "r 2", "r 3", "r 4"), out);
+        assertEquals(5, counters.receivedRecords().get(SourceFormat.TEXT));
+        assertEquals(0, counters.lostRecords.sum());
+        ec.finishAndReleaseAll();
+    }
+
+    @Test
+    void connectionFinishesOnlyAfterItsHeldRecordsEnteredTheChannel() {
+        Mpsc.Channel<AppendRequest> ch = Mpsc.bounded(1);
+        PipelineCounters counters = new PipelineCounters();
+        ConnectionTracker tracker = new ConnectionTracker();
+        EmbeddedChannel ec = new EmbeddedChannel(new BackpressureHandler(ch.sender(), counters, tracker));
+        ec.writeInbound(rec(0));
+        ec.writeInbound(rec(1));
+        ec.close();
+        CompletableFuture<Void> drained = tracker.drain(new ConnectionTracker.DrainPlan(0, System.nanoTime()));
+        ec.runPendingTasks();
+        assertFalse(drained.isDone(), "record 1 still waits for room");
+        assertEquals("r 0", take(ch));
+        ec.runPendingTasks();
+        assertTrue(drained.isDone(), "closed and everything handed over");
+        assertEquals("r 1", take(ch));
+    }
+
+    @Test
+    void closedChannelCountsTheHeldRecordsAsLostAndClosesTheConnection() {
+        Mpsc.Channel<AppendRequest> ch = Mpsc.bounded(4);
+        PipelineCounters counters = new PipelineCounters();
+        EmbeddedChannel ec = new EmbeddedChannel(new BackpressureHandler(ch.sender(), counters, new ConnectionTracker()));
+        ch.receiver().close();
+        ec.writeInbound(rec(0));
+        assertEquals(1, counters.lostRecords.sum());
+        assertFalse(ec.isActive());
+    }
+
+    @Test
+    void idleEventClosesAnIdleConnectionButNotAPausedOne() {
+        Mpsc.Channel<AppendRequest> ch = Mpsc.bounded(1);
+        PipelineCounters counters = new PipelineCounters();
+        BackpressureHandler h = new BackpressureHandler(ch.sender(), counters, new ConnectionTracker());
+        EmbeddedChannel ec = new EmbeddedChannel(new ConnectionGuardHandler(h, counters), h);
+        ec.writeInbound(rec(0));
+        ec.writeInbound(rec(1)); // paused now
+        ec.pipeline().fireUserEventTriggered(IdleStateEvent.FIRST_READER_IDLE_STATE_EVENT);
+        assertTrue(ec.isActive(), "a connection paused by backpressure is not idle");
+        assertEquals(0, counters.idleClosedConnections.sum());
+        take(ch);
+        ec.runPendingTasks();
+        assertTrue(ec.config().isAutoRead());
+        ec.pipeline().fireUserEventTriggered(IdleStateEvent.READER_IDLE_STATE_EVENT);
+        assertFalse(ec.isActive(), "an idle connection is closed");
+        assertEquals(1, counters.idleClosedConnections.sum());
+    }
+}
