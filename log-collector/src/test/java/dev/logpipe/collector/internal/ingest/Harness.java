@@ -32,9 +32,14 @@ final class Harness {
     private final TrackingAllocator alloc = new TrackingAllocator();
 
     Harness(IngestDecoderConfig cfg) {
+        this(cfg, NOW);
+    }
+
+    /** A harness whose clock always says {@code nowNanos}. */
+    Harness(IngestDecoderConfig cfg, long nowNanos) {
         this.cfg = cfg;
         channel.config().setAllocator(alloc);
-        IngestDecoders.install(channel.pipeline(), cfg, observer, () -> NOW, ZoneOffset.UTC);
+        IngestDecoders.install(channel.pipeline(), cfg, observer, () -> nowNanos, ZoneOffset.UTC);
     }
 
     static Harness of(WireFormat format) {
