@@ -291,6 +291,9 @@ public final class Runtime implements AutoCloseable {
             draining = true;
             List<TaskInfo> cancelled = new ArrayList<>();
 
+            // Timer first: from here on no schedule succeeds (such spawns cancel themselves), so
+            // the sweeps below see every delayed and periodic task the timer still held.
+            timer.shutdown();
             for (TaskCell<?> cell : List.copyOf(pendingDelayed)) {
                 if (cell.cancel(SHUT_DOWN)) {
                     cancelled.add(info(cell, null));
@@ -301,7 +304,6 @@ public final class Runtime implements AutoCloseable {
                     cancelled.add(new TaskInfo(p.id(), TaskKind.PERIODIC, p.description(), Optional.empty()));
                 }
             }
-            timer.shutdown();
             for (TaskCell<?> cell : blocking.shutdown()) {
                 if (cell.cancel(SHUT_DOWN)) {
                     cancelled.add(info(cell, null));

@@ -31,7 +31,7 @@ public record ShutdownReport(List<TaskInfo> cancelled, List<TaskInfo> stillRunni
         return stillRunning.isEmpty();
     }
 
-    /** What kind of work a {@link TaskInfo} describes. */
+    /** What kind of work a {@link TaskInfo} describes. Threading: an enum; thread-safe. */
     public enum TaskKind {
         /** A task from {@link Runtime#spawn(java.util.concurrent.Callable)}. */
         WORKER,
@@ -47,6 +47,8 @@ public record ShutdownReport(List<TaskInfo> cancelled, List<TaskInfo> stillRunni
 
     /**
      * One task named in a report.
+     *
+     * <p>Threading: an immutable value; thread-safe.
      *
      * @param id         the runtime's sequence number for the task (-1 for continuations)
      * @param kind       how it was spawned

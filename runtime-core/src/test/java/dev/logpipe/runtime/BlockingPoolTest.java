@@ -195,6 +195,57 @@ class BlockingPoolTest {
     }
 
     @Test
+    void underChurnNoTaskIsLostAndTheMaximumHolds() throws Exception {
+        // A 1 ms keep-alive makes threads time out and exit while spawns claim them: the races a
+        // lost wake-up or a miscounted idle thread would lose a task in.
+        int max = 3;
+        Runtime r = runtime(max, Duration.ofMillis(1));
+        int producers = 4;
+        int perProducer = 3_000;
+        Set<Integer> seen = ConcurrentHashMap.newKeySet();
+        AtomicInteger duplicates = new AtomicInteger();
+        AtomicInteger running = new AtomicInteger();
+        AtomicInteger maxRunning = new AtomicInteger();
+        Set<String> threadNames = ConcurrentHashMap.newKeySet();
+        List<JoinHandle<Void>> handles = java.util.Collections.synchronizedList(new ArrayList<>());
+        List<Thread> threads = new ArrayList<>();
+        for (int p = 0; p < producers; p++) {
+            int base = p * perProducer;
+            Thread t = new Thread(() -> {
+                java.util.Random rnd = new java.util.Random(base);
+                for (int i = 0; i < perProducer; i++) {
+                    int v = base + i;
+                    handles.add(r.spawnBlocking(() -> {
+                        maxRunning.accumulateAndGet(running.incrementAndGet(), Math::max);
+                        threadNames.add(Thread.currentThread().getName());
+                        if (!seen.add(v)) {
+                            duplicates.incrementAndGet();
+                        }
+                        running.decrementAndGet();
+                    }));
+                    if (rnd.nextInt(64) == 0) {
+                        java.util.concurrent.locks.LockSupport.parkNanos(rnd.nextInt(2_000_000)); // let threads idle out
+                    }
+                }
+            });
+            threads.add(t);
+            t.start();
+        }
+        for (Thread t : threads) {
+            t.join();
+        }
+        for (JoinHandle<Void> h : handles) {
+            h.join(Duration.ofSeconds(30));
+        }
+        assertEquals(producers * perProducer, seen.size(), "every task ran");
+        assertEquals(0, duplicates.get(), "no task ran twice");
+        assertTrue(maxRunning.get() <= max, "at most " + max + " at once, saw " + maxRunning.get());
+        assertTrue(r.metrics().blockingThreads() <= max);
+        await("all threads idle out", () -> r.metrics().blockingThreads() == 0);
+        System.out.println("churn: " + threadNames.size() + " blocking threads made over the run");
+    }
+
+    @Test
     void blockingPoolThreadsAreNotWorkers() throws Exception {
         Runtime r = runtime(2, Duration.ofSeconds(30));
         boolean onWorker = r.spawnBlocking(() -> Runtime.onWorkerThread()).join();

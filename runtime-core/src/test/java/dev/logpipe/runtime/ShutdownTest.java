@@ -196,6 +196,46 @@ class ShutdownTest {
         });
     }
 
+    @Test
+    void spawnsRacingWithShutdownAllCompleteOneWayOrTheOther() throws Exception {
+        for (int round = 0; round < 5; round++) {
+            Runtime rt = Runtime.builder().workerThreads(2).maxBlockingThreads(4).build();
+            java.util.Queue<JoinHandle<?>> handles = new java.util.concurrent.ConcurrentLinkedQueue<>();
+            java.util.concurrent.atomic.AtomicInteger ran = new java.util.concurrent.atomic.AtomicInteger();
+            CountDownLatch spawnersStarted = new CountDownLatch(4);
+            List<Thread> spawners = new java.util.ArrayList<>();
+            for (int s = 0; s < 4; s++) {
+                int kind = s;
+                Thread t = new Thread(() -> {
+                    spawnersStarted.countDown();
+                    for (int i = 0; i < 2_000; i++) {
+                        handles.add(switch (kind) {
+                            case 0 -> rt.spawn(ran::incrementAndGet);
+                            case 1 -> rt.spawnBlocking(ran::incrementAndGet);
+                            case 2 -> rt.spawnAfter(Duration.ZERO, ran::incrementAndGet);
+                            default -> rt.spawnAtFixedRate(Duration.ofMillis(1), Duration.ofMillis(1),
+                                    ran::incrementAndGet);
+                        });
+                    }
+                }, "spawner-" + s);
+                spawners.add(t);
+                t.start();
+            }
+            assertTrue(spawnersStarted.await(20, TimeUnit.SECONDS));
+            ShutdownReport report = rt.shutdown(Duration.ofSeconds(20));
+            for (Thread t : spawners) {
+                t.join(TimeUnit.SECONDS.toMillis(20));
+            }
+            assertTrue(report.finishedInTime(), report.toString());
+            // Every handle completes: with a value, or cancelled; none is left hanging.
+            for (JoinHandle<?> h : handles) {
+                await("handle completes", h::isDone);
+            }
+            long periodicLeft = handles.stream().filter(h -> !h.isDone()).count();
+            assertEquals(0, periodicLeft);
+        }
+    }
+
     /** A callable with a readable toString, as a report shows it. */
     private record NamedCallable(String name, Runnable body) implements java.util.concurrent.Callable<String> {
         @Override

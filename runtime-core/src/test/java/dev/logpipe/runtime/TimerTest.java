@@ -9,8 +9,11 @@ import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.CountDownLatch;
 
 import static dev.logpipe.runtime.Conditions.await;
+import static dev.logpipe.runtime.RuntimeSpawnTest.awaitUninterruptibly;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
@@ -42,34 +45,52 @@ class TimerTest {
     void spawnAfterAbortedBeforeItIsDueNeverRuns() throws Exception {
         rt = Runtime.builder().workerThreads(1).build();
         AtomicBoolean ran = new AtomicBoolean();
-        JoinHandle<Void> h = rt.spawnAfter(Duration.ofMillis(200), () -> ran.set(true));
+        JoinHandle<Void> h = rt.spawnAfter(Duration.ofHours(1), () -> ran.set(true));
         assertTrue(h.abort());
         assertTrue(h.isCancelled());
-        // A later timer task: the aborted one, due earlier, would have run before it.
-        rt.spawnAfter(Duration.ofMillis(300), () -> { }).join();
+        assertThrows(CancellationException.class, h::join);
+        assertFalse(h.abort());
         assertFalse(ran.get());
+        assertTrue(rt.shutdown(Duration.ofSeconds(10)).cancelled().isEmpty(), "nothing left in the timer");
     }
 
     @Test
-    void fixedRateRunsRepeatedlyOnWorkersUntilAborted() throws Exception {
+    void fixedRateRunsRepeatedlyOnWorkersUntilAbortedFromInside() throws Exception {
         rt = Runtime.builder().workerThreads(2).threadNamePrefix("fr").build();
         AtomicInteger runs = new AtomicInteger();
         AtomicBoolean offWorker = new AtomicBoolean();
+        AtomicReference<JoinHandle<Void>> self = new AtomicReference<>();
+        CountDownLatch handleSet = new CountDownLatch(1);
         JoinHandle<Void> h = rt.spawnAtFixedRate(Duration.ZERO, Duration.ofMillis(5), () -> {
             if (!Runtime.onWorkerThread()) {
                 offWorker.set(true);
             }
-            runs.incrementAndGet();
+            if (runs.incrementAndGet() == 5) {
+                awaitUninterruptibly(handleSet);
+                self.get().abort(); // runs never overlap, so no other run is in progress now
+            }
         });
-        await("five runs", () -> runs.get() >= 5);
+        self.set(h);
+        handleSet.countDown();
+        assertThrows(CancellationException.class, h::join);
+        // Several periods later (a timer task due after them): no run started after the abort.
+        rt.spawnAfter(Duration.ofMillis(50), () -> { }).join();
+        assertEquals(5, runs.get());
+        assertFalse(offWorker.get(), "every run was on a worker");
+    }
+
+    @Test
+    void abortBetweenRunsStopsAPeriodicTask() throws Exception {
+        rt = Runtime.builder().workerThreads(1).build();
+        AtomicInteger runs = new AtomicInteger();
+        JoinHandle<Void> h = rt.spawnAtFixedRate(Duration.ZERO, Duration.ofHours(1), runs::incrementAndGet);
+        await("the first run", () -> runs.get() == 1);
         assertFalse(h.isDone(), "a periodic task's handle completes only when it stops");
         assertTrue(h.abort());
-        int atAbort = runs.get();
-        assertThrows(CancellationException.class, h::join);
-        // Several periods later (a timer task due after them): no run started after abort returned.
-        rt.spawnAfter(Duration.ofMillis(50), () -> { }).join();
-        assertEquals(atAbort, runs.get());
-        assertFalse(offWorker.get(), "every run was on a worker");
+        assertTrue(h.isCancelled());
+        assertFalse(h.abort());
+        assertTrue(rt.shutdown(Duration.ofSeconds(10)).cancelled().isEmpty(), "the aborted task left the timer");
+        assertEquals(1, runs.get());
     }
 
     @Test

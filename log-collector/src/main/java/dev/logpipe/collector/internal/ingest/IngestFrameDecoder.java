@@ -313,7 +313,7 @@ final class IngestFrameDecoder extends ChannelDuplexHandler {
                 return false;
             }
             int cut = cutLength(ri);
-            cumulation.readerIndex(ri + readable);
+            cumulation.readerIndex(ri + cut); // DISCARD_TO_LF skips the rest, up to the frame's LF
             state = State.DISCARD_TO_LF;
             emit(ctx, ri, cut, true, forcedReason);
             return true;
