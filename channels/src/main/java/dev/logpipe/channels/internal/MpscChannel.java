@@ -217,6 +217,7 @@ public final class MpscChannel<T> {
         return SendResult.sent();
     }
 
+    @SuppressWarnings("unchecked")
     private void wakeConsumer() {
         // lv after the offer's xadd (full fence): if the receiver published its waiter before our
         // claim, we see it here; otherwise its re-check of the producer index sees our claim.
