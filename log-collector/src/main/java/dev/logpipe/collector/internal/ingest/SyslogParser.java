@@ -289,12 +289,9 @@ final class SyslogParser implements FrameParser {
         int end = tokenEnd(s, p);
         int tagEnd = end > p ? tagEnd(s, p, end) : -1;
         if (tagEnd >= 0) {
-            int bracket = s.indexOf('[', p);
-            if (bracket >= 0 && bracket < tagEnd) {
-                tag = s.substring(p, bracket);
-                pid = s.substring(bracket + 1, s.indexOf(']', bracket));
-            } else {
-                tag = s.substring(p, tagEnd);
+            tag = s.substring(p, tagEnd);
+            if (s.charAt(tagEnd) == '[') {
+                pid = s.substring(tagEnd + 1, s.indexOf(']', tagEnd));
             }
             p = end < n ? end + 1 : end;
         }

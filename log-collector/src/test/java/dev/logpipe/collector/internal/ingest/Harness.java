@@ -9,7 +9,6 @@ import dev.logpipe.collector.OversizePolicy;
 import dev.logpipe.collector.WireFormat;
 import dev.logpipe.filesink.LogRecord;
 import io.netty.buffer.ByteBuf;
-import io.netty.buffer.Unpooled;
 import io.netty.channel.embedded.EmbeddedChannel;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
@@ -29,11 +28,18 @@ final class Harness {
     final IngestDecoderConfig cfg;
     final RecordingObserver observer = new RecordingObserver();
     final EmbeddedChannel channel = new EmbeddedChannel();
-    private final List<ByteBuf> written = new ArrayList<>();
+    /** Every buffer the test wrote and the decoders allocated (cumulations). */
+    private final TrackingAllocator alloc = new TrackingAllocator();
 
     Harness(IngestDecoderConfig cfg) {
+        this(cfg, NOW);
+    }
+
+    /** A harness whose clock always says {@code nowNanos}. */
+    Harness(IngestDecoderConfig cfg, long nowNanos) {
         this.cfg = cfg;
-        IngestDecoders.install(channel.pipeline(), cfg, observer, () -> NOW, ZoneOffset.UTC);
+        channel.config().setAllocator(alloc);
+        IngestDecoders.install(channel.pipeline(), cfg, observer, () -> nowNanos, ZoneOffset.UTC);
     }
 
     static Harness of(WireFormat format) {
@@ -48,10 +54,12 @@ final class Harness {
         return s.getBytes(StandardCharsets.UTF_8);
     }
 
-    /** Writes one chunk (a direct buffer, as sockets deliver). */
+    /** Writes one chunk (a direct buffer, as sockets deliver); nothing once the decoders closed the channel. */
     Harness write(byte[] bytes) {
-        ByteBuf buf = Unpooled.directBuffer(Math.max(1, bytes.length)).writeBytes(bytes);
-        written.add(buf);
+        if (!channel.isOpen()) {
+            return this; // a closed connection receives nothing more
+        }
+        ByteBuf buf = alloc.directBuffer(Math.max(1, bytes.length)).writeBytes(bytes);
         channel.writeInbound(buf);
         return this;
     }
@@ -74,7 +82,7 @@ final class Harness {
     /** Closes the channel (delivering any trailing frame), returns every record, asserts no leak. */
     List<LogRecord> finish() {
         List<LogRecord> out = drain();
-        channel.finish();
+        channel.finish(); // rethrows anything that reached exceptionCaught at the pipeline's tail
         out.addAll(drain());
         assertFalse(channel.finishAndReleaseAll(), "nothing else may be left in the channel");
         assertReleased();
@@ -82,8 +90,8 @@ final class Harness {
     }
 
     void assertReleased() {
-        for (ByteBuf b : written) {
-            assertEquals(0, b.refCnt(), "a buffer written to the decoders was not released");
+        for (ByteBuf b : alloc.allocated) {
+            assertEquals(0, b.refCnt(), "a buffer written to or allocated by the decoders was not released");
         }
     }
 
@@ -94,5 +102,39 @@ final class Harness {
             h.write(c);
         }
         return h.finish();
+    }
+
+    /** What one run produced: the records and the observer's calls, in order. */
+    record Result(List<LogRecord> records, List<String> events) {
+    }
+
+    /** Decodes {@code input} in one buffer; returns records and observer events. */
+    static Result runWhole(IngestDecoderConfig cfg, byte[] input) {
+        Harness h = new Harness(cfg);
+        h.write(input);
+        List<LogRecord> records = h.finish();
+        return new Result(records, List.copyOf(h.observer.events));
+    }
+
+    /**
+     * Decodes {@code input} whole, split in two at every index, and one byte at a time, and asserts
+     * that every run gives the same records and observer calls; returns them.
+     */
+    static Result assertSplitInvariant(IngestDecoderConfig cfg, byte[] input) {
+        Result whole = runWhole(cfg, input);
+        for (int i = 1; i < input.length; i++) {
+            Harness h = new Harness(cfg);
+            h.write(java.util.Arrays.copyOfRange(input, 0, i));
+            h.write(java.util.Arrays.copyOfRange(input, i, input.length));
+            List<LogRecord> records = h.finish();
+            assertEquals(whole, new Result(records, List.copyOf(h.observer.events)), "split at byte " + i);
+        }
+        Harness h = new Harness(cfg);
+        for (byte b : input) {
+            h.write(new byte[] {b});
+        }
+        List<LogRecord> records = h.finish();
+        assertEquals(whole, new Result(records, List.copyOf(h.observer.events)), "one byte at a time");
+        return whole;
     }
 }

@@ -1,0 +1,178 @@
+package dev.logpipe.collector.internal.ingest;
+
+import static dev.logpipe.collector.internal.ingest.Harness.utf8;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.logpipe.collector.MalformedPolicy;
+import dev.logpipe.collector.OversizePolicy;
+import dev.logpipe.collector.WireFormat;
+import dev.logpipe.filesink.LogRecord;
+import dev.logpipe.filesink.RecordFlag;
+import dev.logpipe.filesink.SourceFormat;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.socket.ChannelInputShutdownEvent;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/** LF/CRLF framing, limits and flow control, seen through the plain-text format. */
+class LineFramingTest {
+
+    private static List<String> messages(List<LogRecord> records) {
+        return records.stream().map(LogRecord::message).toList();
+    }
+
+    @Test
+    void linesEndInLfOrCrLfAndTheTrailingLineIsDeliveredAtClose() {
+        Harness.Result r = Harness.assertSplitInvariant(IngestDecoderConfig.defaults().withFormat(WireFormat.TEXT),
+                utf8("one\ntwo\r\nthree\r\r\nfour"));
+        assertEquals(List.of("one", "two", "three\r", "four"), messages(r.records()));
+        assertEquals(List.of("decoded TEXT 3", "decoded TEXT 3", "decoded TEXT 6", "decoded TEXT 4"), r.events());
+        LogRecord first = r.records().get(0);
+        assertEquals(SourceFormat.TEXT, first.format());
+        assertEquals("tcp:embedded", first.source());
+        assertEquals(Harness.NOW, first.receiveTimeNanos());
+        assertEquals(Harness.NOW, first.eventTimeNanos(), "no event time given: the receive time");
+    }
+
+    @Test
+    void emptyAndBlankLinesAreSkippedWithoutBeingCounted() {
+        Harness.Result r = Harness.assertSplitInvariant(IngestDecoderConfig.defaults().withFormat(WireFormat.TEXT),
+                utf8("\n\r\n  \t \na\n\n b \n\r\n"));
+        assertEquals(List.of("a", " b "), messages(r.records()));
+        assertEquals(List.of("decoded TEXT 1", "decoded TEXT 3"), r.events());
+    }
+
+    @Test
+    void nonAsciiTextIsKeptExactly() {
+        Harness.Result r = Harness.assertSplitInvariant(IngestDecoderConfig.defaults().withFormat(WireFormat.TEXT),
+                utf8("grüße 𝄞 中文\nçava\n"));
+        assertEquals(List.of("grüße 𝄞 中文", "çava"), messages(r.records()));
+        assertTrue(r.records().get(0).flags().isEmpty());
+    }
+
+    @Test
+    void invalidUtf8IsReplacedFlaggedCountedAndStored() {
+        byte[] in = {'c', 'a', 'f', (byte) 0xE9, '\n', 'o', 'k', '\n'};
+        Harness.Result r = Harness.assertSplitInvariant(IngestDecoderConfig.defaults().withFormat(WireFormat.TEXT), in);
+        assertEquals(List.of("caf\uFFFD", "ok"), messages(r.records()));
+        assertTrue(r.records().get(0).hasFlag(RecordFlag.INVALID_UTF8));
+        assertFalse(r.records().get(0).hasFlag(RecordFlag.MALFORMED));
+        assertEquals(List.of("rejected invalid_utf8", "decoded TEXT 4", "decoded TEXT 2"), r.events());
+    }
+
+    @Test
+    void aFrameOfExactlyTheLimitIsWholeEvenWithCrLf() {
+        IngestDecoderConfig cfg = new IngestDecoderConfig(WireFormat.TEXT, 16, OversizePolicy.CLOSE,
+                MalformedPolicy.STORE_RAW);
+        Harness.Result r = Harness.assertSplitInvariant(cfg, utf8("0123456789abcdef\r\n0123456789abcdef\nx"));
+        assertEquals(List.of("0123456789abcdef", "0123456789abcdef", "x"), messages(r.records()));
+        assertFalse(r.records().get(0).hasFlag(RecordFlag.TRUNCATED));
+    }
+
+    @Test
+    void truncateCutsTheFrameFlagsItAndSkipsToItsEnd() {
+        IngestDecoderConfig cfg = new IngestDecoderConfig(WireFormat.TEXT, 16, OversizePolicy.TRUNCATE,
+                MalformedPolicy.STORE_RAW);
+        Harness.Result r = Harness.assertSplitInvariant(cfg,
+                utf8("before\n0123456789abcdefTHE-REST-IS-SKIPPED\r\nafter\n0123456789abcdef\r-\n"));
+        assertEquals(List.of("before", "0123456789abcdef", "after", "0123456789abcdef"), messages(r.records()));
+        assertTrue(r.records().get(1).hasFlag(RecordFlag.TRUNCATED));
+        assertFalse(r.records().get(2).hasFlag(RecordFlag.TRUNCATED));
+        assertTrue(r.records().get(3).hasFlag(RecordFlag.TRUNCATED), "16 bytes, CR, '-': 18 bytes of content");
+        assertEquals(List.of("decoded TEXT 6", "truncated TEXT", "decoded TEXT 16", "decoded TEXT 5",
+                "truncated TEXT", "decoded TEXT 16"), r.events());
+    }
+
+    @Test
+    void truncateNeverSplitsAUtf8Character() {
+        IngestDecoderConfig cfg = new IngestDecoderConfig(WireFormat.TEXT, 16, OversizePolicy.TRUNCATE,
+                MalformedPolicy.STORE_RAW);
+        // 14 ASCII bytes, then '€' (3 bytes) straddles the limit: the cut backs off to 14 bytes.
+        Harness.Result r = Harness.assertSplitInvariant(cfg, utf8("abcdefghijklmn€€€€\nok\n"));
+        assertEquals(List.of("abcdefghijklmn", "ok"), messages(r.records()));
+        assertFalse(r.records().get(0).hasFlag(RecordFlag.INVALID_UTF8));
+        assertTrue(r.records().get(0).hasFlag(RecordFlag.TRUNCATED));
+    }
+
+    @Test
+    void truncateDeliversAnEndlessFrameOnceAndNothingElseOfIt() {
+        IngestDecoderConfig cfg = new IngestDecoderConfig(WireFormat.TEXT, 16, OversizePolicy.TRUNCATE,
+                MalformedPolicy.STORE_RAW);
+        Harness h = new Harness(cfg);
+        h.write("start\n");
+        for (int i = 0; i < 1000; i++) {
+            h.write("xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx");
+        }
+        h.write("\nend\n");
+        List<LogRecord> r = h.finish();
+        assertEquals(List.of("start", "xxxxxxxxxxxxxxxx", "end"), messages(r));
+        assertEquals(1, h.observer.count("truncated"));
+    }
+
+    @Test
+    void closeDeliversWhatCameBeforeThenClosesTheConnection() {
+        IngestDecoderConfig cfg = new IngestDecoderConfig(WireFormat.TEXT, 16, OversizePolicy.CLOSE,
+                MalformedPolicy.STORE_RAW);
+        Harness.Result r = Harness.assertSplitInvariant(cfg,
+                utf8("one\ntwo\n0123456789abcdefg\nnever\n"));
+        assertEquals(List.of("one", "two"), messages(r.records()));
+        assertEquals(List.of("decoded TEXT 3", "decoded TEXT 3", "rejected oversize"), r.events());
+
+        Harness h = new Harness(cfg);
+        h.write("one\n0123456789abcdefghij");
+        assertEquals(List.of("one"), messages(h.drain()));
+        assertFalse(h.channel.isOpen(), "closed without waiting for the end of the oversize frame");
+        assertEquals(List.of(), h.finish());
+    }
+
+    @Test
+    void halfCloseDeliversTheTrailingLine() {
+        Harness h = Harness.of(WireFormat.TEXT);
+        h.write("a\nunterminated");
+        assertEquals(List.of("a"), messages(h.drain()));
+        h.channel.pipeline().fireUserEventTriggered(ChannelInputShutdownEvent.INSTANCE);
+        assertEquals(List.of("unterminated"), messages(h.drain()));
+        assertEquals(List.of(), h.finish(), "delivered once, not again at close");
+    }
+
+    @Test
+    void messagesThatAreNotBuffersPassThrough() {
+        Harness h = Harness.of(WireFormat.TEXT);
+        h.channel.writeInbound("not a buffer");
+        assertEquals("not a buffer", h.channel.readInbound());
+        h.finish();
+    }
+
+    /** A downstream handler that applies backpressure: turns autoRead off on every record. */
+    private static final class Backpressure extends ChannelInboundHandlerAdapter {
+        final List<String> seen = new ArrayList<>();
+
+        @Override
+        public void channelRead(ChannelHandlerContext ctx, Object msg) {
+            seen.add(((LogRecord) msg).message());
+            ctx.channel().config().setAutoRead(false);
+        }
+    }
+
+    @Test
+    void autoReadOffPausesDecodingUntilTheNextRead() {
+        Harness h = Harness.of(WireFormat.TEXT);
+        Backpressure bp = new Backpressure();
+        h.channel.pipeline().addLast(bp);
+        h.write("1\n2\n3\n4");
+        assertEquals(List.of("1"), bp.seen, "one record, then the decoder holds the rest");
+        h.channel.config().setAutoRead(true); // issues read(): one more buffered record
+        assertEquals(List.of("1", "2"), bp.seen);
+        h.channel.read();
+        assertEquals(List.of("1", "2", "3"), bp.seen);
+        h.channel.read(); // only the unterminated "4" is left: nothing to fire, the read goes to the transport
+        assertEquals(List.of("1", "2", "3"), bp.seen);
+        h.channel.finish();
+        assertEquals(List.of("1", "2", "3", "4"), bp.seen, "at the end of input every frame is fired");
+        h.assertReleased();
+    }
+}

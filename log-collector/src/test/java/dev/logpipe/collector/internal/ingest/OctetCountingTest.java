@@ -1,0 +1,163 @@
+package dev.logpipe.collector.internal.ingest;
+
+import static dev.logpipe.collector.internal.ingest.Harness.utf8;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.logpipe.collector.MalformedPolicy;
+import dev.logpipe.collector.OversizePolicy;
+import dev.logpipe.collector.WireFormat;
+import dev.logpipe.filesink.FieldValue;
+import dev.logpipe.filesink.LogRecord;
+import dev.logpipe.filesink.RecordFlag;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/** RFC 6587 framing: octet counting and LF framing, detected per frame on syslog connections. */
+class OctetCountingTest {
+
+    private static final IngestDecoderConfig SYSLOG = IngestDecoderConfig.defaults().withFormat(WireFormat.SYSLOG);
+
+    /** {@code LEN SP MSG} with the length in UTF-8 bytes. */
+    private static String octet(String msg) {
+        return utf8(msg).length + " " + msg;
+    }
+
+    private static List<String> messages(List<LogRecord> records) {
+        return records.stream().map(LogRecord::message).toList();
+    }
+
+    private static String error(LogRecord r) {
+        FieldValue v = r.fields().get("logpipe.error");
+        return v == null ? null : v.text();
+    }
+
+    @Test
+    void octetCountedFramesCarryNewlinesAndNonAscii() {
+        String stream = octet("<13>1 2024-03-10T11:00:00Z h app - - - first\nsecond line")
+                + octet("<13>1 - h app - - - grüße 中文")
+                + octet("<13>Mar 10 11:00:00 h app: bsd in octets");
+        Harness.Result r = Harness.assertSplitInvariant(SYSLOG, utf8(stream));
+        assertEquals(List.of("first\nsecond line", "grüße 中文", "bsd in octets"), messages(r.records()));
+        r.records().forEach(rec -> assertTrue(rec.flags().isEmpty(), rec::toString));
+        assertEquals(List.of(), r.events().stream().filter(e -> e.startsWith("rejected")).toList());
+    }
+
+    @Test
+    void octetAndLfFramingMixPerFrameAndTrailingNewlinesAreTolerated() {
+        String stream = octet("<13>1 - h a - - - one") + "\n"
+                + "<13>1 - h a - - - two\r\n"
+                + octet("<13>1 - h a - - - three\n")
+                + "<13>1 - h a - - - four";
+        Harness.Result r = Harness.assertSplitInvariant(SYSLOG, utf8(stream));
+        assertEquals(List.of("one", "two", "three", "four"), messages(r.records()));
+        r.records().forEach(rec -> assertFalse(rec.hasFlag(RecordFlag.MALFORMED), rec::toString));
+    }
+
+    @Test
+    void aCountThatIsNotACountFallsBackToTheLine() {
+        String stream = octet("<13>1 - h a - - - good")
+                + "12x <13>1 - h a - - - liar\n"
+                + octet("<13>1 - h a - - - good again");
+        Harness.Result r = Harness.assertSplitInvariant(SYSLOG, utf8(stream));
+        assertEquals(List.of("good", "12x <13>1 - h a - - - liar", "good again"), messages(r.records()));
+        assertEquals("bad_octet_count", error(r.records().get(1)));
+        assertTrue(r.records().get(1).hasFlag(RecordFlag.MALFORMED));
+        assertEquals(List.of("bad_octet_count"), r.events().stream().filter(e -> e.startsWith("rejected"))
+                .map(e -> e.substring(9)).toList());
+    }
+
+    @Test
+    void absurdAndOverLimitCountsAreNotHonoured() {
+        IngestDecoderConfig cfg = new IngestDecoderConfig(WireFormat.SYSLOG, 64, OversizePolicy.TRUNCATE,
+                MalformedPolicy.STORE_RAW);
+        String stream = "99999999999 <13>1 - h a - - - eleven digits\n"
+                + "65 <13>1 - h a - - - over the limit\n"
+                + octet("<13>1 - h a - - - fine");
+        Harness.Result r = Harness.assertSplitInvariant(cfg, utf8(stream));
+        assertEquals(List.of("99999999999 <13>1 - h a - - - eleven digits", "65 <13>1 - h a - - - over the limit",
+                "fine"), messages(r.records()));
+        assertEquals("bad_octet_count", error(r.records().get(0)));
+        assertEquals("bad_octet_count", error(r.records().get(1)));
+        assertEquals(null, error(r.records().get(2)));
+    }
+
+    @Test
+    void aCountTooShortIsFoundAtTheNextFrame() {
+        String stream = "10 <13>1 - h a - - - the count is short\n" + octet("<13>1 - h a - - - next");
+        Harness.Result r = Harness.assertSplitInvariant(SYSLOG, utf8(stream));
+        assertEquals(List.of("<13>1 - h ", "a - - - the count is short", "next"), messages(r.records()));
+        assertEquals("bad_syslog_header", error(r.records().get(0)), "the cut frame itself is broken");
+        assertEquals("bad_octet_count", error(r.records().get(1)), "its tail is the count's lie");
+        assertEquals(null, error(r.records().get(2)));
+    }
+
+    @Test
+    void aCountTooLongSwallowsIntoTheNextFrameAndResynchronises() {
+        String stream = "30 <13>1 - h a - - - short\n" + octet("<13>1 - h a - - - victim") + "\n"
+                + "<13>1 - h a - - - after\n";
+        Harness.Result r = Harness.assertSplitInvariant(SYSLOG, utf8(stream));
+        List<LogRecord> recs = r.records();
+        assertEquals(3, recs.size(), recs::toString);
+        assertEquals(null, error(recs.get(0)), "the long count is plausible: its frame parses");
+        assertEquals("short\n24 <13", recs.get(0).message(), "30 bytes: its own 24 and 6 of the next frame");
+        assertEquals(">1 - h a - - - victim", recs.get(1).message());
+        assertEquals("bad_octet_count", error(recs.get(1)));
+        assertEquals("after", recs.get(2).message());
+    }
+
+    @Test
+    void aFrameCutShortByTheEndOfInputIsIncomplete() {
+        Harness.Result r = Harness.assertSplitInvariant(SYSLOG,
+                utf8(octet("<13>1 - h a - - - whole") + "100 <13>1 - h a - - - partial"));
+        assertEquals(List.of("whole", "<13>1 - h a - - - partial"), messages(r.records()));
+        assertEquals("incomplete_frame", error(r.records().get(1)));
+
+        Harness.Result header = Harness.assertSplitInvariant(SYSLOG, utf8(octet("<13>1 - h a - - - whole") + "12"));
+        assertEquals(List.of("whole", "12"), messages(header.records()));
+        assertEquals("bad_octet_count", error(header.records().get(1)));
+    }
+
+    @Test
+    void rsyslogOctetCountedForwarding() {
+        String a = "<30>1 2024-03-10T11:59:58.123456+01:00 web1 sshd 1234 - - Accepted publickey for bob";
+        String b = "<13>1 2024-03-10T11:59:59.000001+00:00 myhost myuser - - [timeQuality tzKnown=\"1\"] logger line";
+        Harness.Result r = Harness.assertSplitInvariant(SYSLOG, utf8(octet(a) + octet(b)));
+        assertEquals(List.of("Accepted publickey for bob", "logger line"), messages(r.records()));
+        assertEquals("web1", r.records().get(0).host());
+        assertEquals(List.of("decoded SYSLOG_5424 " + utf8(a).length, "decoded SYSLOG_5424 " + utf8(b).length),
+                r.events());
+    }
+
+    @Test
+    void oversizeLinesInSyslogFollowThePolicy() {
+        IngestDecoderConfig truncate = new IngestDecoderConfig(WireFormat.SYSLOG, 24, OversizePolicy.TRUNCATE,
+                MalformedPolicy.STORE_RAW);
+        Harness.Result r = Harness.assertSplitInvariant(truncate,
+                utf8("<13>1 - h a - - - this message is far too long\n<13>1 - h a - - - ok\n"));
+        assertEquals(List.of("this m", "ok"), messages(r.records()));
+        assertTrue(r.records().get(0).hasFlag(RecordFlag.TRUNCATED));
+        assertFalse(r.records().get(0).hasFlag(RecordFlag.MALFORMED), "the header survived the cut");
+
+        IngestDecoderConfig close = truncate.withOversize(OversizePolicy.CLOSE);
+        Harness.Result c = Harness.assertSplitInvariant(close,
+                utf8("<13>1 - h a - - - ok\n<13>1 - h a - - - this message is far too long\n<13>1 - h a - - - x\n"));
+        assertEquals(List.of("ok"), messages(c.records()));
+        assertTrue(c.events().contains("rejected oversize"));
+    }
+
+    @Test
+    void onAConnectionThatNeverCountedALeadingDigitIsJustALine() {
+        Harness.Result r = Harness.assertSplitInvariant(SYSLOG,
+                utf8("2024-03-10T11:00:00Z host app[7]: no PRI\n" + octet("<13>1 - h a - - - counted")
+                        + "\n3x not a count any more\n"));
+        List<LogRecord> recs = r.records();
+        assertEquals(List.of("no PRI", "counted", "3x not a count any more"), messages(recs));
+        assertEquals(null, error(recs.get(0)));
+        assertEquals("host", recs.get(0).host());
+        assertEquals("app", recs.get(0).service());
+        assertEquals(13, recs.get(0).syslog().pri(), "no PRI: user.notice");
+        assertEquals("bad_octet_count", error(recs.get(2)), "after counting, a digit starts a count");
+    }
+}

@@ -1,0 +1,334 @@
+package dev.logpipe.collector.internal.ingest;
+
+import static dev.logpipe.collector.internal.ingest.Harness.utf8;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.logpipe.collector.WireFormat;
+import dev.logpipe.filesink.FieldValue;
+import dev.logpipe.filesink.Level;
+import dev.logpipe.filesink.LogRecord;
+import dev.logpipe.filesink.RecordFlag;
+import dev.logpipe.filesink.SourceFormat;
+import dev.logpipe.filesink.SyslogInfo;
+import java.time.Instant;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+class SyslogParserTest {
+
+    private static final IngestDecoderConfig SYSLOG = IngestDecoderConfig.defaults().withFormat(WireFormat.SYSLOG);
+    private static final String BOM = "\uFEFF";
+
+    private static LogRecord one(String frame) {
+        return one(frame, Harness.NOW);
+    }
+
+    private static LogRecord one(String frame, long now) {
+        Harness h = new Harness(SYSLOG, now);
+        h.write(frame + "\n");
+        List<LogRecord> r = h.finish();
+        assertEquals(1, r.size(), frame);
+        return r.get(0);
+    }
+
+    private static long nanos(String instant) {
+        Instant i = Instant.parse(instant);
+        return i.getEpochSecond() * 1_000_000_000L + i.getNano();
+    }
+
+    private static void assertWellFormed(LogRecord r) {
+        assertFalse(r.hasFlag(RecordFlag.MALFORMED), () -> "malformed: " + r);
+    }
+
+    // ------------------------------------------------ RFC 5424 section 6.5
+
+    @Test
+    void rfc5424Example1NoStructuredDataWithBom() {
+        LogRecord r = one("<34>1 2003-10-11T22:14:15.003Z mymachine.example.com su - ID47 - " + BOM
+                + "'su root' failed for lonvick on /dev/pts/8");
+        assertWellFormed(r);
+        assertEquals(SourceFormat.SYSLOG_5424, r.format());
+        assertEquals(nanos("2003-10-11T22:14:15.003Z"), r.eventTimeNanos());
+        assertEquals("mymachine.example.com", r.host());
+        assertEquals("su", r.service());
+        assertEquals("'su root' failed for lonvick on /dev/pts/8", r.message());
+        assertEquals(new SyslogInfo(4, 2, "su", "", "ID47", ""), r.syslog());
+        assertEquals(Level.FATAL, r.level()); // severity 2, critical
+    }
+
+    @Test
+    void rfc5424Example2FractionAndOffset() {
+        LogRecord r = one("<165>1 2003-08-24T05:14:15.000003-07:00 192.0.2.1 myproc 8710 - - %% It's time to make the do-nuts.");
+        assertWellFormed(r);
+        assertEquals(nanos("2003-08-24T12:14:15.000003Z"), r.eventTimeNanos());
+        assertEquals("192.0.2.1", r.host());
+        assertEquals(new SyslogInfo(20, 5, "myproc", "8710", "", ""), r.syslog());
+        assertEquals(Level.INFO, r.level()); // notice
+        assertEquals("%% It's time to make the do-nuts.", r.message());
+    }
+
+    @Test
+    void rfc5424Example3StructuredDataIsKeptAndExposedAsFields() {
+        String sd = "[exampleSDID@32473 iut=\"3\" eventSource=\"Application\" eventID=\"1011\"]";
+        LogRecord r = one("<165>1 2003-10-11T22:14:15.003Z mymachine.example.com evntslog - ID47 " + sd + " " + BOM
+                + "An application event log entry...");
+        assertWellFormed(r);
+        assertEquals(sd, r.syslog().structuredData());
+        assertEquals("An application event log entry...", r.message());
+        Map<String, FieldValue> expected = new LinkedHashMap<>();
+        expected.put("sd.exampleSDID@32473.iut", FieldValue.string("3"));
+        expected.put("sd.exampleSDID@32473.eventSource", FieldValue.string("Application"));
+        expected.put("sd.exampleSDID@32473.eventID", FieldValue.string("1011"));
+        assertEquals(expected, r.fields());
+    }
+
+    @Test
+    void rfc5424Example4StructuredDataOnly() {
+        String sd = "[exampleSDID@32473 iut=\"3\" eventSource=\"Application\" eventID=\"1011\"]"
+                + "[examplePriority@32473 class=\"high\"]";
+        LogRecord r = one("<165>1 2003-10-11T22:14:15.003Z mymachine.example.com evntslog - ID47 " + sd);
+        assertWellFormed(r);
+        assertEquals(sd, r.syslog().structuredData());
+        assertEquals("", r.message());
+        assertEquals(FieldValue.string("high"), r.fields().get("sd.examplePriority@32473.class"));
+        assertEquals(4, r.fields().size());
+    }
+
+    @Test
+    void structuredDataEscapesAndRepeatedNames() {
+        String sd = "[x@1 a=\"q\\\"uote\" b=\"back\\\\slash\" c=\"br\\]acket\" d=\"lone\\n\" e=\"é ]\"][x@1 a=\"two\"]";
+        LogRecord r = one("<13>1 - - - - - " + sd + " msg");
+        assertWellFormed(r);
+        assertEquals(sd, r.syslog().structuredData());
+        assertEquals(FieldValue.json("[\"q\\\"uote\",\"two\"]"), r.fields().get("sd.x@1.a"));
+        assertEquals(FieldValue.string("back\\slash"), r.fields().get("sd.x@1.b"));
+        assertEquals(FieldValue.string("br]acket"), r.fields().get("sd.x@1.c"));
+        assertEquals(FieldValue.string("lone\\n"), r.fields().get("sd.x@1.d"));
+        assertEquals(FieldValue.string("é ]"), r.fields().get("sd.x@1.e"));
+        assertEquals("msg", r.message());
+    }
+
+    @Test
+    void nilValuesEverywhere() {
+        LogRecord r = one("<14>1 - - - - - -");
+        assertWellFormed(r);
+        assertEquals(Harness.NOW, r.eventTimeNanos(), "NILVALUE time: the receive time");
+        assertEquals("", r.host());
+        assertEquals("", r.message());
+        assertEquals(new SyslogInfo(1, 6, "", "", "", ""), r.syslog());
+        assertWellFormed(one("<14>1 - - - - -"));
+    }
+
+    @Test
+    void brokenRfc5424HeadersAreBadSyslogHeader() {
+        String[] bad = {
+            "<13>1 2003-13-11T22:14:15Z host app proc msgid - bad month",
+            "<13>1 2003-10-11 host app proc msgid - date only",
+            "<13>1 - host app proc",
+            "<13>1 - host  app proc msgid - double space",
+            "<13>1 - host app proc msgid [unterminated",
+            "<13>1 - host app proc msgid [id a=\"unterminated]",
+            "<13>1 - host app proc msgid [id a=noquote]",
+            "<13>1 - host app proc msgid -x",
+            "<13>1 - host app proc msgid [id]x",
+            "<13>2 - host app proc msgid - version two",
+        };
+        for (String frame : bad) {
+            LogRecord r = one(frame);
+            assertTrue(r.hasFlag(RecordFlag.MALFORMED), frame);
+            assertEquals(FieldValue.string("bad_syslog_header"), r.fields().get("logpipe.error"), frame);
+            assertEquals(frame, r.message());
+            assertEquals(SourceFormat.SYSLOG_5424, r.format(), frame);
+        }
+        for (String frame : new String[] {"<999>Oct 11 22:14:15 h t: m", "<>x", "<13", "<1a>x", "<1234>x"}) {
+            LogRecord r = one(frame);
+            assertEquals(FieldValue.string("bad_syslog_header"), r.fields().get("logpipe.error"), frame);
+            assertEquals(SourceFormat.SYSLOG_3164, r.format(), frame);
+        }
+    }
+
+    // ------------------------------------------------ RFC 3164 section 5.4
+
+    @Test
+    void rfc3164Example1() {
+        LogRecord r = one("<34>Oct 11 22:14:15 mymachine su: 'su root' failed for lonvick on /dev/pts/8");
+        assertWellFormed(r);
+        assertEquals(SourceFormat.SYSLOG_3164, r.format());
+        assertEquals(nanos("2023-10-11T22:14:15Z"), r.eventTimeNanos(), "October is last year's on 10 March 2024");
+        assertEquals("mymachine", r.host());
+        assertEquals("su", r.service());
+        assertEquals("'su root' failed for lonvick on /dev/pts/8", r.message());
+        assertEquals(new SyslogInfo(4, 2, "su", "", "", ""), r.syslog());
+    }
+
+    @Test
+    void rfc3164Example2NoPriIsUserNotice() {
+        LogRecord r = one("Use the BFG!");
+        assertWellFormed(r);
+        assertEquals(new SyslogInfo(1, 5, "", "", "", ""), r.syslog());
+        assertEquals("Use the BFG!", r.message());
+        assertEquals(Harness.NOW, r.eventTimeNanos());
+        LogRecord relayed = one("<13>Feb  5 17:32:18 10.0.0.99 Use the BFG!");
+        assertEquals(nanos("2024-02-05T17:32:18Z"), relayed.eventTimeNanos());
+        assertEquals("10.0.0.99", relayed.host());
+        assertEquals("", relayed.service());
+        assertEquals("Use the BFG!", relayed.message());
+    }
+
+    @Test
+    void rfc3164Example3TimestampFollowedByZoneAndYear() {
+        // The RFC: a relay takes "CST" for the hostname and the rest for the message.
+        LogRecord r = one("<165>Aug 24 05:34:00 CST 1987 mymachine myproc[10]: %% It's time to make the do-nuts.  %%"
+                + "  Ingredients: Mix=OK, Jeans=OK, Fall=OK");
+        assertWellFormed(r);
+        assertEquals(nanos("2023-08-24T05:34:00Z"), r.eventTimeNanos());
+        assertEquals("CST", r.host());
+        assertEquals("1987 mymachine myproc[10]: %% It's time to make the do-nuts.  %%  Ingredients: Mix=OK, "
+                + "Jeans=OK, Fall=OK", r.message());
+    }
+
+    @Test
+    void rfc3164Example4InvalidTimestampMakesItAllContent() {
+        LogRecord r = one("<0>1990 Oct 22 10:52:01 TZ-6 scapegoat.dmz.example.org 10.1.2.3 sched[0]: That's All Folks!");
+        assertWellFormed(r);
+        assertEquals(Harness.NOW, r.eventTimeNanos());
+        assertEquals("", r.host());
+        assertEquals("1990 Oct 22 10:52:01 TZ-6 scapegoat.dmz.example.org 10.1.2.3 sched[0]: That's All Folks!",
+                r.message());
+        assertEquals(Level.FATAL, r.level());
+    }
+
+    // ------------------------------------------------ what real senders send
+
+    @Test
+    void rsyslogForwardFormats() {
+        LogRecord fwd = one("<30>2024-03-10T11:59:58.123456+01:00 web1 sshd[1234]: Accepted publickey for bob");
+        assertWellFormed(fwd);
+        assertEquals(SourceFormat.SYSLOG_3164, fwd.format());
+        assertEquals(nanos("2024-03-10T10:59:58.123456Z"), fwd.eventTimeNanos());
+        assertEquals("web1", fwd.host());
+        assertEquals(new SyslogInfo(3, 6, "sshd", "1234", "", ""), fwd.syslog());
+        assertEquals("Accepted publickey for bob", fwd.message());
+
+        LogRecord traditional = one("<30>Mar 10 11:59:58 web1 sshd[1234]: Accepted publickey for bob");
+        assertEquals(nanos("2024-03-10T11:59:58Z"), traditional.eventTimeNanos());
+        assertEquals("web1", traditional.host());
+        assertEquals("sshd", traditional.service());
+        assertEquals("1234", traditional.syslog().procId());
+
+        LogRecord protocol23 = one("<30>1 2024-03-10T11:59:58.123456+01:00 web1 sshd 1234 - - Accepted publickey");
+        assertWellFormed(protocol23);
+        assertEquals(new SyslogInfo(3, 6, "sshd", "1234", "", ""), protocol23.syslog());
+        assertEquals("Accepted publickey", protocol23.message());
+    }
+
+    @Test
+    void loggerRfc5424AndRfc3164() {
+        LogRecord r5424 = one("<13>1 2024-03-10T11:59:58.123456+00:00 myhost myuser - - [timeQuality tzKnown=\"1\" "
+                + "isSynced=\"1\" syncAccuracy=\"218000\"] hello world");
+        assertWellFormed(r5424);
+        assertEquals("myuser", r5424.service());
+        assertEquals(FieldValue.string("218000"), r5424.fields().get("sd.timeQuality.syncAccuracy"));
+        assertEquals("hello world", r5424.message());
+        assertEquals(Level.INFO, r5424.level());
+
+        LogRecord r3164 = one("<13>Mar 10 11:59:58 myhost myuser: hello world");
+        assertWellFormed(r3164);
+        assertEquals("myhost", r3164.host());
+        assertEquals("myuser", r3164.service());
+        assertEquals("hello world", r3164.message());
+    }
+
+    @Test
+    void systemdStyleLinesWithoutHostnameOrTimestamp() {
+        LogRecord noHost = one("<30>Mar 10 11:59:58 systemd[1]: Started Session 1 of user root.");
+        assertWellFormed(noHost);
+        assertEquals("", noHost.host());
+        assertEquals("systemd", noHost.service());
+        assertEquals("1", noHost.syslog().procId());
+        assertEquals("Started Session 1 of user root.", noHost.message());
+
+        LogRecord noTime = one("<30>systemd[1]: Started Session 1 of user root.");
+        assertEquals(Harness.NOW, noTime.eventTimeNanos());
+        assertEquals("systemd", noTime.service());
+        assertEquals("Started Session 1 of user root.", noTime.message());
+
+        LogRecord iso = one("<30>2024-03-10T11:59:58.123456+00:00 host1 systemd[1]: Started foo.service.");
+        assertEquals("host1", iso.host());
+        assertEquals(nanos("2024-03-10T11:59:58.123456Z"), iso.eventTimeNanos());
+
+        LogRecord kernel = one("<4>Mar  9 08:00:00 host2 kernel: [12345.678] eth0: link up");
+        assertEquals("kernel", kernel.service());
+        assertEquals("[12345.678] eth0: link up", kernel.message());
+        assertEquals(Level.WARN, kernel.level());
+
+        LogRecord slashTag = one("<22>Mar 10 11:00:00 mx postfix/smtpd[999]: connect from unknown");
+        assertEquals("postfix/smtpd", slashTag.service());
+        assertEquals("999", slashTag.syslog().procId());
+    }
+
+    @Test
+    void bsdTimestampVariants() {
+        assertEquals(nanos("2024-03-05T01:02:03Z"), one("<13>Mar 05 01:02:03 h t: m").eventTimeNanos());
+        assertEquals(nanos("2024-03-05T01:02:03.456Z"), one("<13>Mar  5 01:02:03.456 h t: m").eventTimeNanos());
+        assertEquals(nanos("2021-03-05T01:02:03Z"), one("<13>Mar  5 2021 01:02:03 h t: m").eventTimeNanos());
+        LogRecord notATime = one("<13>Mar 32 01:02:03 h t: m");
+        assertEquals(Harness.NOW, notATime.eventTimeNanos());
+        assertEquals("Mar 32 01:02:03 h t: m", notATime.message());
+    }
+
+    @Test
+    void yearIsInferredNeverMoreThanADayAhead() {
+        long now = nanos("2024-03-10T12:00:00Z");
+        assertEquals(nanos("2024-03-11T12:00:00Z"), one("<13>Mar 11 12:00:00 h t: m", now).eventTimeNanos(),
+                "a day ahead is clock skew, kept in this year");
+        assertEquals(nanos("2023-03-12T00:00:00Z"), one("<13>Mar 12 00:00:00 h t: m", now).eventTimeNanos());
+        assertEquals(nanos("2023-12-31T23:59:59Z"), one("<13>Dec 31 23:59:59 h t: m", now).eventTimeNanos());
+        assertEquals(nanos("2024-02-29T10:00:00Z"), one("<13>Feb 29 10:00:00 h t: m", now).eventTimeNanos());
+        long newYearsEve = nanos("2025-12-31T23:59:59Z");
+        assertEquals(nanos("2026-01-01T00:00:05Z"), one("<13>Jan  1 00:00:05 h t: m", newYearsEve).eventTimeNanos(),
+                "a sender a few seconds ahead across new year");
+        long march2025 = nanos("2025-03-01T00:00:00Z");
+        assertEquals(nanos("2024-02-29T10:00:00Z"), one("<13>Feb 29 10:00:00 h t: m", march2025).eventTimeNanos(),
+                "29 February reaches back to the last leap year");
+    }
+
+    @Test
+    void tagForms() {
+        LogRecord noColon = one("<13>Mar 10 11:00:00 host app[42] message text");
+        assertEquals("app", noColon.service());
+        assertEquals("42", noColon.syslog().procId());
+        assertEquals("message text", noColon.message());
+
+        LogRecord notATag = one("<13>Mar 10 11:00:00 host just some words");
+        assertEquals("host", notATag.host());
+        assertEquals("", notATag.service());
+        assertEquals("just some words", notATag.message());
+
+        LogRecord onlyOneWord = one("<13>Mar 10 11:00:00 lonely");
+        assertEquals("", onlyOneWord.host());
+        assertEquals("lonely", onlyOneWord.message());
+
+        LogRecord emptyMessage = one("<13>Mar 10 11:00:00 host app:");
+        assertEquals("app", emptyMessage.service());
+        assertEquals("", emptyMessage.message());
+    }
+
+    @Test
+    void nonAsciiAndInvalidUtf8InSyslog() {
+        LogRecord r = one("<13>1 - h app - - - Grüße 中文 𝄞");
+        assertEquals("Grüße 中文 𝄞", r.message());
+        Harness h = new Harness(SYSLOG);
+        h.write(new byte[] {'<', '1', '3', '>', 'h', 'o', 's', 't', ' ', 'c', 'a', 'f', (byte) 0xE9, ' ', 'o', 'k', '\n'});
+        List<LogRecord> out = h.finish();
+        assertEquals(1, out.size());
+        assertTrue(out.get(0).hasFlag(RecordFlag.INVALID_UTF8));
+        assertFalse(out.get(0).hasFlag(RecordFlag.MALFORMED));
+        assertEquals("host caf\uFFFD ok", out.get(0).message());
+        assertEquals(List.of("rejected invalid_utf8", "decoded SYSLOG_3164 16"), h.observer.events);
+    }
+}
