@@ -22,6 +22,7 @@ import java.util.Comparator;
 import java.util.Locale;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.LockSupport;
 import java.util.stream.Stream;
 import org.HdrHistogram.Histogram;
 
@@ -47,8 +48,12 @@ import org.HdrHistogram.Histogram;
  * watch wake-up, i.e. what an embedded caller waiting on durability would see.
  * records/s = records / (time the last record was reported written - time of the first send).
  *
+ * With {@code --rate R} the producer paces its sends at R records/s and stamps each with its
+ * intended send time (so a producer that falls behind is charged, not excused): latency at a given
+ * load, rather than at saturation, where it is dominated by the wait in a full channel.
+ *
  * <p>Usage: {@code java <chronicle flags> -cp benchmarks.jar dev.logpipe.bench.WriterBench
- * [--sync never|100ms|batch|all] [--records N] [--warmup N] [--dir DIR] [--capacity N]}.
+ * [--sync never|100ms|batch|all] [--records N] [--warmup N] [--dir DIR] [--capacity N] [--rate R]}.
  *
  * <p>Threading: a program; all state confined to {@code main} and the threads it starts.
  */
@@ -66,6 +71,7 @@ public final class WriterBench {
         int records = 2_000_000;
         int warmup = 500_000;
         int capacity = 8192;
+        long rate = 0;
         Path base = Paths.get(System.getProperty("java.io.tmpdir"));
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
@@ -73,11 +79,12 @@ public final class WriterBench {
                 case "--records" -> records = Integer.parseInt(args[++i]);
                 case "--warmup" -> warmup = Integer.parseInt(args[++i]);
                 case "--capacity" -> capacity = Integer.parseInt(args[++i]);
+                case "--rate" -> rate = Long.parseLong(args[++i]);
                 case "--dir" -> base = Paths.get(args[++i]);
                 default -> {
                     System.err.println("unknown argument " + args[i]
                             + "; usage: WriterBench [--sync never|100ms|batch|all] [--records N] [--warmup N]"
-                            + " [--capacity N] [--dir DIR]");
+                            + " [--capacity N] [--rate RECORDS_PER_S] [--dir DIR]");
                     System.exit(2);
                 }
             }
@@ -91,9 +98,9 @@ public final class WriterBench {
         boolean ok = true;
         for (String policy : policies) {
             if (warmup > 0) {
-                run(policy, warmup, capacity, base, pool, false);
+                run(policy, warmup, capacity, 0, base, pool, false);
             }
-            ok &= run(policy, records, capacity, base, pool, true);
+            ok &= run(policy, records, capacity, rate, base, pool, true);
         }
         System.exit(ok ? 0 : 1);
     }
@@ -138,7 +145,8 @@ public final class WriterBench {
         return b.build();
     }
 
-    private static boolean run(String policy, int n, int capacity, Path base, LogRecord[] pool, boolean print)
+    private static boolean run(String policy, int n, int capacity, long rate, Path base, LogRecord[] pool,
+                               boolean print)
             throws Exception {
         Path dir = Files.createTempDirectory(base, "writer-bench-" + policy + "-");
         long[] sent = new long[n];
@@ -164,12 +172,26 @@ public final class WriterBench {
                     watcher.setDaemon(true);
                     watcher.start();
                 }
-                for (int i = 1; i < n - 1; i++) {
-                    sent[i] = System.nanoTime();
-                    send(tx, AppendRequest.of(pool[i % pool.length]));
+                double gapNanos = rate > 0 ? 1e9 / rate : 0;
+                long paceStart = System.nanoTime();
+                for (int i = 1; i < n; i++) {
+                    if (rate > 0) {
+                        // Paced: the send time is the intended one, so that falling behind counts
+                        // against latency instead of hiding it (no coordinated omission).
+                        long intended = paceStart + (long) (i * gapNanos);
+                        long ahead = intended - System.nanoTime();
+                        if (ahead > 1_000_000) {
+                            LockSupport.parkNanos(ahead);
+                        }
+                        while (System.nanoTime() < intended) {
+                            Thread.onSpinWait();
+                        }
+                        sent[i] = intended;
+                    } else {
+                        sent[i] = System.nanoTime();
+                    }
+                    send(tx, i == n - 1 ? last : AppendRequest.of(pool[i % pool.length]));
                 }
-                sent[n - 1] = System.nanoTime();
-                send(tx, last);
                 long lastIndex = last.written().toCompletableFuture().get(RUN_TIMEOUT_SECONDS, TimeUnit.SECONDS);
                 long writtenAt = System.nanoTime();
                 if (lastIndex - firstIndex != n - 1) {
@@ -190,9 +212,9 @@ public final class WriterBench {
                 }
                 if (print) {
                     SinkStats st = sink.stats();
-                    System.out.printf(Locale.ROOT, "writer sync=%-5s records=%d seconds=%.3f records/s=%.0f"
+                    System.out.printf(Locale.ROOT, "writer sync=%-5s offered=%s records=%d seconds=%.3f records/s=%.0f"
                             + " journal_bytes/record=%.0f mean_batch=%.0f syncs=%d send-to-durable %s%n",
-                            policy, n, seconds, n / seconds, (double) st.writtenBytes() / st.writtenRecords(),
+                            policy, rate > 0 ? rate + "/s" : "max", n, seconds, n / seconds, (double) st.writtenBytes() / st.writtenRecords(),
                             (double) st.writtenRecords() / Math.max(1, st.batches()), st.syncs(), lat);
                 }
             }

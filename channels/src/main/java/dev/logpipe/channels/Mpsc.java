@@ -56,11 +56,11 @@ public final class Mpsc {
      * <p>A {@link Permit} reserves one unit; {@link Permit#send} charges the rest of the value's
      * weight at once, even if that briefly takes the channel over its capacity.
      *
-     * @throws IllegalArgumentException if {@code capacity < 1}
+     * @throws IllegalArgumentException if {@code capacity < 1} or above 2^61
      */
     public static <T> Channel<T> weighted(long capacity, ToLongFunction<? super T> weigher) {
-        if (capacity < 1) {
-            throw new IllegalArgumentException("capacity must be at least 1: " + capacity);
+        if (capacity < 1 || capacity > MpscChannel.MAX_WEIGHTED_CAPACITY) {
+            throw new IllegalArgumentException("capacity must be in [1, 2^61]: " + capacity);
         }
         Objects.requireNonNull(weigher, "weigher");
         return MpscChannel.weighted(capacity, weigher);

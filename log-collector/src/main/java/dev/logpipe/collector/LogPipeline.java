@@ -299,6 +299,8 @@ public final class LogPipeline implements AutoCloseable {
         long start = System.nanoTime();
         long budget = config.drainTimeout.toNanos();
         long deadline = start + budget;
+        long connectionsDone = start;
+        long writerDone = start;
         try {
             ingress.close();
             shutdownBroadcast.send(new ShutdownSignal("close()", deadline));
@@ -320,6 +322,7 @@ public final class LogPipeline implements AutoCloseable {
                 }
             }
 
+            connectionsDone = System.nanoTime();
             // Every producer handle closed: the writer sees the end of the stream once it has drained.
             tcpSender.close();
             embeddedSender.close();
@@ -331,6 +334,7 @@ public final class LogPipeline implements AutoCloseable {
             } else {
                 sink.close(); // final sync already done by the writer's end; close() releases the queue
             }
+            writerDone = System.nanoTime();
         } catch (RuntimeException e) {
             LOG.error("error during graceful shutdown", e);
         } finally {
@@ -338,9 +342,12 @@ public final class LogPipeline implements AutoCloseable {
             state = State.TERMINATED;
             PipelineStats last = stats();
             terminated.complete(last);
-            LOG.info("logpipe stopped in {} ms: received {} record(s), written {}, lost {}, rejected {}",
-                    (System.nanoTime() - start) / 1_000_000, last.receivedTotal(), last.writtenRecords(),
-                    last.lostRecords(), last.rejected());
+            long end = System.nanoTime();
+            LOG.info("logpipe stopped in {} ms (connections {} ms, journal {} ms, threads {} ms): received {} record(s), "
+                            + "written {}, lost {}, rejected {}",
+                    (end - start) / 1_000_000, (connectionsDone - start) / 1_000_000,
+                    Math.max(0, writerDone - connectionsDone) / 1_000_000, Math.max(0, end - writerDone) / 1_000_000,
+                    last.receivedTotal(), last.writtenRecords(), last.lostRecords(), last.rejected());
         }
         return terminated.join();
     }

@@ -44,7 +44,7 @@ class EmitterTest {
     @Timeout(90)
     void manyThreadsEmitAndDurableIndicesIncreasePerThread(@TempDir Path dir) throws Exception {
         int threads = 8;
-        int perThread = 3_000;
+        int perThread = 2_000;
         Map<String, List<CompletableFuture<Long>>> futures = new HashMap<>();
         PipelineStats last;
         try (LogPipeline p = LogPipeline.builder(dir).syncInterval(Duration.ofMillis(10))

@@ -61,7 +61,7 @@ class TlsListenerTest {
         Path store = certs.resolve(alias + ".p12");
         String keytool = Path.of(System.getProperty("java.home"), "bin", "keytool").toString();
         List<String> cmd = new java.util.ArrayList<>(List.of(keytool, "-genkeypair", "-alias", alias,
-                "-keyalg", "RSA", "-keysize", "2048", "-validity", "2", "-dname", dname,
+                "-keyalg", "EC", "-groupname", "secp256r1", "-validity", "2", "-dname", dname,
                 "-storetype", "PKCS12", "-keystore", store.toString(),
                 "-storepass", new String(PASSWORD), "-keypass", new String(PASSWORD)));
         if (ext != null) {

@@ -3,6 +3,7 @@ package dev.logpipe.bench.load;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
@@ -21,11 +22,18 @@ final class LineFileProbe implements AutoCloseable {
         void line(long stamp);
     }
 
+    private static final byte[] KEY = Corpus.STAMP_KEY.getBytes(StandardCharsets.US_ASCII);
+
     private final Path file;
     private final StampSink stamps;
     private final ByteBuffer buf = ByteBuffer.allocateDirect(1 << 20);
     private FileChannel ch;
     private long lines;
+    // Incremental match of STAMP_KEY then STAMP_DIGITS digits, so that no line is ever copied. KEY has
+    // no repeated prefix, so on a mismatch the match restarts at 0 (or 1 if the byte starts the key).
+    private int matched;
+    private int digits = -1;
+    private long stamp;
 
     LineFileProbe(Path file, StampSink stamps) {
         this.file = file;
@@ -62,13 +70,6 @@ final class LineFileProbe implements AutoCloseable {
             }
         }
     }
-
-    // Incremental match of STAMP_KEY then STAMP_DIGITS digits, so no line is ever copied: KEY has no
-    // repeated prefix, so a mismatch can restart from 0 (or 1 if the byte starts the key).
-    private static final byte[] KEY = Corpus.STAMP_KEY.getBytes(java.nio.charset.StandardCharsets.US_ASCII);
-    private int matched;
-    private int digits = -1;
-    private long stamp;
 
     private void scan(byte b) {
         if (digits >= 0) {

@@ -60,6 +60,16 @@ public final class MpscChannel<T> {
     private static final int RECEIVER_CLOSED = 1;
     private static final int SENDERS_GONE = 2;
     private static final int SPIN_BEFORE_YIELD = 64;
+    private static final int SENDER_YIELDS = 4;
+    private static final int RECEIVER_SPINS = 256;
+    /** In {@link #used}: set when the receiver closes, so an acquire and the close are one cas apart. */
+    private static final long CLOSED_BIT = 1L << 62;
+    private static final long COUNT_MASK = CLOSED_BIT - 1;
+    /** Largest capacity a weighted channel may have (the count shares its word with CLOSED_BIT). */
+    public static final long MAX_WEIGHTED_CAPACITY = 1L << 61;
+    private static final int ACQUIRED = 0;
+    private static final int FULL = 1;
+    private static final int CLOSED = 2;
 
     private static final VarHandle USED;
     private static final VarHandle WAITING_SENDERS;
@@ -90,7 +100,12 @@ public final class MpscChannel<T> {
 
     @SuppressWarnings("unused")
     private long p01, p02, p03, p04, p05, p06, p07;
-    /** Units held by buffered values, sends in flight and outstanding permits. */
+    /**
+     * Units held by buffered values, sends in flight and outstanding permits (low bits), plus
+     * {@link #CLOSED_BIT}. Keeping the receiver-closed flag in the same word makes "acquire room"
+     * and "refuse because closed" one atomic decision: a send is linearized at its cas, before or
+     * after the close, never half-way (no transient acquisition that others could observe).
+     */
     private volatile long used;
     @SuppressWarnings("unused")
     private long p11, p12, p13, p14, p15, p16, p17;
@@ -148,19 +163,20 @@ public final class MpscChannel<T> {
         return w < 1 ? 1 : Math.min(w, max);
     }
 
-    private boolean tryAcquire(long w) {
-        if (unbounded) {
-            USED.getAndAdd(this, w); // xadd: full fence, like the cas below
-            return true;
-        }
+    /** Acquires {@code w} units: {@link #ACQUIRED}, {@link #FULL} or {@link #CLOSED}. */
+    private int tryAcquire(long w) {
         for (;;) {
             long u = (long) USED.getVolatile(this);
-            if (u > max - w) {
-                return false;
+            if ((u & CLOSED_BIT) != 0) {
+                return CLOSED;
             }
-            // cas: a full fence; the lv of the close flag that follows cannot move above it.
+            if (!unbounded && (u & COUNT_MASK) > max - w) {
+                return FULL;
+            }
+            // cas: the linearization point of a send/reserve; a full fence, so the lv of the
+            // consumer's waiter slot after the offer cannot move above it.
             if (USED.compareAndSet(this, u, u + w)) {
-                return true;
+                return ACQUIRED;
             }
         }
     }
@@ -169,7 +185,7 @@ public final class MpscChannel<T> {
     private void release(long w) {
         // xadd: full fence, so the lv of waitingSenders below pairs with a waiter's volatile
         // increment-then-acquire: either we see the waiter or it sees our units.
-        long after = (long) USED.getAndAdd(this, -w) - w;
+        long after = ((long) USED.getAndAdd(this, -w) - w) & COUNT_MASK;
         if ((int) WAITING_SENDERS.getVolatile(this) != 0) {
             serveSenders();
         }
@@ -179,30 +195,31 @@ public final class MpscChannel<T> {
     }
 
     private boolean isEndOfStream() {
-        // lv state then lv used: a sender acquires (cas) before it reads state; we read state
-        // before used. If we see the close and used == 0, any later acquirer sees the close.
-        return (int) STATE.getVolatile(this) != 0 && (long) USED.getVolatile(this) == 0;
+        // The receiver's close is in the same word as the count, so an acquire after it fails.
+        // Senders gone: no handle is left to acquire (weak upgrades fail once the count is 0).
+        long u = (long) USED.getVolatile(this);
+        return ((u & CLOSED_BIT) != 0 || (int) STATE.getVolatile(this) != 0) && (u & COUNT_MASK) == 0;
     }
 
     private boolean isReceiverClosed() {
-        return ((int) STATE.getVolatile(this) & RECEIVER_CLOSED) != 0;
+        return ((long) USED.getVolatile(this) & CLOSED_BIT) != 0;
     }
 
     // ------------------------------------------------------------------------------------------
     // Sending
 
-    /** Enqueues a value whose units are already held; checks the close flag first. */
-    private SendResult<T> enqueueAcquired(T v, long w) {
-        // lv after the acquiring cas (see isEndOfStream): refuse if the receiver closed.
-        if (isReceiverClosed()) {
-            release(w);
-            return new SendResult.Closed<>(v);
-        }
+    /**
+     * Enqueues a value whose units are already held. The send is already decided (linearized at
+     * the acquire): even if the receiver closed since, the held units keep the stream open until
+     * the receiver has drained this value.
+     */
+    private SendResult<T> enqueueAcquired(T v) {
         queue.offer(v);
         wakeConsumer();
         return SendResult.sent();
     }
 
+    @SuppressWarnings("unchecked")
     private void wakeConsumer() {
         // lv after the offer's xadd (full fence): if the receiver published its waiter before our
         // claim, we see it here; otherwise its re-check of the producer index sees our claim.
@@ -222,14 +239,14 @@ public final class MpscChannel<T> {
         if (isReceiverClosed()) {
             return new SendResult.Closed<>(v);
         }
-        long w = weigh(v);
-        if (!unbounded && ((int) WAITING_SENDERS.getVolatile(this) != 0 || !tryAcquire(w))) {
-            return new SendResult.Full<>(v);
+        if ((int) WAITING_SENDERS.getVolatile(this) != 0) {
+            return new SendResult.Full<>(v); // do not barge past waiting senders
         }
-        if (unbounded) {
-            tryAcquire(w);
+        int a = tryAcquire(weigh(v));
+        if (a == ACQUIRED) {
+            return enqueueAcquired(v);
         }
-        return enqueueAcquired(v, w);
+        return a == FULL ? new SendResult.Full<>(v) : new SendResult.Closed<>(v);
     }
 
     @SuppressWarnings("unchecked")
@@ -239,9 +256,15 @@ public final class MpscChannel<T> {
             return CompletableFuture.completedStage(new SendResult.Closed<>(v));
         }
         long w = weigh(v);
-        if (((int) WAITING_SENDERS.getVolatile(this) == 0 || unbounded) && tryAcquire(w)) {
-            SendResult<T> r = enqueueAcquired(v, w);
-            return r.isSent() ? (CompletionStage<SendResult<T>>) SENT_STAGE : CompletableFuture.completedStage(r);
+        if ((int) WAITING_SENDERS.getVolatile(this) == 0) {
+            int a = tryAcquire(w);
+            if (a == ACQUIRED) {
+                enqueueAcquired(v);
+                return (CompletionStage<SendResult<T>>) SENT_STAGE;
+            }
+            if (a == CLOSED) {
+                return CompletableFuture.completedStage(new SendResult.Closed<>(v));
+            }
         }
         if (timeoutNanos == 0) {
             return CompletableFuture.completedStage(new SendResult.TimedOut<>(v));
@@ -269,39 +292,65 @@ public final class MpscChannel<T> {
         if (timeoutNanos == 0) {
             return new SendResult.TimedOut<>(v);
         }
-        ValueWaiter<T> sw = new ValueWaiter<>(this, v, weigh(v));
-        enqueueWaiter(sw);
-        try {
-            return timeoutNanos < 0 ? sw.get() : sw.get(timeoutNanos, TimeUnit.NANOSECONDS);
-        } catch (TimeoutException e) {
-            if (sw.abandon()) {
-                return new SendResult.TimedOut<>(v);
+        long w = weigh(v);
+        // Full: room usually comes back within a few scheduling quanta (the receiver drains in
+        // batches); yielding a little before queueing saves a park/unpark pair per value. Only
+        // while nobody waits, so the FIFO of waiting senders is not bypassed.
+        for (int i = 0; i < SENDER_YIELDS && (int) WAITING_SENDERS.getVolatile(this) == 0; i++) {
+            Thread.yield();
+            int a = tryAcquire(w);
+            if (a == ACQUIRED) {
+                return enqueueAcquired(v);
             }
-            return sw.join(); // claimed meanwhile: the result is on its way
-        } catch (InterruptedException e) {
-            if (sw.abandon()) {
-                throw e;
+            if (a == CLOSED) {
+                return new SendResult.Closed<>(v);
             }
-            SendResult<T> res = sw.join(); // claimed: the send happened (or was refused)
-            Thread.currentThread().interrupt();
-            return res;
-        } catch (ExecutionException e) {
-            throw new IllegalStateException("unexpected failure of a send", e.getCause());
         }
+        ValueWaiter<T> sw = new ValueWaiter<>(this, v, w);
+        sw.thread = Thread.currentThread();
+        enqueueWaiter(sw);
+        long deadline = timeoutNanos < 0 ? 0 : System.nanoTime() + timeoutNanos;
+        // Park until the channel completes the waiter (it unparks sw.thread after finishing).
+        // Cheaper than CompletableFuture.get(): no Signaller node per wait.
+        while (!sw.isDone()) {
+            if (Thread.interrupted()) {
+                if (sw.abandon()) {
+                    throw new InterruptedException();
+                }
+                SendResult<T> res = awaitClaimed(sw); // claimed: the send happened (or was refused)
+                Thread.currentThread().interrupt();
+                return res;
+            }
+            if (timeoutNanos < 0) {
+                LockSupport.park(sw);
+            } else {
+                long left = deadline - System.nanoTime();
+                if (left <= 0) {
+                    if (sw.abandon()) {
+                        return new SendResult.TimedOut<>(v);
+                    }
+                    return awaitClaimed(sw);
+                }
+                LockSupport.parkNanos(sw, left);
+            }
+        }
+        return sw.join();
+    }
+
+    /** Waits, uninterruptibly, for a claimed waiter's result: it is being completed right now. */
+    private static <R> R awaitClaimed(Waiter<R> w) {
+        while (!w.isDone()) {
+            Thread.onSpinWait();
+            Thread.yield();
+        }
+        return w.join();
     }
 
     Optional<Permit<T>> tryReserve() {
         if (isReceiverClosed()) {
             return Optional.empty();
         }
-        if (!unbounded && ((int) WAITING_SENDERS.getVolatile(this) != 0 || !tryAcquire(1))) {
-            return Optional.empty();
-        }
-        if (unbounded) {
-            tryAcquire(1);
-        }
-        if (isReceiverClosed()) { // lv after the acquire, as in enqueueAcquired
-            release(1);
+        if ((int) WAITING_SENDERS.getVolatile(this) != 0 || tryAcquire(1) != ACQUIRED) {
             return Optional.empty();
         }
         return Optional.of(new PermitImpl<>(this));
@@ -368,7 +417,7 @@ public final class MpscChannel<T> {
                 // volatile store, then the acquire's cas reads used: pairs with release()'s
                 // xadd-then-lv so that a concurrent release cannot miss this waiter.
                 WAITING_SENDERS.setVolatile(this, (int) WAITING_SENDERS.get(this) + 1);
-                if (waiters.isEmpty() && tryAcquire(sw.weight)) {
+                if (waiters.isEmpty() && tryAcquire(sw.weight) == ACQUIRED) {
                     WAITING_SENDERS.setVolatile(this, (int) WAITING_SENDERS.get(this) - 1);
                     acquired = true;
                 } else {
@@ -398,7 +447,7 @@ public final class MpscChannel<T> {
         lock.lock();
         try {
             SendWaiter<T, ?> sw;
-            while ((sw = waiters.peekFirst()) != null && tryAcquire(sw.weight)) {
+            while ((sw = waiters.peekFirst()) != null && tryAcquire(sw.weight) == ACQUIRED) {
                 waiters.pollFirst();
                 WAITING_SENDERS.setVolatile(this, (int) WAITING_SENDERS.get(this) - 1);
                 // Claim before anything is done on its behalf: a withdrawn waiter consumes nothing.
@@ -446,9 +495,13 @@ public final class MpscChannel<T> {
         List<SendWaiter<T, ?>> refused;
         lock.lock();
         try {
-            int s = (int) STATE.getAndBitwiseOr(this, bit); // volatile: then we read used (EOS)
+            int s = (int) STATE.getAndBitwiseOr(this, bit);
             if ((s & bit) != 0) {
                 return;
+            }
+            if (bit == RECEIVER_CLOSED) {
+                // Atomic with the senders' acquire cas: from here on every acquire fails.
+                USED.getAndBitwiseOr(this, CLOSED_BIT);
             }
             refused = new ArrayList<>(waiters);
             waiters.clear();
@@ -548,6 +601,18 @@ public final class MpscChannel<T> {
 
     /** Parks the receiving thread until a value may be there or the stream may have ended. */
     private void park() throws InterruptedException {
+        // A short spin first: under load a value usually arrives within microseconds, and a
+        // park/unpark pair costs a producer a syscall. Yields let producers on our core run.
+        for (int i = 0; i < RECEIVER_SPINS; i++) {
+            if (readyToServe()) {
+                return;
+            }
+            if ((i & 31) == 31) {
+                Thread.yield();
+            } else {
+                Thread.onSpinWait();
+            }
+        }
         Thread t = Thread.currentThread();
         // Volatile store: a StoreLoad before the re-check, pairing with producers' xadd-then-lv.
         CONSUMER_WAITER.setVolatile(this, t);
@@ -692,6 +757,8 @@ public final class MpscChannel<T> {
 
     private static final class ValueWaiter<T> extends SendWaiter<T, SendResult<T>> {
         final T value;
+        /** The blocked sender to unpark once completed, or null for an async send. */
+        Thread thread;
 
         ValueWaiter(MpscChannel<T> ch, T value, long weight) {
             super(ch, weight);
@@ -700,12 +767,22 @@ public final class MpscChannel<T> {
 
         @Override
         void granted() {
-            finish(ch.enqueueAcquired(value, weight));
+            finish(ch.enqueueAcquired(value));
+            wakeThread();
         }
 
         @Override
         void refuse() {
             finish(new SendResult.Closed<>(value));
+            wakeThread();
+        }
+
+        private void wakeThread() {
+            // The write of thread happened before the waiter was published under the lock.
+            Thread t = thread;
+            if (t != null) {
+                LockSupport.unpark(t);
+            }
         }
     }
 
@@ -716,12 +793,7 @@ public final class MpscChannel<T> {
 
         @Override
         void granted() {
-            if (ch.isReceiverClosed()) {
-                ch.release(1);
-                finishExceptionally(closedForReserve());
-            } else {
-                finish(new PermitImpl<>(ch));
-            }
+            finish(new PermitImpl<>(ch));
         }
 
         @Override
@@ -956,7 +1028,7 @@ public final class MpscChannel<T> {
         if (unbounded) {
             return Long.MAX_VALUE;
         }
-        return Math.max(0, max - (long) USED.getVolatile(this));
+        return Math.max(0, max - ((long) USED.getVolatile(this) & COUNT_MASK));
     }
 
     private static final class Receiver<T> implements MpscReceiver<T> {

@@ -224,11 +224,17 @@ public final class JournalCursor implements AutoCloseable {
         long b = last + 1;
         while (a < b) {
             long m = (a + b) >>> 1;
-            long t = timeAt(rc.toIndex(cycle, m));
-            if (t == Long.MIN_VALUE || t < nanos) {
-                a = m + 1;
+            long k = m;
+            long t = timeAt(rc.toIndex(cycle, k));
+            while (t == Long.MIN_VALUE && k + 1 < b) {
+                // a damaged record has no time: decide on the next readable one
+                k++;
+                t = timeAt(rc.toIndex(cycle, k));
+            }
+            if (t != Long.MIN_VALUE && t < nanos) {
+                a = k + 1;
             } else {
-                b = m;
+                b = m; // at or after the target, or nothing readable up to b: the answer is at most m
             }
         }
         if (a <= last) {

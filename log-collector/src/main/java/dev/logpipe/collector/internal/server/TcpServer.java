@@ -5,6 +5,7 @@ import dev.logpipe.collector.ListenerConfig;
 import dev.logpipe.collector.internal.pipeline.PipelineCounters;
 import dev.logpipe.filesink.AppendRequest;
 import io.netty.bootstrap.ServerBootstrap;
+import io.netty.channel.AdaptiveRecvByteBufAllocator;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelHandlerContext;
@@ -56,6 +57,8 @@ public final class TcpServer {
                 .handler(new AcceptTracker(tracker))
                 .childOption(ChannelOption.SO_KEEPALIVE, config.tcpKeepAlive())
                 .childOption(ChannelOption.TCP_NODELAY, true)
+                // One read takes at most 64 KiB: this bounds what a paused connection can still decode.
+                .childOption(ChannelOption.RECVBUF_ALLOCATOR, new AdaptiveRecvByteBufAllocator(64, 2048, 65_536))
                 .childHandler(new IngestChannelInitializer(config, ssl, sender, counters, tracker));
         ChannelFuture f = b.bind(config.bindAddress(), config.port()).awaitUninterruptibly();
         if (!f.isSuccess()) {

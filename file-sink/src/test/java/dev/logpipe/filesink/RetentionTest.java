@@ -1,0 +1,138 @@
+package dev.logpipe.filesink;
+
+import dev.logpipe.channels.Mpsc;
+import dev.logpipe.runtime.Runtime;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import java.util.function.UnaryOperator;
+import java.util.stream.Stream;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+@Timeout(value = 60, unit = TimeUnit.SECONDS)
+class RetentionTest {
+
+    static final int SEGMENTS = 4;
+    static final int PER_SEGMENT = 1_000;
+
+    @TempDir
+    Path dir;
+
+    Runtime runtime;
+    final List<String> deletions = new CopyOnWriteArrayList<>();
+    final SinkListener listener = new SinkListener() {
+        @Override
+        public void onRetentionDelete(Path file, long bytes, boolean forcedByHardLimit) {
+            deletions.add(file.getFileName() + (forcedByHardLimit ? " forced" : ""));
+        }
+    };
+
+    @BeforeEach
+    void setUp() throws Exception {
+        runtime = Runtime.builder().workerThreads(2).maxBlockingThreads(4).threadNamePrefix("test").build();
+        Journals.write(dir, runtime, SEGMENTS, PER_SEGMENT, SinkListener.NOOP);
+    }
+
+    @AfterEach
+    void tearDown() {
+        runtime.shutdown(Duration.ofSeconds(5));
+    }
+
+    private List<Path> segments() throws Exception {
+        try (Stream<Path> s = Files.list(dir)) {
+            return s.filter(p -> p.toString().endsWith(".cq4")).sorted().toList();
+        }
+    }
+
+    /** Opens a writer 10 minutes after the journal's records, runs one retention pass, closes it. */
+    private FileSink retain(UnaryOperator<FileSink.Builder> config) throws Exception {
+        MutableClock clock = new MutableClock(Journals.BASE.plus(Duration.ofMinutes(10)));
+        FileSink sink = config.apply(FileSink.builder(dir).runtime(runtime).rollCycle(RollCycle.MINUTELY)
+                .timeProvider(clock).listener(listener)).build();
+        Mpsc.Channel<AppendRequest> ch = Mpsc.bounded(8);
+        sink.start(ch.receiver());
+        sink.runRetention().toCompletableFuture().get(20, TimeUnit.SECONDS);
+        ch.sender().close();
+        sink.close();
+        return sink;
+    }
+
+    private long firstRecordLeft() {
+        try (JournalReader r = JournalReader.open(dir)) {
+            return TestRecords.numberOf(r.next().record());
+        }
+    }
+
+    private void readUpTo(String name, long lastNumber) {
+        try (JournalReader r = JournalReader.builder(dir).named(name).build()) {
+            ReadRecord rr;
+            do {
+                rr = r.next();
+            } while (TestRecords.numberOf(rr.record()) < lastNumber);
+        }
+    }
+
+    @Test
+    void deletesOldSegmentsButNeverTheOneBeingWritten() throws Exception {
+        List<Path> before = segments();
+        assertEquals(SEGMENTS, before.size());
+        FileSink sink = retain(b -> b.retentionMaxAge(Duration.ofMinutes(1)));
+        List<Path> after = segments();
+        assertEquals(List.of(before.get(SEGMENTS - 1)), after, "only the current segment is left");
+        assertEquals(3, sink.stats().retentionDeletedSegments());
+        assertEquals(0, sink.stats().retentionForcedDeletes());
+        assertEquals(3, deletions.size());
+        assertEquals((SEGMENTS - 1) * PER_SEGMENT, firstRecordLeft());
+        assertTrue(JournalVerifier.verify(dir).ok());
+    }
+
+    @Test
+    void keepsWhatANamedReaderHasNotFinishedThenDeletesItOnceRead() throws Exception {
+        readUpTo("slow", PER_SEGMENT + 500); // finished segment 0, half way through segment 1
+        retain(b -> b.retentionMaxAge(Duration.ofMinutes(1)));
+        assertEquals(SEGMENTS - 1, segments().size(), "segment 0 deleted, 1 kept for the reader, 2 kept behind it");
+        assertEquals(PER_SEGMENT, firstRecordLeft());
+
+        // the reader resumes where it was, in the kept segment, and moves into segment 2
+        try (JournalReader r = JournalReader.builder(dir).named("slow").build()) {
+            assertEquals(PER_SEGMENT + 501, TestRecords.numberOf(r.next().record()));
+        }
+        readUpTo("slow", 2L * PER_SEGMENT + 1);
+        retain(b -> b.retentionMaxAge(Duration.ofMinutes(1)));
+        assertEquals(SEGMENTS - 2, segments().size());
+        assertEquals(2L * PER_SEGMENT, firstRecordLeft());
+        assertTrue(deletions.stream().noneMatch(d -> d.endsWith("forced")), deletions.toString());
+    }
+
+    @Test
+    void bytesLimitYieldsToReadersButTheHardLimitDoesNot() throws Exception {
+        try (JournalReader r = JournalReader.builder(dir).named("idle").build()) {
+            assertTrue(r.index() >= 0); // registered, has read nothing
+        }
+        long segBytes = Files.size(segments().get(0));
+        retain(b -> b.retentionMaxBytes(segBytes));
+        assertEquals(SEGMENTS, segments().size(), "the soft limit keeps unread data");
+
+        FileSink sink = retain(b -> b.retentionMaxBytes(segBytes).retentionHardMaxBytes(2 * segBytes + 1));
+        assertEquals(2, segments().size());
+        assertEquals(2, sink.stats().retentionForcedDeletes());
+        assertEquals(2, deletions.stream().filter(d -> d.endsWith("forced")).count(), deletions.toString());
+        // the reader's data is gone: it resumes at the oldest record left
+        try (JournalReader r = JournalReader.builder(dir).named("idle").build()) {
+            assertEquals(2L * PER_SEGMENT, TestRecords.numberOf(r.next().record()));
+        }
+        assertFalse(deletions.isEmpty());
+    }
+}
