@@ -116,6 +116,15 @@ class OneshotTest {
     }
 
     @Test
+    void receiverCloseFailsItsOwnPendingRecv() {
+        Oneshot.Channel<String> ch = Oneshot.channel();
+        CompletableFuture<String> f = ch.receiver().recv().toCompletableFuture();
+        ch.receiver().close();
+        ExecutionException e = assertThrows(ExecutionException.class, f::get);
+        assertInstanceOf(ChannelClosedException.class, e.getCause());
+    }
+
+    @Test
     void senderClosedCompletesWhenTheReceiverIsGone() {
         Oneshot.Channel<String> ch = Oneshot.channel();
         CompletableFuture<Void> f = ch.sender().closed().toCompletableFuture();

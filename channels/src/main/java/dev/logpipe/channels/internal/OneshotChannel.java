@@ -109,11 +109,14 @@ public final class OneshotChannel<T> {
             if (!claim()) {
                 return;
             }
+            boolean receiverGone = SLOT.getVolatile(ch) == RECEIVER_GONE;
             TryRecv<T> r = ch.take();
             if (r instanceof TryRecv.Value) {
                 finish(((TryRecv.Value<T>) r).value());
             } else {
-                finishExceptionally(senderGone());
+                finishExceptionally(receiverGone
+                        ? new ChannelClosedException("oneshot receiver was closed before a value arrived")
+                        : senderGone());
             }
         }
 
@@ -208,7 +211,10 @@ public final class OneshotChannel<T> {
         @Override
         public void close() {
             ch.receiverClosed = true;
-            SLOT.compareAndSet(ch, EMPTY, RECEIVER_GONE); // later sends fail; a sent value stays
+            // cas: later sends fail; a value sent before stays readable.
+            if (SLOT.compareAndSet(ch, EMPTY, RECEIVER_GONE)) {
+                ch.wake(); // a pending recv of this receiver can never complete with a value now
+            }
             ch.receiverClosedFuture.complete(null);
         }
     }

@@ -146,8 +146,10 @@ public final class WatchChannel<T> {
                 if (isAbandoned()) {
                     return;
                 }
-                Snapshot<T> s = ch.current;
+                // Read "gone" before the value: if the senders were gone already, every send came
+                // before it, so the value read next is final and "closed" is the right answer.
                 boolean gone = ch.sendersGone;
+                Snapshot<T> s = ch.current;
                 if (s.version() != tested) {
                     boolean match;
                     try {

@@ -78,8 +78,16 @@ final class FormatSniffHandler extends ChannelInboundHandlerAdapter {
     private void switchTo(ChannelHandlerContext ctx, WireFormat format) {
         ByteBuf seen = cumulation;
         cumulation = null;
-        ctx.pipeline().addAfter(ctx.name(), IngestDecoders.DECODER_NAME, decoders.apply(format));
-        ctx.pipeline().remove(this);
+        try {
+            ctx.pipeline().addAfter(ctx.name(), IngestDecoders.DECODER_NAME, decoders.apply(format));
+            ctx.pipeline().remove(this);
+        } catch (RuntimeException e) {
+            // The pipeline refused the change (e.g. the channel is being torn down): nothing can
+            // decode these bytes, so release them and end the connection rather than leak or throw.
+            seen.release();
+            ctx.close();
+            return;
+        }
         // Ownership of `seen` passes to the decoder, which now follows this (removed) context.
         ctx.fireChannelRead(seen);
     }

@@ -21,8 +21,10 @@ import java.net.SocketAddress;
  * ends the connection (CLOSE: frames before it are delivered, then the channel is closed). A line
  * still unterminated when the input ends (close or half-close) is delivered.
  *
- * <p>Octet counts: a count that is not digits followed by a space, has more than 10 digits, or is
- * above {@code maxFrameBytes} is not trusted: it is counted {@code bad_octet_count} and that frame is
+ * <p>Octet counts: a count that is not digits followed by a space (on a connection that has used
+ * octet counting; on one that has not, such a frame is simply a line that starts with a digit), has
+ * more than 10 digits, or is above {@code maxFrameBytes} is not trusted: it is counted
+ * {@code bad_octet_count} and that frame is
  * taken up to the next LF instead (stored raw or dropped by policy), after which per-frame detection
  * resumes; an over-limit count is never honoured, so one lying header cannot make the decoder skip
  * data it cannot see. A count that was wrong but plausible shows at the next frame: on a connection
@@ -200,7 +202,7 @@ final class IngestFrameDecoder extends ChannelDuplexHandler {
                 if (syslogFraming) {
                     byte first = cumulation.getByte(cumulation.readerIndex());
                     if (first >= '0' && first <= '9') {
-                        return decodeOctetHeader(atEnd);
+                        return decodeOctetHeader(ctx, atEnd);
                     }
                     if (usedOctetCounting && first != '<' && first != '\n' && first != '\r') {
                         // The previous count lied: this is the tail of its frame.
@@ -247,7 +249,7 @@ final class IngestFrameDecoder extends ChannelDuplexHandler {
     }
 
     /** Parses {@code LEN SP}; on success enters OCTET_BODY. */
-    private boolean decodeOctetHeader(boolean atEnd) {
+    private boolean decodeOctetHeader(ChannelHandlerContext ctx, boolean atEnd) {
         int ri = cumulation.readerIndex();
         int readable = cumulation.readableBytes();
         long value = 0;
@@ -265,7 +267,12 @@ final class IngestFrameDecoder extends ChannelDuplexHandler {
                 state = State.OCTET_BODY;
                 return true;
             }
-            state = State.BAD_COUNT_LINE; // not a count, or one over the limit: take the line
+            if (c != ' ' && !usedOctetCounting) {
+                // Digits not followed by a space on a connection that never counted: not a count at
+                // all but a line that starts with a digit (e.g. a PRI-less "2024-03-10T..." line).
+                return decodeLine(ctx, atEnd, null);
+            }
+            state = State.BAD_COUNT_LINE; // a count that lies, or one over the limit: take the line
             return true;
         }
         if (readable > MAX_COUNT_DIGITS || atEnd) {

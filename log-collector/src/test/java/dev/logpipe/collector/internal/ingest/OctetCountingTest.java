@@ -146,4 +146,18 @@ class OctetCountingTest {
         assertEquals(List.of("ok"), messages(c.records()));
         assertTrue(c.events().contains("rejected oversize"));
     }
+
+    @Test
+    void onAConnectionThatNeverCountedALeadingDigitIsJustALine() {
+        Harness.Result r = Harness.assertSplitInvariant(SYSLOG,
+                utf8("2024-03-10T11:00:00Z host app[7]: no PRI\n" + octet("<13>1 - h a - - - counted")
+                        + "\n3x not a count any more\n"));
+        List<LogRecord> recs = r.records();
+        assertEquals(List.of("no PRI", "counted", "3x not a count any more"), messages(recs));
+        assertEquals(null, error(recs.get(0)));
+        assertEquals("host", recs.get(0).host());
+        assertEquals("app", recs.get(0).service());
+        assertEquals(13, recs.get(0).syslog().pri(), "no PRI: user.notice");
+        assertEquals("bad_octet_count", error(recs.get(2)), "after counting, a digit starts a count");
+    }
 }
