@@ -328,6 +328,27 @@ abstract class MpscContractTest {
         assertEquals(TryRecv.closed(), ch.receiver().tryRecv());
     }
 
+    @Test
+    void weakSenderCannotUpgradeAfterReceiverClosed() {
+        Mpsc.Channel<String> ch = create(4);
+        WeakMpscSender<String> weak = ch.sender().downgrade();
+        ch.receiver().close();
+        assertTrue(weak.upgrade().isEmpty());
+    }
+
+    @Test
+    void pendingRecvCompletesOnTheSendingThread() throws Exception {
+        Mpsc.Channel<String> ch = create(4);
+        AtomicReference<Thread> ranOn = new AtomicReference<>();
+        CompletableFuture<Optional<String>> f = ch.receiver().recv().toCompletableFuture();
+        f.thenRun(() -> ranOn.set(Thread.currentThread()));
+        Thread sender = new Thread(() -> ch.sender().trySend("v"), "the-sender");
+        sender.start();
+        sender.join(TestSupport.DEADLINE.toMillis());
+        assertEquals(Optional.of("v"), get(f));
+        assertSame(sender, ranOn.get());
+    }
+
     // --- cancellation of a pending recv consumes nothing
 
     @Test

@@ -135,19 +135,16 @@ public final class StatsCommand implements Callable<Integer> {
     }
 
     private static String breakdown(JsonNode obj) {
-        if (obj.size() == 0) {
-            return "";
-        }
-        StringBuilder sb = new StringBuilder("  (");
+        StringBuilder sb = new StringBuilder();
         Iterator<Map.Entry<String, JsonNode>> it = obj.fields();
         while (it.hasNext()) {
             Map.Entry<String, JsonNode> e = it.next();
-            sb.append(e.getKey()).append(' ').append(String.format(Locale.ROOT, "%,d", e.getValue().asLong()));
-            if (it.hasNext()) {
-                sb.append(", ");
+            if (e.getValue().asLong() != 0) {
+                sb.append(sb.length() == 0 ? "  (" : ", ").append(e.getKey()).append(' ')
+                        .append(String.format(Locale.ROOT, "%,d", e.getValue().asLong()));
             }
         }
-        return sb.append(')').toString();
+        return sb.length() == 0 ? "" : sb.append(')').toString();
     }
 
     private static String millis(double seconds) {

@@ -23,7 +23,7 @@ import picocli.CommandLine.Spec;
         versionProvider = VersionProvider.class,
         header = "Check a config file and print the settings 'logpipe serve' would use.",
         description = {"",
-                "Interpolates ${VAR} and ${VAR:-default} from the environment, as serve does.",
+                "Interpolates $${VAR} and $${VAR:-default} from the environment, as serve does.",
                 "Exit status: 0 valid, 1 invalid (the message names the line and the key), 2 usage error.",
                 ""})
 public final class ValidateCommand implements Callable<Integer> {

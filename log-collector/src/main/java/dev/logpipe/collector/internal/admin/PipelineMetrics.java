@@ -134,7 +134,7 @@ public final class PipelineMetrics {
                 .classicOnly().classicUpperBounds(0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.15, 0.25, 0.5, 1, 2.5, 5)
                 .register(registry);
         syncs = Counter.builder().name("logpipe_syncs_total").help("Journal syncs completed.").register(registry);
-        rolls = Counter.builder().name("logpipe_segment_rolls_total").help("Journal segment rotations.").register(registry);
+        rolls = Counter.builder().name("logpipe_segment_rolls_total").help("Journal segments started (the first one of this run included).").register(registry);
         retentionSegments = Counter.builder().name("logpipe_retention_deleted_segments_total")
                 .help("Journal segments deleted by retention (forced = over the hard byte limit, unread data lost).")
                 .labelNames("forced").register(registry);
