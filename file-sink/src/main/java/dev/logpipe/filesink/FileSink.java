@@ -159,7 +159,7 @@ public final class FileSink implements AutoCloseable {
             this.input = input;
             JournalWriter[] w = new JournalWriter[1];
             SyncCoordinator sync = new SyncCoordinator(dir, rollCycle, runtime, counters, listener, watermarkSender,
-                    waiters, t -> w[0].failFromSync(t));
+                    waiters, t -> w[0].failFromSync(t), syncInterval != null || syncEveryBytes > 0 || syncEveryBatch);
             this.retentionTask = new RetentionTask(dir, rollCycle, retention, clock,
                     () -> w[0].currentCycle(), listener, counters, queue::refreshDirectoryListing);
             w[0] = new JournalWriter(dir, rollCycle, queue, input, runtime, counters, sync, listener, segmentSender,
