@@ -7,7 +7,11 @@ import dev.logpipe.filesink.SourceFormat;
 import dev.logpipe.filesink.SyslogInfo;
 import net.openhft.chronicle.bytes.Bytes;
 
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 import java.util.Map;
 
 /**
@@ -29,7 +33,12 @@ public final class RecordCodec {
     private static final int KIND_STRING = 0;
     private static final int KIND_JSON = 1;
 
-    private byte[] scratch = new byte[256];
+    private static final VarHandle LONG_LE = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
+
+    /** The record being encoded or decoded; encoding into an array and copying it in one call is far
+     * cheaper than one bounds-checked Chronicle call per byte. */
+    private byte[] buf = new byte[512];
+    private int pos;
 
     /**
      * Appends {@code r} at {@code out}'s write position.
@@ -37,36 +46,102 @@ public final class RecordCodec {
      * @return the number of bytes written
      */
     public long write(Bytes<?> out, LogRecord r) {
-        long start = out.writePosition();
-        out.writeByte((byte) VERSION);
-        out.writeByte((byte) r.level().ordinal());
-        out.writeByte((byte) r.format().ordinal());
+        int n = encode(r);
+        out.write(buf, 0, n);
+        return n;
+    }
+
+    /** Encodes {@code r} into this codec's buffer and returns its length ({@link #buffer()} holds it). */
+    int encode(LogRecord r) {
+        pos = 0;
         SyslogInfo sys = r.syslog();
-        out.writeByte((byte) (sys == null ? 0 : 1));
-        out.writeInt(0); // reserved, keeps the two times 8-byte aligned within the record
-        out.writeLong(r.receiveTimeNanos());
-        out.writeLong(r.eventTimeNanos());
-        writeVarint(out, r.flagBits() & 0xFFFF_FFFFL);
-        writeString(out, r.host());
-        writeString(out, r.service());
-        writeString(out, r.source());
-        writeString(out, r.message());
+        ensure(24);
+        buf[0] = (byte) VERSION;
+        buf[1] = (byte) r.level().ordinal();
+        buf[2] = (byte) r.format().ordinal();
+        buf[3] = (byte) (sys == null ? 0 : 1);
+        buf[4] = 0; // reserved, keeps the two times 8-byte aligned within the record
+        buf[5] = 0;
+        buf[6] = 0;
+        buf[7] = 0;
+        LONG_LE.set(buf, 8, r.receiveTimeNanos());
+        LONG_LE.set(buf, 16, r.eventTimeNanos());
+        pos = 24;
+        putVarint(r.flagBits() & 0xFFFF_FFFFL);
+        putString(r.host());
+        putString(r.service());
+        putString(r.source());
+        putString(r.message());
         Map<String, FieldValue> fields = r.fields();
-        writeVarint(out, fields.size());
+        putVarint(fields.size());
         for (Map.Entry<String, FieldValue> e : fields.entrySet()) {
-            writeString(out, e.getKey());
-            out.writeByte((byte) (e.getValue().json() ? KIND_JSON : KIND_STRING));
-            writeString(out, e.getValue().text());
+            putString(e.getKey());
+            ensure(1);
+            buf[pos++] = (byte) (e.getValue().json() ? KIND_JSON : KIND_STRING);
+            putString(e.getValue().text());
         }
         if (sys != null) {
-            out.writeByte((byte) sys.facility());
-            out.writeByte((byte) sys.severity());
-            writeString(out, sys.appName());
-            writeString(out, sys.procId());
-            writeString(out, sys.msgId());
-            writeString(out, sys.structuredData());
+            ensure(2);
+            buf[pos++] = (byte) sys.facility();
+            buf[pos++] = (byte) sys.severity();
+            putString(sys.appName());
+            putString(sys.procId());
+            putString(sys.msgId());
+            putString(sys.structuredData());
         }
-        return out.writePosition() - start;
+        return pos;
+    }
+
+    /** The encode/decode buffer. */
+    byte[] buffer() {
+        return buf;
+    }
+
+    private void ensure(int more) {
+        if (pos + more > buf.length) {
+            buf = Arrays.copyOf(buf, Math.max(pos + more, buf.length * 2));
+        }
+    }
+
+    private void putString(String s) {
+        int len = s.length();
+        ensure(len + 5);
+        int varintAt = pos;
+        // optimistic: one byte per char, with the length's varint first; fall back if a char is not ASCII
+        int p = varintAt + varintSize(len);
+        byte[] b = buf;
+        for (int i = 0; i < len; i++) {
+            char c = s.charAt(i);
+            if (c >= 0x80) {
+                byte[] utf8 = s.getBytes(StandardCharsets.UTF_8);
+                putVarint(utf8.length);
+                ensure(utf8.length);
+                System.arraycopy(utf8, 0, buf, pos, utf8.length);
+                pos += utf8.length;
+                return;
+            }
+            b[p + i] = (byte) c;
+        }
+        putVarint(len);
+        pos += len;
+    }
+
+    private static int varintSize(long v) {
+        int n = 1;
+        while ((v & ~0x7FL) != 0) {
+            v >>>= 7;
+            n++;
+        }
+        return n;
+    }
+
+    private void putVarint(long v) {
+        ensure(10);
+        while ((v & ~0x7FL) != 0) {
+            buf[pos++] = (byte) ((v & 0x7F) | 0x80);
+            v >>>= 7;
+        }
+        buf[pos++] = (byte) v;
     }
 
     /**
@@ -77,60 +152,111 @@ public final class RecordCodec {
      * @throws CorruptRecordException if the bytes are not a record of a version this code reads
      */
     public LogRecord read(Bytes<?> in) {
+        long remaining = in.readRemaining();
+        if (remaining > Integer.MAX_VALUE - 16) {
+            throw new CorruptRecordException("record too large: " + remaining + " bytes");
+        }
+        int n = (int) remaining;
+        if (buf.length < n) {
+            buf = new byte[Math.max(n, buf.length * 2)];
+        }
+        in.read(buf, 0, n);
+        return decode(buf, n);
+    }
+
+    /** Decodes the record in {@code b[0, limit)}. */
+    LogRecord decode(byte[] b, int limit) {
+        this.limit = limit;
+        pos = 0;
         try {
-            if (in.readRemaining() < 24) {
-                throw new CorruptRecordException("record too short: " + in.readRemaining() + " bytes");
+            if (limit < 24) {
+                throw new CorruptRecordException("record too short: " + limit + " bytes");
             }
-            int version = in.readUnsignedByte();
+            int version = b[0] & 0xFF;
             if (version != VERSION) {
                 throw new CorruptRecordException("unknown record layout version " + version
                         + " (this logpipe reads version " + VERSION + "); upgrade logpipe");
             }
-            int level = in.readUnsignedByte();
-            int format = in.readUnsignedByte();
-            int hasSyslog = in.readUnsignedByte();
-            in.readInt(); // reserved
-            LogRecord.Builder b = LogRecord.builder()
-                    .receiveTimeNanos(in.readLong())
-                    .eventTimeNanos(in.readLong())
+            int level = b[1] & 0xFF;
+            int format = b[2] & 0xFF;
+            int hasSyslog = b[3] & 0xFF;
+            LogRecord.Builder rb = LogRecord.builder()
+                    .receiveTimeNanos((long) LONG_LE.get(b, 8))
+                    .eventTimeNanos((long) LONG_LE.get(b, 16))
                     .level(Level.ofOrdinal(level))
                     .format(SourceFormat.ofOrdinal(format));
-            b.flagBits((int) readVarint(in));
-            b.host(readString(in));
-            b.service(readString(in));
-            b.source(readString(in));
-            b.message(readString(in));
-            long n = readVarint(in);
-            if (n > in.readRemaining()) {
-                throw new CorruptRecordException("field count " + n + " exceeds the record's size");
+            pos = 24;
+            rb.flagBits((int) getVarint());
+            rb.host(getString());
+            rb.service(getString());
+            rb.source(getString());
+            rb.message(getString());
+            long count = getVarint();
+            if (count > limit - pos) {
+                throw new CorruptRecordException("field count " + count + " exceeds the record's size");
             }
-            for (long i = 0; i < n; i++) {
-                String name = readString(in);
-                int kind = in.readUnsignedByte();
-                String text = readString(in);
+            for (long i = 0; i < count; i++) {
+                String name = getString();
+                int kind = getByte();
+                String text = getString();
                 if (kind == KIND_STRING) {
-                    b.field(name, FieldValue.string(text));
+                    rb.field(name, FieldValue.string(text));
                 } else if (kind == KIND_JSON) {
-                    b.field(name, FieldValue.json(text));
+                    rb.field(name, FieldValue.json(text));
                 } else {
                     throw new CorruptRecordException("unknown field kind " + kind);
                 }
             }
             if (hasSyslog == 1) {
-                int facility = in.readUnsignedByte();
-                int severity = in.readUnsignedByte();
-                b.syslog(new SyslogInfo(facility, severity, readString(in), readString(in), readString(in),
-                        readString(in)));
+                int facility = getByte();
+                int severity = getByte();
+                rb.syslog(new SyslogInfo(facility, severity, getString(), getString(), getString(), getString()));
             } else if (hasSyslog != 0) {
                 throw new CorruptRecordException("bad syslog marker " + hasSyslog);
             }
-            return b.build();
+            return rb.build();
         } catch (CorruptRecordException e) {
             throw e;
         } catch (RuntimeException e) {
-            // Bytes throws on reads past the limit; Level/SourceFormat/SyslogInfo on bad values.
+            // Level/SourceFormat/SyslogInfo refuse bad values
             throw new CorruptRecordException("undecodable record: " + e, e);
         }
+    }
+
+    private int limit;
+
+    private int getByte() {
+        if (pos >= limit) {
+            throw new CorruptRecordException("record ends early at byte " + pos);
+        }
+        return buf[pos++] & 0xFF;
+    }
+
+    private long getVarint() {
+        long v = 0;
+        for (int shift = 0; shift < 64; shift += 7) {
+            int b = getByte();
+            v |= (long) (b & 0x7F) << shift;
+            if ((b & 0x80) == 0) {
+                return v;
+            }
+        }
+        throw new CorruptRecordException("varint longer than 10 bytes");
+    }
+
+    private String getString() {
+        long len = getVarint();
+        if (len > limit - pos) {
+            throw new CorruptRecordException("string length " + len + " exceeds the record's remaining "
+                    + (limit - pos) + " bytes");
+        }
+        if (len == 0) {
+            return "";
+        }
+        int n = (int) len;
+        String s = new String(buf, pos, n, StandardCharsets.UTF_8);
+        pos += n;
+        return s;
     }
 
     /** Reads only the receive time of the record starting at {@code in}'s read position, without moving it. */
@@ -140,62 +266,5 @@ public final class RecordCodec {
             throw new CorruptRecordException("not a version " + VERSION + " record");
         }
         return in.readLong(p + RECEIVE_TIME_OFFSET);
-    }
-
-    private void writeString(Bytes<?> out, String s) {
-        int len = s.length();
-        int i = 0;
-        while (i < len && s.charAt(i) < 0x80) {
-            i++;
-        }
-        if (i == len) {
-            // All ASCII: one byte per char, no intermediate array.
-            writeVarint(out, len);
-            for (int k = 0; k < len; k++) {
-                out.writeByte((byte) s.charAt(k));
-            }
-        } else {
-            byte[] utf8 = s.getBytes(StandardCharsets.UTF_8);
-            writeVarint(out, utf8.length);
-            out.write(utf8, 0, utf8.length);
-        }
-    }
-
-    private String readString(Bytes<?> in) {
-        long len = readVarint(in);
-        if (len > in.readRemaining()) {
-            throw new CorruptRecordException("string length " + len + " exceeds the record's remaining "
-                    + in.readRemaining() + " bytes");
-        }
-        if (len == 0) {
-            return "";
-        }
-        int n = (int) len;
-        if (scratch.length < n) {
-            scratch = new byte[Math.max(n, scratch.length * 2)];
-        }
-        in.read(scratch, 0, n);
-        return new String(scratch, 0, n, StandardCharsets.UTF_8);
-    }
-
-    /** Unsigned LEB128: 7 bits per byte, least significant group first, high bit set on all but the last byte. */
-    static void writeVarint(Bytes<?> out, long v) {
-        while ((v & ~0x7FL) != 0) {
-            out.writeByte((byte) ((v & 0x7F) | 0x80));
-            v >>>= 7;
-        }
-        out.writeByte((byte) v);
-    }
-
-    static long readVarint(Bytes<?> in) {
-        long v = 0;
-        for (int shift = 0; shift < 64; shift += 7) {
-            int b = in.readUnsignedByte();
-            v |= (long) (b & 0x7F) << shift;
-            if ((b & 0x80) == 0) {
-                return v;
-            }
-        }
-        throw new CorruptRecordException("varint longer than 10 bytes");
     }
 }

@@ -80,13 +80,13 @@ public final class JournalCursor implements AutoCloseable {
 
     private void position(Start start, long arg) {
         switch (start) {
-            case START -> tailer.toStart();
+            case START -> toFirst();
             case END -> tailer.toEnd();
             case INDEX -> {
                 if (!tailer.moveToIndex(arg)) {
                     long first = firstIndex();
                     if (first >= 0 && arg < first) {
-                        tailer.toStart(); // the segment holding it was deleted: continue with what is left
+                        toFirst(); // the segment holding it was deleted: continue with what is left
                     } else {
                         tailer.toEnd();
                         long end = tailer.index();
@@ -108,8 +108,28 @@ public final class JournalCursor implements AutoCloseable {
             }
         } else {
             // its segment was deleted (forced by a hard byte limit): go on from the oldest left
-            tailer.toStart();
+            toFirst();
         }
+    }
+
+    /**
+     * Moves to the first record of the oldest segment on disk. Chronicle's own {@code toStart()}
+     * trusts the queue's directory listing, which can still name a segment retention just deleted.
+     */
+    private void toFirst() {
+        List<JournalQueues.SegmentFile> segs;
+        try {
+            segs = JournalQueues.listSegments(dir, rollCycle);
+        } catch (java.io.IOException e) {
+            segs = List.of();
+        }
+        net.openhft.chronicle.queue.RollCycle rc = ChronicleRollCycles.of(rollCycle);
+        for (JournalQueues.SegmentFile s : segs) {
+            if (tailer.moveToIndex(rc.toIndex(s.cycle(), 0))) {
+                return;
+            }
+        }
+        tailer.toStart();
     }
 
     /** The next record, or null if none is there now. */
@@ -214,7 +234,7 @@ public final class JournalCursor implements AutoCloseable {
             }
         }
         if (candidate < 0) {
-            tailer.toStart();
+            toFirst();
             return;
         }
         int cycle = cycles.get(candidate);

@@ -1,0 +1,132 @@
+package dev.logpipe.filesink;
+
+import dev.logpipe.channels.Broadcast;
+import dev.logpipe.channels.Mpsc;
+import dev.logpipe.channels.SendResult;
+import dev.logpipe.runtime.Runtime;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+@Timeout(value = 60, unit = TimeUnit.SECONDS)
+class SinkHooksTest {
+
+    @TempDir
+    Path dir;
+
+    Runtime runtime;
+
+    @BeforeEach
+    void setUp() {
+        runtime = Runtime.builder().workerThreads(2).maxBlockingThreads(4).threadNamePrefix("hooks").build();
+    }
+
+    @AfterEach
+    void tearDown() {
+        runtime.shutdown(Duration.ofSeconds(5));
+    }
+
+    @Test
+    void listenerSeesBatchesSyncsAndDurabilityOnTheDocumentedThreads() throws Exception {
+        AtomicLong batchRecords = new AtomicLong();
+        AtomicLong durableRecords = new AtomicLong();
+        AtomicLong lastSyncIndex = new AtomicLong(-1);
+        List<String> threads = new CopyOnWriteArrayList<>();
+        List<Segment> rolls = new CopyOnWriteArrayList<>();
+        SinkListener l = new SinkListener() {
+            @Override
+            public void onBatch(int records, long bytes) {
+                batchRecords.addAndGet(records);
+                threads.add("batch:" + Thread.currentThread().getName());
+            }
+
+            @Override
+            public void onSync(long durationNanos, long durableIndex) {
+                assertTrue(durableIndex > lastSyncIndex.get(), "watermark only rises");
+                lastSyncIndex.set(durableIndex);
+                threads.add("sync:" + Thread.currentThread().getName());
+            }
+
+            @Override
+            public void onDurable(long records, long oldestReceiveTimeNanos, long nowNanos) {
+                durableRecords.addAndGet(records);
+            }
+
+            @Override
+            public void onRoll(Segment s) {
+                rolls.add(s);
+            }
+        };
+        FileSink sink = FileSink.builder(dir).runtime(runtime).listener(l).syncInterval(Duration.ofMillis(5)).build();
+        Mpsc.Channel<AppendRequest> ch = Mpsc.bounded(128);
+        sink.start(ch.receiver());
+        List<CompletableFuture<String>> completedOn = new ArrayList<>();
+        for (int i = 0; i < 3000; i++) {
+            AppendRequest req = AppendRequest.withReceipt(TestRecords.record(i));
+            ch.sender().blockingSend(req);
+            if (i % 500 == 0) {
+                completedOn.add(req.written().thenApply(idx -> Thread.currentThread().getName()).toCompletableFuture());
+                completedOn.add(req.written().thenCompose(sink::whenDurable)
+                        .thenApply(idx -> Thread.currentThread().getName()).toCompletableFuture());
+            }
+        }
+        ch.sender().close();
+        WriterReport report = sink.terminated().toCompletableFuture().get(30, TimeUnit.SECONDS);
+        assertEquals(3000, batchRecords.get());
+        assertEquals(3000, durableRecords.get(), "every batch reported durable once");
+        assertEquals(report.lastIndex(), lastSyncIndex.get());
+        assertEquals(1, rolls.size(), "the first segment is announced");
+        for (CompletableFuture<String> f : completedOn) {
+            assertTrue(f.get(5, TimeUnit.SECONDS).startsWith("hooks-worker-"), "completed on a runtime worker: " + f.get());
+        }
+        assertTrue(threads.stream().filter(t -> t.startsWith("batch:")).allMatch(t -> t.equals("batch:logpipe-journal-writer")));
+        assertTrue(threads.stream().filter(t -> t.startsWith("sync:")).allMatch(t -> t.startsWith("sync:hooks-blocking-")),
+                threads.toString());
+    }
+
+    @Test
+    void shutdownBroadcastStopsNewSendsAndDrainsWhatWasBuffered() throws Exception {
+        Broadcast.Channel<String> shutdown = Broadcast.channel(4);
+        FileSink sink = FileSink.builder(dir).runtime(runtime).shutdownSignal(shutdown.receiver()).build();
+        Mpsc.Channel<AppendRequest> ch = Mpsc.bounded(1000);
+        for (int i = 0; i < 800; i++) {
+            assertTrue(ch.sender().trySend(AppendRequest.of(TestRecords.record(i))).isSent());
+        }
+        sink.start(ch.receiver());
+        shutdown.sender().send("stop");
+        WriterReport report = sink.terminated().toCompletableFuture().get(30, TimeUnit.SECONDS);
+        assertEquals(800, report.writtenRecords(), "everything accepted before the signal is stored");
+        SendResult<AppendRequest> late = ch.sender().trySend(AppendRequest.of(TestRecords.record(999)));
+        assertInstanceOf(SendResult.Closed.class, late);
+    }
+
+    @Test
+    void whenDurableFailsForIndicesTheWriterNeverReached() throws Exception {
+        FileSink sink = FileSink.builder(dir).runtime(runtime).build();
+        Mpsc.Channel<AppendRequest> ch = Mpsc.bounded(8);
+        sink.start(ch.receiver());
+        CompletableFuture<Long> never = sink.whenDurable(Long.MAX_VALUE - 1).toCompletableFuture();
+        ch.sender().close();
+        sink.close();
+        java.util.concurrent.ExecutionException e = assertThrows(java.util.concurrent.ExecutionException.class,
+                () -> never.get(10, TimeUnit.SECONDS));
+        assertInstanceOf(JournalWriteException.class, e.getCause());
+        assertThrows(IllegalStateException.class, () -> AppendRequest.of(TestRecords.record(1)).written());
+    }
+}
