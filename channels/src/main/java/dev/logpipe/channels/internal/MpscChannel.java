@@ -234,11 +234,9 @@ public final class MpscChannel<T> {
 
     SendResult<T> trySend(T v) {
         Objects.requireNonNull(v, "value");
-        if (isReceiverClosed()) {
-            return new SendResult.Closed<>(v);
-        }
         if ((int) WAITING_SENDERS.getVolatile(this) != 0) {
-            return new SendResult.Full<>(v); // do not barge past waiting senders
+            // Do not barge past waiting senders (but report a close, which refused them all).
+            return isReceiverClosed() ? new SendResult.Closed<>(v) : new SendResult.Full<>(v);
         }
         int a = tryAcquire(weigh(v));
         if (a == ACQUIRED) {
@@ -601,11 +599,16 @@ public final class MpscChannel<T> {
     private void park() throws InterruptedException {
         // A short spin first: under load a value usually arrives within microseconds, and a
         // park/unpark pair costs a producer a syscall. Yields let producers on our core run.
+        // The spin watches only the next slot; the full check (producer index, end of stream)
+        // reads lines the producers write on every send, so it runs only every 32 turns.
         for (int i = 0; i < RECEIVER_SPINS; i++) {
-            if (readyToServe()) {
+            if (queue.peekReady()) {
                 return;
             }
             if ((i & 31) == 31) {
+                if (readyToServe()) {
+                    return;
+                }
                 Thread.yield();
             } else {
                 Thread.onSpinWait();
