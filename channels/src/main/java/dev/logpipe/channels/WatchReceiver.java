@@ -11,7 +11,9 @@ import java.util.function.Predicate;
  * thread-safe. A wait that could not complete at once completes on the thread that sent the
  * change, or closed the last sender; non-async continuations run there. Predicates given to
  * {@link #waitFor} run on the caller's thread first, then on the sending threads: keep them
- * short. Cancelling a pending wait marks nothing seen.
+ * short. Cancelling a pending wait marks nothing seen. Happens-before: a sender's actions before an
+ * update happen-before this receiver's {@code borrow} that returns that value (or a later one) and
+ * the completion of a wait woken by it.
  *
  * @param <T> the value type
  */
