@@ -9,11 +9,13 @@ import dev.logpipe.channels.WatchSender;
 import dev.logpipe.filesink.internal.queue.ClockTimeProvider;
 import dev.logpipe.filesink.internal.queue.JournalMeta;
 import dev.logpipe.filesink.internal.queue.JournalQueues;
+import dev.logpipe.filesink.internal.queue.SegmentSizes;
 import dev.logpipe.filesink.internal.retention.RetentionPolicy;
 import dev.logpipe.filesink.internal.retention.RetentionTask;
 import dev.logpipe.filesink.internal.writer.DirectoryLock;
 import dev.logpipe.filesink.internal.writer.DurabilityWaiters;
 import dev.logpipe.filesink.internal.writer.JournalWriter;
+import dev.logpipe.filesink.internal.writer.SafeListener;
 import dev.logpipe.filesink.internal.writer.SyncCoordinator;
 import dev.logpipe.filesink.internal.writer.WriterCounters;
 import dev.logpipe.runtime.JoinHandle;
@@ -113,7 +115,7 @@ public final class FileSink implements AutoCloseable {
         this.retentionCheckInterval = b.retentionCheckInterval;
         this.batchSize = b.batchSize;
         this.clock = b.clock;
-        this.listener = b.listener;
+        this.listener = SafeListener.wrap(b.listener);
         this.shutdownSignal = b.shutdownSignal;
         Watch.Channel<Long> wm = Watch.channel(-1L);
         this.watermarkSender = wm.sender();
@@ -158,13 +160,21 @@ public final class FileSink implements AutoCloseable {
             this.input = input;
             JournalWriter[] w = new JournalWriter[1];
             SyncCoordinator sync = new SyncCoordinator(dir, rollCycle, runtime, counters, listener, watermarkSender,
-                    waiters, t -> w[0].failFromSync(t));
+                    waiters, t -> w[0].failFromSync(t), syncInterval != null || syncEveryBytes > 0 || syncEveryBatch);
             this.retentionTask = new RetentionTask(dir, rollCycle, retention, clock,
-                    () -> w[0].currentCycle(), listener, counters, queue::refreshDirectoryListing);
+                    () -> w[0].currentCycle(), listener, counters, queue::refreshDirectoryListing,
+                    s -> SegmentSizes.usedBytes(queue, s));
             w[0] = new JournalWriter(dir, rollCycle, queue, input, runtime, counters, sync, listener, segmentSender,
                     AppendRequest::receipt, batchSize, syncEveryBatch, syncEveryBytes, this::requestRetention);
             this.writer = w[0];
-            writer.recoverPosition();
+            try {
+                writer.recoverPosition();
+            } catch (RuntimeException e) {
+                queue.close();
+                lock.close();
+                throw new IllegalStateException("cannot open the journal in " + dir + ": " + e
+                        + "; run 'logpipe verify' on it", e);
+            }
             if (syncInterval != null) {
                 timers.add(runtime.spawnAtFixedRate(syncInterval, syncInterval, () -> {
                     if (sync.behind()) {

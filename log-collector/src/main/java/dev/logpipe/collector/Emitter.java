@@ -23,6 +23,10 @@ import java.util.concurrent.CompletionStage;
  *       (or written); it refuses to run on an event loop or runtime worker.</li>
  * </ul>
  *
+ * <p>Memory: {@link #emit} never parks a thread, so each emit still waiting for room holds its record
+ * until the channel takes it; a producer that may outrun the journal for long should bound its
+ * outstanding stages, or use {@link #blockingEmit} or {@link #tryEmit}.
+ *
  * <p>Threading: thread-safe; share one emitter between any number of threads. Records emitted by one
  * thread are stored in the order that thread emitted them, whatever the form. The stages of
  * {@link #emit} complete on a logpipe thread (a runtime worker or the journal's sync task): dependent

@@ -273,4 +273,48 @@ class TcpIngestTest {
         assertEquals(0, last.lostRecords());
         assertPerTagOrder(readJournal(dir), expected);
     }
+
+    @Test
+    @Timeout(60)
+    void detectedFormatsAndRejectedFramesAreCountedInStats(@TempDir Path dir) throws Exception {
+        String good = "{\"level\":\"INFO\",\"service\":\"demo\",\"msg\":\"hello\"}\n";
+        String bad = "{\"msg\": not json}\n";
+        try (LogPipeline p = LogPipeline.builder(dir).syncInterval(Duration.ofMillis(20))
+                .listener(ListenerConfig.builder().port(0).build()).start()) { // AUTO detection
+            try (Socket s = connect(address(p))) {
+                write(s, good + bad + good);
+                s.shutdownOutput();
+                assertTrue(awaitServerClose(s, Duration.ofSeconds(20)));
+            }
+            try (Socket s = connect(address(p))) {
+                write(s, "<34>1 2026-11-25T17:00:00Z host app 1 - - syslog says hi\n");
+                s.shutdownOutput();
+                assertTrue(awaitServerClose(s, Duration.ofSeconds(20)));
+            }
+            awaitCondition(Duration.ofSeconds(20), "four records written", () -> p.stats().writtenRecords() == 4);
+            PipelineStats st = p.stats();
+            assertEquals(3, st.received(SourceFormat.JSON), "two good lines and the bad one stored raw");
+            assertEquals(1, st.received(SourceFormat.SYSLOG_5424));
+            assertEquals(1L, st.rejected().get("invalid_json"));
+            assertEquals(good.length() * 2L + bad.length() - 3, st.receivedBytes().get(SourceFormat.JSON),
+                    "frame bytes without their line feeds");
+            assertTrue(st.durableIndex() <= st.writtenIndex());
+        }
+    }
+
+    @Test
+    @Timeout(60)
+    void nioTransportServesLikeEpoll(@TempDir Path dir) throws Exception {
+        try (LogPipeline p = LogPipeline.builder(dir).nativeTransport(false).syncInterval(Duration.ofMillis(20))
+                .listener(textListener().build()).start()) {
+            assertEquals("nio", p.transportName());
+            try (Socket s = connect(address(p))) {
+                sendNumbered(s, "nio", 1_000);
+                s.shutdownOutput();
+                assertTrue(awaitServerClose(s, Duration.ofSeconds(20)));
+            }
+            awaitCondition(Duration.ofSeconds(20), "written", () -> p.stats().writtenRecords() == 1_000);
+        }
+        assertPerTagOrder(readJournal(dir), Map.of("nio", 1_000));
+    }
 }

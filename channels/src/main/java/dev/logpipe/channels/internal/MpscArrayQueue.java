@@ -77,6 +77,12 @@ final class MpscArrayQueue<E> implements MpscQueue<E> {
     }
 
     @Override
+    public boolean peekReady() {
+        long ci = (long) CONSUMER_INDEX.getOpaque(this);
+        return ELEMENTS.getAcquire(buffer, (int) (ci & mask)) != null; // lv: the producer's so
+    }
+
+    @Override
     public boolean hasPending() {
         // lv: must be a volatile read so that it is ordered after the consumer's volatile
         // publication of its waiter (StoreLoad), pairing with the producers' xadd.

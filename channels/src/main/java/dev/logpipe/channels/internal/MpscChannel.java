@@ -234,11 +234,9 @@ public final class MpscChannel<T> {
 
     SendResult<T> trySend(T v) {
         Objects.requireNonNull(v, "value");
-        if (isReceiverClosed()) {
-            return new SendResult.Closed<>(v);
-        }
         if ((int) WAITING_SENDERS.getVolatile(this) != 0) {
-            return new SendResult.Full<>(v); // do not barge past waiting senders
+            // Do not barge past waiting senders (but report a close, which refused them all).
+            return isReceiverClosed() ? new SendResult.Closed<>(v) : new SendResult.Full<>(v);
         }
         int a = tryAcquire(weigh(v));
         if (a == ACQUIRED) {
@@ -601,11 +599,16 @@ public final class MpscChannel<T> {
     private void park() throws InterruptedException {
         // A short spin first: under load a value usually arrives within microseconds, and a
         // park/unpark pair costs a producer a syscall. Yields let producers on our core run.
+        // The spin watches only the next slot; the full check (producer index, end of stream)
+        // reads lines the producers write on every send, so it runs only every 32 turns.
         for (int i = 0; i < RECEIVER_SPINS; i++) {
-            if (readyToServe()) {
+            if (queue.peekReady()) {
                 return;
             }
             if ((i & 31) == 31) {
+                if (readyToServe()) {
+                    return;
+                }
                 Thread.yield();
             } else {
                 Thread.onSpinWait();
@@ -846,22 +849,21 @@ public final class MpscChannel<T> {
     // Handles
 
     private static final class PermitImpl<T> implements Permit<T> {
-        private static final int OPEN = 0;
-        private static final int SENT = 1;
-        private static final int CLOSED = 2;
-        private static final VarHandle PSTATE;
+        private enum Use { OPEN, SENT, CLOSED }
+
+        private static final VarHandle USE;
 
         static {
             try {
-                PSTATE = MethodHandles.lookup().findVarHandle(PermitImpl.class, "state", int.class);
+                USE = MethodHandles.lookup().findVarHandle(PermitImpl.class, "use", Use.class);
             } catch (ReflectiveOperationException e) {
                 throw new ExceptionInInitializerError(e);
             }
         }
 
         private final MpscChannel<T> ch;
-        @SuppressWarnings("unused")
-        private volatile int state;
+        @SuppressWarnings("unused") // accessed through USE
+        private volatile Use use = Use.OPEN;
 
         PermitImpl(MpscChannel<T> ch) {
             this.ch = ch;
@@ -870,7 +872,7 @@ public final class MpscChannel<T> {
         @Override
         public void send(T value) {
             Objects.requireNonNull(value, "value");
-            if (!PSTATE.compareAndSet(this, OPEN, SENT)) {
+            if (!USE.compareAndSet(this, Use.OPEN, Use.SENT)) {
                 throw new IllegalStateException("permit already used or closed; reserve another");
             }
             long w = ch.weigh(value);
@@ -883,7 +885,7 @@ public final class MpscChannel<T> {
 
         @Override
         public void close() {
-            if (PSTATE.compareAndSet(this, OPEN, CLOSED)) {
+            if (USE.compareAndSet(this, Use.OPEN, Use.CLOSED)) {
                 ch.release(1);
             }
         }

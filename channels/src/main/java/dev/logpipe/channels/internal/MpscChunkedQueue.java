@@ -113,6 +113,19 @@ final class MpscChunkedQueue<E> implements MpscQueue<E> {
     }
 
     @Override
+    public boolean peekReady() {
+        long ci = (long) CONSUMER_INDEX.getOpaque(this);
+        Chunk c = consumerChunk;
+        if ((ci >>> CHUNK_SHIFT) != c.index) {
+            c = (Chunk) NEXT.getAcquire(c); // lv: linked by the producer of the chunk's first index
+            if (c == null) {
+                return false;
+            }
+        }
+        return ELEMENTS.getAcquire(c.elements, (int) (ci & CHUNK_MASK)) != null; // lv
+    }
+
+    @Override
     public boolean hasPending() {
         // lv: volatile, ordered after the consumer's volatile waiter publication (see MpscQueue).
         return (long) PRODUCER_INDEX.getVolatile(this) != (long) CONSUMER_INDEX.getOpaque(this);

@@ -26,6 +26,13 @@ interface MpscQueue<E> {
      */
     boolean hasPending();
 
+    /**
+     * Returns whether the next element is visible (so {@link #relaxedPoll} would return it). Reads
+     * only the next slot, not the producers' index: cheap to spin on without pulling the
+     * producers' hot cache line away from them.
+     */
+    boolean peekReady();
+
     /** Returns the number of elements added and not yet taken (approximate under concurrency). */
     long size();
 }

@@ -201,21 +201,28 @@ public final class JournalWriter implements Runnable {
     }
 
     private void completeReceipts(List<AppendRequest> batch, long[] indices) {
-        List<Runnable> tasks = new ArrayList<>(1);
-        List<CompletableFuture<Long>> futures = new ArrayList<>();
-        List<Long> idx = new ArrayList<>();
-        for (int i = 0; i < indices.length; i++) {
-            if (indices[i] >= 0) {
-                futures.add(receipts.apply(batch.get(i)));
-                idx.add(indices[i]);
+        int k = 0;
+        for (long i : indices) {
+            if (i >= 0) {
+                k++;
             }
         }
-        tasks.add(() -> {
-            for (int i = 0; i < futures.size(); i++) {
-                futures.get(i).complete(idx.get(i));
+        @SuppressWarnings({"unchecked", "rawtypes"})
+        CompletableFuture<Long>[] futures = new CompletableFuture[k];
+        long[] idx = new long[k];
+        k = 0;
+        for (int i = 0; i < indices.length; i++) {
+            if (indices[i] >= 0) {
+                futures[k] = receipts.apply(batch.get(i));
+                idx[k++] = indices[i];
             }
-        });
-        SyncCoordinator.runOnWorker(runtime, tasks);
+        }
+        // one worker task per batch: the writer thread never runs users' callbacks
+        SyncCoordinator.runOnWorker(runtime, List.of(() -> {
+            for (int i = 0; i < futures.length; i++) {
+                futures[i].complete(idx[i]);
+            }
+        }));
     }
 
     private void roll(int cycle, long firstIndex) {
@@ -243,11 +250,7 @@ public final class JournalWriter implements Runnable {
         counters.error(ex);
         LOG.error(ex.getMessage(), t);
         input.close(); // producers now get Closed with their record back instead of a silent drop
-        try {
-            listener.onError(ex);
-        } catch (RuntimeException e) {
-            LOG.warn("SinkListener.onError threw", e);
-        }
+        listener.onError(ex);
     }
 
     private void failFrom(List<AppendRequest> batch, int from) {

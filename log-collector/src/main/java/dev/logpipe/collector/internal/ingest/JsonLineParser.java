@@ -116,8 +116,9 @@ final class JsonLineParser implements FrameParser {
                 return IngestObserver.INVALID_JSON;
             }
             return null;
-        } catch (IOException | RuntimeException e) {
-            // JsonParseException, and Jackson's limits (StreamConstraintsException) on hostile input.
+        } catch (IOException e) {
+            // JsonParseException, and Jackson's limits (StreamConstraintsException: nesting, number
+            // and string lengths) on hostile input. Anything else is a bug and surfaces as decoder_error.
             return IngestObserver.INVALID_JSON;
         }
     }

@@ -331,4 +331,25 @@ class SyslogParserTest {
         assertEquals("host caf\uFFFD ok", out.get(0).message());
         assertEquals(List.of("rejected invalid_utf8", "decoded SYSLOG_3164 16"), h.observer.events);
     }
+
+    @Test
+    void aStreamOfRealWorldLinesIsTheSameHoweverItIsSplit() {
+        String stream = "<34>1 2003-10-11T22:14:15.003Z mymachine.example.com su - ID47 - " + BOM + "'su root' failed\r\n"
+                + "<165>1 2003-10-11T22:14:15.003Z mymachine.example.com evntslog - ID47 [exampleSDID@32473 iut=\"3\" "
+                + "eventSource=\"Appl\\]ication\"] An application event log entry...\n"
+                + "\n"
+                + "<30>2024-03-10T11:59:58.123456+01:00 web1 sshd[1234]: Accepted publickey for bob\n"
+                + "<13>Mar 10 11:59:58 myhost myuser: grüße 中文\r\n"
+                + "<30>systemd[1]: Started Session 1 of user root.\n"
+                + "<13>1 broken header\n"
+                + "<4>Mar  9 08:00:00 host2 kernel: [12345.678] eth0: link up";
+        Harness.Result r = Harness.assertSplitInvariant(SYSLOG, utf8(stream));
+        List<String> messages = r.records().stream().map(LogRecord::message).toList();
+        assertEquals(List.of("'su root' failed", "An application event log entry...", "Accepted publickey for bob",
+                "grüße 中文", "Started Session 1 of user root.", "<13>1 broken header", "[12345.678] eth0: link up"),
+                messages);
+        assertEquals(FieldValue.string("Appl]ication"), r.records().get(1).fields().get("sd.exampleSDID@32473.eventSource"));
+        assertEquals(List.of("rejected bad_syslog_header"),
+                r.events().stream().filter(e -> e.startsWith("rejected")).toList());
+    }
 }
