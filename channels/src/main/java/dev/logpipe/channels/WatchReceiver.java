@@ -39,8 +39,8 @@ public interface WatchReceiver<T> extends AutoCloseable {
 
     /**
      * Completes with the first value matching {@code p}: the current value first, then each new
-     * one (each tested value is marked seen); fails with {@link ChannelClosedException} when every
-     * sender is gone and the current value does not match.
+     * one (the matching value is marked seen; a cancelled wait marks nothing); fails with
+     * {@link ChannelClosedException} when every sender is gone and the current value does not match.
      */
     CompletionStage<T> waitFor(Predicate<? super T> p);
 

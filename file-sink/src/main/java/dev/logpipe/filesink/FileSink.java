@@ -9,6 +9,7 @@ import dev.logpipe.channels.WatchSender;
 import dev.logpipe.filesink.internal.queue.ClockTimeProvider;
 import dev.logpipe.filesink.internal.queue.JournalMeta;
 import dev.logpipe.filesink.internal.queue.JournalQueues;
+import dev.logpipe.filesink.internal.queue.SegmentSizes;
 import dev.logpipe.filesink.internal.retention.RetentionPolicy;
 import dev.logpipe.filesink.internal.retention.RetentionTask;
 import dev.logpipe.filesink.internal.writer.DirectoryLock;
@@ -161,11 +162,19 @@ public final class FileSink implements AutoCloseable {
             SyncCoordinator sync = new SyncCoordinator(dir, rollCycle, runtime, counters, listener, watermarkSender,
                     waiters, t -> w[0].failFromSync(t), syncInterval != null || syncEveryBytes > 0 || syncEveryBatch);
             this.retentionTask = new RetentionTask(dir, rollCycle, retention, clock,
-                    () -> w[0].currentCycle(), listener, counters, queue::refreshDirectoryListing);
+                    () -> w[0].currentCycle(), listener, counters, queue::refreshDirectoryListing,
+                    s -> SegmentSizes.usedBytes(queue, s));
             w[0] = new JournalWriter(dir, rollCycle, queue, input, runtime, counters, sync, listener, segmentSender,
                     AppendRequest::receipt, batchSize, syncEveryBatch, syncEveryBytes, this::requestRetention);
             this.writer = w[0];
-            writer.recoverPosition();
+            try {
+                writer.recoverPosition();
+            } catch (RuntimeException e) {
+                queue.close();
+                lock.close();
+                throw new IllegalStateException("cannot open the journal in " + dir + ": " + e
+                        + "; run 'logpipe verify' on it", e);
+            }
             if (syncInterval != null) {
                 timers.add(runtime.spawnAtFixedRate(syncInterval, syncInterval, () -> {
                     if (sync.behind()) {

@@ -55,9 +55,10 @@ import java.util.concurrent.Callable;
         versionProvider = VersionProvider.class,
         header = "Run the pipeline: accept records over TCP and store them in the journal.",
         description = {"",
-                "Runs in the foreground; stop it with Ctrl-C or SIGTERM: it stops accepting, stores what",
-                "open connections already sent, syncs the journal and prints a summary (exit 0).",
-                "Settings come from the defaults, then --config FILE, then flags (flags win).",
+                "Runs in the foreground. Ctrl-C or SIGTERM stops it gracefully: it stops",
+                "accepting, stores what open connections already sent, syncs the journal,",
+                "prints a summary and exits 0 (a second Ctrl-C exits at once).",
+                "Settings: the defaults, then --config FILE, then flags (flags win).",
                 ""},
         footerHeading = "%nExamples:%n",
         footer = {"  logpipe serve                                    127.0.0.1:5140 into ./data",
@@ -390,7 +391,8 @@ public final class ServeCommand implements Callable<Integer> {
         PipelineStats s = p.stats();
         return new PipelineSnapshot(formatNames(s.receivedRecords()), formatNames(s.receivedBytes()), s.rejected(),
                 s.writtenRecords(), s.durableRecords(), s.channelDepth(), channelRecords, s.activeConnections(),
-                s.refusedConnections(), s.backpressurePauses());
+                s.refusedConnections(), s.backpressurePauses(), formatNames(s.truncated()), s.lostRecords(),
+                s.acceptedConnections(), s.idleClosedConnections(), s.tlsFailures());
     }
 
     /** Forwards the journal writer's events to the metrics. */

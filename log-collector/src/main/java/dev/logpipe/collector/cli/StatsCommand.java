@@ -31,8 +31,8 @@ import picocli.CommandLine.Spec;
         mixinStandardHelpOptions = true,
         versionProvider = VersionProvider.class,
         showDefaultValues = true,
-        header = "Print a running server's key numbers: received, rejected, written, durable, latency.",
-        description = {"", "Reads the admin endpoint of 'logpipe serve' (its /stats; /metrics has the same for Prometheus).", ""})
+        header = "Print a running server's key numbers: received, stored, durable, latency.",
+        description = {"", "Reads the admin endpoint of 'logpipe serve' (/stats; Prometheus reads /metrics).", ""})
 public final class StatsCommand implements Callable<Integer> {
 
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -102,7 +102,10 @@ public final class StatsCommand implements Callable<Integer> {
                 Units.formatBytes(sum(n.path("received_bytes"))), breakdown(n.path("received_records")));
         out.printf(Locale.ROOT, "  %-14s %,14d          %s%n", "rejected", sum(n.path("rejected_records")),
                 breakdown(n.path("rejected_records")).trim());
-        out.printf(Locale.ROOT, "  %-14s %,14d%n", "written", n.path("written_records").asLong());
+        out.printf(Locale.ROOT, "  %-14s %,14d%s%n", "written", n.path("written_records").asLong(),
+                n.path("lost_records").asLong() > 0
+                        ? String.format(Locale.ROOT, "          LOST (accepted, never written): %,d", n.path("lost_records").asLong())
+                        : "");
         out.printf(Locale.ROOT, "  %-14s %,14d          at risk (written, not yet durable): %,d%n", "durable",
                 n.path("durable_records").asLong(), n.path("records_at_risk").asLong());
         out.printf(Locale.ROOT, "  %-14s %,14d / %,d records%n", "channel", n.path("channel_records").asLong(),
