@@ -59,11 +59,11 @@ public class MpscLincheckTest {
     }
 
     @Test
-    @Timeout(120)
+    @Timeout(300)
     void modelChecking() {
         new ModelCheckingOptions()
-                .iterations(5)
-                .invocationsPerIteration(100)
+                .iterations(3)
+                .invocationsPerIteration(50)
                 .threads(3)
                 .actorsPerThread(3)
                 .check(getClass());
