@@ -39,9 +39,9 @@ public class OneshotLincheckTest {
     @Timeout(300)
     void modelChecking() {
         new ModelCheckingOptions()
-                .iterations(3)
+                .iterations(12)
                 .invocationsPerIteration(40)
-                .threads(3)
+                .threads(2)
                 .actorsPerThread(2)
                 .check(getClass());
     }
