@@ -39,9 +39,9 @@ public class OneshotLincheckTest {
     @Timeout(300)
     void modelChecking() {
         new ModelCheckingOptions()
-                .iterations(12)
+                .iterations(3)
                 .invocationsPerIteration(40)
-                .threads(2)
+                .threads(3)
                 .actorsPerThread(2)
                 .check(getClass());
     }
