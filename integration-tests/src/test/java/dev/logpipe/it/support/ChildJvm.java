@@ -32,7 +32,9 @@ public final class ChildJvm {
         List<String> flags = new ArrayList<>();
         for (String a : ManagementFactory.getRuntimeMXBean().getInputArguments()) {
             if (a.startsWith("--add-opens") || a.startsWith("--add-exports")
-                    || a.startsWith("-Dchronicle.") || a.startsWith("-Dio.netty.")) {
+                    || a.startsWith("-Dchronicle.")) {
+                // not -Dio.netty.leakDetection.level=paranoid: it would make the server an order of
+                // magnitude slower than what users run
                 flags.add(a);
             }
         }
