@@ -5,9 +5,13 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.logpipe.it.support.ChildJvm;
 import dev.logpipe.it.support.Conditions;
 import dev.logpipe.it.support.ServeProcess;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -29,8 +33,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /**
  * The command line end to end (issue 5): a real {@code logpipe serve} child driven by
  * {@code logpipe send} and read by {@code logpipe tail} and {@code logpipe verify}, each its own
- * process, as a user would run them.
+ * process, as a user would run them. One server serves every test (a child JVM is slow to start on a
+ * loaded machine); each test tells its records apart by content, and the last one stops the server
+ * and verifies the journal.
  */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class CliEndToEndTest {
 
     private static final Duration CLI_TIMEOUT = Duration.ofSeconds(60);
@@ -42,13 +50,13 @@ class CliEndToEndTest {
     private Path data;
     private ServeProcess serve;
 
-    @BeforeEach
+    @BeforeAll
     void startServe() throws Exception {
         data = dir.resolve("data");
         serve = ServeProcess.start(data, dir, "serve", List.of("-Xmx256m"));
     }
 
-    @AfterEach
+    @AfterAll
     void stopServe() throws Exception {
         if (serve != null) {
             serve.close();
@@ -65,6 +73,13 @@ class CliEndToEndTest {
         assertEquals(0, r.exitCode(), "logpipe send: " + r);
     }
 
+    /** Sends {@code lines} and waits until the server has written them (on top of what it had). */
+    private void sendAndAwaitWritten(List<String> lines) throws Exception {
+        long before = serve.metric("logpipe_written_records_total");
+        sendJson(lines);
+        awaitWritten(before + lines.size());
+    }
+
     private void awaitWritten(long n) {
         Conditions.await(Duration.ofSeconds(30), n + " records written",
                 () -> serve.metric("logpipe_written_records_total") >= n,
@@ -76,10 +91,10 @@ class CliEndToEndTest {
     }
 
     @Test
+    @Order(1)
     @Timeout(value = 180, unit = TimeUnit.SECONDS)
     void tailFollowSeesANewRecordWithinASecond() throws Exception {
-        sendJson(IntStream.range(0, 5).mapToObj(i -> line("cli", "INFO", "before-" + i)).toList());
-        awaitWritten(5);
+        sendAndAwaitWritten(IntStream.range(0, 5).mapToObj(i -> line("cli", "INFO", "before-" + i)).toList());
         Path out = dir.resolve("tail-f.out");
         Path err = dir.resolve("tail-f.err");
         Process tail = ChildJvm.start(out, err, List.of("-Xmx256m"),
@@ -111,16 +126,15 @@ class CliEndToEndTest {
     }
 
     @Test
+    @Order(2)
     @Timeout(value = 180, unit = TimeUnit.SECONDS)
     void tailSinceLandsOnTheFirstRecordReceivedAtOrAfterTheTime() throws Exception {
-        sendJson(IntStream.range(0, 50).mapToObj(i -> line("cli", "INFO", "old-" + i)).toList());
-        awaitWritten(50);
+        sendAndAwaitWritten(IntStream.range(0, 50).mapToObj(i -> line("cli", "INFO", "old-" + i)).toList());
         Instant since = Instant.now();
         // receive times are stamped by the server with this machine's clock: let it pass 'since'
         Conditions.await(Duration.ofSeconds(5), "the clock to move past 'since'",
                 () -> Instant.now().isAfter(since.plusMillis(5)));
-        sendJson(IntStream.range(0, 30).mapToObj(i -> line("cli", "INFO", "new-" + i)).toList());
-        awaitWritten(80);
+        sendAndAwaitWritten(IntStream.range(0, 30).mapToObj(i -> line("cli", "INFO", "new-" + i)).toList());
 
         ChildJvm.Result r = logpipe(null, "tail", "--data", data.toString(), "--since", since.toString(), "--format", "json");
         assertEquals(0, r.exitCode(), r.toString());
@@ -133,12 +147,13 @@ class CliEndToEndTest {
     }
 
     @Test
+    @Order(3)
     @Timeout(value = 180, unit = TimeUnit.SECONDS)
     void tailFormatJsonPrintsEveryFieldOfTheRecord() throws Exception {
-        sendJson(List.of("{\"ts\":\"2026-11-25T17:00:00.123456Z\",\"level\":\"ERROR\",\"service\":\"billing\",\"host\":\"db-7\","
+        sendAndAwaitWritten(List.of("{\"ts\":\"2026-11-25T17:00:00.123456Z\",\"level\":\"ERROR\",\"service\":\"billing\",\"host\":\"db-7\","
                 + "\"msg\":\"charge failed\",\"user\":\"alice\",\"attempt\":3,\"tags\":[\"a\",\"b\"]}"));
-        awaitWritten(1);
-        ChildJvm.Result r = logpipe(null, "tail", "--data", data.toString(), "--from-start", "--format", "json");
+        ChildJvm.Result r = logpipe(null, "tail", "--data", data.toString(), "--from-start", "--service", "billing",
+                "--format", "json");
         assertEquals(0, r.exitCode(), r.toString());
         assertEquals(1, r.lines().size(), r.toString());
         JsonNode j = JSON.readTree(r.lines().get(0));
@@ -158,15 +173,17 @@ class CliEndToEndTest {
     }
 
     @Test
+    @Order(4)
     @Timeout(value = 180, unit = TimeUnit.SECONDS)
     void verifyExitsZeroOnAGoodJournal() throws Exception {
-        sendJson(IntStream.range(0, 100).mapToObj(i -> line("cli", "INFO", "v-" + i)).toList());
-        awaitWritten(100);
+        sendAndAwaitWritten(IntStream.range(0, 100).mapToObj(i -> line("cli", "INFO", "v-" + i)).toList());
+        long written = serve.metric("logpipe_written_records_total");
         serve.sigterm();
         assertEquals(0, serve.awaitExit(Duration.ofSeconds(60)), serve.output());
         ChildJvm.Result r = logpipe(null, "verify", "--data", data.toString());
         assertEquals(0, r.exitCode(), "logpipe verify on a good journal: " + r);
-        assertTrue(r.stdout().contains("100"), "verify prints the record count: " + r);
+        assertTrue(r.stdout().replace(",", "").contains(Long.toString(written)),
+                "verify prints the record count (" + written + "): " + r);
     }
 
     private static List<String> toList(JsonNode array) {

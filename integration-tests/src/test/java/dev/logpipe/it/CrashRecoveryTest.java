@@ -29,7 +29,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class CrashRecoveryTest {
 
     private static final int CLIENTS = 8;
-    private static final long SECOND_RUN_PER_CLIENT = 5_000;
+    private static final long SECOND_RUN_PER_CLIENT = 2_500;
 
     @TempDir
     Path dir;
@@ -43,8 +43,8 @@ class CrashRecoveryTest {
         try (ServeProcess first = ServeProcess.start(data, dir, "serve-1", List.of("-Xmx256m"), "--sync-interval", "100ms")) {
             ProducerGroup load = new ProducerGroup("r1c", CLIENTS, first.port(), Long.MAX_VALUE, 16).start();
             try {
-                Conditions.await(Duration.ofSeconds(60), "30,000 durable records in the first run",
-                        () -> first.metric("logpipe_durable_records_total") >= 30_000, first::output);
+                Conditions.await(Duration.ofSeconds(60), "15,000 durable records in the first run",
+                        () -> first.metric("logpipe_durable_records_total") >= 15_000, first::output);
                 Map<String, Double> m = first.metrics(); // the last word before the kill
                 writtenBeforeKill = m.getOrDefault("logpipe_written_records_total", 0.0).longValue();
                 durableBeforeKill = m.getOrDefault("logpipe_durable_records_total", 0.0).longValue();

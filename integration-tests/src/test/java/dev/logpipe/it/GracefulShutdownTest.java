@@ -9,6 +9,7 @@ import dev.logpipe.it.support.ProducerGroup;
 import dev.logpipe.it.support.ServeProcess;
 import dev.logpipe.it.support.TcpProducer;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -28,8 +29,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * exits 0 within the drain timeout; the journal holds exactly the records the server's summary says
  * it received and stored, each once, every client's in order, including everything each client had
  * sent before the signal; and no torn record (a fragment of a frame the server cut when it closed
- * the connection) is stored.
+ * the connection) is stored. Both tests look at the same run (one per class: child JVMs are slow to
+ * start on a loaded machine).
  */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class GracefulShutdownTest {
 
     private static final Pattern RECEIVED = Pattern.compile("received\\s+([\\d,]+) records");
@@ -42,6 +45,16 @@ class GracefulShutdownTest {
     /** What one SIGTERM-while-sending run left behind. */
     private record Outcome(int exit, long tookMs, String stdout, String output, long receivedBeforeSignal,
                            long[] flushedBeforeSignal, ProducerGroup clients, JournalScan scan, Path data) {
+    }
+
+    private Outcome outcome;
+
+    /** The run both tests look at, made by the first that asks. */
+    private Outcome outcome() throws Exception {
+        if (outcome == null) {
+            outcome = sigtermWhileSending();
+        }
+        return outcome;
     }
 
     private Outcome sigtermWhileSending() throws Exception {
@@ -71,7 +84,7 @@ class GracefulShutdownTest {
     @Test
     @Timeout(value = 180, unit = TimeUnit.SECONDS)
     void sigtermWhileClientsSendExitsZeroAndStoresEverythingAccepted() throws Exception {
-        Outcome o = sigtermWhileSending();
+        Outcome o = outcome();
         assertEquals(0, o.exit(), "exit code after SIGTERM\n" + o.output());
         assertTrue(o.tookMs() <= DRAIN.toMillis() + 5_000, "exit took " + o.tookMs() + " ms, drain timeout " + DRAIN);
         assertFalse(o.stdout().contains("LOST"), "summary reports lost records\n" + o.stdout());
@@ -104,7 +117,7 @@ class GracefulShutdownTest {
     @Test
     @Timeout(value = 180, unit = TimeUnit.SECONDS)
     void sigtermStoresNoTornFrameOfTheConnectionsItCloses() throws Exception {
-        Outcome o = sigtermWhileSending();
+        Outcome o = outcome();
         assertEquals(0, o.exit(), "exit code after SIGTERM\n" + o.output());
         // Every record a client sent carries a marker; a record without one is a fragment of a frame
         // cut when the server closed the connection mid-frame, stored as if the client had sent it.
