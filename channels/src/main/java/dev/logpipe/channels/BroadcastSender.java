@@ -6,6 +6,7 @@ package dev.logpipe.channels;
  * <p>Threading: thread-safe. Each {@link #clone()} is a counted handle; receivers see
  * {@link TryRecv.Closed} once every sender handle is closed and they have read what they can.
  * A send completes waiting receives on the sending thread (see {@link BroadcastReceiver}).
+ * Happens-before: actions before a send happen-before each receiver's receipt of that value.
  *
  * @param <T> the message type
  */

@@ -8,7 +8,8 @@ import java.util.concurrent.CompletionStage;
  * <p>Threading: confined (single consumer); {@link #close()} is thread-safe. A receive that had to
  * wait completes on the thread that sent (or closed the sender); non-async continuations run
  * there. Cancelling a pending {@link #recv()} takes nothing: the value stays for the next receive.
- * Once a value was received, later receives report closed.
+ * Once a value was received, later receives report closed. Happens-before: the sender's actions
+ * before {@code send} happen-before the return (or stage completion) of the receive that gets it.
  *
  * @param <T> the value type
  */

@@ -8,6 +8,7 @@ import java.util.concurrent.CompletionStage;
  * <p>Threading: thread-safe, but only one {@link #send} can succeed. A send completes a waiting
  * receive on the sending thread (its non-async continuations run there). {@link #closed()}
  * completes on the thread that closed the receiver (or at once if it already was).
+ * Happens-before: actions before a successful {@link #send} happen-before the receipt of the value.
  *
  * @param <T> the value type
  */

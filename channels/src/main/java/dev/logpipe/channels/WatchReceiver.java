@@ -11,7 +11,9 @@ import java.util.function.Predicate;
  * thread-safe. A wait that could not complete at once completes on the thread that sent the
  * change, or closed the last sender; non-async continuations run there. Predicates given to
  * {@link #waitFor} run on the caller's thread first, then on the sending threads: keep them
- * short. Cancelling a pending wait marks nothing seen.
+ * short. Cancelling a pending wait marks nothing seen. Happens-before: a sender's actions before an
+ * update happen-before this receiver's {@code borrow} that returns that value (or a later one) and
+ * the completion of a wait woken by it.
  *
  * @param <T> the value type
  */
@@ -37,8 +39,8 @@ public interface WatchReceiver<T> extends AutoCloseable {
 
     /**
      * Completes with the first value matching {@code p}: the current value first, then each new
-     * one (each tested value is marked seen); fails with {@link ChannelClosedException} when every
-     * sender is gone and the current value does not match.
+     * one (the matching value is marked seen; a cancelled wait marks nothing); fails with
+     * {@link ChannelClosedException} when every sender is gone and the current value does not match.
      */
     CompletionStage<T> waitFor(Predicate<? super T> p);
 

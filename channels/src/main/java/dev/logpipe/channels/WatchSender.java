@@ -12,6 +12,8 @@ import java.util.function.UnaryOperator;
  * {@link #sendModify}/{@link #sendIfModified} run under that lock on the calling thread: keep them
  * short, and do not call back into the channel from them. Each {@link #clone()} is counted;
  * when every sender is closed, receivers' waits fail with {@link ChannelClosedException}.
+ * Happens-before: actions before an update happen-before any {@code borrow} (by any receiver or
+ * sender) that returns the new value or a later one, and the completion of waits it wakes.
  *
  * @param <T> the value type
  */

@@ -15,12 +15,14 @@ import org.junit.jupiter.api.Timeout;
 /**
  * Two senders, four receivers of different speeds, a small ring: each receiver sees, per sender,
  * an increasing subsequence; what it received plus what {@code Lagged} said it skipped is exactly
- * what was sent; and each receiver ends with {@code Closed} after reading every sender's last value.
+ * what was sent; and each receiver's last value before {@code Closed} is the last value sent (a
+ * marker sent after both senders finished: nothing can overwrite it).
  */
 class BroadcastStressTest {
     private static final int SENDERS = 2;
     private static final int PER_SENDER = 50_000;
     private static final int RECEIVERS = 4;
+    private static final long MARKER = 2L << 32;
 
     @Test
     @Timeout(60)
@@ -34,14 +36,14 @@ class BroadcastStressTest {
         ConcurrentLinkedQueue<Throwable> failures = new ConcurrentLinkedQueue<>();
         long[] received = new long[RECEIVERS];
         long[] skipped = new long[RECEIVERS];
-        long[] lastSeen0 = new long[RECEIVERS];
+        long[] lastValue = new long[RECEIVERS];
         List<Thread> threads = new ArrayList<>();
         for (int r = 0; r < RECEIVERS; r++) {
             int id = r;
             BroadcastReceiver<Long> rx = receivers.get(r);
             threads.add(new Thread(() -> {
                 Random rnd = new Random(100 + id);
-                long[] next = new long[SENDERS];
+                long[] next = new long[SENDERS + 1];
                 try (rx) {
                     for (;;) {
                         TryRecv<Long> t = (id % 2 == 0) ? rx.blockingRecv()
@@ -60,12 +62,12 @@ class BroadcastStressTest {
                         assertTrue(seq >= next[s], "receiver " + id + " went backwards on sender " + s);
                         next[s] = seq + 1;
                         received[id]++;
+                        lastValue[id] = v;
                         // receiver 0 never stalls; the others stall now and then
                         if (id > 0 && rnd.nextInt(200 * id) == 0) {
                             LockSupport.parkNanos(200_000L * id);
                         }
                     }
-                    lastSeen0[id] = next[0] + next[1];
                 } catch (Throwable e) {
                     failures.add(e);
                 }
@@ -93,11 +95,12 @@ class BroadcastStressTest {
             senders.add(t);
             t.start();
         }
-        ch.sender().close();
         go.countDown();
         for (Thread t : senders) {
             t.join();
         }
+        assertEquals(RECEIVERS, ch.sender().send(MARKER));
+        ch.sender().close();
         for (Thread t : threads) {
             t.join();
         }
@@ -105,9 +108,9 @@ class BroadcastStressTest {
         // The stalling receivers must really have been overrun, or Lagged was not exercised.
         assertTrue(skipped[1] + skipped[2] + skipped[3] > 0, "no receiver lagged");
         for (int r = 0; r < RECEIVERS; r++) {
-            assertEquals((long) SENDERS * PER_SENDER, received[r] + skipped[r],
+            assertEquals((long) SENDERS * PER_SENDER + 1, received[r] + skipped[r],
                     "receiver " + r + ": received " + received[r] + " + skipped " + skipped[r]);
-            assertEquals((long) SENDERS * PER_SENDER, lastSeen0[r], "receiver " + r + " read both senders' last values");
+            assertEquals(MARKER, lastValue[r], "receiver " + r + " ends on the last value sent");
         }
     }
 }

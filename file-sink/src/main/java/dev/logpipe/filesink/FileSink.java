@@ -9,6 +9,7 @@ import dev.logpipe.channels.WatchSender;
 import dev.logpipe.filesink.internal.queue.ClockTimeProvider;
 import dev.logpipe.filesink.internal.queue.JournalMeta;
 import dev.logpipe.filesink.internal.queue.JournalQueues;
+import dev.logpipe.filesink.internal.queue.SegmentSizes;
 import dev.logpipe.filesink.internal.retention.RetentionPolicy;
 import dev.logpipe.filesink.internal.retention.RetentionTask;
 import dev.logpipe.filesink.internal.writer.DirectoryLock;
@@ -159,9 +160,10 @@ public final class FileSink implements AutoCloseable {
             this.input = input;
             JournalWriter[] w = new JournalWriter[1];
             SyncCoordinator sync = new SyncCoordinator(dir, rollCycle, runtime, counters, listener, watermarkSender,
-                    waiters, t -> w[0].failFromSync(t));
+                    waiters, t -> w[0].failFromSync(t), syncInterval != null || syncEveryBytes > 0 || syncEveryBatch);
             this.retentionTask = new RetentionTask(dir, rollCycle, retention, clock,
-                    () -> w[0].currentCycle(), listener, counters, queue::refreshDirectoryListing);
+                    () -> w[0].currentCycle(), listener, counters, queue::refreshDirectoryListing,
+                    s -> SegmentSizes.usedBytes(queue, s));
             w[0] = new JournalWriter(dir, rollCycle, queue, input, runtime, counters, sync, listener, segmentSender,
                     AppendRequest::receipt, batchSize, syncEveryBatch, syncEveryBytes, this::requestRetention);
             this.writer = w[0];

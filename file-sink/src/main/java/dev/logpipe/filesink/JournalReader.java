@@ -1,5 +1,6 @@
 package dev.logpipe.filesink;
 
+import dev.logpipe.channels.NonBlockingThread;
 import dev.logpipe.filesink.internal.reader.JournalCursor;
 
 import java.nio.file.Path;
@@ -63,8 +64,10 @@ public final class JournalReader implements AutoCloseable {
      * Waits with a low-CPU back-off: a short spin, then parks of up to 1 ms.
      *
      * @throws InterruptedException if interrupted while waiting
+     * @throws IllegalStateException if called on a runtime worker or event loop (it may wait)
      */
     public ReadRecord poll(Duration timeout) throws InterruptedException {
+        NonBlockingThread.check("JournalReader.poll");
         long deadline = System.nanoTime() + timeout.toNanos();
         long park = 0;
         int spins = 0;

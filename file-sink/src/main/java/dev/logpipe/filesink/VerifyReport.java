@@ -9,7 +9,7 @@ import java.util.List;
  * <p>Threading: immutable, thread-safe.
  *
  * @param segments segment files
- * @param segmentBytes their total size in bytes
+ * @param segmentBytes the bytes they use (Chronicle's segment files are sparse; this is not their {@code ls -l} size)
  * @param records records that decoded
  * @param firstIndex the first record's index, -1 if none
  * @param lastIndex the last record's index, -1 if none

@@ -98,7 +98,11 @@ class CrashTest {
         List<Long> allDurable = new ArrayList<>();
         for (int run = 0; run < killAfter.length; run++) {
             long t0 = System.nanoTime();
+            LiveReader live = run == killAfter.length - 1 ? new LiveReader(dir) : null;
             allDurable.addAll(runAndKill(run, killAfter[run]));
+            if (live != null) {
+                live.stopAndCheck(run);
+            }
             long t1 = System.nanoTime();
             Map<Integer, Long> counts = checkJournal(allDurable, run + 1);
             System.out.printf("run %d: child %d ms, check %d ms, records %s%n", run, (t1 - t0) / 1_000_000,
@@ -122,6 +126,50 @@ class CrashTest {
         Map<Integer, Long> perRun = checkJournal(allDurable, killAfter.length + 1);
         assertEquals(10L, perRun.get(killAfter.length));
         assertTrue(JournalVerifier.verify(dir).ok(), JournalVerifier.verify(dir).toString());
+    }
+
+    /**
+     * A reader in this process that follows the journal while the child process writes it, and
+     * checks that it sees the child's records in order, each once.
+     */
+    private static final class LiveReader {
+        private final Thread thread;
+        private final List<ReadRecord> seen = new java.util.concurrent.CopyOnWriteArrayList<>();
+        private volatile boolean stop;
+        private volatile Throwable error;
+
+        LiveReader(Path dir) {
+            thread = new Thread(() -> {
+                try (JournalReader r = JournalReader.builder(dir).fromEnd().build()) {
+                    while (!stop) {
+                        ReadRecord rr = r.poll(Duration.ofMillis(100));
+                        if (rr != null) {
+                            seen.add(rr);
+                        }
+                    }
+                } catch (Throwable t) {
+                    error = t;
+                }
+            }, "live-reader");
+            thread.start();
+        }
+
+        void stopAndCheck(int run) throws InterruptedException {
+            stop = true;
+            thread.join(TimeUnit.SECONDS.toMillis(30));
+            assertTrue(error == null, "live reader failed: " + error);
+            assertTrue(!seen.isEmpty(), "the live reader saw the other process's records");
+            long n = -1;
+            long prevIndex = -1;
+            for (ReadRecord rr : seen) {
+                assertTrue(rr.index() > prevIndex);
+                prevIndex = rr.index();
+                assertEquals(Integer.toString(run), rr.record().fields().get("run").text());
+                long k = Long.parseLong(rr.record().fields().get("n").text());
+                assertTrue(n < 0 || k == n + 1, "no gap or duplicate while following: " + n + " then " + k);
+                n = k;
+            }
+        }
     }
 
     /**

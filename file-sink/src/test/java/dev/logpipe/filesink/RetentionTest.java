@@ -121,18 +121,30 @@ class RetentionTest {
         try (JournalReader r = JournalReader.builder(dir).named("idle").build()) {
             assertTrue(r.index() >= 0); // registered, has read nothing
         }
-        long segBytes = Files.size(segments().get(0));
-        retain(b -> b.retentionMaxBytes(segBytes));
+        retain(b -> b.retentionMaxBytes(1));
         assertEquals(SEGMENTS, segments().size(), "the soft limit keeps unread data");
 
-        FileSink sink = retain(b -> b.retentionMaxBytes(segBytes).retentionHardMaxBytes(2 * segBytes + 1));
-        assertEquals(2, segments().size());
-        assertEquals(2, sink.stats().retentionForcedDeletes());
-        assertEquals(2, deletions.stream().filter(d -> d.endsWith("forced")).count(), deletions.toString());
+        FileSink sink = retain(b -> b.retentionMaxBytes(1).retentionHardMaxBytes(1));
+        assertEquals(1, segments().size(), "the hard limit deletes all but the segment being written");
+        assertEquals(SEGMENTS - 1, sink.stats().retentionForcedDeletes());
+        assertEquals(SEGMENTS - 1, deletions.stream().filter(d -> d.endsWith("forced")).count(), deletions.toString());
         // the reader's data is gone: it resumes at the oldest record left
         try (JournalReader r = JournalReader.builder(dir).named("idle").build()) {
-            assertEquals(2L * PER_SEGMENT, TestRecords.numberOf(r.next().record()));
+            assertEquals((SEGMENTS - 1L) * PER_SEGMENT, TestRecords.numberOf(r.next().record()));
         }
-        assertFalse(deletions.isEmpty());
+    }
+
+    @Test
+    void bytesCountWhatSegmentsUseNotTheirSparseFileSize() throws Exception {
+        long fileSize = Files.size(segments().get(0));
+        FileSink sink = retain(b -> b.retentionMaxBytes(1));
+        long deleted = sink.stats().retentionDeletedBytes();
+        assertEquals(SEGMENTS - 1, sink.stats().retentionDeletedSegments());
+        // 1000 records of ~50 bytes each: well under a MiB per segment, though each file says ~80 MiB
+        assertTrue(deleted > (SEGMENTS - 1) * PER_SEGMENT * 40L && deleted < (SEGMENTS - 1) * (2L << 20),
+                "deleted " + deleted + " bytes; file size " + fileSize);
+        assertTrue(fileSize > 32L << 20, "the files really are sparse and large: " + fileSize);
+        VerifyReport v = JournalVerifier.verify(dir);
+        assertTrue(v.segmentBytes() < 2L << 20, v.toString());
     }
 }

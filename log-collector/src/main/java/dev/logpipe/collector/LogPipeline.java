@@ -124,6 +124,15 @@ public final class LogPipeline implements AutoCloseable {
             }));
         }
         bc.receiver().close();
+        // A writer that stops while we still run has failed (disk full, unwritable directory): from
+        // then on sends are refused and counted as lost; say so loudly once.
+        sink.terminated().thenAccept(report -> {
+            if (state == State.RUNNING) {
+                LOG.error("the journal writer stopped while the pipeline runs ({}); new records are refused."
+                        + " Check the disk and the data directory, then restart", report.error() == null
+                        ? "no error reported" : report.error().toString());
+            }
+        });
     }
 
     private static Duration readGrace(Builder b) {
@@ -193,9 +202,12 @@ public final class LogPipeline implements AutoCloseable {
         return state;
     }
 
-    /** True while the pipeline takes records: journal open and every listener bound (for {@code /ready}). */
+    /**
+     * True while the pipeline takes records: journal writer running and every listener bound (for
+     * {@code /ready}). False once closing, or if the journal writer stopped on an error.
+     */
     public boolean isReady() {
-        return state == State.RUNNING;
+        return state == State.RUNNING && !sink.terminated().toCompletableFuture().isDone();
     }
 
     /** The journal index of the last durable record, -1 before any. */

@@ -301,4 +301,20 @@ class TcpIngestTest {
             assertTrue(st.durableIndex() <= st.writtenIndex());
         }
     }
+
+    @Test
+    @Timeout(60)
+    void nioTransportServesLikeEpoll(@TempDir Path dir) throws Exception {
+        try (LogPipeline p = LogPipeline.builder(dir).nativeTransport(false).syncInterval(Duration.ofMillis(20))
+                .listener(textListener().build()).start()) {
+            assertEquals("nio", p.transportName());
+            try (Socket s = connect(address(p))) {
+                sendNumbered(s, "nio", 1_000);
+                s.shutdownOutput();
+                assertTrue(awaitServerClose(s, Duration.ofSeconds(20)));
+            }
+            awaitCondition(Duration.ofSeconds(20), "written", () -> p.stats().writtenRecords() == 1_000);
+        }
+        assertPerTagOrder(readJournal(dir), Map.of("nio", 1_000));
+    }
 }

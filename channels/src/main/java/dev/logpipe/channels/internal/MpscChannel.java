@@ -849,22 +849,21 @@ public final class MpscChannel<T> {
     // Handles
 
     private static final class PermitImpl<T> implements Permit<T> {
-        private static final int OPEN = 0;
-        private static final int SENT = 1;
-        private static final int CLOSED = 2;
-        private static final VarHandle PSTATE;
+        private enum Use { OPEN, SENT, CLOSED }
+
+        private static final VarHandle USE;
 
         static {
             try {
-                PSTATE = MethodHandles.lookup().findVarHandle(PermitImpl.class, "state", int.class);
+                USE = MethodHandles.lookup().findVarHandle(PermitImpl.class, "use", Use.class);
             } catch (ReflectiveOperationException e) {
                 throw new ExceptionInInitializerError(e);
             }
         }
 
         private final MpscChannel<T> ch;
-        @SuppressWarnings("unused")
-        private volatile int state;
+        @SuppressWarnings("unused") // accessed through USE
+        private volatile Use use = Use.OPEN;
 
         PermitImpl(MpscChannel<T> ch) {
             this.ch = ch;
@@ -873,7 +872,7 @@ public final class MpscChannel<T> {
         @Override
         public void send(T value) {
             Objects.requireNonNull(value, "value");
-            if (!PSTATE.compareAndSet(this, OPEN, SENT)) {
+            if (!USE.compareAndSet(this, Use.OPEN, Use.SENT)) {
                 throw new IllegalStateException("permit already used or closed; reserve another");
             }
             long w = ch.weigh(value);
@@ -886,7 +885,7 @@ public final class MpscChannel<T> {
 
         @Override
         public void close() {
-            if (PSTATE.compareAndSet(this, OPEN, CLOSED)) {
+            if (USE.compareAndSet(this, Use.OPEN, Use.CLOSED)) {
                 ch.release(1);
             }
         }

@@ -17,31 +17,31 @@ import java.util.concurrent.CompletableFuture;
  * <p>Threading: thread-safe.
  */
 public abstract class Waiter<R> extends CompletableFuture<R> {
-    private static final int WAITING = 0;
-    private static final int CLAIMED = 1;
-    private static final int ABANDONED = 2;
-    private static final VarHandle STATE;
+    /** Who decides the outcome: nobody yet, the channel, or the caller. */
+    private enum Phase { WAITING, CLAIMED, ABANDONED }
+
+    private static final VarHandle PHASE;
 
     static {
         try {
-            STATE = MethodHandles.lookup().findVarHandle(Waiter.class, "state", int.class);
+            PHASE = MethodHandles.lookup().findVarHandle(Waiter.class, "phase", Phase.class);
         } catch (ReflectiveOperationException e) {
             throw new ExceptionInInitializerError(e);
         }
     }
 
-    @SuppressWarnings("unused") // accessed through STATE
-    private volatile int state;
+    @SuppressWarnings("unused") // accessed through PHASE
+    private volatile Phase phase = Phase.WAITING;
 
     /** Claims the waiter for completion by the channel; false if the caller withdrew it first. */
     final boolean claim() {
         // cas: the single decision point between the channel and the caller.
-        return STATE.compareAndSet(this, WAITING, CLAIMED);
+        return PHASE.compareAndSet(this, Phase.WAITING, Phase.CLAIMED);
     }
 
     /** Withdraws the waiter on the channel's behalf (timeout); false if it was already claimed. */
     final boolean abandon() {
-        if (STATE.compareAndSet(this, WAITING, ABANDONED)) {
+        if (PHASE.compareAndSet(this, Phase.WAITING, Phase.ABANDONED)) {
             onAbandon();
             return true;
         }
@@ -50,7 +50,7 @@ public abstract class Waiter<R> extends CompletableFuture<R> {
 
     /** Returns whether the waiter was withdrawn. */
     final boolean isAbandoned() {
-        return (int) STATE.getVolatile(this) == ABANDONED;
+        return PHASE.getVolatile(this) == Phase.ABANDONED;
     }
 
     /** Removes the waiter from the channel's bookkeeping after it was withdrawn. */

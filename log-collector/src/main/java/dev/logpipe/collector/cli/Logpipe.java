@@ -24,6 +24,7 @@ public final class Logpipe {
         cl.setErr(err);
         cl.setCaseInsensitiveEnumValuesAllowed(true);
         cl.setAbbreviatedOptionsAllowed(false);
+        cl.setUsageHelpAutoWidth(true); // use a wide terminal's width; 80 columns otherwise
         cl.setParameterExceptionHandler(Logpipe::onUsageError);
         cl.setExecutionExceptionHandler((ex, commandLine, parseResult) -> onFailure(ex, commandLine));
         return cl;

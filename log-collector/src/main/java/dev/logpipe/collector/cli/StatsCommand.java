@@ -31,8 +31,8 @@ import picocli.CommandLine.Spec;
         mixinStandardHelpOptions = true,
         versionProvider = VersionProvider.class,
         showDefaultValues = true,
-        header = "Print a running server's key numbers: received, rejected, written, durable, latency.",
-        description = {"", "Reads the admin endpoint of 'logpipe serve' (its /stats; /metrics has the same for Prometheus).", ""})
+        header = "Print a running server's key numbers: received, stored, durable, latency.",
+        description = {"", "Reads the admin endpoint of 'logpipe serve' (/stats; Prometheus reads /metrics).", ""})
 public final class StatsCommand implements Callable<Integer> {
 
     private static final ObjectMapper JSON = new ObjectMapper();

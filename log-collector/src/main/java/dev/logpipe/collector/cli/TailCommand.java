@@ -37,15 +37,17 @@ import picocli.CommandLine.Spec;
         showDefaultValues = true,
         header = "Print records from the journal; follow new ones with -f.",
         description = {"",
-                "Without a start option it prints the last 10 records, like tail(1). With filters, -n counts",
-                "matching records (the journal is then read from the start). --since and --from-start read",
-                "forward from a point. Times are receive times for --since and event times (UTC) in the output.",
+                "Without a start option it prints the last 10 records, like tail(1). With",
+                "filters, -n counts matching records (the journal is then read from the",
+                "start). --since finds records by receive time; the output shows event",
+                "times in UTC. Reads the journal read-only, also while serve writes it.",
                 ""},
         footerHeading = "%nExamples:%n",
-        footer = {"  logpipe tail -f                           follow, starting with the last 10 records",
-                "  logpipe tail --since 10m --level WARN     warnings and worse from the last 10 minutes",
+        footer = {"  logpipe tail -f                         the last 10 records, then follow",
+                "  logpipe tail --since 10m --level warn   warnings and worse, last 10 minutes",
+                "  logpipe tail --since 2026-11-25T17:00:00Z --count   records since then",
                 "  logpipe tail --from-start --format json | jq .message",
-                "  logpipe tail --from-start --service billing --count"})
+                "  logpipe tail --from-start --service billing --grep declined"})
 public final class TailCommand implements Callable<Integer> {
 
     /** Output formats. */
@@ -72,7 +74,7 @@ public final class TailCommand implements Callable<Integer> {
         boolean fromStart;
 
         @Option(names = "--since", required = true, paramLabel = "WHEN",
-                description = "start at records received since WHEN: a duration ago (10m, 2h, 7d) or an RFC 3339 time (2026-11-25T17:00:00Z)")
+                description = "start at records received since WHEN: a duration ago (10m, 2h, 7d) or an RFC 3339 time")
         String since;
 
         @Option(names = "--index", required = true, paramLabel = "N", description = "start at the record with journal index N")

@@ -19,7 +19,7 @@ class LogpipeCommandTest {
     void helpListsEveryCommandOnStdout() {
         CliRun r = CliRun.run("--help");
         assertEquals(0, r.code(), r.toString());
-        for (String cmd : new String[] {"tail", "send", "stats", "validate"}) {
+        for (String cmd : new String[] {"serve", "tail", "send", "stats", "verify", "validate"}) {
             assertTrue(r.out().contains("  " + cmd + " "), cmd + " missing in\n" + r.out());
         }
         assertTrue(r.out().contains("Exit status"), r.out());

@@ -105,6 +105,7 @@ public final class JournalCursor implements AutoCloseable {
         if (tailer.moveToIndex(lastRead)) {
             try (DocumentContext dc = tailer.readingDocument()) {
                 // consume the record already returned before the restart
+                assert !dc.isPresent() || dc.index() == lastRead;
             }
         } else {
             // its segment was deleted (forced by a hard byte limit): go on from the oldest left

@@ -18,6 +18,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.function.IntSupplier;
+import java.util.function.ToLongFunction;
 
 /**
  * One retention pass over a journal directory: deletes whole closed segments, oldest first, that
@@ -43,13 +44,17 @@ public final class RetentionTask {
     private final SinkListener listener;
     private final WriterCounters counters;
     private final Runnable afterDelete;
+    private final ToLongFunction<SegmentFile> usedBytes;
 
     /**
      * @param currentCycle the cycle the writer appends to (MIN_VALUE if none yet: then the newest segment is kept)
      * @param afterDelete run after deleting something (the writer's queue refreshes its listing)
+     * @param usedBytes the bytes a segment counts for (its used bytes, not its sparse file size)
      */
     public RetentionTask(Path dir, RollCycle rollCycle, RetentionPolicy policy, Clock clock, IntSupplier currentCycle,
-                         SinkListener listener, WriterCounters counters, Runnable afterDelete) {
+                         SinkListener listener, WriterCounters counters, Runnable afterDelete,
+                         ToLongFunction<SegmentFile> usedBytes) {
+        this.usedBytes = usedBytes;
         this.dir = dir;
         this.rollCycle = rollCycle;
         this.policy = policy;
@@ -80,10 +85,14 @@ public final class RetentionTask {
         }
         net.openhft.chronicle.queue.RollCycle rc = ChronicleRollCycles.of(rollCycle);
         Map<String, Long> readers = PositionFile.readAll(dir);
+        List<SegmentFile> sized = new ArrayList<>(segs.size());
         long total = 0;
         for (SegmentFile s : segs) {
-            total += s.bytes();
+            SegmentFile u = new SegmentFile(s.cycle(), s.file(), usedBytes.applyAsLong(s));
+            sized.add(u);
+            total += u.bytes();
         }
+        segs = sized;
         long now = clock.millis();
         for (SegmentFile s : segs) {
             if (s.cycle() >= current) {

@@ -7,6 +7,7 @@ import dev.logpipe.filesink.internal.codec.RecordCodec;
 import dev.logpipe.filesink.internal.queue.JournalMeta;
 import dev.logpipe.filesink.internal.queue.JournalQueues;
 import dev.logpipe.filesink.internal.queue.JournalQueues.SegmentFile;
+import dev.logpipe.filesink.internal.queue.SegmentSizes;
 import net.openhft.chronicle.bytes.Bytes;
 import net.openhft.chronicle.queue.ExcerptTailer;
 import net.openhft.chronicle.queue.impl.single.SingleChronicleQueue;
@@ -46,9 +47,6 @@ public final class Verification {
             throw new UncheckedIOException("cannot list " + dir + ": " + e.getMessage(), e);
         }
         long bytes = 0;
-        for (SegmentFile s : segs) {
-            bytes += s.bytes();
-        }
         RecordCodec codec = new RecordCodec();
         long records = 0;
         long first = -1;
@@ -58,6 +56,9 @@ public final class Verification {
         long outOfOrder = 0;
         try (SingleChronicleQueue q = JournalQueues.openReadOnly(dir, meta.rollCycle());
              ExcerptTailer t = q.createTailer()) {
+            for (SegmentFile s : segs) {
+                bytes += SegmentSizes.usedBytes(q, s);
+            }
             net.openhft.chronicle.queue.RollCycle rc = q.rollCycle();
             long prevIndex = -1;
             while (true) {

@@ -207,7 +207,7 @@ public final class JournalWriter implements Runnable {
                 k++;
             }
         }
-        @SuppressWarnings("unchecked")
+        @SuppressWarnings({"unchecked", "rawtypes"})
         CompletableFuture<Long>[] futures = new CompletableFuture[k];
         long[] idx = new long[k];
         k = 0;

@@ -64,6 +64,7 @@ public final class SyncCoordinator {
     private final ConcurrentLinkedQueue<PendingBatch> pending = new ConcurrentLinkedQueue<>();
     private final AtomicBoolean requested = new AtomicBoolean();
     private final AtomicBoolean inFlight = new AtomicBoolean();
+    private final boolean syncsWhileRunning;
     private volatile boolean newFiles;
     private volatile boolean failed;
 
@@ -72,7 +73,8 @@ public final class SyncCoordinator {
 
     public SyncCoordinator(Path dir, RollCycle rollCycle, Runtime runtime, WriterCounters counters,
                            SinkListener listener, WatchSender<Long> watermark, DurabilityWaiters waiters,
-                           Consumer<Throwable> onFailure) {
+                           Consumer<Throwable> onFailure, boolean syncsWhileRunning) {
+        this.syncsWhileRunning = syncsWhileRunning;
         this.dir = dir;
         this.rollCycle = rollCycle;
         this.runtime = runtime;
@@ -90,9 +92,14 @@ public final class SyncCoordinator {
         }
     }
 
-    /** Writer thread: a batch ending at {@code lastIndex} was appended. */
+    /**
+     * Writer thread: a batch ending at {@code lastIndex} was appended. Not kept when nothing syncs
+     * while running (policy "never"): the list would only grow.
+     */
     public void noteBatch(long lastIndex, int records, long firstReceiveNanos) {
-        pending.add(new PendingBatch(lastIndex, records, firstReceiveNanos));
+        if (syncsWhileRunning) {
+            pending.add(new PendingBatch(lastIndex, records, firstReceiveNanos));
+        }
     }
 
     /** Asks for a sync soon; returns at once. */

@@ -32,10 +32,12 @@ import java.net.SocketAddress;
  * frame whose count lied and is counted {@code bad_octet_count} the same way. An octet-counted frame
  * cut short by the end of the input is {@code incomplete_frame}.
  *
- * <p>Flow control: after firing a record, if the channel's {@code autoRead} is off (the downstream
- * handler is applying backpressure), decoding stops and the remaining bytes stay buffered; it resumes
- * on the next {@code read()} (which {@code setAutoRead(true)} issues), firing buffered frames before
- * asking the transport for more. At the end of the input every buffered frame is fired regardless.
+ * <p>Flow control: each pass (a {@code channelRead}, or a {@code read()} while frames are held) fires
+ * at least one record if it has one, then stops while the channel's {@code autoRead} is off (the
+ * downstream handler is applying backpressure), keeping the remaining bytes. The next {@code read()}
+ * (which {@code setAutoRead(true)} issues) fires held frames first and asks the transport for more
+ * only if it had none to fire or {@code autoRead} is back on. At the end of the input every buffered
+ * frame is fired regardless.
  *
  * <p>Threading: confined to the channel's event loop; one instance per connection (not sharable).
  *
@@ -71,8 +73,10 @@ final class IngestFrameDecoder extends ChannelDuplexHandler {
     private State state = State.FRAME_START;
     private int octetLength;
     private boolean usedOctetCounting;
-    /** Whether decoding stopped because the downstream turned autoRead off. */
-    private boolean paused;
+    /** Whether the last decode pass stopped, with bytes left, because the downstream turned autoRead off. */
+    private boolean heldForBackpressure;
+    /** Whether the current decode pass has fired a record. */
+    private boolean firedInPass;
     private boolean inputEnded;
 
     IngestFrameDecoder(FrameProcessor processor, int maxFrameBytes, OversizePolicy oversize,
@@ -121,10 +125,9 @@ final class IngestFrameDecoder extends ChannelDuplexHandler {
 
     @Override
     public void read(ChannelHandlerContext ctx) {
-        if (paused && cumulation != null && state != State.CLOSED) {
-            paused = false;
+        if (heldForBackpressure && cumulation != null && state != State.CLOSED) {
             decode(ctx, false);
-            if (paused) {
+            if (firedInPass && !ctx.channel().config().isAutoRead()) {
                 return; // this read was answered with buffered frames; the downstream wants no more yet
             }
         }
@@ -154,6 +157,11 @@ final class IngestFrameDecoder extends ChannelDuplexHandler {
         if (!inputEnded) {
             inputEnded = true;
             decode(ctx, true);
+            if (state == State.OCTET_BODY) {
+                // A count was read but not one byte of its frame came: nothing to store, still counted.
+                observer.frameRejected(IngestObserver.INCOMPLETE_FRAME);
+                state = State.FRAME_START;
+            }
             releaseCumulation();
         }
     }
@@ -165,12 +173,17 @@ final class IngestFrameDecoder extends ChannelDuplexHandler {
         }
     }
 
-    /** Fires every complete frame (every frame at all when {@code atEnd}). */
+    /**
+     * Fires every complete frame (every frame at all when {@code atEnd}), but once a record has been
+     * fired in this pass, stops while {@code autoRead} is off: the pass answers at least one read.
+     */
     private void decode(ChannelHandlerContext ctx, boolean atEnd) {
+        firedInPass = false;
+        heldForBackpressure = false;
         try {
-            while (cumulation != null && state != State.CLOSED && !ctx.isRemoved()
-                    && (atEnd || !paused)) {
-                if (!cumulation.isReadable()) {
+            while (cumulation != null && state != State.CLOSED && !ctx.isRemoved() && cumulation.isReadable()) {
+                if (!atEnd && firedInPass && !ctx.channel().config().isAutoRead()) {
+                    heldForBackpressure = true;
                     break;
                 }
                 if (!decodeOne(ctx, atEnd)) {
@@ -362,10 +375,8 @@ final class IngestFrameDecoder extends ChannelDuplexHandler {
     private void emit(ChannelHandlerContext ctx, int index, int length, boolean truncated, String forcedReason) {
         LogRecord record = processor.process(cumulation, index, length, truncated, forcedReason);
         if (record != null) {
+            firedInPass = true;
             ctx.fireChannelRead(record); // an immutable heap object; no buffer goes with it
-            if (!ctx.channel().config().isAutoRead()) {
-                paused = true;
-            }
         }
     }
 }

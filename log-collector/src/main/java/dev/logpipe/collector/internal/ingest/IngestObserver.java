@@ -16,7 +16,10 @@ import dev.logpipe.filesink.SourceFormat;
  *   <li>a frame that cannot be parsed: {@link #frameRejected} with its reason, whether it is then
  *       stored raw or dropped;</li>
  *   <li>a frame with invalid UTF-8: {@link #frameRejected}{@code ("invalid_utf8")}, and the record is
- *       still stored (flagged {@code INVALID_UTF8}), so {@link #frameDecoded} follows;</li>
+ *       still stored (flagged {@code INVALID_UTF8}) whatever the malformed policy, so
+ *       {@link #frameDecoded} follows; if the frame is also malformed for another reason, that reason
+ *       is reported too (binary garbage, which is mostly invalid bytes, reports only
+ *       {@code binary_garbage});</li>
  *   <li>a frame cut at the limit ({@code TRUNCATE}): {@link #frameTruncated}; a frame over the limit
  *       under {@code CLOSE}: {@link #frameRejected}{@code ("oversize")} and the connection closes.</li>
  * </ul>

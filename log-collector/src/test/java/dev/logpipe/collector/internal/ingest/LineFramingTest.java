@@ -175,4 +175,38 @@ class LineFramingTest {
         assertEquals(List.of("1", "2", "3", "4"), bp.seen, "at the end of input every frame is fired");
         h.assertReleased();
     }
+
+    @Test
+    void aPauseAfterTheLastBufferedFrameDoesNotStickAcrossReads() {
+        Harness h = Harness.of(WireFormat.TEXT);
+        Backpressure bp = new Backpressure();
+        h.channel.pipeline().addLast(bp);
+        h.write("1\n");
+        assertEquals(List.of("1"), bp.seen);
+        h.channel.config().setAutoRead(true); // nothing held: the read goes to the transport
+        h.write("2\n3\n"); // arrives while autoRead is on; the first record turns it off again
+        assertEquals(List.of("1", "2"), bp.seen);
+        h.channel.config().setAutoRead(true);
+        assertEquals(List.of("1", "2", "3"), bp.seen);
+        h.channel.config().setAutoRead(true);
+        h.write("4\n");
+        assertEquals(List.of("1", "2", "3", "4"), bp.seen);
+        h.channel.finish();
+        h.assertReleased();
+    }
+
+    @Test
+    void whileAutoReadStaysOffEachReadGetsOneRecord() {
+        Harness h = Harness.of(WireFormat.TEXT);
+        Backpressure bp = new Backpressure();
+        h.channel.pipeline().addLast(bp);
+        h.channel.config().setAutoRead(false);
+        h.write("a\nb\nc\n");
+        assertEquals(List.of("a"), bp.seen, "data that arrives answers a read: one record");
+        h.channel.read();
+        h.channel.read();
+        assertEquals(List.of("a", "b", "c"), bp.seen);
+        h.channel.finish();
+        h.assertReleased();
+    }
 }

@@ -114,6 +114,10 @@ class OctetCountingTest {
         assertEquals(List.of("whole", "<13>1 - h a - - - partial"), messages(r.records()));
         assertEquals("incomplete_frame", error(r.records().get(1)));
 
+        Harness.Result noBody = Harness.assertSplitInvariant(SYSLOG, utf8(octet("<13>1 - h a - - - whole") + "12 "));
+        assertEquals(List.of("whole"), messages(noBody.records()));
+        assertTrue(noBody.events().contains("rejected incomplete_frame"), "counted though nothing can be stored");
+
         Harness.Result header = Harness.assertSplitInvariant(SYSLOG, utf8(octet("<13>1 - h a - - - whole") + "12"));
         assertEquals(List.of("whole", "12"), messages(header.records()));
         assertEquals("bad_octet_count", error(header.records().get(1)));
