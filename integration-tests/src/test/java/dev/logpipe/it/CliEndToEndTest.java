@@ -45,7 +45,7 @@ class CliEndToEndTest {
     private static final ObjectMapper JSON = new ObjectMapper();
 
     @TempDir
-    Path dir;
+    static Path dir; // static: a PER_CLASS @BeforeAll runs before instance fields are injected
 
     private Path data;
     private ServeProcess serve;
