@@ -102,7 +102,7 @@ if [[ "$TARGET" == logpipe ]]; then
   JPID="$(java_pid_of "$SERVER_PID")"
   GEN_ARGS+=(--metrics-url "http://127.0.0.1:$ADMIN_PORT/metrics" --metric "$METRIC" --server-pid "$JPID")
   [[ -n "$RATE" ]] && GEN_ARGS+=(--journal "$WORK/data")
-  DESC="logpipe serve --sync-interval $SYNC_INTERVAL"
+  DESC="logpipe serve --sync-interval $SYNC_INTERVAL${JAVA_OPTS:+ (JAVA_OPTS=$JAVA_OPTS)}"
 else
   if ! command -v rsyslogd >/dev/null; then
     echo "# installing rsyslog" >&2

@@ -167,7 +167,14 @@ public final class FileSink implements AutoCloseable {
             w[0] = new JournalWriter(dir, rollCycle, queue, input, runtime, counters, sync, listener, segmentSender,
                     AppendRequest::receipt, batchSize, syncEveryBatch, syncEveryBytes, this::requestRetention);
             this.writer = w[0];
-            writer.recoverPosition();
+            try {
+                writer.recoverPosition();
+            } catch (RuntimeException e) {
+                queue.close();
+                lock.close();
+                throw new IllegalStateException("cannot open the journal in " + dir + ": " + e
+                        + "; run 'logpipe verify' on it", e);
+            }
             if (syncInterval != null) {
                 timers.add(runtime.spawnAtFixedRate(syncInterval, syncInterval, () -> {
                     if (sync.behind()) {

@@ -76,6 +76,14 @@ class CrashTest {
                     break;
                 }
             }
+            if (run == 0 && !durable.isEmpty()) {
+                // while the child lives, a writer in this process is refused, naming the holder
+                FileSink second = FileSink.builder(dir).rollCycle(RollCycle.MINUTELY).build();
+                JournalLockedException e = org.junit.jupiter.api.Assertions.assertThrows(JournalLockedException.class,
+                        () -> second.start(Mpsc.<AppendRequest>bounded(1).receiver()));
+                assertTrue(e.getMessage().contains("pid " + p.pid()), e.getMessage());
+                second.close();
+            }
             p.destroyForcibly(); // SIGKILL: no shutdown hook, no final sync, maybe mid-append
             assertTrue(p.waitFor(30, TimeUnit.SECONDS));
             // what the child printed after our last read line is not counted as reported

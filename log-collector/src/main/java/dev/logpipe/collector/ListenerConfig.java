@@ -38,6 +38,7 @@ public final class ListenerConfig {
     private final int maxConnections;
     private final Duration idleTimeout;
     private final boolean tcpKeepAlive;
+    private final int receiveBufferBytes;
     private final Path tlsCertChain;
     private final Path tlsPrivateKey;
     private final Path tlsTrustedClientCerts;
@@ -52,6 +53,7 @@ public final class ListenerConfig {
         this.maxConnections = b.maxConnections;
         this.idleTimeout = b.idleTimeout;
         this.tcpKeepAlive = b.tcpKeepAlive;
+        this.receiveBufferBytes = b.receiveBufferBytes;
         this.tlsCertChain = b.tlsCertChain;
         this.tlsPrivateKey = b.tlsPrivateKey;
         this.tlsTrustedClientCerts = b.tlsTrustedClientCerts;
@@ -106,6 +108,14 @@ public final class ListenerConfig {
         return tcpKeepAlive;
     }
 
+    /**
+     * The kernel receive buffer of each connection ({@code SO_RCVBUF}), or 0 for the OS default (which
+     * auto-tunes, up to {@code net.ipv4.tcp_rmem}'s maximum on Linux). See {@link Builder#receiveBufferBytes}.
+     */
+    public int receiveBufferBytes() {
+        return receiveBufferBytes;
+    }
+
     /** Whether connections must speak TLS. */
     public boolean tlsEnabled() {
         return tlsCertChain != null;
@@ -149,6 +159,7 @@ public final class ListenerConfig {
         private int maxConnections = 1024;
         private Duration idleTimeout = Duration.ofMinutes(5);
         private boolean tcpKeepAlive = true;
+        private int receiveBufferBytes;
         private Path tlsCertChain;
         private Path tlsPrivateKey;
         private Path tlsTrustedClientCerts;
@@ -212,6 +223,21 @@ public final class ListenerConfig {
 
         public Builder tcpKeepAlive(boolean on) {
             this.tcpKeepAlive = on;
+            return this;
+        }
+
+        /**
+         * Sets each connection's kernel receive buffer ({@code SO_RCVBUF}); 0 (the default) keeps the
+         * OS's auto-tuning. Why it matters for memory: a connection paused by backpressure holds at
+         * most the records of its reads in flight (two reads of up to 64 KiB); but once its client
+         * closes its sending side, the native transport reads whatever is left in the kernel buffer,
+         * and the decoders turn all of it into records at once. A fixed buffer caps that amount.
+         */
+        public Builder receiveBufferBytes(int bytes) {
+            if (bytes < 0) {
+                throw new IllegalArgumentException("receiveBufferBytes must be >= 0, got " + bytes);
+            }
+            this.receiveBufferBytes = bytes;
             return this;
         }
 

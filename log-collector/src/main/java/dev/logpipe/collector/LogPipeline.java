@@ -18,6 +18,7 @@ import dev.logpipe.filesink.FileSink;
 import dev.logpipe.filesink.RollCycle;
 import dev.logpipe.filesink.Segment;
 import dev.logpipe.filesink.SinkListener;
+import dev.logpipe.filesink.SourceFormat;
 import dev.logpipe.runtime.Runtime;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -27,7 +28,9 @@ import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.EnumMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
@@ -355,11 +358,17 @@ public final class LogPipeline implements AutoCloseable {
             PipelineStats last = stats();
             terminated.complete(last);
             long end = System.nanoTime();
-            LOG.info("logpipe stopped in {} ms (connections {} ms, journal {} ms, threads {} ms): received {} record(s), "
+            Map<SourceFormat, Long> perFormat = new EnumMap<>(SourceFormat.class);
+            last.receivedRecords().forEach((f, n) -> {
+                if (n > 0) {
+                    perFormat.put(f, n);
+                }
+            });
+            LOG.info("logpipe stopped in {} ms (connections {} ms, journal {} ms, threads {} ms): received {} record(s) {}, "
                             + "written {}, lost {}, rejected {}",
                     (end - start) / 1_000_000, (connectionsDone - start) / 1_000_000,
                     Math.max(0, writerDone - connectionsDone) / 1_000_000, Math.max(0, end - writerDone) / 1_000_000,
-                    last.receivedTotal(), last.writtenRecords(), last.lostRecords(), last.rejected());
+                    last.receivedTotal(), perFormat, last.writtenRecords(), last.lostRecords(), last.rejected());
         }
         return terminated.join();
     }

@@ -235,10 +235,12 @@ public final class IngestLoad {
             boolean complete = tStored > 0;
             double seconds = ((complete ? tStored : System.nanoTime()) - t0) / 1e9;
             out.append(String.format(Locale.ROOT, "ingest target=%s format=%s records=%d connections=%d mode=%s"
-                            + " bytes/record=%.0f seconds=%.3f records/s=%.0f MiB/s=%.1f server_cpu_s=%.2f server_peak_rss_MiB=%.0f"
+                            + " bytes/record=%.0f seconds=%.3f records/s=%.0f MiB/s=%.1f server_cpu_s=%.2f"
+                            + " server_cpu_us/record=%.1f server_peak_rss_MiB=%.0f"
                             + " server_rss_anon_MiB=%.0f server_rss_file_MiB=%.0f gen_cpu_s=%.2f stored_by=%s",
                     o.target, o.format, o.records, o.connections, rateMode ? "rate=" + o.rate + "/s" : "max",
-                    (double) totalBytes / o.records, seconds, o.records / seconds, totalBytes / seconds / (1024 * 1024), serverCpu, peakRss, rssAnon,
+                    (double) totalBytes / o.records, seconds, o.records / seconds, totalBytes / seconds / (1024 * 1024), serverCpu,
+                    serverCpu * 1e6 / o.records, peakRss, rssAnon,
                     rssFile, genCpu, lines != null ? "lines:" + o.countLines.getFileName() : o.metric));
             if (rateMode) {
                 out.append(String.format(Locale.ROOT, " max_send_lag_ms=%.1f", maxLagNanos.get() / 1e6));

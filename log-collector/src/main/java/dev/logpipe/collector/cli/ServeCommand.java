@@ -391,7 +391,8 @@ public final class ServeCommand implements Callable<Integer> {
         PipelineStats s = p.stats();
         return new PipelineSnapshot(formatNames(s.receivedRecords()), formatNames(s.receivedBytes()), s.rejected(),
                 s.writtenRecords(), s.durableRecords(), s.channelDepth(), channelRecords, s.activeConnections(),
-                s.refusedConnections(), s.backpressurePauses());
+                s.refusedConnections(), s.backpressurePauses(), formatNames(s.truncated()), s.lostRecords(),
+                s.acceptedConnections(), s.idleClosedConnections(), s.tlsFailures());
     }
 
     /** Forwards the journal writer's events to the metrics. */

@@ -102,7 +102,10 @@ public final class StatsCommand implements Callable<Integer> {
                 Units.formatBytes(sum(n.path("received_bytes"))), breakdown(n.path("received_records")));
         out.printf(Locale.ROOT, "  %-14s %,14d          %s%n", "rejected", sum(n.path("rejected_records")),
                 breakdown(n.path("rejected_records")).trim());
-        out.printf(Locale.ROOT, "  %-14s %,14d%n", "written", n.path("written_records").asLong());
+        out.printf(Locale.ROOT, "  %-14s %,14d%s%n", "written", n.path("written_records").asLong(),
+                n.path("lost_records").asLong() > 0
+                        ? String.format(Locale.ROOT, "          LOST (accepted, never written): %,d", n.path("lost_records").asLong())
+                        : "");
         out.printf(Locale.ROOT, "  %-14s %,14d          at risk (written, not yet durable): %,d%n", "durable",
                 n.path("durable_records").asLong(), n.path("records_at_risk").asLong());
         out.printf(Locale.ROOT, "  %-14s %,14d / %,d records%n", "channel", n.path("channel_records").asLong(),

@@ -25,7 +25,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
-@Timeout(30)
+@Timeout(90)
 class SendCommandTest {
 
     private ServerSocket server;
@@ -62,7 +62,7 @@ class SendCommandTest {
     }
 
     private String receivedText() throws Exception {
-        return new String(received.get(10, TimeUnit.SECONDS), StandardCharsets.UTF_8);
+        return new String(received.get(60, TimeUnit.SECONDS), StandardCharsets.UTF_8);
     }
 
     @Test
@@ -90,7 +90,7 @@ class SendCommandTest {
         CliRun r = send("disk full\nsecond\n", "--format", "syslog", "--severity", "err", "--facility", "local3",
                 "--app-name", "backup");
         assertEquals(0, r.code(), r.toString());
-        byte[] bytes = received.get(10, TimeUnit.SECONDS);
+        byte[] bytes = received.get(60, TimeUnit.SECONDS);
         List<String> frames = new ArrayList<>();
         int i = 0;
         while (i < bytes.length) {

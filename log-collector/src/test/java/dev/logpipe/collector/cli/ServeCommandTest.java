@@ -33,7 +33,7 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
 
-@Timeout(60)
+@Timeout(180)
 class ServeCommandTest {
 
     @TempDir
@@ -146,16 +146,20 @@ class ServeCommandTest {
         }
     }
 
-    private static String await(SharedOut out, Pattern p) {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+    /** Waits (generously: the machine may be loaded) for serve to print {@code p}; fails at once if serve ended. */
+    private static String await(SharedOut out, SharedOut err, CompletableFuture<Integer> run, Pattern p) throws Exception {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
         while (System.nanoTime() < deadline) {
             Matcher m = p.matcher(out.text);
             if (m.find()) {
                 return m.group(1);
             }
-            Thread.onSpinWait();
+            if (run.isDone()) {
+                throw new AssertionError("serve ended with " + run.get() + " before printing " + p + "\n" + out.text + err.text);
+            }
+            Thread.sleep(10); // polling for output; the deadline bounds the wait
         }
-        throw new AssertionError("no " + p + " in\n" + out.text);
+        throw new AssertionError("no " + p + " in\n" + out.text + err.text);
     }
 
     @Test
@@ -169,9 +173,9 @@ class ServeCommandTest {
         CompletableFuture<Integer> run = CompletableFuture.supplyAsync(() -> cl.execute("serve", "--port", "0",
                 "--admin-port", "0", "--data", data.toString(), "--sync-interval", "20ms"));
 
-        int port = Integer.parseInt(await(out, Pattern.compile("listen +tcp://127\\.0\\.0\\.1:(\\d+)")));
-        int adminPort = Integer.parseInt(await(out, Pattern.compile("admin +http://127\\.0\\.0\\.1:(\\d+)")));
-        await(out, Pattern.compile("(ready); stop with Ctrl-C or SIGTERM"));
+        int port = Integer.parseInt(await(out, err, run, Pattern.compile("listen +tcp://127\\.0\\.0\\.1:(\\d+)")));
+        int adminPort = Integer.parseInt(await(out, err, run, Pattern.compile("admin +http://127\\.0\\.0\\.1:(\\d+)")));
+        await(out, err, run, Pattern.compile("(ready); stop with Ctrl-C or SIGTERM"));
         assertTrue(out.text.toString().contains("data        " + data.toAbsolutePath()), out.text.toString());
 
         HttpClient http = HttpClient.newHttpClient();
@@ -186,7 +190,7 @@ class ServeCommandTest {
 
         // the metrics see the three records once they are durable
         String metrics = "";
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
         while (System.nanoTime() < deadline && !metrics.contains("logpipe_durable_records_total 3.0")) {
             metrics = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + adminPort + "/metrics")).build(),
                     HttpResponse.BodyHandlers.ofString()).body();
@@ -201,7 +205,7 @@ class ServeCommandTest {
         assertTrue(stats.out().contains("durable                     3"), stats.out());
 
         serve.requestStop("test");
-        assertEquals(0, run.get(40, TimeUnit.SECONDS), out.text + "\n" + err.text);
+        assertEquals(0, run.get(90, TimeUnit.SECONDS), out.text + "\n" + err.text);
         String o = out.text.toString();
         assertTrue(o.contains("logpipe: test: shutting down"), o);
         assertTrue(o.contains("  received  3 records (json 3)\n"), o);

@@ -29,7 +29,7 @@ final class TestJournal implements AutoCloseable {
             last = AppendRequest.withReceipt(r);
             channel.sender().blockingSend(last);
         }
-        return last == null ? -1 : last.written().toCompletableFuture().get(10, TimeUnit.SECONDS);
+        return last == null ? -1 : last.written().toCompletableFuture().get(60, TimeUnit.SECONDS);
     }
 
     @Override

@@ -101,6 +101,27 @@ public final class PipelineMetrics {
                 .help("Times a connection stopped reading because the ingest channel was full.")
                 .callback(cb -> cb.call(source.get().backpressurePauses()))
                 .register(registry);
+        CounterWithCallback.builder().name("logpipe_truncated_records_total")
+                .help("Frames cut at max-frame (stored flagged TRUNCATED), by wire format.")
+                .labelNames("format")
+                .callback(cb -> source.get().truncatedRecords().forEach((f, n) -> cb.call(n, f)))
+                .register(registry);
+        CounterWithCallback.builder().name("logpipe_lost_records_total")
+                .help("Records accepted but never written (journal failure, or a drain that overran its timeout); 0 when healthy.")
+                .callback(cb -> cb.call(source.get().lostRecords()))
+                .register(registry);
+        CounterWithCallback.builder().name("logpipe_connections_accepted_total")
+                .help("TCP ingest connections accepted.")
+                .callback(cb -> cb.call(source.get().acceptedConnections()))
+                .register(registry);
+        CounterWithCallback.builder().name("logpipe_connections_idle_closed_total")
+                .help("TCP ingest connections closed by the idle timeout.")
+                .callback(cb -> cb.call(source.get().idleClosedConnections()))
+                .register(registry);
+        CounterWithCallback.builder().name("logpipe_tls_failures_total")
+                .help("Failed TLS handshakes or records (bad or missing client certificate, ...).")
+                .callback(cb -> cb.call(source.get().tlsFailures()))
+                .register(registry);
         GaugeWithCallback.builder().name("logpipe_segment_current")
                 .help("The journal segment being written (label segment); always 1.")
                 .labelNames("segment")
@@ -216,6 +237,8 @@ public final class PipelineMetrics {
         m.put("connections_active", s.activeConnections());
         m.put("connections_refused", s.refusedConnections());
         m.put("backpressure_pauses", s.backpressurePauses());
+        m.put("truncated_records", s.truncatedRecords());
+        m.put("lost_records", s.lostRecords());
         m.put("syncs", (long) syncs.get());
         m.put("last_sync_seconds", lastSyncNanos < 0 ? null : Unit.nanosToSeconds(lastSyncNanos));
         m.put("segment", segment.get());

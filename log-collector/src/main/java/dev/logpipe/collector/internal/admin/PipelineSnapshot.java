@@ -19,19 +19,28 @@ import java.util.Map;
  * @param activeConnections open TCP connections
  * @param refusedConnections connections refused over max-connections
  * @param backpressurePauses times a connection stopped reading because the channel was full
+ * @param truncatedRecords frames cut at the frame limit, per wire format name
+ * @param lostRecords records accepted but never written (journal failure, or a drain that overran its timeout)
+ * @param acceptedConnections TCP connections accepted since start
+ * @param idleClosedConnections TCP connections closed by the idle timeout
+ * @param tlsFailures failed TLS handshakes or records
  */
 public record PipelineSnapshot(
         Map<String, Long> receivedRecords, Map<String, Long> receivedBytes, Map<String, Long> rejectedRecords,
         long writtenRecords, long durableRecords, long channelDepth, long channelCapacity,
-        long activeConnections, long refusedConnections, long backpressurePauses) {
+        long activeConnections, long refusedConnections, long backpressurePauses,
+        Map<String, Long> truncatedRecords, long lostRecords, long acceptedConnections, long idleClosedConnections,
+        long tlsFailures) {
 
     /** Nothing yet: before the pipeline has started. */
-    public static final PipelineSnapshot EMPTY = new PipelineSnapshot(Map.of(), Map.of(), Map.of(), 0, 0, 0, 0, 0, 0, 0);
+    public static final PipelineSnapshot EMPTY = new PipelineSnapshot(Map.of(), Map.of(), Map.of(), 0, 0, 0, 0, 0, 0, 0,
+            Map.of(), 0, 0, 0, 0);
 
     public PipelineSnapshot {
         receivedRecords = Map.copyOf(receivedRecords);
         receivedBytes = Map.copyOf(receivedBytes);
         rejectedRecords = Map.copyOf(rejectedRecords);
+        truncatedRecords = Map.copyOf(truncatedRecords);
     }
 
     /** Records written but not yet known to be durable: what a machine crash now would lose. */

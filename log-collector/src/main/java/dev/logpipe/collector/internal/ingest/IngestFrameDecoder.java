@@ -73,6 +73,13 @@ final class IngestFrameDecoder extends ChannelDuplexHandler {
     private State state = State.FRAME_START;
     private int octetLength;
     private boolean usedOctetCounting;
+    /**
+     * The bytes from {@code lineScanFrom} on that are known to hold no LF: a line arriving a few bytes
+     * per read is then scanned once, not once per read (which a trickling client could turn into
+     * quadratic CPU).
+     */
+    private int lineScanFrom = -1;
+    private int lineScanned;
     /** Whether the last decode pass stopped, with bytes left, because the downstream turned autoRead off. */
     private boolean heldForBackpressure;
     /** Whether the current decode pass has fired a record. */
@@ -305,7 +312,9 @@ final class IngestFrameDecoder extends ChannelDuplexHandler {
         int readable = cumulation.readableBytes();
         // A line of maxFrameBytes content may be followed by "\r\n": look that far and no further.
         int window = (int) Math.min(readable, (long) maxFrameBytes + 2);
-        int lf = cumulation.indexOf(ri, ri + window, (byte) '\n');
+        int known = ri == lineScanFrom ? Math.min(lineScanned, window) : 0;
+        int lf = cumulation.indexOf(ri + known, ri + window, (byte) '\n');
+        lineScanFrom = -1; // remembered below only when the same line will be scanned again
         if (lf >= 0) {
             int length = lf - ri;
             if (length > 0 && cumulation.getByte(lf - 1) == '\r') {
@@ -346,7 +355,10 @@ final class IngestFrameDecoder extends ChannelDuplexHandler {
             cumulation.readerIndex(ri + readable);
             state = State.FRAME_START;
             emit(ctx, ri, length, false, forcedReason);
+            return false;
         }
+        lineScanFrom = ri;
+        lineScanned = window;
         return false;
     }
 

@@ -60,6 +60,12 @@ public final class TcpServer {
                 // One read takes at most 64 KiB: this bounds what a paused connection can still decode.
                 .childOption(ChannelOption.RECVBUF_ALLOCATOR, new AdaptiveRecvByteBufAllocator(64, 2048, 65_536))
                 .childHandler(new IngestChannelInitializer(config, ssl, sender, counters, tracker));
+        if (config.receiveBufferBytes() > 0) {
+            // On the listening socket too: accepted sockets inherit it before the handshake, so the
+            // window they advertise already fits it.
+            b.option(ChannelOption.SO_RCVBUF, config.receiveBufferBytes());
+            b.childOption(ChannelOption.SO_RCVBUF, config.receiveBufferBytes());
+        }
         ChannelFuture f = b.bind(config.bindAddress(), config.port()).awaitUninterruptibly();
         if (!f.isSuccess()) {
             Throwable cause = f.cause();

@@ -27,7 +27,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
-@Timeout(30)
+@Timeout(90)
 class AdminServerTest {
 
     private static final Pattern SAMPLE = Pattern.compile(
@@ -77,7 +77,7 @@ class AdminServerTest {
     @Test
     void metricsIsValidPrometheusTextWithEveryName() throws Exception {
         snapshot.set(new PipelineSnapshot(Map.of("json", 7L, "syslog", 2L), Map.of("json", 700L, "syslog", 150L),
-                Map.of("invalid_json", 3L), 9, 6, 1, 65536, 2, 1, 4));
+                Map.of("invalid_json", 3L), 9, 6, 1, 65536, 2, 1, 4, Map.of("json", 1L), 0, 5, 1, 0));
         metrics.onBatch(9, 1024);
         metrics.onSync(2_000_000, 5);
         metrics.onDurable(9, 1_000_000_000L, 1_040_000_000L);
@@ -109,7 +109,9 @@ class AdminServerTest {
                 "logpipe_writer_batch_records", "logpipe_writer_batch_bytes", "logpipe_sync_duration_seconds",
                 "logpipe_syncs_total", "logpipe_send_to_durable_seconds", "logpipe_segment_current",
                 "logpipe_segment_rolls_total", "logpipe_retention_deleted_segments_total",
-                "logpipe_retention_deleted_bytes_total", "logpipe_sink_errors_total", "logpipe_start_time_seconds")) {
+                "logpipe_retention_deleted_bytes_total", "logpipe_sink_errors_total", "logpipe_start_time_seconds",
+                "logpipe_truncated_records_total", "logpipe_lost_records_total", "logpipe_connections_accepted_total",
+                "logpipe_connections_idle_closed_total", "logpipe_tls_failures_total")) {
             assertTrue(typed.contains(family), "no # TYPE for " + family + " in\n" + r.body());
         }
         assertEquals(7.0, samples.get("logpipe_received_records_total{format=\"json\"}"));
@@ -129,11 +131,13 @@ class AdminServerTest {
         assertEquals(1.0, samples.get("logpipe_segment_current{segment=\"20261125-17\"}"));
         assertEquals(1.0, samples.get("logpipe_retention_deleted_segments_total{forced=\"false\"}"));
         assertEquals(4096.0, samples.get("logpipe_retention_deleted_bytes_total"));
+        assertEquals(1.0, samples.get("logpipe_truncated_records_total{format=\"json\"}"));
+        assertEquals(5.0, samples.get("logpipe_connections_accepted_total"));
     }
 
     @Test
     void statsIsJsonWithLatencyPercentiles() throws Exception {
-        snapshot.set(new PipelineSnapshot(Map.of("text", 5L), Map.of("text", 50L), Map.of(), 5, 5, 0, 100, 1, 0, 0));
+        snapshot.set(new PipelineSnapshot(Map.of("text", 5L), Map.of("text", 50L), Map.of(), 5, 5, 0, 100, 1, 0, 0, Map.of(), 0, 1, 0, 0));
         metrics.onDurable(5, 0, 40_000_000L);
         server.ready(true);
         HttpResponse<String> r = get("/stats");

@@ -29,6 +29,26 @@ public final class DecodeThroughput {
         run("SYSLOG 3164", WireFormat.SYSLOG, "<30>Mar 10 11:59:58 web1 sshd[1234]: Accepted publickey for bob from "
                 + "10.0.0.1 port 5555\n", lines);
         run("TEXT", WireFormat.TEXT, "2024-03-10 11:59:58 INFO billing card declined for customer c-42 attempt 3\n", lines);
+        trickle();
+    }
+
+    /** A client that sends a 1 MiB line 16 bytes per read: the decoder must not rescan the line per read. */
+    private static void trickle() {
+        EmbeddedChannel ch = new EmbeddedChannel();
+        IngestDecoders.install(ch.pipeline(), IngestDecoderConfig.defaults().withFormat(WireFormat.TEXT),
+                IngestObserver.NOOP, System::nanoTime, ZoneOffset.UTC);
+        byte[] piece = "abcdefghijklmno ".getBytes(StandardCharsets.US_ASCII);
+        int pieces = (1 << 20) / piece.length;
+        long start = System.nanoTime();
+        for (int i = 0; i < pieces; i++) {
+            ch.writeInbound(Unpooled.directBuffer(piece.length).writeBytes(piece));
+        }
+        ch.writeInbound(Unpooled.directBuffer(1).writeByte('\n'));
+        long nanos = System.nanoTime() - start;
+        Object record = ch.readInbound();
+        ch.finishAndReleaseAll();
+        System.out.printf("trickle      1 MiB line in %,d reads of %d bytes: %,.0f ms (record: %s)%n", pieces,
+                piece.length, nanos / 1e6, record != null);
     }
 
     private static void run(String name, WireFormat format, String line, int lines) {
