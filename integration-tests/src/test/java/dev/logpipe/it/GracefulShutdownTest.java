@@ -131,6 +131,24 @@ class GracefulShutdownTest {
         assertEquals(List.of(), torn, "torn frames stored as records after SIGTERM");
     }
 
+    @Test
+    @Disabled("reason: product gap (log-collector drain): DESIGN says shutdown reads and stores what open connections "
+            + "already sent, but the drain stops reading each connection at its read grace (min(2 s, drain timeout / 2)) "
+            + "and exits well inside the drain timeout, leaving records clients had flushed before SIGTERM unread in socket "
+            + "buffers (measured: ~100,000 of 8 clients' records, exit after 1.9 s of a 20 s drain timeout); fails with "
+            + "'cN: sent X records before SIGTERM, journal holds only Y'")
+    @Timeout(value = 180, unit = TimeUnit.SECONDS)
+    void sigtermStoresWhatEachClientHadSentBeforeTheSignal() throws Exception {
+        Outcome o = outcome();
+        assertEquals(0, o.exit(), "exit code after SIGTERM\n" + o.output());
+        for (int i = 0; i < o.clients().producers().size(); i++) {
+            TcpProducer p = o.clients().producers().get(i);
+            long n = o.scan().seqs(p.id()).length;
+            assertTrue(n >= o.flushedBeforeSignal()[i], p.id() + ": sent " + o.flushedBeforeSignal()[i]
+                    + " records before SIGTERM, journal holds only " + n);
+        }
+    }
+
     static long receivedTotal(ServeProcess serve) {
         return serve.metrics().entrySet().stream()
                 .filter(e -> e.getKey().startsWith("logpipe_received_records_total"))
