@@ -36,11 +36,11 @@ public class OneshotLincheckTest {
     }
 
     @Test
-    @Timeout(120)
+    @Timeout(300)
     void modelChecking() {
         new ModelCheckingOptions()
-                .iterations(4)
-                .invocationsPerIteration(80)
+                .iterations(3)
+                .invocationsPerIteration(40)
                 .threads(3)
                 .actorsPerThread(2)
                 .check(getClass());

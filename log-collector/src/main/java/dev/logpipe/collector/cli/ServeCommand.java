@@ -232,8 +232,9 @@ public final class ServeCommand implements Callable<Integer> {
             pipeline = build(s, metrics).start();
         } catch (JournalLockedException e) {
             admin.close();
-            throw CliException.usage("data directory " + s.data() + " is locked by another logpipe: " + e.getMessage()
-                    + "; stop it or pass --data");
+            java.util.regex.Matcher pid = java.util.regex.Pattern.compile("pid (\\d+)").matcher(String.valueOf(e.getMessage()));
+            throw CliException.usage("data directory " + s.data() + " is locked by another logpipe"
+                    + (pid.find() ? " (pid " + pid.group(1) + ")" : "") + "; stop it or pass --data", e);
         } catch (IOException | RuntimeException e) {
             admin.close();
             if (portInUse(e)) {

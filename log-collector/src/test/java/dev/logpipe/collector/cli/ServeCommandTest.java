@@ -128,6 +128,17 @@ class ServeCommandTest {
         }
     }
 
+    @Test
+    void lockedDataDirectorySaysWhoHoldsItAndWhatToDo() throws Exception {
+        Path data = dir.resolve("data");
+        try (TestJournal holder = new TestJournal(data)) {
+            CliRun r = CliRun.run("serve", "--port", "0", "--admin-port", "0", "--data", data.toString());
+            assertEquals(2, r.code(), r.toString());
+            assertEquals("logpipe serve: data directory " + data + " is locked by another logpipe (pid "
+                    + ProcessHandle.current().pid() + "); stop it or pass --data\n", r.err());
+        }
+    }
+
     /** A thread-safe stdout for a serve running on another thread. */
     private static final class SharedOut extends Writer {
         final StringBuffer text = new StringBuffer();
