@@ -28,7 +28,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * Promises "Order" and exactly-once storage with many producers at once: 32 TCP connections in four
- * wire formats and 8 in-process emitter threads write {@code it.records} records (default 500,000)
+ * wire formats and 8 in-process emitter threads write {@code it.records} records (default 500,000;
+ * about 15 s on the 2-core machine when quiet, 52-63 s when other builds saturate it; lower it with
+ * {@code -Dit.records=} on a slower machine)
  * into one pipeline; the journal then holds each exactly once, every producer's in the order sent,
  * and every emitter's record at the index its future reported.
  */

@@ -32,7 +32,9 @@ public final class ChildJvm {
         List<String> flags = new ArrayList<>();
         for (String a : ManagementFactory.getRuntimeMXBean().getInputArguments()) {
             if (a.startsWith("--add-opens") || a.startsWith("--add-exports")
-                    || a.startsWith("-Dchronicle.") || a.startsWith("-Dio.netty.")) {
+                    || a.startsWith("-Dchronicle.")) {
+                // not -Dio.netty.leakDetection.level=paranoid: it would make the server an order of
+                // magnitude slower than what users run
                 flags.add(a);
             }
         }
@@ -92,7 +94,8 @@ public final class ChildJvm {
         Files.createDirectories(workDir);
         Path out = Files.createTempFile(workDir, "cli-", ".out");
         Path err = Files.createTempFile(workDir, "cli-", ".err");
-        Process p = start(out, err, List.of("-Xmx256m"), List.of(args));
+        // a short-lived command: C1 only starts faster on a loaded machine
+        Process p = start(out, err, List.of("-Xmx256m", "-XX:TieredStopAtLevel=1"), List.of(args));
         try (var in = p.getOutputStream()) {
             if (stdin != null) {
                 in.write(stdin);

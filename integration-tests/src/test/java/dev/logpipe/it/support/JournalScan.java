@@ -27,16 +27,33 @@ public final class JournalScan {
     private final Map<String, LongList> indexes = new HashMap<>();
     private final List<String> damaged = new ArrayList<>();
     private final List<ReadRecord> unmarked = new ArrayList<>();
+    private final List<ReadRecord> incomplete = new ArrayList<>();
     private long records;
     private long lastIndex = -1;
     private boolean indexesIncreasing = true;
 
-    private JournalScan() {
+    private final boolean lenient;
+
+    private JournalScan(boolean lenient) {
+        this.lenient = lenient;
     }
 
-    /** Reads every record of the journal in {@code dir} from its start (the writer must be stopped or quiet). */
+    /**
+     * Reads every record of the journal in {@code dir} from its start (the writer must be stopped or
+     * quiet). A record counts for its producer only if its message is the whole message the producer
+     * sent ({@link WireFrames#message}); the others are {@link #incomplete()}.
+     */
     public static JournalScan read(Path dir) {
-        JournalScan scan = new JournalScan();
+        return read(dir, false);
+    }
+
+    /** Like {@link #read(Path)}, but any record with a marker counts for its producer (for frames stored raw). */
+    public static JournalScan readLenient(Path dir) {
+        return read(dir, true);
+    }
+
+    private static JournalScan read(Path dir, boolean lenient) {
+        JournalScan scan = new JournalScan(lenient);
         try (JournalReader reader = JournalReader.builder(dir).fromStart().build()) {
             while (true) {
                 ReadRecord rr;
@@ -72,7 +89,15 @@ public final class JournalScan {
             }
             return;
         }
-        seqs.computeIfAbsent(m.group(1), k -> new LongList()).add(Long.parseLong(m.group(2)));
+        long seq = Long.parseLong(m.group(2));
+        if (!lenient && !rr.record().message().contains(WireFrames.message(m.group(1), seq))) {
+            // a fragment of a frame (its marker may even be cut: "P7 S75" of "P7 S7598"): kept aside
+            if (incomplete.size() < 1000) {
+                incomplete.add(rr);
+            }
+            return;
+        }
+        seqs.computeIfAbsent(m.group(1), k -> new LongList()).add(seq);
         indexes.computeIfAbsent(m.group(1), k -> new LongList()).add(rr.index());
     }
 
@@ -89,6 +114,15 @@ public final class JournalScan {
     /** Records without a producer marker (at most 1000 kept). */
     public List<ReadRecord> unmarked() {
         return unmarked;
+    }
+
+    /**
+     * Records with a producer marker whose message is not the whole message that producer sends
+     * ({@link WireFrames#message}): cut or stored raw (at most 1000 kept; none when lenient). Not
+     * counted for their producer.
+     */
+    public List<ReadRecord> incomplete() {
+        return incomplete;
     }
 
     /** Whether journal indexes strictly increased in reading order. */
