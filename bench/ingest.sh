@@ -106,7 +106,7 @@ if [[ "$TARGET" == logpipe ]]; then
 else
   if ! command -v rsyslogd >/dev/null; then
     echo "# installing rsyslog" >&2
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq rsyslog >&2
+    apt-get update -qq >&2 && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq rsyslog >&2
   fi
   mkdir -p "$WORK/rsyslog"
   cat >"$WORK/rsyslog.conf" <<CONF

@@ -178,13 +178,12 @@ public final class WriterBench {
                     if (rate > 0) {
                         // Paced: the send time is the intended one, so that falling behind counts
                         // against latency instead of hiding it (no coordinated omission).
+                        // Sends in bursts of whatever is due, then parks (at least 100 us): spinning
+                        // until each send time would take a core from the writer on a small machine.
                         long intended = paceStart + (long) (i * gapNanos);
-                        long ahead = intended - System.nanoTime();
-                        if (ahead > 1_000_000) {
-                            LockSupport.parkNanos(ahead);
-                        }
-                        while (System.nanoTime() < intended) {
-                            Thread.onSpinWait();
+                        long ahead;
+                        while ((ahead = intended - System.nanoTime()) > 0) {
+                            LockSupport.parkNanos(Math.max(ahead, 100_000));
                         }
                         sent[i] = intended;
                     } else {

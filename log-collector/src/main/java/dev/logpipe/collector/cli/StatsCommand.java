@@ -12,7 +12,6 @@ import java.net.http.HttpConnectTimeoutException;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
-import java.util.Iterator;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
@@ -139,9 +138,7 @@ public final class StatsCommand implements Callable<Integer> {
 
     private static String breakdown(JsonNode obj) {
         StringBuilder sb = new StringBuilder();
-        Iterator<Map.Entry<String, JsonNode>> it = obj.fields();
-        while (it.hasNext()) {
-            Map.Entry<String, JsonNode> e = it.next();
+        for (Map.Entry<String, JsonNode> e : obj.properties()) {
             if (e.getValue().asLong() != 0) {
                 sb.append(sb.length() == 0 ? "  (" : ", ").append(e.getKey()).append(' ')
                         .append(String.format(Locale.ROOT, "%,d", e.getValue().asLong()));

@@ -131,11 +131,14 @@ class ServeCommandTest {
     @Test
     void lockedDataDirectorySaysWhoHoldsItAndWhatToDo() throws Exception {
         Path data = dir.resolve("data");
-        try (TestJournal holder = new TestJournal(data)) {
+        TestJournal holder = new TestJournal(data); // holds the directory lock, as a running serve would
+        try {
             CliRun r = CliRun.run("serve", "--port", "0", "--admin-port", "0", "--data", data.toString());
             assertEquals(2, r.code(), r.toString());
             assertEquals("logpipe serve: data directory " + data + " is locked by another logpipe (pid "
                     + ProcessHandle.current().pid() + "); stop it or pass --data\n", r.err());
+        } finally {
+            holder.close();
         }
     }
 

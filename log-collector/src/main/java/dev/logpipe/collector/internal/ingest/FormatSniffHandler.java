@@ -17,7 +17,9 @@ import java.util.function.Function;
  * {@code <} 1-3 digits {@code >} is syslog (LF framing); 1-10 digits, a space and {@code <} is syslog
  * (octet counting); anything else is plain text. It waits for as many bytes as a rule needs (at most
  * a dozen after the whitespace); if the input ends first, or more than {@value #MAX_SNIFF_BYTES}
- * bytes of whitespace arrive, it decides with what it has (a partial match is text).
+ * bytes of whitespace arrive, it decides with what it has (a partial match is text). It also decides
+ * at once on an {@code exceptionCaught}, and passes the exception on to the decoder, so that the decoder
+ * knows the input did not end cleanly (see {@link IngestFrameDecoder} on unterminated tails).
  *
  * <p>Threading: confined to the channel's event loop; one instance per connection.
  *
@@ -57,6 +59,16 @@ final class FormatSniffHandler extends ChannelInboundHandlerAdapter {
             switchTo(ctx, detect(cumulation, true));
         }
         ctx.fireUserEventTriggered(evt);
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        // Hand the bytes to a decoder first, so that the decoder sees the failure and will not take
+        // the end of input that may follow (a reset) for the client's EOF.
+        if (cumulation != null) {
+            switchTo(ctx, detect(cumulation, true));
+        }
+        ctx.fireExceptionCaught(cause);
     }
 
     @Override

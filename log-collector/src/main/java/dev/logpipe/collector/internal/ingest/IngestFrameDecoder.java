@@ -18,8 +18,15 @@ import java.net.SocketAddress;
  *
  * <p>Limits: a frame longer than {@code maxFrameBytes} is cut (TRUNCATE: the first bytes, backed off
  * to a whole UTF-8 character, are delivered flagged, the rest up to the frame's end is skipped) or
- * ends the connection (CLOSE: frames before it are delivered, then the channel is closed). A line
- * still unterminated when the input ends (close or half-close) is delivered.
+ * ends the connection (CLOSE: frames before it are delivered, then the channel is closed).
+ *
+ * <p>End of input: every complete frame still buffered is delivered, whoever ended the connection.
+ * An unterminated tail (a line without its LF, an octet-counted body cut short) is the client's last
+ * frame only when the client ended its stream: a {@link ChannelInputShutdownEvent} (EOF read on a
+ * channel with {@code ALLOW_HALF_CLOSURE}) delivers it like any frame. When the channel goes inactive
+ * without that event (the server closed it: shutdown drain, idle timeout, ...) or the input ends after
+ * an {@code exceptionCaught} (connection reset by peer), the tail is a frame the client did not
+ * finish sending: it is counted {@code incomplete_frame} and dropped, never stored as a record.
  *
  * <p>Octet counts: a count that is not digits followed by a space (on a connection that has used
  * octet counting; on one that has not, such a frame is simply a line that starts with a digit), has
@@ -30,7 +37,7 @@ import java.net.SocketAddress;
  * data it cannot see. A count that was wrong but plausible shows at the next frame: on a connection
  * that used octet counting, a frame that starts with neither a digit nor {@code <} is the tail of a
  * frame whose count lied and is counted {@code bad_octet_count} the same way. An octet-counted frame
- * cut short by the end of the input is {@code incomplete_frame}.
+ * cut short by the client's end of input is {@code incomplete_frame} (stored raw or dropped by policy).
  *
  * <p>Flow control: each pass (a {@code channelRead}, or a {@code read()} while frames are held) fires
  * at least one record if it has one, then stops while the channel's {@code autoRead} is off (the
@@ -85,6 +92,10 @@ final class IngestFrameDecoder extends ChannelDuplexHandler {
     /** Whether the current decode pass has fired a record. */
     private boolean firedInPass;
     private boolean inputEnded;
+    /** Whether the input ended because the client ended its stream (so a tail is its last frame). */
+    private boolean endedByClient;
+    /** Whether an exception (e.g. a connection reset) reached this connection: its end is not a clean EOF. */
+    private boolean failed;
 
     IngestFrameDecoder(FrameProcessor processor, int maxFrameBytes, OversizePolicy oversize,
                        boolean syslogFraming, IngestObserver observer) {
@@ -144,14 +155,22 @@ final class IngestFrameDecoder extends ChannelDuplexHandler {
     @Override
     public void userEventTriggered(ChannelHandlerContext ctx, Object evt) throws Exception {
         if (evt instanceof ChannelInputShutdownEvent) {
-            endOfInput(ctx);
+            // With ALLOW_HALF_CLOSURE a read error (reset) also ends in this event, after exceptionCaught.
+            endOfInput(ctx, !failed);
         }
         super.userEventTriggered(ctx, evt);
     }
 
     @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) throws Exception {
+        failed = true;
+        super.exceptionCaught(ctx, cause);
+    }
+
+    @Override
     public void channelInactive(ChannelHandlerContext ctx) throws Exception {
-        endOfInput(ctx);
+        // Inactive without a prior input shutdown: the server closed the connection, or it broke.
+        endOfInput(ctx, false);
         super.channelInactive(ctx);
     }
 
@@ -160,9 +179,13 @@ final class IngestFrameDecoder extends ChannelDuplexHandler {
         releaseCumulation();
     }
 
-    private void endOfInput(ChannelHandlerContext ctx) {
+    /**
+     * Delivers every buffered frame; the unterminated tail is delivered only when {@code byClient}.
+     */
+    private void endOfInput(ChannelHandlerContext ctx, boolean byClient) {
         if (!inputEnded) {
             inputEnded = true;
+            endedByClient = byClient;
             decode(ctx, true);
             if (state == State.OCTET_BODY) {
                 // A count was read but not one byte of its frame came: nothing to store, still counted.
@@ -247,7 +270,11 @@ final class IngestFrameDecoder extends ChannelDuplexHandler {
                 if (atEnd) {
                     state = State.FRAME_START;
                     cumulation.readerIndex(ri + readable);
-                    emit(ctx, ri, readable, false, IngestObserver.INCOMPLETE_FRAME);
+                    if (endedByClient) {
+                        emit(ctx, ri, readable, false, IngestObserver.INCOMPLETE_FRAME);
+                    } else {
+                        observer.frameRejected(IngestObserver.INCOMPLETE_FRAME); // cut by the close: dropped
+                    }
                 }
                 return false;
             }
@@ -354,12 +381,28 @@ final class IngestFrameDecoder extends ChannelDuplexHandler {
             }
             cumulation.readerIndex(ri + readable);
             state = State.FRAME_START;
-            emit(ctx, ri, length, false, forcedReason);
+            if (endedByClient) {
+                emit(ctx, ri, length, false, forcedReason); // the client's last frame, ended by its EOF
+            } else if (!isBlank(ri, length)) {
+                // The connection closed under this frame: it is not one the client finished sending.
+                observer.frameRejected(IngestObserver.INCOMPLETE_FRAME);
+            }
             return false;
         }
         lineScanFrom = ri;
         lineScanned = window;
         return false;
+    }
+
+    /** Whether {@code cumulation[index, index + length)} holds only spaces, tabs, CR and LF (framing noise). */
+    private boolean isBlank(int index, int length) {
+        for (int i = index; i < index + length; i++) {
+            byte c = cumulation.getByte(i);
+            if (c != ' ' && c != '\t' && c != '\r' && c != '\n') {
+                return false;
+            }
+        }
+        return true;
     }
 
     /** maxFrameBytes backed off so that the cut does not split a UTF-8 character. */

@@ -37,7 +37,11 @@ public interface IngestObserver {
     String BAD_SYSLOG_HEADER = "bad_syslog_header";
     /** Reason: an RFC 6587 octet count that is not a count, is absurd, exceeds the limit, or lied. */
     String BAD_OCTET_COUNT = "bad_octet_count";
-    /** Reason: an octet-counted frame cut short by the end of the connection. */
+    /**
+     * Reason: a frame cut short by the end of the connection: an octet-counted body the client's EOF
+     * cut short (stored raw or dropped by policy), or any unterminated frame left when the server
+     * closed the connection or it was reset (dropped: not a frame the client finished sending).
+     */
     String INCOMPLETE_FRAME = "incomplete_frame";
     /** Reason: a frame over the limit under {@code OversizePolicy.CLOSE}. */
     String OVERSIZE = "oversize";

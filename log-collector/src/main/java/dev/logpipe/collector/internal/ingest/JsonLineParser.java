@@ -18,7 +18,11 @@ import java.math.BigDecimal;
  * (RFC 3339 / ISO 8601 text, or an epoch number read by magnitude, see {@link Timestamps});
  * {@code level}, {@code severity} (a level name, a syslog severity 0-7, or a pino/Bunyan number
  * 10..60: up to 10 TRACE, 20 DEBUG, 30 INFO, 40 WARN, 50 ERROR, above FATAL); {@code service},
- * {@code app}; {@code host}, {@code hostname}; {@code msg}, {@code message}. The first usable value
+ * {@code app}; {@code host}, {@code hostname}; {@code msg}, {@code message}; and {@code log}, the
+ * message key of Docker's json-file driver ({@code {"log":"...\n","stream":"stdout","time":"..."}}),
+ * which is the message only when the object has no usable {@code msg}/{@code message}, with one
+ * trailing LF stripped (Docker keeps the line's own; {@code stream} stays a field like any other key;
+ * a {@code log} not taken as the message is kept as a field, after the other fields). The first usable value
  * for a record field wins. Every other key — and a known key whose value is unusable (e.g.
  * {@code "ts":"banana"}) or whose field is already set — is kept as a field: strings as
  * {@link FieldValue#string}, anything else as {@link FieldValue#json} with its JSON text made
@@ -37,7 +41,10 @@ final class JsonLineParser implements FrameParser {
             .disable(JsonFactory.Feature.INTERN_FIELD_NAMES)
             .build();
 
-    private enum Target { TIME, LEVEL, SERVICE, HOST, MESSAGE, NONE }
+    private enum Target { TIME, LEVEL, SERVICE, HOST, MESSAGE, DOCKER_LOG, NONE }
+
+    /** Docker json-file's message key: the message only when the object has no {@code msg}/{@code message}. */
+    private static final String DOCKER_LOG_KEY = "log";
 
     @Override
     public SourceFormat formatOf(FrameText frame) {
@@ -63,6 +70,9 @@ final class JsonLineParser implements FrameParser {
             boolean haveService = false;
             boolean haveHost = false;
             boolean haveMessage = false;
+            // The first string "log": the message unless a msg/message follows, which only the end tells.
+            String dockerLog = null;
+            boolean dockerLogAsField = false;
             while ((t = p.nextToken()) == JsonToken.FIELD_NAME) {
                 String name = p.currentName();
                 t = p.nextToken();
@@ -105,6 +115,14 @@ final class JsonLineParser implements FrameParser {
                             haveMessage = used = true;
                         }
                     }
+                    case DOCKER_LOG -> {
+                        if (!haveMessage && dockerLog == null && t == JsonToken.VALUE_STRING) {
+                            dockerLog = p.getText();
+                            used = true;
+                        } else {
+                            dockerLogAsField = true;
+                        }
+                    }
                     default -> {
                     }
                 }
@@ -114,6 +132,15 @@ final class JsonLineParser implements FrameParser {
             }
             if (t != JsonToken.END_OBJECT || p.nextToken() != null) {
                 return IngestObserver.INVALID_JSON;
+            }
+            if (dockerLog != null) {
+                if (!haveMessage) {
+                    b.message(dockerLog.endsWith("\n") ? dockerLog.substring(0, dockerLog.length() - 1) : dockerLog);
+                } else if (!dockerLogAsField) {
+                    // A msg/message came after it: "log" is an ordinary field (a later "log" already is one,
+                    // and as a repeated key its last value stands).
+                    b.field(DOCKER_LOG_KEY, FieldValue.string(dockerLog));
+                }
             }
             return null;
         } catch (IOException e) {
@@ -130,6 +157,7 @@ final class JsonLineParser implements FrameParser {
             case "service", "app" -> Target.SERVICE;
             case "host", "hostname" -> Target.HOST;
             case "msg", "message" -> Target.MESSAGE;
+            case DOCKER_LOG_KEY -> Target.DOCKER_LOG;
             default -> Target.NONE;
         };
     }

@@ -7,6 +7,7 @@ import dev.logpipe.filesink.AppendRequest;
 import dev.logpipe.filesink.LogRecord;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.socket.ChannelInputShutdownEvent;
 import io.netty.handler.codec.DecoderException;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.ScheduledFuture;
@@ -31,6 +32,12 @@ import java.util.concurrent.TimeUnit;
  * so order is kept. Nothing blocks, sleeps or polls, and no accepted record is dropped: the FIFO
  * holds at most what the reads already in flight decode when {@code autoRead} went off.
  *
+ * <p>End of input: the channel allows half-closure, so a client that shuts down its output (EOF)
+ * leaves the connection open, and the decoders fire its last records and then the
+ * {@link ChannelInputShutdownEvent}. This handler closes the connection once every record it holds
+ * is in the channel: the client, which may be waiting for our close, learns that its stream was
+ * taken, and the connection finishes as usual.
+ *
  * <p>Graceful shutdown: {@link #beginDrain} keeps reading until the client has been quiet for a
  * moment (or a grace deadline passes), then closes; the records already decoded keep flowing into
  * the channel after the close, and the connection counts as finished only once its FIFO is empty.
@@ -54,6 +61,8 @@ final class BackpressureHandler extends ChannelInboundHandlerAdapter {
     private boolean inactive;
     private boolean finished;
     private boolean draining;
+    /** The client ended its stream (half-close); close once every record is in the channel. */
+    private boolean inputShutdown;
     private ScheduledFuture<?> drainCheck;
     /** Last time bytes arrived from the socket; set by {@link ConnectionGuardHandler} on the same loop. */
     long lastReadNanos = System.nanoTime();
@@ -164,6 +173,7 @@ final class BackpressureHandler extends ChannelInboundHandlerAdapter {
             }
         }
         resume();
+        closeIfInputDone();
         maybeFinished();
     }
 
@@ -176,6 +186,23 @@ final class BackpressureHandler extends ChannelInboundHandlerAdapter {
                 n, ctx.channel().remoteAddress());
         ctx.close();
         maybeFinished();
+    }
+
+    @Override
+    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+        if (evt instanceof ChannelInputShutdownEvent) {
+            // The decoders fired every record of the stream before this event.
+            inputShutdown = true;
+            closeIfInputDone();
+        }
+        ctx.fireUserEventTriggered(evt);
+    }
+
+    /** After the client's EOF: closes the connection when nothing it sent is held here any more. */
+    private void closeIfInputDone() {
+        if (inputShutdown && !inactive && !sendInFlight && pending.isEmpty()) {
+            ctx.close();
+        }
     }
 
     @Override
@@ -215,8 +242,9 @@ final class BackpressureHandler extends ChannelInboundHandlerAdapter {
         long now = System.nanoTime();
         boolean quiet = !isWaitingForRoom() && now - lastReadNanos >= plan.quietNanos();
         if (quiet || now - plan.graceDeadlineNanos() >= 0) {
-            // Stop reading first so that nothing more is decoded, then close; the decoders flush what
-            // they hold on channelInactive and the FIFO keeps draining into the channel after that.
+            // Stop reading first so that nothing more is decoded, then close; the decoders fire the
+            // complete frames they hold on channelInactive (an unfinished tail is counted
+            // incomplete_frame, not stored) and the FIFO keeps draining into the channel after that.
             ctx.channel().config().setAutoRead(false);
             ctx.close();
         }

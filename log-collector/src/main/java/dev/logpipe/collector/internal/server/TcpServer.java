@@ -57,6 +57,10 @@ public final class TcpServer {
                 .handler(new AcceptTracker(tracker))
                 .childOption(ChannelOption.SO_KEEPALIVE, config.tcpKeepAlive())
                 .childOption(ChannelOption.TCP_NODELAY, true)
+                // A client's EOF then arrives as ChannelInputShutdownEvent, distinct from a close by the
+                // server or a reset: only then is an unterminated last frame the client's own. The
+                // BackpressureHandler closes the half-closed connection once its records are handed on.
+                .childOption(ChannelOption.ALLOW_HALF_CLOSURE, true)
                 // One read takes at most 64 KiB: this bounds what a paused connection can still decode.
                 .childOption(ChannelOption.RECVBUF_ALLOCATOR, new AdaptiveRecvByteBufAllocator(64, 2048, 65_536))
                 .childHandler(new IngestChannelInitializer(config, ssl, sender, counters, tracker));

@@ -10,6 +10,7 @@ import dev.logpipe.collector.WireFormat;
 import dev.logpipe.filesink.LogRecord;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.embedded.EmbeddedChannel;
+import io.netty.channel.socket.ChannelInputShutdownEvent;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.time.ZoneOffset;
@@ -79,8 +80,22 @@ final class Harness {
         return out;
     }
 
-    /** Closes the channel (delivering any trailing frame), returns every record, asserts no leak. */
+    /**
+     * Ends the input as a client does (EOF: half-close, which delivers any trailing frame), then closes
+     * the channel; returns every record and asserts no leak.
+     */
     List<LogRecord> finish() {
+        if (channel.isOpen()) {
+            channel.pipeline().fireUserEventTriggered(ChannelInputShutdownEvent.INSTANCE);
+        }
+        return close();
+    }
+
+    /**
+     * Closes the channel without a prior end of input, as the server does (shutdown drain, idle
+     * timeout): a trailing unterminated frame is incomplete. Returns every record, asserts no leak.
+     */
+    List<LogRecord> close() {
         List<LogRecord> out = drain();
         channel.finish(); // rethrows anything that reached exceptionCaught at the pipeline's tail
         out.addAll(drain());

@@ -92,6 +92,40 @@ class JsonLineParserTest {
     }
 
     @Test
+    void dockerJsonFileLogIsTheMessageOnlyWithoutMsgOrMessage() {
+        LogRecord stderr = one("{\"log\":\"panic: boom\\n\\n\",\"stream\":\"stderr\",\"time\":\"2019-06-24T11:57:31Z\"}");
+        assertEquals("panic: boom\n", stderr.message(), "one trailing LF stripped, not all");
+        assertEquals(Map.of("stream", FieldValue.string("stderr")), stderr.fields());
+        assertEquals(nanos("2019-06-24T11:57:31Z"), stderr.eventTimeNanos());
+
+        assertEquals("no newline", one("{\"log\":\"no newline\"}").message());
+        assertEquals("", one("{\"log\":\"\\n\"}").message());
+
+        // A msg or message wins wherever it stands; log then stays a field (after the others).
+        LogRecord before = one("{\"log\":\"raw line\\n\",\"stream\":\"stdout\",\"msg\":\"structured\"}");
+        assertEquals("structured", before.message());
+        Map<String, FieldValue> expected = new LinkedHashMap<>();
+        expected.put("stream", FieldValue.string("stdout"));
+        expected.put("log", FieldValue.string("raw line\n"));
+        assertEquals(expected, before.fields());
+        assertEquals(List.copyOf(expected.keySet()), List.copyOf(before.fields().keySet()));
+        LogRecord after = one("{\"message\":\"structured\",\"log\":\"raw line\\n\"}");
+        assertEquals("structured", after.message());
+        assertEquals(Map.of("log", FieldValue.string("raw line\n")), after.fields());
+
+        // A log that is not a string is a field; a repeated log keeps its last value as a field.
+        LogRecord notText = one("{\"log\":{\"a\":1},\"msg\":\"m\"}");
+        assertEquals("m", notText.message());
+        assertEquals(Map.of("log", FieldValue.json("{\"a\":1}")), notText.fields());
+        LogRecord twice = one("{\"log\":\"first\\n\",\"log\":\"second\\n\"}");
+        assertEquals("first", twice.message());
+        assertEquals(Map.of("log", FieldValue.string("second\n")), twice.fields());
+        LogRecord twiceThenMsg = one("{\"log\":\"first\",\"log\":\"second\",\"msg\":\"m\"}");
+        assertEquals("m", twiceThenMsg.message());
+        assertEquals(Map.of("log", FieldValue.string("second")), twiceThenMsg.fields(), "the last value of a repeated key");
+    }
+
+    @Test
     void epochTimesByMagnitude() {
         long t = nanos("2023-11-14T22:13:20Z");
         assertEquals(t, one("{\"ts\":1700000000}").eventTimeNanos());
@@ -124,8 +158,8 @@ class JsonLineParserTest {
         LogRecord docker = one("{\"log\":\"Server started on :8080\\n\",\"stream\":\"stdout\","
                 + "\"time\":\"2019-06-24T11:57:31.823456789Z\"}");
         assertEquals(nanos("2019-06-24T11:57:31.823456789Z"), docker.eventTimeNanos());
-        assertEquals(FieldValue.string("Server started on :8080\n"), docker.fields().get("log"));
-        assertEquals(FieldValue.string("stdout"), docker.fields().get("stream"));
+        assertEquals("Server started on :8080", docker.message(), "Docker's log is the message, its LF stripped");
+        assertEquals(Map.of("stream", FieldValue.string("stdout")), docker.fields());
 
         LogRecord logstash = one("{\"@timestamp\":\"2024-02-03T10:11:12.345+00:00\",\"@version\":\"1\","
                 + "\"message\":\"User logged in\",\"logger_name\":\"com.example.Auth\",\"thread_name\":\"main\","

@@ -171,8 +171,9 @@ class LineFramingTest {
         assertEquals(List.of("1", "2", "3"), bp.seen);
         h.channel.read(); // only the unterminated "4" is left: nothing to fire, the read goes to the transport
         assertEquals(List.of("1", "2", "3"), bp.seen);
+        h.channel.pipeline().fireUserEventTriggered(ChannelInputShutdownEvent.INSTANCE); // the client's EOF
         h.channel.finish();
-        assertEquals(List.of("1", "2", "3", "4"), bp.seen, "at the end of input every frame is fired");
+        assertEquals(List.of("1", "2", "3", "4"), bp.seen, "at the client's end of input every frame is fired");
         h.assertReleased();
     }
 

@@ -7,6 +7,7 @@ import dev.logpipe.filesink.AppendRequest;
 import dev.logpipe.filesink.LogRecord;
 import dev.logpipe.filesink.SourceFormat;
 import io.netty.channel.embedded.EmbeddedChannel;
+import io.netty.channel.socket.ChannelInputShutdownEvent;
 import io.netty.handler.timeout.IdleStateEvent;
 import org.junit.jupiter.api.Test;
 
@@ -87,6 +88,36 @@ class BackpressureHandlerTest {
         ec.runPendingTasks();
         assertTrue(drained.isDone(), "closed and everything handed over");
         assertEquals("r 1", take(ch));
+    }
+
+    @Test
+    void halfClosedConnectionIsClosedByTheServerOnceItsRecordsAreInTheChannel() {
+        Mpsc.Channel<AppendRequest> ch = Mpsc.bounded(1);
+        PipelineCounters counters = new PipelineCounters();
+        ConnectionTracker tracker = new ConnectionTracker();
+        EmbeddedChannel ec = new EmbeddedChannel(new BackpressureHandler(ch.sender(), counters, tracker));
+        CompletableFuture<Void> drained = tracker.drain(new ConnectionTracker.DrainPlan(Long.MAX_VALUE,
+                System.nanoTime() + Long.MAX_VALUE / 2)); // never by the drain's own close: only the EOF
+        ec.writeInbound(rec(0));
+        ec.writeInbound(rec(1)); // held: the channel is full
+        ec.pipeline().fireUserEventTriggered(ChannelInputShutdownEvent.INSTANCE); // the client's EOF
+        ec.runPendingTasks();
+        assertTrue(ec.isOpen(), "record 1 is still held: the connection stays open for it");
+        assertFalse(drained.isDone());
+        assertEquals("r 0", take(ch));
+        ec.runPendingTasks();
+        assertFalse(ec.isOpen(), "everything handed over: the server closes the half-closed connection");
+        assertTrue(drained.isDone(), "and the tracker sees it finish");
+        assertEquals("r 1", take(ch));
+
+        // With nothing held, the EOF closes at once.
+        Mpsc.Channel<AppendRequest> roomy = Mpsc.bounded(8);
+        EmbeddedChannel quick = new EmbeddedChannel(new BackpressureHandler(roomy.sender(), counters, new ConnectionTracker()));
+        quick.writeInbound(rec(2));
+        quick.pipeline().fireUserEventTriggered(ChannelInputShutdownEvent.INSTANCE);
+        assertFalse(quick.isOpen());
+        assertEquals("r 2", take(roomy));
+        assertEquals(0, counters.lostRecords.sum());
     }
 
     @Test
