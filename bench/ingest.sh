@@ -47,11 +47,14 @@ case "$TARGET" in logpipe|rsyslog) ;; *) echo "ingest.sh: --target must be logpi
 # Chronicle's JVM flags, from the one place they are written down (the parent pom).
 CHRONICLE_FLAGS="$(sed -n 's:.*<chronicle.jvm.flags>\(.*\)</chronicle.jvm.flags>.*:\1:p' "$ROOT/pom.xml")"
 
-# Build the generator's jar if it is missing or older than its sources.
 JAR="$ROOT/benchmarks/target/benchmarks.jar"
-if [[ ! -f "$JAR" ]] || [[ -n "$(find "$ROOT/benchmarks/src" "$ROOT/benchmarks/pom.xml" -newer "$JAR" -print -quit)" ]]; then
+# Build benchmarks.jar from this tree (with the modules it measures, -am) when it is missing or
+# older than any of their sources, so that what runs is the code checked out here.
+if [[ ! -f "$JAR" ]] || [[ -n "$(find "$ROOT/pom.xml" "$ROOT/channels" "$ROOT/runtime-core" "$ROOT/file-sink" \
+      "$ROOT/benchmarks" -name target -prune -o \( -name pom.xml -o -path '*/src/*' \) -type f -newer "$JAR" \
+      -print -quit 2>/dev/null)" ]]; then
   echo "# building benchmarks.jar" >&2
-  (cd "$ROOT" && mvn -B -o -q -pl benchmarks package -DskipTests) >&2
+  (cd "$ROOT" && mvn -B -q -DskipTests -pl benchmarks -am package) >&2
 fi
 
 WORK="$(mktemp -d "${TMPDIR:-/tmp}/logpipe-ingest-XXXXXX")"

@@ -29,8 +29,14 @@ OUT="$ROOT/bench/results"
 mkdir -p "$OUT"
 STAMP="$(date -u +%Y%m%dT%H%M%SZ)"
 
-echo "# building benchmarks.jar" >&2
-(cd "$ROOT" && mvn -B -o -q -pl benchmarks package -DskipTests) >&2
+# Build benchmarks.jar from this tree (with the modules it measures, -am) when it is missing or
+# older than any of their sources, so that what runs is the code checked out here.
+if [[ ! -f "$JAR" ]] || [[ -n "$(find "$ROOT/pom.xml" "$ROOT/channels" "$ROOT/runtime-core" "$ROOT/file-sink" \
+      "$ROOT/benchmarks" -name target -prune -o \( -name pom.xml -o -path '*/src/*' \) -type f -newer "$JAR" \
+      -print -quit 2>/dev/null)" ]]; then
+  echo "# building benchmarks.jar" >&2
+  (cd "$ROOT" && mvn -B -q -DskipTests -pl benchmarks -am package) >&2
+fi
 
 echo "# machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)," \
      "$(free -g | awk '/Mem:/{print $2}') GiB RAM, kernel $(uname -r)"

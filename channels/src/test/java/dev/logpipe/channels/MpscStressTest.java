@@ -292,4 +292,47 @@ class MpscStressTest {
         assertEquals((long) PRODUCERS * (PER_PRODUCER / 2), total);
     }
 
+
+    @Test
+    @Timeout(60)
+    void lenNeverReportsMoreThanTheChannelCanHold() throws Exception {
+        // A sampling thread reads len() while producers and the receiver churn. len() must be a
+        // count at one instant: never more values than capacity lets in (bounded: CAPACITY;
+        // weighted: every value weighs at least 1, so at most the capacity in units).
+        lenStaysWithinCapacity(Mpsc.bounded(CAPACITY), CAPACITY);
+        lenStaysWithinCapacity(Mpsc.weighted(CAPACITY, v -> 1), CAPACITY);
+    }
+
+    private static void lenStaysWithinCapacity(Mpsc.Channel<Long> ch, long capacity) throws Exception {
+        ConcurrentLinkedQueue<Throwable> failures = new ConcurrentLinkedQueue<>();
+        List<Thread> producers = startProducers(ch.sender(), (id, s) -> {
+            for (long i = 0; i < PER_PRODUCER / 5; i++) {
+                assertSame(SendResult.sent(), s.blockingSend(((long) id << 32) | i));
+            }
+        }, failures);
+        long[] maxSeen = new long[1];
+        Thread sampler = new Thread(() -> {
+            while (!ch.receiver().isClosed() || ch.receiver().len() > 0) {
+                maxSeen[0] = Math.max(maxSeen[0], ch.receiver().len());
+                if (producers.stream().noneMatch(Thread::isAlive)) {
+                    return;
+                }
+            }
+        }, "len-sampler");
+        sampler.start();
+        List<Long> buf = new ArrayList<>();
+        long total = 0;
+        while (ch.receiver().blockingRecvMany(buf, 3) > 0) {
+            total += buf.size();
+            buf.clear();
+        }
+        for (Thread t : producers) {
+            t.join();
+        }
+        sampler.join();
+        assertEquals(List.of(), new ArrayList<>(failures));
+        assertEquals((long) PRODUCERS * (PER_PRODUCER / 5), total);
+        org.junit.jupiter.api.Assertions.assertTrue(maxSeen[0] <= capacity,
+                "len() reported " + maxSeen[0] + " values in a channel that holds " + capacity);
+    }
 }
