@@ -116,10 +116,6 @@ class GracefulShutdownTest {
     }
 
     @Test
-    @Disabled("reason: product bug (log-collector drain + ingest decoder): when the drain closes a connection at its "
-            + "read-grace deadline, BackpressureHandler.drainCheck closes mid-frame and IngestFrameDecoder.channelInactive "
-            + "delivers the cut tail as a record (MALFORMED invalid_json/incomplete_frame, or a syslog/text fragment "
-            + "parsed as a valid record); fails with 'torn frames stored as records after SIGTERM'")
     @Timeout(value = 180, unit = TimeUnit.SECONDS)
     void sigtermStoresNoTornFrameOfTheConnectionsItCloses() throws Exception {
         Outcome o = outcome();
