@@ -39,6 +39,8 @@ public final class LogRecord {
     private final SourceFormat format;
     private final SyslogInfo syslog;
     private final int flags;
+    /** Cached: channels weigh a record on send and again on receive, and the writer's batches sum it. */
+    private final int estimatedBytes;
 
     private LogRecord(Builder b) {
         this.receiveTimeNanos = b.receiveTimeNanos != Long.MIN_VALUE ? b.receiveTimeNanos : nowNanos();
@@ -54,6 +56,7 @@ public final class LogRecord {
         this.format = b.format;
         this.syslog = b.syslog;
         this.flags = b.flags;
+        this.estimatedBytes = computeEstimatedBytes();
     }
 
     /** A new builder with every field absent; {@code build()} fills the times from the clock. */
@@ -164,6 +167,10 @@ public final class LogRecord {
      * fixed overhead. Used to bound channels in bytes; not exact.
      */
     public int estimatedBytes() {
+        return estimatedBytes;
+    }
+
+    private int computeEstimatedBytes() {
         long n = 64L + host.length() + service.length() + message.length() + source.length();
         for (Map.Entry<String, FieldValue> e : fields.entrySet()) {
             n += 8 + e.getKey().length() + e.getValue().text().length();
