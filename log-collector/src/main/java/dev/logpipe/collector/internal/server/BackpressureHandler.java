@@ -64,8 +64,12 @@ final class BackpressureHandler extends ChannelInboundHandlerAdapter {
     /** The client ended its stream (half-close); close once every record is in the channel. */
     private boolean inputShutdown;
     private ScheduledFuture<?> drainCheck;
-    /** Last time bytes arrived from the socket; set by {@link ConnectionGuardHandler} on the same loop. */
+    /** Last time bytes arrived from the socket; set by {@link SocketReadProbe} on the same loop. */
     long lastReadNanos = System.nanoTime();
+    /** Whether the last socket read filled its buffer (more may wait); set by {@link SocketReadProbe}. */
+    boolean socketMayHoldMore;
+    /** {@link #lastReadNanos} as the previous drain check saw it when the connection looked quiet, else -1. */
+    private long quietMark = -1;
 
     BackpressureHandler(MpscSender<AppendRequest> sender, PipelineCounters counters, ConnectionTracker tracker) {
         this.sender = sender;
@@ -240,7 +244,18 @@ final class BackpressureHandler extends ChannelInboundHandlerAdapter {
             return;
         }
         long now = System.nanoTime();
-        boolean quiet = !isWaitingForRoom() && now - lastReadNanos >= plan.quietNanos();
+        // Quiet means the client stopped sending, not that this loop stopped reading: a connection that
+        // waits for room, or whose last read filled its buffer (the socket may hold more), is not quiet
+        // however long ago that read was. A busy loop (other connections' reads, a starved CPU) can leave
+        // a flooding connection unread for longer than the quiet period; closing it then dropped what its
+        // client had sent, and under load the connections of the costliest format (JSON) were closed first
+        // while the cheap ones (text) kept the loop for the whole grace.
+        boolean looksQuiet = !isWaitingForRoom() && !socketMayHoldMore && now - lastReadNanos >= plan.quietNanos();
+        // And it must look quiet on two checks with no read in between: between two runs of this
+        // scheduled task the loop has polled the socket at least once, so bytes that arrived while it was
+        // busy have been read (and moved lastReadNanos) by the second check.
+        boolean quiet = looksQuiet && quietMark == lastReadNanos;
+        quietMark = looksQuiet ? lastReadNanos : -1;
         if (quiet || now - plan.graceDeadlineNanos() >= 0) {
             // Stop reading first so that nothing more is decoded, then close; the decoders fire the
             // complete frames they hold on channelInactive (an unfinished tail is counted

@@ -7,8 +7,7 @@ import io.netty.handler.ssl.SslHandshakeCompletionEvent;
 import io.netty.handler.timeout.IdleStateEvent;
 
 /**
- * Sits before the decoders: notes when bytes last arrived (for the shutdown drain's quiet check)
- * and closes the connection on an idle event, unless the connection is silent only because it is
+ * Sits before the decoders: closes the connection on an idle event, unless the connection is silent only because it is
  * paused by backpressure. It also counts failed TLS handshakes.
  *
  * <p>Threading: confined to the connection's event loop; one instance per connection.
@@ -25,7 +24,6 @@ final class ConnectionGuardHandler extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
-        backpressure.lastReadNanos = System.nanoTime();
         // Ownership of msg (a ByteBuf) passes to the decoders.
         ctx.fireChannelRead(msg);
     }

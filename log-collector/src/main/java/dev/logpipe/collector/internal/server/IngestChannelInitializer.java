@@ -61,10 +61,11 @@ final class IngestChannelInitializer extends ChannelInitializer<SocketChannel> {
         });
 
         ChannelPipeline p = ch.pipeline();
+        BackpressureHandler backpressure = new BackpressureHandler(sender, counters, tracker);
+        p.addLast("probe", new SocketReadProbe(backpressure)); // raw socket reads, so before TLS
         if (sslContext != null) {
             p.addLast("tls", sslContext.newHandler(ch.alloc()));
         }
-        BackpressureHandler backpressure = new BackpressureHandler(sender, counters, tracker);
         if (!config.idleTimeout().isZero()) {
             p.addLast("idle", new IdleStateHandler(config.idleTimeout().toNanos(), 0, 0, TimeUnit.NANOSECONDS));
         }

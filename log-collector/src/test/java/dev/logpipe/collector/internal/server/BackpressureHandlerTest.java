@@ -6,6 +6,10 @@ import dev.logpipe.collector.internal.pipeline.PipelineCounters;
 import dev.logpipe.filesink.AppendRequest;
 import dev.logpipe.filesink.LogRecord;
 import dev.logpipe.filesink.SourceFormat;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.embedded.EmbeddedChannel;
 import io.netty.channel.socket.ChannelInputShutdownEvent;
 import io.netty.handler.timeout.IdleStateEvent;
@@ -14,6 +18,7 @@ import org.junit.jupiter.api.Test;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -148,5 +153,48 @@ class BackpressureHandlerTest {
         ec.pipeline().fireUserEventTriggered(IdleStateEvent.READER_IDLE_STATE_EVENT);
         assertFalse(ec.isActive(), "an idle connection is closed");
         assertEquals(1, counters.idleClosedConnections.sum());
+    }
+
+    /** A read of {@code bytes} bytes into a buffer of {@code capacity}, as the transport hands it on. */
+    private static ByteBuf socketRead(int bytes, int capacity) {
+        return Unpooled.buffer(capacity, capacity).writeZero(bytes);
+    }
+
+    @Test
+    void drainDoesNotTakeAConnectionWhoseSocketMayHoldMoreForQuiet() {
+        Mpsc.Channel<AppendRequest> ch = Mpsc.bounded(1024);
+        PipelineCounters counters = new PipelineCounters();
+        ConnectionTracker tracker = new ConnectionTracker();
+        BackpressureHandler h = new BackpressureHandler(ch.sender(), counters, tracker);
+        int[] n = {0};
+        ChannelInboundHandlerAdapter oneRecordPerRead = new ChannelInboundHandlerAdapter() {
+            @Override
+            public void channelRead(ChannelHandlerContext ctx, Object msg) {
+                ((ByteBuf) msg).release();
+                ctx.fireChannelRead(rec(n[0]++));
+            }
+        };
+        EmbeddedChannel ec = new EmbeddedChannel(new SocketReadProbe(h), oneRecordPerRead, h);
+        long quiet = TimeUnit.MILLISECONDS.toNanos(2);
+        CompletableFuture<Void> drained = tracker.drain(new ConnectionTracker.DrainPlan(quiet,
+                System.nanoTime() + TimeUnit.MINUTES.toNanos(10)));
+        // The last read filled its buffer: the client may have more in the socket, which a busy event
+        // loop has not read yet. Many quiet periods later the connection must still be open.
+        ec.writeInbound(socketRead(64, 64));
+        long readAt = System.nanoTime();
+        while (System.nanoTime() - readAt < 25 * quiet) {
+            ec.runPendingTasks(); // the drain checks, each of which would close a quiet connection
+        }
+        assertTrue(ec.isOpen(), "a connection whose last read filled its buffer is not quiet");
+        // A read that did not fill its buffer emptied the socket: now quiet means quiet.
+        ec.writeInbound(socketRead(10, 64));
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (ec.isOpen() && System.nanoTime() < deadline) {
+            ec.runPendingTasks();
+        }
+        assertFalse(ec.isOpen(), "the client sent nothing more for the quiet period: the drain closes it");
+        assertTrue(drained.isDone());
+        assertEquals("r 0", take(ch));
+        assertEquals("r 1", take(ch));
     }
 }
