@@ -133,17 +133,7 @@ final class MpscChunkedQueue<E> implements MpscQueue<E> {
 
     @Override
     public long size() {
-        // lv ci, lv pi, lv ci again (JCTools' size): only when the consumer did not move while pi was
-        // read is pi - ci the count at one instant. A stale ci read before a long pause would
-        // otherwise count values long since taken, and report more than the channel can hold.
-        long after = (long) CONSUMER_INDEX.getVolatile(this);
-        for (;;) {
-            long before = after;
-            long pi = (long) PRODUCER_INDEX.getVolatile(this);
-            after = (long) CONSUMER_INDEX.getVolatile(this);
-            if (before == after) {
-                return Math.max(0, pi - after);
-            }
-        }
+        return MpscQueue.sizeBetween(() -> (long) CONSUMER_INDEX.getVolatile(this),
+                () -> (long) PRODUCER_INDEX.getVolatile(this)); // lv both: see sizeBetween
     }
 }

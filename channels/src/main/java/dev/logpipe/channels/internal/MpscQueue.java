@@ -35,4 +35,23 @@ interface MpscQueue<E> {
 
     /** Returns the number of elements added and not yet taken (approximate under concurrency). */
     long size();
+
+    /**
+     * The number of values between the two indices at one instant: lv ci, lv pi, lv ci again
+     * (JCTools' size). Only when the consumer did not move while pi was read is pi - ci the count at
+     * one instant; a stale ci read before a long pause would count values long since taken, and
+     * report more than the channel can hold.
+     */
+    static long sizeBetween(java.util.function.LongSupplier consumerIndex,
+                            java.util.function.LongSupplier producerIndex) {
+        long after = consumerIndex.getAsLong();
+        for (;;) {
+            long before = after;
+            long pi = producerIndex.getAsLong();
+            after = consumerIndex.getAsLong();
+            if (before == after) {
+                return Math.max(0, pi - after);
+            }
+        }
+    }
 }
