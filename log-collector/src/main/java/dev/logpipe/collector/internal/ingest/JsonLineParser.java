@@ -3,6 +3,8 @@ package dev.logpipe.collector.internal.ingest;
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
+import com.fasterxml.jackson.core.async.ByteArrayFeeder;
+import com.fasterxml.jackson.core.async.NonBlockingInputFeeder;
 import dev.logpipe.filesink.FieldValue;
 import dev.logpipe.filesink.Level;
 import dev.logpipe.filesink.LogRecord;
@@ -32,7 +34,8 @@ import java.math.BigDecimal;
  * <p>Malformed: {@code invalid_json} (syntax error, or anything after the object), {@code not_an_object}
  * (valid JSON that is not an object).
  *
- * <p>Threading: confined to one connection's event loop (the shared factory is thread-safe).
+ * <p>Threading: confined to one connection's event loop (it keeps that connection's parser; the
+ * shared factory is thread-safe).
  */
 final class JsonLineParser implements FrameParser {
 
@@ -51,8 +54,21 @@ final class JsonLineParser implements FrameParser {
         return SourceFormat.JSON;
     }
 
+    /**
+     * This connection's non-blocking parser, fed one object line after another so that a line does
+     * not pay for a parser's construction (bootstrapping, buffers, symbol table); null until the first
+     * such line and after any line that did not parse cleanly, so a bad line cannot affect the next.
+     */
+    private JsonParser lineParser;
+    private ByteArrayFeeder feeder;
+    /** Bytes fed to {@link #lineParser} before the current line: its locations count from its start. */
+    private long fed;
+
     @Override
     public String parse(FrameText frame, LogRecord.Builder b, long receiveTimeNanos) {
+        if (frame.validUtf8 && startsObject(frame.bytes, frame.length)) {
+            return parseObjectLine(frame, b);
+        }
         String text = frame.validUtf8 ? null : frame.text();
         try (JsonParser p = text == null
                 ? FACTORY.createParser(frame.bytes, 0, frame.length)
@@ -65,6 +81,97 @@ final class JsonLineParser implements FrameParser {
                 p.skipChildren();
                 return p.nextToken() == null ? IngestObserver.NOT_AN_OBJECT : IngestObserver.INVALID_JSON;
             }
+            String outcome = fields(p, b, frame, text, 0);
+            if (outcome != null) {
+                return outcome;
+            }
+            return p.nextToken() == null ? null : IngestObserver.INVALID_JSON;
+        } catch (IOException e) {
+            // JsonParseException, and Jackson's limits (StreamConstraintsException: nesting, number
+            // and string lengths) on hostile input. Anything else is a bug and surfaces as decoder_error.
+            return IngestObserver.INVALID_JSON;
+        }
+    }
+
+    /** Whether the first byte that is not JSON whitespace is '{' (other lines take the one-off parser). */
+    private static boolean startsObject(byte[] bytes, int length) {
+        for (int i = 0; i < length; i++) {
+            byte c = bytes[i];
+            if (c != ' ' && c != '\t' && c != '\n' && c != '\r') {
+                return c == '{';
+            }
+        }
+        return false;
+    }
+
+    /** A valid UTF-8 line that starts an object, read with the connection's reused non-blocking parser. */
+    private String parseObjectLine(FrameText frame, LogRecord.Builder b) {
+        String outcome = IngestObserver.INVALID_JSON;
+        try {
+            if (lineParser == null) {
+                lineParser = FACTORY.createNonBlockingByteArrayParser();
+                feeder = (ByteArrayFeeder) lineParser.getNonBlockingInputFeeder();
+                fed = 0;
+            }
+            JsonParser p = lineParser;
+            long base = fed;
+            feeder.feedInput(frame.bytes, 0, frame.length);
+            fed += frame.length;
+            if (p.nextToken() == JsonToken.START_OBJECT) {
+                outcome = fields(p, b, frame, null, base);
+                if (outcome == null) {
+                    // Only whitespace may follow; the parser then consumes it and waits for the next line.
+                    int end = (int) (p.currentLocation().getByteOffset() - base);
+                    if (!onlyWhitespace(frame.bytes, end, frame.length) || p.nextToken() != JsonToken.NOT_AVAILABLE) {
+                        outcome = IngestObserver.INVALID_JSON;
+                    }
+                }
+            }
+        } catch (IOException e) {
+            outcome = IngestObserver.INVALID_JSON; // as in parse
+        } finally {
+            if (outcome != null) {
+                discardLineParser();
+            }
+        }
+        return outcome;
+    }
+
+    private void discardLineParser() {
+        JsonParser p = lineParser;
+        lineParser = null;
+        feeder = null;
+        if (p != null) {
+            try {
+                p.close();
+            } catch (IOException e) {
+                // Nothing to release but buffers; the parser is dropped either way.
+            }
+        }
+    }
+
+    private static boolean onlyWhitespace(byte[] bytes, int from, int to) {
+        if (from < 0 || from > to) {
+            return false;
+        }
+        for (int i = from; i < to; i++) {
+            byte c = bytes[i];
+            if (c != ' ' && c != '\t' && c != '\n' && c != '\r') {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /**
+     * Reads the object's members after its START_OBJECT into the builder, through its END_OBJECT: null
+     * when the object is complete, else the malformed reason. {@code base} is the byte offset of the
+     * line within the parser's input.
+     */
+    private static String fields(JsonParser p, LogRecord.Builder b, FrameText frame, String text, long base)
+            throws IOException {
+        JsonToken t;
+        {
             boolean haveTime = false;
             boolean haveLevel = false;
             boolean haveService = false;
@@ -76,6 +183,9 @@ final class JsonLineParser implements FrameParser {
             while ((t = p.nextToken()) == JsonToken.FIELD_NAME) {
                 String name = p.currentName();
                 t = p.nextToken();
+                if (t == null || t == JsonToken.NOT_AVAILABLE) {
+                    return IngestObserver.INVALID_JSON; // the line ends inside the object
+                }
                 Target target = targetOf(name);
                 boolean used = false;
                 switch (target) {
@@ -127,10 +237,14 @@ final class JsonLineParser implements FrameParser {
                     }
                 }
                 if (!used) {
-                    b.field(name, valueOf(p, t, frame, text));
+                    FieldValue value = valueOf(p, t, frame, text, base);
+                    if (value == null) {
+                        return IngestObserver.INVALID_JSON;
+                    }
+                    b.field(name, value);
                 }
             }
-            if (t != JsonToken.END_OBJECT || p.nextToken() != null) {
+            if (t != JsonToken.END_OBJECT) {
                 return IngestObserver.INVALID_JSON;
             }
             if (dockerLog != null) {
@@ -143,10 +257,6 @@ final class JsonLineParser implements FrameParser {
                 }
             }
             return null;
-        } catch (IOException e) {
-            // JsonParseException, and Jackson's limits (StreamConstraintsException: nesting, number
-            // and string lengths) on hostile input. Anything else is a bug and surfaces as decoder_error.
-            return IngestObserver.INVALID_JSON;
         }
     }
 
@@ -162,8 +272,12 @@ final class JsonLineParser implements FrameParser {
         };
     }
 
-    /** The value at the current token as a field value; consumes a whole object or array. */
-    private static FieldValue valueOf(JsonParser p, JsonToken t, FrameText frame, String text) throws IOException {
+    /**
+     * The value at the current token as a field value; consumes a whole object or array. Null when
+     * the line ends inside it.
+     */
+    private static FieldValue valueOf(JsonParser p, JsonToken t, FrameText frame, String text, long base)
+            throws IOException {
         switch (t) {
             case VALUE_STRING:
                 return FieldValue.string(p.getText());
@@ -179,20 +293,62 @@ final class JsonLineParser implements FrameParser {
                 int start;
                 int end;
                 if (text == null) {
-                    start = (int) p.currentTokenLocation().getByteOffset();
-                    p.skipChildren();
-                    end = (int) p.currentLocation().getByteOffset();
+                    start = (int) (p.currentTokenLocation().getByteOffset() - base);
+                    if (p.isExpectedStartArrayToken() || p.isExpectedStartObjectToken()) {
+                        start = startOfContainer(p, frame.bytes, start);
+                    }
+                    if (!skipValue(p)) {
+                        return null;
+                    }
+                    end = (int) (p.currentLocation().getByteOffset() - base);
                     return FieldValue.json(compact(new String(frame.bytes, start, end - start,
                             java.nio.charset.StandardCharsets.UTF_8)));
                 }
                 start = (int) p.currentTokenLocation().getCharOffset();
-                p.skipChildren();
+                if (!skipValue(p)) {
+                    return null;
+                }
                 end = (int) p.currentLocation().getCharOffset();
                 return FieldValue.json(compact(text.substring(start, end)));
             }
             default:
                 throw new IllegalStateException("unexpected JSON token " + t);
         }
+    }
+
+    /**
+     * Where the object or array at the current token starts: Jackson's non-blocking parser reports
+     * the byte after the opening bracket, the blocking one the bracket itself.
+     */
+    private static int startOfContainer(JsonParser p, byte[] bytes, int reported) {
+        if (!(p instanceof NonBlockingInputFeeder)) {
+            return reported;
+        }
+        byte open = (byte) (p.currentToken() == JsonToken.START_OBJECT ? '{' : '[');
+        if (reported < 1 || bytes[reported - 1] != open) {
+            throw new IllegalStateException("unexpected location of a JSON " + p.currentToken());
+        }
+        return reported - 1;
+    }
+
+    /**
+     * Consumes the object or array whose start is the current token; false when the line ends first.
+     * (Jackson's skipChildren would spin on a non-blocking parser's NOT_AVAILABLE.)
+     */
+    private static boolean skipValue(JsonParser p) throws IOException {
+        int open = 1;
+        while (open > 0) {
+            JsonToken t = p.nextToken();
+            if (t == null || t == JsonToken.NOT_AVAILABLE) {
+                return false;
+            }
+            if (t.isStructStart()) {
+                open++;
+            } else if (t.isStructEnd()) {
+                open--;
+            }
+        }
+        return true;
     }
 
     private static long timeOf(JsonParser p, JsonToken t) throws IOException {

@@ -273,6 +273,32 @@ class JsonLineParserTest {
     }
 
     @Test
+    void aBadLineDoesNotAffectTheNextOnTheSameConnection() {
+        // One connection reuses its parser across object lines; each kind of bad line must leave the
+        // next line decoded exactly as if it came first.
+        String stream = "{\"a\":{\"x\":1},\"msg\":\"one\"}\n"
+                + "{\"msg\":\"unclosed\",\"n\":[1,\n"
+                + "{\"msg\":\"x\"} trailing\n"
+                + "{\"msg\":\"two\",\"b\":[ 2 ]}\n"
+                + "{\"msg\":\"n\"}1\n"
+                + "{\"msg\":\"open string\n"
+                + "{\"msg\":\"three\",\"c\":{\"d\":[3]}}\n";
+        Harness.Result r = Harness.assertSplitInvariant(JSON, utf8(stream));
+        assertEquals(7, r.records().size());
+        assertEquals("one", r.records().get(0).message());
+        assertEquals(Map.of("a", FieldValue.json("{\"x\":1}")), r.records().get(0).fields());
+        for (int bad : new int[] {1, 2, 4, 5}) {
+            assertTrue(r.records().get(bad).hasFlag(RecordFlag.MALFORMED), "line " + bad);
+        }
+        assertEquals("two", r.records().get(3).message());
+        assertEquals(Map.of("b", FieldValue.json("[2]")), r.records().get(3).fields());
+        assertFalse(r.records().get(3).hasFlag(RecordFlag.MALFORMED));
+        assertEquals("three", r.records().get(6).message());
+        assertEquals(Map.of("c", FieldValue.json("{\"d\":[3]}")), r.records().get(6).fields());
+        assertFalse(r.records().get(6).hasFlag(RecordFlag.MALFORMED));
+    }
+
+    @Test
     void compactRemovesOnlyWhitespaceOutsideStrings() {
         assertEquals("{\"a b\":[1,\"x \\\" y\"]}", JsonLineParser.compact("{ \"a b\" : [ 1 ,\n \"x \\\" y\" ] }"));
         String already = "{\"a\":1}";
