@@ -79,12 +79,14 @@ class SinkHooksTest {
         List<CompletableFuture<String>> completedOn = new ArrayList<>();
         for (int i = 0; i < 3000; i++) {
             AppendRequest req = AppendRequest.withReceipt(TestRecords.record(i));
-            ch.sender().blockingSend(req);
             if (i % 500 == 0) {
+                // Attached before the send: a callback attached to a stage that is already complete
+                // runs on the attaching thread, which would say nothing about the completing one.
                 completedOn.add(req.written().thenApply(idx -> Thread.currentThread().getName()).toCompletableFuture());
                 completedOn.add(req.written().thenCompose(sink::whenDurable)
                         .thenApply(idx -> Thread.currentThread().getName()).toCompletableFuture());
             }
+            ch.sender().blockingSend(req);
         }
         ch.sender().close();
         WriterReport report = sink.terminated().toCompletableFuture().get(30, TimeUnit.SECONDS);
