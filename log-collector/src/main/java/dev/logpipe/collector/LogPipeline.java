@@ -302,8 +302,8 @@ public final class LogPipeline implements AutoCloseable {
     /**
      * Shuts the pipeline down gracefully and returns the final stats: broadcast shutdown; refuse new
      * emits; stop accepting connections; keep reading open connections until their clients are quiet
-     * (or two thirds of the drain timeout pass) and close them; hand every record they decoded to the channel; close
-     * the channel's senders so that the writer drains it to the end; final sync; close the journal;
+     * (or two thirds of the drain timeout pass) and close them; hand every record they decoded to the
+     * channel; close the channel's senders so that the writer drains it to the end; final sync; close the journal;
      * stop the event loops and the runtime. All within the drain timeout: whatever could not be stored
      * by then is counted in {@link PipelineStats#lostRecords()}. Idempotent: a second call waits for
      * the first to finish.
@@ -312,11 +312,15 @@ public final class LogPipeline implements AutoCloseable {
      */
     public PipelineStats shutdown() {
         NonBlockingThread.check("shutdown");
+        boolean first;
         synchronized (lifecycleLock) {
-            if (state != State.RUNNING) {
-                return terminated.join();
+            first = state == State.RUNNING;
+            if (first) {
+                state = State.DRAINING;
             }
-            state = State.DRAINING;
+        }
+        if (!first) {
+            return terminated.join(); // outside the lock: a later caller waits without holding it
         }
         long start = System.nanoTime();
         long budget = config.drainTimeout.toNanos();
