@@ -9,7 +9,6 @@ import dev.logpipe.filesink.SyslogInfo;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
-import java.util.Map;
 
 /**
  * Formats records for {@code logpipe tail}: an aligned, readable line ({@link #text}) or one JSON
@@ -57,9 +56,9 @@ final class RecordFormatter {
         pad(sb, service, serviceWidth).append(' ');
         pad(sb, host, hostWidth).append("  ");
         appendOneLine(sb, r.message());
-        for (Map.Entry<String, FieldValue> f : r.fields().entrySet()) {
-            sb.append(' ').append(f.getKey()).append('=');
-            FieldValue v = f.getValue();
+        for (int i = 0; i < r.fieldCount(); i++) {
+            sb.append(' ').append(r.fieldName(i)).append('=');
+            FieldValue v = r.fieldValue(i);
             if (v.json() || isBare(v.text())) {
                 appendOneLine(sb, v.text());
             } else {
@@ -84,20 +83,18 @@ final class RecordFormatter {
         str(sb, "service", r.service());
         str(sb, "message", r.message());
         sb.append(",\"fields\":{");
-        boolean first = true;
-        for (Map.Entry<String, FieldValue> f : r.fields().entrySet()) {
-            if (!first) {
+        for (int i = 0; i < r.fieldCount(); i++) {
+            if (i > 0) {
                 sb.append(',');
             }
-            first = false;
-            FieldValue.appendJsonString(sb, f.getKey());
-            sb.append(':').append(f.getValue().toJson());
+            FieldValue.appendJsonString(sb, r.fieldName(i));
+            sb.append(':').append(r.fieldValue(i).toJson());
         }
         sb.append('}');
         str(sb, "source", r.source());
         sb.append(",\"format\":\"").append(r.format().name()).append('"');
         sb.append(",\"flags\":[");
-        first = true;
+        boolean first = true;
         for (RecordFlag flag : r.flags()) {
             sb.append(first ? "" : ",").append('"').append(flag.name()).append('"');
             first = false;

@@ -1,7 +1,6 @@
 package dev.logpipe.collector.cli;
 
 import dev.logpipe.collector.internal.config.Units;
-import dev.logpipe.filesink.FieldValue;
 import dev.logpipe.filesink.JournalReader;
 import dev.logpipe.filesink.Level;
 import dev.logpipe.filesink.LogRecord;
@@ -302,8 +301,8 @@ public final class TailCommand implements Callable<Integer> {
             if (pattern.matcher(r.message()).find()) {
                 return true;
             }
-            for (FieldValue v : r.fields().values()) {
-                if (pattern.matcher(v.text()).find()) {
+            for (int i = 0; i < r.fieldCount(); i++) {
+                if (pattern.matcher(r.fieldValue(i).text()).find()) {
                     return true;
                 }
             }
