@@ -12,7 +12,6 @@ import java.lang.invoke.VarHandle;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
-import java.util.Map;
 
 /**
  * The binary layout of one {@link LogRecord} inside a journal excerpt, version {@value #VERSION}.
@@ -34,11 +33,24 @@ public final class RecordCodec {
     private static final int KIND_JSON = 1;
 
     private static final VarHandle LONG_LE = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
+    private static final VarHandle INT_LE = MethodHandles.byteArrayViewVarHandle(int[].class, ByteOrder.LITTLE_ENDIAN);
 
     /** The record being encoded or decoded; encoding into an array and copying it in one call is far
      * cheaper than one bounds-checked Chronicle call per byte. */
     private byte[] buf = new byte[512];
     private int pos;
+    /** Copy Latin-1 strings' own arrays ({@link StringBytes}) rather than reading them char by char. */
+    private final boolean copyStringBytes;
+
+    /** A codec that uses the fast string path when the JVM allows it. */
+    public RecordCodec() {
+        this(true);
+    }
+
+    /** {@code copyStringBytes=false} forces the per-character path, so tests can hold both to the same bytes. */
+    RecordCodec(boolean copyStringBytes) {
+        this.copyStringBytes = copyStringBytes && StringBytes.available();
+    }
 
     /**
      * Appends {@code r} at {@code out}'s write position.
@@ -72,13 +84,14 @@ public final class RecordCodec {
         putString(r.service());
         putString(r.source());
         putString(r.message());
-        Map<String, FieldValue> fields = r.fields();
-        putVarint(fields.size());
-        for (Map.Entry<String, FieldValue> e : fields.entrySet()) {
-            putString(e.getKey());
+        int fieldCount = r.fieldCount();
+        putVarint(fieldCount);
+        for (int i = 0; i < fieldCount; i++) {
+            putString(r.fieldName(i));
+            FieldValue v = r.fieldValue(i);
             ensure(1);
-            buf[pos++] = (byte) (e.getValue().json() ? KIND_JSON : KIND_STRING);
-            putString(e.getValue().text());
+            buf[pos++] = (byte) (v.json() ? KIND_JSON : KIND_STRING);
+            putString(v.text());
         }
         if (sys != null) {
             ensure(2);
@@ -103,36 +116,68 @@ public final class RecordCodec {
         }
     }
 
+    /** A string as its UTF-8 length (varint) and bytes. Optimistic: ASCII text, the usual case, is one
+     * byte per char, so the length is known before the bytes; anything else is re-encoded as UTF-8. */
     private void putString(String s) {
         int len = s.length();
         ensure(len + 5);
         int varintAt = pos;
-        // optimistic: one byte per char, with the length's varint first; fall back if a char is not ASCII
-        int p = varintAt + varintSize(len);
-        byte[] b = buf;
-        for (int i = 0; i < len; i++) {
-            char c = s.charAt(i);
-            if (c >= 0x80) {
-                byte[] utf8 = s.getBytes(StandardCharsets.UTF_8);
-                putVarint(utf8.length);
-                ensure(utf8.length);
-                System.arraycopy(utf8, 0, buf, pos, utf8.length);
-                pos += utf8.length;
+        putVarint(len);
+        int p = pos;
+        byte[] latin1 = copyStringBytes ? StringBytes.latin1(s) : null;
+        if (latin1 != null) {
+            if (isAscii(latin1)) {
+                System.arraycopy(latin1, 0, buf, p, len);
+                pos = p + len;
                 return;
             }
-            b[p + i] = (byte) c;
+        } else {
+            byte[] b = buf;
+            for (int i = 0; i < len; i++) {
+                char c = s.charAt(i);
+                if (c >= 0x80) {
+                    pos = varintAt;
+                    putUtf8(s);
+                    return;
+                }
+                b[p + i] = (byte) c;
+            }
+            pos = p + len;
+            return;
         }
-        putVarint(len);
-        pos += len;
+        pos = varintAt;
+        putUtf8(s);
     }
 
-    private static int varintSize(long v) {
-        int n = 1;
-        while ((v & ~0x7FL) != 0) {
-            v >>>= 7;
-            n++;
+    private void putUtf8(String s) {
+        byte[] utf8 = s.getBytes(StandardCharsets.UTF_8);
+        putVarint(utf8.length);
+        ensure(utf8.length);
+        System.arraycopy(utf8, 0, buf, pos, utf8.length);
+        pos += utf8.length;
+    }
+
+    /**
+     * True if no byte of {@code b} has the high bit set. Reads whole words, the last one overlapping
+     * the one before, so a string of 8 or more bytes needs no byte-by-byte tail.
+     */
+    static boolean isAscii(byte[] b) {
+        int len = b.length;
+        long acc;
+        if (len >= 8) {
+            acc = (long) LONG_LE.get(b, len - 8);
+            for (int i = 0; i < len - 8; i += 8) {
+                acc |= (long) LONG_LE.get(b, i);
+            }
+        } else if (len >= 4) {
+            acc = (int) INT_LE.get(b, 0) | (int) INT_LE.get(b, len - 4);
+        } else {
+            acc = 0;
+            for (int i = 0; i < len; i++) {
+                acc |= b[i];
+            }
         }
-        return n;
+        return (acc & 0x8080_8080_8080_8080L) == 0;
     }
 
     private void putVarint(long v) {
