@@ -2,8 +2,9 @@
 # Builds benchmarks/target/benchmarks.jar and runs the microbenchmarks with short settings:
 #  (a) MpscThroughput (JMH): logpipe's bounded mpsc vs ArrayBlockingQueue, LinkedBlockingQueue and
 #      JCTools' MpscArrayQueue, 1/2/4 producers, one consumer; printed as ratios to ArrayBlockingQueue;
-#  (b) WriterBench (a program): FileSink append throughput and send-to-durable percentiles for
-#      sync never / every 100 ms / every batch, one JVM per policy.
+#  (b) WriterBench (a program): FileSink append throughput, the writer thread's CPU per record and
+#      send-to-durable percentiles for sync never / every 100 ms / every batch, one JVM per policy;
+#      then PageFaultCost: what a first write to a new page of a mapped sparse file costs here.
 #
 #   bench/jmh.sh [--only mpsc|writer] [--writer-records N]
 #   JMH_ARGS="-f 1 -wi 3 -i 5 -w 2s -r 3s" bench/jmh.sh      # JMH settings (these are the defaults)
@@ -64,4 +65,6 @@ if [[ -z "$ONLY" || "$ONLY" == writer ]]; then
     java $CHRONICLE_FLAGS -Xms2g -Xmx2g -cp "$JAR" dev.logpipe.bench.WriterBench --sync "$policy" \
         --records "$WRITER_RECORDS" 2>>"$OUT/writer-$STAMP.err" | tee -a "$OUT/writer-$STAMP.log"
   done
+  echo "# java -cp benchmarks/target/benchmarks.jar dev.logpipe.bench.PageFaultCost   (the kernel's price of the writer's page faults here)"
+  java -cp "$JAR" dev.logpipe.bench.PageFaultCost | tee -a "$OUT/writer-$STAMP.log"
 fi

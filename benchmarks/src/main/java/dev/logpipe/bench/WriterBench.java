@@ -13,7 +13,10 @@ import dev.logpipe.filesink.RollCycle;
 import dev.logpipe.filesink.SinkStats;
 import dev.logpipe.filesink.SourceFormat;
 import dev.logpipe.runtime.Runtime;
+import dev.logpipe.filesink.internal.writer.JournalWriter;
 import java.io.IOException;
+import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadMXBean;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
@@ -47,6 +50,9 @@ import org.HdrHistogram.Histogram;
  * advance covers. So latency includes the channel wait, the batch, the append, the sync and the
  * watch wake-up, i.e. what an embedded caller waiting on durability would see.
  * records/s = records / (time the last record was reported written - time of the first send).
+ * It also prints the writer thread's CPU time per record over the same span (total, and the user
+ * part; the rest is the kernel, mostly page faults of the mapped segment), which shows how much
+ * of a record's cost is the writer's own work and how much is waiting for the producer.
  *
  * With {@code --rate R} the producer paces its sends at R records/s and stamps each with its
  * intended send time (so a producer that falls behind is charged, not excused): latency at a given
@@ -61,6 +67,7 @@ public final class WriterBench {
 
     private static final int DISTINCT_RECORDS = 4096;
     private static final long RUN_TIMEOUT_SECONDS = 180;
+    private static final ThreadMXBean THREADS = ManagementFactory.getThreadMXBean();
 
     private WriterBench() {
     }
@@ -166,6 +173,9 @@ public final class WriterBench {
                 sent[0] = System.nanoTime();
                 send(tx, first);
                 long firstIndex = first.written().toCompletableFuture().get(RUN_TIMEOUT_SECONDS, TimeUnit.SECONDS);
+                long writerId = writerThreadId();
+                long cpu0 = THREADS.getThreadCpuTime(writerId);
+                long user0 = THREADS.getThreadUserTime(writerId);
                 if (!policy.equals("never")) {
                     watcher = new Thread(() -> watchDurable(durable, firstIndex, n, sent, latency, durableCount),
                             "bench-durable-watcher");
@@ -193,6 +203,8 @@ public final class WriterBench {
                 }
                 long lastIndex = last.written().toCompletableFuture().get(RUN_TIMEOUT_SECONDS, TimeUnit.SECONDS);
                 long writtenAt = System.nanoTime();
+                long writerCpu = THREADS.getThreadCpuTime(writerId) - cpu0;
+                long writerUser = THREADS.getThreadUserTime(writerId) - user0;
                 if (lastIndex - firstIndex != n - 1) {
                     throw new IllegalStateException("indexes not contiguous (first " + firstIndex + ", last "
                             + lastIndex + " for " + n + " records): a roll during the run? run again");
@@ -212,8 +224,10 @@ public final class WriterBench {
                 if (print) {
                     SinkStats st = sink.stats();
                     System.out.printf(Locale.ROOT, "writer sync=%-5s offered=%s records=%d seconds=%.3f records/s=%.0f"
-                            + " journal_bytes/record=%.0f mean_batch=%.0f syncs=%d send-to-durable %s%n",
-                            policy, rate > 0 ? rate + "/s" : "max", n, seconds, n / seconds, (double) st.writtenBytes() / st.writtenRecords(),
+                            + " writer_cpu_ns/record=%.0f (user %.0f) journal_bytes/record=%.0f mean_batch=%.0f syncs=%d"
+                            + " send-to-durable %s%n",
+                            policy, rate > 0 ? rate + "/s" : "max", n, seconds, n / seconds, (double) writerCpu / n,
+                            (double) writerUser / n, (double) st.writtenBytes() / st.writtenRecords(),
                             (double) st.writtenRecords() / Math.max(1, st.batches()), st.syncs(), lat);
                 }
             }
@@ -225,6 +239,14 @@ public final class WriterBench {
         } finally {
             deleteTree(dir);
         }
+    }
+
+    /** The sink's writer thread (by its documented name); the bench runs one sink at a time. */
+    private static long writerThreadId() {
+        return Thread.getAllStackTraces().keySet().stream()
+                .filter(t -> t.getName().equals(JournalWriter.THREAD_NAME) && t.isAlive())
+                .mapToLong(Thread::getId).findFirst()
+                .orElseThrow(() -> new IllegalStateException("no " + JournalWriter.THREAD_NAME + " thread"));
     }
 
     private static void send(MpscSender<AppendRequest> tx, AppendRequest r) throws InterruptedException {
