@@ -52,7 +52,10 @@ import org.HdrHistogram.Histogram;
  * records/s = records / (time the last record was reported written - time of the first send).
  * It also prints the writer thread's CPU time per record over the same span (total, and the user
  * part; the rest is the kernel, mostly page faults of the mapped segment), which shows how much
- * of a record's cost is the writer's own work and how much is waiting for the producer.
+ * of a record's cost is the writer's own work and how much is waiting for the producer; and, per
+ * record, the CPU of the producer thread, of the runtime's blocking pool (the syncs), of the whole
+ * JVM, and of the whole machine (all cores, from {@code /proc/stat}, so other processes count), to
+ * show where the rest of the machine's time went.
  *
  * With {@code --rate R} the producer paces its sends at R records/s and stamps each with its
  * intended send time (so a producer that falls behind is charged, not excused): latency at a given
@@ -176,6 +179,10 @@ public final class WriterBench {
                 long writerId = writerThreadId();
                 long cpu0 = THREADS.getThreadCpuTime(writerId);
                 long user0 = THREADS.getThreadUserTime(writerId);
+                long producer0 = THREADS.getCurrentThreadCpuTime();
+                long blocking0 = blockingPoolCpu();
+                long process0 = processCpu();
+                long[] machine0 = machineNanos();
                 if (!policy.equals("never")) {
                     watcher = new Thread(() -> watchDurable(durable, firstIndex, n, sent, latency, durableCount),
                             "bench-durable-watcher");
@@ -205,6 +212,12 @@ public final class WriterBench {
                 long writtenAt = System.nanoTime();
                 long writerCpu = THREADS.getThreadCpuTime(writerId) - cpu0;
                 long writerUser = THREADS.getThreadUserTime(writerId) - user0;
+                long producerCpu = THREADS.getCurrentThreadCpuTime() - producer0;
+                long blockingCpu = blockingPoolCpu() - blocking0;
+                long processCpu = processCpu() - process0;
+                long[] machine1 = machineNanos();
+                long machineBusy = machine0[0] < 0 ? -1 : machine1[0] - machine0[0];
+                long machineSteal = machine0[1] < 0 ? -1 : machine1[1] - machine0[1];
                 if (lastIndex - firstIndex != n - 1) {
                     throw new IllegalStateException("indexes not contiguous (first " + firstIndex + ", last "
                             + lastIndex + " for " + n + " records): a roll during the run? run again");
@@ -225,10 +238,15 @@ public final class WriterBench {
                     SinkStats st = sink.stats();
                     System.out.printf(Locale.ROOT, "writer sync=%-5s offered=%s records=%d seconds=%.3f records/s=%.0f"
                             + " writer_cpu_ns/record=%.0f (user %.0f) journal_bytes/record=%.0f mean_batch=%.0f syncs=%d"
-                            + " send-to-durable %s%n",
+                            + " send-to-durable %s cpu_ns/record: producer=%.0f blocking_pool=%.0f jvm=%.0f"
+                            + " machine=%.0f steal=%.0f of %.0f%n",
                             policy, rate > 0 ? rate + "/s" : "max", n, seconds, n / seconds, (double) writerCpu / n,
                             (double) writerUser / n, (double) st.writtenBytes() / st.writtenRecords(),
-                            (double) st.writtenRecords() / Math.max(1, st.batches()), st.syncs(), lat);
+                            (double) st.writtenRecords() / Math.max(1, st.batches()), st.syncs(), lat,
+                            (double) producerCpu / n, (double) blockingCpu / n, (double) processCpu / n,
+                            machineBusy < 0 ? Double.NaN : (double) machineBusy / n,
+                            machineSteal < 0 ? Double.NaN : (double) machineSteal / n,
+                            (writtenAt - start) * (double) java.lang.Runtime.getRuntime().availableProcessors() / n);
                 }
             }
             sink.close();
@@ -238,6 +256,41 @@ public final class WriterBench {
             return false;
         } finally {
             deleteTree(dir);
+        }
+    }
+
+    /** CPU time of the runtime's blocking-pool threads alive now (named {@code bench-blocking-N}). */
+    private static long blockingPoolCpu() {
+        long sum = 0;
+        for (Thread t : Thread.getAllStackTraces().keySet()) {
+            if (t.getName().startsWith("bench-blocking")) {
+                long c = THREADS.getThreadCpuTime(t.getId());
+                sum += Math.max(0, c);
+            }
+        }
+        return sum;
+    }
+
+    private static long processCpu() {
+        return ManagementFactory.getOperatingSystemMXBean() instanceof com.sun.management.OperatingSystemMXBean os
+                ? os.getProcessCpuTime() : -1;
+    }
+
+    /**
+     * All cores' time since boot from {@code /proc/stat}, in nanoseconds: {busy (user, nice, system,
+     * irq, softirq), steal (the hypervisor ran something else)}; {-1, -1} without it.
+     */
+    private static long[] machineNanos() {
+        try {
+            String[] f = Files.readAllLines(Paths.get("/proc/stat")).get(0).trim().split("\\s+");
+            long busy = 0;
+            for (int i : new int[] {1, 2, 3, 6, 7}) {
+                busy += Long.parseLong(f[i]);
+            }
+            long tick = 10_000_000L; // USER_HZ is 100 on Linux
+            return new long[] {busy * tick, Long.parseLong(f[8]) * tick};
+        } catch (IOException | RuntimeException e) {
+            return new long[] {-1, -1};
         }
     }
 
