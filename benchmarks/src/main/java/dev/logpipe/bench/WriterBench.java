@@ -62,7 +62,8 @@ import org.HdrHistogram.Histogram;
  * load, rather than at saturation, where it is dominated by the wait in a full channel.
  *
  * <p>Usage: {@code java <chronicle flags> -cp benchmarks.jar dev.logpipe.bench.WriterBench
- * [--sync never|100ms|batch|all] [--records N] [--warmup N] [--dir DIR] [--capacity N] [--rate R]}.
+ * [--sync never|100ms|batch|all] [--records N] [--warmup N] [--dir DIR] [--capacity N] [--rate R]
+ * [--prefault on|off]}: {@code --prefault off} turns off {@code FileSink.Builder.prefaultPages} (on by default).
  *
  * <p>Threading: a program; all state confined to {@code main} and the threads it starts.
  */
@@ -83,6 +84,7 @@ public final class WriterBench {
         int capacity = 8192;
         long rate = 0;
         Path base = Paths.get(System.getProperty("java.io.tmpdir"));
+        boolean prefault = true;
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
                 case "--sync" -> sync = args[++i];
@@ -91,10 +93,11 @@ public final class WriterBench {
                 case "--capacity" -> capacity = Integer.parseInt(args[++i]);
                 case "--rate" -> rate = Long.parseLong(args[++i]);
                 case "--dir" -> base = Paths.get(args[++i]);
+                case "--prefault" -> prefault = parseOnOff(args[++i]);
                 default -> {
                     System.err.println("unknown argument " + args[i]
                             + "; usage: WriterBench [--sync never|100ms|batch|all] [--records N] [--warmup N]"
-                            + " [--capacity N] [--rate RECORDS_PER_S] [--dir DIR]");
+                            + " [--capacity N] [--rate RECORDS_PER_S] [--dir DIR] [--prefault on|off]");
                     System.exit(2);
                 }
             }
@@ -108,9 +111,9 @@ public final class WriterBench {
         boolean ok = true;
         for (String policy : policies) {
             if (warmup > 0) {
-                run(policy, warmup, capacity, 0, base, pool, false);
+                run(policy, warmup, capacity, 0, base, pool, false, prefault);
             }
-            ok &= run(policy, records, capacity, rate, base, pool, true);
+            ok &= run(policy, records, capacity, rate, base, pool, true, prefault);
         }
         System.exit(ok ? 0 : 1);
     }
@@ -144,8 +147,16 @@ public final class WriterBench {
         return out;
     }
 
-    private static FileSink buildSink(String policy, Path dir, Runtime rt) {
-        FileSink.Builder b = FileSink.builder(dir).runtime(rt).rollCycle(RollCycle.DAILY);
+    private static boolean parseOnOff(String v) {
+        return switch (v) {
+            case "on" -> true;
+            case "off" -> false;
+            default -> throw new IllegalArgumentException("--prefault takes on or off, not " + v);
+        };
+    }
+
+    private static FileSink buildSink(String policy, Path dir, Runtime rt, boolean prefault) {
+        FileSink.Builder b = FileSink.builder(dir).runtime(rt).rollCycle(RollCycle.DAILY).prefaultPages(prefault);
         switch (policy) {
             case "never" -> b.syncNever();
             case "100ms" -> b.syncInterval(Duration.ofMillis(100));
@@ -156,14 +167,14 @@ public final class WriterBench {
     }
 
     private static boolean run(String policy, int n, int capacity, long rate, Path base, LogRecord[] pool,
-                               boolean print)
+                               boolean print, boolean prefault)
             throws Exception {
         Path dir = Files.createTempDirectory(base, "writer-bench-" + policy + "-");
         long[] sent = new long[n];
         Histogram latency = new Histogram(TimeUnit.SECONDS.toNanos(60), 3);
         AtomicLong durableCount = new AtomicLong();
         try (Runtime rt = Runtime.builder().threadNamePrefix("bench").build()) {
-            FileSink sink = buildSink(policy, dir, rt);
+            FileSink sink = buildSink(policy, dir, rt, prefault);
             Mpsc.Channel<AppendRequest> ch = Mpsc.bounded(capacity);
             sink.start(ch.receiver());
             WatchReceiver<Long> durable = sink.durableWatermark();
@@ -236,11 +247,11 @@ public final class WriterBench {
                 }
                 if (print) {
                     SinkStats st = sink.stats();
-                    System.out.printf(Locale.ROOT, "writer sync=%-5s offered=%s records=%d seconds=%.3f records/s=%.0f"
+                    System.out.printf(Locale.ROOT, "writer sync=%-5s prefault=%s offered=%s records=%d seconds=%.3f records/s=%.0f"
                             + " writer_cpu_ns/record=%.0f (user %.0f) journal_bytes/record=%.0f mean_batch=%.0f syncs=%d"
                             + " send-to-durable %s cpu_ns/record: producer=%.0f blocking_pool=%.0f jvm=%.0f"
                             + " machine=%.0f steal=%.0f of %.0f%n",
-                            policy, rate > 0 ? rate + "/s" : "max", n, seconds, n / seconds, (double) writerCpu / n,
+                            policy, prefault ? "on" : "off", rate > 0 ? rate + "/s" : "max", n, seconds, n / seconds, (double) writerCpu / n,
                             (double) writerUser / n, (double) st.writtenBytes() / st.writtenRecords(),
                             (double) st.writtenRecords() / Math.max(1, st.batches()), st.syncs(), lat,
                             (double) producerCpu / n, (double) blockingCpu / n, (double) processCpu / n,

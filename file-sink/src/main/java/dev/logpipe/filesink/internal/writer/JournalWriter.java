@@ -10,6 +10,7 @@ import dev.logpipe.filesink.SinkListener;
 import dev.logpipe.filesink.internal.codec.RecordCodec;
 import dev.logpipe.filesink.internal.queue.JournalQueues;
 import dev.logpipe.runtime.Runtime;
+import net.openhft.chronicle.bytes.BytesStore;
 import net.openhft.chronicle.queue.ExcerptAppender;
 import net.openhft.chronicle.queue.impl.single.SingleChronicleQueue;
 import net.openhft.chronicle.wire.DocumentContext;
@@ -57,6 +58,7 @@ public final class JournalWriter implements Runnable {
     private final long syncEveryBytes;
     private final Runnable onRoll;
     private final RecordCodec codec = new RecordCodec();
+    private final PagePrefaulter prefaulter;
 
     private volatile int currentCycle = Integer.MIN_VALUE;
     private volatile JournalWriteException failure;
@@ -65,7 +67,8 @@ public final class JournalWriter implements Runnable {
     public JournalWriter(Path dir, RollCycle rollCycle, SingleChronicleQueue queue, MpscReceiver<AppendRequest> input,
                          Runtime runtime, WriterCounters counters, SyncCoordinator sync, SinkListener listener,
                          WatchSender<Segment> segments, Function<AppendRequest, CompletableFuture<Long>> receipts,
-                         int batchSize, boolean syncEveryBatch, long syncEveryBytes, Runnable onRoll) {
+                         int batchSize, boolean syncEveryBatch, long syncEveryBytes, Runnable onRoll,
+                         PagePrefaulter prefaulter) {
         this.dir = dir;
         this.rollCycle = rollCycle;
         this.queue = queue;
@@ -80,6 +83,7 @@ public final class JournalWriter implements Runnable {
         this.syncEveryBatch = syncEveryBatch;
         this.syncEveryBytes = syncEveryBytes;
         this.onRoll = onRoll;
+        this.prefaulter = prefaulter;
     }
 
     /** The cycle the writer appends to now, or MIN_VALUE before its first record. */
@@ -148,6 +152,8 @@ public final class JournalWriter implements Runnable {
         long last = -1;
         int appended = 0;
         long[] indices = null;
+        BytesStore<?, ?> endChunk = null;
+        long endOffset = -1;
         for (int i = 0; i < n; i++) {
             AppendRequest req = batch.get(i);
             long index;
@@ -155,6 +161,10 @@ public final class JournalWriter implements Runnable {
                 DocumentContext dc = appender.writingDocument();
                 try {
                     bytes += codec.write(dc.wire().bytes(), req.record());
+                    if (i == n - 1 && prefaulter != null) {
+                        endChunk = dc.wire().bytes().bytesStore();
+                        endOffset = dc.wire().bytes().writePosition();
+                    }
                 } catch (Throwable t) {
                     dc.rollbackOnClose(); // never leave half a record
                     throw t;
@@ -183,6 +193,9 @@ public final class JournalWriter implements Runnable {
         }
         if (appended == 0) {
             return;
+        }
+        if (endChunk != null) {
+            prefaulter.afterBatch(endChunk, endOffset);
         }
         counters.writtenIndex = last; // publishes the appended records to the sync task
         counters.writtenRecords += appended;

@@ -1,0 +1,159 @@
+package dev.logpipe.filesink.internal.writer;
+
+import dev.logpipe.runtime.Runtime;
+import net.openhft.chronicle.bytes.BytesStore;
+import net.openhft.chronicle.bytes.MappedBytesStore;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * Faults in the pages of the segment mapping just ahead of the writer, on the runtime's blocking
+ * pool, with {@code madvise(MADV_POPULATE_WRITE)} (Linux 5.14+), so that the writer's stores find
+ * them mapped instead of taking a page fault each.
+ *
+ * <p>Why: Chronicle Queue appends through a shared mapping of a sparse file; the first store to each
+ * 4 KiB faults, and the kernel allocates, zeroes and maps a page-cache page inside that fault, on
+ * the writer thread. On this project's 2-core benchmark machine that was 140–360 ns of the writer's
+ * CPU per 153-byte record, the largest single item ({@code bench/RESULTS.md}). Populating from
+ * another thread moves that work off the one thread every record goes through. Two earlier
+ * attempts that only filled the page cache (reading the file ahead; a CAS through a second mapping)
+ * left the fault itself on the writer and measured slower; populating the writer's own mapping
+ * removes the fault.
+ *
+ * <p>Safety: {@code MADV_POPULATE_WRITE} prefaults as a write would but writes nothing, so it cannot
+ * change a byte of the journal; pages ahead of the writer are zero and stay zero until it writes
+ * them. (The zero pages become dirty, so a sync may write up to {@link #AHEAD} bytes of zeros past
+ * the last record; a reader stops at the first zero header as it does at a hole.) The range is
+ * always inside the chunk the writer is using at the time it is chosen; if Chronicle has unmapped
+ * that chunk before the call runs, the kernel answers ENOMEM and nothing happens (counted, not
+ * fatal). A failure before any success (an older kernel without the advice, another OS, no native
+ * access) switches the prefaulter off for good, logged once; it is an optimisation, never a reason
+ * to stop storing records.
+ *
+ * <p>Threading: {@link #afterBatch} on the writer thread only; one populate call in flight at a time
+ * on a blocking-pool thread; the two share {@code running} and {@code disabled}.
+ */
+public final class PagePrefaulter {
+
+    /** Linux {@code MADV_POPULATE_WRITE}. */
+    static final int MADV_POPULATE_WRITE = 23;
+    /** Keep this much populated ahead of the write position, populating this much per call. */
+    static final long AHEAD = 8L << 20;
+    private static final long PAGE = 4096;
+    private static final Logger LOG = LoggerFactory.getLogger(PagePrefaulter.class);
+
+    /** The system call, replaceable in tests: (address, length, advice) -> 0 or an error. */
+    public interface Madvise {
+        int madvise(long address, long length, int advice) throws Throwable;
+    }
+
+    private final Runtime runtime;
+    private final Madvise madvise;
+    private final AtomicBoolean running = new AtomicBoolean();
+    private final AtomicLong populatedBytes = new AtomicLong();
+    private final AtomicLong failures = new AtomicLong();
+    private volatile boolean disabled;
+
+    // writer thread only
+    private BytesStore<?, ?> store;
+    private long populatedUpTo;
+
+    public PagePrefaulter(Runtime runtime, Madvise madvise) {
+        this.runtime = runtime;
+        this.madvise = madvise;
+    }
+
+    /**
+     * A prefaulter calling the real {@code madvise} through Chronicle's posix binding (JNR), on
+     * Linux. Elsewhere, or where that binding fell back to its no-op implementation (which answers 0
+     * to everything), every call fails, so the prefaulter switches itself off on its first one.
+     */
+    public static PagePrefaulter forThisOs(Runtime runtime) {
+        return new PagePrefaulter(runtime, (a, l, adv) -> {
+            net.openhft.posix.PosixAPI api = net.openhft.posix.PosixAPI.posix();
+            if (!"Linux".equals(System.getProperty("os.name")) || api.getClass().getSimpleName().startsWith("NoOp")) {
+                return -1;
+            }
+            return api.madvise(a, l, adv);
+        });
+    }
+
+    /**
+     * Called by the writer after a batch whose last record ended at file offset {@code end} of the
+     * chunk {@code chunk} (the excerpt's bytes store).
+     *
+     * @return true if it submitted a populate call
+     */
+    public boolean afterBatch(BytesStore<?, ?> chunk, long end) {
+        if (disabled || !(chunk instanceof MappedBytesStore m)) {
+            return false;
+        }
+        if (m != store) { // a new chunk (or segment): start at the write position
+            store = m;
+            populatedUpTo = 0;
+        }
+        long from = Math.max(populatedUpTo, (end + PAGE - 1) & -PAGE);
+        if (from - end >= AHEAD / 2 || running.get()) {
+            return false;
+        }
+        long to = Math.min(from + AHEAD, m.safeLimit() & -PAGE);
+        if (to <= from) {
+            return false;
+        }
+        long address = m.addressForRead(from);
+        long length = to - from;
+        populatedUpTo = to;
+        running.set(true);
+        try {
+            runtime.spawnBlocking(() -> populate(address, length));
+            return true;
+        } catch (RuntimeException e) {
+            running.set(false); // the runtime is shutting down
+            return false;
+        }
+    }
+
+    private void populate(long address, long length) {
+        try {
+            int rc = madvise.madvise(address, length, MADV_POPULATE_WRITE);
+            if (rc == 0) {
+                populatedBytes.addAndGet(length);
+            } else if (populatedBytes.get() == 0) {
+                // never worked: no such advice here (older kernel, another OS)
+                off("madvise(MADV_POPULATE_WRITE) returned " + rc);
+            } else {
+                failures.incrementAndGet(); // e.g. ENOMEM: the chunk was unmapped before the call ran
+            }
+        } catch (Throwable t) {
+            off(t.toString());
+        } finally {
+            running.set(false);
+        }
+    }
+
+    private void off(String why) {
+        if (!disabled) {
+            disabled = true;
+            LOG.info("page prefaulting ahead of the journal writer is off ({}); records are unaffected,"
+                    + " the writer takes its own page faults", why);
+        }
+    }
+
+    /** Bytes populated so far (for tests and diagnostics). */
+    public long populatedBytes() {
+        return populatedBytes.get();
+    }
+
+    /** Calls that failed after the first success (a chunk unmapped in between). */
+    public long failures() {
+        return failures.get();
+    }
+
+    /** True once a failure switched it off. */
+    public boolean disabled() {
+        return disabled;
+    }
+}

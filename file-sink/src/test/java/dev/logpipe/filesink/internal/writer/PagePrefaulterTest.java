@@ -1,0 +1,163 @@
+package dev.logpipe.filesink.internal.writer;
+
+import dev.logpipe.runtime.Runtime;
+import net.openhft.chronicle.bytes.BytesStore;
+import net.openhft.chronicle.bytes.MappedBytes;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.File;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** Which ranges the prefaulter asks for, what a failure does, and that populating changes no byte. */
+class PagePrefaulterTest {
+
+    private static final long CHUNK = 64L << 20;
+
+    @TempDir
+    Path tmp;
+
+    private Runtime runtime;
+    private MappedBytes bytes;
+
+    @BeforeEach
+    void setUp() throws Exception {
+        runtime = Runtime.builder().workerThreads(1).maxBlockingThreads(2).threadNamePrefix("test").build();
+        File f = tmp.resolve("segment").toFile();
+        bytes = MappedBytes.mappedBytes(f, CHUNK);
+    }
+
+    @AfterEach
+    void tearDown() {
+        bytes.releaseLast();
+        runtime.shutdown(Duration.ofSeconds(5));
+    }
+
+    /** Writes n bytes of 'x' and returns the store of the chunk they are in. */
+    private BytesStore<?, ?> append(int n) {
+        for (int i = 0; i < n; i++) {
+            bytes.writeByte((byte) 'x');
+        }
+        return bytes.bytesStore();
+    }
+
+    private record Call(long address, long length, int advice) { }
+
+    @Test
+    void asksForPageAlignedRangesAheadOfTheWriterOneAtATime() throws Exception {
+        List<Call> calls = new CopyOnWriteArrayList<>();
+        CountDownLatch release = new CountDownLatch(1);
+        PagePrefaulter p = new PagePrefaulter(runtime, (a, l, adv) -> {
+            calls.add(new Call(a, l, adv));
+            release.await(10, TimeUnit.SECONDS);
+            return 0;
+        });
+        BytesStore<?, ?> store = append(5000);
+        long base = store.addressForRead(0);
+        assertTrue(p.afterBatch(store, bytes.writePosition()));
+        assertFalse(p.afterBatch(store, bytes.writePosition()), "one call in flight at a time");
+        waitFor(() -> calls.size() == 1);
+        Call first = calls.get(0);
+        assertEquals(PagePrefaulter.MADV_POPULATE_WRITE, first.advice());
+        assertEquals(base + 8192, first.address(), "from the first page boundary after the write position");
+        assertEquals(PagePrefaulter.AHEAD, first.length());
+        assertEquals(0, first.address() % 4096);
+        release.countDown();
+        waitFor(() -> p.populatedBytes() == PagePrefaulter.AHEAD);
+
+        // still more than half of AHEAD populated ahead: nothing to do
+        assertFalse(p.afterBatch(store, bytes.writePosition()));
+
+        // the writer moves on past half of it: the next range starts where the last one ended
+        bytes.writePosition(8192 + PagePrefaulter.AHEAD / 2 + 100);
+        assertTrue(p.afterBatch(store, bytes.writePosition()));
+        waitFor(() -> calls.size() == 2);
+        assertEquals(first.address() + first.length(), calls.get(1).address());
+        assertFalse(p.disabled());
+    }
+
+    @Test
+    void aFailureBeforeAnySuccessSwitchesItOff() throws Exception {
+        List<Call> calls = new CopyOnWriteArrayList<>();
+        PagePrefaulter p = new PagePrefaulter(runtime, (a, l, adv) -> {
+            calls.add(new Call(a, l, adv));
+            return -1; // EINVAL on a kernel without MADV_POPULATE_WRITE
+        });
+        BytesStore<?, ?> store = append(100);
+        p.afterBatch(store, bytes.writePosition());
+        waitFor(p::disabled);
+        bytes.writePosition(PagePrefaulter.AHEAD * 2);
+        assertFalse(p.afterBatch(store, bytes.writePosition()), "no call after it switched off");
+        assertEquals(1, calls.size());
+    }
+
+    @Test
+    void aFailureAfterASuccessIsCountedNotFatal() throws Exception {
+        int[] n = {0};
+        PagePrefaulter p = new PagePrefaulter(runtime, (a, l, adv) -> n[0]++ == 0 ? 0 : -1);
+        BytesStore<?, ?> store = append(100);
+        p.afterBatch(store, bytes.writePosition());
+        waitFor(() -> p.populatedBytes() > 0);
+        bytes.writePosition(PagePrefaulter.AHEAD);
+        p.afterBatch(store, bytes.writePosition());
+        waitFor(() -> p.failures() == 1);
+        assertFalse(p.disabled());
+    }
+
+    @Test
+    void theRealCallChangesNoByte() throws Exception {
+        PagePrefaulter p = PagePrefaulter.forThisOs(runtime);
+        BytesStore<?, ?> store = append(10_000);
+        assertTrue(p.afterBatch(store, bytes.writePosition()));
+        waitFor(() -> p.populatedBytes() > 0 || p.disabled());
+        if (kernelHasPopulateWrite()) {
+            assertEquals(PagePrefaulter.AHEAD, p.populatedBytes(), "the real madvise worked");
+        } else {
+            assertTrue(p.disabled(), "without the advice it switched itself off");
+        }
+        bytes.readPosition(0);
+        for (int i = 0; i < 10_000; i++) {
+            assertEquals('x', bytes.readByte(i));
+        }
+        for (long i = 10_000; i < 10_000 + PagePrefaulter.AHEAD + 8192; i += 509) {
+            assertEquals(0, bytes.readByte(i), "byte " + i + " is still zero");
+        }
+        assertTrue(Files.size(tmp.resolve("segment")) >= CHUNK);
+    }
+
+    /** Linux 5.14 or later (MADV_POPULATE_WRITE). */
+    private static boolean kernelHasPopulateWrite() {
+        if (!System.getProperty("os.name").equals("Linux")) {
+            return false;
+        }
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("^(\\d+)\\.(\\d+)").matcher(System.getProperty("os.version"));
+        if (!m.find()) {
+            return false;
+        }
+        int major = Integer.parseInt(m.group(1));
+        int minor = Integer.parseInt(m.group(2));
+        return major > 5 || (major == 5 && minor >= 14);
+    }
+
+    private static void waitFor(java.util.function.BooleanSupplier c) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (!c.getAsBoolean()) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("condition not met within 10 s");
+            }
+            Thread.sleep(1);
+        }
+    }
+}
