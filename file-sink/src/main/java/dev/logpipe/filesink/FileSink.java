@@ -378,7 +378,7 @@ public final class FileSink implements AutoCloseable {
         private long retentionHardMaxBytes;
         private Duration retentionCheckInterval = Duration.ofMinutes(1);
         private int batchSize = 1024;
-        private boolean prefaultPages = true;
+        private boolean prefaultPages = Boolean.parseBoolean(System.getProperty("logpipe.prefault", "true"));
         private Clock clock = Clock.systemUTC();
         private SinkListener listener = SinkListener.NOOP;
         private BroadcastReceiver<?> shutdownSignal;
@@ -483,6 +483,8 @@ public final class FileSink implements AutoCloseable {
          * Fault in the segment's pages ahead of the writer on the blocking pool (Linux 5.14+
          * {@code MADV_POPULATE_WRITE}; default on, and off by itself where unsupported), so that the
          * writer does not take a page fault per 4 KiB. Off: the writer faults its pages in itself.
+         * The default is the system property {@code logpipe.prefault} ({@code true} when unset), so
+         * that {@code JAVA_OPTS=-Dlogpipe.prefault=false} turns it off for {@code logpipe serve}.
          */
         public Builder prefaultPages(boolean on) {
             this.prefaultPages = on;
