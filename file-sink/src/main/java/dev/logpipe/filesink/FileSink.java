@@ -254,6 +254,7 @@ public final class FileSink implements AutoCloseable {
         }
         JoinHandle<Void> h = runtime.spawnBlocking(() -> {
             try {
+                writer.awaitAppender();
                 retentionTask.run();
             } catch (Exception e) {
                 LOG.warn("retention pass failed in {}", dir, e);
@@ -319,7 +320,10 @@ public final class FileSink implements AutoCloseable {
                 throw new IllegalStateException("FileSink not started");
             }
         }
-        return runtime.spawnBlocking(() -> retentionTask.run().size());
+        return runtime.spawnBlocking(() -> {
+            writer.awaitAppender();
+            return retentionTask.run().size();
+        });
     }
 
     /**

@@ -69,8 +69,8 @@ public final class RetentionTask {
     public record Deletion(Path file, long bytes, boolean forcedByHardLimit) {
     }
 
-    /** Runs one pass and returns what it deleted. */
-    public List<Deletion> run() throws IOException {
+    /** Runs one pass and returns what it deleted; passes run one at a time (a second caller waits). */
+    public synchronized List<Deletion> run() throws IOException {
         List<Deletion> out = new ArrayList<>();
         if (policy.keepsEverything()) {
             return out;
@@ -114,7 +114,10 @@ public final class RetentionTask {
                 forced = true;
             }
             try {
-                Files.deleteIfExists(s.file());
+                if (!Files.deleteIfExists(s.file())) {
+                    total -= s.bytes(); // already gone (deleted by hand): nothing to count
+                    continue;
+                }
             } catch (IOException e) {
                 LOG.warn("retention could not delete {}: {}", s.file(), e.toString());
                 listener.onError(e);
