@@ -10,6 +10,7 @@ import dev.logpipe.filesink.FileSink;
 import dev.logpipe.filesink.Level;
 import dev.logpipe.filesink.LogRecord;
 import dev.logpipe.filesink.RollCycle;
+import dev.logpipe.filesink.SinkListener;
 import dev.logpipe.filesink.SinkStats;
 import dev.logpipe.filesink.SourceFormat;
 import dev.logpipe.runtime.Runtime;
@@ -55,7 +56,8 @@ import org.HdrHistogram.Histogram;
  * of a record's cost is the writer's own work and how much is waiting for the producer; and, per
  * record, the CPU of the producer thread, of the runtime's blocking pool (the syncs), of the whole
  * JVM, and of the whole machine (all cores, from {@code /proc/stat}, so other processes count), to
- * show where the rest of the machine's time went.
+ * show where the rest of the machine's time went; and how long the syncs took (from
+ * {@link SinkListener#onSync}).
  *
  * With {@code --rate R} the producer paces its sends at R records/s and stamps each with its
  * intended send time (so a producer that falls behind is charged, not excused): latency at a given
@@ -155,8 +157,28 @@ public final class WriterBench {
         };
     }
 
-    private static FileSink buildSink(String policy, Path dir, Runtime rt, boolean prefault) {
-        FileSink.Builder b = FileSink.builder(dir).runtime(rt).rollCycle(RollCycle.DAILY).prefaultPages(prefault);
+    /** Durations of the sink's syncs ({@code fdatasync} of the segment), from its listener. */
+    private static final class SyncTimes implements SinkListener {
+        private final Histogram nanos = new Histogram(TimeUnit.SECONDS.toNanos(60), 3);
+
+        @Override
+        public synchronized void onSync(long durationNanos, long durableIndex) {
+            nanos.recordValue(Math.min(durationNanos, nanos.getHighestTrackableValue()));
+        }
+
+        synchronized String summary() {
+            if (nanos.getTotalCount() == 0) {
+                return "n/a";
+            }
+            return String.format(Locale.ROOT, "n=%d p50=%.1fms p99=%.1fms max=%.1fms", nanos.getTotalCount(),
+                    nanos.getValueAtPercentile(50) / 1e6, nanos.getValueAtPercentile(99) / 1e6,
+                    nanos.getMaxValue() / 1e6);
+        }
+    }
+
+    private static FileSink buildSink(String policy, Path dir, Runtime rt, boolean prefault, SinkListener listener) {
+        FileSink.Builder b = FileSink.builder(dir).runtime(rt).rollCycle(RollCycle.DAILY).prefaultPages(prefault)
+                .listener(listener);
         switch (policy) {
             case "never" -> b.syncNever();
             case "100ms" -> b.syncInterval(Duration.ofMillis(100));
@@ -174,7 +196,8 @@ public final class WriterBench {
         Histogram latency = new Histogram(TimeUnit.SECONDS.toNanos(60), 3);
         AtomicLong durableCount = new AtomicLong();
         try (Runtime rt = Runtime.builder().threadNamePrefix("bench").build()) {
-            FileSink sink = buildSink(policy, dir, rt, prefault);
+            SyncTimes syncTimes = new SyncTimes();
+            FileSink sink = buildSink(policy, dir, rt, prefault, syncTimes);
             Mpsc.Channel<AppendRequest> ch = Mpsc.bounded(capacity);
             sink.start(ch.receiver());
             WatchReceiver<Long> durable = sink.durableWatermark();
@@ -250,14 +273,15 @@ public final class WriterBench {
                     System.out.printf(Locale.ROOT, "writer sync=%-5s prefault=%s offered=%s records=%d seconds=%.3f records/s=%.0f"
                             + " writer_cpu_ns/record=%.0f (user %.0f) journal_bytes/record=%.0f mean_batch=%.0f syncs=%d"
                             + " send-to-durable %s cpu_ns/record: producer=%.0f blocking_pool=%.0f jvm=%.0f"
-                            + " machine=%.0f steal=%.0f of %.0f%n",
+                            + " machine=%.0f steal=%.0f of %.0f sync_time %s%n",
                             policy, prefault ? "on" : "off", rate > 0 ? rate + "/s" : "max", n, seconds, n / seconds, (double) writerCpu / n,
                             (double) writerUser / n, (double) st.writtenBytes() / st.writtenRecords(),
                             (double) st.writtenRecords() / Math.max(1, st.batches()), st.syncs(), lat,
                             (double) producerCpu / n, (double) blockingCpu / n, (double) processCpu / n,
                             machineBusy < 0 ? Double.NaN : (double) machineBusy / n,
                             machineSteal < 0 ? Double.NaN : (double) machineSteal / n,
-                            (writtenAt - start) * (double) java.lang.Runtime.getRuntime().availableProcessors() / n);
+                            (writtenAt - start) * (double) java.lang.Runtime.getRuntime().availableProcessors() / n,
+                            syncTimes.summary());
                 }
             }
             sink.close();
