@@ -60,10 +60,10 @@ if [[ -z "$ONLY" || "$ONLY" == writer ]]; then
   echo
   echo "WriterBench: FileSink append of ~200-byte records, $WRITER_RECORDS per policy, one JVM each (data in ${TMPDIR:-/tmp})"
   for policy in never 100ms batch; do
-    echo "# java <chronicle flags> -Xms2g -Xmx2g -cp benchmarks/target/benchmarks.jar dev.logpipe.bench.WriterBench --sync $policy --records $WRITER_RECORDS --warmup 1000000"
+    echo "# java <chronicle flags> -Xms2g -Xmx2g -cp benchmarks/target/benchmarks.jar dev.logpipe.bench.WriterBench --sync $policy --records $WRITER_RECORDS"
     # shellcheck disable=SC2086
     java $CHRONICLE_FLAGS -Xms2g -Xmx2g -cp "$JAR" dev.logpipe.bench.WriterBench --sync "$policy" \
-        --records "$WRITER_RECORDS" --warmup 1000000 2>>"$OUT/writer-$STAMP.err" | tee -a "$OUT/writer-$STAMP.log"
+        --records "$WRITER_RECORDS" 2>>"$OUT/writer-$STAMP.err" | tee -a "$OUT/writer-$STAMP.log"
   done
   echo "# java -cp benchmarks/target/benchmarks.jar dev.logpipe.bench.PageFaultCost   (the kernel's price of the writer's page faults here)"
   java -cp "$JAR" dev.logpipe.bench.PageFaultCost | tee -a "$OUT/writer-$STAMP.log"

@@ -24,6 +24,7 @@ import java.nio.file.Paths;
 import java.time.Duration;
 import java.util.Comparator;
 import java.util.Locale;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
@@ -37,8 +38,12 @@ import org.HdrHistogram.Histogram;
  * 100 ms and every batch.
  *
  * <p>A plain program, not JMH, because the figures are of a pipeline with its own threads (writer,
- * blocking-pool syncs), not of a method. Per configuration: a warm-up run in a scratch directory,
- * then a measured run in a fresh directory; one line of results each.
+ * blocking-pool syncs), not of a method. Per configuration: {@code --warmup-runs} (5) warm-up runs of
+ * {@code --warmup} (1 M) records, each in a scratch directory, then a measured run in a fresh
+ * directory; one line of results each. One warm-up run was not enough on 2 cores: C2 was still
+ * compiling during the measured run, taking 130–200 ns of CPU per record from the two cores; after
+ * five it takes ~40. The line ends with the JIT's milliseconds during the measured run
+ * ({@code jit_ms}); {@code -Dbench.threads=true} adds a line of CPU per record for every thread.
  *
  * <p>How it measures. One producer thread sends {@code --records} pre-built records into a bounded
  * mpsc (the same channel type the pipeline uses) as fast as it takes them ({@code trySend},
@@ -64,7 +69,7 @@ import org.HdrHistogram.Histogram;
  * load, rather than at saturation, where it is dominated by the wait in a full channel.
  *
  * <p>Usage: {@code java <chronicle flags> -cp benchmarks.jar dev.logpipe.bench.WriterBench
- * [--sync never|100ms|batch|all] [--records N] [--warmup N] [--dir DIR] [--capacity N] [--rate R]
+ * [--sync never|100ms|batch|all] [--records N] [--warmup N] [--warmup-runs K] [--dir DIR] [--capacity N] [--rate R]
  * [--prefault on|off]}: {@code --prefault off} turns off {@code FileSink.Builder.prefaultPages} (on by default).
  *
  * <p>Threading: a program; all state confined to {@code main} and the threads it starts.
@@ -82,7 +87,8 @@ public final class WriterBench {
         System.setProperty("chronicle.analytics.disable", "true");
         String sync = "all";
         int records = 2_000_000;
-        int warmup = 500_000;
+        int warmup = 1_000_000;
+        int warmupRuns = 5;
         int capacity = 8192;
         long rate = 0;
         Path base = Paths.get(System.getProperty("java.io.tmpdir"));
@@ -92,6 +98,7 @@ public final class WriterBench {
                 case "--sync" -> sync = args[++i];
                 case "--records" -> records = Integer.parseInt(args[++i]);
                 case "--warmup" -> warmup = Integer.parseInt(args[++i]);
+                case "--warmup-runs" -> warmupRuns = Integer.parseInt(args[++i]);
                 case "--capacity" -> capacity = Integer.parseInt(args[++i]);
                 case "--rate" -> rate = Long.parseLong(args[++i]);
                 case "--dir" -> base = Paths.get(args[++i]);
@@ -99,6 +106,7 @@ public final class WriterBench {
                 default -> {
                     System.err.println("unknown argument " + args[i]
                             + "; usage: WriterBench [--sync never|100ms|batch|all] [--records N] [--warmup N]"
+                            + " [--warmup-runs K]"
                             + " [--capacity N] [--rate RECORDS_PER_S] [--dir DIR] [--prefault on|off]");
                     System.exit(2);
                 }
@@ -112,7 +120,7 @@ public final class WriterBench {
         String[] policies = sync.equals("all") ? new String[] {"never", "100ms", "batch"} : sync.split(",");
         boolean ok = true;
         for (String policy : policies) {
-            if (warmup > 0) {
+            for (int w = 0; w < warmupRuns && warmup > 0; w++) {
                 run(policy, warmup, capacity, 0, base, pool, false, prefault);
             }
             ok &= run(policy, records, capacity, rate, base, pool, true, prefault);
@@ -217,6 +225,8 @@ public final class WriterBench {
                 long blocking0 = blockingPoolCpu();
                 long process0 = processCpu();
                 long[] machine0 = machineNanos();
+                long jit0 = jitMillis();
+                Map<String, Long> threads0 = THREAD_REPORT ? threadTicks() : Map.of();
                 if (!policy.equals("never")) {
                     watcher = new Thread(() -> watchDurable(durable, firstIndex, n, sent, latency, durableCount),
                             "bench-durable-watcher");
@@ -250,6 +260,18 @@ public final class WriterBench {
                 long blockingCpu = blockingPoolCpu() - blocking0;
                 long processCpu = processCpu() - process0;
                 long[] machine1 = machineNanos();
+                long jitMs = jitMillis() - jit0;
+                if (THREAD_REPORT && print) {
+                    Map<String, Long> threads1 = threadTicks();
+                    StringBuilder sb = new StringBuilder("# cpu_ns/record by thread (from /proc, 10 ms ticks):");
+                    threads1.entrySet().stream()
+                            .map(e -> Map.entry(e.getKey(), e.getValue() - threads0.getOrDefault(e.getKey(), 0L)))
+                            .filter(e -> e.getValue() > 0)
+                            .sorted((a, b) -> Long.compare(b.getValue(), a.getValue()))
+                            .forEach(e -> sb.append(String.format(Locale.ROOT, " %s=%.0f", e.getKey(),
+                                    e.getValue() * 1e7 / n)));
+                    System.out.println(sb);
+                }
                 long machineBusy = machine0[0] < 0 ? -1 : machine1[0] - machine0[0];
                 long machineSteal = machine0[1] < 0 ? -1 : machine1[1] - machine0[1];
                 if (lastIndex - firstIndex != n - 1) {
@@ -273,7 +295,7 @@ public final class WriterBench {
                     System.out.printf(Locale.ROOT, "writer sync=%-5s prefault=%s offered=%s records=%d seconds=%.3f records/s=%.0f"
                             + " writer_cpu_ns/record=%.0f (user %.0f) journal_bytes/record=%.0f mean_batch=%.0f syncs=%d"
                             + " send-to-durable %s cpu_ns/record: producer=%.0f blocking_pool=%.0f jvm=%.0f"
-                            + " machine=%.0f steal=%.0f of %.0f sync_time %s%n",
+                            + " machine=%.0f steal=%.0f of %.0f sync_time %s jit_ms=%d%n",
                             policy, prefault ? "on" : "off", rate > 0 ? rate + "/s" : "max", n, seconds, n / seconds, (double) writerCpu / n,
                             (double) writerUser / n, (double) st.writtenBytes() / st.writtenRecords(),
                             (double) st.writtenRecords() / Math.max(1, st.batches()), st.syncs(), lat,
@@ -281,7 +303,7 @@ public final class WriterBench {
                             machineBusy < 0 ? Double.NaN : (double) machineBusy / n,
                             machineSteal < 0 ? Double.NaN : (double) machineSteal / n,
                             (writtenAt - start) * (double) java.lang.Runtime.getRuntime().availableProcessors() / n,
-                            syncTimes.summary());
+                            syncTimes.summary(), jitMs);
                 }
             }
             sink.close();
@@ -304,6 +326,34 @@ public final class WriterBench {
             }
         }
         return sum;
+    }
+
+    private static final boolean THREAD_REPORT = Boolean.getBoolean("bench.threads");
+
+    /** utime+stime ticks of every thread of this process, by name (names summed), from /proc. */
+    private static Map<String, Long> threadTicks() {
+        Map<String, Long> out = new java.util.TreeMap<>();
+        try (Stream<Path> tasks = Files.list(Paths.get("/proc/self/task"))) {
+            for (Path t : (Iterable<Path>) tasks::iterator) {
+                try {
+                    String stat = Files.readString(t.resolve("stat"));
+                    String name = stat.substring(stat.indexOf('(') + 1, stat.lastIndexOf(')')).replaceAll("[0-9#]+$", "N");
+                    String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+                    out.merge(name.replace(' ', '_'), Long.parseLong(f[11]) + Long.parseLong(f[12]), Long::sum);
+                } catch (IOException | RuntimeException e) {
+                    // the thread ended between the listing and the read
+                }
+            }
+        } catch (IOException e) {
+            return out;
+        }
+        return out;
+    }
+
+    /** Milliseconds the JIT compilers have spent so far (a compiler still busy in the timed run takes a core from it). */
+    private static long jitMillis() {
+        java.lang.management.CompilationMXBean c = ManagementFactory.getCompilationMXBean();
+        return c != null && c.isCompilationTimeMonitoringSupported() ? c.getTotalCompilationTime() : -1;
     }
 
     private static long processCpu() {
