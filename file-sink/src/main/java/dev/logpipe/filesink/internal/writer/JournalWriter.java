@@ -177,7 +177,7 @@ public final class JournalWriter implements Runnable {
                 DocumentContext dc = appender.writingDocument();
                 try {
                     bytes += codec.write(dc.wire().bytes(), req.record());
-                    if (i == n - 1 && prefaulter != null) {
+                    if (i == n - 1 && prefaulter != null && n >= batchSize / 2) {
                         endChunk = dc.wire().bytes().bytesStore();
                         endOffset = dc.wire().bytes().writePosition();
                     }
@@ -211,6 +211,8 @@ public final class JournalWriter implements Runnable {
             return;
         }
         if (endChunk != null) {
+            // only under load (batches at least half full): prefaulted pages are dirty zeros, and a
+            // sync writes those it finds; a busy writer fills them first, an idle one would not
             prefaulter.afterBatch(endChunk, endOffset);
         }
         counters.writtenIndex = last; // publishes the appended records to the sync task

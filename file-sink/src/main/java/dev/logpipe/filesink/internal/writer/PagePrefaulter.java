@@ -26,7 +26,11 @@ import java.util.concurrent.atomic.AtomicLong;
  * <p>Safety: {@code MADV_POPULATE_WRITE} prefaults as a write would but writes nothing, so it cannot
  * change a byte of the journal; pages ahead of the writer are zero and stay zero until it writes
  * them. (The zero pages become dirty, so a sync may write up to {@link #AHEAD} bytes of zeros past
- * the last record; a reader stops at the first zero header as it does at a hole.) The range is
+ * the last record; a reader stops at the first zero header as it does at a hole. That is why the
+ * writer asks only after batches at least half full: a busy writer fills those pages before the
+ * next sync, an idle one would leave them to be written twice. {@code MADV_POPULATE_READ}, which
+ * leaves the pages clean, was measured too: shorter syncs, but 1.72–1.89 M records/s against
+ * 1.85–2.43 M in alternating runs.) The range is
  * always inside the chunk the writer is using at the time it is chosen; if Chronicle has unmapped
  * that chunk before the call runs, the kernel answers ENOMEM and nothing happens (counted, not
  * fatal). A failure before any success (an older kernel without the advice, another OS, no native
