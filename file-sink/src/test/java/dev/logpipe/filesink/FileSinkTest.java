@@ -89,6 +89,36 @@ class FileSinkTest {
     }
 
     @Test
+    void aJournalWrittenWithPrefaultingReadsBackWhole() throws Exception {
+        // ~44 MB: five and more 8 MiB prefault ranges, full batches (the writer asks only then), and
+        // syncs every 20 ms that write the prefaulted zero pages ahead of the last record
+        String body = "p".repeat(1_000);
+        int count = 40_000;
+        FileSink sink = FileSink.builder(dir).runtime(runtime).syncInterval(Duration.ofMillis(20)).batchSize(64)
+                .prefaultPages(true).build();
+        Mpsc.Channel<AppendRequest> ch = Mpsc.bounded(1024);
+        sink.start(ch.receiver());
+        try (MpscSender<AppendRequest> tx = ch.sender()) {
+            for (int i = 0; i < count; i++) {
+                LogRecord r = LogRecord.builder().receiveTimeNanos(i).message(body).field("n", Integer.toString(i)).build();
+                assertTrue(tx.blockingSend(AppendRequest.of(r)).isSent());
+            }
+        }
+        WriterReport report = sink.terminated().toCompletableFuture().get(60, TimeUnit.SECONDS);
+        assertTrue(report.clean(), report.toString());
+        assertEquals(count, report.writtenRecords());
+        int n = 0;
+        try (JournalReader r = JournalReader.open(dir)) {
+            for (ReadRecord rr; (rr = r.next()) != null; n++) {
+                assertEquals(Integer.toString(n), rr.record().fields().get("n").text());
+                assertEquals(body, rr.record().message());
+            }
+        }
+        assertEquals(count, n, "every record, nothing after the last");
+        assertTrue(JournalVerifier.verify(dir).ok());
+    }
+
+    @Test
     void watermarkReachesTheLastIndexWhileRunningWithIntervalSync() throws Exception {
         FileSink sink = FileSink.builder(dir).runtime(runtime).syncInterval(Duration.ofMillis(10)).build();
         Mpsc.Channel<AppendRequest> ch = Mpsc.bounded(128);
