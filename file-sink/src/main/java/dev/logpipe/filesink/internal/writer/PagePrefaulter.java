@@ -95,6 +95,16 @@ public final class PagePrefaulter {
         if (disabled || !(chunk instanceof MappedBytesStore m)) {
             return false;
         }
+        try {
+            return plan(m, end);
+        } catch (RuntimeException e) {
+            // never let the optimisation stop the writer (it calls this on its own thread)
+            off(e.toString());
+            return false;
+        }
+    }
+
+    private boolean plan(MappedBytesStore m, long end) {
         if (m != store) { // a new chunk (or segment): start at the write position
             store = m;
             populatedUpTo = 0;
