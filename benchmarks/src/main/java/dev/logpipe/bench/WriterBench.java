@@ -13,8 +13,8 @@ import dev.logpipe.filesink.RollCycle;
 import dev.logpipe.filesink.SinkListener;
 import dev.logpipe.filesink.SinkStats;
 import dev.logpipe.filesink.SourceFormat;
-import dev.logpipe.runtime.Runtime;
 import dev.logpipe.filesink.internal.writer.JournalWriter;
+import dev.logpipe.runtime.Runtime;
 import java.io.IOException;
 import java.lang.management.ManagementFactory;
 import java.lang.management.ThreadMXBean;
@@ -79,6 +79,7 @@ public final class WriterBench {
     private static final int DISTINCT_RECORDS = 4096;
     private static final long RUN_TIMEOUT_SECONDS = 180;
     private static final ThreadMXBean THREADS = ManagementFactory.getThreadMXBean();
+    private static final boolean THREAD_REPORT = Boolean.getBoolean("bench.threads");
 
     private WriterBench() {
     }
@@ -86,7 +87,7 @@ public final class WriterBench {
     public static void main(String[] args) throws Exception {
         System.setProperty("chronicle.analytics.disable", "true");
         String sync = "all";
-        int records = 2_000_000;
+        int records = 4_000_000; // 2 M made runs of one or two seconds, too short to compare
         int warmup = 1_000_000;
         int warmupRuns = 5;
         int capacity = 8192;
@@ -327,8 +328,6 @@ public final class WriterBench {
         }
         return sum;
     }
-
-    private static final boolean THREAD_REPORT = Boolean.getBoolean("bench.threads");
 
     /** utime+stime ticks of every thread of this process, by name (names summed), from /proc. */
     private static Map<String, Long> threadTicks() {

@@ -484,9 +484,10 @@ public final class FileSink implements AutoCloseable {
         }
 
         /**
-         * Fault in the segment's pages ahead of the writer on the blocking pool (Linux 5.14+
-         * {@code MADV_POPULATE_WRITE}; default on, and off by itself where unsupported), so that the
-         * writer does not take a page fault per 4 KiB. Off: the writer faults its pages in itself.
+         * Fault in the segment's pages ahead of the writer on the blocking pool while it is busy
+         * (batches at least half full), with Linux 5.14+ {@code MADV_POPULATE_WRITE}, so that it does
+         * not take a page fault per 4 KiB; off by itself where unsupported. Off: the writer faults its
+         * pages in itself.
          * The default is the system property {@code logpipe.prefault} ({@code true} when unset), so
          * that {@code JAVA_OPTS=-Dlogpipe.prefault=false} turns it off for {@code logpipe serve}.
          */

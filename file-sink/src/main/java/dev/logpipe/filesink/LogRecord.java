@@ -36,15 +36,15 @@ import java.util.Set;
  */
 public final class LogRecord {
 
+    private static final String[] NO_NAMES = new String[0];
+    private static final FieldValue[] NO_VALUES = new FieldValue[0];
+
     private final long eventTimeNanos;
     private final long receiveTimeNanos;
     private final Level level;
     private final String host;
     private final String service;
     private final String message;
-    private static final String[] NO_NAMES = new String[0];
-    private static final FieldValue[] NO_VALUES = new FieldValue[0];
-
     /** Field names in insertion order, unique; never shared with a builder. */
     private final String[] fieldNames;
     /** {@code fieldValues[i]} is the value of {@code fieldNames[i]}. */

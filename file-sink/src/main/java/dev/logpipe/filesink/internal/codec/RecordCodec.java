@@ -123,30 +123,36 @@ public final class RecordCodec {
         ensure(len + 5);
         int varintAt = pos;
         putVarint(len);
-        int p = pos;
         byte[] latin1 = copyStringBytes ? StringBytes.latin1(s) : null;
-        if (latin1 != null) {
-            if (isAscii(latin1)) {
-                System.arraycopy(latin1, 0, buf, p, len);
-                pos = p + len;
-                return;
-            }
+        boolean ascii = latin1 != null ? copyIfAscii(latin1, pos) : copyCharsIfAscii(s, pos);
+        if (ascii) {
+            pos += len;
         } else {
-            byte[] b = buf;
-            for (int i = 0; i < len; i++) {
-                char c = s.charAt(i);
-                if (c >= 0x80) {
-                    pos = varintAt;
-                    putUtf8(s);
-                    return;
-                }
-                b[p + i] = (byte) c;
-            }
-            pos = p + len;
-            return;
+            pos = varintAt; // drop the optimistic length and any bytes copied after it
+            putUtf8(s);
         }
-        pos = varintAt;
-        putUtf8(s);
+    }
+
+    /** Copies a Latin-1 string's bytes to {@code buf[at...]} if they are all ASCII; false otherwise. */
+    private boolean copyIfAscii(byte[] latin1, int at) {
+        if (!isAscii(latin1)) {
+            return false;
+        }
+        System.arraycopy(latin1, 0, buf, at, latin1.length);
+        return true;
+    }
+
+    /** Copies {@code s} char by char to {@code buf[at...]} while it is ASCII; false at the first char that is not. */
+    private boolean copyCharsIfAscii(String s, int at) {
+        byte[] b = buf;
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            if (c >= 0x80) {
+                return false;
+            }
+            b[at + i] = (byte) c;
+        }
+        return true;
     }
 
     private void putUtf8(String s) {

@@ -25,17 +25,18 @@ import java.util.concurrent.atomic.AtomicLong;
  *
  * <p>Safety: {@code MADV_POPULATE_WRITE} prefaults as a write would but writes nothing, so it cannot
  * change a byte of the journal; pages ahead of the writer are zero and stay zero until it writes
- * them. (The zero pages become dirty, so a sync may write up to {@link #AHEAD} bytes of zeros past
- * the last record; a reader stops at the first zero header as it does at a hole. That is why the
- * writer asks only after batches at least half full: a busy writer fills those pages before the
- * next sync, an idle one would leave them to be written twice. {@code MADV_POPULATE_READ}, which
- * leaves the pages clean, was measured too: shorter syncs, but 1.72–1.89 M records/s against
- * 1.85–2.43 M in alternating runs.) The range is
- * always inside the chunk the writer is using at the time it is chosen; if Chronicle has unmapped
- * that chunk before the call runs, the kernel answers ENOMEM and nothing happens (counted, not
- * fatal). A failure before any success (an older kernel without the advice, another OS, no native
- * access) switches the prefaulter off for good, logged once; it is an optimisation, never a reason
- * to stop storing records.
+ * them, and a reader stops at the first zero header as it does at a hole. The range is always
+ * inside the chunk the writer is using when it is chosen; if Chronicle has unmapped that chunk before
+ * the call runs, the kernel answers ENOMEM and nothing happens (counted, not fatal). A failure
+ * before any success (an older kernel without the advice, another OS, no native access) switches
+ * the prefaulter off for good, logged once; an exception while choosing a range does too. It is an
+ * optimisation, never a reason to stop storing records.
+ *
+ * <p>Cost: the populated pages are dirty zeros, so a sync may write up to {@link #AHEAD} bytes of
+ * zeros past the last record. That is why the writer asks only after batches at least half full: a
+ * busy writer fills those pages before the next sync, an idle one would leave them to be written
+ * twice. {@code MADV_POPULATE_READ}, which leaves the pages clean, was measured too: shorter syncs,
+ * but 1.72–1.89 M records/s against 1.85–2.43 M in alternating runs.
  *
  * <p>Threading: {@link #afterBatch} on the writer thread only; one populate call in flight at a time
  * on a blocking-pool thread; the two share {@code running} and {@code disabled}.
@@ -44,7 +45,7 @@ public final class PagePrefaulter {
 
     /** Linux {@code MADV_POPULATE_WRITE}. */
     static final int MADV_POPULATE_WRITE = 23;
-    /** Keep this much populated ahead of the write position, populating this much per call. */
+    /** Bytes populated per call; a call is due when less than half of that is left ahead of the writer. */
     static final long AHEAD = 8L << 20;
     private static final long PAGE = 4096;
     private static final Logger LOG = LoggerFactory.getLogger(PagePrefaulter.class);
