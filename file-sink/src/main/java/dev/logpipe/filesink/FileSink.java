@@ -230,8 +230,9 @@ public final class FileSink implements AutoCloseable {
             }
             JournalWriteException stop = failure != null ? failure
                     : new JournalWriteException("the journal writer stopped before this index was written", null);
-            for (Runnable r : waiters.failRemaining(stop)) {
-                r.run();
+            DurabilityWaiters.Release failed = waiters.failRemaining(stop);
+            if (failed != null) {
+                failed.run();
             }
             WriterReport report = new WriterReport(counters.writtenRecords(), counters.writtenBytes(),
                     counters.failedRecords(), counters.writtenIndex(), durable, counters.syncs(), error);

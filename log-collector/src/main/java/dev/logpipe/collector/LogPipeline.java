@@ -114,7 +114,7 @@ public final class LogPipeline implements AutoCloseable {
         this.embeddedSender = channel.sender().clone();
         this.durableWatch = sink.durableWatermark();
         this.segmentWatch = sink.segments();
-        this.ingress = new EmbeddedIngress(embeddedSender, sink, counters);
+        this.ingress = new EmbeddedIngress(embeddedSender, counters, b.emitMaxBlock, b.emitAsyncWaiters);
         // The shutdown broadcast: each listener subscribes and starts its drain when close() sends.
         Broadcast.Channel<ShutdownSignal> bc = Broadcast.channel(4);
         this.shutdownBroadcast = bc.sender();
@@ -457,6 +457,8 @@ public final class LogPipeline implements AutoCloseable {
         private int workerThreads;
         private int ioThreads;
         private boolean preferNativeTransport = true;
+        private Duration emitMaxBlock = Duration.ofSeconds(60);
+        private int emitAsyncWaiters = 1024;
         private SinkListener sinkListener;
         private final List<ListenerConfig> listeners = new ArrayList<>();
 
@@ -578,6 +580,33 @@ public final class LogPipeline implements AutoCloseable {
                 throw new IllegalArgumentException("ioThreads must be >= 1, got " + n);
             }
             this.ioThreads = n;
+            return this;
+        }
+
+        /**
+         * The longest an {@link Emitter#emit} call parks an ordinary calling thread while the channel
+         * is full (default 60 s, like Kafka's {@code max.block.ms}); past it the returned stage fails
+         * with {@link EmitFullException} and the record is not stored. Zero means never wait: a full
+         * channel fails the emit at once.
+         */
+        public Builder emitMaxBlock(Duration maxBlock) {
+            if (maxBlock.isNegative()) {
+                throw new IllegalArgumentException("emitMaxBlock must not be negative, got " + maxBlock);
+            }
+            this.emitMaxBlock = maxBlock;
+            return this;
+        }
+
+        /**
+         * How many {@link Emitter#emit} calls made on threads that must not block (event loops,
+         * runtime workers) may wait for room at once without a thread (default 1024); past it such an
+         * emit fails at once with {@link EmitFullException}. Bounds the memory that waiting emits hold.
+         */
+        public Builder emitAsyncWaiters(int waiters) {
+            if (waiters < 0) {
+                throw new IllegalArgumentException("emitAsyncWaiters must be >= 0, got " + waiters);
+            }
+            this.emitAsyncWaiters = waiters;
             return this;
         }
 

@@ -232,28 +232,49 @@ public final class JournalWriter implements Runnable {
     }
 
     private void completeReceipts(List<AppendRequest> batch, long[] indices) {
-        int k = 0;
-        for (long i : indices) {
-            if (i >= 0) {
-                k++;
+        int written = 0;
+        int durable = 0;
+        for (int i = 0; i < indices.length; i++) {
+            if (indices[i] >= 0) {
+                if (batch.get(i).receiptWhenDurable()) {
+                    durable++;
+                } else {
+                    written++;
+                }
             }
         }
         @SuppressWarnings({"unchecked", "rawtypes"})
-        CompletableFuture<Long>[] futures = new CompletableFuture[k];
-        long[] idx = new long[k];
-        k = 0;
+        CompletableFuture<Long>[] wFutures = new CompletableFuture[written];
+        long[] wIdx = new long[written];
+        @SuppressWarnings({"unchecked", "rawtypes"})
+        CompletableFuture<Long>[] dFutures = new CompletableFuture[durable];
+        long[] dIdx = new long[durable];
+        int w = 0;
+        int d = 0;
         for (int i = 0; i < indices.length; i++) {
             if (indices[i] >= 0) {
-                futures[k] = receipts.apply(batch.get(i));
-                idx[k++] = indices[i];
+                AppendRequest req = batch.get(i);
+                if (req.receiptWhenDurable()) {
+                    dFutures[d] = receipts.apply(req);
+                    dIdx[d++] = indices[i];
+                } else {
+                    wFutures[w] = receipts.apply(req);
+                    wIdx[w++] = indices[i];
+                }
             }
         }
-        // one worker task per batch: the writer thread never runs users' callbacks
-        SyncCoordinator.runOnWorker(runtime, List.of(() -> {
-            for (int i = 0; i < futures.length; i++) {
-                futures[i].complete(idx[i]);
-            }
-        }));
+        if (durable > 0) {
+            // in index order, one hand-over per batch; the sync that covers them completes them
+            sync.awaitDurable(dIdx, dFutures, durable);
+        }
+        if (written > 0) {
+            // one worker task per batch: the writer thread never runs users' callbacks
+            SyncCoordinator.runOnWorker(runtime, List.of(() -> {
+                for (int i = 0; i < wFutures.length; i++) {
+                    wFutures[i].complete(wIdx[i]);
+                }
+            }));
+        }
     }
 
     private void roll(int cycle, long firstIndex) {

@@ -21,6 +21,7 @@ import java.util.HashMap;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ConcurrentSkipListSet;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -227,9 +228,21 @@ public final class SyncCoordinator {
             pending.poll();
             listener.onDurable(b.records, b.firstReceiveNanos, now);
         }
-        List<Runnable> release = waiters.advance(target);
-        if (!release.isEmpty()) {
-            runOnWorker(runtime, release);
+        DurabilityWaiters.Release release = waiters.advance(target);
+        if (release != null) {
+            runOnWorker(runtime, List.of(release));
+        }
+    }
+
+    /**
+     * Completes {@code futures[i]} with {@code indexes[i]} once that index is durable, for the first
+     * {@code n}; the writer calls it once per batch with ascending indexes. Completion runs on a
+     * runtime worker, never on the caller's thread.
+     */
+    void awaitDurable(long[] indexes, CompletableFuture<Long>[] futures, int n) {
+        DurabilityWaiters.Release now = waiters.register(indexes, futures, n);
+        if (now != null) {
+            runOnWorker(runtime, List.of(now));
         }
     }
 
