@@ -50,11 +50,7 @@ public final class EmbeddedIngress {
 
     /** The record as stored: source = emitter name, format EMBEDDED, receive time now. */
     private static LogRecord stamp(String emitterName, LogRecord record) {
-        return record.toBuilder()
-                .source(emitterName)
-                .format(SourceFormat.EMBEDDED)
-                .receiveTimeNanos(LogRecord.nowNanos())
-                .build();
+        return record.received(emitterName, SourceFormat.EMBEDDED, LogRecord.nowNanos());
     }
 
     private void accepted(LogRecord stamped) {
