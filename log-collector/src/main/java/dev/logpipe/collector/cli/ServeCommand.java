@@ -258,7 +258,7 @@ public final class ServeCommand implements Callable<Integer> {
         admin.ready(false, "draining");
         out.println();
         out.println("logpipe: " + stopReason.get() + ": shutting down; storing what connections sent (up to "
-                + Units.formatDuration(s.drainTimeout()) + ")...");
+                + s.written(ConfigKey.DRAIN_TIMEOUT) + ")...");
         out.flush();
         PipelineStats end = pipeline.shutdown();
         admin.close();

@@ -241,6 +241,10 @@ public final class TailCommand implements Callable<Integer> {
             try {
                 return OffsetDateTime.parse(text).toInstant();
             } catch (DateTimeParseException e) {
+                if (!text.isEmpty() && Character.isDigit(text.charAt(0)) && text.indexOf('-') < 0 && text.indexOf(':') < 0) {
+                    // a duration with a wrong unit (10M): its own message says what to write
+                    throw new ParameterException(spec.commandLine(), "--since: " + notADuration.getMessage());
+                }
                 throw new ParameterException(spec.commandLine(), "--since: '" + text
                         + "' is not a time; use a duration ago such as 10m or 2h, or an RFC 3339 time such as 2026-11-25T17:00:00Z");
             }

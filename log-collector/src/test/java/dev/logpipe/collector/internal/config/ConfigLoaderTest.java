@@ -83,7 +83,10 @@ class ConfigLoaderTest {
                 error("port: 70000\n"));
         assertEquals("test.yaml:1: roll-cycle: 'weekly' is not one of: minutely, hourly, daily",
                 error("roll-cycle: weekly\n"));
-        assertTrue(error("max-frame: 10M\n").startsWith("test.yaml:1: max-frame: '10M' has an unknown size unit"));
+        assertEquals("test.yaml:1: max-frame: '10M' is ambiguous; write 10MB (powers of 1000) or 10MiB (powers of 1024)",
+                error("max-frame: 10M\n"));
+        assertEquals("test.yaml:1: retention: '10M' is ambiguous; write 10m for minutes, or 10MB or 10MiB for a size",
+                error("retention: 10M\n"));
     }
 
     @Test
