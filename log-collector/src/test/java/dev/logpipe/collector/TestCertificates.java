@@ -36,9 +36,13 @@ public final class TestCertificates {
     public final Path strayKey;
 
     private TestCertificates(Path dir) throws Exception {
-        serverStore = generate(dir, "server", "CN=localhost", "SAN=ip:127.0.0.1,dns:localhost");
-        clientStore = generate(dir, "client", "CN=logpipe-test-client", null);
-        KeyStore stray = generate(dir, "stray", "CN=stray", null);
+        // three keytool processes at once: each is a JVM start
+        Process server = keytool(dir, "server", "CN=localhost", "SAN=ip:127.0.0.1,dns:localhost");
+        Process client = keytool(dir, "client", "CN=logpipe-test-client", null);
+        Process strayProc = keytool(dir, "stray", "CN=stray", null);
+        serverStore = load(dir, "server", server);
+        clientStore = load(dir, "client", client);
+        KeyStore stray = load(dir, "stray", strayProc);
         serverCert = writePem(dir.resolve("server.crt"), "CERTIFICATE", serverStore.getCertificate("server").getEncoded());
         serverKey = writePem(dir.resolve("server.key"), "PRIVATE KEY",
                 ((PrivateKey) serverStore.getKey("server", PASSWORD)).getEncoded());
@@ -53,7 +57,7 @@ public final class TestCertificates {
         return new TestCertificates(dir);
     }
 
-    private static KeyStore generate(Path dir, String alias, String dname, String ext) throws Exception {
+    private static Process keytool(Path dir, String alias, String dname, String ext) throws IOException {
         Path store = dir.resolve(alias + ".p12");
         String keytool = Path.of(System.getProperty("java.home"), "bin", "keytool").toString();
         List<String> cmd = new ArrayList<>(List.of(keytool, "-genkeypair", "-alias", alias,
@@ -64,12 +68,15 @@ public final class TestCertificates {
             cmd.add("-ext");
             cmd.add(ext);
         }
-        Process proc = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+        return new ProcessBuilder(cmd).redirectErrorStream(true).start();
+    }
+
+    private static KeyStore load(Path dir, String alias, Process proc) throws Exception {
         String out = new String(proc.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertTrue(proc.waitFor(60, TimeUnit.SECONDS), "keytool finished");
         assertEquals(0, proc.exitValue(), "keytool failed: " + out);
         KeyStore ks = KeyStore.getInstance("PKCS12");
-        try (InputStream in = Files.newInputStream(store)) {
+        try (InputStream in = Files.newInputStream(dir.resolve(alias + ".p12"))) {
             ks.load(in, PASSWORD);
         }
         return ks;

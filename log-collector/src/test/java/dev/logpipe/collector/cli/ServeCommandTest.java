@@ -1,8 +1,10 @@
 package dev.logpipe.collector.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.logpipe.collector.TestCertificates;
 import dev.logpipe.collector.internal.config.ConfigKey;
 import dev.logpipe.collector.internal.config.ConfigLoader;
 import dev.logpipe.collector.internal.config.Interpolator;
@@ -120,7 +122,44 @@ class ServeCommandTest {
                     "--data", dir.resolve("data").toString());
             assertEquals(2, r.code(), r.toString());
             assertTrue(r.err().contains("port " + taken.getLocalPort() + " on 127.0.0.1 is in use; pass --port"), r.toString());
+            assertFalse(Files.exists(dir.resolve("data")), "a failed start creates no journal directory");
+            assertFalse(r.err().contains("journal writer"), r.toString());
         }
+    }
+
+    @Test
+    void bindAddressThatDoesNotResolveIsAUsageErrorBeforeAnythingIsCreated() {
+        CliRun r = CliRun.run("serve", "--bind", "999.1.1.1", "--port", "0", "--admin-port", "0",
+                "--data", dir.resolve("data").toString());
+        assertEquals(2, r.code(), r.toString());
+        assertEquals("logpipe serve: --bind 999.1.1.1 is not an address or a host name that resolves; use 127.0.0.1,"
+                + " 0.0.0.0 (all interfaces) or an address of this machine\n", r.err());
+        assertFalse(Files.exists(dir.resolve("data")));
+    }
+
+    @Test
+    void samePortForIngestAndAdminSaysTheyAreTheSame() throws Exception {
+        int port;
+        try (ServerSocket free = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            port = free.getLocalPort();
+        }
+        CliRun r = CliRun.run("serve", "-p", Integer.toString(port), "--admin-port", Integer.toString(port),
+                "--data", dir.resolve("data").toString());
+        assertEquals(2, r.code(), r.toString());
+        assertEquals("logpipe serve: --port and --admin-port are both " + port
+                + " on 127.0.0.1; one port cannot serve both: give them different ports\n", r.err());
+        assertFalse(Files.exists(dir.resolve("data")));
+    }
+
+    @Test
+    void tlsKeyThatDoesNotBelongToTheCertificateIsRefusedAtStart() throws Exception {
+        TestCertificates certs = TestCertificates.make(Files.createDirectories(dir.resolve("certs")));
+        CliRun r = CliRun.run("serve", "--port", "0", "--admin-port", "0", "--data", dir.resolve("data").toString(),
+                "--tls-cert", certs.serverCert.toString(), "--tls-key", certs.strayKey.toString());
+        assertEquals(2, r.code(), r.toString());
+        assertEquals("logpipe serve: TLS key " + certs.strayKey + " does not belong to certificate " + certs.serverCert
+                + " (CN=localhost); give the key the certificate was issued for\n", r.err());
+        assertFalse(Files.exists(dir.resolve("data")));
     }
 
     @Test
