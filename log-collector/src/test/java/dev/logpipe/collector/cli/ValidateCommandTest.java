@@ -63,6 +63,15 @@ class ValidateCommandTest {
     }
 
     @Test
+    void yamlSyntaxErrorNamesLineColumnAndCause() throws Exception {
+        CliRun r = validate("port: 5140\n\tdata: ./d\n", Map.of());
+        assertEquals(1, r.code(), r.toString());
+        assertEquals("logpipe validate: " + dir.resolve("logpipe.yaml") + ":2:1: not valid YAML: while scanning for the next"
+                + " token: found character '\\t(TAB)' that cannot start any token. (Do not use \\t(TAB) for indentation)\n",
+                r.err());
+    }
+
+    @Test
     void unsetVariableIsNamed() throws Exception {
         CliRun r = validate("data: ${LOGPIPE_DATA}\n", Map.of());
         assertEquals(1, r.code(), r.toString());

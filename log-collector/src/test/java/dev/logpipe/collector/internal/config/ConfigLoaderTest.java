@@ -106,6 +106,23 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void yamlSyntaxErrorsGiveTheParsersLineColumnAndWholeCause() {
+        assertEquals("test.yaml:2:1: not valid YAML: while scanning for the next token: found character '\\t(TAB)' that"
+                + " cannot start any token. (Do not use \\t(TAB) for indentation)", error("port: 1\n\tdata: x\n"));
+        assertEquals("test.yaml:2:7: not valid YAML: while scanning a quoted scalar: found unexpected end of stream"
+                + " (at line 4, column 1)", error("port: 1\ndata: 'unclosed\nbind: x\n"));
+        assertEquals("test.yaml:2:7: not valid YAML: while parsing a flow sequence: expected ',' or ']', but got"
+                + " <stream end> (at line 3, column 1)", error("port: 1\ndata: [x\n"));
+        assertEquals("test.yaml:1:5: not valid YAML: mapping values are not allowed here", error("a: b: c\n"));
+    }
+
+    @Test
+    void aSyntaxErrorLaterInTheFileIsReportedEvenAfterABadValue() {
+        // the whole file is parsed first: the user learns of the broken YAML, not of a value read from it
+        assertTrue(error("port: [1, 2]\ndata: 'x\n").startsWith("test.yaml:2:7: not valid YAML"), error("port: [1, 2]\ndata: 'x\n"));
+    }
+
+    @Test
     void missingFileSaysToCheckThePath(@TempDir Path dir) {
         ConfigException e = assertThrows(ConfigException.class, () -> loader.load(dir.resolve("nope.yaml")));
         assertTrue(e.getMessage().contains("does not exist; check the path given to --config"), e.getMessage());
