@@ -262,6 +262,11 @@ class ServeCommandTest {
         CliRun stats = CliRun.run("stats", "--admin", "http://127.0.0.1:" + adminPort);
         assertEquals(0, stats.code(), stats.toString());
         assertTrue(stats.out().contains("durable                     3"), stats.out());
+        for (String form : new String[] {"http://127.0.0.1:" + adminPort + "/stats", "127.0.0.1:" + adminPort}) {
+            CliRun again = CliRun.run("stats", "--admin", form, "--json");
+            assertEquals(0, again.code(), form + ": " + again);
+            assertTrue(again.out().matches("(?s).*\"durable_records\"\\s*:\\s*3\\b.*"), again.out());
+        }
 
         serve.requestStop("test");
         assertEquals(0, run.get(90, TimeUnit.SECONDS), out.text + "\n" + err.text);
