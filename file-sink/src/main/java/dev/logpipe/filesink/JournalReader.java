@@ -93,6 +93,15 @@ public final class JournalReader implements AutoCloseable {
         }
     }
 
+    /**
+     * For a named reader that continued from its saved position (the builder's start did not
+     * apply): the index of the last record it had returned before; -1 otherwise (unnamed, or named
+     * and opened for the first time).
+     */
+    public long resumedAfter() {
+        return cursor.resumedAfter();
+    }
+
     /** The index at which the next record will be read. */
     public long index() {
         return cursor.index();
