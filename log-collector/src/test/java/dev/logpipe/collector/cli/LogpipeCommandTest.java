@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import org.junit.jupiter.api.Test;
+import picocli.CommandLine;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
@@ -59,6 +60,26 @@ class LogpipeCommandTest {
         assertEquals(2, r.code(), r.toString());
         assertEquals(expected + "\n", r.err());
         assertEquals("", r.out());
+    }
+
+    /** An example that wraps is copied without its end: every example line must fit in 80 columns as written. */
+    @Test
+    void everyHelpExampleAndDescriptionLineIsPrintedWhole() {
+        CommandLine root = Logpipe.commandLine(new java.io.PrintWriter(new java.io.StringWriter()),
+                new java.io.PrintWriter(new java.io.StringWriter()));
+        java.util.List<CommandLine> all = new java.util.ArrayList<>(root.getSubcommands().values());
+        all.add(root);
+        for (CommandLine c : all) {
+            c.setUsageHelpAutoWidth(false);
+            c.setUsageHelpWidth(80);
+            String help = c.getUsageMessage(CommandLine.Help.Ansi.OFF);
+            java.util.List<String> lines = new java.util.ArrayList<>(java.util.Arrays.asList(c.getCommandSpec().usageMessage().footer()));
+            lines.addAll(java.util.Arrays.asList(c.getCommandSpec().usageMessage().description()));
+            for (String line : lines) {
+                String shown = String.format(line.replace("%n", "")).replace("$${", "${");
+                assertTrue(help.contains(shown), c.getCommandName() + ": the line\n" + shown + "\nis wrapped in\n" + help);
+            }
+        }
     }
 
     @Test
