@@ -195,7 +195,7 @@ public final class SendCommand implements Callable<Integer> {
                 }
             } catch (ReadFailure e) {
                 throw CliException.failure("cannot read " + (file.equals("-") ? "stdin" : file) + " after " + plural(sent)
-                        + ": " + e.getCause().getMessage() + "; the server may have stored those " + sent);
+                        + ": " + e.getCause().getMessage() + "; those " + sent + " were sent, the rest not: check the input");
             }
             try {
                 out.flush();
@@ -223,7 +223,7 @@ public final class SendCommand implements Callable<Integer> {
     }
 
     private CliException brokenConnection(long sent, IOException e, boolean socketIsTls) {
-        return CliException.failure("the connection to " + target() + " broke after " + plural(sent) + " were sent ("
+        return CliException.failure("the connection to " + target() + " broke after sending " + plural(sent) + " ("
                 + e.getMessage() + "): the server refused it (over its --max-connections), closed it before reading"
                 + " everything (e.g. a line over its --max-frame with --oversize close)"
                 + (socketIsTls ? "" : ", or it is a TLS listener (then pass --tls)")
