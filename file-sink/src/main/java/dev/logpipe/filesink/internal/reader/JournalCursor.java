@@ -38,8 +38,6 @@ public final class JournalCursor implements AutoCloseable {
     private final ExcerptTailer tailer;
     private final RecordCodec codec = new RecordCodec();
     private final PositionFile position;
-    /** For a named reader that continued from a saved position: the last index it had read; else -1. */
-    private long resumedAfter = -1;
     private boolean closed;
 
     /**
@@ -65,7 +63,6 @@ public final class JournalCursor implements AutoCloseable {
             this.tailer = q.createTailer();
             this.position = pos;
             if (pos != null && pos.lastRead() >= 0) {
-                this.resumedAfter = pos.lastRead();
                 resumeAfter(pos.lastRead());
             } else {
                 position(start, arg);
@@ -177,11 +174,6 @@ public final class JournalCursor implements AutoCloseable {
     public long firstIndex() {
         long i = queue.firstIndex();
         return i == Long.MAX_VALUE ? -1 : i;
-    }
-
-    /** The last index a named reader had read when it was opened and continued after it; -1 if it did not. */
-    public long resumedAfter() {
-        return resumedAfter;
     }
 
     /** Flushes a named reader's position to disk; a no-op for an unnamed reader. */

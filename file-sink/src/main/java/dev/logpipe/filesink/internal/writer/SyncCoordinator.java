@@ -241,10 +241,6 @@ public final class SyncCoordinator {
         watermark.send(target);
         listener.onSync(dt, target);
         long now = LogRecord.nowNanos();
-        for (PendingBatch b; (b = pending.peek()) != null && b.lastIndex <= target; ) {
-            pending.poll();
-            listener.onDurable(b.records, b.firstReceiveNanos, now);
-        }
         long unlistedRecords = 0;
         long unlistedFirst = 0;
         synchronized (unlisted) {
@@ -256,6 +252,10 @@ public final class SyncCoordinator {
         }
         if (unlistedRecords > 0) {
             listener.onDurable(unlistedRecords, unlistedFirst, now);
+        }
+        for (PendingBatch b; (b = pending.peek()) != null && b.lastIndex <= target; ) {
+            pending.poll();
+            listener.onDurable(b.records, b.firstReceiveNanos, now);
         }
         List<Runnable> release = waiters.advance(target);
         if (!release.isEmpty()) {
