@@ -141,6 +141,13 @@ class TlsListenerTest {
     }
 
     @Test
+    void bindAddressThatDoesNotResolveSaysSoInsteadOfNull(@TempDir Path dir) {
+        IOException e = assertThrows(IOException.class, () -> LogPipeline.builder(dir)
+                .listener(TcpIngestTest.textListener().bindAddress("999.1.1.1").build()).start());
+        assertEquals("cannot listen on 999.1.1.1:0: the address does not resolve; check the bind address", e.getMessage());
+    }
+
+    @Test
     void missingCertificateFileIsAClearStartError(@TempDir Path dir) {
         IOException e = assertThrows(IOException.class, () -> LogPipeline.builder(dir)
                 .listener(TcpIngestTest.textListener().tls(certs.resolve("nope.crt"), serverKey).build()).start());

@@ -206,6 +206,16 @@ class SendCommandTest {
     }
 
     @Test
+    void aClientKeyWithoutItsCertificateOrTheOtherWayIsAUsageError() {
+        CliRun r = CliRun.run("send", "--tls-key", "client.key");
+        assertEquals(2, r.code(), r.toString());
+        assertEquals("logpipe send: --tls-key needs --tls-cert; a client certificate needs both\n", r.err());
+        r = CliRun.run("send", "--tls-cert", "client.crt");
+        assertEquals(2, r.code(), r.toString());
+        assertEquals("logpipe send: --tls-cert needs --tls-key; a client certificate needs both\n", r.err());
+    }
+
+    @Test
     void missingFileIsAUsageError(@TempDir Path dir) {
         CliRun r = CliRun.run("send", dir.resolve("nope.log").toString());
         assertEquals(2, r.code(), r.toString());
