@@ -15,6 +15,7 @@ import dev.logpipe.collector.internal.config.ConfigLoader;
 import dev.logpipe.collector.internal.config.ServeSettings;
 import dev.logpipe.collector.internal.config.SettingsLayer;
 import dev.logpipe.collector.internal.config.Units;
+import dev.logpipe.collector.internal.server.TlsContexts;
 import dev.logpipe.filesink.JournalLockedException;
 import dev.logpipe.filesink.RollCycle;
 import dev.logpipe.filesink.Segment;
@@ -23,6 +24,10 @@ import dev.logpipe.filesink.SourceFormat;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.net.BindException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.UnknownHostException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.LinkedHashMap;
@@ -216,6 +221,7 @@ public final class ServeCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         ServeSettings s = settings();
+        preflight(s);
         PrintWriter out = spec.commandLine().getOut();
         long startNanos = System.nanoTime();
 
@@ -258,7 +264,7 @@ public final class ServeCommand implements Callable<Integer> {
         admin.ready(false, "draining");
         out.println();
         out.println("logpipe: " + stopReason.get() + ": shutting down; storing what connections sent (up to "
-                + Units.formatDuration(s.drainTimeout()) + ")...");
+                + s.written(ConfigKey.DRAIN_TIMEOUT) + ")...");
         out.flush();
         PipelineStats end = pipeline.shutdown();
         admin.close();
@@ -268,6 +274,54 @@ public final class ServeCommand implements Callable<Integer> {
                     + " or because the journal failed; see the log above; raise --drain-timeout if the disk is slow");
         }
         return 0;
+    }
+
+    /**
+     * Refuses settings that cannot work before anything is created (sockets, the journal
+     * directory, log lines about a writer): addresses that do not resolve, the same port for
+     * ingest and admin, a TLS key that does not belong to its certificate, a listen port in use.
+     */
+    static void preflight(ServeSettings s) {
+        InetAddress bindAddress = resolve(s.bind(), "--bind");
+        InetAddress adminAddress = resolve(s.adminBind(), "--admin-bind");
+        if (s.port() != 0 && s.port() == s.adminPort() && (bindAddress.equals(adminAddress)
+                || bindAddress.isAnyLocalAddress() || adminAddress.isAnyLocalAddress())) {
+            throw CliException.usage("--port and --admin-port are both " + s.port() + " on " + s.bind()
+                    + (s.bind().equals(s.adminBind()) ? "" : " and " + s.adminBind())
+                    + "; one port cannot serve both: give them different ports");
+        }
+        if (s.tls()) {
+            try {
+                TlsContexts.checkServerFiles(s.tlsCert(), s.tlsKey(), s.tlsClientCa());
+            } catch (IOException e) {
+                throw CliException.usage(e.getMessage(), e);
+            }
+        }
+        if (s.port() != 0) {
+            // A probe of the listen port: the real bind comes after the journal is opened, and a
+            // taken port should not leave a new journal directory and writer log lines behind.
+            try (ServerSocket probe = new ServerSocket()) {
+                probe.setReuseAddress(true);
+                probe.bind(new InetSocketAddress(bindAddress, s.port()));
+            } catch (BindException e) {
+                throw String.valueOf(e.getMessage()).contains("in use")
+                        ? CliException.usage("port " + s.port() + " on " + s.bind() + " is in use; pass --port", e)
+                        : CliException.usage("cannot listen on " + ServeSettings.hostPort(s.bind(), s.port()) + ": "
+                                + e.getMessage() + "; --bind must be an address of this machine (127.0.0.1, 0.0.0.0, ...)", e);
+            } catch (IOException e) {
+                throw CliException.usage("cannot listen on " + ServeSettings.hostPort(s.bind(), s.port()) + ": " + e
+                        + "; check --bind and --port", e);
+            }
+        }
+    }
+
+    private static InetAddress resolve(String host, String flag) {
+        try {
+            return InetAddress.getByName(host);
+        } catch (UnknownHostException e) {
+            throw CliException.usage(flag + " " + host + " is not an address or a host name that resolves;"
+                    + " use 127.0.0.1, 0.0.0.0 (all interfaces) or an address of this machine");
+        }
     }
 
     /** Whether starting failed because the listen port is taken (Netty's native transport says so only in text). */

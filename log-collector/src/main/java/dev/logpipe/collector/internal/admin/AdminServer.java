@@ -91,7 +91,10 @@ public final class AdminServer implements AutoCloseable {
         } catch (Exception e) {
             group.shutdownGracefully(0, 0, TimeUnit.MILLISECONDS);
             if (e instanceof BindException be) {
-                BindException out = new BindException("admin port " + port + " on " + bindHost + " is in use; pass --admin-port");
+                BindException out = new BindException(String.valueOf(be.getMessage()).contains("in use")
+                        ? "admin port " + port + " on " + bindHost + " is in use; pass --admin-port"
+                        : "cannot listen on admin address " + bindHost + ":" + port + ": " + be.getMessage()
+                                + "; --admin-bind must be an address of this machine (127.0.0.1, 0.0.0.0, ...)");
                 out.initCause(be);
                 throw out;
             }
