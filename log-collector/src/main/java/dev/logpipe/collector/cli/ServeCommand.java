@@ -250,6 +250,7 @@ public final class ServeCommand implements Callable<Integer> {
         if (handleSignals) {
             installSignalHandlers();
         }
+        admin.readiness(pipeline::readiness); // 503 while the journal is paused for lack of space or failed
         admin.ready(true);
         printStartup(out, s, pipeline, admin);
 
@@ -264,8 +265,9 @@ public final class ServeCommand implements Callable<Integer> {
         admin.close();
         printSummary(out, end, Duration.ofNanos(System.nanoTime() - startNanos));
         if (end.lostRecords() > 0) {
-            throw CliException.failure(end.lostRecords() + " accepted records could not be stored before the drain timeout"
-                    + " or because the journal failed; see the log above; raise --drain-timeout if the disk is slow");
+            throw CliException.failure(end.lostRecords() + " accepted records could not be stored ("
+                    + breakdown(end.lostByReason()).trim() + "); see the log above; for drain_timeout raise"
+                    + " --drain-timeout or free space on the journal's file system, for journal_failure check the disk");
         }
         return 0;
     }
@@ -356,7 +358,13 @@ public final class ServeCommand implements Callable<Integer> {
                 Units.formatBytes(e.writtenBytes()), e.durableRecords());
         out.printf(Locale.ROOT, "  rejected  %s%s%n", plural(e.rejectedTotal(), "frame"), breakdown(e.rejected()));
         if (e.lostRecords() > 0) {
-            out.printf(Locale.ROOT, "  LOST      %,d records accepted but not stored%n", e.lostRecords());
+            out.printf(Locale.ROOT, "  LOST      %,d records accepted but not stored%s%n", e.lostRecords(),
+                    breakdown(e.lostByReason()));
+        }
+        if (e.journalPauses() > 0) {
+            out.printf(Locale.ROOT, "  journal   paused %,d time%s for lack of space, %s in all%n", e.journalPauses(),
+                    e.journalPauses() == 1 ? "" : "s",
+                    Units.formatDuration(Duration.ofMillis(Math.max(1, e.journalPausedNanos() / 1_000_000))));
         }
         out.printf(Locale.ROOT, "  connections %,d accepted, %,d refused over the limit, %,d closed idle%n",
                 e.acceptedConnections(), e.refusedConnections(), e.idleClosedConnections());
@@ -393,7 +401,9 @@ public final class ServeCommand implements Callable<Integer> {
         return new PipelineSnapshot(formatNames(s.receivedRecords()), formatNames(s.receivedBytes()), s.rejected(),
                 s.writtenRecords(), s.durableRecords(), s.channelDepth(), channelRecords, s.activeConnections(),
                 s.refusedConnections(), s.backpressurePauses(), formatNames(s.truncated()), s.lostRecords(),
-                s.acceptedConnections(), s.idleClosedConnections(), s.tlsFailures());
+                s.acceptedConnections(), s.idleClosedConnections(), s.tlsFailures(), s.lostByReason(),
+                s.inFlightRecords(), s.journalState().name().toLowerCase(Locale.ROOT), s.journalPauses(),
+                s.journalPausedNanos());
     }
 
     /** Forwards the journal writer's events to the metrics. */
