@@ -135,6 +135,11 @@ public final class ServeCommand implements Callable<Integer> {
             description = "ingest channel capacity in bytes; backpressure beyond it (default: 64MiB)")
     String channelBytes;
 
+    @Option(names = "--min-free", paramLabel = "SIZE",
+            description = "free space to keep on the journal's file system; with less the journal pauses "
+                    + "(senders slowed, /ready 503) until space returns (default: 16MiB)")
+    String minFree;
+
     @Option(names = "--tls-cert", paramLabel = "FILE", description = "PEM certificate chain; enables TLS (with --tls-key)")
     String tlsCert;
 
@@ -194,6 +199,7 @@ public final class ServeCommand implements Callable<Integer> {
         given.put(ConfigKey.DRAIN_TIMEOUT, drainTimeout);
         given.put(ConfigKey.CHANNEL_RECORDS, channelRecords);
         given.put(ConfigKey.CHANNEL_BYTES, channelBytes);
+        given.put(ConfigKey.MIN_FREE, minFree);
         given.put(ConfigKey.TLS_CERT, tlsCert);
         given.put(ConfigKey.TLS_KEY, tlsKey);
         given.put(ConfigKey.TLS_CLIENT_CA, tlsClientCa);
@@ -303,6 +309,7 @@ public final class ServeCommand implements Callable<Integer> {
                 .channelCapacityBytes(s.channelBytes())
                 .rollCycle(RollCycle.valueOf(s.rollCycle().toUpperCase(Locale.ROOT)))
                 .drainTimeout(s.drainTimeout())
+                .journalMinFreeBytes(s.minFreeBytes())
                 .listener(l.build())
                 .sinkListener(new MetricsSinkListener(metrics));
         switch (s.syncInterval().kind()) {

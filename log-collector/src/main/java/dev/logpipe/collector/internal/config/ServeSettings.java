@@ -17,7 +17,7 @@ public record ServeSettings(
         SyncPolicy syncInterval, String rollCycle, Retention retention, int maxConnections,
         long maxFrameBytes, String oversize, String malformed, Duration idleTimeout, Duration drainTimeout,
         int channelRecords, long channelBytes, Path tlsCert, Path tlsKey, Path tlsClientCa,
-        Path configFile) {
+        Path configFile, long minFreeBytes) {
 
     /**
      * Resolves settings from layers, lowest precedence first (the config file, then the flags).
@@ -47,7 +47,8 @@ public record ServeSettings(
                 (Path) pick(ConfigKey.TLS_CERT, layers),
                 (Path) pick(ConfigKey.TLS_KEY, layers),
                 (Path) pick(ConfigKey.TLS_CLIENT_CA, layers),
-                configFile);
+                configFile,
+                (Long) pick(ConfigKey.MIN_FREE, layers));
         if ((s.tlsCert == null) != (s.tlsKey == null)) {
             ConfigKey set = s.tlsCert != null ? ConfigKey.TLS_CERT : ConfigKey.TLS_KEY;
             ConfigKey missing = s.tlsCert != null ? ConfigKey.TLS_KEY : ConfigKey.TLS_CERT;
@@ -113,6 +114,7 @@ public record ServeSettings(
                 + (idleTimeout.isZero() ? "never" : Units.formatDuration(idleTimeout))));
         lines.add(row("channel", channelRecords + " records / " + Units.formatBytes(channelBytes)));
         lines.add(row("drain", Units.formatDuration(drainTimeout)));
+        lines.add(row("min-free", Units.formatBytes(minFreeBytes) + " (below it the journal pauses until space returns)"));
         if (tls()) {
             lines.add(row("tls", "cert " + tlsCert + ", key " + tlsKey
                     + (tlsClientCa == null ? "" : ", client certs required (CA " + tlsClientCa + ")")));
