@@ -57,6 +57,11 @@ import java.util.concurrent.TimeoutException;
  * threads. Nothing accepted is lost. In a server process call {@link #installShutdownHook()} so that
  * SIGTERM and SIGINT do the same.
  *
+ * <p>A journal whose file system runs short of space pauses ({@link #journalState()}, {@link #isReady()}
+ * false): producers are held back by the full channel and it resumes by itself when space returns.
+ * The books ({@link PipelineStats#unaccounted()}): every received record is written, lost by reason,
+ * or in flight.
+ *
  * <p>Threading: thread-safe. {@link #close()} blocks the caller and refuses to run on an event loop or
  * runtime worker; every other method returns at once.
  *

@@ -371,7 +371,7 @@ public final class ServeCommand implements Callable<Integer> {
         if (e.journalPauses() > 0) {
             out.printf(Locale.ROOT, "  journal   paused %,d time%s for lack of space, %s in all%n", e.journalPauses(),
                     e.journalPauses() == 1 ? "" : "s",
-                    Units.formatDuration(Duration.ofMillis(Math.max(1, e.journalPausedNanos() / 1_000_000))));
+                    StatsCommand.pausedFor(e.journalPausedNanos() / 1e9));
         }
         out.printf(Locale.ROOT, "  connections %,d accepted, %,d refused over the limit, %,d closed idle%n",
                 e.acceptedConnections(), e.refusedConnections(), e.idleClosedConnections());

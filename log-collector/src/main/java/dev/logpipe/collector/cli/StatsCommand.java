@@ -135,8 +135,14 @@ public final class StatsCommand implements Callable<Integer> {
                     journal.equals("paused") ? "PAUSED: its file system is short of space; records wait, senders are"
                             + " slowed; free space and it resumes" : journal,
                     n.path("journal_pauses").asLong(),
-                    Units.formatDuration(Duration.ofSeconds(n.path("journal_paused_seconds").asLong())));
+                    pausedFor(n.path("journal_paused_seconds").asDouble()));
         }
+    }
+
+    /** Milliseconds under 10 s, whole seconds above: {@code 624ms}, {@code 2m5s}. */
+    static String pausedFor(double seconds) {
+        long ms = Math.round(seconds * 1000);
+        return Units.formatDuration(ms < 10_000 ? Duration.ofMillis(ms) : Duration.ofSeconds(ms / 1000));
     }
 
     private static long sum(JsonNode obj) {
