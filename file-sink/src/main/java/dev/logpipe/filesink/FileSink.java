@@ -568,7 +568,10 @@ public final class FileSink implements AutoCloseable {
             return this;
         }
 
-        /** How often a writer paused for lack of space reads the free space again (default 1 s). */
+        /**
+         * How often a writer paused for lack of space reads the free space again (default 1 s); while it
+         * writes it reads it at most every 100 ms, or every this interval if shorter.
+         */
         public Builder spaceCheckInterval(Duration interval) {
             if (interval.isNegative() || interval.isZero()) {
                 throw new IllegalArgumentException("space check interval must be > 0, was " + interval);

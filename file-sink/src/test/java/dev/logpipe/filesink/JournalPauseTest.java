@@ -62,6 +62,9 @@ class JournalPauseTest {
         final AtomicLong sent = new AtomicLong();
         final AtomicReference<SendResult<AppendRequest>> refused = new AtomicReference<>();
         final AtomicReference<Throwable> error = new AtomicReference<>();
+        /** Before sending record {@code gateAt}, wait for {@link #gate}; -1: no gate. */
+        volatile long gateAt = -1;
+        final java.util.concurrent.CountDownLatch gate = new java.util.concurrent.CountDownLatch(1);
 
         Producer(Mpsc.Channel<AppendRequest> ch, long total) {
             super("test-producer");
@@ -74,6 +77,9 @@ class JournalPauseTest {
         public void run() {
             try {
                 for (long i = 0; i < total; i++) {
+                    if (i == gateAt) {
+                        gate.await();
+                    }
                     AppendRequest req = AppendRequest.of(TestRecords.record(i));
                     SendResult<AppendRequest> r = ch.sender().blockingSend(req);
                     if (!r.isSent()) {
@@ -130,11 +136,13 @@ class JournalPauseTest {
         sink.start(ch.receiver());
         assertEquals(JournalState.WRITABLE, awaitState(sink, JournalState.WRITABLE));
 
-        long total = 5_000;
+        long total = 20_000;
         Producer p = new Producer(ch, total);
+        p.gateAt = 500;
         p.start();
-        await("some records written", () -> sink.stats().writtenRecords() >= 500, () -> sink.stats().toString());
-        store.usable(RESERVE / 2); // less than the reserve: the next batch must not be appended
+        await("the first records written", () -> sink.stats().writtenRecords() == 500, () -> sink.stats().toString());
+        store.usable(RESERVE / 2); // less than the reserve: the writer must stop within one re-check interval
+        p.gate.countDown();
 
         await("the writer to pause", () -> sink.journalState() == JournalState.PAUSED, () -> sink.stats().toString());
         // Paused: the writer takes nothing more, the channel fills, the producer blocks, and every record

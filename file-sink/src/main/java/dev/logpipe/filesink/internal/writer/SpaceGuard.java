@@ -23,9 +23,9 @@ import java.util.concurrent.TimeUnit;
  * first turns "disk full" into a pause. The reserve covers what a batch costs beyond its records:
  * Chronicle's index pages, a new segment's header, the pages the prefaulter touches ahead.
  *
- * <p>The free space is read at most once per {@link #STAT_EVERY_NANOS} while it is ample: between
- * reads the writer spends from a budget (free minus reserve) and reads again before the budget
- * would go below what a batch needs.
+ * <p>The free space is read at most once per 100 ms (or per re-check interval, if shorter) while it
+ * is ample: between reads the writer spends from a budget (free minus reserve) and reads again
+ * before the budget would go below what a batch needs.
  *
  * <p>One WARN per pause episode (free and needed bytes, what to do) and one INFO when it ends.
  *
@@ -45,6 +45,7 @@ public final class SpaceGuard {
     private final FileStore store;
     private final long reserveBytes;
     private final long recheckNanos;
+    private final long statEveryNanos;
     private final WriterCounters counters;
     private final Runnable onPause;
     private final Semaphore wakeUp = new Semaphore(0);
@@ -66,6 +67,7 @@ public final class SpaceGuard {
         this.store = store;
         this.reserveBytes = reserveBytes;
         this.recheckNanos = Math.max(1, recheckInterval.toNanos());
+        this.statEveryNanos = Math.min(STAT_EVERY_NANOS, recheckNanos);
         this.counters = counters;
         this.onPause = onPause;
     }
@@ -86,7 +88,7 @@ public final class SpaceGuard {
     public Outcome awaitRoom(long batchBytes, java.util.function.BooleanSupplier stop, Runnable onInterrupt)
             throws IOException {
         long now = System.nanoTime();
-        if (statted && batchBytes <= budget && now - lastStatNanos < STAT_EVERY_NANOS) {
+        if (statted && batchBytes <= budget && now - lastStatNanos < statEveryNanos) {
             budget -= batchBytes;
             return Outcome.ROOM;
         }
