@@ -157,7 +157,6 @@ class JournalPauseTest {
         assertNull(p.refused.get());
         assertInstanceOf(SendResult.Full.class, ch.sender().trySend(AppendRequest.of(TestRecords.record(-1))),
                 "a new send finds the channel full");
-        assertTrue(sink.stats().heldRecords() > 0, "the writer keeps the batch it took");
         assertTrue(writtenWhilePaused < total);
         long readsWhilePaused = store.reads();
         await("the writer to re-check on its timer", () -> store.reads() >= readsWhilePaused + 3,

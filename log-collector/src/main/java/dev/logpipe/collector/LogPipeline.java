@@ -80,6 +80,8 @@ public final class LogPipeline implements AutoCloseable {
     private static final Duration DRAIN_QUIET = Duration.ofMillis(100);
     /** After the drain timeout, how long an abandoned writer may take to fail what it holds and end. */
     private static final Duration ABANDON_WAIT = Duration.ofSeconds(5);
+    /** After the event loops' shutdown timeout, how much longer to wait for them before the final books. */
+    private static final Duration EVENT_LOOP_EXTRA_WAIT = Duration.ofSeconds(5);
 
     /** Where a pipeline is in its life. */
     public enum State {
@@ -488,8 +490,11 @@ public final class LogPipeline implements AutoCloseable {
         }
         if (transport != null) {
             try {
-                if (!transport.shutdown(Math.min(remainingMillis, 5_000))) {
-                    LOG.warn("event loops did not stop in time");
+                if (!transport.shutdown(Math.min(remainingMillis, 5_000))
+                        // the final books need the loops stopped: a loop still decoding would count records
+                        // received after the snapshot; a loop past its shutdown timeout ends its task soon
+                        && !transport.shutdown(EVENT_LOOP_EXTRA_WAIT.toMillis())) {
+                    LOG.warn("event loops did not stop in time; the final counts may miss records they decode later");
                 }
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();

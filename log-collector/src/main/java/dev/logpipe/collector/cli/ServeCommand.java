@@ -271,8 +271,8 @@ public final class ServeCommand implements Callable<Integer> {
         admin.close();
         printSummary(out, end, Duration.ofNanos(System.nanoTime() - startNanos));
         if (end.lostRecords() > 0) {
-            throw CliException.failure(end.lostRecords() + " accepted records could not be stored ("
-                    + breakdown(end.lostByReason()).trim() + "); see the log above; for drain_timeout raise"
+            throw CliException.failure(end.lostRecords() + " accepted records could not be stored"
+                    + breakdown(end.lostByReason()) + "; see the log above; for drain_timeout raise"
                     + " --drain-timeout or free space on the journal's file system, for journal_failure check the disk");
         }
         return 0;

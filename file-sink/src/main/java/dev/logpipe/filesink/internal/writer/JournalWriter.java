@@ -151,6 +151,9 @@ public final class JournalWriter implements Runnable {
             counters.state = JournalState.WRITABLE;
             while (true) {
                 batch.clear();
+                if (failure == null && !abandoned) {
+                    awaitRoom(0); // below the reserve already: take nothing (and say so before the first record)
+                }
                 int n;
                 try {
                     n = input.blockingRecvMany(batch, batchSize);
@@ -164,7 +167,7 @@ public final class JournalWriter implements Runnable {
                 }
                 counters.heldRecords = n;
                 if (failure == null && !abandoned) {
-                    awaitRoom(batch);
+                    awaitRoom(batchBytes(batch));
                 }
                 if (failure != null) {
                     failFrom(batch, 0);
@@ -186,18 +189,21 @@ public final class JournalWriter implements Runnable {
         }
     }
 
-    /** Waits (paused) until the file system holds the batch plus the reserve, or a failure or abandon. */
-    private void awaitRoom(List<AppendRequest> batch) {
-        if (space == null) {
-            return;
-        }
+    private static long batchBytes(List<AppendRequest> batch) {
         long weight = 0;
         for (int i = 0, n = batch.size(); i < n; i++) {
             weight += batch.get(i).weight();
         }
+        return SpaceGuard.bytesFor(weight, batch.size());
+    }
+
+    /** Waits (paused) until the file system holds {@code bytes} plus the reserve, or a failure or abandon. */
+    private void awaitRoom(long bytes) {
+        if (space == null) {
+            return;
+        }
         try {
-            space.awaitRoom(SpaceGuard.bytesFor(weight, batch.size()),
-                    () -> failure != null || abandoned, input::close);
+            space.awaitRoom(bytes, () -> failure != null || abandoned, input::close);
         } catch (java.io.IOException | RuntimeException e) {
             fail(new JournalWriteException("cannot read the free space of the journal's file system in " + dir
                     + ": " + e + "; the writer stopped accepting records (check the volume, then restart)", e));

@@ -12,10 +12,11 @@ import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The journal writer's free-space check: before the writer appends a batch it asks
- * {@link #awaitRoom} whether the file system holds the batch plus a reserve. If not, the writer
- * pauses there, holding the batch and taking nothing more from the channel, so that backpressure
- * reaches the producers; it re-checks every {@code recheckInterval} and returns once there is room.
+ * The journal writer's free-space check: before the writer takes from the channel it asks
+ * {@link #awaitRoom} whether the file system holds the reserve, and before it appends a batch
+ * whether it holds the batch plus the reserve. If not, the writer pauses there (holding the batch,
+ * if any) and takes nothing more from the channel, so that backpressure reaches the producers; it
+ * re-checks every {@code recheckInterval} and returns once there is room.
  *
  * <p>Why before, not after: Chronicle appends into memory-mapped segments, and a store to a mapped
  * page that the file system cannot back raises SIGBUS, which the JVM turns into an
@@ -102,10 +103,11 @@ public final class SpaceGuard {
         counters.pausedSinceNanos = since;
         counters.state = JournalState.PAUSED;
         counters.pauses++;
-        LOG.warn("journal paused: {} has {} free, the next batch needs {} plus a reserve of {}; records wait in"
-                        + " memory and senders are slowed down, nothing is dropped. Free space on that file system"
-                        + " (delete files, grow the volume, or set a size retention) and the journal resumes by itself",
-                dir, bytes(usable), bytes(batchBytes), bytes(reserveBytes));
+        LOG.warn("journal paused: {} has {} free, {}a reserve of {}; records wait in memory and senders are slowed"
+                        + " down, nothing is dropped. Free space on that file system (delete files, grow the volume, set"
+                        + " a size retention, or lower --min-free) and the journal resumes by itself",
+                dir, bytes(usable), batchBytes > 0 ? "the next batch needs " + bytes(batchBytes) + " plus " : "less than ",
+                bytes(reserveBytes));
         onPause.run();
         try {
             while (true) {
