@@ -16,6 +16,7 @@ public final class FakeFileStore extends FileStore {
     private final AtomicLong usable;
     private final AtomicReference<IOException> failure = new AtomicReference<>();
     private final AtomicLong reads = new AtomicLong();
+    private final AtomicReference<java.util.function.LongSupplier> computed = new AtomicReference<>();
 
     public FakeFileStore(long usableBytes) {
         this.usable = new AtomicLong(usableBytes);
@@ -24,6 +25,11 @@ public final class FakeFileStore extends FileStore {
     /** What {@link #getUsableSpace} answers from now on. */
     public void usable(long bytes) {
         usable.set(bytes);
+    }
+
+    /** What {@link #getUsableSpace} answers from now on: {@code f}'s value at each read (null: the fixed value). */
+    public void usable(java.util.function.LongSupplier f) {
+        computed.set(f);
     }
 
     /** Makes {@link #getUsableSpace} throw {@code e} from now on (null: answer again). */
@@ -43,7 +49,8 @@ public final class FakeFileStore extends FileStore {
         if (e != null) {
             throw e;
         }
-        return usable.get();
+        java.util.function.LongSupplier f = computed.get();
+        return f != null ? f.getAsLong() : usable.get();
     }
 
     @Override

@@ -23,6 +23,7 @@ import java.util.function.BooleanSupplier;
 import java.util.function.Supplier;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -178,6 +179,40 @@ class JournalPauseTest {
         assertEquals(0, s.heldRecords());
         assertEquals(JournalState.STOPPED, sink.journalState());
         assertZeroToN(readBack(dir), total);
+    }
+
+    @Test
+    void aPauseRunsRetentionAndSpaceItFreesResumesTheWriter() throws Exception {
+        // Space comes back only when retention deletes the first segment; nothing else runs retention
+        // (no roll after the pause, check interval an hour), so the pause itself must ask for it.
+        MutableClock clock = new MutableClock(Instant.parse("2026-11-25T17:00:10Z"));
+        FakeFileStore store = new FakeFileStore(GIB);
+        FileSink sink = sink(store).rollCycle(RollCycle.MINUTELY).timeProvider(clock)
+                .retentionMaxAge(Duration.ofMinutes(1)).retentionCheckInterval(Duration.ofHours(1)).build();
+        Mpsc.Channel<AppendRequest> ch = Mpsc.bounded(64);
+        sink.start(ch.receiver());
+        assertTrue(ch.sender().blockingSend(AppendRequest.of(TestRecords.record(0))).isSent());
+        await("record 0 written", () -> sink.stats().writtenRecords() == 1, () -> sink.stats().toString());
+        Path first = sink.segments().borrow().file();
+        clock.set(Instant.parse("2026-11-25T17:01:10Z"));
+        assertTrue(ch.sender().blockingSend(AppendRequest.of(TestRecords.record(1))).isSent());
+        await("record 1 written in the next segment", () -> sink.stats().writtenRecords() == 2, () -> sink.stats().toString());
+        assertTrue(Files.exists(first), "the roll's retention pass keeps a segment that ended 0 min ago");
+
+        clock.set(Instant.parse("2026-11-25T17:03:10Z")); // the first segment is now past the age limit
+        store.usable(() -> Files.exists(first) ? 0 : GIB);
+        assertTrue(ch.sender().blockingSend(AppendRequest.of(TestRecords.record(2))).isSent());
+        await("record 2 written after retention freed space", () -> sink.stats().writtenRecords() == 3,
+                () -> sink.stats() + ", first segment exists: " + Files.exists(first));
+        assertTrue(sink.stats().pauses() >= 1, "it paused first");
+        ch.sender().close();
+        assertTrue(sink.terminated().toCompletableFuture().get(30, TimeUnit.SECONDS).clean());
+        assertTrue(sink.stats().retentionDeletedSegments() >= 1, sink.stats().toString());
+        assertFalse(Files.exists(first));
+        // the roll to 17:03 may also have let retention delete the 17:01 segment; record 2 is the last either way
+        long[] left = readBack(dir);
+        assertEquals(2, left[left.length - 1], java.util.Arrays.toString(left));
+        assertTrue(java.util.Arrays.stream(left).noneMatch(n -> n == 0), java.util.Arrays.toString(left));
     }
 
     @Test
