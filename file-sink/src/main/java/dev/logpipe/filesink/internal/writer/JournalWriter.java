@@ -18,6 +18,7 @@ import net.openhft.chronicle.wire.DocumentContext;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -35,9 +36,10 @@ import java.util.function.Function;
  * shutdown or after an error, and drained). After a write error it closes the input, so producers
  * get {@code Closed} with their record back, and fails the receipts of what it still drains.
  *
- * <p>Lack of space is not an error: before each batch the {@link SpaceGuard} checks that the file
- * system holds it plus a reserve; if not, the writer pauses with the batch in hand and takes nothing
- * more from the channel until there is room, then appends it and goes on, in order.
+ * <p>Lack of space is not an error: before taking from the channel the {@link SpaceGuard} checks that
+ * the file system holds the reserve, and before appending a batch that it holds the batch plus the
+ * reserve; if not, the writer pauses (with the batch in hand, if any) and takes nothing more from the
+ * channel until there is room, then appends it and goes on, in order.
  * {@link #abandon} (a shutdown out of time) makes it fail what it holds and drains instead.
  *
  * <p>Threading: {@link #run} runs on the writer thread; the Chronicle appender is confined to it.
@@ -204,7 +206,7 @@ public final class JournalWriter implements Runnable {
         }
         try {
             space.awaitRoom(bytes, () -> failure != null || abandoned, input::close);
-        } catch (java.io.IOException | RuntimeException e) {
+        } catch (IOException | RuntimeException e) {
             fail(new JournalWriteException("cannot read the free space of the journal's file system in " + dir
                     + ": " + e + "; the writer stopped accepting records (check the volume, then restart)", e));
         }

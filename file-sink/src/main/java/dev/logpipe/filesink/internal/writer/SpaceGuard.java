@@ -10,6 +10,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
 
 /**
  * The journal writer's free-space check: before the writer takes from the channel it asks
@@ -86,7 +87,7 @@ public final class SpaceGuard {
      * @param stop checked after every wake-up; true ends the wait without room
      * @throws IOException if the free space cannot be read: a real I/O error, not lack of space
      */
-    public Outcome awaitRoom(long batchBytes, java.util.function.BooleanSupplier stop, Runnable onInterrupt)
+    public Outcome awaitRoom(long batchBytes, BooleanSupplier stop, Runnable onInterrupt)
             throws IOException {
         long now = System.nanoTime();
         if (statted && batchBytes <= budget && now - lastStatNanos < statEveryNanos) {
@@ -124,7 +125,7 @@ public final class SpaceGuard {
                 usable = stat(System.nanoTime());
                 if (usable - reserveBytes >= batchBytes) {
                     budget = usable - reserveBytes - batchBytes;
-                    LOG.info("journal writable again after {} ms: {} has {} free", 
+                    LOG.info("journal writable again after {} ms: {} has {} free",
                             TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - since), dir, bytes(usable));
                     return Outcome.ROOM;
                 }
