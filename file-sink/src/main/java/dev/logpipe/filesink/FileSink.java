@@ -154,7 +154,9 @@ public final class FileSink implements AutoCloseable {
 
     /**
      * Opens the journal and starts the writer thread on {@code input}. The writer continues after
-     * the last complete record already in the journal.
+     * the last complete record already in the journal. Returns once the writer has its appender:
+     * {@link #journalState()} is then {@link JournalState#WRITABLE} (or soon {@link JournalState#PAUSED}
+     * if the file system is already short of space).
      *
      * @throws JournalLockedException if another live writer holds the directory
      * @throws IllegalStateException if already started
@@ -231,6 +233,8 @@ public final class FileSink implements AutoCloseable {
             state = State.RUNNING;
             t.start();
         }
+        // the journal is open for writing (JournalState.WRITABLE, or FAILED) when start() returns
+        writer.awaitAppender();
     }
 
     private void runWriter(SyncCoordinator sync, DirectoryLock lock) {

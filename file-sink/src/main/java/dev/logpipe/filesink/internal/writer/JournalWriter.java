@@ -149,8 +149,8 @@ public final class JournalWriter implements Runnable {
     public void run() {
         List<AppendRequest> batch = new ArrayList<>(batchSize);
         try (ExcerptAppender appender = queue.createAppender()) {
+            counters.state = JournalState.WRITABLE; // before appenderReady: FileSink.start() returns on it
             appenderReady.complete(null);
-            counters.state = JournalState.WRITABLE;
             while (true) {
                 batch.clear();
                 if (failure == null && !abandoned) {
