@@ -140,6 +140,11 @@ public final class ServeCommand implements Callable<Integer> {
             description = "ingest channel capacity in bytes; backpressure beyond it (default: 64MiB)")
     String channelBytes;
 
+    @Option(names = "--min-free", paramLabel = "SIZE",
+            description = "free space to keep on the journal's file system; with less the journal pauses "
+                    + "(senders slowed, /ready 503) until space returns (default: 16MiB)")
+    String minFree;
+
     @Option(names = "--tls-cert", paramLabel = "FILE", description = "PEM certificate chain; enables TLS (with --tls-key)")
     String tlsCert;
 
@@ -199,6 +204,7 @@ public final class ServeCommand implements Callable<Integer> {
         given.put(ConfigKey.DRAIN_TIMEOUT, drainTimeout);
         given.put(ConfigKey.CHANNEL_RECORDS, channelRecords);
         given.put(ConfigKey.CHANNEL_BYTES, channelBytes);
+        given.put(ConfigKey.MIN_FREE, minFree);
         given.put(ConfigKey.TLS_CERT, tlsCert);
         given.put(ConfigKey.TLS_KEY, tlsKey);
         given.put(ConfigKey.TLS_CLIENT_CA, tlsClientCa);
@@ -256,6 +262,7 @@ public final class ServeCommand implements Callable<Integer> {
         if (handleSignals) {
             installSignalHandlers();
         }
+        admin.readiness(pipeline::readiness); // 503 while the journal is paused for lack of space or failed
         admin.ready(true);
         printStartup(out, s, pipeline, admin);
 
@@ -270,8 +277,9 @@ public final class ServeCommand implements Callable<Integer> {
         admin.close();
         printSummary(out, end, Duration.ofNanos(System.nanoTime() - startNanos));
         if (end.lostRecords() > 0) {
-            throw CliException.failure(end.lostRecords() + " accepted records could not be stored before the drain timeout"
-                    + " or because the journal failed; see the log above; raise --drain-timeout if the disk is slow");
+            throw CliException.failure(end.lostRecords() + " accepted records could not be stored"
+                    + breakdown(end.lostByReason()) + "; see the log above; for drain_timeout raise"
+                    + " --drain-timeout or free space on the journal's file system, for journal_failure check the disk");
         }
         return 0;
     }
@@ -355,6 +363,7 @@ public final class ServeCommand implements Callable<Integer> {
                 .channelCapacityBytes(s.channelBytes())
                 .rollCycle(RollCycle.valueOf(s.rollCycle().toUpperCase(Locale.ROOT)))
                 .drainTimeout(s.drainTimeout())
+                .journalMinFreeBytes(s.minFreeBytes())
                 .listener(l.build())
                 .sinkListener(new MetricsSinkListener(metrics));
         switch (s.syncInterval().kind()) {
@@ -410,7 +419,13 @@ public final class ServeCommand implements Callable<Integer> {
                 Units.formatBytes(e.writtenBytes()), e.durableRecords());
         out.printf(Locale.ROOT, "  rejected  %s%s%n", plural(e.rejectedTotal(), "frame"), breakdown(e.rejected()));
         if (e.lostRecords() > 0) {
-            out.printf(Locale.ROOT, "  LOST      %,d records accepted but not stored%n", e.lostRecords());
+            out.printf(Locale.ROOT, "  LOST      %,d records accepted but not stored%s%n", e.lostRecords(),
+                    breakdown(e.lostByReason()));
+        }
+        if (e.journalPauses() > 0) {
+            out.printf(Locale.ROOT, "  journal   paused %,d time%s for lack of space, %s in all%n", e.journalPauses(),
+                    e.journalPauses() == 1 ? "" : "s",
+                    StatsCommand.pausedFor(e.journalPausedNanos() / 1e9));
         }
         out.printf(Locale.ROOT, "  connections %,d accepted, %,d refused over the limit, %,d closed idle%n",
                 e.acceptedConnections(), e.refusedConnections(), e.idleClosedConnections());
@@ -447,7 +462,9 @@ public final class ServeCommand implements Callable<Integer> {
         return new PipelineSnapshot(formatNames(s.receivedRecords()), formatNames(s.receivedBytes()), s.rejected(),
                 s.writtenRecords(), s.durableRecords(), s.channelDepth(), channelRecords, s.activeConnections(),
                 s.refusedConnections(), s.backpressurePauses(), formatNames(s.truncated()), s.lostRecords(),
-                s.acceptedConnections(), s.idleClosedConnections(), s.tlsFailures());
+                s.acceptedConnections(), s.idleClosedConnections(), s.tlsFailures(), s.lostByReason(),
+                s.inFlightRecords(), s.journalState().name().toLowerCase(Locale.ROOT), s.journalPauses(),
+                s.journalPausedNanos());
     }
 
     /** Forwards the journal writer's events to the metrics. */

@@ -138,8 +138,11 @@ public final class StatsCommand implements Callable<Integer> {
                 breakdown(n.path("rejected_records")).trim());
         out.printf(Locale.ROOT, "  %-14s %,14d%s%n", "written", n.path("written_records").asLong(),
                 n.path("lost_records").asLong() > 0
-                        ? String.format(Locale.ROOT, "          LOST (accepted, never written): %,d", n.path("lost_records").asLong())
+                        ? String.format(Locale.ROOT, "          LOST (accepted, never written): %,d%s",
+                                n.path("lost_records").asLong(), breakdown(n.path("lost_records_by_reason")))
                         : "");
+        out.printf(Locale.ROOT, "  %-14s %,14d          (connections, channel, writer)%n", "in flight",
+                n.path("in_flight_records").asLong());
         out.printf(Locale.ROOT, "  %-14s %,14d          at risk (written, not yet durable): %,d%n", "durable",
                 n.path("durable_records").asLong(), n.path("records_at_risk").asLong());
         out.printf(Locale.ROOT, "  %-14s %,14d / %,d records%n", "channel", n.path("channel_records").asLong(),
@@ -161,6 +164,20 @@ public final class StatsCommand implements Callable<Integer> {
         out.printf(Locale.ROOT, "  %-14s %s   retention deleted %,d segments   writer errors %,d%n", "journal",
                 n.path("segment").asText("").isEmpty() ? "-" : "segment " + n.path("segment").asText(),
                 n.path("retention_deleted_segments").asLong(), n.path("sink_errors").asLong());
+        String journal = n.path("journal").asText("");
+        if (!journal.isEmpty()) {
+            out.printf(Locale.ROOT, "  %-14s %s   paused %,d times, %s in all%n", "journal state",
+                    journal.equals("paused") ? "PAUSED: its file system is short of space; records wait, senders are"
+                            + " slowed; free space and it resumes" : journal,
+                    n.path("journal_pauses").asLong(),
+                    pausedFor(n.path("journal_paused_seconds").asDouble()));
+        }
+    }
+
+    /** Milliseconds under 10 s, whole seconds above: {@code 624ms}, {@code 2m5s}. */
+    static String pausedFor(double seconds) {
+        long ms = Math.round(seconds * 1000);
+        return Units.formatDuration(ms < 10_000 ? Duration.ofMillis(ms) : Duration.ofSeconds(ms / 1000));
     }
 
     private static long sum(JsonNode obj) {

@@ -3,6 +3,7 @@ package dev.logpipe.filesink.internal.writer;
 import dev.logpipe.channels.MpscReceiver;
 import dev.logpipe.channels.WatchSender;
 import dev.logpipe.filesink.AppendRequest;
+import dev.logpipe.filesink.JournalState;
 import dev.logpipe.filesink.JournalWriteException;
 import dev.logpipe.filesink.RollCycle;
 import dev.logpipe.filesink.Segment;
@@ -17,6 +18,7 @@ import net.openhft.chronicle.wire.DocumentContext;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -33,6 +35,12 @@ import java.util.function.Function;
  * <p>It ends when its input reaches end of stream (all senders closed, or the receiver closed by
  * shutdown or after an error, and drained). After a write error it closes the input, so producers
  * get {@code Closed} with their record back, and fails the receipts of what it still drains.
+ *
+ * <p>Lack of space is not an error: before taking from the channel the {@link SpaceGuard} checks that
+ * the file system holds the reserve, and before appending a batch that it holds the batch plus the
+ * reserve; if not, the writer pauses (with the batch in hand, if any) and takes nothing more from the
+ * channel until there is room, then appends it and goes on, in order.
+ * {@link #abandon} (a shutdown out of time) makes it fail what it holds and drains instead.
  *
  * <p>Threading: {@link #run} runs on the writer thread; the Chronicle appender is confined to it.
  */
@@ -59,17 +67,19 @@ public final class JournalWriter implements Runnable {
     private final Runnable onRoll;
     private final RecordCodec codec = new RecordCodec();
     private final PagePrefaulter prefaulter;
+    private final SpaceGuard space;
 
     private final CompletableFuture<Void> appenderReady = new CompletableFuture<>();
     private volatile int currentCycle = Integer.MIN_VALUE;
     private volatile JournalWriteException failure;
+    private volatile boolean abandoned;
     private long bytesSinceSyncRequest;
 
     public JournalWriter(Path dir, RollCycle rollCycle, SingleChronicleQueue queue, MpscReceiver<AppendRequest> input,
                          Runtime runtime, WriterCounters counters, SyncCoordinator sync, SinkListener listener,
                          WatchSender<Segment> segments, Function<AppendRequest, CompletableFuture<Long>> receipts,
                          int batchSize, boolean syncEveryBatch, long syncEveryBytes, Runnable onRoll,
-                         PagePrefaulter prefaulter) {
+                         PagePrefaulter prefaulter, SpaceGuard space) {
         this.dir = dir;
         this.rollCycle = rollCycle;
         this.queue = queue;
@@ -85,6 +95,7 @@ public final class JournalWriter implements Runnable {
         this.syncEveryBytes = syncEveryBytes;
         this.onRoll = onRoll;
         this.prefaulter = prefaulter;
+        this.space = space;
     }
 
     /** The cycle the writer appends to now, or MIN_VALUE before its first record. */
@@ -102,7 +113,23 @@ public final class JournalWriter implements Runnable {
         if (failure == null) {
             failure = t instanceof JournalWriteException j ? j : new JournalWriteException(t.toString(), t);
         }
+        counters.state = JournalState.FAILED;
         input.close();
+        if (space != null) {
+            space.wake();
+        }
+    }
+
+    /**
+     * Any thread: stop storing. What the writer holds and what is still in the channel is failed and
+     * counted as abandoned (not as an error); the writer then ends. For a shutdown out of time.
+     */
+    public void abandon() {
+        abandoned = true;
+        input.close();
+        if (space != null) {
+            space.wake();
+        }
     }
 
     /** Reads the queue's last index so the writer continues after the last complete record. */
@@ -122,9 +149,13 @@ public final class JournalWriter implements Runnable {
     public void run() {
         List<AppendRequest> batch = new ArrayList<>(batchSize);
         try (ExcerptAppender appender = queue.createAppender()) {
+            counters.state = JournalState.WRITABLE; // before appenderReady: FileSink.start() returns on it
             appenderReady.complete(null);
             while (true) {
                 batch.clear();
+                if (failure == null && !abandoned) {
+                    awaitRoom(0); // below the reserve already: take nothing (and say so before the first record)
+                }
                 int n;
                 try {
                     n = input.blockingRecvMany(batch, batchSize);
@@ -136,17 +167,48 @@ public final class JournalWriter implements Runnable {
                 if (n == 0) {
                     break; // end of stream
                 }
+                counters.heldRecords = n;
+                if (failure == null && !abandoned) {
+                    awaitRoom(batchBytes(batch));
+                }
                 if (failure != null) {
                     failFrom(batch, 0);
+                } else if (abandoned) {
+                    abandonFrom(batch, 0);
                 } else {
                     appendBatch(appender, batch);
                 }
+                counters.heldRecords = 0;
             }
         } catch (Throwable t) {
             // a bug or a failure outside an append (e.g. closing the appender); keep the report honest
             fail(t);
         } finally {
             appenderReady.complete(null); // also when creating the appender failed: nobody waits forever
+            if (failure == null) {
+                counters.state = JournalState.STOPPED;
+            }
+        }
+    }
+
+    private static long batchBytes(List<AppendRequest> batch) {
+        long weight = 0;
+        for (int i = 0, n = batch.size(); i < n; i++) {
+            weight += batch.get(i).weight();
+        }
+        return SpaceGuard.bytesFor(weight, batch.size());
+    }
+
+    /** Waits (paused) until the file system holds {@code bytes} plus the reserve, or a failure or abandon. */
+    private void awaitRoom(long bytes) {
+        if (space == null) {
+            return;
+        }
+        try {
+            space.awaitRoom(bytes, () -> failure != null || abandoned, input::close);
+        } catch (IOException | RuntimeException e) {
+            fail(new JournalWriteException("cannot read the free space of the journal's file system in " + dir
+                    + ": " + e + "; the writer stopped accepting records (check the volume, then restart)", e));
         }
     }
 
@@ -299,6 +361,7 @@ public final class JournalWriter implements Runnable {
                 : new JournalWriteException("journal write failed in " + dir + ": " + t
                 + "; the writer stopped accepting records (check free disk space and permissions, then restart)", t);
         failure = ex;
+        counters.state = JournalState.FAILED;
         counters.error(ex);
         LOG.error(ex.getMessage(), t);
         input.close(); // producers now get Closed with their record back instead of a silent drop
@@ -315,6 +378,22 @@ public final class JournalWriter implements Runnable {
             }
         }
         counters.failedRecords += batch.size() - from;
+        if (!futures.isEmpty()) {
+            SyncCoordinator.runOnWorker(runtime, List.of(() -> futures.forEach(f -> f.completeExceptionally(ex))));
+        }
+    }
+
+    private void abandonFrom(List<AppendRequest> batch, int from) {
+        JournalWriteException ex = new JournalWriteException("the journal writer was stopped (shutdown out of time)"
+                + " before this record was stored", null);
+        List<CompletableFuture<Long>> futures = new ArrayList<>();
+        for (int i = from; i < batch.size(); i++) {
+            CompletableFuture<Long> f = receipts.apply(batch.get(i));
+            if (f != null) {
+                futures.add(f);
+            }
+        }
+        counters.abandonedRecords += batch.size() - from;
         if (!futures.isEmpty()) {
             SyncCoordinator.runOnWorker(runtime, List.of(() -> futures.forEach(f -> f.completeExceptionally(ex))));
         }

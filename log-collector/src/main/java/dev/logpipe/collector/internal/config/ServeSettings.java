@@ -22,7 +22,7 @@ public record ServeSettings(
         SyncPolicy syncInterval, String rollCycle, Retention retention, int maxConnections,
         long maxFrameBytes, String oversize, String malformed, Duration idleTimeout, Duration drainTimeout,
         int channelRecords, long channelBytes, Path tlsCert, Path tlsKey, Path tlsClientCa,
-        Path configFile, Map<ConfigKey, String> written) {
+        Path configFile, long minFreeBytes, Map<ConfigKey, String> written) {
 
     /**
      * Resolves settings from layers, lowest precedence first (the config file, then the flags).
@@ -52,7 +52,9 @@ public record ServeSettings(
                 (Path) pick(ConfigKey.TLS_CERT, layers),
                 (Path) pick(ConfigKey.TLS_KEY, layers),
                 (Path) pick(ConfigKey.TLS_CLIENT_CA, layers),
-                configFile, writtenTexts(layers));
+                configFile,
+                (Long) pick(ConfigKey.MIN_FREE, layers),
+                writtenTexts(layers));
         if ((s.tlsCert == null) != (s.tlsKey == null)) {
             ConfigKey set = s.tlsCert != null ? ConfigKey.TLS_CERT : ConfigKey.TLS_KEY;
             ConfigKey missing = s.tlsCert != null ? ConfigKey.TLS_KEY : ConfigKey.TLS_CERT;
@@ -145,6 +147,7 @@ public record ServeSettings(
                 + (idleTimeout.isZero() ? "never" : written(ConfigKey.IDLE_TIMEOUT))));
         lines.add(row("channel", channelRecords + " records / " + written(ConfigKey.CHANNEL_BYTES)));
         lines.add(row("drain", written(ConfigKey.DRAIN_TIMEOUT)));
+        lines.add(row("min-free", written(ConfigKey.MIN_FREE) + " (below it the journal pauses until space returns)"));
         if (tls()) {
             lines.add(row("tls", "cert " + tlsCert + ", key " + tlsKey
                     + (tlsClientCa == null ? "" : ", client certs required (CA " + tlsClientCa + ")")));
