@@ -679,7 +679,7 @@ public final class LogPipeline implements AutoCloseable {
                 if (!listeners.isEmpty()) {
                     transport = Transport.start(ioThreads > 0 ? ioThreads : cores, preferNativeTransport, "logpipe");
                     for (ListenerConfig l : listeners) {
-                        servers.add(TcpServer.bind(transport, l, tcpSender, counters));
+                        servers.add(TcpServer.bind(transport, l, tcpSender, counters, sink::requestSync));
                     }
                 }
                 LogPipeline p = new LogPipeline(this, runtime, channel, sink, sinkCounters, counters, transport,

@@ -39,6 +39,8 @@ public final class PipelineCounters implements IngestObserver {
     public final LongAdder backpressurePauses = new LongAdder();
     /** Records decoded from a connection that could not be put into the channel because it was closed. */
     public final LongAdder lostRecords = new LongAdder();
+    /** The acknowledged listeners' counters (RELP, Fluent Forward). */
+    public final AckCounters acks = new AckCounters();
     /** The most records ever held in one connection's local FIFO while paused. */
     private final AtomicInteger maxPendingPerConnection = new AtomicInteger();
 
