@@ -177,6 +177,14 @@ public final class LogPipeline implements AutoCloseable {
         return new Emitter(name, ingress);
     }
 
+    /** The acknowledged listeners' counters (RELP, Fluent Forward); zeros without such listeners. */
+    public AckStats ackStats() {
+        dev.logpipe.collector.internal.pipeline.AckCounters a = counters.acks;
+        return new AckStats(a.received(), a.acksSent.sum(), a.nacksSent.sum(), a.acksPending.get(),
+                a.pressureSyncRequests.sum(), a.errors(), dev.logpipe.collector.internal.pipeline.AckCounters.LATENCY_BOUNDS_MILLIS.clone(), a.latencyBuckets(),
+                a.latencySumNanos());
+    }
+
     /** The journal directory. */
     public Path dataDirectory() {
         return config.dataDirectory;

@@ -1,6 +1,8 @@
 package dev.logpipe.collector.cli;
 
+import dev.logpipe.collector.Durability;
 import dev.logpipe.collector.ListenerConfig;
+import dev.logpipe.collector.ListenerProtocol;
 import dev.logpipe.collector.LogPipeline;
 import dev.logpipe.collector.MalformedPolicy;
 import dev.logpipe.collector.OversizePolicy;
@@ -144,6 +146,18 @@ public final class ServeCommand implements Callable<Integer> {
     @Option(names = "--tls-client-ca", paramLabel = "FILE", description = "PEM CA; clients must present a certificate it signed")
     String tlsClientCa;
 
+    @Option(names = "--relp-port", paramLabel = "PORT",
+            description = "also listen for RELP (rsyslog omrelp), acknowledging each message once stored (default: off; 2514 is usual)")
+    String relpPort;
+
+    @Option(names = "--fluent-port", paramLabel = "PORT",
+            description = "also listen for the Fluent Forward protocol (Fluent Bit, fluentd, Docker), acknowledging chunks once stored (default: off; 24224 is usual)")
+    String fluentPort;
+
+    @Option(names = "--ack-level", paramLabel = "LEVEL",
+            description = "when RELP and Fluent acknowledge: durable (synced to disk) or written (appended; survives a crash of logpipe, not of the machine) (default: durable)")
+    String ackLevel;
+
     /** The loader; tests give one with a fixed environment. */
     ConfigLoader loader = ConfigLoader.withSystemEnv();
 
@@ -197,6 +211,9 @@ public final class ServeCommand implements Callable<Integer> {
         given.put(ConfigKey.TLS_CERT, tlsCert);
         given.put(ConfigKey.TLS_KEY, tlsKey);
         given.put(ConfigKey.TLS_CLIENT_CA, tlsClientCa);
+        given.put(ConfigKey.RELP_PORT, relpPort);
+        given.put(ConfigKey.FLUENT_PORT, fluentPort);
+        given.put(ConfigKey.ACK_LEVEL, ackLevel);
         for (Map.Entry<ConfigKey, String> e : given.entrySet()) {
             if (e.getValue() != null) { // options have no picocli default: non-null means given
                 try {
@@ -296,6 +313,14 @@ public final class ServeCommand implements Callable<Integer> {
                 l.tlsTrustedClientCerts(s.tlsClientCa());
             }
         }
+        Durability ack = s.ackLevel().equals("written") ? Durability.WRITTEN : Durability.DURABLE;
+        List<ListenerConfig> acked = new java.util.ArrayList<>();
+        if (s.relpPort() != null) {
+            acked.add(ackedListener(s, s.relpPort(), ListenerProtocol.RELP, ack));
+        }
+        if (s.fluentPort() != null) {
+            acked.add(ackedListener(s, s.fluentPort(), ListenerProtocol.FLUENT, ack));
+        }
         LogPipeline.Builder b = LogPipeline.builder(s.data())
                 .channelCapacityRecords(s.channelRecords())
                 .channelCapacityBytes(s.channelBytes())
@@ -303,6 +328,7 @@ public final class ServeCommand implements Callable<Integer> {
                 .drainTimeout(s.drainTimeout())
                 .listener(l.build())
                 .sinkListener(new MetricsSinkListener(metrics));
+        acked.forEach(b::listener);
         switch (s.syncInterval().kind()) {
             case INTERVAL -> b.syncInterval(s.syncInterval().interval());
             case BATCH -> b.syncEveryBatch();
@@ -315,6 +341,20 @@ public final class ServeCommand implements Callable<Integer> {
             b.retentionMaxBytes(s.retention().maxBytes());
         }
         return b;
+    }
+
+    /** An acknowledged listener (RELP, Fluent) with the main listener's address and limits, without TLS. */
+    private static ListenerConfig ackedListener(ServeSettings s, int port, ListenerProtocol protocol, Durability ack) {
+        return ListenerConfig.builder()
+                .bindAddress(s.bind())
+                .port(port)
+                .protocol(protocol)
+                .ackLevel(ack)
+                .maxFrameBytes((int) s.maxFrameBytes())
+                .malformedPolicy(s.malformed().equals("drop") ? MalformedPolicy.DROP : MalformedPolicy.STORE_RAW)
+                .maxConnections(s.maxConnections())
+                .idleTimeout(s.idleTimeout())
+                .build();
     }
 
     private void installSignalHandlers() {
@@ -340,6 +380,13 @@ public final class ServeCommand implements Callable<Integer> {
             } else if (line.startsWith("admin ")) {
                 line = String.format(Locale.ROOT, "%-11s http://%s  (/metrics /health /ready /stats)", "admin",
                         ServeSettings.hostPort(s.adminBind(), admin.address().getPort()));
+            } else if (line.startsWith("relp ")) {
+                line = String.format(Locale.ROOT, "%-11s tcp://%s  (RELP, ack %s)", "relp",
+                        ServeSettings.hostPort(s.bind(), p.listenerAddresses().get(1).getPort()), s.ackLevel());
+            } else if (line.startsWith("fluent ")) {
+                line = String.format(Locale.ROOT, "%-11s tcp://%s  (Fluent Forward, ack %s)", "fluent",
+                        ServeSettings.hostPort(s.bind(), p.listenerAddresses().get(s.relpPort() == null ? 1 : 2).getPort()),
+                        s.ackLevel());
             } else if (line.startsWith("data ")) {
                 line = String.format(Locale.ROOT, "%-11s %s", "data", s.data().toAbsolutePath().normalize());
             }

@@ -17,7 +17,7 @@ public record ServeSettings(
         SyncPolicy syncInterval, String rollCycle, Retention retention, int maxConnections,
         long maxFrameBytes, String oversize, String malformed, Duration idleTimeout, Duration drainTimeout,
         int channelRecords, long channelBytes, Path tlsCert, Path tlsKey, Path tlsClientCa,
-        Path configFile) {
+        Path configFile, Integer relpPort, Integer fluentPort, String ackLevel) {
 
     /**
      * Resolves settings from layers, lowest precedence first (the config file, then the flags).
@@ -47,7 +47,10 @@ public record ServeSettings(
                 (Path) pick(ConfigKey.TLS_CERT, layers),
                 (Path) pick(ConfigKey.TLS_KEY, layers),
                 (Path) pick(ConfigKey.TLS_CLIENT_CA, layers),
-                configFile);
+                configFile,
+                (Integer) pick(ConfigKey.RELP_PORT, layers),
+                (Integer) pick(ConfigKey.FLUENT_PORT, layers),
+                (String) pick(ConfigKey.ACK_LEVEL, layers));
         if ((s.tlsCert == null) != (s.tlsKey == null)) {
             ConfigKey set = s.tlsCert != null ? ConfigKey.TLS_CERT : ConfigKey.TLS_KEY;
             ConfigKey missing = s.tlsCert != null ? ConfigKey.TLS_KEY : ConfigKey.TLS_CERT;
@@ -103,6 +106,12 @@ public record ServeSettings(
     public List<String> describe() {
         List<String> lines = new ArrayList<>();
         lines.add(row("listen", (tls() ? "tls://" : "tcp://") + hostPort(bind, port) + "  (format " + format + ")"));
+        if (relpPort != null) {
+            lines.add(row("relp", "tcp://" + hostPort(bind, relpPort) + "  (ack " + ackLevel + ")"));
+        }
+        if (fluentPort != null) {
+            lines.add(row("fluent", "tcp://" + hostPort(bind, fluentPort) + "  (ack " + ackLevel + ")"));
+        }
         lines.add(row("data", data.toString()));
         lines.add(row("admin", "http://" + hostPort(adminBind, adminPort)));
         lines.add(row("sync", syncInterval.kind() == SyncPolicy.Kind.INTERVAL ? "every " + syncInterval : syncInterval.toString()));
