@@ -3,6 +3,7 @@ package dev.logpipe.collector.internal.server;
 import dev.logpipe.channels.MpscSender;
 import dev.logpipe.collector.ListenerConfig;
 import dev.logpipe.collector.internal.ingest.IngestDecoderConfig;
+import dev.logpipe.collector.internal.ingest.FluentForwardDecoder;
 import dev.logpipe.collector.internal.ingest.IngestDecoders;
 import dev.logpipe.collector.internal.ingest.RelpFrameDecoder;
 import dev.logpipe.collector.internal.pipeline.PipelineCounters;
@@ -88,7 +89,9 @@ final class IngestChannelInitializer extends ChannelInitializer<SocketChannel> {
                         config.maxPendingAcks(), syncNow, PRESSURE_DELAY_NANOS));
             }
             case FLUENT -> {
-                throw new IllegalStateException("FLUENT_TODO");
+                p.addLast("fluent-decoder", FluentForwardDecoder.create(decoderConfig, counters));
+                p.addLast("fluent-session", new FluentSessionHandler(backpressure, counters.acks, config.ackLevel(),
+                        config.maxPendingAcks(), syncNow, PRESSURE_DELAY_NANOS));
             }
         }
         p.addLast("backpressure", backpressure);
