@@ -57,6 +57,9 @@ public final class SendCommand implements Callable<Integer> {
     /** Syslog framings of RFC 6587. */
     enum Framing { octet, lf }
 
+    /** Transports: plain TCP, or RELP with an acknowledgement per line. */
+    enum Protocol { tcp, relp }
+
     @Spec
     CommandSpec spec;
 
@@ -89,6 +92,11 @@ public final class SendCommand implements Callable<Integer> {
             description = "after sending, how long to wait for the server to read everything and close")
     String waitText;
 
+    @Option(names = "--protocol", paramLabel = "PROTOCOL", defaultValue = "tcp",
+            description = "tcp, or relp: each line as a syslog message over RELP (to serve --relp-port); "
+                    + "exits 0 only when the server acknowledged every line as stored")
+    Protocol protocol;
+
     @Option(names = {"-q", "--quiet"}, description = "print nothing on success")
     boolean quiet;
 
@@ -106,7 +114,7 @@ public final class SendCommand implements Callable<Integer> {
         }
         int pri = syslogFacility(facility) * 8 + syslogSeverity(severity);
         java.time.Duration wait = Durations.parse(waitText, "--wait");
-        String localHost = format == Format.syslog ? localHostName() : "";
+        String localHost = format == Format.syslog || protocol == Protocol.relp ? localHostName() : "";
         long pid = ProcessHandle.current().pid();
 
         InputStream in;
@@ -120,6 +128,9 @@ public final class SendCommand implements Callable<Integer> {
             } catch (IOException e) {
                 throw CliException.usage("cannot read " + file + ": " + e.getMessage());
             }
+        }
+        if (protocol == Protocol.relp) {
+            return sendRelp(in, pri, localHost, pid, wait);
         }
         long sent = 0;
         long bytes = 0;
@@ -153,6 +164,30 @@ public final class SendCommand implements Callable<Integer> {
                         + " bytes) to " + target() + (confirmed ? "" : "; the server did not close the connection within "
                         + waitText + ", so not every line may have been read"));
             }
+        }
+        return 0;
+    }
+
+    /** Sends every line as an RFC 5424 message over RELP; fails unless each was acknowledged. */
+    private int sendRelp(InputStream in, int pri, String localHost, long pid, java.time.Duration wait) throws IOException {
+        long sent = 0;
+        long acked;
+        try (in; Socket socket = connect(); RelpClient relp = RelpClient.open(socket, 1024, wait)) {
+            BufferedReader reader = new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8), 1 << 16);
+            for (String line; (line = reader.readLine()) != null; ) {
+                if (!line.isBlank()) {
+                    relp.send(syslogMessage(pri, localHost, pid, line));
+                    sent++;
+                }
+            }
+            acked = relp.finish();
+        } catch (IOException e) {
+            throw CliException.failure("RELP to " + target() + " failed after " + sent + " line(s) sent: " + e.getMessage()
+                    + "; lines not acknowledged may not be stored: send them again");
+        }
+        if (!quiet) {
+            spec.commandLine().getErr().println("sent " + sent + " record" + (sent == 1 ? "" : "s") + " to " + target()
+                    + " over RELP; " + acked + " acknowledged as stored");
         }
         return 0;
     }
@@ -203,11 +238,15 @@ public final class SendCommand implements Callable<Integer> {
         return (host.indexOf(':') >= 0 ? "[" + host + "]" : host) + ":" + port;
     }
 
-    private byte[] syslogFrame(int pri, String localHost, long pid, String line) {
+    private byte[] syslogMessage(int pri, String localHost, long pid, String line) {
         // RFC 5424: <PRI>1 TIMESTAMP HOSTNAME APP-NAME PROCID MSGID STRUCTURED-DATA MSG
         String msg = "<" + pri + ">1 " + Instant.now().truncatedTo(ChronoUnit.MICROS) + " " + nil(localHost) + " "
                 + nil(appName) + " " + pid + " - - " + line;
-        byte[] body = msg.getBytes(StandardCharsets.UTF_8);
+        return msg.getBytes(StandardCharsets.UTF_8);
+    }
+
+    private byte[] syslogFrame(int pri, String localHost, long pid, String line) {
+        byte[] body = syslogMessage(pri, localHost, pid, line);
         if (framing == Framing.lf) {
             byte[] f = new byte[body.length + 1];
             System.arraycopy(body, 0, f, 0, body.length);
