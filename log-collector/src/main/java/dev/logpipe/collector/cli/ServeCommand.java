@@ -238,6 +238,9 @@ public final class ServeCommand implements Callable<Integer> {
 
         AtomicReference<LogPipeline> pipelineRef = new AtomicReference<>();
         PipelineMetrics metrics = new PipelineMetrics(() -> snapshot(pipelineRef.get(), s.channelRecords()));
+        if (s.relpPort() != null || s.fluentPort() != null) {
+            metrics.acks(() -> pipelineRef.get() == null ? null : pipelineRef.get().ackStats());
+        }
         AdminServer admin;
         try {
             admin = AdminServer.start(s.adminBind(), s.adminPort(), metrics);
