@@ -61,6 +61,11 @@ public record ServeSettings(
             throw new ConfigException("tls-client-ca is set (" + originOf(ConfigKey.TLS_CLIENT_CA, layers)
                     + ") but TLS is off; pass --tls-cert and --tls-key too");
         }
+        if ((s.relpPort != null || s.fluentPort != null) && s.ackLevel.equals("durable")
+                && s.syncInterval.kind() == SyncPolicy.Kind.NEVER) {
+            throw new ConfigException("ack-level durable with sync-interval never: the RELP/Fluent listeners would never"
+                    + " acknowledge (nothing syncs while running); pass --ack-level written or a --sync-interval");
+        }
         if (s.channelBytes < s.maxFrameBytes) {
             throw new ConfigException("channel-bytes (" + Units.formatBytes(s.channelBytes) + ") is smaller than max-frame ("
                     + Units.formatBytes(s.maxFrameBytes) + "); one frame must fit in the channel: raise channel-bytes");
