@@ -51,6 +51,7 @@ final class RelpClient implements AutoCloseable {
      */
     static RelpClient open(Socket socket, int window, Duration timeout) throws IOException {
         socket.setSoTimeout((int) Math.max(1, Math.min(Integer.MAX_VALUE, timeout.toMillis())));
+        socket.setTcpNoDelay(true); // frames are buffered here and flushed in bulk
         RelpClient c = new RelpClient(socket, window);
         String offers = "relp_version=0\nrelp_software=logpipe-send\ncommands=syslog";
         long txnr = c.write("open", offers.getBytes(StandardCharsets.US_ASCII));
@@ -67,9 +68,13 @@ final class RelpClient implements AutoCloseable {
 
     /** Sends one syslog message; blocks while {@code window} messages are unanswered. */
     void send(byte[] syslogMessage) throws IOException {
-        while (unanswered.size() >= window) {
+        if (unanswered.size() >= window) {
             out.flush();
             takeAnswer();
+            // and every answer already here, so that the next flush carries many frames, not one
+            while (!unanswered.isEmpty() && in.available() > 0) {
+                takeAnswer();
+            }
         }
         unanswered.addLast(write("syslog", syslogMessage));
     }
