@@ -258,6 +258,13 @@ public final class ServeCommand implements Callable<Integer> {
         } catch (IOException | RuntimeException e) {
             admin.close();
             if (portInUse(e)) {
+                String msg = String.valueOf(e.getMessage());
+                if (s.relpPort() != null && s.relpPort() != 0 && msg.contains(":" + s.relpPort() + ":")) {
+                    throw CliException.usage("RELP port " + s.relpPort() + " on " + s.bind() + " is in use; pass --relp-port", e);
+                }
+                if (s.fluentPort() != null && s.fluentPort() != 0 && msg.contains(":" + s.fluentPort() + ":")) {
+                    throw CliException.usage("Fluent port " + s.fluentPort() + " on " + s.bind() + " is in use; pass --fluent-port", e);
+                }
                 throw CliException.usage("port " + s.port() + " on " + s.bind() + " is in use; pass --port", e);
             }
             throw CliException.usage("cannot start: " + e.getMessage(), e);

@@ -71,4 +71,15 @@ class ServeAckedListenersTest {
         assertEquals("written", settings("--relp-port", "2514", "--sync-interval", "never", "--ack-level", "written").ackLevel());
         assertNull(settings("--sync-interval", "never").relpPort(), "no acked listener: never is fine");
     }
+
+    @Test
+    void aBusyRelpPortIsNamed() throws Exception {
+        try (java.net.ServerSocket busy = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            CliRun r = CliRun.run("serve", "--data", dir.resolve("data").toString(), "--port", "0", "--admin-port", "0",
+                    "--relp-port", Integer.toString(busy.getLocalPort()));
+            assertEquals(2, r.code(), r.toString());
+            assertTrue(r.err().contains("RELP port " + busy.getLocalPort() + " on 127.0.0.1 is in use; pass --relp-port"),
+                    r.toString());
+        }
+    }
 }
