@@ -102,6 +102,8 @@ public final class FileSink implements AutoCloseable {
     private final BroadcastReceiver<?> shutdownSignal;
 
     private final WriterCounters counters = new WriterCounters();
+    /** For {@link #requestSync}; set once by {@link #start}, null under "sync never". */
+    private volatile SyncCoordinator sync;
     private final DurabilityWaiters waiters = new DurabilityWaiters();
     private final WatchSender<Long> watermarkSender;
     private final WatchReceiver<Long> watermarkKeep;
@@ -205,6 +207,9 @@ public final class FileSink implements AutoCloseable {
                     prefaultPages ? PagePrefaulter.forThisOs(runtime) : null,
                     new SpaceGuard(dir, store, minFreeBytes, spaceCheckInterval, counters, this::requestRetention));
             this.writer = w[0];
+            if (syncInterval != null || syncEveryBytes > 0 || syncEveryBatch) {
+                this.sync = sync;
+            }
             try {
                 writer.recoverPosition();
             } catch (RuntimeException e) {
@@ -303,6 +308,21 @@ public final class FileSink implements AutoCloseable {
         });
         if (h.isCancelled()) {
             retentionRunning.set(false);
+        }
+    }
+
+    /**
+     * Asks for a sync now instead of at the next interval, for producers that wait for durability
+     * (acknowledged protocols). Coalesced: while a sync runs, any number of requests make one more
+     * sync after it; nothing happens when everything written is already durable, before
+     * {@link #start}, or under {@link Builder#syncNever()} (which promises no sync while running).
+     *
+     * <p>Threading: any thread; returns at once.
+     */
+    public void requestSync() {
+        SyncCoordinator s = sync;
+        if (s != null && s.behind()) {
+            s.request();
         }
     }
 

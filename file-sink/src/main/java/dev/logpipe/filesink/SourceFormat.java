@@ -15,7 +15,9 @@ public enum SourceFormat {
     /** A plain text line. */
     TEXT,
     /** Emitted in-process through the embedded client API. */
-    EMBEDDED;
+    EMBEDDED,
+    /** The Fluent Forward protocol (Fluent Bit, fluentd, Docker's fluentd driver). Appended: ordinals are on disk. */
+    FLUENT;
 
     private static final SourceFormat[] VALUES = values();
 

@@ -119,6 +119,30 @@ class FileSinkTest {
     }
 
     @Test
+    void requestSyncMakesWrittenRecordsDurableBeforeTheInterval() throws Exception {
+        // An interval far longer than the test: only requestSync can complete the receipt.
+        FileSink sink = FileSink.builder(dir).runtime(runtime).syncInterval(Duration.ofHours(1)).build();
+        Mpsc.Channel<AppendRequest> ch = Mpsc.bounded(128);
+        sink.start(ch.receiver());
+        for (int round = 0; round < 3; round++) {
+            AppendRequest r = AppendRequest.withDurableReceipt(TestRecords.record(round));
+            ch.sender().blockingSend(r);
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+            while (sink.writtenIndex() < 0 || sink.stats().writtenRecords() < round + 1) {
+                assertTrue(System.nanoTime() < deadline, "record written");
+                Thread.sleep(1); // polling for the writer, not waiting for an outcome
+            }
+            assertTrue(!r.durable().isDone(), "not durable before a sync");
+            sink.requestSync();
+            long index = r.durable().get(10, TimeUnit.SECONDS);
+            assertTrue(sink.whenDurable(index).toCompletableFuture().isDone());
+        }
+        assertEquals(3, sink.stats().syncs());
+        ch.sender().close();
+        sink.close();
+    }
+
+    @Test
     void watermarkReachesTheLastIndexWhileRunningWithIntervalSync() throws Exception {
         FileSink sink = FileSink.builder(dir).runtime(runtime).syncInterval(Duration.ofMillis(10)).build();
         Mpsc.Channel<AppendRequest> ch = Mpsc.bounded(128);

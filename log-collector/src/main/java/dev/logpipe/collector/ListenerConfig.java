@@ -28,6 +28,8 @@ public final class ListenerConfig {
     public static final int DEFAULT_PORT = 5140;
     /** The default largest frame, 1 MiB. */
     public static final int DEFAULT_MAX_FRAME_BYTES = 1 << 20;
+    /** Default bound on one connection's waiting acknowledgements (above omrelp's largest usual window). */
+    public static final int DEFAULT_MAX_PENDING_ACKS = 8192;
 
     private final String bindAddress;
     private final int port;
@@ -42,8 +44,14 @@ public final class ListenerConfig {
     private final Path tlsCertChain;
     private final Path tlsPrivateKey;
     private final Path tlsTrustedClientCerts;
+    private final ListenerProtocol protocol;
+    private final Durability ackLevel;
+    private final int maxPendingAcks;
 
     private ListenerConfig(Builder b) {
+        this.protocol = b.protocol;
+        this.ackLevel = b.ackLevel;
+        this.maxPendingAcks = b.maxPendingAcks;
         this.bindAddress = b.bindAddress;
         this.port = b.port;
         this.wireFormat = b.wireFormat;
@@ -136,9 +144,26 @@ public final class ListenerConfig {
         return tlsTrustedClientCerts;
     }
 
+    /** What the listener speaks: {@link ListenerProtocol#STREAM} unless set. */
+    public ListenerProtocol protocol() {
+        return protocol;
+    }
+
+    /** When an acknowledged listener acknowledges a record: {@link Durability#DURABLE} unless set. */
+    public Durability ackLevel() {
+        return ackLevel;
+    }
+
+    /** Most acknowledgements one connection may have waiting before it stops reading. */
+    public int maxPendingAcks() {
+        return maxPendingAcks;
+    }
+
     @Override
     public String toString() {
-        return (tlsEnabled() ? "tls://" : "tcp://") + bindAddress + ':' + port + " format=" + wireFormat
+        return (protocol == ListenerProtocol.STREAM ? "" : protocol.name().toLowerCase(java.util.Locale.ROOT)
+                + "(ack " + ackLevel.name().toLowerCase(java.util.Locale.ROOT) + ") ")
+                + (tlsEnabled() ? "tls://" : "tcp://") + bindAddress + ':' + port + " format=" + wireFormat
                 + " maxFrameBytes=" + maxFrameBytes + " oversize=" + oversizePolicy
                 + " malformed=" + malformedPolicy + " maxConnections=" + maxConnections
                 + " idleTimeout=" + idleTimeout + (tlsTrustedClientCerts != null ? " clientAuth=required" : "");
@@ -163,8 +188,38 @@ public final class ListenerConfig {
         private Path tlsCertChain;
         private Path tlsPrivateKey;
         private Path tlsTrustedClientCerts;
+        private ListenerProtocol protocol = ListenerProtocol.STREAM;
+        private Durability ackLevel = Durability.DURABLE;
+        private int maxPendingAcks = DEFAULT_MAX_PENDING_ACKS;
 
         private Builder() {
+        }
+
+        /** What the listener speaks (default {@link ListenerProtocol#STREAM}). */
+        public Builder protocol(ListenerProtocol protocol) {
+            this.protocol = Objects.requireNonNull(protocol, "protocol");
+            return this;
+        }
+
+        /**
+         * When an acknowledged listener (RELP, Fluent) acknowledges: once the record is durable
+         * (default) or once it is written.
+         */
+        public Builder ackLevel(Durability level) {
+            this.ackLevel = Objects.requireNonNull(level, "level");
+            return this;
+        }
+
+        /**
+         * Most acknowledgements one connection may have waiting; past it the connection stops reading
+         * until half are sent (default {@value ListenerConfig#DEFAULT_MAX_PENDING_ACKS}).
+         */
+        public Builder maxPendingAcks(int max) {
+            if (max < 2) {
+                throw new IllegalArgumentException("maxPendingAcks must be >= 2, got " + max);
+            }
+            this.maxPendingAcks = max;
+            return this;
         }
 
         public Builder bindAddress(String address) {

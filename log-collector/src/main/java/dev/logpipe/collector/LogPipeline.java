@@ -193,6 +193,14 @@ public final class LogPipeline implements AutoCloseable {
         return new Emitter(name, ingress);
     }
 
+    /** The acknowledged listeners' counters (RELP, Fluent Forward); zeros without such listeners. */
+    public AckStats ackStats() {
+        dev.logpipe.collector.internal.pipeline.AckCounters a = counters.acks;
+        return new AckStats(a.received(), a.acksSent.sum(), a.nacksSent.sum(), a.acksPending.get(),
+                a.pressureSyncRequests.sum(), a.errors(), dev.logpipe.collector.internal.pipeline.AckCounters.LATENCY_BOUNDS_MILLIS.clone(), a.latencyBuckets(),
+                a.latencySumNanos());
+    }
+
     /** The journal directory. */
     public Path dataDirectory() {
         return config.dataDirectory;
@@ -817,7 +825,7 @@ public final class LogPipeline implements AutoCloseable {
                 if (!listeners.isEmpty()) {
                     transport = Transport.start(ioThreads > 0 ? ioThreads : cores, preferNativeTransport, "logpipe");
                     for (ListenerConfig l : listeners) {
-                        servers.add(TcpServer.bind(transport, l, tcpSender, counters));
+                        servers.add(TcpServer.bind(transport, l, tcpSender, counters, sink::requestSync));
                     }
                 }
                 LogPipeline p = new LogPipeline(this, runtime, channel, sink, sinkCounters, counters, transport,

@@ -71,6 +71,9 @@ public final class SendCommand implements Callable<Integer> {
     /** The options that only mean something with {@code --format syslog}. */
     private static final String[] SYSLOG_OPTIONS = {"--framing", "--facility", "--severity", "--app-name"};
 
+    /** Transports: plain TCP, or RELP with an acknowledgement per line. */
+    enum Protocol { tcp, relp }
+
     @Spec
     CommandSpec spec;
 
@@ -117,6 +120,11 @@ public final class SendCommand implements Callable<Integer> {
             description = "how long to wait for the TLS handshake, and after sending for the server to read everything and close")
     String waitText;
 
+    @Option(names = "--protocol", paramLabel = "PROTOCOL", defaultValue = "tcp",
+            description = "tcp, or relp: each line as a syslog message over RELP (to serve --relp-port); "
+                    + "exits 0 only when the server acknowledged every line as stored")
+    Protocol protocol;
+
     @Option(names = {"-q", "--quiet"}, description = "print nothing on success")
     boolean quiet;
 
@@ -132,7 +140,7 @@ public final class SendCommand implements Callable<Integer> {
         if (port < 1 || port > 65535) {
             throw CliException.usage("port " + port + " is out of range; pass --port 1-65535");
         }
-        if (format != Format.syslog) {
+        if (format != Format.syslog && protocol != Protocol.relp) {
             for (String o : SYSLOG_OPTIONS) {
                 if (spec.commandLine().getParseResult().hasMatchedOption(o)) {
                     throw new ParameterException(spec.commandLine(), o + " applies only to --format syslog"
@@ -158,7 +166,11 @@ public final class SendCommand implements Callable<Integer> {
                 throw CliException.usage(e.getMessage(), e);
             }
         }
-        String localHost = format == Format.syslog ? localHostName() : "";
+        if (protocol == Protocol.relp && useTls) {
+            throw new ParameterException(spec.commandLine(), "--protocol relp does not take TLS options yet;"
+                    + " drop --tls/--tls-ca/--tls-cert/--tls-key, or send over plain TCP with TLS");
+        }
+        String localHost = format == Format.syslog || protocol == Protocol.relp ? localHostName() : "";
         long pid = ProcessHandle.current().pid();
 
         InputStream in;
@@ -172,6 +184,9 @@ public final class SendCommand implements Callable<Integer> {
             } catch (IOException e) {
                 throw CliException.usage("cannot read " + file + ": " + e.getMessage());
             }
+        }
+        if (protocol == Protocol.relp) {
+            return sendRelp(in, pri, localHost, pid, wait);
         }
         long sent = 0;
         long bytes = 0;
@@ -216,6 +231,48 @@ public final class SendCommand implements Callable<Integer> {
             throw brokenConnection(sent, e, useTls);
         }
         return 0;
+    }
+
+    /** Sends every line as an RFC 5424 message over RELP; fails unless each was acknowledged. */
+    private int sendRelp(InputStream in, int pri, String localHost, long pid, java.time.Duration wait) {
+        long sent = 0;
+        long acked;
+        try (in; Socket socket = connect(null, wait); RelpClient relp = RelpClient.open(socket, 1024, wait)) {
+            LineReader reader = new LineReader(in);
+            try {
+                while (reader.next()) {
+                    if (!reader.isBlank()) {
+                        relp.send(syslogMessage(pri, localHost, pid, reader));
+                        sent++;
+                    }
+                }
+            } catch (ReadFailure e) {
+                throw CliException.failure("cannot read " + (file.equals("-") ? "stdin" : file) + " after " + plural(sent)
+                        + ": " + e.getCause().getMessage() + "; those " + sent + " were sent, the rest not: check the input");
+            }
+            acked = relp.finish();
+        } catch (IOException e) {
+            throw CliException.failure("RELP to " + target() + " failed after " + plural(sent) + " sent: " + e.getMessage()
+                    + "; lines not acknowledged may not be stored: send them again");
+        }
+        if (!quiet) {
+            spec.commandLine().getErr().println("sent " + plural(sent) + " to " + target()
+                    + " over RELP; " + acked + " acknowledged as stored");
+        }
+        return 0;
+    }
+
+    /** One RFC 5424 message around the line's bytes (as they are), unframed. */
+    private byte[] syslogMessage(int pri, String localHost, long pid, LineReader line) {
+        byte[] header = syslogHeader(pri, localHost, pid);
+        byte[] msg = java.util.Arrays.copyOf(header, header.length + line.length());
+        System.arraycopy(line.line(), 0, msg, header.length, line.length());
+        return msg;
+    }
+
+    private byte[] syslogHeader(int pri, String localHost, long pid) {
+        return ("<" + pri + ">1 " + Instant.now().truncatedTo(ChronoUnit.MICROS) + " " + nil(localHost) + " "
+                + nil(appName) + " " + pid + " - - ").getBytes(StandardCharsets.US_ASCII);
     }
 
     private static String plural(long n) {
@@ -333,8 +390,7 @@ public final class SendCommand implements Callable<Integer> {
      * {@code <PRI>1 TIMESTAMP HOSTNAME APP-NAME PROCID - - LINE}, framed; returns the bytes written.
      */
     private long writeSyslog(OutputStream out, int pri, String localHost, long pid, LineReader line) throws IOException {
-        byte[] header = ("<" + pri + ">1 " + Instant.now().truncatedTo(ChronoUnit.MICROS) + " " + nil(localHost) + " "
-                + nil(appName) + " " + pid + " - - ").getBytes(StandardCharsets.US_ASCII);
+        byte[] header = syslogHeader(pri, localHost, pid);
         int bodyLength = header.length + line.length();
         long written = bodyLength;
         if (framing == Framing.octet) {

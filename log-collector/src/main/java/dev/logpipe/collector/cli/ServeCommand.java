@@ -1,6 +1,8 @@
 package dev.logpipe.collector.cli;
 
+import dev.logpipe.collector.Durability;
 import dev.logpipe.collector.ListenerConfig;
+import dev.logpipe.collector.ListenerProtocol;
 import dev.logpipe.collector.LogPipeline;
 import dev.logpipe.collector.MalformedPolicy;
 import dev.logpipe.collector.OversizePolicy;
@@ -154,6 +156,18 @@ public final class ServeCommand implements Callable<Integer> {
     @Option(names = "--tls-client-ca", paramLabel = "FILE", description = "PEM CA; clients must present a certificate it signed")
     String tlsClientCa;
 
+    @Option(names = "--relp-port", paramLabel = "PORT",
+            description = "also listen for RELP (rsyslog omrelp), acknowledging each message once stored (default: off; 2514 is usual)")
+    String relpPort;
+
+    @Option(names = "--fluent-port", paramLabel = "PORT",
+            description = "also listen for the Fluent Forward protocol (Fluent Bit, fluentd, Docker), acknowledging chunks once stored (default: off; 24224 is usual)")
+    String fluentPort;
+
+    @Option(names = "--ack-level", paramLabel = "LEVEL",
+            description = "when RELP and Fluent acknowledge: durable (synced to disk) or written (appended; survives a crash of logpipe, not of the machine) (default: durable)")
+    String ackLevel;
+
     /** The loader; tests give one with a fixed environment. */
     ConfigLoader loader = ConfigLoader.withSystemEnv();
 
@@ -208,6 +222,9 @@ public final class ServeCommand implements Callable<Integer> {
         given.put(ConfigKey.TLS_CERT, tlsCert);
         given.put(ConfigKey.TLS_KEY, tlsKey);
         given.put(ConfigKey.TLS_CLIENT_CA, tlsClientCa);
+        given.put(ConfigKey.RELP_PORT, relpPort);
+        given.put(ConfigKey.FLUENT_PORT, fluentPort);
+        given.put(ConfigKey.ACK_LEVEL, ackLevel);
         for (Map.Entry<ConfigKey, String> e : given.entrySet()) {
             if (e.getValue() != null) { // options have no picocli default: non-null means given
                 try {
@@ -233,6 +250,9 @@ public final class ServeCommand implements Callable<Integer> {
 
         AtomicReference<LogPipeline> pipelineRef = new AtomicReference<>();
         PipelineMetrics metrics = new PipelineMetrics(() -> snapshot(pipelineRef.get(), s.channelRecords()));
+        if (s.relpPort() != null || s.fluentPort() != null) {
+            metrics.acks(() -> pipelineRef.get() == null ? null : pipelineRef.get().ackStats());
+        }
         AdminServer admin;
         try {
             admin = AdminServer.start(s.adminBind(), s.adminPort(), metrics);
@@ -250,6 +270,13 @@ public final class ServeCommand implements Callable<Integer> {
         } catch (IOException | RuntimeException e) {
             admin.close();
             if (portInUse(e)) {
+                String msg = String.valueOf(e.getMessage());
+                if (s.relpPort() != null && s.relpPort() != 0 && msg.contains(":" + s.relpPort() + ":")) {
+                    throw CliException.usage("RELP port " + s.relpPort() + " on " + s.bind() + " is in use; pass --relp-port", e);
+                }
+                if (s.fluentPort() != null && s.fluentPort() != 0 && msg.contains(":" + s.fluentPort() + ":")) {
+                    throw CliException.usage("Fluent port " + s.fluentPort() + " on " + s.bind() + " is in use; pass --fluent-port", e);
+                }
                 throw CliException.usage("port " + s.port() + " on " + s.bind() + " is in use; pass --port", e);
             }
             throw CliException.usage("cannot start: " + e.getMessage(), e);
@@ -358,6 +385,14 @@ public final class ServeCommand implements Callable<Integer> {
                 l.tlsTrustedClientCerts(s.tlsClientCa());
             }
         }
+        Durability ack = s.ackLevel().equals("written") ? Durability.WRITTEN : Durability.DURABLE;
+        List<ListenerConfig> acked = new java.util.ArrayList<>();
+        if (s.relpPort() != null) {
+            acked.add(ackedListener(s, s.relpPort(), ListenerProtocol.RELP, ack));
+        }
+        if (s.fluentPort() != null) {
+            acked.add(ackedListener(s, s.fluentPort(), ListenerProtocol.FLUENT, ack));
+        }
         LogPipeline.Builder b = LogPipeline.builder(s.data())
                 .channelCapacityRecords(s.channelRecords())
                 .channelCapacityBytes(s.channelBytes())
@@ -366,6 +401,7 @@ public final class ServeCommand implements Callable<Integer> {
                 .journalMinFreeBytes(s.minFreeBytes())
                 .listener(l.build())
                 .sinkListener(new MetricsSinkListener(metrics));
+        acked.forEach(b::listener);
         switch (s.syncInterval().kind()) {
             case INTERVAL -> b.syncInterval(s.syncInterval().interval());
             case BATCH -> b.syncEveryBatch();
@@ -378,6 +414,20 @@ public final class ServeCommand implements Callable<Integer> {
             b.retentionMaxBytes(s.retention().maxBytes());
         }
         return b;
+    }
+
+    /** An acknowledged listener (RELP, Fluent) with the main listener's address and limits, without TLS. */
+    private static ListenerConfig ackedListener(ServeSettings s, int port, ListenerProtocol protocol, Durability ack) {
+        return ListenerConfig.builder()
+                .bindAddress(s.bind())
+                .port(port)
+                .protocol(protocol)
+                .ackLevel(ack)
+                .maxFrameBytes((int) s.maxFrameBytes())
+                .malformedPolicy(s.malformed().equals("drop") ? MalformedPolicy.DROP : MalformedPolicy.STORE_RAW)
+                .maxConnections(s.maxConnections())
+                .idleTimeout(s.idleTimeout())
+                .build();
     }
 
     private void installSignalHandlers() {
@@ -403,6 +453,13 @@ public final class ServeCommand implements Callable<Integer> {
             } else if (line.startsWith("admin ")) {
                 line = String.format(Locale.ROOT, "%-11s http://%s  (/metrics /health /ready /stats)", "admin",
                         ServeSettings.hostPort(s.adminBind(), admin.address().getPort()));
+            } else if (line.startsWith("relp ")) {
+                line = String.format(Locale.ROOT, "%-11s tcp://%s  (RELP, ack %s)", "relp",
+                        ServeSettings.hostPort(s.bind(), p.listenerAddresses().get(1).getPort()), s.ackLevel());
+            } else if (line.startsWith("fluent ")) {
+                line = String.format(Locale.ROOT, "%-11s tcp://%s  (Fluent Forward, ack %s)", "fluent",
+                        ServeSettings.hostPort(s.bind(), p.listenerAddresses().get(s.relpPort() == null ? 1 : 2).getPort()),
+                        s.ackLevel());
             } else if (line.startsWith("data ")) {
                 line = String.format(Locale.ROOT, "%-11s %s", "data", s.data().toAbsolutePath().normalize());
             }

@@ -161,6 +161,19 @@ public final class StatsCommand implements Callable<Integer> {
         } else {
             out.printf(Locale.ROOT, "  %-14s (nothing durable yet)%n", "send→durable");
         }
+        JsonNode acks = n.path("acks");
+        if (acks.isObject()) {
+            JsonNode p50 = acks.path("latency_p50_max_seconds");
+            JsonNode p99 = acks.path("latency_p99_max_seconds");
+            out.printf(Locale.ROOT, "  %-14s %,14d sent     pending %,d   refused %,d   latency p50 %s p99 %s%s%n", "acks",
+                    acks.path("sent").asLong(), acks.path("pending").asLong(), acks.path("failed").asLong(),
+                    p50.isNumber() ? "≤" + millis(p50.asDouble()) : "-", p99.isNumber() ? "≤" + millis(p99.asDouble()) : "-",
+                    breakdown(acks.path("received")));
+            if (sum(acks.path("protocol_errors")) > 0) {
+                out.printf(Locale.ROOT, "  %-14s %,14d          %s%n", "ack errors", sum(acks.path("protocol_errors")),
+                        breakdown(acks.path("protocol_errors")).trim());
+            }
+        }
         out.printf(Locale.ROOT, "  %-14s %s   retention deleted %,d segments   writer errors %,d%n", "journal",
                 n.path("segment").asText("").isEmpty() ? "-" : "segment " + n.path("segment").asText(),
                 n.path("retention_deleted_segments").asLong(), n.path("sink_errors").asLong());

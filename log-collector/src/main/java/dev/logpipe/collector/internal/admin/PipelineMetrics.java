@@ -250,6 +250,13 @@ public final class PipelineMetrics {
         sinkErrors.inc();
     }
 
+    private volatile AckMetrics acks;
+
+    /** Adds the acknowledged listeners' metrics (RELP, Fluent), read from {@code source} (null: zeros). */
+    public void acks(Supplier<dev.logpipe.collector.AckStats> source) {
+        acks = new AckMetrics(registry, source);
+    }
+
     /**
      * The key numbers for {@code logpipe stats} and {@code /stats}, as a JSON-ready map with
      * stable keys.
@@ -295,6 +302,10 @@ public final class PipelineMetrics {
             }
         }
         m.put("send_to_durable_seconds", lat);
+        AckMetrics a = acks;
+        if (a != null) {
+            m.put("acks", a.statsView());
+        }
         return m;
     }
 }

@@ -47,7 +47,13 @@ public enum ConfigKey {
             + "(backpressure, /ready 503) until space returns", Units::parseSize),
     TLS_CERT("tls-cert", null, "PEM certificate chain file; enables TLS on the listener (with tls-key)", ConfigKey::path),
     TLS_KEY("tls-key", null, "PEM private key file (PKCS#8) for tls-cert", ConfigKey::path),
-    TLS_CLIENT_CA("tls-client-ca", null, "PEM CA file; when set, clients must present a certificate it signed", ConfigKey::path);
+    TLS_CLIENT_CA("tls-client-ca", null, "PEM CA file; when set, clients must present a certificate it signed", ConfigKey::path),
+    RELP_PORT("relp-port", null, "RELP listener port for rsyslog's omrelp, acknowledged (off unless set; 2514 is usual; 0 = any free port)",
+            ConfigKey::port),
+    FLUENT_PORT("fluent-port", null, "Fluent Forward listener port for Fluent Bit, fluentd and Docker, acknowledged (off unless set; 24224 is usual; 0 = any free port)",
+            ConfigKey::port),
+    ACK_LEVEL("ack-level", "durable", "when the RELP and Fluent listeners acknowledge a record: durable (synced to disk) or written (appended)",
+            s -> oneOf(s, "durable", "written"));
 
     private final String key;
     private final String defaultText;

@@ -22,7 +22,8 @@ public record ServeSettings(
         SyncPolicy syncInterval, String rollCycle, Retention retention, int maxConnections,
         long maxFrameBytes, String oversize, String malformed, Duration idleTimeout, Duration drainTimeout,
         int channelRecords, long channelBytes, Path tlsCert, Path tlsKey, Path tlsClientCa,
-        Path configFile, long minFreeBytes, Map<ConfigKey, String> written) {
+        Path configFile, long minFreeBytes, Integer relpPort, Integer fluentPort, String ackLevel,
+        Map<ConfigKey, String> written) {
 
     /**
      * Resolves settings from layers, lowest precedence first (the config file, then the flags).
@@ -54,6 +55,9 @@ public record ServeSettings(
                 (Path) pick(ConfigKey.TLS_CLIENT_CA, layers),
                 configFile,
                 (Long) pick(ConfigKey.MIN_FREE, layers),
+                (Integer) pick(ConfigKey.RELP_PORT, layers),
+                (Integer) pick(ConfigKey.FLUENT_PORT, layers),
+                (String) pick(ConfigKey.ACK_LEVEL, layers),
                 writtenTexts(layers));
         if ((s.tlsCert == null) != (s.tlsKey == null)) {
             ConfigKey set = s.tlsCert != null ? ConfigKey.TLS_CERT : ConfigKey.TLS_KEY;
@@ -64,6 +68,11 @@ public record ServeSettings(
         if (s.tlsClientCa != null && s.tlsCert == null) {
             throw new ConfigException("tls-client-ca is set (" + originOf(ConfigKey.TLS_CLIENT_CA, layers)
                     + ") but TLS is off; pass --tls-cert and --tls-key too");
+        }
+        if ((s.relpPort != null || s.fluentPort != null) && s.ackLevel.equals("durable")
+                && s.syncInterval.kind() == SyncPolicy.Kind.NEVER) {
+            throw new ConfigException("ack-level durable with sync-interval never: the RELP/Fluent listeners would never"
+                    + " acknowledge (nothing syncs while running); pass --ack-level written or a --sync-interval");
         }
         if (s.channelBytes < s.maxFrameBytes) {
             throw new ConfigException("channel-bytes (" + s.written(ConfigKey.CHANNEL_BYTES) + ") is smaller than max-frame ("
@@ -135,6 +144,12 @@ public record ServeSettings(
     public List<String> describe() {
         List<String> lines = new ArrayList<>();
         lines.add(row("listen", (tls() ? "tls://" : "tcp://") + hostPort(bind, port) + "  (format " + format + ")"));
+        if (relpPort != null) {
+            lines.add(row("relp", "tcp://" + hostPort(bind, relpPort) + "  (ack " + ackLevel + ")"));
+        }
+        if (fluentPort != null) {
+            lines.add(row("fluent", "tcp://" + hostPort(bind, fluentPort) + "  (ack " + ackLevel + ")"));
+        }
         lines.add(row("data", data.toString()));
         lines.add(row("admin", "http://" + hostPort(adminBind, adminPort)));
         lines.add(row("sync", syncInterval.kind() == SyncPolicy.Kind.INTERVAL

@@ -51,6 +51,8 @@ public final class PipelineCounters implements IngestObserver {
     private volatile String closedReason = LOST_JOURNAL_FAILURE;
     /** Records decoded and counted as received that wait in a connection's local FIFO for channel room. */
     public final LongAdder pendingRecords = new LongAdder();
+    /** The acknowledged listeners' counters (RELP, Fluent Forward). */
+    public final AckCounters acks = new AckCounters();
     /** The most records ever held in one connection's local FIFO while paused. */
     private final AtomicInteger maxPendingPerConnection = new AtomicInteger();
 

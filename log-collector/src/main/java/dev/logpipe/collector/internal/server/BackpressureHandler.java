@@ -72,6 +72,13 @@ final class BackpressureHandler extends ChannelInboundHandlerAdapter {
     boolean socketMayHoldMore;
     /** {@link #lastReadNanos} as the previous drain check saw it when the connection looked quiet, else -1. */
     private long quietMark = -1;
+    /** Reading is held by an upstream handler (too many unacknowledged records), besides channel room. */
+    private boolean readsHeld;
+    /**
+     * Ends the connection when the drain or the client's EOF asks for it: a plain close, or, on an
+     * acknowledged protocol, a close once every acknowledgement has been sent.
+     */
+    private Runnable closer;
 
     BackpressureHandler(MpscSender<AppendRequest> sender, PipelineCounters counters, ConnectionTracker tracker) {
         this.sender = sender;
@@ -87,11 +94,49 @@ final class BackpressureHandler extends ChannelInboundHandlerAdapter {
 
     /** True while this connection waits for channel room; the idle timeout must not close it then. */
     boolean isWaitingForRoom() {
-        return paused || sendInFlight || !pending.isEmpty();
+        return paused || readsHeld || sendInFlight || !pending.isEmpty();
+    }
+
+    /**
+     * Replaces the plain close used by the graceful drain and after the client's EOF (event loop, before
+     * the first read). Acknowledged protocols close only once their acknowledgements are out.
+     */
+    void closer(Runnable closer) {
+        this.closer = closer;
+    }
+
+    /**
+     * Holds or releases reading for a reason other than channel room (event loop): while held,
+     * {@code autoRead} stays off even when the channel has room again.
+     */
+    void holdReads(boolean hold) {
+        if (hold == readsHeld) {
+            return;
+        }
+        readsHeld = hold;
+        if (hold) {
+            ctx.channel().config().setAutoRead(false);
+        } else if (!paused && ctx.channel().isActive()) {
+            ctx.channel().config().setAutoRead(true);
+        }
+    }
+
+    private void closeConnection() {
+        if (closer != null) {
+            closer.run();
+        } else {
+            ctx.close();
+        }
     }
 
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        if (msg instanceof AppendRequest request) {
+            // An acknowledged protocol made the request (with its receipt) itself.
+            counters.recordAccepted(request.record().format());
+            offer(request);
+            return;
+        }
         if (!(msg instanceof LogRecord record)) {
             // Only records are expected past the decoders; anything else is a wiring bug. Release it
             // (it may be a ByteBuf) rather than leak it, and count it.
@@ -101,12 +146,15 @@ final class BackpressureHandler extends ChannelInboundHandlerAdapter {
             return;
         }
         counters.recordAccepted(record.format());
+        offer(AppendRequest.of(record));
+    }
+
+    private void offer(AppendRequest request) {
         if (journalGone) {
             // decoded from a read that was in progress when the journal closed: lost like the rest
             counters.lost(1);
             return;
         }
-        AppendRequest request = AppendRequest.of(record);
         if (sendInFlight || !pending.isEmpty()) {
             // Behind records already waiting: keep order.
             hold(request);
@@ -150,7 +198,7 @@ final class BackpressureHandler extends ChannelInboundHandlerAdapter {
     private void resume() {
         if (paused) {
             paused = false;
-            if (ctx.channel().isActive()) {
+            if (ctx.channel().isActive() && !readsHeld) {
                 // setAutoRead(true) also issues a read() when it was off.
                 ctx.channel().config().setAutoRead(true);
             }
@@ -227,7 +275,7 @@ final class BackpressureHandler extends ChannelInboundHandlerAdapter {
     /** After the client's EOF: closes the connection when nothing it sent is held here any more. */
     private void closeIfInputDone() {
         if (inputShutdown && !inactive && !sendInFlight && pending.isEmpty()) {
-            ctx.close();
+            closeConnection();
         }
     }
 
@@ -283,7 +331,7 @@ final class BackpressureHandler extends ChannelInboundHandlerAdapter {
             // complete frames they hold on channelInactive (an unfinished tail is counted
             // incomplete_frame, not stored) and the FIFO keeps draining into the channel after that.
             ctx.channel().config().setAutoRead(false);
-            ctx.close();
+            closeConnection();
         }
     }
 

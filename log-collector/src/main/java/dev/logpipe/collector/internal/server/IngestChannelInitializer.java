@@ -3,7 +3,9 @@ package dev.logpipe.collector.internal.server;
 import dev.logpipe.channels.MpscSender;
 import dev.logpipe.collector.ListenerConfig;
 import dev.logpipe.collector.internal.ingest.IngestDecoderConfig;
+import dev.logpipe.collector.internal.ingest.FluentForwardDecoder;
 import dev.logpipe.collector.internal.ingest.IngestDecoders;
+import dev.logpipe.collector.internal.ingest.RelpFrameDecoder;
 import dev.logpipe.collector.internal.pipeline.PipelineCounters;
 import dev.logpipe.filesink.AppendRequest;
 import io.netty.channel.ChannelInitializer;
@@ -18,13 +20,18 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * Sets up each accepted connection of one listener: refuses it at once beyond the connection limit,
- * otherwise builds {@code [TLS] -> idle -> guard -> decoders -> backpressure}.
+ * otherwise builds {@code [TLS] -> idle -> guard -> decoders -> backpressure}; on an acknowledged
+ * listener the decoders are the protocol's frame decoder and its session handler, which makes the
+ * append requests (with receipts) and writes the acknowledgements.
  *
  * <p>Threading: shared by the listener's connections ({@code @Sharable} through
  * {@link ChannelInitializer}); {@code initChannel} runs on the new connection's event loop. State is
  * in thread-safe counters.
  */
 final class IngestChannelInitializer extends ChannelInitializer<SocketChannel> {
+
+    /** How long the oldest waiting acknowledgement waits before it asks for an early sync. */
+    static final long PRESSURE_DELAY_NANOS = TimeUnit.MILLISECONDS.toNanos(2);
 
     private final ListenerConfig config;
     private final IngestDecoderConfig decoderConfig;
@@ -35,8 +42,12 @@ final class IngestChannelInitializer extends ChannelInitializer<SocketChannel> {
     /** Open connections of this listener, for its limit (the pipeline-wide count is in the counters). */
     private final AtomicInteger open = new AtomicInteger();
 
+    /** Asks the journal for a sync now (acknowledged protocols, sync on pressure). */
+    private final Runnable syncNow;
+
     IngestChannelInitializer(ListenerConfig config, SslContext sslContext, MpscSender<AppendRequest> sender,
-                             PipelineCounters counters, ConnectionTracker tracker) {
+                             PipelineCounters counters, ConnectionTracker tracker, Runnable syncNow) {
+        this.syncNow = syncNow;
         this.config = config;
         this.decoderConfig = new IngestDecoderConfig(config.wireFormat(), config.maxFrameBytes(),
                 config.oversizePolicy(), config.malformedPolicy());
@@ -74,7 +85,19 @@ final class IngestChannelInitializer extends ChannelInitializer<SocketChannel> {
             p.addLast("idle", new IdleStateHandler(config.idleTimeout().toNanos(), 0, 0, TimeUnit.NANOSECONDS));
         }
         p.addLast("guard", new ConnectionGuardHandler(backpressure, counters));
-        IngestDecoders.install(p, decoderConfig, counters);
+        switch (config.protocol()) {
+            case STREAM -> IngestDecoders.install(p, decoderConfig, counters);
+            case RELP -> {
+                p.addLast("relp-decoder", RelpFrameDecoder.create(decoderConfig, counters));
+                p.addLast("relp-session", new RelpSessionHandler(backpressure, counters.acks, config.ackLevel(),
+                        config.maxPendingAcks(), syncNow, PRESSURE_DELAY_NANOS));
+            }
+            case FLUENT -> {
+                p.addLast("fluent-decoder", FluentForwardDecoder.create(decoderConfig, counters));
+                p.addLast("fluent-session", new FluentSessionHandler(backpressure, counters.acks, config.ackLevel(),
+                        config.maxPendingAcks(), syncNow, PRESSURE_DELAY_NANOS));
+            }
+        }
         p.addLast("backpressure", backpressure);
     }
 }

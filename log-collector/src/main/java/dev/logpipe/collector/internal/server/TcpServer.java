@@ -47,6 +47,17 @@ public final class TcpServer {
      */
     public static TcpServer bind(Transport transport, ListenerConfig config, MpscSender<AppendRequest> sender,
                                  PipelineCounters counters) throws IOException {
+        return bind(transport, config, sender, counters, () -> { });
+    }
+
+    /**
+     * Binds a listener whose acknowledgements may ask the journal for an early sync.
+     *
+     * @param syncNow asks the journal for a sync now, coalesced with one in flight; any thread, must
+     *                not block
+     */
+    public static TcpServer bind(Transport transport, ListenerConfig config, MpscSender<AppendRequest> sender,
+                                 PipelineCounters counters, Runnable syncNow) throws IOException {
         SslContext ssl = TlsContexts.forListener(config);
         ConnectionTracker tracker = new ConnectionTracker();
         ServerBootstrap b = new ServerBootstrap()
@@ -63,7 +74,7 @@ public final class TcpServer {
                 .childOption(ChannelOption.ALLOW_HALF_CLOSURE, true)
                 // One read takes at most 64 KiB: this bounds what a paused connection can still decode.
                 .childOption(ChannelOption.RECVBUF_ALLOCATOR, new AdaptiveRecvByteBufAllocator(64, 2048, 65_536))
-                .childHandler(new IngestChannelInitializer(config, ssl, sender, counters, tracker));
+                .childHandler(new IngestChannelInitializer(config, ssl, sender, counters, tracker, syncNow));
         if (config.receiveBufferBytes() > 0) {
             // On the listening socket too: accepted sockets inherit it before the handshake, so the
             // window they advertise already fits it.

@@ -1,0 +1,602 @@
+package dev.logpipe.collector.internal.ingest;
+
+import dev.logpipe.collector.MalformedPolicy;
+import dev.logpipe.filesink.FieldValue;
+import dev.logpipe.filesink.Level;
+import dev.logpipe.filesink.LogRecord;
+import dev.logpipe.filesink.RecordFlag;
+import dev.logpipe.filesink.SourceFormat;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.ChannelDuplexHandler;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.socket.ChannelInputShutdownEvent;
+import io.netty.handler.codec.ByteToMessageDecoder;
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.function.LongSupplier;
+import java.util.zip.GZIPInputStream;
+import org.msgpack.core.MessagePack;
+import org.msgpack.core.MessageUnpacker;
+import org.msgpack.value.ExtensionValue;
+import org.msgpack.value.ImmutableValue;
+import org.msgpack.value.Value;
+import org.msgpack.value.ValueType;
+
+/**
+ * Decodes the Fluent Forward protocol v1 (fluentd's "Forward Protocol Specification v1"): a TCP
+ * stream of msgpack arrays, each one event stream in one of four modes: Message
+ * {@code [tag, time, record, option?]}, Forward {@code [tag, [[time, record], ...], option?]},
+ * PackedForward {@code [tag, bin-or-str of concatenated [time, record], option?]} and
+ * CompressedPackedForward (the same with {@code option.compressed = "gzip"}; the payload may hold
+ * several gzip members). Time is an integer (seconds), a float, or the EventTime extension (type 0:
+ * big-endian 32-bit seconds and nanoseconds). Fires one {@link FluentMessage} per array.
+ *
+ * <p>Mapping of each event: format {@link SourceFormat#FLUENT}; the event time is the entry's time;
+ * the service is the tag unless the record has {@code service}/{@code app}; {@code level}/{@code
+ * severity}, {@code host}/{@code hostname} and {@code msg}/{@code message} map as in NDJSON, and
+ * {@code log} (Docker's fluentd driver) is the message when there is no {@code msg}/{@code message};
+ * every other key is a field (strings as strings, anything else as its JSON). An entry that is not
+ * {@code [time, map]} is malformed: stored raw (its JSON, flagged) or dropped by the malformed policy.
+ *
+ * <p>Framing: the end of each msgpack value is found by an incremental scanner that keeps its state
+ * across reads, so a large message arriving in many reads is scanned once. Bytes that are not
+ * msgpack, a value that is not a protocol message, nesting deeper than {@value #MAX_DEPTH}, or a
+ * message (or inflated payload) over the size limit end decoding with one {@link FluentProtocolError}.
+ * HELO/PING/PONG (shared-key authentication) is not supported: a PING is a bad message.
+ *
+ * <p>Flow control as {@link RelpFrameDecoder}. Threading: confined to the channel's event loop; one
+ * instance per connection. Ownership: inbound buffers go to the cumulator; the cumulation is released
+ * when fully read, at the end of input and on removal; only immutable messages are fired.
+ */
+public final class FluentForwardDecoder extends ChannelDuplexHandler {
+
+    /** Deepest nesting of arrays and maps accepted in one message. */
+    static final int MAX_DEPTH = 64;
+    /** The smallest message size limit, whatever the listener's max frame: Fluent Bit sends chunks of megabytes. */
+    public static final int MIN_MESSAGE_BYTES = 16 << 20;
+    /** The error reason of a malformed entry. */
+    static final String BAD_ENTRY = "fluent_bad_entry";
+
+    private final int maxMessageBytes;
+    private final MalformedPolicy malformed;
+    private final IngestObserver observer;
+    private final LongSupplier clock;
+    private String source = "";
+    private ByteBuf cumulation;
+    private boolean failed;
+    private boolean inputEnded;
+    private boolean heldForBackpressure;
+    private boolean firedInPass;
+
+    // scanner state, relative to the cumulation's reader index
+    private int scanPos;
+    private long skipBytes;
+    private int depth;
+    private final long[] remaining = new long[MAX_DEPTH];
+
+    private FluentForwardDecoder(int maxMessageBytes, MalformedPolicy malformed, IngestObserver observer,
+                                 LongSupplier clock) {
+        this.maxMessageBytes = maxMessageBytes;
+        this.malformed = malformed;
+        this.observer = observer;
+        this.clock = clock;
+    }
+
+    /** A decoder with the listener's malformed policy; messages up to max(max frame, 16 MiB). */
+    public static FluentForwardDecoder create(IngestDecoderConfig cfg, IngestObserver observer) {
+        return create(cfg, observer, LogRecord::nowNanos);
+    }
+
+    static FluentForwardDecoder create(IngestDecoderConfig cfg, IngestObserver observer, LongSupplier clockNanos) {
+        return new FluentForwardDecoder(Math.max(cfg.maxFrameBytes(), MIN_MESSAGE_BYTES), cfg.malformed(), observer,
+                clockNanos);
+    }
+
+    @Override
+    public void handlerAdded(ChannelHandlerContext ctx) {
+        source = IngestFrameDecoder.sourceOf(ctx.channel().remoteAddress());
+    }
+
+    @Override
+    public void channelActive(ChannelHandlerContext ctx) throws Exception {
+        source = IngestFrameDecoder.sourceOf(ctx.channel().remoteAddress());
+        super.channelActive(ctx);
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        if (!(msg instanceof ByteBuf in)) {
+            ctx.fireChannelRead(msg);
+            return;
+        }
+        if (failed || inputEnded) {
+            in.release(); // we own it and nobody will read it
+            return;
+        }
+        // Ownership of `in` passes to the cumulator: it releases it or returns it as the cumulation.
+        cumulation = ByteToMessageDecoder.MERGE_CUMULATOR.cumulate(ctx.alloc(),
+                cumulation == null ? Unpooled.EMPTY_BUFFER : cumulation, in);
+        decode(ctx, false);
+    }
+
+    @Override
+    public void read(ChannelHandlerContext ctx) {
+        if (heldForBackpressure && cumulation != null && !failed) {
+            decode(ctx, false);
+            if (firedInPass && !ctx.channel().config().isAutoRead()) {
+                return;
+            }
+        }
+        ctx.read();
+    }
+
+    @Override
+    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) throws Exception {
+        if (evt instanceof ChannelInputShutdownEvent) {
+            endOfInput(ctx);
+        }
+        super.userEventTriggered(ctx, evt);
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) throws Exception {
+        endOfInput(ctx);
+        super.channelInactive(ctx);
+    }
+
+    @Override
+    public void handlerRemoved(ChannelHandlerContext ctx) {
+        releaseCumulation();
+    }
+
+    private void endOfInput(ChannelHandlerContext ctx) {
+        if (!inputEnded) {
+            inputEnded = true;
+            decode(ctx, true);
+            if (cumulation != null && cumulation.isReadable() && !failed) {
+                observer.frameRejected(IngestObserver.INCOMPLETE_FRAME);
+            }
+            releaseCumulation();
+        }
+    }
+
+    private void releaseCumulation() {
+        if (cumulation != null) {
+            cumulation.release();
+            cumulation = null;
+        }
+    }
+
+    private void decode(ChannelHandlerContext ctx, boolean atEnd) {
+        firedInPass = false;
+        heldForBackpressure = false;
+        try {
+            while (cumulation != null && !failed && !ctx.isRemoved() && cumulation.isReadable()) {
+                if (!atEnd && firedInPass && !ctx.channel().config().isAutoRead()) {
+                    heldForBackpressure = true;
+                    break;
+                }
+                if (!decodeOne(ctx)) {
+                    break;
+                }
+            }
+        } catch (RuntimeException e) {
+            fail(ctx, IngestObserver.DECODER_ERROR, "decoder error: " + e);
+        } finally {
+            if (cumulation != null) {
+                if (!cumulation.isReadable()) {
+                    releaseCumulation();
+                } else if (scanPos == 0) {
+                    cumulation.discardSomeReadBytes(); // only between messages: the scanner's offsets stay valid
+                }
+            }
+        }
+    }
+
+    private boolean decodeOne(ChannelHandlerContext ctx) {
+        int len = scan();
+        if (len == -2) {
+            return fail(ctx, pendingReason, pendingFailure);
+        }
+        if (len < 0) {
+            if (cumulation.readableBytes() > maxMessageBytes) {
+                return fail(ctx, FluentProtocolError.OVERSIZE, "a message longer than " + maxMessageBytes + " bytes");
+            }
+            return false; // need more bytes
+        }
+        if (len > maxMessageBytes) {
+            return fail(ctx, FluentProtocolError.OVERSIZE, "a message of " + len + " bytes, over " + maxMessageBytes);
+        }
+        ByteBuffer bytes = cumulation.nioBuffer(cumulation.readerIndex(), len);
+        FluentMessage m;
+        try {
+            m = parse(bytes, len);
+        } catch (BadMessage e) {
+            return fail(ctx, e.reason, e.getMessage());
+        } catch (IOException | RuntimeException e) {
+            return fail(ctx, FluentProtocolError.BAD_MESSAGE, "not a Forward protocol message: " + e);
+        }
+        cumulation.skipBytes(len);
+        firedInPass = true;
+        ctx.fireChannelRead(m);
+        return true;
+    }
+
+    /**
+     * Advances the scanner over the cumulation; returns the length of the complete msgpack value at
+     * the reader index (and resets the scanner), -1 when more bytes are needed, -2 after a failure.
+     */
+    private int scan() {
+        ByteBuf b = cumulation;
+        int base = b.readerIndex();
+        int end = b.readableBytes();
+        while (true) {
+            if (skipBytes > 0) {
+                long n = Math.min(skipBytes, end - scanPos);
+                scanPos += (int) n;
+                skipBytes -= n;
+                if (skipBytes > 0) {
+                    return -1;
+                }
+                if (valueDone()) {
+                    return complete();
+                }
+                continue;
+            }
+            if (scanPos >= end) {
+                return -1;
+            }
+            int t = b.getUnsignedByte(base + scanPos);
+            int header; // header bytes after the type byte
+            long payload = 0;
+            long children = -1; // >= 0: a container with that many values
+            if (t <= 0x7f || t >= 0xe0 || t == 0xc0 || t == 0xc2 || t == 0xc3) {
+                header = 0;
+            } else if (t <= 0x8f) {
+                header = 0;
+                children = 2L * (t & 0x0f);
+            } else if (t <= 0x9f) {
+                header = 0;
+                children = t & 0x0f;
+            } else if (t <= 0xbf) {
+                header = 0;
+                payload = t & 0x1f;
+            } else {
+                switch (t) {
+                    case 0xc4, 0xd9 -> header = 1;
+                    case 0xc5, 0xda, 0xdc, 0xde -> header = 2;
+                    case 0xc6, 0xdb, 0xdd, 0xdf -> header = 4;
+                    case 0xc7 -> header = 2;
+                    case 0xc8 -> header = 3;
+                    case 0xc9 -> header = 5;
+                    case 0xca, 0xce, 0xd2 -> { header = 0; payload = 4; }
+                    case 0xcb, 0xcf, 0xd3 -> { header = 0; payload = 8; }
+                    case 0xcc, 0xd0 -> { header = 0; payload = 1; }
+                    case 0xcd, 0xd1 -> { header = 0; payload = 2; }
+                    case 0xd4 -> { header = 0; payload = 2; }
+                    case 0xd5 -> { header = 0; payload = 3; }
+                    case 0xd6 -> { header = 0; payload = 5; }
+                    case 0xd7 -> { header = 0; payload = 9; }
+                    case 0xd8 -> { header = 0; payload = 17; }
+                    default -> {
+                        failScan("byte 0x" + Integer.toHexString(t) + " is not msgpack");
+                        return -2;
+                    }
+                }
+                if (scanPos + 1 + header > end) {
+                    return -1;
+                }
+                int h = base + scanPos + 1;
+                switch (t) {
+                    case 0xc4, 0xd9 -> payload = b.getUnsignedByte(h);
+                    case 0xc5, 0xda -> payload = b.getUnsignedShort(h);
+                    case 0xc6, 0xdb -> payload = b.getUnsignedInt(h);
+                    case 0xdc -> children = b.getUnsignedShort(h);
+                    case 0xdd -> children = b.getUnsignedInt(h);
+                    case 0xde -> children = 2L * b.getUnsignedShort(h);
+                    case 0xdf -> children = 2L * b.getUnsignedInt(h);
+                    case 0xc7 -> payload = b.getUnsignedByte(h) + 1L;
+                    case 0xc8 -> payload = b.getUnsignedShort(h) + 1L;
+                    case 0xc9 -> payload = b.getUnsignedInt(h) + 1L;
+                    default -> {
+                    }
+                }
+            }
+            scanPos += 1 + header;
+            if (payload > maxMessageBytes || children > maxMessageBytes) {
+                // More than the limit can hold: no need to wait for it.
+                pendingReason = FluentProtocolError.OVERSIZE;
+                pendingFailure = "a value of " + Math.max(payload, children) + " bytes or items, over " + maxMessageBytes;
+                return -2;
+            }
+            if (children > 0) {
+                if (depth == MAX_DEPTH) {
+                    failScan("nesting deeper than " + MAX_DEPTH);
+                    return -2;
+                }
+                remaining[depth++] = children;
+                continue;
+            }
+            if (payload > 0) {
+                skipBytes = payload;
+                continue;
+            }
+            if (valueDone()) {
+                return complete();
+            }
+        }
+    }
+
+    /** A value ended: counts it in its containers; true when the top-level value is complete. */
+    private boolean valueDone() {
+        while (depth > 0) {
+            if (--remaining[depth - 1] > 0) {
+                return false;
+            }
+            depth--;
+        }
+        return true;
+    }
+
+    private int complete() {
+        int len = scanPos;
+        scanPos = 0;
+        skipBytes = 0;
+        depth = 0;
+        return len;
+    }
+
+    private String pendingReason;
+    private String pendingFailure;
+
+    private void failScan(String detail) {
+        pendingReason = FluentProtocolError.BAD_MESSAGE;
+        pendingFailure = detail;
+    }
+
+    private boolean fail(ChannelHandlerContext ctx, String reason, String detail) {
+        failed = true;
+        releaseCumulation();
+        ctx.fireChannelRead(new FluentProtocolError(reason, detail));
+        return false;
+    }
+
+    /** Not a Forward protocol message, with the reason to report. */
+    private static final class BadMessage extends Exception {
+        final String reason;
+
+        BadMessage(String reason, String detail) {
+            super(detail, null, false, false);
+            this.reason = reason;
+        }
+    }
+
+    private FluentMessage parse(ByteBuffer bytes, int len) throws IOException, BadMessage {
+        long now = clock.getAsLong();
+        try (MessageUnpacker u = MessagePack.newDefaultUnpacker(bytes)) {
+            if (u.getNextFormat().getValueType() != ValueType.ARRAY) {
+                throw new BadMessage(FluentProtocolError.BAD_MESSAGE, "a message must be an array");
+            }
+            int n = u.unpackArrayHeader();
+            if (n < 2 || n > 4) {
+                throw new BadMessage(FluentProtocolError.BAD_MESSAGE, "a message is an array of 2 to 4, not " + n);
+            }
+            ImmutableValue tagValue = u.unpackValue();
+            if (!tagValue.isStringValue()) {
+                throw new BadMessage(FluentProtocolError.BAD_MESSAGE, "the tag must be a string");
+            }
+            String tag = tagValue.asStringValue().asString();
+            ValueType second = u.getNextFormat().getValueType();
+            List<Value> entries = new ArrayList<>();
+            Value option;
+            switch (second) {
+                case ARRAY -> { // Forward
+                    if (n > 3) {
+                        throw new BadMessage(FluentProtocolError.BAD_MESSAGE, "Forward mode has 2 or 3 elements");
+                    }
+                    int m = u.unpackArrayHeader();
+                    for (int i = 0; i < m; i++) {
+                        entries.add(u.unpackValue());
+                    }
+                    option = n == 3 ? u.unpackValue() : null;
+                }
+                case STRING, BINARY -> { // PackedForward, CompressedPackedForward
+                    if (n > 3) {
+                        throw new BadMessage(FluentProtocolError.BAD_MESSAGE, "PackedForward mode has 2 or 3 elements");
+                    }
+                    int plen = second == ValueType.STRING ? u.unpackRawStringHeader() : u.unpackBinaryHeader();
+                    byte[] packed = u.readPayload(plen);
+                    option = n == 3 ? u.unpackValue() : null;
+                    String compressed = optionString(option, "compressed");
+                    if (compressed != null && !compressed.equals("text")) {
+                        if (!compressed.equals("gzip")) {
+                            throw new BadMessage(FluentProtocolError.BAD_COMPRESSION, "compressed=" + compressed + " is not supported");
+                        }
+                        packed = gunzip(packed);
+                    }
+                    try (MessageUnpacker p = MessagePack.newDefaultUnpacker(packed)) {
+                        while (p.hasNext()) {
+                            entries.add(p.unpackValue());
+                        }
+                    }
+                }
+                case INTEGER, FLOAT, EXTENSION -> { // Message
+                    if (n < 3) {
+                        throw new BadMessage(FluentProtocolError.BAD_MESSAGE, "Message mode has 3 or 4 elements");
+                    }
+                    ImmutableValue time = u.unpackValue();
+                    ImmutableValue record = u.unpackValue();
+                    entries.add(org.msgpack.value.ValueFactory.newArray(time, record));
+                    option = n == 4 ? u.unpackValue() : null;
+                }
+                default -> throw new BadMessage(FluentProtocolError.BAD_MESSAGE,
+                        "the second element must be an array, bin, str, time or EventTime, not " + second);
+            }
+            if (option != null && !option.isNilValue() && !option.isMapValue()) {
+                throw new BadMessage(FluentProtocolError.BAD_MESSAGE, "the option must be a map");
+            }
+            ImmutableValue chunk = null;
+            if (option != null && option.isMapValue()) {
+                for (Map.Entry<Value, Value> e : option.asMapValue().entrySet()) {
+                    if (e.getKey().isStringValue() && e.getKey().asStringValue().asString().equals("chunk")) {
+                        chunk = e.getValue().immutableValue();
+                    }
+                }
+            }
+            List<LogRecord> records = new ArrayList<>(entries.size());
+            int perRecord = entries.isEmpty() ? 0 : Math.max(1, len / entries.size());
+            for (Value entry : entries) {
+                LogRecord r = toRecord(tag, entry, now);
+                if (r != null) {
+                    records.add(r);
+                    observer.frameDecoded(SourceFormat.FLUENT, perRecord);
+                }
+            }
+            return new FluentMessage(tag, List.copyOf(records), chunk);
+        }
+    }
+
+    private static String optionString(Value option, String key) {
+        if (option == null || !option.isMapValue()) {
+            return null;
+        }
+        for (Map.Entry<Value, Value> e : option.asMapValue().entrySet()) {
+            if (e.getKey().isStringValue() && e.getKey().asStringValue().asString().equals(key)
+                    && e.getValue().isStringValue()) {
+                return e.getValue().asStringValue().asString();
+            }
+        }
+        return null;
+    }
+
+    /** Inflates every gzip member, one after the other, up to the size limit. */
+    private byte[] gunzip(byte[] packed) throws BadMessage {
+        ByteArrayOutputStream out = new ByteArrayOutputStream(Math.min(maxMessageBytes, packed.length * 4 + 64));
+        try (InputStream in = new GZIPInputStream(new ByteArrayInputStream(packed))) {
+            byte[] buf = new byte[16 * 1024];
+            for (int r; (r = in.read(buf)) > 0; ) {
+                if (out.size() + r > maxMessageBytes) {
+                    throw new BadMessage(FluentProtocolError.OVERSIZE, "gzip payload inflates past " + maxMessageBytes + " bytes");
+                }
+                out.write(buf, 0, r);
+            }
+        } catch (IOException e) {
+            throw new BadMessage(FluentProtocolError.BAD_COMPRESSION, "gzip payload does not inflate: " + e.getMessage());
+        }
+        return out.toByteArray();
+    }
+
+    /** One event as a record, or null when it is malformed and dropped by policy. */
+    private LogRecord toRecord(String tag, Value entry, long now) {
+        LogRecord.Builder b = LogRecord.builder().receiveTimeNanos(now).source(source).format(SourceFormat.FLUENT);
+        long time = entry.isArrayValue() && entry.asArrayValue().size() == 2 ? timeOf(entry.asArrayValue().get(0)) : -1;
+        if (time == -1 || !entry.asArrayValue().get(1).isMapValue()) {
+            observer.frameRejected(BAD_ENTRY);
+            if (malformed == MalformedPolicy.DROP) {
+                return null;
+            }
+            return b.service(tag).message(entry.toJson()).flag(RecordFlag.MALFORMED)
+                    .field(FrameProcessor.ERROR_FIELD, BAD_ENTRY).build();
+        }
+        b.eventTimeNanos(time);
+        boolean haveLevel = false;
+        boolean haveService = false;
+        boolean haveHost = false;
+        boolean haveMessage = false;
+        String dockerLog = null;
+        Map<Value, Value> map = entry.asArrayValue().get(1).asMapValue().map();
+        for (Map.Entry<Value, Value> e : map.entrySet()) {
+            Value k = e.getKey();
+            String name = k.isRawValue() ? k.asRawValue().asString() : k.toJson();
+            Value v = e.getValue();
+            String text = v.isRawValue() ? v.asRawValue().asString() : null;
+            boolean used = false;
+            switch (name) {
+                case "level", "severity" -> {
+                    if (!haveLevel) {
+                        Level l = text != null ? Level.parse(text)
+                                : v.isIntegerValue() && v.asIntegerValue().isInIntRange()
+                                ? JsonLineParser.levelOfNumber(v.asIntegerValue().toInt()) : null;
+                        if (l != null) {
+                            b.level(l);
+                            haveLevel = used = true;
+                        }
+                    }
+                }
+                case "service", "app" -> {
+                    if (!haveService && text != null) {
+                        b.service(text);
+                        haveService = used = true;
+                    }
+                }
+                case "host", "hostname" -> {
+                    if (!haveHost && text != null) {
+                        b.host(text);
+                        haveHost = used = true;
+                    }
+                }
+                case "msg", "message" -> {
+                    if (!haveMessage && text != null) {
+                        b.message(text);
+                        haveMessage = used = true;
+                    }
+                }
+                case "log" -> {
+                    if (dockerLog == null && text != null) {
+                        dockerLog = text;
+                        used = true; // decided at the end: the message, or a field if msg/message came
+                    }
+                }
+                default -> {
+                }
+            }
+            if (!used) {
+                b.field(name, text != null ? FieldValue.string(text) : FieldValue.json(v.toJson()));
+            }
+        }
+        if (dockerLog != null) {
+            if (haveMessage) {
+                b.field("log", FieldValue.string(dockerLog));
+            } else {
+                b.message(dockerLog.endsWith("\n") ? dockerLog.substring(0, dockerLog.length() - 1) : dockerLog);
+            }
+        }
+        if (!haveService) {
+            b.service(tag);
+        }
+        return b.build();
+    }
+
+    /** The entry time in nanoseconds since the epoch, or -1 when it is not a time. */
+    static long timeOf(Value t) {
+        if (t.isIntegerValue()) {
+            if (!t.asIntegerValue().isInLongRange()) {
+                return -1;
+            }
+            long s = t.asIntegerValue().toLong();
+            return s < 0 || s > Long.MAX_VALUE / 1_000_000_000L ? -1 : s * 1_000_000_000L;
+        }
+        if (t.isFloatValue()) {
+            double d = t.asFloatValue().toDouble();
+            return d < 0 || d > 9.2e9 || Double.isNaN(d) ? -1 : (long) (d * 1e9);
+        }
+        if (t.isExtensionValue()) {
+            ExtensionValue x = t.asExtensionValue();
+            byte[] d = x.getData();
+            if (x.getType() != 0 || d.length != 8) {
+                return -1;
+            }
+            long sec = ((d[0] & 0xffL) << 24) | ((d[1] & 0xffL) << 16) | ((d[2] & 0xffL) << 8) | (d[3] & 0xffL);
+            long nsec = ((d[4] & 0xffL) << 24) | ((d[5] & 0xffL) << 16) | ((d[6] & 0xffL) << 8) | (d[7] & 0xffL);
+            return nsec >= 1_000_000_000L ? -1 : sec * 1_000_000_000L + nsec;
+        }
+        return -1;
+    }
+}

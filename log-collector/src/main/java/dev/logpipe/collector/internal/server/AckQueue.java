@@ -1,0 +1,214 @@
+package dev.logpipe.collector.internal.server;
+
+import dev.logpipe.collector.internal.pipeline.AckCounters;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.util.concurrent.ScheduledFuture;
+
+import java.util.ArrayDeque;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+/**
+ * One connection's acknowledgements, in the order their messages arrived: each waits for its
+ * records' receipts (durable or written), and is written to the client only when it and every
+ * acknowledgement before it are ready, so the client sees them in order.
+ *
+ * <p>Bounded: past {@code maxPending} waiting acknowledgements the connection stops reading (through
+ * {@link BackpressureHandler#holdReads}) until half of them are out.
+ *
+ * <p>Sync on pressure: while acknowledgements wait for durability, a timer on the event loop asks
+ * for a journal sync every {@code pressureDelay} (the request is coalesced with a sync in flight), so
+ * a client whose window is full is not left waiting for the next periodic sync.
+ *
+ * <p>Threading: confined to the connection's event loop, except the receipts' completions, which
+ * run on runtime workers and only schedule one flush task on the loop (at most one queued at a
+ * time, so a batch of completions costs one hop, not one per record).
+ */
+final class AckQueue {
+
+    /** Writes one acknowledgement; {@code failure} is null when every record of the message is stored. */
+    interface Response {
+        void write(ChannelHandlerContext ctx, Throwable failure);
+    }
+
+    private record Entry(CompletableFuture<?>[] receipts, long startNanos, Response response) {
+    }
+
+    private final ChannelHandlerContext ctx;
+    private final AckCounters counters;
+    private final BackpressureHandler backpressure;
+    private final int maxPending;
+    private final Runnable syncNow;
+    private final long pressureDelayNanos;
+    private final ArrayDeque<Entry> entries = new ArrayDeque<>();
+    private final AtomicBoolean flushQueued = new AtomicBoolean();
+    private final Runnable flushTask = () -> {
+        flushQueued.set(false);
+        flush();
+    };
+    private ScheduledFuture<?> pressureTimer;
+    private boolean held;
+    private boolean discarded;
+    /** Runs once the queue is empty, then is cleared (a graceful close waiting for the last ack). */
+    private Runnable whenEmpty;
+
+    /**
+     * @param syncNow asks the journal for a sync now; null when acknowledgements wait only for
+     *     records to be written
+     */
+    AckQueue(ChannelHandlerContext ctx, AckCounters counters, BackpressureHandler backpressure, int maxPending,
+             Runnable syncNow, long pressureDelayNanos) {
+        this.ctx = ctx;
+        this.counters = counters;
+        this.backpressure = backpressure;
+        this.maxPending = maxPending;
+        this.syncNow = syncNow;
+        this.pressureDelayNanos = pressureDelayNanos;
+    }
+
+    /** Acknowledgements not yet written. */
+    int size() {
+        return entries.size();
+    }
+
+    /**
+     * Adds an acknowledgement that is written once every receipt has completed (none: at once, in
+     * order). Receipts of one connection complete in order, so the last one completing implies the
+     * earlier ones have; each is still checked for failure.
+     */
+    void add(Response response, CompletableFuture<?>... receipts) {
+        if (discarded) {
+            return;
+        }
+        Entry e = new Entry(receipts, System.nanoTime(), response);
+        entries.addLast(e);
+        counters.acksPending.incrementAndGet();
+        if (receipts.length > 0) {
+            CompletableFuture<?> last = receipts[receipts.length - 1];
+            if (!last.isDone()) {
+                last.whenComplete((v, t) -> queueFlush());
+                armPressureTimer();
+            }
+        }
+        if (!held && entries.size() >= maxPending) {
+            held = true;
+            backpressure.holdReads(true);
+        }
+        if (entries.size() == 1) {
+            flush();
+        }
+    }
+
+    /** Runs {@code action} once every acknowledgement has been written (at once when none waits). */
+    void whenEmpty(Runnable action) {
+        if (entries.isEmpty()) {
+            action.run();
+        } else {
+            whenEmpty = action;
+        }
+    }
+
+    /** The connection is gone: drop what waits (the client resends what it did not see acknowledged). */
+    void discard() {
+        if (!discarded) {
+            discarded = true;
+            counters.acksPending.addAndGet(-entries.size());
+            entries.clear();
+            whenEmpty = null;
+            if (pressureTimer != null) {
+                pressureTimer.cancel(false);
+            }
+        }
+    }
+
+    private void queueFlush() {
+        if (flushQueued.compareAndSet(false, true)) {
+            try {
+                ctx.executor().execute(flushTask);
+            } catch (RejectedExecutionException e) {
+                flushQueued.set(false); // the event loop is gone: so is the connection
+            }
+        }
+    }
+
+    /** Writes every acknowledgement that is ready, in order, stopping at the first that is not. */
+    void flush() {
+        if (discarded) {
+            return;
+        }
+        boolean wrote = false;
+        Entry head;
+        while ((head = entries.peekFirst()) != null && ready(head)) {
+            entries.pollFirst();
+            counters.acksPending.decrementAndGet();
+            Throwable failure = failureOf(head);
+            if (ctx.channel().isActive()) {
+                head.response.write(ctx, failure);
+                wrote = true;
+            }
+            if (head.receipts.length == 0) {
+                continue; // a protocol answer (open, close, an error), not a stored message's ack
+            }
+            if (failure == null) {
+                counters.ackSent(System.nanoTime() - head.startNanos);
+            } else {
+                counters.nacksSent.increment();
+            }
+        }
+        if (wrote) {
+            ctx.flush();
+        }
+        if (held && entries.size() <= maxPending / 2) {
+            held = false;
+            backpressure.holdReads(false);
+        }
+        if (entries.isEmpty() && whenEmpty != null) {
+            Runnable r = whenEmpty;
+            whenEmpty = null;
+            r.run();
+        }
+    }
+
+    private static boolean ready(Entry e) {
+        return e.receipts.length == 0 || e.receipts[e.receipts.length - 1].isDone();
+    }
+
+    private static Throwable failureOf(Entry e) {
+        for (CompletableFuture<?> f : e.receipts) {
+            if (!f.isDone()) {
+                // Not possible for one connection's receipts (they complete in order); never ack it.
+                return new IllegalStateException("an earlier record of the message is not stored yet");
+            }
+            if (f.isCompletedExceptionally()) {
+                try {
+                    f.join();
+                } catch (RuntimeException ex) {
+                    return ex.getCause() != null ? ex.getCause() : ex;
+                }
+            }
+        }
+        return null;
+    }
+
+    private void armPressureTimer() {
+        if (syncNow == null || pressureTimer != null) {
+            return;
+        }
+        pressureTimer = ctx.executor().schedule(this::pressureCheck, pressureDelayNanos, TimeUnit.NANOSECONDS);
+    }
+
+    private void pressureCheck() {
+        pressureTimer = null;
+        Entry head = entries.peekFirst();
+        if (discarded || head == null || ready(head)) {
+            return;
+        }
+        // The oldest waiting acknowledgement has waited pressureDelay: ask for a sync (coalesced with
+        // one in flight) and look again later, until nothing waits.
+        counters.pressureSyncRequests.increment();
+        syncNow.run();
+        armPressureTimer();
+    }
+}

@@ -1,0 +1,300 @@
+package dev.logpipe.collector.internal.ingest;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.logpipe.collector.MalformedPolicy;
+import dev.logpipe.collector.OversizePolicy;
+import dev.logpipe.collector.WireFormat;
+import dev.logpipe.filesink.Level;
+import dev.logpipe.filesink.LogRecord;
+import dev.logpipe.filesink.RecordFlag;
+import dev.logpipe.filesink.SourceFormat;
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.embedded.EmbeddedChannel;
+import io.netty.channel.socket.ChannelInputShutdownEvent;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.zip.GZIPOutputStream;
+import org.junit.jupiter.api.Test;
+import org.msgpack.core.MessageBufferPacker;
+import org.msgpack.core.MessagePack;
+
+class FluentForwardDecoderTest {
+
+    private static final long T = 1_710_072_000L; // 2024-03-10T12:00:00Z
+
+    private static final class Run {
+        final TrackingAllocator alloc = new TrackingAllocator();
+        final RecordingObserver observer = new RecordingObserver();
+        final EmbeddedChannel channel = new EmbeddedChannel();
+
+        Run(MalformedPolicy policy, int maxFrame) {
+            channel.config().setAllocator(alloc);
+            IngestDecoderConfig cfg = new IngestDecoderConfig(WireFormat.AUTO, maxFrame, OversizePolicy.TRUNCATE, policy);
+            channel.pipeline().addLast(FluentForwardDecoder.create(cfg, observer, () -> Harness.NOW));
+        }
+
+        Run write(byte[] bytes, int from, int to) {
+            ByteBuf b = alloc.directBuffer(Math.max(1, to - from)).writeBytes(bytes, from, to - from);
+            channel.writeInbound(b);
+            return this;
+        }
+
+        List<Object> finish() {
+            channel.pipeline().fireUserEventTriggered(ChannelInputShutdownEvent.INSTANCE);
+            List<Object> out = new ArrayList<>();
+            for (Object o; (o = channel.readInbound()) != null; ) {
+                out.add(o);
+            }
+            channel.finishAndReleaseAll();
+            for (ByteBuf b : alloc.allocated) {
+                assertEquals(0, b.refCnt(), "a buffer was not released");
+            }
+            return out;
+        }
+    }
+
+    private static List<Object> decode(byte[] bytes, int... cuts) {
+        Run r = new Run(MalformedPolicy.STORE_RAW, 1 << 20);
+        int from = 0;
+        for (int c : cuts) {
+            r.write(bytes, from, c);
+            from = c;
+        }
+        r.write(bytes, from, bytes.length);
+        return r.finish();
+    }
+
+    interface Packing {
+        void pack(MessageBufferPacker p) throws IOException;
+    }
+
+    static byte[] packed(Packing f) throws IOException {
+        try (MessageBufferPacker p = MessagePack.newDefaultBufferPacker()) {
+            f.pack(p);
+            p.flush();
+            return p.toByteArray();
+        }
+    }
+
+    static void eventTime(MessageBufferPacker p, long sec, long nsec) throws IOException {
+        byte[] d = new byte[8];
+        for (int i = 0; i < 4; i++) {
+            d[i] = (byte) (sec >>> (24 - 8 * i));
+            d[4 + i] = (byte) (nsec >>> (24 - 8 * i));
+        }
+        p.packExtensionTypeHeader((byte) 0, 8);
+        p.writePayload(d);
+    }
+
+    static void record(MessageBufferPacker p, String... kv) throws IOException {
+        p.packMapHeader(kv.length / 2);
+        for (String s : kv) {
+            p.packString(s);
+        }
+    }
+
+    static void entry(MessageBufferPacker p, int i) throws IOException {
+        p.packArrayHeader(2);
+        eventTime(p, T + i, 500);
+        record(p, "message", "event " + i, "k", "v" + i);
+    }
+
+    /** One stream with all four modes: Message (int time, chunk as str), Forward (chunk as bin), PackedForward, gzip in two members. */
+    static byte[] allModes() throws IOException {
+        byte[] entries = packed(p -> {
+            for (int i = 10; i < 13; i++) {
+                entry(p, i);
+            }
+        });
+        byte[] entries2 = packed(p -> {
+            for (int i = 20; i < 22; i++) {
+                entry(p, i);
+            }
+        });
+        ByteArrayOutputStream gz = new ByteArrayOutputStream();
+        for (byte[] member : new byte[][] {packed(p -> entry(p, 30)), packed(p -> entry(p, 31))}) {
+            try (GZIPOutputStream z = new GZIPOutputStream(gz)) {
+                z.write(member);
+            }
+            // closing finishes one member; the next is appended after it
+        }
+        byte[] gzipped = gz.toByteArray();
+        return packed(p -> {
+            // Message
+            p.packArrayHeader(4).packString("app.one").packLong(T);
+            record(p, "log", "docker line\n", "container_id", "abc", "level", "warn", "host", "h1");
+            p.packMapHeader(1).packString("chunk").packString("c1");
+            // Forward
+            p.packArrayHeader(3).packString("app.two").packArrayHeader(2);
+            entry(p, 0);
+            entry(p, 1);
+            p.packMapHeader(2).packString("size").packInt(2).packString("chunk").packBinaryHeader(3);
+            p.writePayload(new byte[] {1, 2, 3});
+            // PackedForward as bin, no option
+            p.packArrayHeader(2).packString("app.three").packBinaryHeader(entries.length);
+            p.writePayload(entries);
+            // PackedForward as str (old fluentd)
+            p.packArrayHeader(3).packString("app.four").packRawStringHeader(entries2.length);
+            p.writePayload(entries2);
+            p.packMapHeader(0);
+            // CompressedPackedForward, two gzip members
+            p.packArrayHeader(3).packString("app.five").packBinaryHeader(gzipped.length);
+            p.writePayload(gzipped);
+            p.packMapHeader(2).packString("compressed").packString("gzip").packString("chunk").packString("c5");
+        });
+    }
+
+    private static void assertAllModes(List<Object> out) {
+        assertEquals(5, out.size(), out.toString());
+        FluentMessage m1 = (FluentMessage) out.get(0);
+        assertEquals("app.one", m1.tag());
+        LogRecord r = m1.records().get(0);
+        assertEquals("docker line", r.message(), "Docker's log key is the message, its newline dropped");
+        assertEquals("app.one", r.service(), "the tag is the service");
+        assertEquals(Level.WARN, r.level());
+        assertEquals("h1", r.host());
+        assertEquals(T * 1_000_000_000L, r.eventTimeNanos());
+        assertEquals(SourceFormat.FLUENT, r.format());
+        assertTrue(r.toString().contains("container_id"), r.toString());
+        assertEquals("c1", m1.chunk().asStringValue().asString());
+
+        FluentMessage m2 = (FluentMessage) out.get(1);
+        assertEquals(2, m2.records().size());
+        assertEquals("event 1", m2.records().get(1).message());
+        assertEquals((T + 1) * 1_000_000_000L + 500, m2.records().get(1).eventTimeNanos(), "EventTime keeps nanoseconds");
+        assertArrayEquals(new byte[] {1, 2, 3}, m2.chunk().asBinaryValue().asByteArray(), "a bin chunk stays bin");
+
+        FluentMessage m3 = (FluentMessage) out.get(2);
+        assertEquals(List.of("event 10", "event 11", "event 12"), m3.records().stream().map(LogRecord::message).toList());
+        assertNull(m3.chunk());
+        FluentMessage m4 = (FluentMessage) out.get(3);
+        assertEquals(List.of("event 20", "event 21"), m4.records().stream().map(LogRecord::message).toList());
+        assertNull(m4.chunk());
+        FluentMessage m5 = (FluentMessage) out.get(4);
+        assertEquals(List.of("event 30", "event 31"), m5.records().stream().map(LogRecord::message).toList(),
+                "both gzip members inflated");
+        assertEquals("c5", m5.chunk().asStringValue().asString());
+    }
+
+    @Test
+    void decodesEveryModeInOneChunk() throws IOException {
+        assertAllModes(decode(allModes()));
+    }
+
+    @Test
+    void decodesTheSameWhenSplitAtEveryByte() throws IOException {
+        byte[] b = allModes();
+        for (int cut = 1; cut < b.length; cut++) {
+            assertAllModes(decode(b, cut));
+        }
+    }
+
+    @Test
+    void decodesTheSameWhenFedOneByteAtATime() throws IOException {
+        byte[] b = allModes();
+        int[] cuts = new int[b.length - 1];
+        for (int i = 0; i < cuts.length; i++) {
+            cuts[i] = i + 1;
+        }
+        assertAllModes(decode(b, cuts));
+    }
+
+    @Test
+    void aRecordsOwnServiceAndMessageWinAndLogIsThenAField() throws IOException {
+        byte[] b = packed(p -> {
+            p.packArrayHeader(3).packString("tag").packLong(T);
+            record(p, "service", "billing", "log", "raw", "msg", "the message");
+        });
+        LogRecord r = ((FluentMessage) decode(b).get(0)).records().get(0);
+        assertEquals("billing", r.service());
+        assertEquals("the message", r.message());
+        assertEquals("raw", r.fields().get("log").toString().replace("\"", ""), r.toString());
+    }
+
+    @Test
+    void aMalformedEntryIsStoredRawAndTheRestOfTheMessageStill() throws IOException {
+        byte[] b = packed(p -> {
+            p.packArrayHeader(2).packString("tag").packArrayHeader(2);
+            p.packArrayHeader(2).packString("not a time").packMapHeader(0);
+            entry(p, 1);
+        });
+        FluentMessage m = (FluentMessage) decode(b).get(0);
+        assertEquals(2, m.records().size());
+        assertTrue(m.records().get(0).flags().contains(RecordFlag.MALFORMED));
+        assertEquals("event 1", m.records().get(1).message());
+    }
+
+    @Test
+    void garbageAndNonMessagesEndTheStreamWithAProtocolError() throws IOException {
+        byte[][] bad = {
+                "GET / HTTP/1.1\r\n\r\n".getBytes(StandardCharsets.US_ASCII), // a fixstr then more: not an array
+                {(byte) 0xc1}, // never used in msgpack
+                packed(p -> p.packArrayHeader(1).packString("tag")),
+                packed(p -> p.packArrayHeader(3).packInt(1).packLong(T).packMapHeader(0)),
+                packed(p -> p.packArrayHeader(6).packString("PING").packString("h").packString("s").packString("x")
+                        .packString("").packString("")),
+                packed(p -> {
+                    p.packArrayHeader(3).packString("t").packBinaryHeader(3);
+                    p.writePayload(new byte[] {1, 2, 3});
+                    p.packMapHeader(1).packString("compressed").packString("gzip");
+                }),
+        };
+        for (byte[] b : bad) {
+            List<Object> out = decode(b);
+            assertEquals(1, out.size(), new String(b, StandardCharsets.ISO_8859_1));
+            assertTrue(out.get(0) instanceof FluentProtocolError, out.toString());
+        }
+    }
+
+    @Test
+    void aDeclaredLengthOverTheLimitIsRefusedAtOnce() {
+        // str32 declaring 1 GiB: refused from its header, without waiting for the bytes.
+        byte[] b = {(byte) 0x93, (byte) 0xa1, 't', (byte) 0xdb, 0x40, 0, 0, 0};
+        Run r = new Run(MalformedPolicy.STORE_RAW, 1 << 20);
+        r.write(b, 0, b.length);
+        List<Object> out = r.finish();
+        assertEquals(FluentProtocolError.OVERSIZE, ((FluentProtocolError) out.get(0)).reason());
+    }
+
+    @Test
+    void nestingDeeperThanTheLimitIsRefused() {
+        byte[] b = new byte[200];
+        java.util.Arrays.fill(b, (byte) 0x91); // [[[[...
+        List<Object> out = decode(b);
+        assertEquals(FluentProtocolError.BAD_MESSAGE, ((FluentProtocolError) out.get(0)).reason());
+    }
+
+    @Test
+    void goodMessagesBeforeAnErrorAreDelivered() throws IOException {
+        byte[] good = packed(p -> {
+            p.packArrayHeader(3).packString("t").packLong(T);
+            record(p, "message", "ok");
+        });
+        byte[] both = new byte[good.length + 1];
+        System.arraycopy(good, 0, both, 0, good.length);
+        both[good.length] = (byte) 0xc1;
+        List<Object> out = decode(both);
+        assertEquals(2, out.size());
+        assertEquals("ok", ((FluentMessage) out.get(0)).records().get(0).message());
+        assertTrue(out.get(1) instanceof FluentProtocolError);
+    }
+
+    @Test
+    void anUnfinishedTailIsCountedIncomplete() throws IOException {
+        byte[] good = packed(p -> {
+            p.packArrayHeader(3).packString("t").packLong(T);
+            record(p, "message", "ok");
+        });
+        Run r = new Run(MalformedPolicy.STORE_RAW, 1 << 20);
+        r.write(good, 0, good.length - 2);
+        assertTrue(r.finish().isEmpty());
+        assertEquals(List.of(IngestObserver.INCOMPLETE_FRAME), r.observer.rejections());
+    }
+}

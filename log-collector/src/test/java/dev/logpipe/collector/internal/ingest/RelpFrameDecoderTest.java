@@ -1,0 +1,213 @@
+package dev.logpipe.collector.internal.ingest;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.logpipe.collector.MalformedPolicy;
+import dev.logpipe.collector.OversizePolicy;
+import dev.logpipe.collector.WireFormat;
+import dev.logpipe.filesink.SourceFormat;
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.embedded.EmbeddedChannel;
+import io.netty.channel.socket.ChannelInputShutdownEvent;
+import java.nio.charset.StandardCharsets;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class RelpFrameDecoderTest {
+
+    private static final String OPEN_DATA = "relp_version=0\nrelp_software=librelp,1.11.0,http://librelp.adiscon.com\ncommands=syslog";
+    private static final String MSG1 = "<13>1 2024-03-10T12:00:00Z web1 api 42 - - first message";
+    private static final String MSG2 = "<11>Mar 10 12:00:01 web2 app[7]: second, with ünïcode";
+    private static final String SESSION = frame(1, "open", OPEN_DATA) + frame(2, "syslog", MSG1)
+            + frame(3, "syslog", MSG2) + "4 close 0\n";
+
+    /** A decoder on an embedded channel whose buffers are all tracked for release. */
+    private static final class Run {
+        final TrackingAllocator alloc = new TrackingAllocator();
+        final RecordingObserver observer = new RecordingObserver();
+        final EmbeddedChannel channel = new EmbeddedChannel();
+
+        Run(int maxFrameBytes) {
+            channel.config().setAllocator(alloc);
+            IngestDecoderConfig cfg = new IngestDecoderConfig(WireFormat.SYSLOG, maxFrameBytes, OversizePolicy.TRUNCATE,
+                    MalformedPolicy.STORE_RAW);
+            channel.pipeline().addLast(RelpFrameDecoder.create(cfg, observer, () -> Harness.NOW, ZoneOffset.UTC));
+        }
+
+        Run write(byte[] bytes, int from, int to) {
+            ByteBuf b = alloc.directBuffer(Math.max(1, to - from)).writeBytes(bytes, from, to - from);
+            channel.writeInbound(b);
+            return this;
+        }
+
+        /** Ends the input as a client does, closes the channel, asserts every buffer released. */
+        List<Object> finish() {
+            channel.pipeline().fireUserEventTriggered(ChannelInputShutdownEvent.INSTANCE);
+            List<Object> out = new ArrayList<>();
+            Object o;
+            while ((o = channel.readInbound()) != null) {
+                out.add(o);
+            }
+            channel.finishAndReleaseAll();
+            for (ByteBuf b : alloc.allocated) {
+                assertEquals(0, b.refCnt(), "a buffer was not released");
+            }
+            return out;
+        }
+    }
+
+    static String frame(long txnr, String command, String data) {
+        int len = data.getBytes(StandardCharsets.UTF_8).length;
+        return txnr + " " + command + " " + len + (len == 0 ? "" : " " + data) + "\n";
+    }
+
+    private static List<Object> decode(String stream, int... cuts) {
+        byte[] bytes = stream.getBytes(StandardCharsets.UTF_8);
+        Run r = new Run(1 << 20);
+        int from = 0;
+        for (int cut : cuts) {
+            r.write(bytes, from, cut);
+            from = cut;
+        }
+        r.write(bytes, from, bytes.length);
+        return r.finish();
+    }
+
+    private static void assertSession(List<Object> out) {
+        assertEquals(4, out.size(), out.toString());
+        RelpFrame open = (RelpFrame) out.get(0);
+        assertEquals(1, open.txnr());
+        assertEquals("open", open.command());
+        assertEquals(OPEN_DATA, open.text());
+        RelpFrame m1 = (RelpFrame) out.get(1);
+        assertEquals(2, m1.txnr());
+        assertEquals(SourceFormat.SYSLOG_5424, m1.record().format());
+        assertEquals("first message", m1.record().message());
+        assertEquals("web1", m1.record().host());
+        RelpFrame m2 = (RelpFrame) out.get(2);
+        assertEquals(3, m2.txnr());
+        assertEquals(SourceFormat.SYSLOG_3164, m2.record().format());
+        assertEquals("second, with ünïcode", m2.record().message());
+        RelpFrame close = (RelpFrame) out.get(3);
+        assertEquals(4, close.txnr());
+        assertEquals("close", close.command());
+        assertEquals("", close.text());
+    }
+
+    @Test
+    void decodesASessionInOneChunk() {
+        assertSession(decode(SESSION));
+    }
+
+    @Test
+    void decodesTheSameFramesWhenSplitAtEveryByte() {
+        int n = SESSION.getBytes(StandardCharsets.UTF_8).length;
+        for (int cut = 1; cut < n; cut++) {
+            assertSession(decode(SESSION, cut));
+        }
+    }
+
+    @Test
+    void decodesTheSameFramesWhenFedOneByteAtATime() {
+        int n = SESSION.getBytes(StandardCharsets.UTF_8).length;
+        int[] cuts = new int[n - 1];
+        for (int i = 0; i < cuts.length; i++) {
+            cuts[i] = i + 1;
+        }
+        assertSession(decode(SESSION, cuts));
+    }
+
+    @Test
+    void aLengthThatIsTooLongStopsTheStreamAfterTheGoodFrames() {
+        String lying = "3 syslog 80 <13>short\n";
+        List<Object> out = decode(frame(1, "open", OPEN_DATA) + frame(2, "syslog", MSG1) + lying + "4 syslog 5 hello\n"
+                + "x".repeat(80));
+        assertEquals(3, out.size(), out.toString());
+        assertEquals(2, ((RelpFrame) out.get(1)).txnr());
+        RelpProtocolError err = (RelpProtocolError) out.get(2);
+        assertEquals(RelpProtocolError.BAD_LENGTH, err.reason());
+    }
+
+    @Test
+    void aLengthThatIsTooShortIsAFramingError() {
+        List<Object> out = decode("1 syslog 3 <13>hello\n2 syslog 5 hello\n");
+        assertEquals(1, out.size(), out.toString());
+        assertEquals(RelpProtocolError.BAD_LENGTH, ((RelpProtocolError) out.get(0)).reason());
+    }
+
+    @Test
+    void aLengthOverTheLimitIsRefusedBeforeItsDataArrives() {
+        byte[] header = "1 syslog 999999 <13>".getBytes(StandardCharsets.US_ASCII);
+        Run r = new Run(4096);
+        r.write(header, 0, header.length);
+        List<Object> out = r.finish();
+        assertEquals(1, out.size());
+        assertEquals(RelpProtocolError.OVERSIZE, ((RelpProtocolError) out.get(0)).reason());
+        assertTrue(r.observer.rejections().contains(IngestObserver.OVERSIZE));
+    }
+
+    @Test
+    void garbageAndOverlongFieldsAreBadHeaders() {
+        for (String bad : new String[] {"GET / HTTP/1.1\r\n\r\n", "1234567890 syslog 1 a\n", "1 " + "a".repeat(33) + " 0\n",
+                "1 syslog x\n", "1 sys-log 0\n", " 1 syslog 0\n", "1  syslog 0\n", "1 syslog 1234567890 a\n"}) {
+            List<Object> out = decode(bad);
+            assertEquals(1, out.size(), bad);
+            assertEquals(RelpProtocolError.BAD_HEADER, ((RelpProtocolError) out.get(0)).reason(), bad);
+        }
+    }
+
+    @Test
+    void aZeroLengthFrameMayOmitTheSpaceAndAnEmptySyslogFrameHasNoRecord() {
+        List<Object> out = decode("1 close 0\n2 syslog 0 \n3 syslog 2 \r\n\n");
+        assertEquals(3, out.size(), out.toString());
+        assertEquals("close", ((RelpFrame) out.get(0)).command());
+        assertNull(((RelpFrame) out.get(1)).record());
+        assertNull(((RelpFrame) out.get(2)).record());
+    }
+
+    @Test
+    void aNonZeroLengthWithoutDataIsABadLength() {
+        List<Object> out = decode("1 syslog 5\n");
+        assertEquals(RelpProtocolError.BAD_LENGTH, ((RelpProtocolError) out.get(0)).reason());
+    }
+
+    @Test
+    void anUnterminatedTailIsCountedIncompleteAndDropped() {
+        Run r = new Run(1 << 20);
+        byte[] b = (frame(1, "syslog", MSG1) + "2 syslog 10 <13>he").getBytes(StandardCharsets.UTF_8);
+        r.write(b, 0, b.length);
+        List<Object> out = r.finish();
+        assertEquals(1, out.size());
+        assertEquals(List.of(IngestObserver.INCOMPLETE_FRAME), r.observer.rejections());
+    }
+
+    @Test
+    void aMalformedSyslogPayloadIsStoredRawAndStillAFrame() {
+        List<Object> out = decode(frame(1, "syslog", "<99999>no priority here"));
+        RelpFrame f = (RelpFrame) out.get(0);
+        assertTrue(f.record().flags().toString().contains("MALFORMED"), f.record().toString());
+        assertEquals("<99999>no priority here", f.record().message());
+    }
+
+    @Test
+    void holdsFramesWhileAutoReadIsOffAndFiresThemOnRead() {
+        Run r = new Run(1 << 20);
+        byte[] b = SESSION.getBytes(StandardCharsets.UTF_8);
+        r.channel.config().setAutoRead(false);
+        r.write(b, 0, b.length);
+        assertTrue(r.channel.readInbound() instanceof RelpFrame, "one frame per pass");
+        assertNull(r.channel.readInbound(), "the rest is held while autoRead is off");
+        r.channel.read();
+        assertTrue(r.channel.readInbound() instanceof RelpFrame);
+        assertNull(r.channel.readInbound());
+        r.channel.config().setAutoRead(true);
+        List<Object> rest = r.finish();
+        assertEquals(2, rest.size());
+        assertFalse(r.channel.isOpen());
+    }
+}
