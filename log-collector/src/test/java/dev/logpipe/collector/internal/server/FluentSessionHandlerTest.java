@@ -1,0 +1,138 @@
+package dev.logpipe.collector.internal.server;
+
+import dev.logpipe.channels.Mpsc;
+import dev.logpipe.channels.TryRecv;
+import dev.logpipe.collector.Durability;
+import dev.logpipe.collector.MalformedPolicy;
+import dev.logpipe.collector.OversizePolicy;
+import dev.logpipe.collector.WireFormat;
+import dev.logpipe.collector.internal.ingest.FluentForwardDecoder;
+import dev.logpipe.collector.internal.ingest.IngestDecoderConfig;
+import dev.logpipe.collector.internal.pipeline.PipelineCounters;
+import dev.logpipe.filesink.AppendRequest;
+import dev.logpipe.filesink.JournalWriteException;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.embedded.EmbeddedChannel;
+import org.junit.jupiter.api.Test;
+import org.msgpack.core.MessageBufferPacker;
+import org.msgpack.core.MessagePack;
+import org.msgpack.value.ValueFactory;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The Fluent session on an {@link EmbeddedChannel} with a real journal channel: the ack of a
+ * message waits for every one of its records, echoes the chunk, and is withheld when one failed.
+ */
+class FluentSessionHandlerTest {
+
+    private final Mpsc.Channel<AppendRequest> journal = Mpsc.bounded(1024);
+    private final PipelineCounters counters = new PipelineCounters();
+
+    private EmbeddedChannel session() {
+        BackpressureHandler bp = new BackpressureHandler(journal.sender(), counters, new ConnectionTracker());
+        IngestDecoderConfig cfg = new IngestDecoderConfig(WireFormat.AUTO, 4096, OversizePolicy.TRUNCATE,
+                MalformedPolicy.STORE_RAW);
+        return new EmbeddedChannel(FluentForwardDecoder.create(cfg, counters),
+                new FluentSessionHandler(bp, counters.acks, Durability.DURABLE, 100, () -> { },
+                        TimeUnit.MILLISECONDS.toNanos(2)),
+                bp);
+    }
+
+    /** A Forward-mode message of {@code n} events with the given chunk (or none). */
+    private static byte[] forward(int n, String chunk) throws Exception {
+        try (MessageBufferPacker p = MessagePack.newDefaultBufferPacker()) {
+            p.packArrayHeader(chunk == null ? 2 : 3).packString("app").packArrayHeader(n);
+            for (int i = 0; i < n; i++) {
+                p.packArrayHeader(2).packLong(1_710_072_000L + i).packMapHeader(1).packString("message").packString("m" + i);
+            }
+            if (chunk != null) {
+                p.packMapHeader(1).packString("chunk").packString(chunk);
+            }
+            p.flush();
+            return p.toByteArray();
+        }
+    }
+
+    private static byte[] out(EmbeddedChannel ch) {
+        List<Byte> all = new ArrayList<>();
+        Object o;
+        while ((o = ch.readOutbound()) != null) {
+            ByteBuf b = (ByteBuf) o;
+            while (b.isReadable()) {
+                all.add(b.readByte());
+            }
+            b.release();
+        }
+        byte[] a = new byte[all.size()];
+        for (int i = 0; i < a.length; i++) {
+            a[i] = all.get(i);
+        }
+        return a;
+    }
+
+    private List<AppendRequest> taken() {
+        List<AppendRequest> l = new ArrayList<>();
+        for (TryRecv<AppendRequest> r; (r = journal.receiver().tryRecv()) instanceof TryRecv.Value<AppendRequest> v; ) {
+            l.add(v.value());
+        }
+        return l;
+    }
+
+    @Test
+    void theAckWaitsForEveryRecordOfTheMessage() throws Exception {
+        EmbeddedChannel ch = session();
+        ch.writeInbound(Unpooled.wrappedBuffer(forward(3, "abc")));
+        List<AppendRequest> reqs = taken();
+        assertEquals(3, reqs.size());
+        reqs.get(0).durable().complete(1L);
+        reqs.get(1).durable().complete(2L);
+        ch.runPendingTasks();
+        assertEquals(0, out(ch).length, "two of three durable: no ack yet");
+        reqs.get(2).durable().complete(3L);
+        ch.runPendingTasks();
+        assertArrayEquals(FluentSessionHandler.ackFor(ValueFactory.newString("abc")), out(ch));
+        assertEquals(1, counters.acks.acksSent.sum());
+        ch.finishAndReleaseAll();
+    }
+
+    @Test
+    void noChunkNoAckAndNoReceipts() throws Exception {
+        EmbeddedChannel ch = session();
+        ch.writeInbound(Unpooled.wrappedBuffer(forward(2, null)));
+        List<AppendRequest> reqs = taken();
+        assertEquals(2, reqs.size());
+        assertFalse(reqs.get(0).hasReceipt());
+        ch.runPendingTasks();
+        assertEquals(0, out(ch).length);
+        assertEquals(0, counters.acks.acksPending.get());
+        ch.finishAndReleaseAll();
+    }
+
+    @Test
+    void aFailedRecordWithholdsTheAckAndClosesAfterTheEarlierAcks() throws Exception {
+        EmbeddedChannel ch = session();
+        ch.writeInbound(Unpooled.wrappedBuffer(forward(1, "first")));
+        ch.writeInbound(Unpooled.wrappedBuffer(forward(2, "second")));
+        List<AppendRequest> reqs = taken();
+        assertEquals(3, reqs.size());
+        reqs.get(0).durable().complete(1L);
+        reqs.get(1).durable().completeExceptionally(new JournalWriteException("disk full", null));
+        reqs.get(2).durable().complete(3L);
+        ch.runPendingTasks();
+        assertArrayEquals(FluentSessionHandler.ackFor(ValueFactory.newString("first")), out(ch),
+                "only the first message is acknowledged");
+        ch.runPendingTasks();
+        assertFalse(ch.isActive(), "closed so that the client resends the second");
+        assertTrue(counters.acks.nacksSent.sum() >= 1);
+        ch.finishAndReleaseAll();
+    }
+}
