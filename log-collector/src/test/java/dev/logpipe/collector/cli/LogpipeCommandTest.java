@@ -43,7 +43,8 @@ class LogpipeCommandTest {
     @CsvSource(delimiter = '|', textBlock = """
             stat                          | logpipe: unknown command 'stat'; did you mean 'stats' or 'tail' or 'validate'? the commands are serve, tail, send, stats, verify, validate, help (see 'logpipe --help')
             help nope                     | logpipe: unknown command 'nope'; the commands are serve, tail, send, stats, verify, validate, help
-            send --prot 1                 | logpipe send: unknown option '--prot'; see 'logpipe send --help'
+            send --prot 1                 | logpipe send: unknown option '--prot'; did you mean '--protocol'? see 'logpipe send --help'
+            send --zzz 1                  | logpipe send: unknown option '--zzz'; see 'logpipe send --help'
             send a b                      | logpipe send: unexpected argument 'b'; see 'logpipe send --help'
             send --port 1 --port 2        | logpipe send: --port is given twice; give it once
             send --format xml             | logpipe send: --format: 'xml' is not valid; use one of json, syslog, text
