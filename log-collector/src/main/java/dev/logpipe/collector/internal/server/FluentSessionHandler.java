@@ -81,12 +81,14 @@ final class FluentSessionHandler extends ChannelInboundHandlerAdapter {
             ReferenceCountUtil.release(msg);
             return;
         }
-        if (closing) {
-            return; // not acknowledged: the client resends it
+        if (closing && m.chunk() != null) {
+            return; // not acknowledged: the client resends it (storing it too would only duplicate it)
         }
         counters.received(PROTOCOL);
         List<LogRecord> records = m.records();
         if (m.chunk() == null) {
+            // Unacknowledged mode: stored even while closing, as on a plain TCP connection; the client
+            // never resends it.
             for (LogRecord r : records) {
                 ctx.fireChannelRead(AppendRequest.of(r));
             }

@@ -135,4 +135,27 @@ class FluentSessionHandlerTest {
         assertTrue(counters.acks.nacksSent.sum() >= 1);
         ch.finishAndReleaseAll();
     }
+
+    @Test
+    void messagesBeforeAProtocolErrorAreStoredAndAckedThenTheConnectionCloses() throws Exception {
+        EmbeddedChannel ch = session();
+        byte[] a = forward(1, null);
+        byte[] b = forward(1, "c2");
+        byte[] bad = {(byte) 0xc1};
+        // the bad byte ends the session; the two messages before it are stored, the chunked one acked
+        byte[] all = new byte[a.length + b.length + bad.length];
+        System.arraycopy(a, 0, all, 0, a.length);
+        System.arraycopy(b, 0, all, a.length, b.length);
+        System.arraycopy(bad, 0, all, a.length + b.length, bad.length);
+        ch.writeInbound(Unpooled.wrappedBuffer(all));
+        List<AppendRequest> reqs = taken();
+        assertEquals(2, reqs.size(), "both messages before the error are stored");
+        reqs.get(1).durable().complete(2L);
+        ch.runPendingTasks();
+        assertArrayEquals(FluentSessionHandler.ackFor(ValueFactory.newString("c2")), out(ch));
+        ch.runPendingTasks();
+        assertFalse(ch.isActive(), "closed after the acks due");
+        assertEquals(1L, counters.acks.errors().get("fluent_bad_message"));
+        ch.finishAndReleaseAll();
+    }
 }
