@@ -176,7 +176,8 @@ public final class JournalWriter implements Runnable {
             try {
                 DocumentContext dc = appender.writingDocument();
                 try {
-                    bytes += codec.write(dc.wire().bytes(), req.record());
+                    // the index Chronicle gives this excerpt, kept in the record so a reader past damage knows it
+                    bytes += codec.write(dc.wire().bytes(), req.record(), dc.index());
                     if (i == n - 1 && prefaulter != null && n >= batchSize / 2) {
                         endChunk = dc.wire().bytes().bytesStore();
                         endOffset = dc.wire().bytes().writePosition();
