@@ -11,6 +11,7 @@ import dev.logpipe.filesink.internal.queue.JournalMeta;
 import dev.logpipe.filesink.internal.queue.JournalQueues;
 import dev.logpipe.filesink.internal.queue.SegmentSizes;
 import dev.logpipe.filesink.internal.retention.RetentionPolicy;
+import dev.logpipe.filesink.internal.scan.SegmentTails;
 import dev.logpipe.filesink.internal.retention.RetentionTask;
 import dev.logpipe.filesink.internal.writer.DirectoryLock;
 import dev.logpipe.filesink.internal.writer.DurabilityWaiters;
@@ -155,7 +156,7 @@ public final class FileSink implements AutoCloseable {
                             meta.rollCycle(), wantedRollCycle);
                 }
                 this.rollCycle = meta.rollCycle();
-                this.queue = JournalQueues.openForWrite(dir, rollCycle, new ClockTimeProvider(clock));
+                this.queue = openQueue();
             } catch (RuntimeException e) {
                 lock.close();
                 throw e;
@@ -198,6 +199,48 @@ public final class FileSink implements AutoCloseable {
             t.setDaemon(false); // it owns buffered records: the JVM must not exit before it drains
             state = State.RUNNING;
             t.start();
+        }
+    }
+
+    /**
+     * Opens the queue for writing so that nothing written now can hide behind damage: when the last
+     * segment ends in damage (truncated, garbled, or zeroed where records were), Chronicle would
+     * append behind it, so the writer starts in the next cycle's segment instead (its time provider
+     * reads no earlier than that cycle's start until the clock gets there). Chronicle's metadata
+     * that it cannot open is moved aside ({@code metadata.cq4t.damaged-MILLIS}); Chronicle rebuilds it
+     * from the segment files.
+     */
+    private SingleChronicleQueue openQueue() {
+        java.time.Instant floor = java.time.Instant.MIN;
+        try {
+            String tail = SegmentTails.damagedTail(dir, rollCycle);
+            if (tail != null) {
+                List<JournalQueues.SegmentFile> segs = JournalQueues.listSegments(dir, rollCycle);
+                int next = segs.get(segs.size() - 1).cycle() + 1;
+                floor = JournalQueues.cycleStart(rollCycle, next);
+                LOG.warn("journal {}: the last segment ends in damage ({}); new records go to the next segment, {},"
+                        + " so that readers reach them; run 'logpipe verify' for details and 'logpipe repair' to"
+                        + " rewrite the journal", dir, tail, JournalQueues.segmentFile(dir, rollCycle, next).getFileName());
+            }
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException("cannot read the journal in " + dir + ": " + e.getMessage(), e);
+        }
+        try {
+            return JournalQueues.openForWrite(dir, rollCycle, new ClockTimeProvider(clock, floor));
+        } catch (RuntimeException | InternalError e) {
+            Path meta = dir.resolve("metadata.cq4t");
+            if (!java.nio.file.Files.isRegularFile(meta)) {
+                throw e;
+            }
+            Path aside = dir.resolve("metadata.cq4t.damaged-" + System.currentTimeMillis());
+            try {
+                java.nio.file.Files.move(meta, aside);
+            } catch (java.io.IOException moveFailed) {
+                e.addSuppressed(moveFailed);
+                throw e;
+            }
+            LOG.warn("journal {}: Chronicle cannot open its metadata ({}); moved it to {} and rebuilt it", dir, e, aside);
+            return JournalQueues.openForWrite(dir, rollCycle, new ClockTimeProvider(clock, floor));
         }
     }
 

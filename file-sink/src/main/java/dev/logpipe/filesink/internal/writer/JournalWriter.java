@@ -9,6 +9,7 @@ import dev.logpipe.filesink.Segment;
 import dev.logpipe.filesink.SinkListener;
 import dev.logpipe.filesink.internal.codec.RecordCodec;
 import dev.logpipe.filesink.internal.queue.JournalQueues;
+import dev.logpipe.filesink.internal.scan.SegmentLink;
 import dev.logpipe.runtime.Runtime;
 import net.openhft.chronicle.bytes.BytesStore;
 import net.openhft.chronicle.queue.ExcerptAppender;
@@ -61,6 +62,8 @@ public final class JournalWriter implements Runnable {
     private final PagePrefaulter prefaulter;
 
     private final CompletableFuture<Void> appenderReady = new CompletableFuture<>();
+    /** The writer thread's appender, for the segment link written on a roll; confined to that thread. */
+    private ExcerptAppender appender;
     private volatile int currentCycle = Integer.MIN_VALUE;
     private volatile JournalWriteException failure;
     private long bytesSinceSyncRequest;
@@ -122,6 +125,7 @@ public final class JournalWriter implements Runnable {
     public void run() {
         List<AppendRequest> batch = new ArrayList<>(batchSize);
         try (ExcerptAppender appender = queue.createAppender()) {
+            this.appender = appender;
             appenderReady.complete(null);
             while (true) {
                 batch.clear();
@@ -259,6 +263,7 @@ public final class JournalWriter implements Runnable {
 
     private void roll(int cycle, long firstIndex) {
         boolean first = currentCycle == Integer.MIN_VALUE;
+        writeSegmentLink(first ? -1 : currentCycle);
         currentCycle = cycle;
         sync.noteCycle(cycle);
         Segment s = new Segment(cycle, JournalQueues.segmentFile(dir, rollCycle, cycle),
@@ -269,6 +274,18 @@ public final class JournalWriter implements Runnable {
         }
         listener.onRoll(s);
         onRoll.run();
+    }
+
+    /**
+     * Puts the link to the previous segment into the one just started (a metadata excerpt, which
+     * readers skip), so verify can tell a segment deleted from the middle from an idle hour.
+     */
+    private void writeSegmentLink(int previousCycle) {
+        try (DocumentContext dc = appender.writingDocument(true)) {
+            dc.wire().bytes().write(SegmentLink.encode(previousCycle));
+        } catch (RuntimeException e) {
+            LOG.warn("could not write the segment link in {} (verify cannot check this segment boundary): {}", dir, e.toString());
+        }
     }
 
     private void fail(Throwable t) {
