@@ -11,6 +11,7 @@ import dev.logpipe.filesink.internal.queue.JournalMeta;
 import dev.logpipe.filesink.internal.queue.JournalQueues;
 import dev.logpipe.filesink.internal.queue.SegmentSizes;
 import dev.logpipe.filesink.internal.retention.RetentionPolicy;
+import dev.logpipe.filesink.internal.scan.SegmentScanner;
 import dev.logpipe.filesink.internal.scan.SegmentTails;
 import dev.logpipe.filesink.internal.retention.RetentionTask;
 import dev.logpipe.filesink.internal.writer.DirectoryLock;
@@ -102,6 +103,8 @@ public final class FileSink implements AutoCloseable {
     private JournalWriter writer;
     private RetentionTask retentionTask;
     private SingleChronicleQueue queue;
+    /** The damaged end of the last segment found at start, or null. */
+    private SegmentTails.Tail damagedTail;
     private final List<JoinHandle<Void>> timers = new ArrayList<>();
 
     private FileSink(Builder b) {
@@ -173,7 +176,8 @@ public final class FileSink implements AutoCloseable {
                     prefaultPages ? PagePrefaulter.forThisOs(runtime) : null);
             this.writer = w[0];
             try {
-                writer.recoverPosition();
+                writer.recoverPosition(damagedTail == null ? null : damagedTail.cycle(),
+                        damagedTail == null ? -1 : damagedTail.lastIndex());
             } catch (RuntimeException e) {
                 queue.close();
                 lock.close();
@@ -213,35 +217,43 @@ public final class FileSink implements AutoCloseable {
     private SingleChronicleQueue openQueue() {
         java.time.Instant floor = java.time.Instant.MIN;
         try {
-            String tail = SegmentTails.damagedTail(dir, rollCycle);
+            SegmentTails.Tail tail = SegmentTails.damagedTail(dir, rollCycle);
+            damagedTail = tail;
             if (tail != null) {
-                List<JournalQueues.SegmentFile> segs = JournalQueues.listSegments(dir, rollCycle);
-                int next = segs.get(segs.size() - 1).cycle() + 1;
+                int next = tail.cycle() + 1;
                 floor = JournalQueues.cycleStart(rollCycle, next);
                 LOG.warn("journal {}: the last segment ends in damage ({}); new records go to the next segment, {},"
                         + " so that readers reach them; run 'logpipe verify' for details and 'logpipe repair' to"
-                        + " rewrite the journal", dir, tail, JournalQueues.segmentFile(dir, rollCycle, next).getFileName());
+                        + " rewrite the journal", dir, tail.problem(), JournalQueues.segmentFile(dir, rollCycle, next).getFileName());
             }
         } catch (java.io.IOException e) {
             throw new java.io.UncheckedIOException("cannot read the journal in " + dir + ": " + e.getMessage(), e);
         }
+        Path meta = dir.resolve("metadata.cq4t");
+        if (java.nio.file.Files.isRegularFile(meta) && !SegmentScanner.hasChronicleHeader(meta)) {
+            moveAside(meta, "it has no Chronicle header");
+        }
         try {
             return JournalQueues.openForWrite(dir, rollCycle, new ClockTimeProvider(clock, floor));
         } catch (RuntimeException | InternalError e) {
-            Path meta = dir.resolve("metadata.cq4t");
             if (!java.nio.file.Files.isRegularFile(meta)) {
                 throw e;
             }
-            Path aside = dir.resolve("metadata.cq4t.damaged-" + System.currentTimeMillis());
-            try {
-                java.nio.file.Files.move(meta, aside);
-            } catch (java.io.IOException moveFailed) {
-                e.addSuppressed(moveFailed);
-                throw e;
-            }
-            LOG.warn("journal {}: Chronicle cannot open its metadata ({}); moved it to {} and rebuilt it", dir, e, aside);
+            moveAside(meta, e.toString());
             return JournalQueues.openForWrite(dir, rollCycle, new ClockTimeProvider(clock, floor));
         }
+    }
+
+    private void moveAside(Path meta, String why) {
+        Path aside = dir.resolve("metadata.cq4t.damaged-" + System.currentTimeMillis());
+        try {
+            java.nio.file.Files.move(meta, aside);
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException("Chronicle's metadata " + meta + " is damaged (" + why
+                    + ") and cannot be moved aside: " + e.getMessage() + "; move it away by hand", e);
+        }
+        LOG.warn("journal {}: Chronicle's metadata is damaged ({}); moved it to {}, Chronicle rebuilds it", dir, why,
+                aside.getFileName());
     }
 
     private void runWriter(SyncCoordinator sync, DirectoryLock lock) {

@@ -69,6 +69,7 @@ public final class JournalCursor implements AutoCloseable {
     /** Rate limit for the checks an idle cursor makes at the same place (a directory listing, a store lookup). */
     private long nextCheck;
     private long checkedPosition = -1;
+    private long retriedAt = -1;
     private int checkedCycle = Integer.MIN_VALUE;
 
     /** Non-null while reading a segment byte by byte. */
@@ -83,6 +84,7 @@ public final class JournalCursor implements AutoCloseable {
     private long lastLookAhead;
     /** A record found right after a damaged region, returned on the call after the damage is reported. */
     private ReadRecord pendingRecord;
+    private final java.util.Map<Integer, Boolean> headerChecked = new java.util.HashMap<>();
 
     /**
      * Opens a cursor on {@code dir}.
@@ -112,8 +114,9 @@ public final class JournalCursor implements AutoCloseable {
                         position(start, arg);
                     }
                     positioned = true;
-                } catch (RuntimeException | InternalError e) {
-                    dropTailer(); // damage in the way of Chronicle's positioning: find the start by scanning
+                } catch (RuntimeException | InternalError | AssertionError e) {
+                    // damage in the way of Chronicle's positioning (its assertions trip on it too): find the start by scanning
+                    dropTailer();
                 }
             }
             if (!positioned) {
@@ -130,8 +133,13 @@ public final class JournalCursor implements AutoCloseable {
     }
 
     private void openChronicle() {
-        if (!Files.isRegularFile(dir.resolve("metadata.cq4t"))) {
-            return; // Chronicle would need to create it; a reader never writes
+        if (!SegmentScanner.hasChronicleHeader(dir.resolve("metadata.cq4t"))) {
+            return; // missing (Chronicle would create it; a reader never writes) or garbled
+        }
+        for (JournalQueues.SegmentFile s : segments()) {
+            if (!chronicleCanRead(s.cycle())) {
+                return; // Chronicle's tailer would wait its full timeout at this file, each time it meets it
+            }
         }
         try {
             queue = JournalQueues.openReadOnly(dir, rollCycle);
@@ -288,7 +296,7 @@ public final class JournalCursor implements AutoCloseable {
                 return null;
             } catch (JournalDamageException e) {
                 throw e;
-            } catch (RuntimeException | InternalError e) {
+            } catch (RuntimeException | InternalError | AssertionError e) {
                 // Chronicle failed on damaged bytes (a truncated segment faults its mapping): read on byte by byte
                 int cycle = lastCycle != Integer.MIN_VALUE ? lastCycle : firstCycleOnDisk();
                 long from = lastCycle != Integer.MIN_VALUE ? lastEnd : 0;
@@ -401,12 +409,18 @@ public final class JournalCursor implements AutoCloseable {
             probe.seek(from, lastReturned);
             while (true) {
                 SegmentScanner.Step s = probe.next(lookTo);
+                if (s instanceof SegmentScanner.Rec r && r.position() == from && retriedAt != from) {
+                    retriedAt = from; // written just after the tailer looked: let it read it
+                    checkedPosition = -1;
+                    return true;
+                }
                 if (s instanceof SegmentScanner.Rec r && r.index() <= lastReturned) {
                     continue;
                 }
                 if (s instanceof SegmentScanner.End e) {
-                    if (e.kind() == SegmentScanner.EndKind.ZEROS && writePosition >= 0 && e.position() <= writePosition) {
-                        break; // zeros where Chronicle wrote an excerpt: damage, to be reported by the scan
+                    if (e.kind() == SegmentScanner.EndKind.ZEROS && writePosition > e.position()
+                            || e.kind() == SegmentScanner.EndKind.FILE_END && writePosition >= e.position()) {
+                        break; // zeros or the file's end where Chronicle wrote an excerpt: damage, reported by the scan
                     }
                     // at the end: if the segment ended without Chronicle's end marker, go on with the next one
                     return later && scanNextSegment(cycle);
@@ -424,7 +438,7 @@ public final class JournalCursor implements AutoCloseable {
 
     /** Chronicle's write position (the last excerpt's header) in {@code cycle}'s segment, -1 if unknown. */
     private long writePosition(int cycle) {
-        if (queue == null) {
+        if (queue == null || !chronicleCanRead(cycle)) {
             return -1;
         }
         SingleChronicleQueueStore store = null;
@@ -440,6 +454,16 @@ public final class JournalCursor implements AutoCloseable {
         }
     }
 
+    /** False for a segment file without a Chronicle header: Chronicle would wait its full timeout on it. */
+    private boolean chronicleCanRead(int cycle) {
+        Boolean ok = headerChecked.get(cycle);
+        if (ok == null) {
+            ok = SegmentScanner.hasChronicleHeader(segmentFile(cycle));
+            headerChecked.put(cycle, ok);
+        }
+        return ok;
+    }
+
     /** Starts reading {@code cycle}'s segment byte by byte from {@code from}, skipping records up to {@code skip}. */
     private void scanFromPosition(int cycle, long from, long skip) {
         scanFrom(cycle, skip);
@@ -451,6 +475,7 @@ public final class JournalCursor implements AutoCloseable {
     /** Starts reading {@code cycle}'s segment byte by byte from its start, skipping records up to {@code skip}. */
     private void scanFrom(int cycle, long skip) {
         closeScanner();
+        checkedPosition = -1; // the scan looks at its end afresh
         scanCycle = cycle;
         skipUpTo = skip;
         pendingBad = null;
@@ -469,6 +494,7 @@ public final class JournalCursor implements AutoCloseable {
     private ReadRecord nextScanned() {
         try {
             while (true) {
+                long wpBefore = writePosition(scanCycle);
                 SegmentScanner.Step s = scanner.next(0);
                 boolean later = false;
                 if (s instanceof SegmentScanner.End e && e.kind() != SegmentScanner.EndKind.EOF_MARKER) {
@@ -513,7 +539,10 @@ public final class JournalCursor implements AutoCloseable {
                 long wp = writePosition(scanCycle);
                 SegmentScanner.Bad bad = pendingBad;
                 pendingBad = null;
-                if (bad == null && e.kind() != SegmentScanner.EndKind.EOF_MARKER && wp >= e.position()
+                // zeros before Chronicle's last excerpt (read before the scan; a live writer moves it on), or
+                // the file's end at or before it: records that were written are gone
+                if (bad == null && (e.kind() == SegmentScanner.EndKind.ZEROS && wpBefore > e.position()
+                        || e.kind() == SegmentScanner.EndKind.FILE_END && wp >= e.position())
                         && zeroReported != e.position()) {
                     zeroReported = e.position(); // the data ends before Chronicle's last excerpt: lost records
                     bad = new SegmentScanner.Bad(e.position(), Math.max(wp + 4, e.position()),
@@ -565,7 +594,7 @@ public final class JournalCursor implements AutoCloseable {
             return false;
         }
         closeScanner();
-        if (tailer != null) {
+        if (tailer != null && chronicleCanRead(next)) {
             try {
                 if (tailer.moveToIndex(rc.toIndex(next, 0))) {
                     lastCycle = next;

@@ -169,6 +169,18 @@ public final class SegmentScanner implements AutoCloseable {
         return (b[0] & 0xFF) == 0xB9 && b[1] == 6 && new String(b, 2, 6, java.nio.charset.StandardCharsets.US_ASCII).equals("header");
     }
 
+    /**
+     * True if {@code file} starts with a Chronicle header (segments and {@code metadata.cq4t} both do).
+     * Asking Chronicle about a file without one costs its full timeout before it gives up.
+     */
+    public static boolean hasChronicleHeader(Path file) {
+        try (SegmentScanner sc = new SegmentScanner(file, 0, 0)) {
+            return sc.hasSegmentHeader();
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
     /** The index of the last record returned, -1 before the first. */
     public long lastIndex() {
         return lastIndex;

@@ -8,7 +8,6 @@ import net.openhft.chronicle.queue.impl.single.SingleChronicleQueue;
 import net.openhft.chronicle.queue.impl.single.SingleChronicleQueueStore;
 
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.List;
@@ -30,11 +29,24 @@ public final class SegmentTails {
     /** The write position of each segment's store, by cycle; empty if Chronicle cannot open the journal. */
     public static Map<Integer, Long> writePositions(Path dir, RollCycle rollCycle, List<SegmentFile> segs) {
         Map<Integer, Long> out = new HashMap<>();
-        if (!Files.isRegularFile(dir.resolve("metadata.cq4t"))) {
-            return out;
+        openAndRead(dir, rollCycle, segs, out);
+        return out;
+    }
+
+    /**
+     * Fills {@code out} with the write position of each segment's store, by cycle.
+     *
+     * @return null if Chronicle opened the journal, else why not
+     */
+    public static String openAndRead(Path dir, RollCycle rollCycle, List<SegmentFile> segs, Map<Integer, Long> out) {
+        if (!SegmentScanner.hasChronicleHeader(dir.resolve("metadata.cq4t"))) {
+            return "no Chronicle header"; // missing or garbled: Chronicle would wait for its timeout, then fail
         }
         try (SingleChronicleQueue q = JournalQueues.openReadOnly(dir, rollCycle)) {
             for (SegmentFile s : segs) {
+                if (!SegmentScanner.hasChronicleHeader(s.file())) {
+                    continue;
+                }
                 SingleChronicleQueueStore store = null;
                 try {
                     store = q.storeForCycle(s.cycle(), q.epoch(), false, null);
@@ -50,9 +62,19 @@ public final class SegmentTails {
                 }
             }
         } catch (RuntimeException | InternalError e) {
-            // metadata unreadable: verify reports it; without it there are no write positions
+            return e.getClass().getSimpleName() + (e.getMessage() == null ? "" : ": " + e.getMessage());
         }
-        return out;
+        return null;
+    }
+
+    /**
+     * A damaged end of the last segment.
+     *
+     * @param cycle the segment's cycle
+     * @param problem what is wrong, with the file name
+     * @param lastIndex the index of the last valid record in the journal before the damage, -1 if none in that segment
+     */
+    public record Tail(int cycle, String problem, long lastIndex) {
     }
 
     /**
@@ -60,7 +82,7 @@ public final class SegmentTails {
      * damage (bytes that are no excerpt after the last record), is truncated, or has zeros where
      * Chronicle's write position says an excerpt was written.
      */
-    public static String damagedTail(Path dir, RollCycle rollCycle) throws IOException {
+    public static Tail damagedTail(Path dir, RollCycle rollCycle) throws IOException {
         List<SegmentFile> segs = JournalQueues.listSegments(dir, rollCycle);
         if (segs.isEmpty()) {
             return null;
@@ -70,10 +92,12 @@ public final class SegmentTails {
         net.openhft.chronicle.queue.RollCycle rc = ChronicleRollCycles.of(rollCycle);
         try (SegmentScanner sc = new SegmentScanner(last.file(), rc.toIndex(last.cycle(), 0), rc.maxMessagesPerCycle())) {
             String problem = null;
+            long lastIndex = -1;
             while (true) {
                 SegmentScanner.Step st = sc.next(true);
-                if (st instanceof SegmentScanner.Rec) {
+                if (st instanceof SegmentScanner.Rec r) {
                     problem = null;
+                    lastIndex = r.index();
                 } else if (st instanceof SegmentScanner.Bad b) {
                     problem = b.reason() + " at byte " + b.from();
                 } else {
@@ -84,7 +108,8 @@ public final class SegmentTails {
                     if (problem == null && e.kind() == SegmentScanner.EndKind.ZEROS && wp != null && e.position() <= wp) {
                         problem = "zeros at byte " + e.position() + " where an excerpt was written (at " + wp + ")";
                     }
-                    return problem == null ? null : last.file().getFileName() + ": " + problem;
+                    return problem == null ? null
+                            : new Tail(last.cycle(), last.file().getFileName() + ": " + problem, lastIndex);
                 }
             }
         }

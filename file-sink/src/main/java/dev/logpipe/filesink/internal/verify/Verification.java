@@ -10,8 +10,6 @@ import dev.logpipe.filesink.internal.queue.JournalQueues;
 import dev.logpipe.filesink.internal.queue.JournalQueues.SegmentFile;
 import dev.logpipe.filesink.internal.scan.SegmentScanner;
 import dev.logpipe.filesink.internal.scan.SegmentTails;
-import net.openhft.chronicle.queue.ExcerptTailer;
-import net.openhft.chronicle.queue.impl.single.SingleChronicleQueue;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -65,14 +63,14 @@ public final class Verification {
         } catch (IOException e) {
             throw new UncheckedIOException("cannot list " + dir + ": " + e.getMessage(), e);
         }
-        checkMetadata(dir, meta, segs, damage);
+        java.util.Map<Integer, Long> writePositions = new java.util.HashMap<>();
+        checkMetadata(dir, meta, segs, damage, writePositions);
         net.openhft.chronicle.queue.RollCycle rc = ChronicleRollCycles.of(meta.rollCycle());
         Set<Integer> cycles = new HashSet<>();
         for (SegmentFile s : segs) {
             cycles.add(s.cycle());
         }
         Walk w = new Walk(damage, sink);
-        java.util.Map<Integer, Long> writePositions = SegmentTails.writePositions(dir, meta.rollCycle(), segs);
         List<SegmentInfo> infos = new ArrayList<>();
         for (int i = 0; i < segs.size(); i++) {
             SegmentFile s = segs.get(i);
@@ -101,7 +99,8 @@ public final class Verification {
     }
 
     /** Chronicle's table store: present, and the queue opens read-only with it. */
-    private static void checkMetadata(Path dir, JournalMeta meta, List<SegmentFile> segs, List<Damage> damage) {
+    private static void checkMetadata(Path dir, JournalMeta meta, List<SegmentFile> segs, List<Damage> damage,
+                                      java.util.Map<Integer, Long> writePositions) {
         Path f = dir.resolve(METADATA_FILE);
         if (!Files.isRegularFile(f)) {
             if (!segs.isEmpty()) {
@@ -111,14 +110,17 @@ public final class Verification {
             }
             return;
         }
-        try (SingleChronicleQueue q = JournalQueues.openReadOnly(dir, meta.rollCycle());
-             ExcerptTailer t = q.createTailer()) {
-            t.toStart();
-        } catch (Throwable e) { // a garbled mapped file can fault (InternalError) as well as throw
+        if (!SegmentScanner.hasChronicleHeader(f)) {
             add(damage, new Damage(Kind.METADATA, METADATA_FILE, -1, 0, -1, -1,
-                    "is unreadable (" + e.getClass().getSimpleName() + (e.getMessage() == null ? "" : ": " + e.getMessage())
-                            + "); readers fall back to reading segments directly, and `logpipe repair` writes a journal"
-                            + " with a new one"));
+                    "is garbled (no Chronicle header); readers fall back to reading segments directly, the writer"
+                            + " moves it aside and rebuilds it, and `logpipe repair` writes a journal with a new one"));
+            return;
+        }
+        String failure = SegmentTails.openAndRead(dir, meta.rollCycle(), segs, writePositions);
+        if (failure != null) {
+            add(damage, new Damage(Kind.METADATA, METADATA_FILE, -1, 0, -1, -1,
+                    "is unreadable (" + failure + "); readers fall back to reading segments directly, and"
+                            + " `logpipe repair` writes a journal with a new one"));
         }
     }
 

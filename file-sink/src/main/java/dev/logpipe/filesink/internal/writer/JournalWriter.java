@@ -108,9 +108,20 @@ public final class JournalWriter implements Runnable {
         input.close();
     }
 
-    /** Reads the queue's last index so the writer continues after the last complete record. */
-    public void recoverPosition() {
-        long last = queue.lastIndex();
+    /**
+     * Reads the queue's last index so the writer continues after the last complete record.
+     *
+     * @param damagedCycle the cycle of a last segment that ends in damage, or null; Chronicle cannot
+     *     find the end of such a segment, so {@code lastValid}, found by reading its bytes, is used
+     * @param lastValid the index of the last valid record in that segment, -1 if it has none
+     */
+    public void recoverPosition(Integer damagedCycle, long lastValid) {
+        long last = damagedCycle == null ? queue.lastIndex() : lastValid;
+        if (damagedCycle != null && last < 0) {
+            currentCycle = damagedCycle; // so the segment written next links to it
+            sync.noteCycle(damagedCycle);
+            return;
+        }
         if (last >= 0) {
             counters.writtenIndex = last;
             int c = queue.rollCycle().toCycle(last);
