@@ -6,33 +6,45 @@ import java.util.concurrent.CompletionStage;
 
 /**
  * What producers send to the journal writer through the ingest channel: a record, and optionally a
- * receipt that completes with the record's journal index once the writer has appended it.
+ * receipt that completes with the record's journal index once the writer has appended it
+ * ({@link #withReceipt}: <em>written</em>) or once a sync covering it has completed
+ * ({@link #withDurableReceipt}: <em>durable</em>).
  *
  * <p>"Written" means appended to the journal's memory-mapped segment: it survives a crash of this
- * process, not of the machine. For durability chain {@link FileSink#whenDurable(long)} on the index.
+ * process, not of the machine. "Durable" survives a crash of the machine. A durable receipt costs
+ * one future per record and no more: the writer hands a batch's receipts to the durability waiters
+ * at once, and a sync completes all those it covers in one task.
  *
  * <p>Threading: thread-safe. The receipt stage completes on a runtime worker thread (one task per
- * writer batch), or exceptionally with {@link JournalWriteException} if the writer could not store
- * the record. Callbacks attached without an executor run on that worker and must not block.
+ * writer batch or per sync), or exceptionally with {@link JournalWriteException} if the writer could
+ * not store the record (or stopped before it was durable). Callbacks attached without an executor
+ * run on that worker and must not block.
  */
 public final class AppendRequest {
 
     private final LogRecord record;
     private final CompletableFuture<Long> receipt;
+    private final boolean receiptWhenDurable;
 
-    private AppendRequest(LogRecord record, CompletableFuture<Long> receipt) {
+    private AppendRequest(LogRecord record, CompletableFuture<Long> receipt, boolean receiptWhenDurable) {
         this.record = Objects.requireNonNull(record, "record");
         this.receipt = receipt;
+        this.receiptWhenDurable = receiptWhenDurable;
     }
 
     /** A request without a receipt: the cheapest form, for fire-and-forget producers. */
     public static AppendRequest of(LogRecord record) {
-        return new AppendRequest(record, null);
+        return new AppendRequest(record, null, false);
     }
 
     /** A request whose {@link #written()} stage completes with the record's index once appended. */
     public static AppendRequest withReceipt(LogRecord record) {
-        return new AppendRequest(record, new CompletableFuture<>());
+        return new AppendRequest(record, new CompletableFuture<>(), false);
+    }
+
+    /** A request whose {@link #durable()} stage completes with the record's index once it is durable. */
+    public static AppendRequest withDurableReceipt(LogRecord record) {
+        return new AppendRequest(record, new CompletableFuture<>(), true);
     }
 
     /** The record. */
@@ -40,9 +52,14 @@ public final class AppendRequest {
         return record;
     }
 
-    /** True when this request carries a receipt ({@link #withReceipt}). */
+    /** True when this request carries a receipt ({@link #withReceipt} or {@link #withDurableReceipt}). */
     public boolean hasReceipt() {
         return receipt != null;
+    }
+
+    /** True when the receipt completes at durable ({@link #withDurableReceipt}), false at written or without one. */
+    public boolean receiptWhenDurable() {
+        return receiptWhenDurable;
     }
 
     /**
@@ -51,10 +68,24 @@ public final class AppendRequest {
      * @throws IllegalStateException if this request was made with {@link #of} (no receipt)
      */
     public CompletionStage<Long> written() {
-        if (receipt == null) {
-            throw new IllegalStateException("this request has no receipt; create it with AppendRequest.withReceipt");
+        if (receipt == null || receiptWhenDurable) {
+            throw new IllegalStateException("this request has no written receipt; create it with AppendRequest.withReceipt");
         }
         return receipt.minimalCompletionStage();
+    }
+
+    /**
+     * The durable receipt: completes with the record's journal index once a sync covering it has
+     * completed. The stage is the receipt itself, not a copy: completing it by hand changes only
+     * what its holders see, never the journal.
+     *
+     * @throws IllegalStateException if this request was not made with {@link #withDurableReceipt}
+     */
+    public CompletableFuture<Long> durable() {
+        if (!receiptWhenDurable) {
+            throw new IllegalStateException("this request has no durable receipt; create it with AppendRequest.withDurableReceipt");
+        }
+        return receipt;
     }
 
     /** This request's weight for a channel bounded in bytes: {@link LogRecord#estimatedBytes()}. */
@@ -69,6 +100,6 @@ public final class AppendRequest {
 
     @Override
     public String toString() {
-        return "AppendRequest{" + record + (receipt == null ? "" : ", receipt") + '}';
+        return "AppendRequest{" + record + (receipt == null ? "" : receiptWhenDurable ? ", durable receipt" : ", receipt") + '}';
     }
 }

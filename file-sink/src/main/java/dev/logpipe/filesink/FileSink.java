@@ -19,6 +19,7 @@ import dev.logpipe.filesink.internal.writer.DurabilityWaiters;
 import dev.logpipe.filesink.internal.writer.JournalWriter;
 import dev.logpipe.filesink.internal.writer.PagePrefaulter;
 import dev.logpipe.filesink.internal.writer.SafeListener;
+import dev.logpipe.filesink.internal.writer.SpaceGuard;
 import dev.logpipe.filesink.internal.writer.SyncCoordinator;
 import dev.logpipe.filesink.internal.writer.WriterCounters;
 import dev.logpipe.runtime.JoinHandle;
@@ -27,6 +28,10 @@ import net.openhft.chronicle.queue.impl.single.SingleChronicleQueue;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.FileStore;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
@@ -47,6 +52,12 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * the writer runs until the channel reaches end of stream: all senders closed (or the receiver
  * closed by {@link #close}, a shutdown signal, or a disk error), and drained. Then it runs a final
  * sync, closes the queue, releases the directory lock and completes {@link #terminated()}.
+ *
+ * <p>A full file system is backpressure, not failure: before each batch the writer checks that the
+ * file system holds it plus {@link Builder#minFreeBytes} and, if not, pauses ({@link JournalState#PAUSED}):
+ * it takes nothing more from the channel, keeps what it holds, re-checks every
+ * {@link Builder#spaceCheckInterval} and resumes by itself, in order. Other I/O errors stop the
+ * journal ({@link JournalState#FAILED}).
  *
  * <p>Guarantees: records are stored in the order received from the channel, each exactly once.
  * <em>Written</em> (an index from a receipt, or {@link #writtenIndex()}) survives a crash of the
@@ -69,6 +80,8 @@ import java.util.concurrent.atomic.AtomicBoolean;
 public final class FileSink implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(FileSink.class);
+    /** The default of {@link Builder#minFreeBytes}. */
+    public static final long DEFAULT_MIN_FREE_BYTES = 16L << 20;
 
     private enum State { NEW, RUNNING, STOPPED }
 
@@ -83,6 +96,9 @@ public final class FileSink implements AutoCloseable {
     private final Duration retentionCheckInterval;
     private final int batchSize;
     private final boolean prefaultPages;
+    private final FileStore fileStore;
+    private final long minFreeBytes;
+    private final Duration spaceCheckInterval;
     private final Clock clock;
     private final SinkListener listener;
     private final BroadcastReceiver<?> shutdownSignal;
@@ -121,6 +137,9 @@ public final class FileSink implements AutoCloseable {
         this.retentionCheckInterval = b.retentionCheckInterval;
         this.batchSize = b.batchSize;
         this.prefaultPages = b.prefaultPages;
+        this.fileStore = b.fileStore;
+        this.minFreeBytes = b.minFreeBytes;
+        this.spaceCheckInterval = b.spaceCheckInterval;
         this.clock = b.clock;
         this.listener = SafeListener.wrap(b.listener);
         this.shutdownSignal = b.shutdownSignal;
@@ -139,7 +158,9 @@ public final class FileSink implements AutoCloseable {
 
     /**
      * Opens the journal and starts the writer thread on {@code input}. The writer continues after
-     * the last complete record already in the journal.
+     * the last complete record already in the journal. Returns once the writer has its appender:
+     * {@link #journalState()} is then {@link JournalState#WRITABLE} (or soon {@link JournalState#PAUSED}
+     * if the file system is already short of space).
      *
      * @throws JournalLockedException if another live writer holds the directory
      * @throws IllegalStateException if already started
@@ -164,6 +185,18 @@ public final class FileSink implements AutoCloseable {
                 lock.close();
                 throw e;
             }
+            FileStore store;
+            try {
+                store = fileStore != null ? fileStore : Files.getFileStore(dir);
+            } catch (IOException e) {
+                queue.close();
+                lock.close();
+                throw new UncheckedIOException("cannot find the file system of " + dir + ": " + e, e);
+            } catch (RuntimeException e) {
+                queue.close();
+                lock.close();
+                throw e;
+            }
             this.input = input;
             JournalWriter[] w = new JournalWriter[1];
             SyncCoordinator sync = new SyncCoordinator(dir, rollCycle, runtime, counters, listener, watermarkSender,
@@ -173,7 +206,8 @@ public final class FileSink implements AutoCloseable {
                     s -> SegmentSizes.usedBytes(queue, s));
             w[0] = new JournalWriter(dir, rollCycle, queue, input, runtime, counters, sync, listener, segmentSender,
                     AppendRequest::receipt, batchSize, syncEveryBatch, syncEveryBytes, this::requestRetention,
-                    prefaultPages ? PagePrefaulter.forThisOs(runtime) : null);
+                    prefaultPages ? PagePrefaulter.forThisOs(runtime) : null,
+                    new SpaceGuard(dir, store, minFreeBytes, spaceCheckInterval, counters, this::requestRetention));
             this.writer = w[0];
             try {
                 writer.recoverPosition(damagedTail == null ? null : damagedTail.cycle(),
@@ -204,6 +238,8 @@ public final class FileSink implements AutoCloseable {
             state = State.RUNNING;
             t.start();
         }
+        // the journal is open for writing (JournalState.WRITABLE, or FAILED) when start() returns
+        writer.awaitAppender();
     }
 
     /**
@@ -285,17 +321,19 @@ public final class FileSink implements AutoCloseable {
             }
             JournalWriteException stop = failure != null ? failure
                     : new JournalWriteException("the journal writer stopped before this index was written", null);
-            for (Runnable r : waiters.failRemaining(stop)) {
-                r.run();
+            DurabilityWaiters.Release failed = waiters.failRemaining(stop);
+            if (failed != null) {
+                failed.run();
             }
             WriterReport report = new WriterReport(counters.writtenRecords(), counters.writtenBytes(),
-                    counters.failedRecords(), counters.writtenIndex(), durable, counters.syncs(), error);
+                    counters.failedRecords(), counters.writtenIndex(), durable, counters.syncs(), error,
+                    counters.abandonedRecords());
             synchronized (lifecycle) {
                 state = State.STOPPED;
             }
-            LOG.info("journal writer stopped: {} records, {} bytes written, last index {}, durable {}, {} failed",
-                    report.writtenRecords(), report.writtenBytes(), report.lastIndex(), report.durableIndex(),
-                    report.failedRecords());
+            LOG.info("journal writer stopped: {} records, {} bytes written, last index {}, durable {}, {} failed,"
+                    + " {} abandoned", report.writtenRecords(), report.writtenBytes(), report.lastIndex(),
+                    report.durableIndex(), report.failedRecords(), report.abandonedRecords());
             if (ownRuntime) {
                 runtime.shutdown(Duration.ofSeconds(5));
             }
@@ -365,6 +403,28 @@ public final class FileSink implements AutoCloseable {
         return counters.snapshot();
     }
 
+    /** Whether the journal can store records now ({@link JournalState#STARTING} before {@link #start}). */
+    public JournalState journalState() {
+        return counters.state();
+    }
+
+    /**
+     * Stops storing, for a shutdown that ran out of time: closes the input (senders get
+     * {@code Closed} with their record back), and the writer fails what it holds and what is still
+     * in the channel (their receipts complete exceptionally; counted in
+     * {@link SinkStats#abandonedRecords()}), wakes up if it was paused for lack of space, syncs what
+     * it wrote and ends. Returns at once; wait on {@link #terminated()}. No-op before {@link #start}.
+     */
+    public void abandon() {
+        JournalWriter w;
+        synchronized (lifecycle) {
+            w = writer;
+        }
+        if (w != null) {
+            w.abandon();
+        }
+    }
+
     /**
      * Runs one retention pass now on the blocking pool (it also runs after every roll and every
      * retention check interval). Completes with the number of segments deleted.
@@ -383,7 +443,8 @@ public final class FileSink implements AutoCloseable {
 
     /**
      * Stops taking new records (closes the input receiver: senders get {@code Closed}), waits for
-     * the writer to drain what is buffered, sync and close the journal. Idempotent.
+     * the writer to drain what is buffered, sync and close the journal. Idempotent. While the writer is
+     * paused for lack of space this waits for space; call {@link #abandon()} to give up instead.
      *
      * @throws IllegalStateException if called on a runtime worker or another non-blocking thread
      */
@@ -393,7 +454,7 @@ public final class FileSink implements AutoCloseable {
         synchronized (lifecycle) {
             if (state == State.NEW) {
                 state = State.STOPPED;
-                terminated.complete(new WriterReport(0, 0, 0, -1, -1, 0, null));
+                terminated.complete(new WriterReport(0, 0, 0, -1, -1, 0, null, 0));
                 if (ownRuntime) {
                     runtime.shutdown(Duration.ofSeconds(5));
                 }
@@ -438,6 +499,9 @@ public final class FileSink implements AutoCloseable {
         private Duration retentionCheckInterval = Duration.ofMinutes(1);
         private int batchSize = 1024;
         private boolean prefaultPages = Boolean.parseBoolean(System.getProperty("logpipe.prefault", "true"));
+        private FileStore fileStore;
+        private long minFreeBytes = DEFAULT_MIN_FREE_BYTES;
+        private Duration spaceCheckInterval = Duration.ofSeconds(1);
         private Clock clock = Clock.systemUTC();
         private SinkListener listener = SinkListener.NOOP;
         private BroadcastReceiver<?> shutdownSignal;
@@ -548,6 +612,40 @@ public final class FileSink implements AutoCloseable {
          */
         public Builder prefaultPages(boolean on) {
             this.prefaultPages = on;
+            return this;
+        }
+
+        /**
+         * Free bytes to keep on the journal's file system beyond each batch (default 16 MiB): when the
+         * next batch would leave less, the writer pauses until there is room. It covers what a batch costs
+         * beyond its records (index pages, a new segment's header, prefaulted pages); 0 checks the batch alone.
+         */
+        public Builder minFreeBytes(long bytes) {
+            if (bytes < 0) {
+                throw new IllegalArgumentException("min free bytes must be >= 0, was " + bytes);
+            }
+            this.minFreeBytes = bytes;
+            return this;
+        }
+
+        /**
+         * How often a writer paused for lack of space reads the free space again (default 1 s); while it
+         * writes it reads it at most every 100 ms, or every this interval if shorter.
+         */
+        public Builder spaceCheckInterval(Duration interval) {
+            if (interval.isNegative() || interval.isZero()) {
+                throw new IllegalArgumentException("space check interval must be > 0, was " + interval);
+            }
+            this.spaceCheckInterval = interval;
+            return this;
+        }
+
+        /**
+         * The file system whose usable space the writer checks (default: the one holding the
+         * directory, {@link Files#getFileStore}); tests pass a fake to drive the pause.
+         */
+        public Builder fileStore(FileStore store) {
+            this.fileStore = Objects.requireNonNull(store, "store");
             return this;
         }
 

@@ -2,7 +2,10 @@ package dev.logpipe.filesink;
 
 import dev.logpipe.channels.NonBlockingThread;
 import dev.logpipe.filesink.internal.reader.JournalCursor;
+import dev.logpipe.filesink.internal.reader.PositionFile;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -38,9 +41,11 @@ import java.util.concurrent.locks.LockSupport;
 public final class JournalReader implements AutoCloseable {
 
     private final JournalCursor cursor;
+    private final long resumedAfter;
 
-    private JournalReader(JournalCursor cursor) {
+    private JournalReader(JournalCursor cursor, long resumedAfter) {
         this.cursor = cursor;
+        this.resumedAfter = resumedAfter;
     }
 
     /** A reader of {@code dir} from its first record. */
@@ -97,6 +102,15 @@ public final class JournalReader implements AutoCloseable {
                 LockSupport.parkNanos(Math.min(park, left));
             }
         }
+    }
+
+    /**
+     * For a named reader that continued from its saved position (the builder's start did not
+     * apply): the index of the last record it had returned before; -1 otherwise (unnamed, or named
+     * and opened for the first time).
+     */
+    public long resumedAfter() {
+        return resumedAfter;
     }
 
     /** The index at which the next record will be read. */
@@ -177,7 +191,7 @@ public final class JournalReader implements AutoCloseable {
          * resumes after the last record it returned. Names: 1-100 of {@code [A-Za-z0-9._-]}.
          */
         public Builder named(String name) {
-            this.name = dev.logpipe.filesink.internal.reader.PositionFile.checkName(name);
+            this.name = PositionFile.checkName(name);
             return this;
         }
 
@@ -187,7 +201,16 @@ public final class JournalReader implements AutoCloseable {
          * @throws IllegalArgumentException if {@code dir} is not a journal
          */
         public JournalReader build() {
-            return new JournalReader(new JournalCursor(dir, start, arg, name));
+            // the saved position before the cursor continues after it (-1: none yet, the start applies)
+            long saved = -1;
+            if (name != null) {
+                try {
+                    saved = PositionFile.readAll(dir).getOrDefault(name, -1L);
+                } catch (IOException e) {
+                    throw new UncheckedIOException("cannot read the position of reader " + name + " in " + dir, e);
+                }
+            }
+            return new JournalReader(new JournalCursor(dir, start, arg, name), saved);
         }
     }
 }

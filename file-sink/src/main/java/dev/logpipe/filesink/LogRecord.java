@@ -80,6 +80,32 @@ public final class LogRecord {
         this.estimatedBytes = computeEstimatedBytes();
     }
 
+    // A copy with source, format and receive time replaced; the field arrays are immutable and shared.
+    private LogRecord(LogRecord r, String source, SourceFormat format, long receiveTimeNanos) {
+        this.receiveTimeNanos = receiveTimeNanos;
+        this.eventTimeNanos = r.eventTimeNanos;
+        this.level = r.level;
+        this.host = r.host;
+        this.service = r.service;
+        this.message = r.message;
+        this.fieldNames = r.fieldNames;
+        this.fieldValues = r.fieldValues;
+        this.source = Objects.requireNonNull(source, "source");
+        this.format = Objects.requireNonNull(format, "format");
+        this.syslog = r.syslog;
+        this.flags = r.flags;
+        this.estimatedBytes = r.estimatedBytes + source.length() - r.source.length();
+    }
+
+    /**
+     * This record as received: the same content with {@code source}, {@code format} and
+     * {@code receiveTimeNanos} replaced. Cheaper than {@code toBuilder()...build()}: it shares the
+     * fields instead of copying them.
+     */
+    public LogRecord received(String source, SourceFormat format, long receiveTimeNanos) {
+        return new LogRecord(this, source, format, receiveTimeNanos);
+    }
+
     /** A new builder with every field absent; {@code build()} fills the times from the clock. */
     public static Builder builder() {
         return new Builder();

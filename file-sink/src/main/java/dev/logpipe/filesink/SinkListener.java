@@ -26,7 +26,9 @@ public interface SinkListener {
 
     /**
      * A writer batch of {@code records} records became durable; {@code nowNanos - oldestReceiveTimeNanos}
-     * is the send-to-durable latency of its first record (both epoch nanoseconds, wall clock).
+     * is the send-to-durable latency of its first record (both epoch nanoseconds, wall clock). With
+     * the sync policy "never" the batches are not listed one by one: the final sync reports all the
+     * records it made durable in one call, with the first one's receive time.
      */
     default void onDurable(long records, long oldestReceiveTimeNanos, long nowNanos) {
     }

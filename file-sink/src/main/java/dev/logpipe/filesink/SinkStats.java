@@ -21,9 +21,17 @@ package dev.logpipe.filesink;
  * @param retentionDeletedBytes bytes deleted by retention
  * @param retentionForcedDeletes deletions of segments a named reader had not finished, forced by the hard limit
  * @param lastError the last error, or null
+ * @param state whether the journal can store records now
+ * @param pauses times the writer paused because the file system had too little free space
+ * @param pausedNanos time spent paused for lack of space, the current pause included
+ * @param abandonedRecords records taken from the channel and not stored because {@link FileSink#abandon()}
+ *     stopped the writer (a shutdown that ran out of time); not counted in {@code failedRecords}
+ * @param heldRecords records the writer has taken from the channel and not yet appended (while
+ *     paused: the batch it keeps)
  */
 public record SinkStats(long writtenRecords, long writtenBytes, long batches, long writtenIndex, long durableIndex,
                         long syncs, long syncFailures, long lastSyncNanos, long maxSyncNanos, long totalSyncNanos,
                         long failedRecords, long rolls, long retentionDeletedSegments, long retentionDeletedBytes,
-                        long retentionForcedDeletes, Throwable lastError) {
+                        long retentionForcedDeletes, Throwable lastError, JournalState state, long pauses,
+                        long pausedNanos, long abandonedRecords, long heldRecords) {
 }

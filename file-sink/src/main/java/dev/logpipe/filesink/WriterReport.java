@@ -12,12 +12,14 @@ package dev.logpipe.filesink;
  * @param durableIndex highest index known durable when the writer ended
  * @param syncs syncs completed
  * @param error the error that stopped the writer, or null if it ended cleanly
+ * @param abandonedRecords records received but not stored because {@link FileSink#abandon()} stopped
+ *     the writer first
  */
 public record WriterReport(long writtenRecords, long writtenBytes, long failedRecords, long lastIndex,
-                           long durableIndex, long syncs, Throwable error) {
+                           long durableIndex, long syncs, Throwable error, long abandonedRecords) {
 
     /** True when the writer stored everything it received and its final sync succeeded. */
     public boolean clean() {
-        return error == null && failedRecords == 0;
+        return error == null && failedRecords == 0 && abandonedRecords == 0;
     }
 }

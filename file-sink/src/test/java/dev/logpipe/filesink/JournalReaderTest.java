@@ -93,12 +93,23 @@ class JournalReaderTest {
     @Test
     void namedReaderResumesAfterReopen() {
         try (JournalReader r = JournalReader.builder(dir).named("indexer").build()) {
+            assertEquals(-1, r.resumedAfter(), "first run: the builder's start applies");
             for (int i = 0; i < 3_000; i++) {
                 assertEquals(i, n(r.next()));
             }
         }
         // the start given on the builder only applies the first time
+        long lastIndexRead;
+        try (JournalReader r = JournalReader.builder(dir).fromIndex(0).build()) {
+            ReadRecord rr = null;
+            for (int i = 0; i < 3_000; i++) {
+                rr = r.next();
+            }
+            lastIndexRead = rr.index();
+            assertEquals(-1, r.resumedAfter(), "an unnamed reader never resumes");
+        }
         try (JournalReader r = JournalReader.builder(dir).named("indexer").fromEnd().build()) {
+            assertEquals(lastIndexRead, r.resumedAfter(), "resumed after the last record returned");
             for (int i = 3_000; i < TOTAL; i++) {
                 assertEquals(i, n(r.next()), "resumed without loss or duplicate");
             }

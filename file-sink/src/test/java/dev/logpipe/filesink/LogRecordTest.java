@@ -76,4 +76,18 @@ class LogRecordTest {
         assertEquals(ab, ab.toBuilder().build());
         assertTrue(LogRecord.builder().build().fields().isEmpty());
     }
+
+    @Test
+    void receivedReplacesSourceFormatAndReceiveTimeAndKeepsTheRest() {
+        LogRecord r = LogRecord.builder().eventTimeNanos(1_000L).receiveTimeNanos(2_000L).level(Level.WARN)
+                .host("h").service("s").message("m").field("a", "1").fieldJson("b", "{\"x\":2}")
+                .source("old-source").flag(RecordFlag.TRUNCATED).build();
+        LogRecord stamped = r.received("app", SourceFormat.EMBEDDED, 3_000L);
+        LogRecord expected = r.toBuilder().source("app").format(SourceFormat.EMBEDDED).receiveTimeNanos(3_000L).build();
+        assertEquals(expected, stamped);
+        assertEquals(expected.estimatedBytes(), stamped.estimatedBytes(), "the size estimate follows the new source");
+        assertEquals(1_000L, stamped.eventTimeNanos());
+        assertEquals(List.of("a", "b"), new ArrayList<>(stamped.fields().keySet()));
+        assertEquals("old-source", r.source(), "the original is unchanged");
+    }
 }

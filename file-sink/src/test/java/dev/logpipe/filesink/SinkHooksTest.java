@@ -103,6 +103,40 @@ class SinkHooksTest {
     }
 
     @Test
+    void withSyncNeverTheFinalSyncReportsEveryRecordDurable() throws Exception {
+        AtomicLong durableRecords = new AtomicLong();
+        AtomicLong durableCalls = new AtomicLong();
+        AtomicLong lastSyncIndex = new AtomicLong(-1);
+        SinkListener l = new SinkListener() {
+            @Override
+            public void onSync(long durationNanos, long durableIndex) {
+                lastSyncIndex.set(durableIndex);
+            }
+
+            @Override
+            public void onDurable(long records, long oldestReceiveTimeNanos, long nowNanos) {
+                durableRecords.addAndGet(records);
+                durableCalls.incrementAndGet();
+                assertTrue(nowNanos >= oldestReceiveTimeNanos, "latency is not negative");
+            }
+        };
+        FileSink sink = FileSink.builder(dir).runtime(runtime).listener(l).syncNever().build();
+        Mpsc.Channel<AppendRequest> ch = Mpsc.bounded(16); // small: many batches
+        sink.start(ch.receiver());
+        for (int i = 0; i < 2000; i++) {
+            ch.sender().blockingSend(AppendRequest.of(TestRecords.record(i)));
+        }
+        assertEquals(0, durableRecords.get(), "nothing is durable before the final sync");
+        ch.sender().close();
+        WriterReport report = sink.terminated().toCompletableFuture().get(30, TimeUnit.SECONDS);
+        assertEquals(report.lastIndex(), report.durableIndex());
+        assertEquals(report.lastIndex(), lastSyncIndex.get());
+        assertEquals(2000, durableRecords.get(), "the final sync made every record durable and says so");
+        assertEquals(1, durableCalls.get(), "one sum for the one sync");
+        assertEquals(report.durableIndex(), sink.stats().durableIndex());
+    }
+
+    @Test
     void shutdownBroadcastStopsNewSendsAndDrainsWhatWasBuffered() throws Exception {
         Broadcast.Channel<String> shutdown = Broadcast.channel(4);
         FileSink sink = FileSink.builder(dir).runtime(runtime).shutdownSignal(shutdown.receiver()).build();

@@ -13,19 +13,28 @@ import java.util.concurrent.CompletionStage;
  * {@code EMBEDDED} and the receive time is stamped when the record is emitted (the event time is the
  * record's own).
  *
- * <p>Three forms, as everywhere in logpipe; backpressure reaches the caller in each:
+ * <p>Three forms; backpressure reaches the caller in each, and nothing waits without bound:
  * <ul>
- *   <li>{@link #tryEmit} never waits: {@code Sent}, or {@code Full(record)} / {@code Closed(record)}
- *       handing the record back;</li>
- *   <li>{@link #emit} waits for room without a thread and completes with the record's journal index
- *       once it is durable (or written, with {@link Durability#WRITTEN});</li>
- *   <li>{@link #blockingEmit} parks the calling thread for room and then for the record to be durable
- *       (or written); it refuses to run on an event loop or runtime worker.</li>
+ *   <li>{@link #tryEmit} never waits. When the channel is full: {@code Full(record)}, handing the
+ *       record back ({@code Closed(record)} once the pipeline is closing).</li>
+ *   <li>{@link #emit} returns a stage that completes with the record's journal index once it is
+ *       durable (or written, with {@link Durability#WRITTEN}). When the channel is full it pushes
+ *       back like Kafka's {@code KafkaProducer.send}: on an ordinary thread it <em>parks the calling
+ *       thread</em> until there is room, for up to {@link LogPipeline.Builder#emitMaxBlock} (60 s by
+ *       default), after which the stage fails with {@link EmitFullException} holding the record. On a
+ *       thread that must not block (a Netty event loop or logpipe runtime worker: a
+ *       {@link dev.logpipe.channels.NonBlockingThread}) it never parks: it waits for room without a
+ *       thread, but only {@link LogPipeline.Builder#emitAsyncWaiters} (1024) such emits may wait at
+ *       once, and the next one's stage fails at once with {@link EmitFullException}. So a tight
+ *       {@code emit} loop runs at the journal's pace in bounded memory.</li>
+ *   <li>{@link #blockingEmit} parks the calling thread for room, however long, and then until the
+ *       record is durable (or written); it refuses to run on an event loop or runtime worker.</li>
  * </ul>
  *
- * <p>Memory: {@link #emit} never parks a thread, so each emit still waiting for room holds its record
- * until the channel takes it; a producer that may outrun the journal for long should bound its
- * outstanding stages, or use {@link #blockingEmit} or {@link #tryEmit}.
+ * <p>Memory: each stage {@link #emit} returns is one future that the journal completes in bulk (one
+ * task per sync for durable ones); a caller that keeps a million stages keeps a million small
+ * futures, nothing more. With {@code syncNever()} durable stages complete only at close: ask for
+ * {@link Durability#WRITTEN} there.
  *
  * <p>Threading: thread-safe; share one emitter between any number of threads. Records emitted by one
  * thread are stored in the order that thread emitted them, whatever the form. The stages of
@@ -66,9 +75,14 @@ public final class Emitter {
     }
 
     /**
-     * Emits the record, waiting without a thread while the channel is full, and completes with its
-     * journal index once it is durable. Fails with {@link dev.logpipe.channels.ChannelClosedException}
-     * if the pipeline closed before the record was accepted.
+     * Emits the record and returns a stage that completes with its journal index once it is durable.
+     * While the channel is full it parks an ordinary calling thread (up to
+     * {@link LogPipeline.Builder#emitMaxBlock}) or, on a non-blocking thread, waits without a thread
+     * within a bounded set of waiters; see the class comment. The stage fails with
+     * {@link EmitFullException} (the record handed back) when the channel stayed full, with
+     * {@link dev.logpipe.channels.ChannelClosedException} if the pipeline closed before the record was
+     * accepted, with {@link InterruptedException} if the calling thread was interrupted while parked,
+     * and with {@link dev.logpipe.filesink.JournalWriteException} if the journal could not store it.
      */
     public CompletionStage<Long> emit(LogRecord record) {
         return emit(record, Durability.DURABLE);

@@ -15,9 +15,11 @@ import dev.logpipe.collector.internal.server.TcpServer;
 import dev.logpipe.collector.internal.server.Transport;
 import dev.logpipe.filesink.AppendRequest;
 import dev.logpipe.filesink.FileSink;
+import dev.logpipe.filesink.JournalState;
 import dev.logpipe.filesink.RollCycle;
 import dev.logpipe.filesink.Segment;
 import dev.logpipe.filesink.SinkListener;
+import dev.logpipe.filesink.SinkStats;
 import dev.logpipe.filesink.SourceFormat;
 import dev.logpipe.runtime.Runtime;
 import org.slf4j.Logger;
@@ -25,6 +27,7 @@ import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
 import java.net.InetSocketAddress;
+import java.nio.file.FileStore;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -32,6 +35,7 @@ import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ExecutionException;
@@ -53,6 +57,11 @@ import java.util.concurrent.TimeoutException;
  * threads. Nothing accepted is lost. In a server process call {@link #installShutdownHook()} so that
  * SIGTERM and SIGINT do the same.
  *
+ * <p>A journal whose file system runs short of space pauses ({@link #journalState()}, {@link #isReady()}
+ * false): producers are held back by the full channel and it resumes by itself when space returns.
+ * The books ({@link PipelineStats#unaccounted()}): every received record is written, lost by reason,
+ * or in flight.
+ *
  * <p>Threading: thread-safe. {@link #close()} blocks the caller and refuses to run on an event loop or
  * runtime worker; every other method returns at once.
  *
@@ -69,6 +78,10 @@ public final class LogPipeline implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(LogPipeline.class);
     /** A connection being drained is closed once its client has sent nothing for this long. */
     private static final Duration DRAIN_QUIET = Duration.ofMillis(100);
+    /** After the drain timeout, how long an abandoned writer may take to fail what it holds and end. */
+    private static final Duration ABANDON_WAIT = Duration.ofSeconds(5);
+    /** After the event loops' shutdown timeout, how much longer to wait for them before the final books. */
+    private static final Duration EVENT_LOOP_EXTRA_WAIT = Duration.ofSeconds(5);
 
     /** Where a pipeline is in its life. */
     public enum State {
@@ -114,7 +127,7 @@ public final class LogPipeline implements AutoCloseable {
         this.embeddedSender = channel.sender().clone();
         this.durableWatch = sink.durableWatermark();
         this.segmentWatch = sink.segments();
-        this.ingress = new EmbeddedIngress(embeddedSender, sink, counters);
+        this.ingress = new EmbeddedIngress(embeddedSender, counters, b.emitMaxBlock, b.emitAsyncWaiters);
         // The shutdown broadcast: each listener subscribes and starts its drain when close() sends.
         Broadcast.Channel<ShutdownSignal> bc = Broadcast.channel(4);
         this.shutdownBroadcast = bc.sender();
@@ -127,13 +140,16 @@ public final class LogPipeline implements AutoCloseable {
             }));
         }
         bc.receiver().close();
-        // A writer that stops while we still run has failed (disk full, unwritable directory): from
-        // then on sends are refused and counted as lost; say so loudly once.
+        // A writer that stops while we still run has failed (an I/O error, not lack of space, which
+        // only pauses it): from then on sends are refused and counted as lost; say so loudly once.
         sink.terminated().thenAccept(report -> {
+            if (report.error() != null) {
+                counters.closedReason(PipelineCounters.LOST_JOURNAL_FAILURE);
+            }
             if (state == State.RUNNING) {
-                LOG.error("the journal writer stopped while the pipeline runs ({}); new records are refused."
-                        + " Check the disk and the data directory, then restart", report.error() == null
-                        ? "no error reported" : report.error().toString());
+                LOG.error("the journal writer stopped while the pipeline runs ({}); new records are refused and"
+                        + " what connections hold is counted as lost. Check the disk and the data directory, then"
+                        + " restart", report.error() == null ? "no error reported" : report.error().toString());
             }
         });
     }
@@ -213,11 +229,35 @@ public final class LogPipeline implements AutoCloseable {
     }
 
     /**
-     * True while the pipeline takes records: journal writer running and every listener bound (for
-     * {@code /ready}). False once closing, or if the journal writer stopped on an error.
+     * True while the pipeline takes records: every listener bound and the journal writable (for
+     * {@code /ready}). False once closing, while the journal is paused for lack of space, or if the
+     * journal writer stopped on an error.
      */
     public boolean isReady() {
-        return state == State.RUNNING && !sink.terminated().toCompletableFuture().isDone();
+        return state == State.RUNNING && sink.journalState() == JournalState.WRITABLE;
+    }
+
+    /**
+     * One word for {@code /ready}: {@code ready}, or why not: {@code starting}, {@code paused} (the
+     * journal's file system is short of space; records wait, producers are slowed), {@code failed}
+     * (the journal stopped on an I/O error), {@code draining} (shutting down) or {@code stopped}.
+     */
+    public String readiness() {
+        if (state != State.RUNNING) {
+            return state == State.DRAINING ? "draining" : "stopped";
+        }
+        return switch (sink.journalState()) {
+            case WRITABLE -> "ready";
+            case STARTING -> "starting";
+            case PAUSED -> "paused";
+            case FAILED -> "failed";
+            case STOPPED -> "stopped";
+        };
+    }
+
+    /** Whether the journal can store records now. */
+    public JournalState journalState() {
+        return sink.journalState();
     }
 
     /** The journal index of the last durable record, -1 before any. */
@@ -245,14 +285,31 @@ public final class LogPipeline implements AutoCloseable {
         synchronized (segmentWatch) {
             segment = segmentWatch.borrow();
         }
-        return new PipelineStats(state, counters.receivedRecords(), counters.receivedBytes(), counters.rejected(),
-                counters.truncated(), sinkCounters.writtenRecords(), sinkCounters.writtenBytes(),
-                sinkCounters.durableRecords(), writtenIndex, durableIndex(), channel.receiver().len(),
+        // The books: received = written + lost + in flight. Records move one way (received, held by a
+        // connection, in the channel, held by the writer, then written or lost) and the stages are read
+        // in that order, so a record moving meanwhile is mostly seen twice rather than not at all (the one
+        // gap: the instant between the writer taking a batch and counting it held). Exact whenever
+        // nothing moves (paused, stopped); not one atomic snapshot while records flow.
+        Map<SourceFormat, Long> received = counters.receivedRecords();
+        long pending = Math.max(0, counters.pendingRecords.sum());
+        long channelDepth = channel.receiver().len();
+        long held = sink.stats().heldRecords();
+        long written = sinkCounters.writtenRecords();
+        SinkStats ss = sink.stats();
+        Map<String, Long> lost = new TreeMap<>(counters.lost());
+        lost.merge(PipelineCounters.LOST_JOURNAL_FAILURE, ss.failedRecords(), Long::sum);
+        lost.merge(PipelineCounters.LOST_DRAIN_TIMEOUT, ss.abandonedRecords(), Long::sum);
+        lost.values().removeIf(v -> v == 0);
+        long inFlight = pending + channelDepth + held;
+        return new PipelineStats(state, received, counters.receivedBytes(), counters.rejected(),
+                counters.truncated(), written, sinkCounters.writtenBytes(),
+                sinkCounters.durableRecords(), writtenIndex, durableIndex(), channelDepth,
                 channel.receiver().maxCapacity(), counters.activeConnections.get(),
                 counters.acceptedConnections.sum(), counters.refusedConnections.sum(),
                 counters.idleClosedConnections.sum(), counters.tlsFailures.sum(), counters.backpressurePauses.sum(),
-                counters.maxPendingPerConnection(), counters.lostRecords.sum(),
-                segment == null || segment.file() == null ? "" : segment.file().getFileName().toString());
+                counters.maxPendingPerConnection(), lost.values().stream().mapToLong(Long::longValue).sum(),
+                segment == null || segment.file() == null ? "" : segment.file().getFileName().toString(),
+                lost, inFlight, sink.journalState(), ss.pauses(), ss.pausedNanos());
     }
 
     /** Completes with the final stats once the pipeline has terminated. */
@@ -328,6 +385,10 @@ public final class LogPipeline implements AutoCloseable {
         long connectionsDone = start;
         long writerDone = start;
         try {
+            if (sink.journalState() != JournalState.FAILED) {
+                // from now on, what connections cannot hand over is lost to the drain timeout
+                counters.closedReason(PipelineCounters.LOST_DRAIN_TIMEOUT);
+            }
             ingress.close();
             shutdownBroadcast.send(new ShutdownSignal("close()", deadline));
             shutdownBroadcast.close();
@@ -344,7 +405,9 @@ public final class LogPipeline implements AutoCloseable {
                 LOG.warn("{} connection(s) still draining after {} ms; closing them", left,
                         (System.nanoTime() - start) / 1_000_000);
                 if (!awaitUntil(connections, deadline - budget / 8)) {
-                    LOG.error("connections did not hand over their records in time; the rest is counted as lost");
+                    LOG.error("connections did not hand over their records in time; what they still hold ({} record(s)"
+                            + " now) is stored if the channel takes it before the drain timeout, else counted as lost"
+                            + " (drain_timeout)", counters.pendingRecords.sum());
                 }
             }
 
@@ -355,8 +418,16 @@ public final class LogPipeline implements AutoCloseable {
             channel.sender().close();
 
             if (!awaitUntil(sink.terminated().toCompletableFuture(), deadline)) {
-                LOG.error("the journal writer did not drain within the drain timeout {}; {} record(s) still queued",
-                        config.drainTimeout, channel.receiver().len());
+                boolean paused = sink.journalState() == JournalState.PAUSED;
+                // Give up: the writer fails what it holds and what is queued, counted as abandoned, and ends.
+                sink.abandon();
+                if (awaitUntil(sink.terminated().toCompletableFuture(), System.nanoTime() + ABANDON_WAIT.toNanos())) {
+                    sink.close();
+                }
+                LOG.error("the journal writer did not drain within the drain timeout {}{}; {} record(s) were not stored"
+                                + " and are counted as lost (drain_timeout); raise --drain-timeout if the disk is slow",
+                        config.drainTimeout, paused ? " (paused: its file system is short of space)" : "",
+                        sink.stats().abandonedRecords());
             } else {
                 sink.close(); // final sync already done by the writer's end; close() releases the queue
             }
@@ -366,7 +437,7 @@ public final class LogPipeline implements AutoCloseable {
         } finally {
             stopThreads(deadline);
             state = State.TERMINATED;
-            PipelineStats last = stats();
+            PipelineStats last = settle(stats());
             terminated.complete(last);
             long end = System.nanoTime();
             Map<SourceFormat, Long> perFormat = new EnumMap<>(SourceFormat.class);
@@ -375,13 +446,39 @@ public final class LogPipeline implements AutoCloseable {
                     perFormat.put(f, n);
                 }
             });
+            if (last.lostRecords() > 0) {
+                // the one total that the summary, /metrics and stats also show
+                LOG.error("{} accepted record(s) were not stored and are counted as lost: {}", last.lostRecords(),
+                        last.lostByReason());
+            }
             LOG.info("logpipe stopped in {} ms (connections {} ms, journal {} ms, threads {} ms): received {} record(s) {}, "
-                            + "written {}, lost {}, rejected {}",
+                            + "written {}, lost {} {}, rejected {}",
                     (end - start) / 1_000_000, (connectionsDone - start) / 1_000_000,
                     Math.max(0, writerDone - connectionsDone) / 1_000_000, Math.max(0, end - writerDone) / 1_000_000,
-                    last.receivedTotal(), perFormat, last.writtenRecords(), last.lostRecords(), last.rejected());
+                    last.receivedTotal(), perFormat, last.writtenRecords(), last.lostRecords(), last.lostByReason(), last.rejected());
         }
         return terminated.join();
+    }
+
+    /**
+     * The final books: once the threads are stopped nothing still in flight will be stored (connection
+     * FIFOs on stopped event loops, or a writer that did not end even when abandoned), so it is lost
+     * to the drain timeout; in flight is 0 afterwards.
+     */
+    private static PipelineStats settle(PipelineStats s) {
+        if (s.inFlightRecords() == 0) {
+            return s;
+        }
+        LOG.error("{} record(s) were still in flight when the pipeline stopped; counted as lost (drain_timeout)",
+                s.inFlightRecords());
+        Map<String, Long> lost = new TreeMap<>(s.lostByReason());
+        lost.merge(PipelineCounters.LOST_DRAIN_TIMEOUT, s.inFlightRecords(), Long::sum);
+        return new PipelineStats(s.state(), s.receivedRecords(), s.receivedBytes(), s.rejected(), s.truncated(),
+                s.writtenRecords(), s.writtenBytes(), s.durableRecords(), s.writtenIndex(), s.durableIndex(),
+                s.channelDepth(), s.channelCapacity(), s.activeConnections(), s.acceptedConnections(),
+                s.refusedConnections(), s.idleClosedConnections(), s.tlsFailures(), s.backpressurePauses(),
+                s.maxPendingPerConnection(), s.lostRecords() + s.inFlightRecords(), s.currentSegment(), lost, 0,
+                s.journalState(), s.journalPauses(), s.journalPausedNanos());
     }
 
     private void stopThreads(long deadline) {
@@ -393,8 +490,11 @@ public final class LogPipeline implements AutoCloseable {
         }
         if (transport != null) {
             try {
-                if (!transport.shutdown(Math.min(remainingMillis, 5_000))) {
-                    LOG.warn("event loops did not stop in time");
+                if (!transport.shutdown(Math.min(remainingMillis, 5_000))
+                        // the final books need the loops stopped: a loop still decoding would count records
+                        // received after the snapshot; a loop past its shutdown timeout ends its task soon
+                        && !transport.shutdown(EVENT_LOOP_EXTRA_WAIT.toMillis())) {
+                    LOG.warn("event loops did not stop in time; the final counts may miss records they decode later");
                 }
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
@@ -457,7 +557,12 @@ public final class LogPipeline implements AutoCloseable {
         private int workerThreads;
         private int ioThreads;
         private boolean preferNativeTransport = true;
+        private Duration emitMaxBlock = Duration.ofSeconds(60);
+        private int emitAsyncWaiters = 1024;
         private SinkListener sinkListener;
+        private long journalMinFreeBytes = FileSink.DEFAULT_MIN_FREE_BYTES;
+        private Duration journalSpaceCheckInterval;
+        private FileStore journalFileStore;
         private final List<ListenerConfig> listeners = new ArrayList<>();
 
         private Builder(Path dataDirectory) {
@@ -581,9 +686,64 @@ public final class LogPipeline implements AutoCloseable {
             return this;
         }
 
+        /**
+         * The longest an {@link Emitter#emit} call parks an ordinary calling thread while the channel
+         * is full (default 60 s, like Kafka's {@code max.block.ms}); past it the returned stage fails
+         * with {@link EmitFullException} and the record is not stored. Zero means never wait: a full
+         * channel fails the emit at once.
+         */
+        public Builder emitMaxBlock(Duration maxBlock) {
+            if (maxBlock.isNegative()) {
+                throw new IllegalArgumentException("emitMaxBlock must not be negative, got " + maxBlock);
+            }
+            this.emitMaxBlock = maxBlock;
+            return this;
+        }
+
+        /**
+         * How many {@link Emitter#emit} calls made on threads that must not block (event loops,
+         * runtime workers) may wait for room at once without a thread (default 1024); past it such an
+         * emit fails at once with {@link EmitFullException}. Bounds the memory that waiting emits hold.
+         */
+        public Builder emitAsyncWaiters(int waiters) {
+            if (waiters < 0) {
+                throw new IllegalArgumentException("emitAsyncWaiters must be >= 0, got " + waiters);
+            }
+            this.emitAsyncWaiters = waiters;
+            return this;
+        }
+
         /** Use native epoll when available (default true); false forces NIO. */
         public Builder nativeTransport(boolean prefer) {
             this.preferNativeTransport = prefer;
+            return this;
+        }
+
+        /**
+         * Free bytes to keep on the journal's file system beyond each batch (default 16 MiB). With less,
+         * the journal pauses: producers are slowed down, nothing is dropped, {@link LogPipeline#isReady()} is
+         * false, and it resumes by itself when space returns. See {@link FileSink.Builder#minFreeBytes}.
+         */
+        public Builder journalMinFreeBytes(long bytes) {
+            if (bytes < 0) {
+                throw new IllegalArgumentException("journalMinFreeBytes must be >= 0, got " + bytes);
+            }
+            this.journalMinFreeBytes = bytes;
+            return this;
+        }
+
+        /** How often a journal paused for lack of space checks again (default 1 s). */
+        public Builder journalSpaceCheckInterval(Duration interval) {
+            if (interval.isNegative() || interval.isZero()) {
+                throw new IllegalArgumentException("journalSpaceCheckInterval must be positive, got " + interval);
+            }
+            this.journalSpaceCheckInterval = interval;
+            return this;
+        }
+
+        /** The file system whose free space the journal checks (default: the data directory's); for tests. */
+        public Builder journalFileStore(FileStore store) {
+            this.journalFileStore = Objects.requireNonNull(store, "store");
             return this;
         }
 
@@ -644,6 +804,13 @@ public final class LogPipeline implements AutoCloseable {
                 }
                 if (retentionHardMaxBytes > 0) {
                     fb.retentionHardMaxBytes(retentionHardMaxBytes);
+                }
+                fb.minFreeBytes(journalMinFreeBytes);
+                if (journalSpaceCheckInterval != null) {
+                    fb.spaceCheckInterval(journalSpaceCheckInterval);
+                }
+                if (journalFileStore != null) {
+                    fb.fileStore(journalFileStore);
                 }
                 sink = fb.build();
                 sink.start(channel.receiver());

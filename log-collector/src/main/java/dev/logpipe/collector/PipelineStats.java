@@ -1,5 +1,6 @@
 package dev.logpipe.collector;
 
+import dev.logpipe.filesink.JournalState;
 import dev.logpipe.filesink.SourceFormat;
 
 import java.util.Map;
@@ -7,6 +8,13 @@ import java.util.Map;
 /**
  * A snapshot of a {@link LogPipeline}'s counters, from {@link LogPipeline#stats()}. Counters are
  * totals since the pipeline started; each is read atomically, the snapshot as a whole is not.
+ *
+ * <p>The books: every received record is written, lost (by reason) or in flight, so
+ * {@code receivedTotal() == writtenRecords + lostRecords + inFlightRecords} ({@link #unaccounted()}
+ * is 0) whenever nothing moves: while the journal is paused with producers held back, and after the
+ * pipeline has terminated (then in flight is 0). While records flow, a record moving between stages
+ * during the read may be counted twice. Frames rejected and dropped by policy never became records
+ * and are not received; rejected frames stored raw are received and written.
  *
  * <p>Threading: immutable, thread-safe.
  *
@@ -36,8 +44,15 @@ import java.util.Map;
  *                                reads in flight decoded)
  * @param lostRecords             records accepted but never written because the journal stopped taking
  *                                records (writer failure, or a shutdown that overran its drain timeout); 0
- *                                in a healthy run
+ *                                in a healthy run; the sum of {@code lostByReason}
  * @param currentSegment          the journal segment being written, or "" if not known yet
+ * @param lostByReason            lost records per reason: {@code journal_failure} (an I/O error stopped the
+ *                                journal), {@code drain_timeout} (a shutdown ran out of time); absent when 0
+ * @param inFlightRecords         records received and not yet written or lost: held by connections waiting
+ *                                for channel room, in the channel, or taken by the writer
+ * @param journalState            whether the journal can store records now
+ * @param journalPauses           times the journal paused because its file system was short of space
+ * @param journalPausedNanos      time the journal spent paused, the current pause included
  */
 public record PipelineStats(
         LogPipeline.State state,
@@ -60,9 +75,15 @@ public record PipelineStats(
         long backpressurePauses,
         int maxPendingPerConnection,
         long lostRecords,
-        String currentSegment) {
+        String currentSegment,
+        Map<String, Long> lostByReason,
+        long inFlightRecords,
+        JournalState journalState,
+        long journalPauses,
+        long journalPausedNanos) {
 
     public PipelineStats {
+        lostByReason = Map.copyOf(lostByReason);
         receivedRecords = Map.copyOf(receivedRecords);
         receivedBytes = Map.copyOf(receivedBytes);
         rejected = Map.copyOf(rejected);
@@ -82,6 +103,14 @@ public record PipelineStats(
     /** Records written but not yet durable: lost if the machine crashed now. */
     public long recordsAtRisk() {
         return Math.max(0, writtenRecords - durableRecords);
+    }
+
+    /**
+     * {@code received - written - lost - in flight}: 0 when the books add up (see the class comment
+     * for when a snapshot is exact); negative while records are moving between stages.
+     */
+    public long unaccounted() {
+        return receivedTotal() - writtenRecords - lostRecords - inFlightRecords;
     }
 
     /** Records accepted for {@code format} (0 if none). */

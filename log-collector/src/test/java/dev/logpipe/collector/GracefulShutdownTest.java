@@ -136,6 +136,23 @@ class GracefulShutdownTest {
 
     @Test
     @Timeout(30)
+    void withSyncNeverTheShutdownStatsCountEveryRecordDurable(@TempDir Path dir) throws Exception {
+        LogPipeline p = LogPipeline.builder(dir).syncNever().channelCapacityRecords(64).start();
+        Emitter e = p.emitter("never");
+        for (int i = 0; i < 1000; i++) {
+            e.emit(dev.logpipe.filesink.LogRecord.builder().message("m" + i).build(), Durability.WRITTEN)
+                    .toCompletableFuture().get(10, TimeUnit.SECONDS);
+        }
+        assertEquals(1000, p.stats().writtenRecords());
+        assertEquals(0, p.stats().durableRecords(), "nothing synced before close");
+        PipelineStats last = p.shutdown();
+        assertEquals(1000, last.writtenRecords());
+        assertEquals(1000, last.durableRecords(), "the final sync's records are counted durable");
+        assertEquals(0, last.recordsAtRisk());
+    }
+
+    @Test
+    @Timeout(30)
     void closeWithoutTrafficIsQuickAndIdempotent(@TempDir Path dir) throws Exception {
         LogPipeline p = LogPipeline.builder(dir).listener(TcpIngestTest.textListener().build()).start();
         int port = p.tcpPort();

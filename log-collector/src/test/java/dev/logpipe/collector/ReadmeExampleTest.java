@@ -37,7 +37,8 @@ class ReadmeExampleTest {
             // Never waits: Sent, or Full/Closed handing the record back.
             SendResult<LogRecord> offered = log.tryEmit(LogRecord.builder().message("cart viewed").build());
 
-            // Waits for room without a thread; completes with the journal index once durable.
+            // Completes with the journal index once durable. A full channel parks this (ordinary) thread
+            // for up to emitMaxBlock (60 s), then fails the stage with EmitFullException.
             CompletionStage<Long> durable = log.emit(LogRecord.builder()
                     .level(Level.INFO).service("shop").message("order placed").field("order", "A-17").build());
 

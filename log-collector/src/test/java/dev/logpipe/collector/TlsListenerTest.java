@@ -15,15 +15,11 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.KeyStore;
-import java.security.PrivateKey;
 import java.security.cert.Certificate;
 import java.time.Duration;
-import java.util.Base64;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 
 import static dev.logpipe.collector.TestSupport.awaitCondition;
 import static dev.logpipe.collector.TestSupport.readJournal;
@@ -37,10 +33,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 class TlsListenerTest {
 
-    private static final char[] PASSWORD = "changeit".toCharArray();
+    private static final char[] PASSWORD = TestCertificates.PASSWORD;
 
     @TempDir
     static Path certs;
+    static TestCertificates made;
     static KeyStore serverStore;
     static KeyStore clientStore;
     static Path serverCert;
@@ -49,40 +46,12 @@ class TlsListenerTest {
 
     @BeforeAll
     static void makeCertificates() throws Exception {
-        serverStore = generate("server", "CN=localhost", "SAN=ip:127.0.0.1,dns:localhost");
-        clientStore = generate("client", "CN=logpipe-test-client", null);
-        serverCert = writePem(certs.resolve("server.crt"), "CERTIFICATE", serverStore.getCertificate("server").getEncoded());
-        serverKey = writePem(certs.resolve("server.key"), "PRIVATE KEY",
-                ((PrivateKey) serverStore.getKey("server", PASSWORD)).getEncoded());
-        clientCert = writePem(certs.resolve("client.crt"), "CERTIFICATE", clientStore.getCertificate("client").getEncoded());
-    }
-
-    private static KeyStore generate(String alias, String dname, String ext) throws Exception {
-        Path store = certs.resolve(alias + ".p12");
-        String keytool = Path.of(System.getProperty("java.home"), "bin", "keytool").toString();
-        List<String> cmd = new java.util.ArrayList<>(List.of(keytool, "-genkeypair", "-alias", alias,
-                "-keyalg", "EC", "-groupname", "secp256r1", "-validity", "2", "-dname", dname,
-                "-storetype", "PKCS12", "-keystore", store.toString(),
-                "-storepass", new String(PASSWORD), "-keypass", new String(PASSWORD)));
-        if (ext != null) {
-            cmd.add("-ext");
-            cmd.add(ext);
-        }
-        Process proc = new ProcessBuilder(cmd).redirectErrorStream(true).start();
-        String out = new String(proc.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertTrue(proc.waitFor(60, TimeUnit.SECONDS), "keytool finished");
-        assertEquals(0, proc.exitValue(), "keytool failed: " + out);
-        KeyStore ks = KeyStore.getInstance("PKCS12");
-        try (InputStream in = Files.newInputStream(store)) {
-            ks.load(in, PASSWORD);
-        }
-        return ks;
-    }
-
-    private static Path writePem(Path file, String type, byte[] der) throws IOException {
-        String body = Base64.getMimeEncoder(64, "\n".getBytes(StandardCharsets.US_ASCII)).encodeToString(der);
-        Files.writeString(file, "-----BEGIN " + type + "-----\n" + body + "\n-----END " + type + "-----\n");
-        return file;
+        made = TestCertificates.make(certs);
+        serverStore = made.serverStore;
+        clientStore = made.clientStore;
+        serverCert = made.serverCert;
+        serverKey = made.serverKey;
+        clientCert = made.clientCert;
     }
 
     /** A client context that trusts the server's certificate and, if {@code withClientCert}, presents one. */
@@ -161,6 +130,21 @@ class TlsListenerTest {
         }
         List<ReadRecord> journal = readJournal(dir);
         assertEquals(List.of("trusted 0"), journal.stream().map(r -> r.record().message()).toList());
+    }
+
+    @Test
+    void keyThatDoesNotBelongToTheCertificateIsAStartErrorNamingBothFiles(@TempDir Path dir) {
+        IOException e = assertThrows(IOException.class, () -> LogPipeline.builder(dir)
+                .listener(TcpIngestTest.textListener().tls(serverCert, made.strayKey).build()).start());
+        assertEquals("TLS key " + made.strayKey + " does not belong to certificate " + serverCert
+                + " (CN=localhost); give the key the certificate was issued for", e.getMessage());
+    }
+
+    @Test
+    void bindAddressThatDoesNotResolveSaysSoInsteadOfNull(@TempDir Path dir) {
+        IOException e = assertThrows(IOException.class, () -> LogPipeline.builder(dir)
+                .listener(TcpIngestTest.textListener().bindAddress("999.1.1.1").build()).start());
+        assertEquals("cannot listen on 999.1.1.1:0: the address does not resolve; check the bind address", e.getMessage());
     }
 
     @Test

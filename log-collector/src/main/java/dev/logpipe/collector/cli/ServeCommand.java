@@ -15,6 +15,7 @@ import dev.logpipe.collector.internal.config.ConfigLoader;
 import dev.logpipe.collector.internal.config.ServeSettings;
 import dev.logpipe.collector.internal.config.SettingsLayer;
 import dev.logpipe.collector.internal.config.Units;
+import dev.logpipe.collector.internal.server.TlsContexts;
 import dev.logpipe.filesink.JournalLockedException;
 import dev.logpipe.filesink.RollCycle;
 import dev.logpipe.filesink.Segment;
@@ -23,6 +24,10 @@ import dev.logpipe.filesink.SourceFormat;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.net.BindException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.UnknownHostException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.LinkedHashMap;
@@ -135,6 +140,11 @@ public final class ServeCommand implements Callable<Integer> {
             description = "ingest channel capacity in bytes; backpressure beyond it (default: 64MiB)")
     String channelBytes;
 
+    @Option(names = "--min-free", paramLabel = "SIZE",
+            description = "free space to keep on the journal's file system; with less the journal pauses "
+                    + "(senders slowed, /ready 503) until space returns (default: 16MiB)")
+    String minFree;
+
     @Option(names = "--tls-cert", paramLabel = "FILE", description = "PEM certificate chain; enables TLS (with --tls-key)")
     String tlsCert;
 
@@ -194,6 +204,7 @@ public final class ServeCommand implements Callable<Integer> {
         given.put(ConfigKey.DRAIN_TIMEOUT, drainTimeout);
         given.put(ConfigKey.CHANNEL_RECORDS, channelRecords);
         given.put(ConfigKey.CHANNEL_BYTES, channelBytes);
+        given.put(ConfigKey.MIN_FREE, minFree);
         given.put(ConfigKey.TLS_CERT, tlsCert);
         given.put(ConfigKey.TLS_KEY, tlsKey);
         given.put(ConfigKey.TLS_CLIENT_CA, tlsClientCa);
@@ -216,6 +227,7 @@ public final class ServeCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         ServeSettings s = settings();
+        preflight(s);
         PrintWriter out = spec.commandLine().getOut();
         long startNanos = System.nanoTime();
 
@@ -250,6 +262,7 @@ public final class ServeCommand implements Callable<Integer> {
         if (handleSignals) {
             installSignalHandlers();
         }
+        admin.readiness(pipeline::readiness); // 503 while the journal is paused for lack of space or failed
         admin.ready(true);
         printStartup(out, s, pipeline, admin);
 
@@ -258,16 +271,65 @@ public final class ServeCommand implements Callable<Integer> {
         admin.ready(false, "draining");
         out.println();
         out.println("logpipe: " + stopReason.get() + ": shutting down; storing what connections sent (up to "
-                + Units.formatDuration(s.drainTimeout()) + ")...");
+                + s.written(ConfigKey.DRAIN_TIMEOUT) + ")...");
         out.flush();
         PipelineStats end = pipeline.shutdown();
         admin.close();
         printSummary(out, end, Duration.ofNanos(System.nanoTime() - startNanos));
         if (end.lostRecords() > 0) {
-            throw CliException.failure(end.lostRecords() + " accepted records could not be stored before the drain timeout"
-                    + " or because the journal failed; see the log above; raise --drain-timeout if the disk is slow");
+            throw CliException.failure(end.lostRecords() + " accepted records could not be stored"
+                    + breakdown(end.lostByReason()) + "; see the log above; for drain_timeout raise"
+                    + " --drain-timeout or free space on the journal's file system, for journal_failure check the disk");
         }
         return 0;
+    }
+
+    /**
+     * Refuses settings that cannot work before anything is created (sockets, the journal
+     * directory, log lines about a writer): addresses that do not resolve, the same port for
+     * ingest and admin, a TLS key that does not belong to its certificate, a listen port in use.
+     */
+    static void preflight(ServeSettings s) {
+        InetAddress bindAddress = resolve(s.bind(), "--bind");
+        InetAddress adminAddress = resolve(s.adminBind(), "--admin-bind");
+        if (s.port() != 0 && s.port() == s.adminPort() && (bindAddress.equals(adminAddress)
+                || bindAddress.isAnyLocalAddress() || adminAddress.isAnyLocalAddress())) {
+            throw CliException.usage("--port and --admin-port are both " + s.port() + " on " + s.bind()
+                    + (s.bind().equals(s.adminBind()) ? "" : " and " + s.adminBind())
+                    + "; one port cannot serve both: give them different ports");
+        }
+        if (s.tls()) {
+            try {
+                TlsContexts.checkServerFiles(s.tlsCert(), s.tlsKey(), s.tlsClientCa());
+            } catch (IOException e) {
+                throw CliException.usage(e.getMessage(), e);
+            }
+        }
+        if (s.port() != 0) {
+            // A probe of the listen port: the real bind comes after the journal is opened, and a
+            // taken port should not leave a new journal directory and writer log lines behind.
+            try (ServerSocket probe = new ServerSocket()) {
+                probe.setReuseAddress(true);
+                probe.bind(new InetSocketAddress(bindAddress, s.port()));
+            } catch (BindException e) {
+                throw String.valueOf(e.getMessage()).contains("in use")
+                        ? CliException.usage("port " + s.port() + " on " + s.bind() + " is in use; pass --port", e)
+                        : CliException.usage("cannot listen on " + ServeSettings.hostPort(s.bind(), s.port()) + ": "
+                                + e.getMessage() + "; --bind must be an address of this machine (127.0.0.1, 0.0.0.0, ...)", e);
+            } catch (IOException e) {
+                throw CliException.usage("cannot listen on " + ServeSettings.hostPort(s.bind(), s.port()) + ": " + e
+                        + "; check --bind and --port", e);
+            }
+        }
+    }
+
+    private static InetAddress resolve(String host, String flag) {
+        try {
+            return InetAddress.getByName(host);
+        } catch (UnknownHostException e) {
+            throw CliException.usage(flag + " " + host + " is not an address or a host name that resolves;"
+                    + " use 127.0.0.1, 0.0.0.0 (all interfaces) or an address of this machine");
+        }
     }
 
     /** Whether starting failed because the listen port is taken (Netty's native transport says so only in text). */
@@ -301,6 +363,7 @@ public final class ServeCommand implements Callable<Integer> {
                 .channelCapacityBytes(s.channelBytes())
                 .rollCycle(RollCycle.valueOf(s.rollCycle().toUpperCase(Locale.ROOT)))
                 .drainTimeout(s.drainTimeout())
+                .journalMinFreeBytes(s.minFreeBytes())
                 .listener(l.build())
                 .sinkListener(new MetricsSinkListener(metrics));
         switch (s.syncInterval().kind()) {
@@ -356,7 +419,13 @@ public final class ServeCommand implements Callable<Integer> {
                 Units.formatBytes(e.writtenBytes()), e.durableRecords());
         out.printf(Locale.ROOT, "  rejected  %s%s%n", plural(e.rejectedTotal(), "frame"), breakdown(e.rejected()));
         if (e.lostRecords() > 0) {
-            out.printf(Locale.ROOT, "  LOST      %,d records accepted but not stored%n", e.lostRecords());
+            out.printf(Locale.ROOT, "  LOST      %,d records accepted but not stored%s%n", e.lostRecords(),
+                    breakdown(e.lostByReason()));
+        }
+        if (e.journalPauses() > 0) {
+            out.printf(Locale.ROOT, "  journal   paused %,d time%s for lack of space, %s in all%n", e.journalPauses(),
+                    e.journalPauses() == 1 ? "" : "s",
+                    StatsCommand.pausedFor(e.journalPausedNanos() / 1e9));
         }
         out.printf(Locale.ROOT, "  connections %,d accepted, %,d refused over the limit, %,d closed idle%n",
                 e.acceptedConnections(), e.refusedConnections(), e.idleClosedConnections());
@@ -393,7 +462,9 @@ public final class ServeCommand implements Callable<Integer> {
         return new PipelineSnapshot(formatNames(s.receivedRecords()), formatNames(s.receivedBytes()), s.rejected(),
                 s.writtenRecords(), s.durableRecords(), s.channelDepth(), channelRecords, s.activeConnections(),
                 s.refusedConnections(), s.backpressurePauses(), formatNames(s.truncated()), s.lostRecords(),
-                s.acceptedConnections(), s.idleClosedConnections(), s.tlsFailures());
+                s.acceptedConnections(), s.idleClosedConnections(), s.tlsFailures(), s.lostByReason(),
+                s.inFlightRecords(), s.journalState().name().toLowerCase(Locale.ROOT), s.journalPauses(),
+                s.journalPausedNanos());
     }
 
     /** Forwards the journal writer's events to the metrics. */

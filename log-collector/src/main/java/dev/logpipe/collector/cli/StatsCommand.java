@@ -7,6 +7,7 @@ import java.io.IOException;
 import java.io.PrintWriter;
 import java.net.ConnectException;
 import java.net.URI;
+import java.net.URISyntaxException;
 import java.net.http.HttpClient;
 import java.net.http.HttpConnectTimeoutException;
 import java.net.http.HttpRequest;
@@ -40,7 +41,8 @@ public final class StatsCommand implements Callable<Integer> {
     CommandSpec spec;
 
     @Option(names = "--admin", paramLabel = "URL", defaultValue = "http://127.0.0.1:5180",
-            description = "admin endpoint of the server (serve's --admin-bind and --admin-port)")
+            description = "admin endpoint of the server (serve's --admin-bind and --admin-port): http://HOST:PORT,"
+                    + " HOST:PORT or http://HOST:PORT/stats")
     String admin;
 
     @Option(names = "--json", description = "print the server's JSON as it is")
@@ -48,16 +50,12 @@ public final class StatsCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws InterruptedException {
-        URI base;
-        try {
-            base = URI.create(admin.endsWith("/") ? admin : admin + "/");
-            if (!"http".equals(base.getScheme()) || base.getHost() == null) {
-                throw new IllegalArgumentException();
-            }
-        } catch (IllegalArgumentException e) {
-            throw CliException.usage("'" + admin + "' is not an http URL; pass --admin http://HOST:PORT");
+        URI statsUri = statsUri(admin);
+        if (statsUri == null) {
+            throw CliException.usage("'" + admin + "' is not an admin address; pass --admin http://HOST:PORT (or HOST:PORT,"
+                    + " or the full http://HOST:PORT/stats)");
         }
-        String body = fetch(base.resolve("stats"));
+        String body = fetch(statsUri);
         PrintWriter out = spec.commandLine().getOut();
         if (json) {
             out.print(body);
@@ -68,11 +66,48 @@ public final class StatsCommand implements Callable<Integer> {
         try {
             n = JSON.readTree(body);
         } catch (IOException e) {
-            throw CliException.failure(admin + "/stats did not answer JSON; is this a logpipe admin endpoint?");
+            throw CliException.failure(statsUri + " did not answer JSON; is this a logpipe admin endpoint?");
         }
         render(n, out);
         out.flush();
         return 0;
+    }
+
+    /**
+     * The {@code /stats} URL for what was given to {@code --admin}: {@code http://HOST:PORT},
+     * with or without a trailing {@code /} or the {@code /stats} path, or {@code HOST:PORT}; another
+     * admin path ({@code /metrics}, {@code /ready}, {@code /health}) is taken as its server's, and
+     * any other path as a prefix (a reverse proxy's). Null when it is not an http address.
+     */
+    static URI statsUri(String admin) {
+        String text = admin.trim();
+        if (!text.contains("://")) {
+            text = "http://" + text;
+        }
+        URI u;
+        try {
+            u = new URI(text);
+        } catch (URISyntaxException e) {
+            return null;
+        }
+        if (!"http".equalsIgnoreCase(u.getScheme()) || u.getHost() == null || u.getPort() == 0 || u.getQuery() != null) {
+            return null;
+        }
+        String path = u.getPath() == null ? "" : u.getPath();
+        while (path.endsWith("/")) {
+            path = path.substring(0, path.length() - 1);
+        }
+        for (String own : new String[] {"/stats", "/metrics", "/ready", "/health"}) {
+            if (path.endsWith(own)) {
+                path = path.substring(0, path.length() - own.length());
+                break;
+            }
+        }
+        try {
+            return new URI("http", null, u.getHost(), u.getPort(), path + "/stats", null, null);
+        } catch (URISyntaxException e) {
+            return null;
+        }
     }
 
     private String fetch(URI uri) throws InterruptedException {
@@ -103,8 +138,11 @@ public final class StatsCommand implements Callable<Integer> {
                 breakdown(n.path("rejected_records")).trim());
         out.printf(Locale.ROOT, "  %-14s %,14d%s%n", "written", n.path("written_records").asLong(),
                 n.path("lost_records").asLong() > 0
-                        ? String.format(Locale.ROOT, "          LOST (accepted, never written): %,d", n.path("lost_records").asLong())
+                        ? String.format(Locale.ROOT, "          LOST (accepted, never written): %,d%s",
+                                n.path("lost_records").asLong(), breakdown(n.path("lost_records_by_reason")))
                         : "");
+        out.printf(Locale.ROOT, "  %-14s %,14d          (connections, channel, writer)%n", "in flight",
+                n.path("in_flight_records").asLong());
         out.printf(Locale.ROOT, "  %-14s %,14d          at risk (written, not yet durable): %,d%n", "durable",
                 n.path("durable_records").asLong(), n.path("records_at_risk").asLong());
         out.printf(Locale.ROOT, "  %-14s %,14d / %,d records%n", "channel", n.path("channel_records").asLong(),
@@ -126,6 +164,20 @@ public final class StatsCommand implements Callable<Integer> {
         out.printf(Locale.ROOT, "  %-14s %s   retention deleted %,d segments   writer errors %,d%n", "journal",
                 n.path("segment").asText("").isEmpty() ? "-" : "segment " + n.path("segment").asText(),
                 n.path("retention_deleted_segments").asLong(), n.path("sink_errors").asLong());
+        String journal = n.path("journal").asText("");
+        if (!journal.isEmpty()) {
+            out.printf(Locale.ROOT, "  %-14s %s   paused %,d times, %s in all%n", "journal state",
+                    journal.equals("paused") ? "PAUSED: its file system is short of space; records wait, senders are"
+                            + " slowed; free space and it resumes" : journal,
+                    n.path("journal_pauses").asLong(),
+                    pausedFor(n.path("journal_paused_seconds").asDouble()));
+        }
+    }
+
+    /** Milliseconds under 10 s, whole seconds above: {@code 624ms}, {@code 2m5s}. */
+    static String pausedFor(double seconds) {
+        long ms = Math.round(seconds * 1000);
+        return Units.formatDuration(ms < 10_000 ? Duration.ofMillis(ms) : Duration.ofSeconds(ms / 1000));
     }
 
     private static long sum(JsonNode obj) {

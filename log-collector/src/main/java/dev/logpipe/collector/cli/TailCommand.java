@@ -46,7 +46,8 @@ import picocli.CommandLine.Spec;
                 "  logpipe tail --since 10m --level warn   warnings and worse, last 10 minutes",
                 "  logpipe tail --since 2026-11-25T17:00:00Z --count   records since then",
                 "  logpipe tail --from-start --format json | jq .message",
-                "  logpipe tail --from-start --service billing --grep declined"})
+                "  logpipe tail --from-start --service billing --grep declined",
+                "  logpipe tail --name audit --from-start   first run: all; later: what is new"})
 public final class TailCommand implements Callable<Integer> {
 
     /** Output formats. */
@@ -85,8 +86,14 @@ public final class TailCommand implements Callable<Integer> {
     }
 
     @Option(names = "--level", paramLabel = "LEVEL",
-            description = "only records at LEVEL or more severe: trace, debug, info, warn, error, fatal")
+            description = "only records at LEVEL or more severe: trace, debug, info, warn, error, fatal;"
+                    + " a record without a level counts as trace (the lowest)")
     String level;
+
+    @Option(names = "--name", paramLabel = "NAME",
+            description = "a named reader: resume after the last record the previous 'tail --name NAME' read"
+                    + " (the start options apply to its first run only); retention keeps what it has not read")
+    String name;
 
     @Option(names = "--service", paramLabel = "NAME", description = "only records from this service (exact match)")
     String service;
@@ -126,6 +133,9 @@ public final class TailCommand implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         boolean filtering = minLevel != null || service != null || host != null || pattern != null;
         JournalReader.Builder b = JournalReader.builder(data);
+        if (name != null) {
+            b.named(name);
+        }
         long lastN = -1;
         if (start == null && count) {
             b.fromStart(); // --count alone counts the whole journal
@@ -146,6 +156,15 @@ public final class TailCommand implements Callable<Integer> {
         }
         RecordFormatter fmt = new RecordFormatter(useColor());
         try (JournalReader reader = open(b)) {
+            if (reader.resumedAfter() >= 0) {
+                // a named reader continues where it stopped: every record after that, whatever -n says
+                lastN = -1;
+                if (start != null) {
+                    spec.commandLine().getErr().println("logpipe tail: reader '" + name + "' resumes after index "
+                            + reader.resumedAfter() + "; the start option applies only to its first run"
+                            + " (delete " + data.resolve("readers").resolve(name + ".pos") + " to start it afresh)");
+                }
+            }
             if (count) {
                 long n = 0;
                 for (ReadRecord rr; (rr = next(reader)) != null; ) {
@@ -221,6 +240,14 @@ public final class TailCommand implements Callable<Integer> {
                         "'" + level + "' is not a level; use trace, debug, info, warn, error or fatal");
             }
         }
+        if (name != null) {
+            try {
+                JournalReader.builder(data).named(name);
+            } catch (IllegalArgumentException e) {
+                throw new ParameterException(spec.commandLine(), "--name: '" + name + "' is not a reader name; use 1-100"
+                        + " letters, digits, '.', '_' or '-', not starting with '.'");
+            }
+        }
         if (grep != null) {
             try {
                 pattern = Pattern.compile(grep);
@@ -241,6 +268,10 @@ public final class TailCommand implements Callable<Integer> {
             try {
                 return OffsetDateTime.parse(text).toInstant();
             } catch (DateTimeParseException e) {
+                if (!text.isEmpty() && Character.isDigit(text.charAt(0)) && text.indexOf('-') < 0 && text.indexOf(':') < 0) {
+                    // a duration with a wrong unit (10M): its own message says what to write
+                    throw new ParameterException(spec.commandLine(), "--since: " + notADuration.getMessage());
+                }
                 throw new ParameterException(spec.commandLine(), "--since: '" + text
                         + "' is not a time; use a duration ago such as 10m or 2h, or an RFC 3339 time such as 2026-11-25T17:00:00Z");
             }
@@ -298,7 +329,9 @@ public final class TailCommand implements Callable<Integer> {
     }
 
     private boolean matches(LogRecord r) {
-        if (minLevel != null && !r.level().atLeast(minLevel)) {
+        // A record without a level (a plain text line) counts as the lowest level, trace: only
+        // --level trace, which asks for everything, shows it.
+        if (minLevel != null && !(r.level() == Level.UNSET ? Level.TRACE : r.level()).atLeast(minLevel)) {
             return false;
         }
         if (service != null && !service.equals(r.service())) {

@@ -24,7 +24,8 @@ import picocli.CommandLine.Spec;
         header = "Check a config file and print the settings 'logpipe serve' would use.",
         description = {"",
                 "Interpolates $${VAR} and $${VAR:-default} from the environment, as serve does.",
-                "Exit status: 0 valid, 1 invalid (the message names the line and the key), 2 usage error.",
+                "Exit status: 0 valid, 1 invalid (the message names the line and the key),",
+                "2 usage error.",
                 ""})
 public final class ValidateCommand implements Callable<Integer> {
 

@@ -4,6 +4,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import org.junit.jupiter.api.Test;
+import picocli.CommandLine;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 
 class LogpipeCommandTest {
 
@@ -35,22 +38,48 @@ class LogpipeCommandTest {
         }
     }
 
-    @Test
-    void unknownCommandIsAUsageErrorWithAHint() {
-        CliRun r = CliRun.run("stat");
+    /** Every kind of picocli usage error, in the house style: one line, what happened; what to do; exit 2. */
+    @ParameterizedTest(name = "{0}")
+    @CsvSource(delimiter = '|', textBlock = """
+            stat                          | logpipe: unknown command 'stat'; did you mean 'stats' or 'tail' or 'validate'? the commands are serve, tail, send, stats, verify, repair, validate, help (see 'logpipe --help')
+            help nope                     | logpipe: unknown command 'nope'; the commands are serve, tail, send, stats, verify, repair, validate, help
+            send --prot 1                 | logpipe send: unknown option '--prot'; see 'logpipe send --help'
+            send a b                      | logpipe send: unexpected argument 'b'; see 'logpipe send --help'
+            send --port 1 --port 2        | logpipe send: --port is given twice; give it once
+            send --format xml             | logpipe send: --format: 'xml' is not valid; use one of json, syslog, text
+            send --port=http              | logpipe send: --port: 'http' is not valid; use a whole number
+            tail --last                   | logpipe tail: --last needs a value (N); write --last N
+            validate                      | logpipe validate: --config FILE is required; see 'logpipe validate --help'
+            tail --from-start --since 1m  | logpipe tail: --from-start and --since do not go together; give only one of --from-start, --since, --index, --last
+            tail --index 1 --last 2       | logpipe tail: --index and --last do not go together; give only one of --from-start, --since, --index, --last
+            tail -n 1 -n 2                | logpipe tail: --last is given twice; give it once
+            tail --from-start --from-start | logpipe tail: --from-start is given twice; give it once
+            """)
+    void usageErrorsAreOneLineSayingWhatHappenedAndWhatToDo(String args, String expected) {
+        CliRun r = CliRun.run(args.split(" "));
         assertEquals(2, r.code(), r.toString());
-        assertTrue(r.err().startsWith("logpipe: Unmatched argument at index 0: 'stat'"), r.toString());
-        assertTrue(r.err().contains("Did you mean: logpipe stats"), r.toString());
-        assertTrue(r.err().contains("Try 'logpipe --help' for more information."), r.toString());
+        assertEquals(expected + "\n", r.err());
         assertEquals("", r.out());
     }
 
+    /** An example that wraps is copied without its end: every example line must fit in 80 columns as written. */
     @Test
-    void unknownOptionOfASubcommandNamesTheSubcommand() {
-        CliRun r = CliRun.run("send", "--prot", "1");
-        assertEquals(2, r.code(), r.toString());
-        assertTrue(r.err().startsWith("logpipe send: Unknown option: '--prot'"), r.toString());
-        assertTrue(r.err().contains("Try 'logpipe send --help' for more information."), r.toString());
+    void everyHelpExampleAndDescriptionLineIsPrintedWhole() {
+        CommandLine root = Logpipe.commandLine(new java.io.PrintWriter(new java.io.StringWriter()),
+                new java.io.PrintWriter(new java.io.StringWriter()));
+        java.util.List<CommandLine> all = new java.util.ArrayList<>(root.getSubcommands().values());
+        all.add(root);
+        for (CommandLine c : all) {
+            c.setUsageHelpAutoWidth(false);
+            c.setUsageHelpWidth(80);
+            String help = c.getUsageMessage(CommandLine.Help.Ansi.OFF);
+            java.util.List<String> lines = new java.util.ArrayList<>(java.util.Arrays.asList(c.getCommandSpec().usageMessage().footer()));
+            lines.addAll(java.util.Arrays.asList(c.getCommandSpec().usageMessage().description()));
+            for (String line : lines) {
+                String shown = String.format(line.replace("%n", "")).replace("$${", "${");
+                assertTrue(help.contains(shown), c.getCommandName() + ": the line\n" + shown + "\nis wrapped in\n" + help);
+            }
+        }
     }
 
     @Test

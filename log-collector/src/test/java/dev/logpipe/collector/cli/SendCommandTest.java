@@ -1,5 +1,6 @@
 package dev.logpipe.collector.cli;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -140,9 +141,9 @@ class SendCommandTest {
     void badFlagsAreUsageErrors() {
         CliRun r = CliRun.run("send", "--format", "xml");
         assertEquals(2, r.code(), r.toString());
-        assertTrue(r.err().contains("Invalid value for option '--format': expected one of [json, syslog, text]"), r.toString());
+        assertTrue(r.err().contains("--format: 'xml' is not valid; use one of json, syslog, text"), r.toString());
 
-        r = CliRun.run("send", "--severity", "loud");
+        r = CliRun.run("send", "--format", "syslog", "--severity", "loud");
         assertEquals(2, r.code(), r.toString());
         assertTrue(r.err().contains("'loud' is not valid for --severity; use 0-7 or emerg"), r.toString());
 
@@ -152,7 +153,66 @@ class SendCommandTest {
 
         r = CliRun.run("send", "--port=http");
         assertEquals(2, r.code(), r.toString());
-        assertTrue(r.err().contains("Invalid value for option '--port': 'http' is not an int"), r.toString());
+        assertTrue(r.err().contains("--port: 'http' is not valid; use a whole number"), r.toString());
+    }
+
+    @Test
+    void bytesGoExactlyAsReadInvalidUtf8Included() throws Exception {
+        byte[] in = {'c', 'a', 'f', (byte) 0xe9, '\n', (byte) 0xff, (byte) 0xfe, ' ', 'x', '\r', '\n', 'a', 0, 'b'};
+        CliRun r = CliRun.run(cl -> ((SendCommand) cl.getSubcommands().get("send").getCommand()).stdin =
+                new ByteArrayInputStream(in), "send", "--port", Integer.toString(server.getLocalPort()), "--format", "text");
+        assertEquals(0, r.code(), r.toString());
+        byte[] expected = {'c', 'a', 'f', (byte) 0xe9, '\n', (byte) 0xff, (byte) 0xfe, ' ', 'x', '\n', 'a', 0, 'b', '\n'};
+        assertArrayEquals(expected, received.get(60, TimeUnit.SECONDS));
+    }
+
+    @Test
+    void syslogCarriesTheLinesBytesAsTheyAre() throws Exception {
+        CliRun r = CliRun.run(cl -> ((SendCommand) cl.getSubcommands().get("send").getCommand()).stdin =
+                new ByteArrayInputStream(new byte[] {'c', 'a', 'f', (byte) 0xe9, '\n'}),
+                "send", "--port", Integer.toString(server.getLocalPort()), "--format", "syslog", "--framing", "lf");
+        assertEquals(0, r.code(), r.toString());
+        byte[] got = received.get(60, TimeUnit.SECONDS);
+        byte[] tail = java.util.Arrays.copyOfRange(got, got.length - 9, got.length);
+        assertArrayEquals(new byte[] {'-', ' ', '-', ' ', 'c', 'a', 'f', (byte) 0xe9, '\n'}, tail);
+    }
+
+    @Test
+    void waitThatTimesOutExits1() throws Exception {
+        server.close();
+        try (ServerSocket silent = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            // accepts (in the backlog) and never closes: send cannot know whether the lines were read
+            CliRun r = CliRun.run(cl -> ((SendCommand) cl.getSubcommands().get("send").getCommand()).stdin =
+                    new ByteArrayInputStream("a\n".getBytes(StandardCharsets.UTF_8)),
+                    "send", "--port", Integer.toString(silent.getLocalPort()), "--wait", "200ms");
+            assertEquals(1, r.code(), r.toString());
+            assertEquals("logpipe send: sent 1 record to 127.0.0.1:" + silent.getLocalPort() + ", but the server did not close"
+                    + " the connection within 200ms, so not every line may have been read yet; raise --wait, or check the"
+                    + " server (paused by backpressure?)\n", r.err());
+        }
+    }
+
+    @Test
+    void syslogOptionsWithoutSyslogFormatAreRefused() {
+        for (String[] args : new String[][] {{"--severity", "warn"}, {"--format", "text", "--app-name", "x"},
+            {"--facility", "local0"}, {"--framing", "lf"}}) {
+            CliRun r = CliRun.run(args.length == 2 ? new String[] {"send", args[0], args[1]}
+                    : new String[] {"send", args[0], args[1], args[2], args[3]});
+            String opt = args[args.length - 2];
+            assertEquals(2, r.code(), r.toString());
+            assertTrue(r.err().startsWith("logpipe send: " + opt + " applies only to --format syslog"), r.toString());
+            assertTrue(r.err().contains("add --format syslog or drop " + opt), r.toString());
+        }
+    }
+
+    @Test
+    void aClientKeyWithoutItsCertificateOrTheOtherWayIsAUsageError() {
+        CliRun r = CliRun.run("send", "--tls-key", "client.key");
+        assertEquals(2, r.code(), r.toString());
+        assertEquals("logpipe send: --tls-key needs --tls-cert; a client certificate needs both\n", r.err());
+        r = CliRun.run("send", "--tls-cert", "client.crt");
+        assertEquals(2, r.code(), r.toString());
+        assertEquals("logpipe send: --tls-cert needs --tls-key; a client certificate needs both\n", r.err());
     }
 
     @Test

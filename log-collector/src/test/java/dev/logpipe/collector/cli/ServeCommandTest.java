@@ -1,8 +1,10 @@
 package dev.logpipe.collector.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.logpipe.collector.TestCertificates;
 import dev.logpipe.collector.internal.config.ConfigKey;
 import dev.logpipe.collector.internal.config.ConfigLoader;
 import dev.logpipe.collector.internal.config.Interpolator;
@@ -85,7 +87,13 @@ class ServeCommandTest {
             {"--port", "http", "--port: 'http' is not a port number; use 1-65535 (or 0 for any free port)"},
             {"--sync-interval", "often", "--sync-interval: 'often' is not a sync interval; use a duration such as 100ms, or batch, or never"},
             {"--retention", "a week", "--retention: 'a week' is not a retention; use an age such as 7d, a size such as 10GB, or both: 7d,10GB"},
-            {"--max-frame", "10M", "--max-frame: '10M' has an unknown size unit 'm'"},
+            {"--max-frame", "10M", "--max-frame: '10M' is ambiguous; write 10MB (powers of 1000) or 10MiB (powers of 1024)"},
+            {"--retention", "10M", "--retention: '10M' is ambiguous; write 10m for minutes, or 10MB or 10MiB for a size"},
+            {"--retention", "10mb", "--retention: '10mb': size units are case-sensitive; write 10MB"},
+            {"--sync-interval", "1M", "--sync-interval: '1M' is ambiguous: write 1m for minutes"},
+            {"--idle-timeout", "1M", "--idle-timeout: '1M' is ambiguous: write 1m for minutes"},
+            {"--drain-timeout", "30S", "--drain-timeout: '30S': duration units are lower-case; write 30s"},
+            {"--channel-bytes", "64mib", "--channel-bytes: '64mib': size units are case-sensitive; write 64MiB"},
             {"--roll-cycle", "weekly", "--roll-cycle: 'weekly' is not one of: minutely, hourly, daily"},
             {"--format", "xml", "--format: 'xml' is not one of: auto, json, syslog, text"},
             {"--tls-cert", "c.pem", "tls-cert is set (from --tls-cert) but tls-key is not; TLS needs both"},
@@ -114,7 +122,44 @@ class ServeCommandTest {
                     "--data", dir.resolve("data").toString());
             assertEquals(2, r.code(), r.toString());
             assertTrue(r.err().contains("port " + taken.getLocalPort() + " on 127.0.0.1 is in use; pass --port"), r.toString());
+            assertFalse(Files.exists(dir.resolve("data")), "a failed start creates no journal directory");
+            assertFalse(r.err().contains("journal writer"), r.toString());
         }
+    }
+
+    @Test
+    void bindAddressThatDoesNotResolveIsAUsageErrorBeforeAnythingIsCreated() {
+        CliRun r = CliRun.run("serve", "--bind", "999.1.1.1", "--port", "0", "--admin-port", "0",
+                "--data", dir.resolve("data").toString());
+        assertEquals(2, r.code(), r.toString());
+        assertEquals("logpipe serve: --bind 999.1.1.1 is not an address or a host name that resolves; use 127.0.0.1,"
+                + " 0.0.0.0 (all interfaces) or an address of this machine\n", r.err());
+        assertFalse(Files.exists(dir.resolve("data")));
+    }
+
+    @Test
+    void samePortForIngestAndAdminSaysTheyAreTheSame() throws Exception {
+        int port;
+        try (ServerSocket free = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            port = free.getLocalPort();
+        }
+        CliRun r = CliRun.run("serve", "-p", Integer.toString(port), "--admin-port", Integer.toString(port),
+                "--data", dir.resolve("data").toString());
+        assertEquals(2, r.code(), r.toString());
+        assertEquals("logpipe serve: --port and --admin-port are both " + port
+                + " on 127.0.0.1; one port cannot serve both: give them different ports\n", r.err());
+        assertFalse(Files.exists(dir.resolve("data")));
+    }
+
+    @Test
+    void tlsKeyThatDoesNotBelongToTheCertificateIsRefusedAtStart() throws Exception {
+        TestCertificates certs = TestCertificates.make(Files.createDirectories(dir.resolve("certs")));
+        CliRun r = CliRun.run("serve", "--port", "0", "--admin-port", "0", "--data", dir.resolve("data").toString(),
+                "--tls-cert", certs.serverCert.toString(), "--tls-key", certs.strayKey.toString());
+        assertEquals(2, r.code(), r.toString());
+        assertEquals("logpipe serve: TLS key " + certs.strayKey + " does not belong to certificate " + certs.serverCert
+                + " (CN=localhost); give the key the certificate was issued for\n", r.err());
+        assertFalse(Files.exists(dir.resolve("data")));
     }
 
     @Test
@@ -217,6 +262,11 @@ class ServeCommandTest {
         CliRun stats = CliRun.run("stats", "--admin", "http://127.0.0.1:" + adminPort);
         assertEquals(0, stats.code(), stats.toString());
         assertTrue(stats.out().contains("durable                     3"), stats.out());
+        for (String form : new String[] {"http://127.0.0.1:" + adminPort + "/stats", "127.0.0.1:" + adminPort}) {
+            CliRun again = CliRun.run("stats", "--admin", form, "--json");
+            assertEquals(0, again.code(), form + ": " + again);
+            assertTrue(again.out().matches("(?s).*\"durable_records\"\\s*:\\s*3\\b.*"), again.out());
+        }
 
         serve.requestStop("test");
         assertEquals(0, run.get(90, TimeUnit.SECONDS), out.text + "\n" + err.text);

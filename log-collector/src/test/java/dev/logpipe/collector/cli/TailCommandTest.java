@@ -188,7 +188,7 @@ class TailCommandTest {
     void usageErrorsExit2WithWhatToDo() {
         CliRun r = tail("--from-start", "--since", "10m");
         assertEquals(2, r.code(), r.toString());
-        assertTrue(r.err().contains("mutually exclusive"), r.toString());
+        assertTrue(r.err().contains("--from-start and --since do not go together; give only one of"), r.toString());
 
         r = tail("--count", "-f");
         assertEquals(2, r.code());
@@ -197,6 +197,10 @@ class TailCommandTest {
         r = tail("--level", "loud");
         assertEquals(2, r.code());
         assertTrue(r.err().contains("'loud' is not a level; use trace, debug, info, warn, error or fatal"), r.toString());
+
+        r = tail("--since", "10M");
+        assertEquals(2, r.code());
+        assertTrue(r.err().contains("--since: '10M' is ambiguous: write 10m for minutes"), r.toString());
 
         r = tail("--since", "yesterday");
         assertEquals(2, r.code());
@@ -208,7 +212,7 @@ class TailCommandTest {
 
         r = tail("--format", "yaml");
         assertEquals(2, r.code());
-        assertTrue(r.err().contains("expected one of [text, json]"), r.toString());
+        assertEquals("logpipe tail: --format: 'yaml' is not valid; use one of text, json\n", r.err());
 
         r = tail("-n", "-3");
         assertEquals(2, r.code());
@@ -244,6 +248,73 @@ class TailCommandTest {
         int code = cl.execute("tail", "--data", dir.toString(), "--from-start", "-f");
         assertEquals(0, code);
         assertEquals("", err.toString());
+    }
+
+    private static List<String> jsonMessages(CliRun r) {
+        return Arrays.stream(r.out().split("\n")).filter(l -> !l.isEmpty()).map(l -> {
+            try {
+                return new ObjectMapper().readTree(l).get("message").asText();
+            } catch (IOException e) {
+                throw new AssertionError(l, e);
+            }
+        }).toList();
+    }
+
+    @Test
+    void aRecordWithoutALevelCountsAsTraceTheLowest(@TempDir Path own) throws Exception {
+        try (TestJournal j = new TestJournal(own)) {
+            j.append(LogRecord.builder().message("plain line").build(),
+                    LogRecord.builder().level(Level.TRACE).message("t").build(),
+                    LogRecord.builder().level(Level.DEBUG).message("d").build(),
+                    LogRecord.builder().level(Level.WARN).message("w").build());
+        }
+        String d = own.toString();
+        assertEquals(List.of("plain line", "t", "d", "w"),
+                jsonMessages(CliRun.run("tail", "--data", d, "--from-start", "--format", "json", "--level", "trace")));
+        assertEquals(List.of("d", "w"), jsonMessages(CliRun.run("tail", "--data", d, "--from-start", "--format", "json", "--level", "debug")));
+        assertEquals("4\n", CliRun.run("tail", "--data", d, "--count", "--level", "trace").out());
+        assertEquals(List.of("plain line", "t", "d", "w"), jsonMessages(CliRun.run("tail", "--data", d, "--from-start", "--format", "json")));
+    }
+
+    @Test
+    void aSecondTailWithTheSameNameResumesWhereTheFirstStopped(@TempDir Path own) throws Exception {
+        try (TestJournal j = new TestJournal(own)) {
+            for (int i = 0; i < 15; i++) {
+                j.append(LogRecord.builder().message("old " + i).build());
+            }
+            String d = own.toString();
+            // first run: the start options apply (here the default, the last 10)
+            CliRun first = CliRun.run("tail", "--data", d, "--name", "audit", "--format", "json");
+            assertEquals(0, first.code(), first.toString());
+            assertEquals(10, jsonMessages(first).size());
+            assertEquals("old 14", jsonMessages(first).get(9));
+
+            j.append(LogRecord.builder().message("new 0").build(), LogRecord.builder().message("new 1").build(),
+                    LogRecord.builder().message("new 2").build());
+            CliRun second = CliRun.run("tail", "--data", d, "--name", "audit", "--format", "json");
+            assertEquals(List.of("new 0", "new 1", "new 2"), jsonMessages(second), "every record after the first run, no more");
+
+            CliRun third = CliRun.run("tail", "--data", d, "--name", "audit", "--from-start", "--format", "json");
+            assertEquals(List.of(), jsonMessages(third), "nothing new; --from-start applies to the first run only");
+            assertTrue(third.err().startsWith("logpipe tail: reader 'audit' resumes after index "), third.toString());
+
+            // another name is another reader; an unnamed tail is unaffected
+            assertEquals(18, jsonMessages(CliRun.run("tail", "--data", d, "--name", "other", "--from-start", "--format", "json")).size());
+            assertEquals(3, jsonMessages(CliRun.run("tail", "--data", d, "-n", "3", "--format", "json")).size());
+
+            j.append(LogRecord.builder().level(Level.WARN).message("new 3").build(), LogRecord.builder().message("new 4").build());
+            assertEquals("1\n", CliRun.run("tail", "--data", d, "--name", "audit", "--count", "--level", "warn").out(),
+                    "a count also reads on from where the reader stopped");
+            assertEquals(List.of(), jsonMessages(CliRun.run("tail", "--data", d, "--name", "audit", "--format", "json")));
+        }
+    }
+
+    @Test
+    void badReaderNameIsAUsageError() {
+        CliRun r = tail("--name", "../x");
+        assertEquals(2, r.code(), r.toString());
+        assertEquals("logpipe tail: --name: '../x' is not a reader name; use 1-100 letters, digits, '.', '_' or '-',"
+                + " not starting with '.'\n", r.err());
     }
 
     @Test

@@ -30,7 +30,29 @@ class ValidateCommandTest {
         assertTrue(r.out().contains("logpipe.yaml: valid"), r.out());
         assertTrue(r.out().contains("listen      tcp://127.0.0.1:6000"), r.out());
         assertTrue(r.out().contains("sync        batch"), r.out());
-        assertTrue(r.out().contains("retention   7d,9.3GiB"), r.out());
+        assertTrue(r.out().contains("retention   7d,10GB"), r.out());
+    }
+
+    @Test
+    void settingsArePrintedBackAsWritten() throws Exception {
+        CliRun r = validate("retention: 10MB, 2h\nmax-frame: 1.5MB\nchannel-bytes: 100MB\nidle-timeout: 90s\n"
+                + "sync-interval: 1m\ndrain-timeout: 1h30m\n", Map.of());
+        assertEquals(0, r.code(), r.toString());
+        assertTrue(r.out().contains("retention   10MB,2h\n"), r.out());
+        assertTrue(r.out().contains("max-frame 1.5MB (truncate)"), r.out());
+        assertTrue(r.out().contains("idle-timeout 90s\n"), r.out());
+        assertTrue(r.out().contains("records / 100MB\n"), r.out());
+        assertTrue(r.out().contains("sync        every 1m\n"), r.out());
+        assertTrue(r.out().contains("drain       1h30m\n"), r.out());
+    }
+
+    @Test
+    void retentionWithALoneCapitalMIsInvalidNotTenMinutes() throws Exception {
+        CliRun r = validate("retention: 10M\n", Map.of());
+        assertEquals(1, r.code(), r.toString());
+        assertTrue(r.err().contains("logpipe.yaml:1: retention: '10M' is ambiguous; write 10m for minutes, or 10MB or 10MiB"),
+                r.toString());
+        assertEquals("", r.out());
     }
 
     @Test
@@ -38,6 +60,15 @@ class ValidateCommandTest {
         CliRun r = validate("port: 5140\nmax-frame: huge\n", Map.of());
         assertEquals(1, r.code(), r.toString());
         assertTrue(r.err().contains("logpipe.yaml:2: max-frame: 'huge' is not a size"), r.toString());
+    }
+
+    @Test
+    void yamlSyntaxErrorNamesLineColumnAndCause() throws Exception {
+        CliRun r = validate("port: 5140\n\tdata: ./d\n", Map.of());
+        assertEquals(1, r.code(), r.toString());
+        assertEquals("logpipe validate: " + dir.resolve("logpipe.yaml") + ":2:1: not valid YAML: while scanning for the next"
+                + " token: found character '\\t(TAB)' that cannot start any token. (Do not use \\t(TAB) for indentation)\n",
+                r.err());
     }
 
     @Test
@@ -51,6 +82,6 @@ class ValidateCommandTest {
     void configIsRequired() {
         CliRun r = CliRun.run("validate");
         assertEquals(2, r.code(), r.toString());
-        assertTrue(r.err().contains("Missing required option: '--config=FILE'"), r.toString());
+        assertEquals("logpipe validate: --config FILE is required; see 'logpipe validate --help'\n", r.err());
     }
 }

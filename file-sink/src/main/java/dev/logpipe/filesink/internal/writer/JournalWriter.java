@@ -3,6 +3,7 @@ package dev.logpipe.filesink.internal.writer;
 import dev.logpipe.channels.MpscReceiver;
 import dev.logpipe.channels.WatchSender;
 import dev.logpipe.filesink.AppendRequest;
+import dev.logpipe.filesink.JournalState;
 import dev.logpipe.filesink.JournalWriteException;
 import dev.logpipe.filesink.RollCycle;
 import dev.logpipe.filesink.Segment;
@@ -18,6 +19,7 @@ import net.openhft.chronicle.wire.DocumentContext;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -34,6 +36,12 @@ import java.util.function.Function;
  * <p>It ends when its input reaches end of stream (all senders closed, or the receiver closed by
  * shutdown or after an error, and drained). After a write error it closes the input, so producers
  * get {@code Closed} with their record back, and fails the receipts of what it still drains.
+ *
+ * <p>Lack of space is not an error: before taking from the channel the {@link SpaceGuard} checks that
+ * the file system holds the reserve, and before appending a batch that it holds the batch plus the
+ * reserve; if not, the writer pauses (with the batch in hand, if any) and takes nothing more from the
+ * channel until there is room, then appends it and goes on, in order.
+ * {@link #abandon} (a shutdown out of time) makes it fail what it holds and drains instead.
  *
  * <p>Threading: {@link #run} runs on the writer thread; the Chronicle appender is confined to it.
  */
@@ -60,19 +68,21 @@ public final class JournalWriter implements Runnable {
     private final Runnable onRoll;
     private final RecordCodec codec = new RecordCodec();
     private final PagePrefaulter prefaulter;
+    private final SpaceGuard space;
 
     private final CompletableFuture<Void> appenderReady = new CompletableFuture<>();
     /** The writer thread's appender, for the segment link written on a roll; confined to that thread. */
     private ExcerptAppender appender;
     private volatile int currentCycle = Integer.MIN_VALUE;
     private volatile JournalWriteException failure;
+    private volatile boolean abandoned;
     private long bytesSinceSyncRequest;
 
     public JournalWriter(Path dir, RollCycle rollCycle, SingleChronicleQueue queue, MpscReceiver<AppendRequest> input,
                          Runtime runtime, WriterCounters counters, SyncCoordinator sync, SinkListener listener,
                          WatchSender<Segment> segments, Function<AppendRequest, CompletableFuture<Long>> receipts,
                          int batchSize, boolean syncEveryBatch, long syncEveryBytes, Runnable onRoll,
-                         PagePrefaulter prefaulter) {
+                         PagePrefaulter prefaulter, SpaceGuard space) {
         this.dir = dir;
         this.rollCycle = rollCycle;
         this.queue = queue;
@@ -88,6 +98,7 @@ public final class JournalWriter implements Runnable {
         this.syncEveryBytes = syncEveryBytes;
         this.onRoll = onRoll;
         this.prefaulter = prefaulter;
+        this.space = space;
     }
 
     /** The cycle the writer appends to now, or MIN_VALUE before its first record. */
@@ -105,7 +116,23 @@ public final class JournalWriter implements Runnable {
         if (failure == null) {
             failure = t instanceof JournalWriteException j ? j : new JournalWriteException(t.toString(), t);
         }
+        counters.state = JournalState.FAILED;
         input.close();
+        if (space != null) {
+            space.wake();
+        }
+    }
+
+    /**
+     * Any thread: stop storing. What the writer holds and what is still in the channel is failed and
+     * counted as abandoned (not as an error); the writer then ends. For a shutdown out of time.
+     */
+    public void abandon() {
+        abandoned = true;
+        input.close();
+        if (space != null) {
+            space.wake();
+        }
     }
 
     /**
@@ -137,9 +164,13 @@ public final class JournalWriter implements Runnable {
         List<AppendRequest> batch = new ArrayList<>(batchSize);
         try (ExcerptAppender appender = queue.createAppender()) {
             this.appender = appender;
+            counters.state = JournalState.WRITABLE; // before appenderReady: FileSink.start() returns on it
             appenderReady.complete(null);
             while (true) {
                 batch.clear();
+                if (failure == null && !abandoned) {
+                    awaitRoom(0); // below the reserve already: take nothing (and say so before the first record)
+                }
                 int n;
                 try {
                     n = input.blockingRecvMany(batch, batchSize);
@@ -151,17 +182,48 @@ public final class JournalWriter implements Runnable {
                 if (n == 0) {
                     break; // end of stream
                 }
+                counters.heldRecords = n;
+                if (failure == null && !abandoned) {
+                    awaitRoom(batchBytes(batch));
+                }
                 if (failure != null) {
                     failFrom(batch, 0);
+                } else if (abandoned) {
+                    abandonFrom(batch, 0);
                 } else {
                     appendBatch(appender, batch);
                 }
+                counters.heldRecords = 0;
             }
         } catch (Throwable t) {
             // a bug or a failure outside an append (e.g. closing the appender); keep the report honest
             fail(t);
         } finally {
             appenderReady.complete(null); // also when creating the appender failed: nobody waits forever
+            if (failure == null) {
+                counters.state = JournalState.STOPPED;
+            }
+        }
+    }
+
+    private static long batchBytes(List<AppendRequest> batch) {
+        long weight = 0;
+        for (int i = 0, n = batch.size(); i < n; i++) {
+            weight += batch.get(i).weight();
+        }
+        return SpaceGuard.bytesFor(weight, batch.size());
+    }
+
+    /** Waits (paused) until the file system holds {@code bytes} plus the reserve, or a failure or abandon. */
+    private void awaitRoom(long bytes) {
+        if (space == null) {
+            return;
+        }
+        try {
+            space.awaitRoom(bytes, () -> failure != null || abandoned, input::close);
+        } catch (IOException | RuntimeException e) {
+            fail(new JournalWriteException("cannot read the free space of the journal's file system in " + dir
+                    + ": " + e + "; the writer stopped accepting records (check the volume, then restart)", e));
         }
     }
 
@@ -248,28 +310,49 @@ public final class JournalWriter implements Runnable {
     }
 
     private void completeReceipts(List<AppendRequest> batch, long[] indices) {
-        int k = 0;
-        for (long i : indices) {
-            if (i >= 0) {
-                k++;
+        int written = 0;
+        int durable = 0;
+        for (int i = 0; i < indices.length; i++) {
+            if (indices[i] >= 0) {
+                if (batch.get(i).receiptWhenDurable()) {
+                    durable++;
+                } else {
+                    written++;
+                }
             }
         }
         @SuppressWarnings({"unchecked", "rawtypes"})
-        CompletableFuture<Long>[] futures = new CompletableFuture[k];
-        long[] idx = new long[k];
-        k = 0;
+        CompletableFuture<Long>[] wFutures = new CompletableFuture[written];
+        long[] wIdx = new long[written];
+        @SuppressWarnings({"unchecked", "rawtypes"})
+        CompletableFuture<Long>[] dFutures = new CompletableFuture[durable];
+        long[] dIdx = new long[durable];
+        int w = 0;
+        int d = 0;
         for (int i = 0; i < indices.length; i++) {
             if (indices[i] >= 0) {
-                futures[k] = receipts.apply(batch.get(i));
-                idx[k++] = indices[i];
+                AppendRequest req = batch.get(i);
+                if (req.receiptWhenDurable()) {
+                    dFutures[d] = receipts.apply(req);
+                    dIdx[d++] = indices[i];
+                } else {
+                    wFutures[w] = receipts.apply(req);
+                    wIdx[w++] = indices[i];
+                }
             }
         }
-        // one worker task per batch: the writer thread never runs users' callbacks
-        SyncCoordinator.runOnWorker(runtime, List.of(() -> {
-            for (int i = 0; i < futures.length; i++) {
-                futures[i].complete(idx[i]);
-            }
-        }));
+        if (durable > 0) {
+            // in index order, one hand-over per batch; the sync that covers them completes them
+            sync.awaitDurable(dIdx, dFutures, durable);
+        }
+        if (written > 0) {
+            // one worker task per batch: the writer thread never runs users' callbacks
+            SyncCoordinator.runOnWorker(runtime, List.of(() -> {
+                for (int i = 0; i < wFutures.length; i++) {
+                    wFutures[i].complete(wIdx[i]);
+                }
+            }));
+        }
     }
 
     private void roll(int cycle, long firstIndex) {
@@ -307,6 +390,7 @@ public final class JournalWriter implements Runnable {
                 : new JournalWriteException("journal write failed in " + dir + ": " + t
                 + "; the writer stopped accepting records (check free disk space and permissions, then restart)", t);
         failure = ex;
+        counters.state = JournalState.FAILED;
         counters.error(ex);
         LOG.error(ex.getMessage(), t);
         input.close(); // producers now get Closed with their record back instead of a silent drop
@@ -323,6 +407,22 @@ public final class JournalWriter implements Runnable {
             }
         }
         counters.failedRecords += batch.size() - from;
+        if (!futures.isEmpty()) {
+            SyncCoordinator.runOnWorker(runtime, List.of(() -> futures.forEach(f -> f.completeExceptionally(ex))));
+        }
+    }
+
+    private void abandonFrom(List<AppendRequest> batch, int from) {
+        JournalWriteException ex = new JournalWriteException("the journal writer was stopped (shutdown out of time)"
+                + " before this record was stored", null);
+        List<CompletableFuture<Long>> futures = new ArrayList<>();
+        for (int i = from; i < batch.size(); i++) {
+            CompletableFuture<Long> f = receipts.apply(batch.get(i));
+            if (f != null) {
+                futures.add(f);
+            }
+        }
+        counters.abandonedRecords += batch.size() - from;
         if (!futures.isEmpty()) {
             SyncCoordinator.runOnWorker(runtime, List.of(() -> futures.forEach(f -> f.completeExceptionally(ex))));
         }

@@ -21,6 +21,7 @@ import java.util.HashMap;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ConcurrentSkipListSet;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -51,6 +52,13 @@ public final class SyncCoordinator {
     private record PendingBatch(long lastIndex, int records, long firstReceiveNanos) {
     }
 
+    /** The sum of the batches not yet durable when they are not listed one by one. */
+    private static final class UnlistedBatches {
+        long records;
+        long firstReceiveNanos;
+        long lastIndex = -1;
+    }
+
     private final Path dir;
     private final RollCycle rollCycle;
     private final Runtime runtime;
@@ -62,6 +70,8 @@ public final class SyncCoordinator {
 
     private final ConcurrentSkipListSet<Integer> dirtyCycles = new ConcurrentSkipListSet<>();
     private final ConcurrentLinkedQueue<PendingBatch> pending = new ConcurrentLinkedQueue<>();
+    /** Policy "never": all batches since the last sync, summed; guarded by its own monitor. */
+    private final UnlistedBatches unlisted = new UnlistedBatches();
     private final AtomicBoolean requested = new AtomicBoolean();
     private final AtomicBoolean inFlight = new AtomicBoolean();
     private final boolean syncsWhileRunning;
@@ -93,12 +103,21 @@ public final class SyncCoordinator {
     }
 
     /**
-     * Writer thread: a batch ending at {@code lastIndex} was appended. Not kept when nothing syncs
-     * while running (policy "never"): the list would only grow.
+     * Writer thread: a batch ending at {@code lastIndex} was appended. When nothing syncs while
+     * running (policy "never") the batches are summed into one instead of listed (a list would
+     * only grow), so the final sync still reports every record it made durable.
      */
     public void noteBatch(long lastIndex, int records, long firstReceiveNanos) {
         if (syncsWhileRunning) {
             pending.add(new PendingBatch(lastIndex, records, firstReceiveNanos));
+        } else {
+            synchronized (unlisted) {
+                if (unlisted.records == 0) {
+                    unlisted.firstReceiveNanos = firstReceiveNanos;
+                }
+                unlisted.records += records;
+                unlisted.lastIndex = lastIndex;
+            }
         }
     }
 
@@ -223,13 +242,37 @@ public final class SyncCoordinator {
         watermark.send(target);
         listener.onSync(dt, target);
         long now = LogRecord.nowNanos();
+        long unlistedRecords = 0;
+        long unlistedFirst = 0;
+        synchronized (unlisted) {
+            if (unlisted.records > 0 && unlisted.lastIndex <= target) {
+                unlistedRecords = unlisted.records;
+                unlistedFirst = unlisted.firstReceiveNanos;
+                unlisted.records = 0;
+            }
+        }
+        if (unlistedRecords > 0) {
+            listener.onDurable(unlistedRecords, unlistedFirst, now);
+        }
         for (PendingBatch b; (b = pending.peek()) != null && b.lastIndex <= target; ) {
             pending.poll();
             listener.onDurable(b.records, b.firstReceiveNanos, now);
         }
-        List<Runnable> release = waiters.advance(target);
-        if (!release.isEmpty()) {
-            runOnWorker(runtime, release);
+        DurabilityWaiters.Release release = waiters.advance(target);
+        if (release != null) {
+            runOnWorker(runtime, List.of(release));
+        }
+    }
+
+    /**
+     * Completes {@code futures[i]} with {@code indexes[i]} once that index is durable, for the first
+     * {@code n}; the writer calls it once per batch with ascending indexes. Completion runs on a
+     * runtime worker, never on the caller's thread.
+     */
+    void awaitDurable(long[] indexes, CompletableFuture<Long>[] futures, int n) {
+        DurabilityWaiters.Release now = waiters.register(indexes, futures, n);
+        if (now != null) {
+            runOnWorker(runtime, List.of(now));
         }
     }
 

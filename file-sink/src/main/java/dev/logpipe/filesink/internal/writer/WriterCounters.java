@@ -1,5 +1,6 @@
 package dev.logpipe.filesink.internal.writer;
 
+import dev.logpipe.filesink.JournalState;
 import dev.logpipe.filesink.SinkStats;
 
 import java.util.concurrent.atomic.AtomicLong;
@@ -17,7 +18,18 @@ public final class WriterCounters {
     volatile long writtenBytes;
     volatile long batches;
     volatile long failedRecords;
+    /** Records failed because the sink was abandoned (a shutdown that ran out of time), not by an error. */
+    volatile long abandonedRecords;
+    /** Records the writer has taken from the channel and not yet appended or failed. */
+    volatile long heldRecords;
     volatile long rolls;
+    volatile JournalState state = JournalState.STARTING;
+    /** Pause episodes for lack of space. */
+    volatile long pauses;
+    /** Nanoseconds spent paused in finished episodes. */
+    volatile long pausedNanos;
+    /** System.nanoTime() when the current pause began; meaningful while state is PAUSED. */
+    volatile long pausedSinceNanos;
     /** Highest index appended; read by the sync task before it forces the files. */
     volatile long writtenIndex = -1;
 
@@ -55,6 +67,23 @@ public final class WriterCounters {
         return failedRecords;
     }
 
+    public long abandonedRecords() {
+        return abandonedRecords;
+    }
+
+    public JournalState state() {
+        return state;
+    }
+
+    /** Nanoseconds paused for lack of space, the current episode included. */
+    public long pausedNanos() {
+        long total = pausedNanos;
+        if (state == JournalState.PAUSED) {
+            total += Math.max(0, System.nanoTime() - pausedSinceNanos);
+        }
+        return total;
+    }
+
     public long syncs() {
         return syncs;
     }
@@ -80,6 +109,7 @@ public final class WriterCounters {
     public SinkStats snapshot() {
         return new SinkStats(writtenRecords, writtenBytes, batches, writtenIndex, durableIndex, syncs, syncFailures,
                 lastSyncNanos, maxSyncNanos, totalSyncNanos, failedRecords, rolls,
-                retentionDeletedSegments.get(), retentionDeletedBytes.get(), retentionForcedDeletes.get(), lastError);
+                retentionDeletedSegments.get(), retentionDeletedBytes.get(), retentionForcedDeletes.get(), lastError,
+                state, pauses, pausedNanos(), abandonedRecords, heldRecords);
     }
 }

@@ -33,7 +33,9 @@ import java.net.BindException;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.Objects;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
 
 /**
  * The admin HTTP server of {@code logpipe serve}, on its own single Netty event loop
@@ -41,8 +43,9 @@ import java.util.concurrent.TimeUnit;
  * <ul>
  *   <li>{@code GET /metrics}: every {@link PipelineMetrics} metric in Prometheus text format 0.0.4;</li>
  *   <li>{@code GET /health}: 200 while the process is up (liveness);</li>
- *   <li>{@code GET /ready}: 200 once the listener is bound and the journal open, 503 before that
- *       and while draining (readiness);</li>
+ *   <li>{@code GET /ready}: 200 once the listener is bound and the journal writable, 503 before
+ *       that, while the {@linkplain #readiness readiness check} says otherwise (journal paused for
+ *       lack of space, or failed) and while draining (readiness);</li>
  *   <li>{@code GET /stats}: the key numbers as JSON, for {@code logpipe stats}.</li>
  * </ul>
  *
@@ -59,6 +62,7 @@ public final class AdminServer implements AutoCloseable {
     private volatile Channel channel;
     private volatile String state = "starting";
     private volatile boolean ready;
+    private volatile Supplier<String> readiness = () -> "ready";
 
     private AdminServer(PipelineMetrics metrics, EventLoopGroup group) {
         this.metrics = metrics;
@@ -91,7 +95,10 @@ public final class AdminServer implements AutoCloseable {
         } catch (Exception e) {
             group.shutdownGracefully(0, 0, TimeUnit.MILLISECONDS);
             if (e instanceof BindException be) {
-                BindException out = new BindException("admin port " + port + " on " + bindHost + " is in use; pass --admin-port");
+                BindException out = new BindException(String.valueOf(be.getMessage()).contains("in use")
+                        ? "admin port " + port + " on " + bindHost + " is in use; pass --admin-port"
+                        : "cannot listen on admin address " + bindHost + ":" + port + ": " + be.getMessage()
+                                + "; --admin-bind must be an address of this machine (127.0.0.1, 0.0.0.0, ...)");
                 out.initCause(be);
                 throw out;
             }
@@ -110,13 +117,27 @@ public final class AdminServer implements AutoCloseable {
         this.state = state;
     }
 
+    /**
+     * While {@link #ready(boolean) ready}, {@code /ready} also asks {@code check}: {@code "ready"}
+     * answers 200, any other word 503 with that word (e.g. {@code paused}). Called on the admin event
+     * loop: must not block.
+     */
+    public void readiness(Supplier<String> check) {
+        this.readiness = Objects.requireNonNull(check, "check");
+    }
+
     /** Same as {@code ready(r, r ? "ready" : "not ready")}. */
     public void ready(boolean isReady) {
         ready(isReady, isReady ? "ready" : "not ready");
     }
 
+    /** Whether {@code /ready} answers 200 now. */
     public boolean isReady() {
-        return ready;
+        return ready && "ready".equals(readiness.get());
+    }
+
+    private String notReadyWord() {
+        return ready ? readiness.get() : state;
     }
 
     /** Stops listening and closes the event loop; waits up to a second for it. */
@@ -136,9 +157,11 @@ public final class AdminServer implements AutoCloseable {
         switch (path) {
             case "/health":
                 return text(HttpResponseStatus.OK, "ok\n");
-            case "/ready":
-                return ready ? text(HttpResponseStatus.OK, "ready\n")
-                        : text(HttpResponseStatus.SERVICE_UNAVAILABLE, state + "\n");
+            case "/ready": {
+                String word = notReadyWord();
+                return "ready".equals(word) ? text(HttpResponseStatus.OK, "ready\n")
+                        : text(HttpResponseStatus.SERVICE_UNAVAILABLE, word + "\n");
+            }
             case "/metrics": {
                 PrometheusTextFormatWriter writer = PrometheusTextFormatWriter.create();
                 FullHttpResponse r = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK);
@@ -149,7 +172,7 @@ public final class AdminServer implements AutoCloseable {
                 return r;
             }
             case "/stats": {
-                byte[] body = JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(metrics.statsView(ready));
+                byte[] body = JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(metrics.statsView(isReady()));
                 FullHttpResponse r = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK);
                 r.content().writeBytes(body).writeByte('\n');
                 r.headers().set(HttpHeaderNames.CONTENT_TYPE, HttpHeaderValues.APPLICATION_JSON);

@@ -34,6 +34,9 @@ import org.HdrHistogram.Recorder;
  */
 public final class PipelineMetrics {
 
+    /** The reasons a record can be lost; each always has a sample, 0 when healthy. */
+    private static final java.util.List<String> LOST_REASONS = java.util.List.of("journal_failure", "drain_timeout");
+
     private final PrometheusRegistry registry = new PrometheusRegistry();
     private final Supplier<PipelineSnapshot> source;
     private final long startMillis = System.currentTimeMillis();
@@ -107,8 +110,38 @@ public final class PipelineMetrics {
                 .callback(cb -> source.get().truncatedRecords().forEach((f, n) -> cb.call(n, f)))
                 .register(registry);
         CounterWithCallback.builder().name("logpipe_lost_records_total")
-                .help("Records accepted but never written (journal failure, or a drain that overran its timeout); 0 when healthy.")
-                .callback(cb -> cb.call(source.get().lostRecords()))
+                .help("Records accepted but never written, by reason: journal_failure (an I/O error stopped the journal)"
+                        + " or drain_timeout (a shutdown ran out of time); 0 when healthy.")
+                .labelNames("reason")
+                .callback(cb -> {
+                    Map<String, Long> lost = source.get().lostByReason();
+                    for (String reason : LOST_REASONS) {
+                        cb.call(lost.getOrDefault(reason, 0L), reason);
+                    }
+                    lost.forEach((reason, n) -> {
+                        if (!LOST_REASONS.contains(reason)) {
+                            cb.call(n, reason);
+                        }
+                    });
+                })
+                .register(registry);
+        GaugeWithCallback.builder().name("logpipe_records_in_flight")
+                .help("Records received and not yet written or lost: held by connections, in the channel, or taken"
+                        + " by the writer. received = written + lost + in flight.")
+                .callback(cb -> cb.call(source.get().inFlightRecords()))
+                .register(registry);
+        GaugeWithCallback.builder().name("logpipe_journal_writable")
+                .help("1 while the journal takes records; 0 while it is paused (its file system is short of space),"
+                        + " starting, failed or stopped.")
+                .callback(cb -> cb.call(source.get().journalWritable() ? 1 : 0))
+                .register(registry);
+        CounterWithCallback.builder().name("logpipe_journal_paused_seconds_total")
+                .help("Time the journal spent paused because its file system was short of space.").unit(Unit.SECONDS)
+                .callback(cb -> cb.call(Unit.nanosToSeconds(source.get().journalPausedNanos())))
+                .register(registry);
+        CounterWithCallback.builder().name("logpipe_journal_pauses_total")
+                .help("Times the journal paused because its file system was short of space.")
+                .callback(cb -> cb.call(source.get().journalPauses()))
                 .register(registry);
         CounterWithCallback.builder().name("logpipe_connections_accepted_total")
                 .help("TCP ingest connections accepted.")
@@ -239,6 +272,11 @@ public final class PipelineMetrics {
         m.put("backpressure_pauses", s.backpressurePauses());
         m.put("truncated_records", s.truncatedRecords());
         m.put("lost_records", s.lostRecords());
+        m.put("lost_records_by_reason", s.lostByReason());
+        m.put("in_flight_records", s.inFlightRecords());
+        m.put("journal", s.journalState());
+        m.put("journal_pauses", s.journalPauses());
+        m.put("journal_paused_seconds", Unit.nanosToSeconds(s.journalPausedNanos()));
         m.put("syncs", (long) syncs.get());
         m.put("last_sync_seconds", lastSyncNanos < 0 ? null : Unit.nanosToSeconds(lastSyncNanos));
         m.put("segment", segment.get());

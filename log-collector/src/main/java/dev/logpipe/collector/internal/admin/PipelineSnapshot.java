@@ -24,23 +24,36 @@ import java.util.Map;
  * @param acceptedConnections TCP connections accepted since start
  * @param idleClosedConnections TCP connections closed by the idle timeout
  * @param tlsFailures failed TLS handshakes or records
+ * @param lostByReason {@code lostRecords} per reason ({@code journal_failure}, {@code drain_timeout})
+ * @param inFlightRecords records received and not yet written or lost (connections, channel, writer)
+ * @param journalState {@code writable}, {@code paused} (short of space), {@code failed}, {@code starting}
+ *     or {@code stopped}
+ * @param journalPauses times the journal paused for lack of space
+ * @param journalPausedNanos time the journal spent paused, the current pause included
  */
 public record PipelineSnapshot(
         Map<String, Long> receivedRecords, Map<String, Long> receivedBytes, Map<String, Long> rejectedRecords,
         long writtenRecords, long durableRecords, long channelDepth, long channelCapacity,
         long activeConnections, long refusedConnections, long backpressurePauses,
         Map<String, Long> truncatedRecords, long lostRecords, long acceptedConnections, long idleClosedConnections,
-        long tlsFailures) {
+        long tlsFailures, Map<String, Long> lostByReason, long inFlightRecords, String journalState,
+        long journalPauses, long journalPausedNanos) {
 
     /** Nothing yet: before the pipeline has started. */
     public static final PipelineSnapshot EMPTY = new PipelineSnapshot(Map.of(), Map.of(), Map.of(), 0, 0, 0, 0, 0, 0, 0,
-            Map.of(), 0, 0, 0, 0);
+            Map.of(), 0, 0, 0, 0, Map.of(), 0, "starting", 0, 0);
 
     public PipelineSnapshot {
         receivedRecords = Map.copyOf(receivedRecords);
         receivedBytes = Map.copyOf(receivedBytes);
         rejectedRecords = Map.copyOf(rejectedRecords);
         truncatedRecords = Map.copyOf(truncatedRecords);
+        lostByReason = Map.copyOf(lostByReason);
+    }
+
+    /** Whether the journal takes records now. */
+    public boolean journalWritable() {
+        return "writable".equals(journalState);
     }
 
     /** Records written but not yet known to be durable: what a machine crash now would lose. */

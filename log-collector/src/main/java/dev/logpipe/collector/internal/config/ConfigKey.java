@@ -43,6 +43,8 @@ public enum ConfigKey {
     CHANNEL_RECORDS("channel-records", "65536", "ingest channel capacity in records (backpressure beyond it)",
             s -> positiveInt(s, "channel-records")),
     CHANNEL_BYTES("channel-bytes", "64MiB", "ingest channel capacity in bytes (backpressure beyond it)", ConfigKey::positiveSize),
+    MIN_FREE("min-free", "16MiB", "free space to keep on the journal's file system; with less the journal pauses "
+            + "(backpressure, /ready 503) until space returns", Units::parseSize),
     TLS_CERT("tls-cert", null, "PEM certificate chain file; enables TLS on the listener (with tls-key)", ConfigKey::path),
     TLS_KEY("tls-key", null, "PEM private key file (PKCS#8) for tls-cert", ConfigKey::path),
     TLS_CLIENT_CA("tls-client-ca", null, "PEM CA file; when set, clients must present a certificate it signed", ConfigKey::path);

@@ -16,6 +16,8 @@ import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.List;
 import java.util.Optional;
+import org.yaml.snakeyaml.error.Mark;
+import org.yaml.snakeyaml.error.MarkedYAMLException;
 
 /**
  * Reads a {@code logpipe} YAML config file into a {@link SettingsLayer}.
@@ -65,9 +67,72 @@ public final class ConfigLoader {
 
     /** Reads and checks a config from {@code reader}; {@code name} is used in messages. */
     public SettingsLayer load(String name, Reader reader) throws ConfigException {
+        String text;
+        try {
+            text = readAll(reader);
+        } catch (IOException e) {
+            throw new ConfigException("cannot read config " + name + ": " + e.getMessage(), e);
+        }
+        checkSyntax(name, text); // the whole file first: a syntax error is reported as such, not as a bad value
+        return interpret(name, text);
+    }
+
+    private static String readAll(Reader reader) throws IOException {
+        StringBuilder sb = new StringBuilder();
+        char[] buf = new char[8192];
+        for (int n; (n = reader.read(buf)) >= 0; ) {
+            sb.append(buf, 0, n);
+        }
+        return sb.toString();
+    }
+
+    /**
+     * Walks every token of the document so that YAML syntax errors surface before any value is
+     * interpreted, and reports them with the YAML parser's own line, column and cause.
+     */
+    private static void checkSyntax(String name, String text) throws ConfigException {
+        try (JsonParser p = YAML.createParser(text)) {
+            while (p.nextToken() != null) {
+                // only the parser's verdict matters here
+            }
+        } catch (JsonProcessingException e) {
+            String msg = e.getOriginalMessage();
+            if (msg != null && msg.startsWith("Duplicate field")) {
+                int l = e.getLocation() == null ? -1 : e.getLocation().getLineNr();
+                throw error(name, l, null, msg.replace("Duplicate field", "key") + " is given twice; keep one");
+            }
+            throw syntaxError(name, e);
+        } catch (IOException e) {
+            throw new ConfigException("cannot read config " + name + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** A YAML syntax error at the place and with the words of SnakeYAML, which found it. */
+    private static ConfigException syntaxError(String name, JsonProcessingException e) {
+        if (e.getCause() instanceof MarkedYAMLException m && m.getProblemMark() != null) {
+            Mark problem = m.getProblemMark();
+            Mark context = m.getContextMark();
+            StringBuilder sb = new StringBuilder(name);
+            // Where the trouble started (an unclosed quote) beats where the parser gave up (the end).
+            Mark at = context != null ? context : problem;
+            sb.append(':').append(at.getLine() + 1).append(':').append(at.getColumn() + 1).append(": not valid YAML: ");
+            if (m.getContext() != null) {
+                sb.append(m.getContext()).append(": ");
+            }
+            sb.append(m.getProblem());
+            if (context != null) {
+                sb.append(" (at line ").append(problem.getLine() + 1).append(", column ").append(problem.getColumn() + 1).append(')');
+            }
+            return new ConfigException(sb.toString(), e);
+        }
+        int l = e.getLocation() == null ? -1 : e.getLocation().getLineNr();
+        return error(name, l, null, "not valid YAML: " + String.valueOf(e.getOriginalMessage()).replace('\n', ' '));
+    }
+
+    private SettingsLayer interpret(String name, String text) throws ConfigException {
         SettingsLayer layer = new SettingsLayer();
         EnumSet<ConfigKey> seen = EnumSet.noneOf(ConfigKey.class);
-        try (JsonParser p = YAML.createParser(reader)) {
+        try (JsonParser p = YAML.createParser(text)) {
             JsonToken t = p.nextToken();
             if (t == null || t == JsonToken.VALUE_NULL) {
                 return layer; // an empty file (or only comments) sets nothing
@@ -105,12 +170,7 @@ public final class ConfigLoader {
                 }
             }
         } catch (JsonProcessingException e) {
-            int l = e.getLocation() == null ? -1 : e.getLocation().getLineNr();
-            String msg = e.getOriginalMessage();
-            if (msg != null && msg.startsWith("Duplicate field")) {
-                throw error(name, l, null, msg.replace("Duplicate field", "key") + " is given twice; keep one");
-            }
-            throw error(name, l, null, "not valid YAML: " + firstLine(msg));
+            throw syntaxError(name, e); // checkSyntax has seen the whole document; kept for safety
         } catch (IOException e) {
             throw new ConfigException("cannot read config " + name + ": " + e.getMessage(), e);
         }
@@ -143,14 +203,6 @@ public final class ConfigLoader {
 
     private static int line(JsonParser p) {
         return p.currentTokenLocation().getLineNr();
-    }
-
-    private static String firstLine(String s) {
-        if (s == null) {
-            return "syntax error";
-        }
-        int nl = s.indexOf('\n');
-        return nl < 0 ? s : s.substring(0, nl);
     }
 
     private static ConfigException error(String file, int line, ConfigKey key, String message) {

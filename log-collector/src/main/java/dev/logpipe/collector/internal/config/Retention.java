@@ -29,11 +29,17 @@ public record Retention(Duration maxAge, Long maxBytes) {
 
     /**
      * Parses retention items; each may itself hold several, comma-separated. {@code forever} (or
-     * {@code none}) alone means no limit.
+     * {@code none}) alone means no limit. Whether an item is an age or a size is told by its unit
+     * alone ({@link Units#kindOf}); a bare number or an ambiguous unit such as {@code 10M} is
+     * refused, never guessed.
+     *
+     * @throws IllegalArgumentException with a message that says what to write
      */
     public static Retention parse(List<String> items) {
         Duration age = null;
         Long bytes = null;
+        String ageText = null;
+        String bytesText = null;
         List<String> parts = new ArrayList<>();
         for (String item : items) {
             for (String p : item.split(",")) {
@@ -49,34 +55,24 @@ public record Retention(Duration maxAge, Long maxBytes) {
                 }
                 return FOREVER;
             }
-            Duration d = tryDuration(p);
-            if (d != null) {
-                if (age != null) {
-                    throw new IllegalArgumentException("retention has two ages (" + Units.formatDuration(age) + ", " + p + "); give one");
-                }
-                age = d;
-                continue;
-            }
-            long b;
-            try {
-                b = Units.parseSize(p);
-            } catch (IllegalArgumentException e) {
+            if (!Character.isDigit(p.charAt(0))) {
                 throw new IllegalArgumentException("'" + p + "' is not a retention; use an age such as 7d, a size such as 10GB, or both: 7d,10GB");
             }
-            if (bytes != null) {
-                throw new IllegalArgumentException("retention has two sizes (" + Units.formatBytes(bytes) + ", " + p + "); give one");
+            if (Units.kindOf(p) == Units.Kind.DURATION) {
+                if (age != null) {
+                    throw new IllegalArgumentException("retention has two ages (" + ageText + ", " + p + "); give one");
+                }
+                age = Units.parseDuration(p);
+                ageText = p;
+                continue;
             }
-            bytes = b;
+            if (bytes != null) {
+                throw new IllegalArgumentException("retention has two sizes (" + bytesText + ", " + p + "); give one");
+            }
+            bytes = Units.parseSize(p);
+            bytesText = p;
         }
         return new Retention(age, bytes);
-    }
-
-    private static Duration tryDuration(String p) {
-        try {
-            return Units.parseDuration(p);
-        } catch (IllegalArgumentException e) {
-            return null;
-        }
     }
 
     @Override

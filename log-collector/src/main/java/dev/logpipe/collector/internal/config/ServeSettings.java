@@ -3,21 +3,26 @@ package dev.logpipe.collector.internal.config;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collections;
+import java.util.EnumMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 
 /**
  * The resolved settings of {@code logpipe serve}: defaults, overridden by the config file,
  * overridden by flags.
  *
  * <p>Threading: immutable, thread-safe.
+ *
+ * @param written every setting as the user wrote it (or its default text), for printing it back
  */
 public record ServeSettings(
         String bind, int port, Path data, String adminBind, int adminPort, String format,
         SyncPolicy syncInterval, String rollCycle, Retention retention, int maxConnections,
         long maxFrameBytes, String oversize, String malformed, Duration idleTimeout, Duration drainTimeout,
         int channelRecords, long channelBytes, Path tlsCert, Path tlsKey, Path tlsClientCa,
-        Path configFile) {
+        Path configFile, long minFreeBytes, Map<ConfigKey, String> written) {
 
     /**
      * Resolves settings from layers, lowest precedence first (the config file, then the flags).
@@ -47,7 +52,9 @@ public record ServeSettings(
                 (Path) pick(ConfigKey.TLS_CERT, layers),
                 (Path) pick(ConfigKey.TLS_KEY, layers),
                 (Path) pick(ConfigKey.TLS_CLIENT_CA, layers),
-                configFile);
+                configFile,
+                (Long) pick(ConfigKey.MIN_FREE, layers),
+                writtenTexts(layers));
         if ((s.tlsCert == null) != (s.tlsKey == null)) {
             ConfigKey set = s.tlsCert != null ? ConfigKey.TLS_CERT : ConfigKey.TLS_KEY;
             ConfigKey missing = s.tlsCert != null ? ConfigKey.TLS_KEY : ConfigKey.TLS_CERT;
@@ -59,8 +66,8 @@ public record ServeSettings(
                     + ") but TLS is off; pass --tls-cert and --tls-key too");
         }
         if (s.channelBytes < s.maxFrameBytes) {
-            throw new ConfigException("channel-bytes (" + Units.formatBytes(s.channelBytes) + ") is smaller than max-frame ("
-                    + Units.formatBytes(s.maxFrameBytes) + "); one frame must fit in the channel: raise channel-bytes");
+            throw new ConfigException("channel-bytes (" + s.written(ConfigKey.CHANNEL_BYTES) + ") is smaller than max-frame ("
+                    + s.written(ConfigKey.MAX_FRAME) + "); one frame must fit in the channel: raise channel-bytes");
         }
         return s;
     }
@@ -81,6 +88,31 @@ public record ServeSettings(
             }
         }
         return key.defaultText() == null ? null : key.parse(key.defaultText());
+    }
+
+    private static Map<ConfigKey, String> writtenTexts(SettingsLayer... layers) {
+        Map<ConfigKey, String> m = new EnumMap<>(ConfigKey.class);
+        for (ConfigKey k : ConfigKey.values()) {
+            String text = k.defaultText();
+            for (int i = layers.length - 1; i >= 0; i--) {
+                if (layers[i] != null && layers[i].has(k)) {
+                    text = layers[i].text(k);
+                    break;
+                }
+            }
+            if (text != null) {
+                m.put(k, text);
+            }
+        }
+        return Collections.unmodifiableMap(m);
+    }
+
+    /**
+     * A setting as the user wrote it (or its default), for printing it back: {@code 10GB} stays
+     * {@code 10GB}, {@code 7d,10GB} stays {@code 7d,10GB}; null when it is not set.
+     */
+    public String written(ConfigKey key) {
+        return written.get(key);
     }
 
     private static String originOf(ConfigKey key, SettingsLayer... layers) {
@@ -105,14 +137,17 @@ public record ServeSettings(
         lines.add(row("listen", (tls() ? "tls://" : "tcp://") + hostPort(bind, port) + "  (format " + format + ")"));
         lines.add(row("data", data.toString()));
         lines.add(row("admin", "http://" + hostPort(adminBind, adminPort)));
-        lines.add(row("sync", syncInterval.kind() == SyncPolicy.Kind.INTERVAL ? "every " + syncInterval : syncInterval.toString()));
+        lines.add(row("sync", syncInterval.kind() == SyncPolicy.Kind.INTERVAL
+                ? "every " + written(ConfigKey.SYNC_INTERVAL) : syncInterval.toString()));
         lines.add(row("roll cycle", rollCycle));
-        lines.add(row("retention", retention.toString()));
-        lines.add(row("limits", "max-frame " + Units.formatBytes(maxFrameBytes) + " (" + oversize + "), malformed "
+        lines.add(row("retention", retention.equals(Retention.FOREVER) ? "forever"
+                : written(ConfigKey.RETENTION).replaceAll("\\s*,\\s*", ",")));
+        lines.add(row("limits", "max-frame " + written(ConfigKey.MAX_FRAME) + " (" + oversize + "), malformed "
                 + malformed + ", max-connections " + maxConnections + ", idle-timeout "
-                + (idleTimeout.isZero() ? "never" : Units.formatDuration(idleTimeout))));
-        lines.add(row("channel", channelRecords + " records / " + Units.formatBytes(channelBytes)));
-        lines.add(row("drain", Units.formatDuration(drainTimeout)));
+                + (idleTimeout.isZero() ? "never" : written(ConfigKey.IDLE_TIMEOUT))));
+        lines.add(row("channel", channelRecords + " records / " + written(ConfigKey.CHANNEL_BYTES)));
+        lines.add(row("drain", written(ConfigKey.DRAIN_TIMEOUT)));
+        lines.add(row("min-free", written(ConfigKey.MIN_FREE) + " (below it the journal pauses until space returns)"));
         if (tls()) {
             lines.add(row("tls", "cert " + tlsCert + ", key " + tlsKey
                     + (tlsClientCa == null ? "" : ", client certs required (CA " + tlsClientCa + ")")));

@@ -13,6 +13,7 @@ public final class SettingsLayer {
 
     private final Map<ConfigKey, Object> values = new EnumMap<>(ConfigKey.class);
     private final Map<ConfigKey, String> origins = new EnumMap<>(ConfigKey.class);
+    private final Map<ConfigKey, String> texts = new EnumMap<>(ConfigKey.class);
 
     /**
      * Parses {@code text} for {@code key} and sets it.
@@ -23,6 +24,7 @@ public final class SettingsLayer {
     public SettingsLayer set(ConfigKey key, String text, String origin) {
         values.put(key, key.parse(text));
         origins.put(key, origin);
+        texts.put(key, text.trim());
         return this;
     }
 
@@ -32,6 +34,11 @@ public final class SettingsLayer {
 
     public Object get(ConfigKey key) {
         return values.get(key);
+    }
+
+    /** The value as the user wrote it (trimmed), for printing it back: {@code 10GB}, not {@code 9.3GiB}. */
+    public String text(ConfigKey key) {
+        return texts.get(key);
     }
 
     public String origin(ConfigKey key) {

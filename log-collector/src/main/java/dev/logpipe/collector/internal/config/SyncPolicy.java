@@ -34,17 +34,15 @@ public record SyncPolicy(Kind kind, Duration interval) {
 
     /** Parses {@code batch}, {@code never} or a duration such as {@code 100ms}. */
     public static SyncPolicy parse(String text) {
-        String t = text == null ? "" : text.trim().toLowerCase(Locale.ROOT);
-        return switch (t) {
+        String t = text == null ? "" : text.trim();
+        return switch (t.toLowerCase(Locale.ROOT)) {
             case "batch", "every-batch" -> new SyncPolicy(Kind.BATCH, null);
             case "never", "none" -> new SyncPolicy(Kind.NEVER, null);
             default -> {
-                Duration d;
-                try {
-                    d = Units.parseDuration(t);
-                } catch (IllegalArgumentException e) {
+                if (t.isEmpty() || !Character.isDigit(t.charAt(0))) {
                     throw new IllegalArgumentException("'" + text + "' is not a sync interval; use a duration such as 100ms, or batch, or never");
                 }
+                Duration d = Units.parseDuration(t); // its message says what to write (e.g. for 1M)
                 if (d.isZero()) {
                     throw new IllegalArgumentException("sync interval must be positive; use 'batch' to sync after every batch");
                 }

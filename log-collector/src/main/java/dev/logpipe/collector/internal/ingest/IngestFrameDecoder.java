@@ -6,6 +6,7 @@ import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelDuplexHandler;
 import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelOption;
 import io.netty.channel.socket.ChannelInputShutdownEvent;
 import io.netty.handler.codec.ByteToMessageDecoder;
 import java.net.InetSocketAddress;
@@ -226,6 +227,7 @@ final class IngestFrameDecoder extends ChannelDuplexHandler {
             observer.frameRejected(IngestObserver.DECODER_ERROR);
             state = State.CLOSED;
             releaseCumulation();
+            ctx.channel().config().setOption(ChannelOption.SO_LINGER, 0); // RST: the client must learn of it
             ctx.close();
         } finally {
             if (cumulation != null) {
@@ -419,6 +421,9 @@ final class IngestFrameDecoder extends ChannelDuplexHandler {
         observer.frameRejected(IngestObserver.OVERSIZE);
         state = State.CLOSED;
         releaseCumulation();
+        // Abortive close (RST, not FIN): the bytes after the oversized frame are dropped, and a
+        // client such as `logpipe send` must learn that not everything it sent was read.
+        ctx.channel().config().setOption(ChannelOption.SO_LINGER, 0);
         ctx.close();
     }
 

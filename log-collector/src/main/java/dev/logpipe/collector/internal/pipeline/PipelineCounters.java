@@ -37,8 +37,20 @@ public final class PipelineCounters implements IngestObserver {
     public final LongAdder connectionErrors = new LongAdder();
     /** Times a connection turned autoRead off because the journal channel was full. */
     public final LongAdder backpressurePauses = new LongAdder();
-    /** Records decoded from a connection that could not be put into the channel because it was closed. */
-    public final LongAdder lostRecords = new LongAdder();
+    /** Lost because the journal failed (an I/O error that is not lack of space, a failed sync). */
+    public static final String LOST_JOURNAL_FAILURE = "journal_failure";
+    /** Lost because a shutdown ran out of its drain timeout. */
+    public static final String LOST_DRAIN_TIMEOUT = "drain_timeout";
+
+    /**
+     * Records decoded from a connection that could not be put into the channel because it was closed,
+     * per reason ({@link #LOST_JOURNAL_FAILURE}, {@link #LOST_DRAIN_TIMEOUT}).
+     */
+    private final ConcurrentHashMap<String, LongAdder> lost = new ConcurrentHashMap<>();
+    /** Why the channel is closed to connections, for {@link #lost(long)}: set by the pipeline. */
+    private volatile String closedReason = LOST_JOURNAL_FAILURE;
+    /** Records decoded and counted as received that wait in a connection's local FIFO for channel room. */
+    public final LongAdder pendingRecords = new LongAdder();
     /** The most records ever held in one connection's local FIFO while paused. */
     private final AtomicInteger maxPendingPerConnection = new AtomicInteger();
 
@@ -100,6 +112,25 @@ public final class PipelineCounters implements IngestObserver {
     public Map<String, Long> rejected() {
         TreeMap<String, Long> m = new TreeMap<>();
         rejected.forEach((k, v) -> m.put(k, v.sum()));
+        return Collections.unmodifiableMap(m);
+    }
+
+    /** Counts {@code n} records that a connection held and could not hand to the closed channel. */
+    public void lost(long n) {
+        if (n > 0) {
+            lost.computeIfAbsent(closedReason, r -> new LongAdder()).add(n);
+        }
+    }
+
+    /** Says why the channel is (about to be) closed to connections: one of the {@code LOST_*} reasons. */
+    public void closedReason(String reason) {
+        this.closedReason = reason;
+    }
+
+    /** Records lost by connections, per reason. */
+    public Map<String, Long> lost() {
+        TreeMap<String, Long> m = new TreeMap<>();
+        lost.forEach((k, v) -> m.put(k, v.sum()));
         return Collections.unmodifiableMap(m);
     }
 

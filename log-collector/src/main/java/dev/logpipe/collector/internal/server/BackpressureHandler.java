@@ -63,6 +63,8 @@ final class BackpressureHandler extends ChannelInboundHandlerAdapter {
     private boolean draining;
     /** The client ended its stream (half-close); close once every record is in the channel. */
     private boolean inputShutdown;
+    /** The channel refused with Closed once: what this connection still decodes is lost too. */
+    private boolean journalGone;
     private ScheduledFuture<?> drainCheck;
     /** Last time bytes arrived from the socket; set by {@link SocketReadProbe} on the same loop. */
     long lastReadNanos = System.nanoTime();
@@ -99,11 +101,15 @@ final class BackpressureHandler extends ChannelInboundHandlerAdapter {
             return;
         }
         counters.recordAccepted(record.format());
+        if (journalGone) {
+            // decoded from a read that was in progress when the journal closed: lost like the rest
+            counters.lost(1);
+            return;
+        }
         AppendRequest request = AppendRequest.of(record);
         if (sendInFlight || !pending.isEmpty()) {
             // Behind records already waiting: keep order.
-            pending.addLast(request);
-            counters.pendingHighWater(pending.size());
+            hold(request);
             return;
         }
         SendResult<AppendRequest> result = sender.trySend(request);
@@ -111,15 +117,26 @@ final class BackpressureHandler extends ChannelInboundHandlerAdapter {
             return;
         }
         if (result instanceof SendResult.Full<AppendRequest>) {
-            pending.addLast(request);
-            counters.pendingHighWater(pending.size());
+            hold(request);
             pause();
             sendHead();
             return;
         }
         // Closed: the journal no longer takes records (writer failed, or a forced shutdown).
-        pending.addLast(request);
+        hold(request);
         journalClosed();
+    }
+
+    /** Keeps a received record in the FIFO; counted in flight until it is in the channel or lost. */
+    private void hold(AppendRequest request) {
+        pending.addLast(request);
+        counters.pendingRecords.increment();
+        counters.pendingHighWater(pending.size());
+    }
+
+    private void release() {
+        pending.pollFirst();
+        counters.pendingRecords.decrement();
     }
 
     private void pause() {
@@ -163,11 +180,11 @@ final class BackpressureHandler extends ChannelInboundHandlerAdapter {
             journalClosed();
             return;
         }
-        pending.pollFirst();
+        release();
         while (!pending.isEmpty()) {
             SendResult<AppendRequest> r = sender.trySend(pending.peekFirst());
             if (r instanceof SendResult.Sent<AppendRequest>) {
-                pending.pollFirst();
+                release();
             } else if (r instanceof SendResult.Full<AppendRequest>) {
                 sendHead();
                 return;
@@ -185,9 +202,14 @@ final class BackpressureHandler extends ChannelInboundHandlerAdapter {
     private void journalClosed() {
         int n = pending.size();
         pending.clear();
-        counters.lostRecords.add(n);
-        LOG.error("journal channel closed; {} record(s) from {} could not be stored, closing the connection",
-                n, ctx.channel().remoteAddress());
+        // lost first, then out of the in-flight count: a reader of the books never sees them nowhere
+        counters.lost(n);
+        counters.pendingRecords.add(-n);
+        if (!journalGone) {
+            journalGone = true;
+            LOG.error("journal channel closed; {} record(s) from {} could not be stored and are counted as lost"
+                    + " (with any it still decodes), closing the connection", n, ctx.channel().remoteAddress());
+        }
         ctx.close();
         maybeFinished();
     }

@@ -3,6 +3,7 @@ package dev.logpipe.collector.internal.server;
 import dev.logpipe.collector.internal.pipeline.PipelineCounters;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelOption;
 import io.netty.handler.ssl.SslHandshakeCompletionEvent;
 import io.netty.handler.timeout.IdleStateEvent;
 
@@ -41,6 +42,9 @@ final class ConnectionGuardHandler extends ChannelInboundHandlerAdapter {
         if (evt instanceof SslHandshakeCompletionEvent done && !done.isSuccess()) {
             // Counted here, once per connection; the handler at the end only logs the exception.
             counters.tlsFailures.increment();
+            // The SslHandler closes the connection next: make that close abortive (RST), so a
+            // plain-TCP client learns that nothing it sent was read instead of seeing a clean end.
+            ctx.channel().config().setOption(ChannelOption.SO_LINGER, 0);
         }
         ctx.fireUserEventTriggered(evt);
     }

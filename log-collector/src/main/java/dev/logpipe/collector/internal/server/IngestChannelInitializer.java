@@ -7,6 +7,7 @@ import dev.logpipe.collector.internal.ingest.IngestDecoders;
 import dev.logpipe.collector.internal.pipeline.PipelineCounters;
 import dev.logpipe.filesink.AppendRequest;
 import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
 import io.netty.channel.ChannelPipeline;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.handler.ssl.SslContext;
@@ -50,6 +51,9 @@ final class IngestChannelInitializer extends ChannelInitializer<SocketChannel> {
         if (open.incrementAndGet() > config.maxConnections()) {
             open.decrementAndGet();
             counters.refusedConnections.increment();
+            // Abortive close (RST, not FIN): the client's next read or write fails, so a sender
+            // such as `logpipe send` learns that nothing it sent on this connection was read.
+            ch.config().setOption(ChannelOption.SO_LINGER, 0);
             ch.close();
             return;
         }

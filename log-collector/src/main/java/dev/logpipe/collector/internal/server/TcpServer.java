@@ -78,8 +78,9 @@ public final class TcpServer {
                 throw new IOException("cannot listen on " + where + ": " + cause.getMessage()
                         + "; another process has the port: pass another port (0 picks a free one)", cause);
             }
-            throw new IOException("cannot listen on " + where + ": " + cause.getMessage()
-                    + "; check the bind address", cause);
+            String why = cause instanceof java.nio.channels.UnresolvedAddressException
+                    ? "the address does not resolve" : cause.getMessage() == null ? cause.toString() : cause.getMessage();
+            throw new IOException("cannot listen on " + where + ": " + why + "; check the bind address", cause);
         }
         return new TcpServer(config, f.channel(), tracker);
     }

@@ -77,7 +77,8 @@ class AdminServerTest {
     @Test
     void metricsIsValidPrometheusTextWithEveryName() throws Exception {
         snapshot.set(new PipelineSnapshot(Map.of("json", 7L, "syslog", 2L), Map.of("json", 700L, "syslog", 150L),
-                Map.of("invalid_json", 3L), 9, 6, 1, 65536, 2, 1, 4, Map.of("json", 1L), 0, 5, 1, 0));
+                Map.of("invalid_json", 3L), 9, 6, 1, 65536, 2, 1, 4, Map.of("json", 1L), 4, 5, 1, 0,
+                Map.of("drain_timeout", 4L), 3, "paused", 2, 1_500_000_000L));
         metrics.onBatch(9, 1024);
         metrics.onSync(2_000_000, 5);
         metrics.onDurable(9, 1_000_000_000L, 1_040_000_000L);
@@ -111,7 +112,8 @@ class AdminServerTest {
                 "logpipe_segment_rolls_total", "logpipe_retention_deleted_segments_total",
                 "logpipe_retention_deleted_bytes_total", "logpipe_sink_errors_total", "logpipe_start_time_seconds",
                 "logpipe_truncated_records_total", "logpipe_lost_records_total", "logpipe_connections_accepted_total",
-                "logpipe_connections_idle_closed_total", "logpipe_tls_failures_total")) {
+                "logpipe_connections_idle_closed_total", "logpipe_tls_failures_total", "logpipe_records_in_flight",
+                "logpipe_journal_writable", "logpipe_journal_paused_seconds_total", "logpipe_journal_pauses_total")) {
             assertTrue(typed.contains(family), "no # TYPE for " + family + " in\n" + r.body());
         }
         assertEquals(7.0, samples.get("logpipe_received_records_total{format=\"json\"}"));
@@ -133,11 +135,38 @@ class AdminServerTest {
         assertEquals(4096.0, samples.get("logpipe_retention_deleted_bytes_total"));
         assertEquals(1.0, samples.get("logpipe_truncated_records_total{format=\"json\"}"));
         assertEquals(5.0, samples.get("logpipe_connections_accepted_total"));
+        assertEquals(4.0, samples.get("logpipe_lost_records_total{reason=\"drain_timeout\"}"));
+        assertEquals(0.0, samples.get("logpipe_lost_records_total{reason=\"journal_failure\"}"), "every reason has a sample");
+        assertEquals(3.0, samples.get("logpipe_records_in_flight"));
+        assertEquals(0.0, samples.get("logpipe_journal_writable"));
+        assertEquals(1.5, samples.get("logpipe_journal_paused_seconds_total"));
+        assertEquals(2.0, samples.get("logpipe_journal_pauses_total"));
+    }
+
+    @Test
+    void readyFollowsTheReadinessCheckWhileHealthStays200() throws Exception {
+        AtomicReference<String> journal = new AtomicReference<>("ready");
+        server.readiness(journal::get);
+        server.ready(true);
+        assertEquals(200, get("/ready").statusCode());
+        journal.set("paused");
+        HttpResponse<String> paused = get("/ready");
+        assertEquals(503, paused.statusCode());
+        assertEquals("paused\n", paused.body());
+        assertFalse(server.isReady());
+        assertEquals(200, get("/health").statusCode(), "the process still works: liveness stays 200");
+        journal.set("ready");
+        assertEquals(200, get("/ready").statusCode(), "ready again once the journal is writable");
+        journal.set("failed");
+        assertEquals("failed\n", get("/ready").body());
+        server.ready(false, "draining");
+        assertEquals("draining\n", get("/ready").body(), "draining wins over the check");
     }
 
     @Test
     void statsIsJsonWithLatencyPercentiles() throws Exception {
-        snapshot.set(new PipelineSnapshot(Map.of("text", 5L), Map.of("text", 50L), Map.of(), 5, 5, 0, 100, 1, 0, 0, Map.of(), 0, 1, 0, 0));
+        snapshot.set(new PipelineSnapshot(Map.of("text", 5L), Map.of("text", 50L), Map.of(), 5, 5, 0, 100, 1, 0, 0, Map.of(), 0, 1, 0, 0,
+                Map.of(), 0, "writable", 0, 0));
         metrics.onDurable(5, 0, 40_000_000L);
         server.ready(true);
         HttpResponse<String> r = get("/stats");

@@ -83,7 +83,10 @@ class ConfigLoaderTest {
                 error("port: 70000\n"));
         assertEquals("test.yaml:1: roll-cycle: 'weekly' is not one of: minutely, hourly, daily",
                 error("roll-cycle: weekly\n"));
-        assertTrue(error("max-frame: 10M\n").startsWith("test.yaml:1: max-frame: '10M' has an unknown size unit"));
+        assertEquals("test.yaml:1: max-frame: '10M' is ambiguous; write 10MB (powers of 1000) or 10MiB (powers of 1024)",
+                error("max-frame: 10M\n"));
+        assertEquals("test.yaml:1: retention: '10M' is ambiguous; write 10m for minutes, or 10MB or 10MiB for a size",
+                error("retention: 10M\n"));
     }
 
     @Test
@@ -100,6 +103,23 @@ class ConfigLoaderTest {
         assertTrue(error("port: 1\nport: 2\n").contains("key 'port' is given twice"), error("port: 1\nport: 2\n"));
         String syntax = error("port: 1\ndata: 'unclosed\n");
         assertTrue(syntax.startsWith("test.yaml:") && syntax.contains("not valid YAML"), syntax);
+    }
+
+    @Test
+    void yamlSyntaxErrorsGiveTheParsersLineColumnAndWholeCause() {
+        assertEquals("test.yaml:2:1: not valid YAML: while scanning for the next token: found character '\\t(TAB)' that"
+                + " cannot start any token. (Do not use \\t(TAB) for indentation)", error("port: 1\n\tdata: x\n"));
+        assertEquals("test.yaml:2:7: not valid YAML: while scanning a quoted scalar: found unexpected end of stream"
+                + " (at line 4, column 1)", error("port: 1\ndata: 'unclosed\nbind: x\n"));
+        assertEquals("test.yaml:2:7: not valid YAML: while parsing a flow sequence: expected ',' or ']', but got"
+                + " <stream end> (at line 3, column 1)", error("port: 1\ndata: [x\n"));
+        assertEquals("test.yaml:1:5: not valid YAML: mapping values are not allowed here", error("a: b: c\n"));
+    }
+
+    @Test
+    void aSyntaxErrorLaterInTheFileIsReportedEvenAfterABadValue() {
+        // the whole file is parsed first: the user learns of the broken YAML, not of a value read from it
+        assertTrue(error("port: [1, 2]\ndata: 'x\n").startsWith("test.yaml:2:7: not valid YAML"), error("port: [1, 2]\ndata: 'x\n"));
     }
 
     @Test

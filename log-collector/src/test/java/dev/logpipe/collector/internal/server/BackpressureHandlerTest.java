@@ -17,6 +17,7 @@ import org.junit.jupiter.api.Test;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
@@ -73,7 +74,8 @@ class BackpressureHandlerTest {
         out.add(take(ch));
         assertEquals(List.of("r 0", "r 1", "r 2", "r 3", "r 4"), out);
         assertEquals(5, counters.receivedRecords().get(SourceFormat.TEXT));
-        assertEquals(0, counters.lostRecords.sum());
+        assertEquals(Map.of(), counters.lost());
+        assertEquals(0, counters.pendingRecords.sum(), "nothing held in flight");
         ec.finishAndReleaseAll();
     }
 
@@ -122,7 +124,8 @@ class BackpressureHandlerTest {
         quick.pipeline().fireUserEventTriggered(ChannelInputShutdownEvent.INSTANCE);
         assertFalse(quick.isOpen());
         assertEquals("r 2", take(roomy));
-        assertEquals(0, counters.lostRecords.sum());
+        assertEquals(Map.of(), counters.lost());
+        assertEquals(0, counters.pendingRecords.sum(), "nothing held in flight");
     }
 
     @Test
@@ -132,7 +135,8 @@ class BackpressureHandlerTest {
         EmbeddedChannel ec = new EmbeddedChannel(new BackpressureHandler(ch.sender(), counters, new ConnectionTracker()));
         ch.receiver().close();
         ec.writeInbound(rec(0));
-        assertEquals(1, counters.lostRecords.sum());
+        assertEquals(Map.of("journal_failure", 1L), counters.lost());
+        assertEquals(0, counters.pendingRecords.sum(), "lost, no longer in flight");
         assertFalse(ec.isActive());
     }
 
