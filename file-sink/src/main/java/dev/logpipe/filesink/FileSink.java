@@ -11,6 +11,8 @@ import dev.logpipe.filesink.internal.queue.JournalMeta;
 import dev.logpipe.filesink.internal.queue.JournalQueues;
 import dev.logpipe.filesink.internal.queue.SegmentSizes;
 import dev.logpipe.filesink.internal.retention.RetentionPolicy;
+import dev.logpipe.filesink.internal.scan.SegmentScanner;
+import dev.logpipe.filesink.internal.scan.SegmentTails;
 import dev.logpipe.filesink.internal.retention.RetentionTask;
 import dev.logpipe.filesink.internal.writer.DirectoryLock;
 import dev.logpipe.filesink.internal.writer.DurabilityWaiters;
@@ -119,6 +121,8 @@ public final class FileSink implements AutoCloseable {
     private JournalWriter writer;
     private RetentionTask retentionTask;
     private SingleChronicleQueue queue;
+    /** The damaged end of the last segment found at start, or null. */
+    private SegmentTails.Tail damagedTail;
     private final List<JoinHandle<Void>> timers = new ArrayList<>();
 
     private FileSink(Builder b) {
@@ -178,7 +182,7 @@ public final class FileSink implements AutoCloseable {
                             meta.rollCycle(), wantedRollCycle);
                 }
                 this.rollCycle = meta.rollCycle();
-                this.queue = JournalQueues.openForWrite(dir, rollCycle, new ClockTimeProvider(clock));
+                this.queue = openQueue();
             } catch (RuntimeException e) {
                 lock.close();
                 throw e;
@@ -211,7 +215,8 @@ public final class FileSink implements AutoCloseable {
                 this.sync = sync;
             }
             try {
-                writer.recoverPosition();
+                writer.recoverPosition(damagedTail == null ? null : damagedTail.cycle(),
+                        damagedTail == null ? -1 : damagedTail.lastIndex());
             } catch (RuntimeException e) {
                 queue.close();
                 lock.close();
@@ -240,6 +245,56 @@ public final class FileSink implements AutoCloseable {
         }
         // the journal is open for writing (JournalState.WRITABLE, or FAILED) when start() returns
         writer.awaitAppender();
+    }
+
+    /**
+     * Opens the queue for writing so that nothing written now can hide behind damage: when the last
+     * segment ends in damage (truncated, garbled, or zeroed where records were), Chronicle would
+     * append behind it, so the writer starts in the next cycle's segment instead (its time provider
+     * reads no earlier than that cycle's start until the clock gets there). Chronicle's metadata
+     * that it cannot open is moved aside ({@code metadata.cq4t.damaged-MILLIS}); Chronicle rebuilds it
+     * from the segment files.
+     */
+    private SingleChronicleQueue openQueue() {
+        java.time.Instant floor = java.time.Instant.MIN;
+        try {
+            SegmentTails.Tail tail = SegmentTails.damagedTail(dir, rollCycle);
+            damagedTail = tail;
+            if (tail != null) {
+                int next = tail.cycle() + 1;
+                floor = JournalQueues.cycleStart(rollCycle, next);
+                LOG.warn("journal {}: the last segment ends in damage ({}); new records go to the next segment, {},"
+                        + " so that readers reach them; run 'logpipe verify' for details and 'logpipe repair' to"
+                        + " rewrite the journal", dir, tail.problem(), JournalQueues.segmentFile(dir, rollCycle, next).getFileName());
+            }
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException("cannot read the journal in " + dir + ": " + e.getMessage(), e);
+        }
+        Path meta = dir.resolve("metadata.cq4t");
+        if (java.nio.file.Files.isRegularFile(meta) && !SegmentScanner.hasChronicleHeader(meta)) {
+            moveAside(meta, "it has no Chronicle header");
+        }
+        try {
+            return JournalQueues.openForWrite(dir, rollCycle, new ClockTimeProvider(clock, floor));
+        } catch (RuntimeException | InternalError e) {
+            if (!java.nio.file.Files.isRegularFile(meta)) {
+                throw e;
+            }
+            moveAside(meta, e.toString());
+            return JournalQueues.openForWrite(dir, rollCycle, new ClockTimeProvider(clock, floor));
+        }
+    }
+
+    private void moveAside(Path meta, String why) {
+        Path aside = dir.resolve("metadata.cq4t.damaged-" + System.currentTimeMillis());
+        try {
+            java.nio.file.Files.move(meta, aside);
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException("Chronicle's metadata " + meta + " is damaged (" + why
+                    + ") and cannot be moved aside: " + e.getMessage() + "; move it away by hand", e);
+        }
+        LOG.warn("journal {}: Chronicle's metadata is damaged ({}); moved it to {}, Chronicle rebuilds it", dir, why,
+                aside.getFileName());
     }
 
     private void runWriter(SyncCoordinator sync, DirectoryLock lock) {

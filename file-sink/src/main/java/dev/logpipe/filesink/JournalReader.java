@@ -23,6 +23,10 @@ import java.util.concurrent.locks.LockSupport;
  * first time. Retention does not delete a segment a named reader has not finished, unless the hard
  * byte limit forces it.
  *
+ * <p>Damage: every record's checksum is checked; a damaged region is reported once as a
+ * {@link JournalDamageException} from {@link #next()} or {@link #poll}, and reading goes on after it
+ * (in the same segment and the next ones). A damaged record is never returned.
+ *
  * <p>Threading: confined; use a reader from one thread at a time.
  *
  * <p>Example:
@@ -57,8 +61,9 @@ public final class JournalReader implements AutoCloseable {
     /**
      * The next record, or {@code null} if there is none now. Never waits.
      *
-     * @throws IllegalStateException if the record is damaged (the reader moves past it; the next
-     *     call returns the following record)
+     * @throws JournalDamageException after stepping over damage (a record whose checksum does not
+     *     match, bytes that are no excerpt, a truncated segment), once per damaged region; the reader
+     *     has moved past it and the next call returns the next valid record
      */
     public ReadRecord next() {
         return cursor.next();
@@ -69,6 +74,7 @@ public final class JournalReader implements AutoCloseable {
      * Waits with a low-CPU back-off: a short spin, then parks of up to 1 ms.
      *
      * @throws InterruptedException if interrupted while waiting
+     * @throws JournalDamageException after stepping over damage, as {@link #next()}
      * @throws IllegalStateException if called on a runtime worker or event loop (it may wait)
      */
     public ReadRecord poll(Duration timeout) throws InterruptedException {

@@ -5,9 +5,14 @@ import dev.logpipe.filesink.internal.verify.Verification;
 import java.nio.file.Path;
 
 /**
- * Checks a journal: walks every record read-only (safe while a writer appends) and reports counts,
- * the first and last index and receive time, and any damage: records that do not decode, gaps in
- * the index sequence within a segment, segment files Chronicle cannot read, metadata missing.
+ * Checks a journal: reads every segment file byte by byte, read-only (safe while a writer appends),
+ * and reports per segment its records and size, the first and last index and receive time, and any
+ * damage, each with its segment, byte position and the indexes lost: a record whose checksum does
+ * not match, bytes that are not a sound excerpt (zeroed or garbled, a header pointing past the data)
+ * with records after them, a truncated segment, a segment missing from the middle (each segment
+ * names the one written before it), a file that is not a segment, Chronicle's metadata missing or
+ * unreadable. Damage never stops the walk: what follows it is read and counted. Records of layout
+ * version 1 have no checksum; the report counts them as unchecked.
  *
  * <p>Threading: stateless, thread-safe; {@link #verify} blocks while it reads the journal.
  */

@@ -146,8 +146,8 @@ class JournalReaderTest {
         byte[] marker = "m2600".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
         int at = indexOf(b, marker);
         assertTrue(at > 0);
-        // the record starts with version 1, level 0, format EMBEDDED(4), no syslog: 01 00 04 00
-        int start = lastIndexOf(b, new byte[]{1, 0, 4, 0}, at);
+        // the record starts with version 2, level 0, format EMBEDDED(4), no syslog: 02 00 04 00
+        int start = lastIndexOf(b, new byte[]{2, 0, 4, 0}, at);
         assertTrue(start > 0);
         try (var ch = java.nio.channels.FileChannel.open(seg, java.nio.file.StandardOpenOption.WRITE)) {
             ch.write(java.nio.ByteBuffer.wrap(new byte[]{0x7F}), start);
@@ -155,12 +155,18 @@ class JournalReaderTest {
         VerifyReport v = JournalVerifier.verify(dir);
         assertEquals(1, v.damage().size(), v.toString());
         assertEquals(TOTAL - 1, v.records());
-        assertTrue(v.damage().get(0).problem().contains("version 127"), v.toString());
-        // a reader reports it and moves on
+        assertTrue(v.damage().get(0).problem().contains("first byte 127"), v.toString());
+        assertEquals(VerifyReport.Kind.RECORD, v.damage().get(0).kind(), v.toString());
+        assertEquals(v.damage().get(0).firstIndex(), v.damage().get(0).lastIndex(), v.toString());
+        // a reader reports it, where and which index, and moves on
         try (JournalReader r = JournalReader.builder(dir).fromTime(Journals.BASE.plusMillis(2_599)).build()) {
-            assertEquals(2_599, n(r.next()));
-            IllegalStateException e = assertThrows(IllegalStateException.class, r::next);
-            assertTrue(e.getMessage().contains("logpipe verify"), e.getMessage());
+            ReadRecord before = r.next();
+            assertEquals(2_599, n(before));
+            JournalDamageException e = assertThrows(JournalDamageException.class, r::next);
+            assertEquals(seg.getFileName(), e.segment().getFileName());
+            assertEquals(before.index() + 1, e.firstIndex(), e.getMessage());
+            assertEquals(before.index() + 1, e.lastIndex(), e.getMessage());
+            assertTrue(e.getMessage().contains("first byte 127"), e.getMessage());
             assertEquals(2_601, n(r.next()));
         }
     }

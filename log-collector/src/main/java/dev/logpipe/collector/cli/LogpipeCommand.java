@@ -27,7 +27,7 @@ import picocli.CommandLine.Spec;
                 "          echo '{\"level\":\"INFO\",\"service\":\"demo\",\"msg\":\"hello\"}' | logpipe send",
                 "          logpipe tail -f"},
         subcommands = {ServeCommand.class, TailCommand.class, SendCommand.class, StatsCommand.class,
-                VerifyCommand.class, ValidateCommand.class, CommandLine.HelpCommand.class})
+                VerifyCommand.class, RepairCommand.class, ValidateCommand.class, CommandLine.HelpCommand.class})
 public final class LogpipeCommand implements Callable<Integer> {
 
     @Spec

@@ -283,6 +283,9 @@ public final class TailCommand implements Callable<Integer> {
             return b.build();
         } catch (IllegalArgumentException e) {
             throw CliException.usage("cannot read a journal at " + data + ": " + e.getMessage() + "; pass --data DIR");
+        } catch (IllegalStateException | java.io.UncheckedIOException e) {
+            throw CliException.failure("cannot read the journal at " + data + ": " + e.getMessage()
+                    + "; run `logpipe verify --data " + data + "`", e);
         }
     }
 
@@ -292,8 +295,7 @@ public final class TailCommand implements Callable<Integer> {
             try {
                 return reader.next();
             } catch (IllegalStateException damaged) {
-                spec.commandLine().getErr().println("logpipe tail: skipped a damaged record: " + damaged.getMessage()
-                        + " (run `logpipe verify` for details)");
+                noteDamage(damaged);
             }
         }
     }
@@ -303,10 +305,18 @@ public final class TailCommand implements Callable<Integer> {
         try {
             return reader.poll(Duration.ofMillis(250));
         } catch (IllegalStateException damaged) {
-            spec.commandLine().getErr().println("logpipe tail: skipped a damaged record: " + damaged.getMessage()
-                    + " (run `logpipe verify` for details)");
+            noteDamage(damaged);
             return null;
         }
+    }
+
+    /**
+     * One note on stderr per damaged region the reader stepped over: which segment, where, how many
+     * bytes, which indexes (the reader's message says so), and the verify hint once.
+     */
+    private void noteDamage(IllegalStateException damaged) {
+        spec.commandLine().getErr().println("logpipe tail: " + damaged.getMessage()
+                + "; run `logpipe verify` for details");
     }
 
     private boolean useColor() {

@@ -4,6 +4,7 @@ import dev.logpipe.collector.internal.config.Units;
 import dev.logpipe.filesink.JournalVerifier;
 import dev.logpipe.filesink.VerifyReport;
 import java.io.PrintWriter;
+import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -15,8 +16,10 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 /**
- * {@code logpipe verify}: walks a journal read-only (safe while a server writes it) and prints its
- * counts, index and time range, and any damage; exits 1 when it finds damage.
+ * {@code logpipe verify}: reads every segment of a journal byte by byte, read-only (safe while a
+ * server writes it), checks every record's checksum, and prints each segment with its records and
+ * size, the index and time range, and every damage found with where it is and which indexes it
+ * cost; exits 1 when it finds damage.
  *
  * <p>Threading: confined to the thread that executes the command.
  */
@@ -26,13 +29,17 @@ import picocli.CommandLine.Spec;
         showDefaultValues = true,
         header = "Check a journal: count its records, show its index and time range, report damage.",
         description = {"",
-                "Reads every record (read-only; safe while 'logpipe serve' writes the journal).",
+                "Reads every segment byte by byte and checks every record's checksum (read-only;",
+                "safe while 'logpipe serve' writes the journal). Damage does not stop it: what",
+                "follows is read and counted. Each problem is listed with its segment, byte",
+                "position and the indexes lost. 'logpipe repair' writes what is readable to a",
+                "sound journal.",
                 "Exit status: 0 sound, 1 damage found, 2 usage error (e.g. no journal there).",
                 ""})
 public final class VerifyCommand implements Callable<Integer> {
 
     /** How many damage entries to print before summarizing the rest. */
-    private static final int SHOWN = 20;
+    static final int SHOWN = 20;
 
     @Spec
     CommandSpec spec;
@@ -46,16 +53,48 @@ public final class VerifyCommand implements Callable<Integer> {
             throw CliException.usage("no journal at " + data + " (directory not found); pass --data DIR");
         }
         long start = System.nanoTime();
-        VerifyReport r;
-        try {
-            r = JournalVerifier.verify(data);
-        } catch (IllegalArgumentException e) {
-            throw CliException.usage("no journal at " + data + ": " + e.getMessage() + "; pass --data DIR");
-        }
+        VerifyReport r = verify(data);
         Duration took = Duration.ofNanos(System.nanoTime() - start);
         PrintWriter out = spec.commandLine().getOut();
         out.printf(Locale.ROOT, "journal   %s%n", data.toAbsolutePath().normalize());
+        printReport(out, r);
+        if (r.ok()) {
+            out.printf(Locale.ROOT, "ok: no damage found (checked in %s)%n", Units.formatDuration(
+                    Duration.ofMillis(Math.max(1, took.toMillis()))));
+            out.flush();
+            return 0;
+        }
+        printDamage(out, r);
+        out.flush();
+        spec.commandLine().getErr().println("logpipe verify: the journal at " + data + " is damaged (see above);"
+                + " readers skip the damage with a note and read on, and the writer never appends behind it;"
+                + " 'logpipe repair --data " + data + " --out NEW_DIR' writes every readable record to a sound journal");
+        return CliException.FAILURE;
+    }
+
+    /** Runs the verifier with the house errors: not a journal is a usage error, an unreadable one a failure. */
+    static VerifyReport verify(Path data) {
+        try {
+            return JournalVerifier.verify(data);
+        } catch (IllegalArgumentException e) {
+            throw CliException.usage("no journal at " + data + ": " + e.getMessage() + "; pass --data DIR");
+        } catch (IllegalStateException | UncheckedIOException e) {
+            throw CliException.failure("cannot read the journal at " + data + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** The segments, counts, ranges and notes of a report. */
+    static void printReport(PrintWriter out, VerifyReport r) {
         out.printf(Locale.ROOT, "segments  %,d (%s)%n", r.segments(), Units.formatBytes(r.segmentBytes()));
+        int width = 0;
+        for (VerifyReport.SegmentInfo s : r.segmentList()) {
+            width = Math.max(width, s.file().length());
+        }
+        for (VerifyReport.SegmentInfo s : r.segmentList()) {
+            out.printf(Locale.ROOT, "  %-" + width + "s  %,9d records  %9s%s%n", s.file(), s.records(),
+                    Units.formatBytes(s.usedBytes()),
+                    s.records() > 0 ? "  index " + s.firstIndex() + " .. " + s.lastIndex() : "");
+        }
         out.printf(Locale.ROOT, "records   %,d%n", r.records());
         if (r.records() > 0) {
             out.printf(Locale.ROOT, "index     %d .. %d%n", r.firstIndex(), r.lastIndex());
@@ -65,12 +104,13 @@ public final class VerifyCommand implements Callable<Integer> {
             out.printf(Locale.ROOT, "note      %,d records were received earlier than the record before them"
                     + " (not damage; --since lands approximately around them)%n", r.outOfOrderTimes());
         }
-        if (r.ok()) {
-            out.printf(Locale.ROOT, "ok: no damage found (checked in %s)%n", Units.formatDuration(
-                    Duration.ofMillis(Math.max(1, took.toMillis()))));
-            out.flush();
-            return 0;
+        for (String note : r.notes()) {
+            out.printf(Locale.ROOT, "note      %s%n", note);
         }
+    }
+
+    /** The damage of a report, at most {@link #SHOWN} lines and a count of the rest. */
+    static void printDamage(PrintWriter out, VerifyReport r) {
         out.printf(Locale.ROOT, "DAMAGED: %,d problem%s found%n", r.damage().size(), r.damage().size() == 1 ? "" : "s");
         int shown = 0;
         for (VerifyReport.Damage d : r.damage()) {
@@ -78,11 +118,7 @@ public final class VerifyCommand implements Callable<Integer> {
                 out.printf(Locale.ROOT, "  ... and %,d more%n", r.damage().size() - SHOWN);
                 break;
             }
-            out.println("  " + (d.index() >= 0 ? "index " + d.index() + ": " : "") + d.problem());
+            out.println("  " + d.describe());
         }
-        out.flush();
-        spec.commandLine().getErr().println("logpipe verify: the journal at " + data + " is damaged (see above);"
-                + " readers skip damaged records, and the writer continues after the last complete one");
-        return CliException.FAILURE;
     }
 }

@@ -41,8 +41,8 @@ class LogpipeCommandTest {
     /** Every kind of picocli usage error, in the house style: one line, what happened; what to do; exit 2. */
     @ParameterizedTest(name = "{0}")
     @CsvSource(delimiter = '|', textBlock = """
-            stat                          | logpipe: unknown command 'stat'; did you mean 'stats' or 'tail' or 'validate'? the commands are serve, tail, send, stats, verify, validate, help (see 'logpipe --help')
-            help nope                     | logpipe: unknown command 'nope'; the commands are serve, tail, send, stats, verify, validate, help
+            stat                          | logpipe: unknown command 'stat'; did you mean 'stats' or 'tail' or 'validate'? the commands are serve, tail, send, stats, verify, repair, validate, help (see 'logpipe --help')
+            help nope                     | logpipe: unknown command 'nope'; the commands are serve, tail, send, stats, verify, repair, validate, help
             send --prot 1                 | logpipe send: unknown option '--prot'; did you mean '--protocol'? see 'logpipe send --help'
             send --zzz 1                  | logpipe send: unknown option '--zzz'; see 'logpipe send --help'
             send a b                      | logpipe send: unexpected argument 'b'; see 'logpipe send --help'

@@ -47,7 +47,7 @@ class VerifyCommandTest {
         try (Stream<Path> files = Files.list(dir)) {
             seg = files.filter(p -> p.toString().endsWith(".cq4")).findFirst().orElseThrow();
         }
-        // Overwrite the layout version byte of record-2 (the body starts: version 1, level UNSET 0,
+        // Overwrite the layout version byte of record-2 (the body starts: version 2, level UNSET 0,
         // format EMBEDDED 4, no syslog 0) with 0x7F, as a bad disk block would.
         byte[] head = new byte[1 << 20];
         try (FileChannel ch = FileChannel.open(seg, StandardOpenOption.READ)) {
@@ -60,7 +60,7 @@ class VerifyCommandTest {
         assertTrue(marker > 0);
         int start = -1;
         for (int i = marker - 4; i >= 0; i--) {
-            if (head[i] == 1 && head[i + 1] == 0 && head[i + 2] == 4 && head[i + 3] == 0) {
+            if (head[i] == 2 && head[i + 1] == 0 && head[i + 2] == 4 && head[i + 3] == 0) {
                 start = i;
                 break;
             }
@@ -74,14 +74,17 @@ class VerifyCommandTest {
         assertEquals(1, r.code(), r.toString());
         assertTrue(r.out().contains("records   4\n"), r.out());
         assertTrue(r.out().contains("DAMAGED: 1 problem found"), r.out());
-        assertTrue(r.out().contains("version 127"), r.out());
+        assertTrue(r.out().contains("first byte 127"), r.out());
+        assertTrue(r.out().matches("(?s).*\\n  \\d{8}-\\d{2}LS\\.cq4 at byte \\d+ \\(\\d+ bytes\\): .*; index \\d+ lost\\n.*"), r.out());
         assertTrue(r.err().contains("is damaged"), r.err());
 
         CliRun tail = CliRun.run("tail", "--data", dir.toString(), "--from-start");
         assertEquals(0, tail.code(), tail.toString());
         assertEquals(4, tail.out().split("\n").length, tail.toString());
         assertTrue(!tail.out().contains("record-2"), tail.out());
-        assertTrue(tail.err().startsWith("logpipe tail: skipped a damaged record:"), tail.err());
+        assertTrue(tail.err().startsWith("logpipe tail: skipped "), tail.err());
+        assertEquals(1, tail.err().split("\n").length, tail.err());
+        assertEquals(1, tail.err().split("logpipe verify", -1).length - 1, "the verify hint once: " + tail.err());
     }
 
     @Test

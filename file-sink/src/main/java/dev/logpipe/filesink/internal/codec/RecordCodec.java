@@ -12,11 +12,14 @@ import java.lang.invoke.VarHandle;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
+import java.util.zip.CRC32C;
 
 /**
- * The binary layout of one {@link LogRecord} inside a journal excerpt, version {@value #VERSION}.
- * The layout is specified byte by byte in {@code file-sink/FORMAT.md}; {@code RecordCodecGoldenTest}
- * fails if it changes by accident.
+ * The binary layout of one {@link LogRecord} inside a journal excerpt, version {@value #VERSION}:
+ * each record carries its journal index and a CRC32C of its bytes, so damage is found and a reader
+ * that lost its place knows where it is again. Version 1 records (no index, no checksum) are still
+ * read. The layouts are specified byte by byte in {@code file-sink/FORMAT.md};
+ * {@code RecordCodecGoldenTest} fails if they change by accident.
  *
  * <p>Threading: an instance keeps a scratch buffer, so it is confined to one thread. Use one per
  * writer thread and one per reader.
@@ -24,7 +27,22 @@ import java.util.Arrays;
 public final class RecordCodec {
 
     /** The layout version written in the first byte of every record. */
-    public static final int VERSION = 1;
+    public static final int VERSION = 2;
+
+    /** The oldest layout version this code reads (without a checksum to check). */
+    public static final int OLDEST_READABLE = 1;
+
+    /** Byte offset of the CRC32C (int32 little-endian) in a version 2 record. */
+    public static final int CRC_OFFSET = 4;
+
+    /** Byte offset of the journal index (int64 little-endian) in a version 2 record. */
+    public static final int INDEX_OFFSET = 24;
+
+    /** The smallest version 2 record: the fixed part, empty flags, four empty strings, no fields. */
+    public static final int MIN_V2_BYTES = 32 + 6;
+
+    private static final int V1_FIXED = 24;
+    private static final int V2_FIXED = 32;
 
     /** Byte offset of the receive time (int64 little-endian) from the start of a record; fixed so time search reads 8 bytes. */
     public static final int RECEIVE_TIME_OFFSET = 8;
@@ -41,6 +59,11 @@ public final class RecordCodec {
     private int pos;
     /** Copy Latin-1 strings' own arrays ({@link StringBytes}) rather than reading them char by char. */
     private final boolean copyStringBytes;
+    /** Reused: the JDK's CRC32C is an intrinsic (SSE4.2 / ARMv8 CRC instructions), and update on an array allocates nothing. */
+    private final CRC32C crc = new CRC32C();
+    /** What the last {@link #read}/{@link #decode} found besides the record. */
+    private long lastIndex = -1;
+    private int lastVersion;
 
     /** A codec that uses the fast string path when the JVM allows it. */
     public RecordCodec() {
@@ -53,32 +76,29 @@ public final class RecordCodec {
     }
 
     /**
-     * Appends {@code r} at {@code out}'s write position.
+     * Appends {@code r}, stored with journal index {@code index}, at {@code out}'s write position.
      *
      * @return the number of bytes written
      */
-    public long write(Bytes<?> out, LogRecord r) {
-        int n = encode(r);
+    public long write(Bytes<?> out, LogRecord r, long index) {
+        int n = encode(r, index);
         out.write(buf, 0, n);
         return n;
     }
 
     /** Encodes {@code r} into this codec's buffer and returns its length ({@link #buffer()} holds it). */
-    int encode(LogRecord r) {
+    int encode(LogRecord r, long index) {
         pos = 0;
         SyslogInfo sys = r.syslog();
-        ensure(24);
+        ensure(V2_FIXED);
         buf[0] = (byte) VERSION;
         buf[1] = (byte) r.level().ordinal();
         buf[2] = (byte) r.format().ordinal();
         buf[3] = (byte) (sys == null ? 0 : 1);
-        buf[4] = 0; // reserved, keeps the two times 8-byte aligned within the record
-        buf[5] = 0;
-        buf[6] = 0;
-        buf[7] = 0;
         LONG_LE.set(buf, 8, r.receiveTimeNanos());
         LONG_LE.set(buf, 16, r.eventTimeNanos());
-        pos = 24;
+        LONG_LE.set(buf, INDEX_OFFSET, index);
+        pos = V2_FIXED;
         putVarint(r.flagBits() & 0xFFFF_FFFFL);
         putString(r.host());
         putString(r.service());
@@ -102,7 +122,18 @@ public final class RecordCodec {
             putString(sys.msgId());
             putString(sys.structuredData());
         }
+        // one pass over the encoded bytes, skipping the checksum's own 4 bytes
+        INT_LE.set(buf, CRC_OFFSET, checksum(buf, pos));
         return pos;
+    }
+
+    /** The CRC32C of record bytes {@code b[0, n)} without the checksum field. */
+    private int checksum(byte[] b, int n) {
+        CRC32C c = crc;
+        c.reset();
+        c.update(b, 0, CRC_OFFSET);
+        c.update(b, CRC_OFFSET + 4, n - CRC_OFFSET - 4);
+        return (int) c.getValue();
     }
 
     /** The encode/decode buffer. */
@@ -215,19 +246,43 @@ public final class RecordCodec {
         return decode(buf, n);
     }
 
-    /** Decodes the record in {@code b[0, limit)}. */
+    /**
+     * Checks and decodes the record in {@code b[0, limit)}. A version 2 record's checksum is checked
+     * before anything else is read from it; a version 1 record has none.
+     */
     LogRecord decode(byte[] b, int limit) {
         this.limit = limit;
         pos = 0;
+        lastIndex = -1;
+        lastVersion = 0;
         try {
-            if (limit < 24) {
+            if (limit < V1_FIXED) {
                 throw new CorruptRecordException("record too short: " + limit + " bytes");
             }
             int version = b[0] & 0xFF;
-            if (version != VERSION) {
-                throw new CorruptRecordException("unknown record layout version " + version
-                        + " (this logpipe reads version " + VERSION + "); upgrade logpipe");
+            int fixed;
+            if (version == VERSION) {
+                if (limit < MIN_V2_BYTES) {
+                    throw new CorruptRecordException("record too short: " + limit + " bytes");
+                }
+                int stored = (int) INT_LE.get(b, CRC_OFFSET);
+                int actual = checksum(b, limit);
+                if (stored != actual) {
+                    throw new CorruptRecordException(String.format(java.util.Locale.ROOT,
+                            "checksum mismatch (stored %08x, computed %08x over %d bytes)", stored, actual, limit));
+                }
+                lastIndex = (long) LONG_LE.get(b, INDEX_OFFSET);
+                fixed = V2_FIXED;
+            } else if (version == 1) {
+                fixed = V1_FIXED;
+            } else if (version > VERSION && version < 16) {
+                throw new CorruptRecordException("record layout version " + version
+                        + " is newer than this logpipe reads (" + OLDEST_READABLE + "-" + VERSION + "); upgrade logpipe");
+            } else {
+                throw new CorruptRecordException("not a record (first byte " + version + ", expected layout version "
+                        + OLDEST_READABLE + "-" + VERSION + ")");
             }
+            lastVersion = version;
             int level = b[1] & 0xFF;
             int format = b[2] & 0xFF;
             int hasSyslog = b[3] & 0xFF;
@@ -236,7 +291,7 @@ public final class RecordCodec {
                     .eventTimeNanos((long) LONG_LE.get(b, 16))
                     .level(Level.ofOrdinal(level))
                     .format(SourceFormat.ofOrdinal(format));
-            pos = 24;
+            pos = fixed;
             rb.flagBits((int) getVarint());
             rb.host(getString());
             rb.service(getString());
@@ -310,11 +365,34 @@ public final class RecordCodec {
         return s;
     }
 
-    /** Reads only the receive time of the record starting at {@code in}'s read position, without moving it. */
+    /** The journal index stored in the last record read, or -1 if it had none (version 1) or none was read. */
+    public long lastIndex() {
+        return lastIndex;
+    }
+
+    /** True if the last record read had a checksum and it matched (version 2); false for version 1. */
+    public boolean lastChecked() {
+        return lastVersion == VERSION;
+    }
+
+    /** Checks and decodes the record in {@code b[off, off + len)} (copied into this codec's buffer). */
+    public LogRecord read(byte[] b, int off, int len) {
+        if (buf.length < len) {
+            buf = new byte[Math.max(len, buf.length * 2)];
+        }
+        System.arraycopy(b, off, buf, 0, len);
+        return decode(buf, len);
+    }
+
+    /**
+     * Reads only the receive time of the record starting at {@code in}'s read position, without
+     * moving it (unchecked: the time search reads 8 bytes a probe; a damaged time only misplaces it).
+     */
     public static long peekReceiveTimeNanos(Bytes<?> in) {
         long p = in.readPosition();
-        if (in.readRemaining() < RECEIVE_TIME_OFFSET + 8 || in.readUnsignedByte(p) != VERSION) {
-            throw new CorruptRecordException("not a version " + VERSION + " record");
+        int version = in.readRemaining() < RECEIVE_TIME_OFFSET + 8 ? -1 : in.readUnsignedByte(p);
+        if (version < OLDEST_READABLE || version > VERSION) {
+            throw new CorruptRecordException("not a version " + OLDEST_READABLE + "-" + VERSION + " record");
         }
         return in.readLong(p + RECEIVE_TIME_OFFSET);
     }

@@ -49,25 +49,47 @@ public record JournalMeta(int layoutVersion, RollCycle rollCycle) {
             return Optional.of(new JournalMeta(version, cycle));
         } catch (IllegalArgumentException e) {
             throw new IllegalStateException(f + " is damaged (" + e.getMessage()
-                    + "); restore it with layoutVersion=1 and the journal's rollCycle", e);
+                    + "); restore it with layoutVersion=" + RecordCodec.VERSION + " and the journal's rollCycle", e);
         }
+    }
+
+    /** True if this code reads records of the journal's layout version. */
+    public boolean readable() {
+        return layoutVersion >= RecordCodec.OLDEST_READABLE && layoutVersion <= RecordCodec.VERSION;
+    }
+
+    /** The error for a journal this code cannot read. */
+    public IllegalStateException unreadable(Path dir) {
+        return new IllegalStateException("journal " + dir + " has record layout version " + layoutVersion
+                + "; this logpipe reads versions " + RecordCodec.OLDEST_READABLE + "-" + RecordCodec.VERSION
+                + (layoutVersion > RecordCodec.VERSION ? "; upgrade logpipe" : "; check " + FILE_NAME));
     }
 
     /**
      * The journal's metadata, writing it for a new journal. An existing journal keeps the roll
      * cycle it was created with (Chronicle would otherwise mix file name patterns in one directory).
+     * A journal of an older readable layout is upgraded: records say their own version, so new
+     * records are written in the current layout after the old ones, and the file then names the
+     * newest version the journal holds.
      */
     public static JournalMeta openOrCreate(Path dir, RollCycle wanted) {
         Optional<JournalMeta> existing = read(dir);
         if (existing.isPresent()) {
             JournalMeta m = existing.get();
-            if (m.layoutVersion() != RecordCodec.VERSION) {
+            if (!m.readable()) {
                 throw new IllegalStateException("journal " + dir + " has record layout version " + m.layoutVersion()
                         + " but this logpipe writes version " + RecordCodec.VERSION + "; use another data directory");
             }
-            return m;
+            if (m.layoutVersion() == RecordCodec.VERSION) {
+                return m;
+            }
+            return write(dir, new JournalMeta(RecordCodec.VERSION, m.rollCycle()));
         }
-        JournalMeta m = new JournalMeta(RecordCodec.VERSION, wanted);
+        return write(dir, new JournalMeta(RecordCodec.VERSION, wanted));
+    }
+
+    /** Writes {@code m} to {@code dir} atomically (a temporary file, then a rename). */
+    public static JournalMeta write(Path dir, JournalMeta m) {
         Properties p = new Properties();
         p.setProperty("layoutVersion", Integer.toString(m.layoutVersion()));
         p.setProperty("rollCycle", m.rollCycle().name());

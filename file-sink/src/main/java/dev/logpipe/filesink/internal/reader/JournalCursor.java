@@ -1,5 +1,6 @@
 package dev.logpipe.filesink.internal.reader;
 
+import dev.logpipe.filesink.JournalDamageException;
 import dev.logpipe.filesink.LogRecord;
 import dev.logpipe.filesink.ReadRecord;
 import dev.logpipe.filesink.RollCycle;
@@ -8,14 +9,20 @@ import dev.logpipe.filesink.internal.codec.RecordCodec;
 import dev.logpipe.filesink.internal.queue.ChronicleRollCycles;
 import dev.logpipe.filesink.internal.queue.JournalMeta;
 import dev.logpipe.filesink.internal.queue.JournalQueues;
+import dev.logpipe.filesink.internal.scan.SegmentScanner;
 import net.openhft.chronicle.bytes.Bytes;
 import net.openhft.chronicle.queue.ExcerptTailer;
 import net.openhft.chronicle.queue.TailerDirection;
 import net.openhft.chronicle.queue.impl.single.SingleChronicleQueue;
+import net.openhft.chronicle.queue.impl.single.SingleChronicleQueueStore;
 import net.openhft.chronicle.wire.DocumentContext;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.NavigableSet;
@@ -25,6 +32,16 @@ import java.util.NavigableSet;
  * logic (start, end, index, time by binary search, last N) and, for a named reader, its persisted
  * position.
  *
+ * <p>Damage: Chronicle does not checksum excerpts, and its tailer stops for good at a zeroed or
+ * garbled header (it waits for data there, or for an end-of-cycle marker that never comes). So the
+ * cursor checks every record's checksum, and when the tailer has nothing while the segment's write
+ * position or a later segment says there is more, or when Chronicle fails (a truncated segment
+ * faults its mapping), it reads the rest of that segment byte by byte with a {@link SegmentScanner},
+ * which steps over damage to the next valid record; then it goes back to the tailer at the next
+ * segment. Each damaged region is reported once, as a {@link JournalDamageException} thrown after
+ * the cursor has moved past it. If Chronicle cannot open the journal at all (its metadata is missing
+ * or garbled), the cursor reads every segment that way.
+ *
  * <p>Threading: confined to one thread (the Chronicle tailer is).
  */
 public final class JournalCursor implements AutoCloseable {
@@ -32,13 +49,42 @@ public final class JournalCursor implements AutoCloseable {
     /** Where a cursor starts when it has no persisted position. */
     public enum Start { START, END, INDEX, TIME, LAST }
 
+    /** How often, at most, an idle cursor checks whether the tailer is stuck in front of damage. */
+    private static final long CHECK_INTERVAL_NANOS = 200_000_000L;
+
     private final Path dir;
     private final RollCycle rollCycle;
-    private final SingleChronicleQueue queue;
-    private final ExcerptTailer tailer;
+    private final net.openhft.chronicle.queue.RollCycle rc;
+    private SingleChronicleQueue queue;
+    private ExcerptTailer tailer;
     private final RecordCodec codec = new RecordCodec();
     private final PositionFile position;
     private boolean closed;
+
+    /** The index of the last record returned or reported damaged, -1 before the first. */
+    private long lastReturned = -1;
+    /** The cycle and end byte position of the last record read through the tailer. */
+    private int lastCycle = Integer.MIN_VALUE;
+    private long lastEnd = -1;
+    /** Rate limit for the checks an idle cursor makes at the same place (a directory listing, a store lookup). */
+    private long nextCheck;
+    private long checkedPosition = -1;
+    private long retriedAt = -1;
+    private int checkedCycle = Integer.MIN_VALUE;
+
+    /** Non-null while reading a segment byte by byte. */
+    private SegmentScanner scanner;
+    private int scanCycle;
+    /** In scan mode, records with an index up to this one were returned already (or are before the start). */
+    private long skipUpTo = -1;
+    /** In scan mode, records received before this are before the start (a time start without Chronicle). */
+    private long skipBeforeTime = Long.MIN_VALUE;
+    private SegmentScanner.Bad pendingBad;
+    private long zeroReported = -1;
+    private long lastLookAhead;
+    /** A record found right after a damaged region, returned on the call after the damage is reported. */
+    private ReadRecord pendingRecord;
+    private final java.util.Map<Integer, Boolean> headerChecked = new java.util.HashMap<>();
 
     /**
      * Opens a cursor on {@code dir}.
@@ -50,40 +96,90 @@ public final class JournalCursor implements AutoCloseable {
         this.dir = dir;
         JournalMeta meta = JournalMeta.read(dir).orElseThrow(() -> new IllegalArgumentException(
                 "no logpipe journal in " + dir + " (no " + JournalMeta.FILE_NAME + "); check the data directory"));
-        if (meta.layoutVersion() != RecordCodec.VERSION) {
-            throw new IllegalStateException("journal " + dir + " has record layout version " + meta.layoutVersion()
-                    + "; this logpipe reads version " + RecordCodec.VERSION);
+        if (!meta.readable()) {
+            throw meta.unreadable(dir);
         }
         this.rollCycle = meta.rollCycle();
+        this.rc = ChronicleRollCycles.of(rollCycle);
         PositionFile pos = name == null ? null : PositionFile.open(dir, name);
-        SingleChronicleQueue q = null;
+        this.position = pos;
         try {
-            q = JournalQueues.openReadOnly(dir, rollCycle);
-            this.queue = q;
-            this.tailer = q.createTailer();
-            this.position = pos;
-            if (pos != null && pos.lastRead() >= 0) {
-                resumeAfter(pos.lastRead());
-            } else {
-                position(start, arg);
+            openChronicle();
+            boolean positioned = false;
+            if (tailer != null) {
+                try {
+                    if (pos != null && pos.lastRead() >= 0) {
+                        resumeAfter(pos.lastRead());
+                    } else {
+                        position(start, arg);
+                    }
+                    positioned = true;
+                } catch (RuntimeException | InternalError | AssertionError e) {
+                    // damage in the way of Chronicle's positioning (its assertions trip on it too): find the start by scanning
+                    dropTailer();
+                }
+            }
+            if (!positioned) {
+                if (pos != null && pos.lastRead() >= 0) {
+                    scanFromIndex(pos.lastRead() + 1);
+                } else {
+                    scanPosition(start, arg);
+                }
             }
         } catch (RuntimeException e) {
-            if (pos != null) {
-                pos.close();
-            }
-            if (q != null) {
-                q.close();
-            }
+            closeQuietly();
             throw e;
         }
+    }
+
+    private void openChronicle() {
+        if (!SegmentScanner.hasChronicleHeader(dir.resolve("metadata.cq4t"))) {
+            return; // missing (Chronicle would create it; a reader never writes) or garbled
+        }
+        for (JournalQueues.SegmentFile s : segments()) {
+            if (!chronicleCanRead(s.cycle())) {
+                return; // Chronicle's tailer would wait its full timeout at this file, each time it meets it
+            }
+        }
+        try {
+            queue = JournalQueues.openReadOnly(dir, rollCycle);
+            tailer = queue.createTailer();
+        } catch (RuntimeException | InternalError e) {
+            dropTailer();
+        }
+    }
+
+    /** Stops using Chronicle for good; every segment is read byte by byte from now on. */
+    private void dropTailer() {
+        try {
+            if (tailer != null) {
+                tailer.close();
+            }
+        } catch (RuntimeException | InternalError ignored) {
+            // the tailer is being abandoned because it failed
+        }
+        try {
+            if (queue != null) {
+                queue.close();
+            }
+        } catch (RuntimeException | InternalError ignored) {
+            // as above
+        }
+        tailer = null;
+        queue = null;
     }
 
     private void position(Start start, long arg) {
         switch (start) {
             case START -> toFirst();
-            case END -> tailer.toEnd();
+            case END -> {
+                tailer.toEnd();
+                settle(tailer.index());
+            }
             case INDEX -> {
-                if (!tailer.moveToIndex(arg)) {
+                if (tailer.moveToIndex(arg)) {
+                    settle(arg);
+                } else {
                     long first = firstIndex();
                     if (first >= 0 && arg < first) {
                         toFirst(); // the segment holding it was deleted: continue with what is left
@@ -93,6 +189,7 @@ public final class JournalCursor implements AutoCloseable {
                         if (arg < end) {
                             throw new IllegalArgumentException("index " + arg + " is not in the journal");
                         }
+                        settle(end);
                     }
                 }
             }
@@ -101,15 +198,40 @@ public final class JournalCursor implements AutoCloseable {
         }
     }
 
+    /**
+     * Records that the tailer is about to read {@code nextIndex}, and where in its segment that is
+     * (by reading the record before it), so a later check for damage starts from there.
+     */
+    private void settle(long nextIndex) {
+        lastReturned = nextIndex - 1;
+        if (rc.toSequenceNumber(nextIndex) > 0 && tailer.moveToIndex(nextIndex - 1)) {
+            try (DocumentContext dc = tailer.readingDocument()) {
+                if (dc.isPresent() && dc.index() == nextIndex - 1) {
+                    noteRead(dc.index(), dc.wire().bytes().readLimit());
+                    return;
+                }
+            }
+        }
+        if (!tailer.moveToIndex(nextIndex)) {
+            tailer.toEnd(); // nothing written there yet
+        }
+        lastCycle = rc.toCycle(nextIndex);
+        lastEnd = 0;
+    }
+
     private void resumeAfter(long lastRead) {
+        lastReturned = lastRead;
         if (tailer.moveToIndex(lastRead)) {
             try (DocumentContext dc = tailer.readingDocument()) {
                 // consume the record already returned before the restart
                 assert !dc.isPresent() || dc.index() == lastRead;
+                if (dc.isPresent()) {
+                    noteRead(dc.index(), dc.wire().bytes().readLimit());
+                }
             }
         } else {
-            // its segment was deleted (forced by a hard byte limit): go on from the oldest left
-            toFirst();
+            // its segment was deleted (forced by a hard byte limit), or damage hides it: go on from the next one there
+            scanFromIndex(lastRead + 1);
         }
     }
 
@@ -118,62 +240,488 @@ public final class JournalCursor implements AutoCloseable {
      * trusts the queue's directory listing, which can still name a segment retention just deleted.
      */
     private void toFirst() {
-        List<JournalQueues.SegmentFile> segs;
-        try {
-            segs = JournalQueues.listSegments(dir, rollCycle);
-        } catch (java.io.IOException e) {
-            segs = List.of();
-        }
-        net.openhft.chronicle.queue.RollCycle rc = ChronicleRollCycles.of(rollCycle);
-        for (JournalQueues.SegmentFile s : segs) {
+        for (JournalQueues.SegmentFile s : segments()) {
             if (tailer.moveToIndex(rc.toIndex(s.cycle(), 0))) {
+                lastCycle = s.cycle();
+                lastEnd = 0;
+                return;
+            }
+            if (s.bytes() > 0) {
+                scanFrom(s.cycle(), -1); // the first record of this segment is damaged: read it byte by byte
                 return;
             }
         }
         tailer.toStart();
     }
 
+    private List<JournalQueues.SegmentFile> segments() {
+        try {
+            return JournalQueues.listSegments(dir, rollCycle);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot list the journal " + dir + ": " + e.getMessage(), e);
+        }
+    }
+
     /** The next record, or null if none is there now. */
     public ReadRecord next() {
         checkOpen();
+        if (pendingRecord != null) {
+            ReadRecord r = pendingRecord;
+            pendingRecord = null;
+            return r;
+        }
         while (true) {
-            try (DocumentContext dc = tailer.readingDocument()) {
-                if (!dc.isPresent()) {
+            if (scanner != null) {
+                ReadRecord r = nextScanned();
+                if (r != null || scanner != null) {
+                    return r;
+                }
+                continue; // the damaged segment is done: back to the tailer or the next segment
+            }
+            if (tailer == null) {
+                // scan mode without Chronicle, between segments
+                if (!scanNextSegment(scanCycle)) {
                     return null;
                 }
-                if (dc.isMetaData()) {
+                continue;
+            }
+            try {
+                ReadRecord r = nextFromTailer();
+                if (r != null || scanner != null) {
+                    if (r != null) {
+                        return r;
+                    }
                     continue;
                 }
-                long index = dc.index();
-                Bytes<?> bytes = dc.wire().bytes();
-                LogRecord r;
-                try {
-                    r = codec.read(bytes);
-                } catch (CorruptRecordException e) {
-                    if (position != null) {
-                        position.lastRead(index);
-                    }
-                    throw new IllegalStateException("record at index " + index + " of journal " + dir
-                            + " is damaged (" + e.getMessage() + "); run 'logpipe verify'", e);
+                return null;
+            } catch (JournalDamageException e) {
+                throw e;
+            } catch (RuntimeException | InternalError | AssertionError e) {
+                // Chronicle failed on damaged bytes (a truncated segment faults its mapping): read on byte by byte
+                int cycle = lastCycle != Integer.MIN_VALUE ? lastCycle : firstCycleOnDisk();
+                long from = lastCycle != Integer.MIN_VALUE ? lastEnd : 0;
+                dropTailer();
+                if (cycle == Integer.MIN_VALUE) {
+                    return null;
                 }
-                if (position != null) {
-                    position.lastRead(index);
-                }
-                return new ReadRecord(index, r);
+                scanFromPosition(cycle, from, lastReturned);
             }
         }
+    }
+
+    private ReadRecord nextFromTailer() {
+        while (true) {
+            boolean none;
+            try (DocumentContext dc = tailer.readingDocument()) {
+                none = !dc.isPresent();
+                if (!none) {
+                    if (dc.isMetaData()) {
+                        continue;
+                    }
+                    ReadRecord r = decode(dc);
+                    if (r != null || scanner != null) {
+                        return r;
+                    }
+                    continue;
+                }
+            }
+            // with the reading context closed: the check may move the tailer
+            if (!checkStuck() || scanner != null) {
+                return null;
+            }
+        }
+    }
+
+    /** Decodes the record of {@code dc}; null if the cursor switched to reading byte by byte instead. */
+    private ReadRecord decode(DocumentContext dc) {
+        long index = dc.index();
+        Bytes<?> bytes = dc.wire().bytes();
+        long start = bytes.readPosition();
+        long end = bytes.readLimit();
+        LogRecord r;
+        if (index <= lastReturned) {
+            return null; // returned before the cursor moved back to reread a segment
+        }
+        try {
+            r = codec.read(bytes);
+        } catch (CorruptRecordException e) {
+            // the excerpt's header may be the damaged part, hiding records inside the length it claims:
+            // let the byte-by-byte reader decide where the damage ends and report it
+            scanFromPosition(rc.toCycle(index), start - 4, lastReturned);
+            return null;
+        }
+        if (codec.lastChecked() && codec.lastIndex() != index) {
+            // Chronicle counted excerpts over damage and lost count: trust the records' own indexes
+            int cycle = rc.toCycle(index);
+            scanFromPosition(cycle, lastCycle == cycle ? lastEnd : 0, lastReturned);
+            return null;
+        }
+        noteRead(index, end);
+        markRead(index);
+        return new ReadRecord(index, r);
+    }
+
+    private void noteRead(long index, long end) {
+        lastCycle = rc.toCycle(index);
+        lastEnd = (end + 3) & ~3L;
+    }
+
+    private void markRead(long index) {
+        lastReturned = index;
+        if (position != null) {
+            position.lastRead(index);
+        }
+    }
+
+    /**
+     * The tailer has nothing. If its segment's write position says there is more, or a later segment
+     * exists while the tailer waits for an end-of-cycle marker, look at the bytes: damage in between
+     * switches this cursor to reading the segment byte by byte.
+     */
+    private boolean checkStuck() {
+        int cycle;
+        long from;
+        if (lastCycle != Integer.MIN_VALUE) {
+            cycle = lastCycle;
+            from = lastEnd;
+        } else {
+            cycle = firstCycleOnDisk();
+            from = 0;
+            if (cycle == Integer.MIN_VALUE) {
+                return false;
+            }
+        }
+        long now = System.nanoTime();
+        if (from == checkedPosition && cycle == checkedCycle && now - nextCheck < 0) {
+            return false; // looked here a moment ago
+        }
+        checkedPosition = from;
+        checkedCycle = cycle;
+        nextCheck = now + CHECK_INTERVAL_NANOS;
+        boolean later = laterCycle(cycle) != Integer.MIN_VALUE;
+        long writePosition = writePosition(cycle);
+        if (!later && writePosition >= 0 && writePosition < from) {
+            return false; // the last excerpt written is behind us: nothing more yet
+        }
+        long lookTo = later || writePosition < 0 ? Long.MAX_VALUE : writePosition + 4;
+        Path file = segmentFile(cycle);
+        try (SegmentScanner probe = new SegmentScanner(file, rc.toIndex(cycle, 0), rc.maxMessagesPerCycle())) {
+            probe.seek(from, lastReturned);
+            while (true) {
+                SegmentScanner.Step s = probe.next(lookTo);
+                if (s instanceof SegmentScanner.Rec r && r.position() == from && retriedAt != from) {
+                    retriedAt = from; // written just after the tailer looked: let it read it
+                    checkedPosition = -1;
+                    return true;
+                }
+                if (s instanceof SegmentScanner.Rec r && r.index() <= lastReturned) {
+                    continue;
+                }
+                if (s instanceof SegmentScanner.End e) {
+                    if (e.kind() == SegmentScanner.EndKind.ZEROS && writePosition > e.position()
+                            || e.kind() == SegmentScanner.EndKind.FILE_END && writePosition >= e.position()) {
+                        break; // zeros or the file's end where Chronicle wrote an excerpt: damage, reported by the scan
+                    }
+                    // at the end: if the segment ended without Chronicle's end marker, go on with the next one
+                    return later && scanNextSegment(cycle);
+                }
+                break;
+            }
+        } catch (NoSuchFileException e) {
+            return false;
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read " + file + ": " + e.getMessage(), e);
+        }
+        scanFromPosition(cycle, from, lastReturned);
+        return true;
+    }
+
+    /** Chronicle's write position (the last excerpt's header) in {@code cycle}'s segment, -1 if unknown. */
+    private long writePosition(int cycle) {
+        if (queue == null || !chronicleCanRead(cycle)) {
+            return -1;
+        }
+        SingleChronicleQueueStore store = null;
+        try {
+            store = queue.storeForCycle(cycle, queue.epoch(), false, null);
+            return store == null ? -1 : store.writePosition();
+        } catch (RuntimeException | InternalError e) {
+            return -1;
+        } finally {
+            if (store != null) {
+                queue.closeStore(store);
+            }
+        }
+    }
+
+    /** False for a segment file without a Chronicle header: Chronicle would wait its full timeout on it. */
+    private boolean chronicleCanRead(int cycle) {
+        Boolean ok = headerChecked.get(cycle);
+        if (ok == null) {
+            ok = SegmentScanner.hasChronicleHeader(segmentFile(cycle));
+            headerChecked.put(cycle, ok);
+        }
+        return ok;
+    }
+
+    /** Starts reading {@code cycle}'s segment byte by byte from {@code from}, skipping records up to {@code skip}. */
+    private void scanFromPosition(int cycle, long from, long skip) {
+        scanFrom(cycle, skip);
+        if (scanner != null) {
+            scanner.seek(from, skip);
+        }
+    }
+
+    /** Starts reading {@code cycle}'s segment byte by byte from its start, skipping records up to {@code skip}. */
+    private void scanFrom(int cycle, long skip) {
+        closeScanner();
+        checkedPosition = -1; // the scan looks at its end afresh
+        scanCycle = cycle;
+        skipUpTo = skip;
+        pendingBad = null;
+        lastLookAhead = 0;
+        Path file = segmentFile(cycle);
+        try {
+            scanner = new SegmentScanner(file, rc.toIndex(cycle, 0), rc.maxMessagesPerCycle());
+        } catch (NoSuchFileException e) {
+            scanner = null; // deleted meanwhile: the caller moves on to the next segment
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read " + file + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** The next record of the segment being scanned; null with the scanner still set if none now, null without it when the segment is done. */
+    private ReadRecord nextScanned() {
+        try {
+            while (true) {
+                long wpBefore = writePosition(scanCycle);
+                SegmentScanner.Step s = scanner.next(0);
+                boolean later = false;
+                if (s instanceof SegmentScanner.End e && e.kind() != SegmentScanner.EndKind.EOF_MARKER) {
+                    // nothing more here for now; is there more after damage, or a later segment?
+                    long now = System.nanoTime();
+                    if (e.position() == checkedPosition && scanCycle == checkedCycle && now - nextCheck < 0) {
+                        return null;
+                    }
+                    checkedPosition = e.position();
+                    checkedCycle = scanCycle;
+                    nextCheck = now + CHECK_INTERVAL_NANOS;
+                    later = laterCycle(scanCycle) != Integer.MIN_VALUE;
+                    long wp = writePosition(scanCycle);
+                    if (later || wp >= e.position() || queue == null) {
+                        s = scanner.next(later || wp < 0 ? Long.MAX_VALUE : wp + 4);
+                    }
+                }
+                if (s instanceof SegmentScanner.Rec r) {
+                    if (r.index() <= skipUpTo || r.record().receiveTimeNanos() < skipBeforeTime) {
+                        pendingBad = null; // damage before the start, or reported already
+                        continue;
+                    }
+                    skipBeforeTime = Long.MIN_VALUE;
+                    ReadRecord rr = new ReadRecord(r.index(), r.record());
+                    if (pendingBad != null) {
+                        JournalDamageException d = damage(pendingBad, r.checked() ? r.index() - 1 : -1);
+                        pendingBad = null;
+                        markRead(r.index());
+                        skipUpTo = r.index();
+                        pendingRecord = rr;
+                        throw d;
+                    }
+                    markRead(r.index());
+                    skipUpTo = r.index();
+                    return rr;
+                }
+                if (s instanceof SegmentScanner.Bad b) {
+                    pendingBad = pendingBad == null ? b : new SegmentScanner.Bad(pendingBad.from(), b.to(), pendingBad.reason());
+                    continue;
+                }
+                SegmentScanner.End e = (SegmentScanner.End) s;
+                long wp = writePosition(scanCycle);
+                SegmentScanner.Bad bad = pendingBad;
+                pendingBad = null;
+                // zeros before Chronicle's last excerpt (read before the scan; a live writer moves it on), or
+                // the file's end at or before it: records that were written are gone
+                if (bad == null && (e.kind() == SegmentScanner.EndKind.ZEROS && wpBefore > e.position()
+                        || e.kind() == SegmentScanner.EndKind.FILE_END && wp >= e.position())
+                        && zeroReported != e.position()) {
+                    zeroReported = e.position(); // the data ends before Chronicle's last excerpt: lost records
+                    bad = new SegmentScanner.Bad(e.position(), Math.max(wp + 4, e.position()),
+                            e.kind() == SegmentScanner.EndKind.FILE_END
+                                    ? "the file ends where the segment's write position says an excerpt was written: truncated"
+                                    : "zeros where the segment's write position says an excerpt was written");
+                }
+                int cycle = scanCycle;
+                if (e.kind() == SegmentScanner.EndKind.EOF_MARKER || later) {
+                    closeScanner();
+                    scanNextSegment(cycle);
+                }
+                if (bad != null) {
+                    throw damage(bad, -1, cycle);
+                }
+                if (scanner != null && scanCycle != cycle) {
+                    continue; // the next segment, also byte by byte
+                }
+                return null;
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read " + scanner.file() + ": " + e.getMessage(), e);
+        }
+    }
+
+    private JournalDamageException damage(SegmentScanner.Bad b, long lastLost) {
+        return damage(b, lastLost, scanCycle);
+    }
+
+    private JournalDamageException damage(SegmentScanner.Bad b, long lastLost, int cycle) {
+        long first = Math.max(lastReturned + 1, rc.toIndex(cycle, 0));
+        if (lastLost >= 0 && lastLost < first) {
+            return new JournalDamageException(segmentFile(cycle), b.from(), b.bytes(), -1, -1,
+                    b.reason() + " (no record lost)");
+        }
+        return new JournalDamageException(segmentFile(cycle), b.from(), b.bytes(), first, lastLost, b.reason());
+    }
+
+    /**
+     * Moves on to the segment after {@code cycle}: through the tailer where Chronicle can read it,
+     * else byte by byte. False if there is none (yet).
+     */
+    private boolean scanNextSegment(int cycle) {
+        int next = laterCycle(cycle);
+        if (next == Integer.MIN_VALUE) {
+            if (tailer == null && scanner == null) {
+                scanCycle = cycle; // remember where we are; a later segment may still come
+            }
+            return false;
+        }
+        closeScanner();
+        if (tailer != null && chronicleCanRead(next)) {
+            try {
+                if (tailer.moveToIndex(rc.toIndex(next, 0))) {
+                    lastCycle = next;
+                    lastEnd = 0;
+                    return true;
+                }
+            } catch (RuntimeException | InternalError e) {
+                dropTailer();
+            }
+        }
+        scanFrom(next, lastReturned);
+        return true;
+    }
+
+    private int laterCycle(int cycle) {
+        int best = Integer.MIN_VALUE;
+        for (JournalQueues.SegmentFile s : segments()) {
+            if (s.cycle() > cycle) {
+                return s.cycle();
+            }
+        }
+        return best;
+    }
+
+    private int firstCycleOnDisk() {
+        List<JournalQueues.SegmentFile> segs = segments();
+        return segs.isEmpty() ? Integer.MIN_VALUE : segs.get(0).cycle();
+    }
+
+    private Path segmentFile(int cycle) {
+        return JournalQueues.segmentFile(dir, rollCycle, cycle);
+    }
+
+    private void closeScanner() {
+        if (scanner != null) {
+            try {
+                scanner.close();
+            } catch (IOException ignored) {
+                // read-only file
+            }
+            scanner = null;
+        }
+    }
+
+    // ---- positioning without Chronicle (its metadata is unreadable, or damage is in the way)
+
+    private void scanPosition(Start start, long arg) {
+        List<JournalQueues.SegmentFile> segs = segments();
+        if (segs.isEmpty()) {
+            scanCycle = Integer.MIN_VALUE;
+            return;
+        }
+        switch (start) {
+            case START -> scanFrom(segs.get(0).cycle(), -1);
+            case INDEX -> scanFromIndex(arg);
+            case TIME -> {
+                scanFrom(segs.get(0).cycle(), -1);
+                skipBeforeTime = arg;
+            }
+            case END -> scanFromIndex(lastIndexScanned(segs, 1) + 1);
+            case LAST -> {
+                if (arg <= 0) {
+                    scanFromIndex(lastIndexScanned(segs, 1) + 1);
+                } else {
+                    long from = lastIndexScanned(segs, arg);
+                    scanFromIndex(from < 0 ? 0 : from);
+                }
+            }
+        }
+    }
+
+    /** Starts byte-by-byte reading at the first record with an index at or after {@code index}. */
+    private void scanFromIndex(long index) {
+        int cycle = rc.toCycle(index);
+        for (JournalQueues.SegmentFile s : segments()) {
+            if (s.cycle() >= cycle) {
+                scanFrom(s.cycle(), s.cycle() == cycle ? index - 1 : -1);
+                lastReturned = index - 1;
+                return;
+            }
+        }
+        List<JournalQueues.SegmentFile> segs = segments();
+        if (!segs.isEmpty()) {
+            scanFrom(segs.get(segs.size() - 1).cycle(), index - 1);
+            lastReturned = index - 1;
+        }
+    }
+
+    /** The index of the {@code n}-th record from the end, found by reading segments byte by byte from the last; -1 if none. */
+    private long lastIndexScanned(List<JournalQueues.SegmentFile> segs, long n) {
+        ArrayDeque<Long> ring = new ArrayDeque<>();
+        long need = n;
+        for (int i = segs.size() - 1; i >= 0 && need > 0; i--) {
+            List<Long> indexes = new ArrayList<>();
+            JournalQueues.SegmentFile s = segs.get(i);
+            try (SegmentScanner sc = new SegmentScanner(s.file(), rc.toIndex(s.cycle(), 0), rc.maxMessagesPerCycle())) {
+                for (SegmentScanner.Step st; !((st = sc.next(true)) instanceof SegmentScanner.End); ) {
+                    if (st instanceof SegmentScanner.Rec r) {
+                        indexes.add(r.index());
+                    }
+                }
+            } catch (NoSuchFileException e) {
+                continue;
+            } catch (IOException e) {
+                throw new UncheckedIOException("cannot read " + s.file() + ": " + e.getMessage(), e);
+            }
+            for (int k = indexes.size() - 1; k >= 0 && need > 0; k--, need--) {
+                ring.addFirst(indexes.get(k));
+            }
+        }
+        return ring.isEmpty() ? -1 : ring.peekFirst();
     }
 
     /** The index of the next record this cursor will return once written (for diagnostics). */
     public long index() {
         checkOpen();
-        return tailer.index();
+        return tailer != null && scanner == null ? tailer.index() : lastReturned + 1;
     }
 
     /** The first index in the journal, or -1 if it is empty. */
     public long firstIndex() {
-        long i = queue.firstIndex();
-        return i == Long.MAX_VALUE ? -1 : i;
+        if (queue != null) {
+            long i = queue.firstIndex();
+            return i == Long.MAX_VALUE ? -1 : i;
+        }
+        int c = firstCycleOnDisk();
+        return c == Integer.MIN_VALUE ? -1 : rc.toIndex(c, 0);
     }
 
     /** Flushes a named reader's position to disk; a no-op for an unnamed reader. */
@@ -186,6 +734,7 @@ public final class JournalCursor implements AutoCloseable {
     private void seekLast(long n) {
         if (n <= 0) {
             tailer.toEnd();
+            settle(tailer.index());
             return;
         }
         tailer.direction(TailerDirection.BACKWARD).toEnd();
@@ -206,9 +755,57 @@ public final class JournalCursor implements AutoCloseable {
         tailer.direction(TailerDirection.FORWARD);
         if (idx < 0) {
             tailer.toEnd();
-        } else {
-            tailer.moveToIndex(idx);
+            if (seen == 0 && firstCycleOnDisk() != Integer.MIN_VALUE && lastIndexScanned(segments(), 1) >= 0) {
+                throw new IllegalStateException("Chronicle sees no record where the segments hold some");
+            }
+            settle(tailer.index());
+            return;
         }
+        if (!lastNAreSound(idx, n)) {
+            throw new IllegalStateException("damage among the last " + n + " records");
+        }
+        settle(idx);
+    }
+
+    /**
+     * Checks Chronicle's answer for the last {@code n} records, which its backward walk gives by
+     * counting excerpts: from {@code idx} to the end of the journal, the segments must hold exactly
+     * {@code n} sound records (or all there are) and nothing damaged.
+     */
+    private boolean lastNAreSound(long idx, long n) {
+        if (!tailer.moveToIndex(idx)) {
+            return false;
+        }
+        long from;
+        try (DocumentContext dc = tailer.readingDocument()) {
+            if (!dc.isPresent() || dc.index() != idx) {
+                return false;
+            }
+            from = dc.wire().bytes().readPosition() - 4;
+        }
+        int cycle = rc.toCycle(idx);
+        long count = 0;
+        for (JournalQueues.SegmentFile s : segments()) {
+            if (s.cycle() < cycle) {
+                continue;
+            }
+            try (SegmentScanner sc = new SegmentScanner(s.file(), rc.toIndex(s.cycle(), 0), rc.maxMessagesPerCycle())) {
+                if (s.cycle() == cycle) {
+                    sc.seek(from, idx - 1);
+                }
+                for (SegmentScanner.Step st; !((st = sc.next(true)) instanceof SegmentScanner.End); ) {
+                    if (st instanceof SegmentScanner.Bad) {
+                        return false;
+                    }
+                    count++;
+                }
+            } catch (NoSuchFileException e) {
+                continue;
+            } catch (IOException e) {
+                return false;
+            }
+        }
+        return count == n || (count < n && firstIndex() == idx);
     }
 
     /**
@@ -218,7 +815,6 @@ public final class JournalCursor implements AutoCloseable {
      * with non-decreasing times this is exact.
      */
     private void seekTime(long nanos) {
-        net.openhft.chronicle.queue.RollCycle rc = ChronicleRollCycles.of(rollCycle);
         List<Integer> cycles = cycles();
         // last cycle whose first record is before the target
         int lo = 0;
@@ -239,7 +835,7 @@ public final class JournalCursor implements AutoCloseable {
             return;
         }
         int cycle = cycles.get(candidate);
-        long last = lastSequence(rc, cycle);
+        long last = lastSequence(cycle);
         // first sequence in [0, last] with time >= target; last + 1 if none
         long a = 0;
         long b = last + 1;
@@ -259,11 +855,12 @@ public final class JournalCursor implements AutoCloseable {
             }
         }
         if (a <= last) {
-            tailer.moveToIndex(rc.toIndex(cycle, a));
+            settle(rc.toIndex(cycle, a));
         } else if (candidate + 1 < cycles.size()) {
-            tailer.moveToIndex(rc.toIndex(cycles.get(candidate + 1), 0));
+            settle(rc.toIndex(cycles.get(candidate + 1), 0));
         } else {
             tailer.toEnd();
+            settle(tailer.index());
         }
     }
 
@@ -282,7 +879,7 @@ public final class JournalCursor implements AutoCloseable {
     }
 
     /** The highest sequence present in {@code cycle}: exponential probe, then binary search. */
-    private long lastSequence(net.openhft.chronicle.queue.RollCycle rc, int cycle) {
+    private long lastSequence(int cycle) {
         if (!exists(rc.toIndex(cycle, 0))) {
             return -1;
         }
@@ -346,23 +943,21 @@ public final class JournalCursor implements AutoCloseable {
         }
     }
 
+    private void closeQuietly() {
+        closeScanner();
+        dropTailer();
+        if (position != null) {
+            position.close();
+        }
+    }
+
     @Override
     public void close() {
         if (closed) {
             return;
         }
         closed = true;
-        try {
-            tailer.close();
-        } finally {
-            try {
-                queue.close();
-            } finally {
-                if (position != null) {
-                    position.close();
-                }
-            }
-        }
+        closeQuietly();
     }
 
     /** True when {@code dir} holds a journal. */

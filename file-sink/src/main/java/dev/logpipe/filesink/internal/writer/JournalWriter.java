@@ -10,6 +10,7 @@ import dev.logpipe.filesink.Segment;
 import dev.logpipe.filesink.SinkListener;
 import dev.logpipe.filesink.internal.codec.RecordCodec;
 import dev.logpipe.filesink.internal.queue.JournalQueues;
+import dev.logpipe.filesink.internal.scan.SegmentLink;
 import dev.logpipe.runtime.Runtime;
 import net.openhft.chronicle.bytes.BytesStore;
 import net.openhft.chronicle.queue.ExcerptAppender;
@@ -70,6 +71,8 @@ public final class JournalWriter implements Runnable {
     private final SpaceGuard space;
 
     private final CompletableFuture<Void> appenderReady = new CompletableFuture<>();
+    /** The writer thread's appender, for the segment link written on a roll; confined to that thread. */
+    private ExcerptAppender appender;
     private volatile int currentCycle = Integer.MIN_VALUE;
     private volatile JournalWriteException failure;
     private volatile boolean abandoned;
@@ -132,9 +135,20 @@ public final class JournalWriter implements Runnable {
         }
     }
 
-    /** Reads the queue's last index so the writer continues after the last complete record. */
-    public void recoverPosition() {
-        long last = queue.lastIndex();
+    /**
+     * Reads the queue's last index so the writer continues after the last complete record.
+     *
+     * @param damagedCycle the cycle of a last segment that ends in damage, or null; Chronicle cannot
+     *     find the end of such a segment, so {@code lastValid}, found by reading its bytes, is used
+     * @param lastValid the index of the last valid record in that segment, -1 if it has none
+     */
+    public void recoverPosition(Integer damagedCycle, long lastValid) {
+        long last = damagedCycle == null ? queue.lastIndex() : lastValid;
+        if (damagedCycle != null && last < 0) {
+            currentCycle = damagedCycle; // so the segment written next links to it
+            sync.noteCycle(damagedCycle);
+            return;
+        }
         if (last >= 0) {
             counters.writtenIndex = last;
             int c = queue.rollCycle().toCycle(last);
@@ -149,6 +163,7 @@ public final class JournalWriter implements Runnable {
     public void run() {
         List<AppendRequest> batch = new ArrayList<>(batchSize);
         try (ExcerptAppender appender = queue.createAppender()) {
+            this.appender = appender;
             counters.state = JournalState.WRITABLE; // before appenderReady: FileSink.start() returns on it
             appenderReady.complete(null);
             while (true) {
@@ -238,7 +253,8 @@ public final class JournalWriter implements Runnable {
             try {
                 DocumentContext dc = appender.writingDocument();
                 try {
-                    bytes += codec.write(dc.wire().bytes(), req.record());
+                    // the index Chronicle gives this excerpt, kept in the record so a reader past damage knows it
+                    bytes += codec.write(dc.wire().bytes(), req.record(), dc.index());
                     if (i == n - 1 && prefaulter != null && n >= batchSize / 2) {
                         endChunk = dc.wire().bytes().bytesStore();
                         endOffset = dc.wire().bytes().writePosition();
@@ -341,6 +357,7 @@ public final class JournalWriter implements Runnable {
 
     private void roll(int cycle, long firstIndex) {
         boolean first = currentCycle == Integer.MIN_VALUE;
+        writeSegmentLink(first ? -1 : currentCycle);
         currentCycle = cycle;
         sync.noteCycle(cycle);
         Segment s = new Segment(cycle, JournalQueues.segmentFile(dir, rollCycle, cycle),
@@ -351,6 +368,18 @@ public final class JournalWriter implements Runnable {
         }
         listener.onRoll(s);
         onRoll.run();
+    }
+
+    /**
+     * Puts the link to the previous segment into the one just started (a metadata excerpt, which
+     * readers skip), so verify can tell a segment deleted from the middle from an idle hour.
+     */
+    private void writeSegmentLink(int previousCycle) {
+        try (DocumentContext dc = appender.writingDocument(true)) {
+            dc.wire().bytes().write(SegmentLink.encode(previousCycle));
+        } catch (RuntimeException e) {
+            LOG.warn("could not write the segment link in {} (verify cannot check this segment boundary): {}", dir, e.toString());
+        }
     }
 
     private void fail(Throwable t) {

@@ -14,12 +14,15 @@ import java.nio.charset.StandardCharsets;
 import java.util.HexFormat;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 
 /**
- * Pins the record layout to the bytes in {@code golden/record-v1.hex} (the example in FORMAT.md).
- * If this fails, the layout changed: either undo the change, or bump {@link RecordCodec#VERSION},
- * keep a reader for version 1, document version 2 in FORMAT.md and add a second golden file.
+ * Pins the record layout to the bytes in {@code golden/record-v2.hex} (the example in FORMAT.md),
+ * and keeps version 1 ({@code golden/record-v1.hex}) readable. If this fails, the layout changed:
+ * either undo the change, or bump {@link RecordCodec#VERSION}, keep a reader for the older versions,
+ * document the new one in FORMAT.md and add a golden file for it.
  */
 class RecordCodecGoldenTest {
 
@@ -40,8 +43,15 @@ class RecordCodecGoldenTest {
                 .build();
     }
 
+    /** The index the golden version 2 record is stored with. */
+    static final long GOLDEN_INDEX = 128_534_111_877_857_282L;
+
     private static String golden() throws IOException {
-        try (InputStream in = RecordCodecGoldenTest.class.getResourceAsStream("/golden/record-v1.hex")) {
+        return golden("/golden/record-v2.hex");
+    }
+
+    private static String golden(String name) throws IOException {
+        try (InputStream in = RecordCodecGoldenTest.class.getResourceAsStream(name)) {
             assertNotNull(in, "golden file missing");
             return new String(in.readAllBytes(), StandardCharsets.US_ASCII).replaceAll("\\s+", "");
         }
@@ -51,7 +61,7 @@ class RecordCodecGoldenTest {
     void encodingMatchesTheGoldenBytes() throws IOException {
         Bytes<?> b = Bytes.allocateElasticOnHeap(64);
         try {
-            new RecordCodec().write(b, goldenRecord());
+            new RecordCodec().write(b, goldenRecord(), GOLDEN_INDEX);
             byte[] actual = b.toByteArray();
             assertEquals(golden(), HexFormat.of().formatHex(actual));
         } finally {
@@ -65,9 +75,21 @@ class RecordCodecGoldenTest {
         Bytes<?> b = Bytes.allocateElasticOnHeap(64);
         try {
             b.write(bytes);
-            assertEquals(goldenRecord(), new RecordCodec().read(b));
+            RecordCodec codec = new RecordCodec();
+            assertEquals(goldenRecord(), codec.read(b));
+            assertEquals(GOLDEN_INDEX, codec.lastIndex());
+            assertTrue(codec.lastChecked());
         } finally {
             b.releaseLast();
         }
+    }
+
+    @Test
+    void version1GoldenBytesStillDecodeUnchecked() throws IOException {
+        byte[] bytes = HexFormat.of().parseHex(golden("/golden/record-v1.hex"));
+        RecordCodec codec = new RecordCodec();
+        assertEquals(goldenRecord(), codec.read(bytes, 0, bytes.length));
+        assertEquals(-1, codec.lastIndex());
+        assertFalse(codec.lastChecked());
     }
 }

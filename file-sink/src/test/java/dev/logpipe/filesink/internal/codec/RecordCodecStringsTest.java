@@ -49,7 +49,7 @@ class RecordCodecStringsTest {
         RecordCodec fast = new RecordCodec(true);
         RecordCodec slow = new RecordCodec(false);
         for (String s : samples) {
-            // only the message set: after the 24-byte head come the flags varint and the empty host,
+            // only the message set: after the 32-byte head come the flags varint and the empty host,
             // service and source (one 0 byte each), then the message as its length and UTF-8 bytes
             // (every sample is under 128 bytes: a one-byte length), then a field count of 0
             LogRecord only = LogRecord.builder().receiveTimeNanos(1).eventTimeNanos(2).message(s).build();
@@ -59,7 +59,7 @@ class RecordCodecStringsTest {
             System.arraycopy(utf8, 0, expected, 1, utf8.length);
             for (RecordCodec codec : List.of(fast, slow)) {
                 byte[] enc = encode(codec, only);
-                assertArrayEquals(expected, Arrays.copyOfRange(enc, 28, enc.length),
+                assertArrayEquals(expected, Arrays.copyOfRange(enc, 36, enc.length),
                         () -> "the message is its UTF-8 for " + escape(s));
             }
             LogRecord r = LogRecord.builder().receiveTimeNanos(1).eventTimeNanos(2).message(s).host(s)
@@ -92,7 +92,7 @@ class RecordCodecStringsTest {
     }
 
     private static byte[] encode(RecordCodec codec, LogRecord r) {
-        int n = codec.encode(r);
+        int n = codec.encode(r, 0L);
         return Arrays.copyOf(codec.buffer(), n);
     }
 

@@ -21,7 +21,7 @@ class RecordCodecTest {
     private LogRecord roundTrip(LogRecord r) {
         Bytes<?> b = Bytes.allocateElasticOnHeap(64);
         try {
-            long n = codec.write(b, r);
+            long n = codec.write(b, r, 0L);
             assertEquals(n, b.readRemaining());
             LogRecord back = codec.read(b);
             assertEquals(0, b.readRemaining(), "decoder consumed every byte");
@@ -90,23 +90,72 @@ class RecordCodecTest {
     }
 
     @Test
-    void trailingBytesFromALaterLayoutAreIgnored() {
+    void trailingBytesFromALaterLayoutAreIgnoredWhenTheChecksumCoversThem() {
         LogRecord r = LogRecord.builder().message("hello").field("k", "v").build();
         Bytes<?> b = Bytes.allocateElasticOnHeap(64);
         try {
-            codec.write(b, r);
-            b.writeLong(0xDEADBEEFL); // a section a later writer might add
+            codec.write(b, r, 7L);
+            b.writeLong(0xDEADBEEFL); // a section a later writer might add, under its checksum
+            byte[] all = b.toByteArray();
+            java.util.zip.CRC32C c = new java.util.zip.CRC32C();
+            c.update(all, 0, 4);
+            c.update(all, 8, all.length - 8);
+            b.writeInt(RecordCodec.CRC_OFFSET, (int) c.getValue());
             assertEquals(r, codec.read(b));
+            assertEquals(7L, codec.lastIndex());
+            assertTrue(codec.lastChecked());
         } finally {
             b.releaseLast();
         }
     }
 
     @Test
+    void bytesTheChecksumDoesNotCoverAreDamage() {
+        Bytes<?> b = Bytes.allocateElasticOnHeap(64);
+        try {
+            codec.write(b, LogRecord.builder().message("hello").build(), 0L);
+            b.writeLong(0xDEADBEEFL);
+            CorruptRecordException e = assertThrows(CorruptRecordException.class, () -> codec.read(b));
+            assertTrue(e.getMessage().startsWith("checksum mismatch"), e.getMessage());
+        } finally {
+            b.releaseLast();
+        }
+    }
+
+    @Test
+    void everySingleBitFlipIsCaughtByTheChecksum() {
+        LogRecord r = LogRecord.builder().message("a record whose every bit is flipped once").field("k", "v")
+                .host("h").service("s").build();
+        Bytes<?> b = Bytes.allocateElasticOnHeap(64);
+        try {
+            codec.write(b, r, 123_456_789L);
+            byte[] good = b.toByteArray();
+            for (int i = 0; i < good.length * 8; i++) {
+                byte[] bad = good.clone();
+                bad[i / 8] ^= (byte) (1 << (i % 8));
+                int bit = i;
+                assertThrows(CorruptRecordException.class, () -> codec.read(bad, 0, bad.length), () -> "bit " + bit);
+            }
+            assertEquals(r, codec.read(good, 0, good.length));
+            assertEquals(123_456_789L, codec.lastIndex());
+        } finally {
+            b.releaseLast();
+        }
+    }
+
+    @Test
+    void zeroedRecordIsNotAdvisedAsANewerVersion() {
+        byte[] zeros = new byte[64];
+        CorruptRecordException e = assertThrows(CorruptRecordException.class, () -> codec.read(zeros, 0, zeros.length));
+        assertTrue(e.getMessage().startsWith("not a record (first byte 0"), e.getMessage());
+        assertTrue(!e.getMessage().contains("upgrade"), e.getMessage());
+    }
+
+    @Test
     void unknownVersionIsRefusedWithAMessage() {
         Bytes<?> b = Bytes.allocateElasticOnHeap(64);
         try {
-            codec.write(b, LogRecord.builder().message("x").build());
+            codec.write(b, LogRecord.builder().message("x").build(), 0L);
             b.writeByte(0, (byte) 9);
             CorruptRecordException e = assertThrows(CorruptRecordException.class, () -> codec.read(b));
             assertTrue(e.getMessage().contains("version 9"), e.getMessage());
@@ -120,7 +169,7 @@ class RecordCodecTest {
         LogRecord r = LogRecord.builder().message("a message long enough to cut").field("k", "v").build();
         Bytes<?> full = Bytes.allocateElasticOnHeap(64);
         try {
-            long n = codec.write(full, r);
+            long n = codec.write(full, r, 0L);
             for (long cut = 0; cut < n; cut++) {
                 Bytes<?> part = Bytes.allocateElasticOnHeap(64);
                 try {
@@ -139,7 +188,7 @@ class RecordCodecTest {
     void receiveTimeIsAtItsDocumentedOffset() {
         Bytes<?> b = Bytes.allocateElasticOnHeap(64);
         try {
-            codec.write(b, LogRecord.builder().receiveTimeNanos(1234567890123L).build());
+            codec.write(b, LogRecord.builder().receiveTimeNanos(1234567890123L).build(), 0L);
             assertEquals(1234567890123L, RecordCodec.peekReceiveTimeNanos(b));
             assertEquals(0, b.readPosition());
         } finally {

@@ -1,0 +1,249 @@
+package dev.logpipe.filesink;
+
+import dev.logpipe.channels.Mpsc;
+import dev.logpipe.filesink.internal.queue.ChronicleRollCycles;
+import dev.logpipe.filesink.internal.queue.JournalMeta;
+import dev.logpipe.filesink.internal.reader.PositionFile;
+import dev.logpipe.filesink.internal.scan.SegmentScanner;
+import dev.logpipe.filesink.internal.verify.Verification;
+import dev.logpipe.filesink.internal.writer.DirectoryLock;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Instant;
+import java.time.ZoneId;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
+/**
+ * Writes every readable record of a journal, damaged or not, to a new sound journal: the same
+ * records in the same order with their receive times and every other field, each source segment's
+ * records in a segment of the same cycle. Indexes may change (records lost to damage leave no gap,
+ * and Chronicle numbers records within a segment from 0): {@link Report#indexMap()} says how they map.
+ * The source is only read, unless {@link #inPlace} is asked for.
+ *
+ * <p>Threading: stateless, thread-safe; the methods block while they copy.
+ */
+public final class JournalRepair {
+
+    private JournalRepair() {
+    }
+
+    /**
+     * Copies the readable records of the journal in {@code source} to a new journal in {@code target},
+     * which must not exist or be empty.
+     *
+     * @throws IllegalArgumentException if {@code source} is not a journal or {@code target} is not empty
+     */
+    public static Report copy(Path source, Path target) {
+        Objects.requireNonNull(source, "source");
+        Objects.requireNonNull(target, "target");
+        if (Files.exists(target) && !isEmptyDir(target)) {
+            throw new IllegalArgumentException(target + " is not empty; pass a new directory");
+        }
+        JournalMeta meta = JournalMeta.read(source).orElseThrow(() -> new IllegalArgumentException(
+                "no logpipe journal in " + source + " (no " + JournalMeta.FILE_NAME + ")"));
+        if (!meta.readable()) {
+            throw meta.unreadable(source);
+        }
+        net.openhft.chronicle.queue.RollCycle rc = ChronicleRollCycles.of(meta.rollCycle());
+        SettableClock clock = new SettableClock();
+        Mpsc.Channel<AppendRequest> ch = Mpsc.bounded(4096);
+        FileSink sink = FileSink.builder(target).rollCycle(meta.rollCycle()).syncNever().timeProvider(clock)
+                .prefaultPages(false).build();
+        sink.start(ch.receiver());
+        // in flight: source index and request, bounded so a big journal never sits in memory
+        java.util.ArrayDeque<Object[]> inFlight = new java.util.ArrayDeque<>();
+        List<IndexRange> map = new ArrayList<>();
+        long[] copied = {0};
+        int[] cycle = {Integer.MIN_VALUE};
+        AppendRequest[] lastOfCycle = {null};
+        VerifyReport before;
+        try {
+            before = Verification.run(source, (SegmentScanner.Rec r) -> {
+                int c = rc.toCycle(r.index());
+                if (c != cycle[0]) {
+                    if (lastOfCycle[0] != null) {
+                        await(lastOfCycle[0]); // the writer rolls by its clock: move it only once the cycle is written
+                    }
+                    cycle[0] = c;
+                    clock.set(Instant.ofEpochMilli((long) c * rc.lengthInMillis()));
+                }
+                AppendRequest req = AppendRequest.withReceipt(r.record());
+                try {
+                    ch.sender().blockingSend(req);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new IllegalStateException("interrupted while repairing " + source, e);
+                }
+                inFlight.addLast(new Object[] {r.index(), req});
+                copied[0]++;
+                lastOfCycle[0] = req;
+                while (inFlight.size() > 4096 || !inFlight.isEmpty() && ((AppendRequest) inFlight.peekFirst()[1]).written().toCompletableFuture().isDone()) {
+                    Object[] head = inFlight.removeFirst();
+                    await((AppendRequest) head[1]);
+                    mapOne(map, (Long) head[0], ((AppendRequest) head[1]).written().toCompletableFuture().join());
+                }
+            });
+        } finally {
+            ch.sender().close();
+            sink.close();
+        }
+        WriterReport w = sink.terminated().toCompletableFuture().join();
+        if (w.error() != null) {
+            throw new IllegalStateException("writing the repaired journal to " + target + " failed: " + w.error().getMessage(),
+                    w.error());
+        }
+        for (Object[] head : inFlight) {
+            mapOne(map, (Long) head[0], ((AppendRequest) head[1]).written().toCompletableFuture().join());
+        }
+        VerifyReport after = JournalVerifier.verify(target);
+        return new Report(source, target, before, after, copied[0], map, null);
+    }
+
+    /** Adds source index {@code from} written at {@code to} to the runs of {@code map}. */
+    private static void mapOne(List<IndexRange> map, long from, long to) {
+        IndexRange last = map.isEmpty() ? null : map.get(map.size() - 1);
+        if (last != null && from == last.sourceLast() + 1 && to == last.targetLast() + 1) {
+            map.set(map.size() - 1, new IndexRange(last.sourceFirst(), from, last.targetFirst()));
+        } else {
+            map.add(new IndexRange(from, from, to));
+        }
+    }
+
+    /**
+     * Repairs the journal in {@code dir} in place: copies its readable records to a new journal
+     * beside it, checks that one, then moves the journal's files (segments, metadata and named
+     * readers' positions, whose indexes no longer hold) into {@code dir/damaged-TIME/} and the
+     * repaired journal into {@code dir}. Takes the directory's writer lock for the whole time, so
+     * it refuses to run while a server writes there.
+     *
+     * @throws JournalLockedException if a writer holds the directory
+     */
+    public static Report inPlace(Path dir) {
+        String stamp = DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmss'Z'").withZone(ZoneOffset.UTC).format(Instant.now());
+        Path tmp = dir.resolve("repair-" + stamp + ".tmp");
+        Path aside = dir.resolve("damaged-" + stamp);
+        try (DirectoryLock lock = DirectoryLock.acquire(dir)) {
+            Report r = copy(dir, tmp);
+            if (!r.after().ok()) {
+                throw new IllegalStateException("the repaired copy in " + tmp + " does not verify clean; "
+                        + "the journal in " + dir + " was left as it was");
+            }
+            Files.createDirectory(aside);
+            // aside first: until the repaired files are in, every original byte is still there under damaged-*
+            try (DirectoryStream<Path> ds = Files.newDirectoryStream(dir)) {
+                for (Path p : ds) {
+                    String n = p.getFileName().toString();
+                    if (n.endsWith(".cq4") || n.equals(Verification.METADATA_FILE) || n.equals(JournalMeta.FILE_NAME)
+                            || n.equals(PositionFile.DIR)) {
+                        Files.move(p, aside.resolve(n));
+                    }
+                }
+            }
+            try (DirectoryStream<Path> ds = Files.newDirectoryStream(tmp)) {
+                for (Path p : ds) {
+                    String n = p.getFileName().toString();
+                    if (!n.equals(DirectoryLock.FILE_NAME)) {
+                        Files.move(p, dir.resolve(n));
+                    }
+                }
+            }
+            Files.deleteIfExists(tmp.resolve(DirectoryLock.FILE_NAME));
+            Files.delete(tmp);
+            VerifyReport after = JournalVerifier.verify(dir);
+            return new Report(dir, dir, r.before(), after, r.records(), r.indexMap(), aside);
+        } catch (IOException e) {
+            throw new UncheckedIOException("repairing " + dir + " in place failed: " + e.getMessage()
+                    + " (the original files are in " + aside + " or still in " + dir + ")", e);
+        }
+    }
+
+    private static void await(AppendRequest req) {
+        try {
+            req.written().toCompletableFuture().get(60, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while repairing", e);
+        } catch (ExecutionException | TimeoutException e) {
+            throw new IllegalStateException("writing the repaired journal failed: " + e, e);
+        }
+    }
+
+    private static boolean isEmptyDir(Path p) {
+        if (!Files.isDirectory(p)) {
+            return false;
+        }
+        try (DirectoryStream<Path> ds = Files.newDirectoryStream(p)) {
+            return !ds.iterator().hasNext();
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    /**
+     * What a repair did.
+     *
+     * @param source the journal read
+     * @param target the journal written
+     * @param before the source's verify report: its damage is what was dropped, and where
+     * @param after the verify report of the journal written (clean unless something is very wrong)
+     * @param records records copied
+     * @param indexMap how source indexes map to target indexes, in runs
+     * @param movedAside for an in-place repair, where the original files went; else null
+     */
+    public record Report(Path source, Path target, VerifyReport before, VerifyReport after, long records,
+                         List<IndexRange> indexMap, Path movedAside) {
+        public Report {
+            indexMap = List.copyOf(indexMap);
+        }
+    }
+
+    /**
+     * A run of consecutive source indexes copied to consecutive target indexes.
+     *
+     * @param sourceFirst the first source index
+     * @param sourceLast the last source index
+     * @param targetFirst the target index of {@code sourceFirst}
+     */
+    public record IndexRange(long sourceFirst, long sourceLast, long targetFirst) {
+        /** The target index of {@code sourceLast}. */
+        public long targetLast() {
+            return targetFirst + (sourceLast - sourceFirst);
+        }
+    }
+
+    /** The writer's clock: set to each source segment's cycle, so records land in a segment of the same cycle. */
+    private static final class SettableClock extends Clock {
+        private volatile Instant now = Instant.EPOCH;
+
+        void set(Instant t) {
+            now = t;
+        }
+
+        @Override
+        public ZoneId getZone() {
+            return ZoneOffset.UTC;
+        }
+
+        @Override
+        public Clock withZone(ZoneId zone) {
+            return this;
+        }
+
+        @Override
+        public Instant instant() {
+            return now;
+        }
+    }
+}
