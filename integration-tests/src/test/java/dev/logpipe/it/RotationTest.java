@@ -143,7 +143,8 @@ class RotationTest {
                     () -> sink.stats().writtenRecords() == total + 10, () -> sink.stats().toString());
             long rolls = sink.stats().rolls();
             long segmentsBefore = segmentFiles(data);
-            assertTrue(moves >= 8 && rolls >= 8, "clock moved " + moves + " times, journal rolled " + rolls + " times");
+            // every clock move is followed by a roll, except the last when it came after the last record
+            assertTrue(moves >= 8 && rolls >= moves - 1, "clock moved " + moves + " times, journal rolled " + rolls + " times");
             assertEquals(0, sink.stats().retentionDeletedSegments(),
                     "retention deleted a segment while named reader 'slow' had not finished it");
 
