@@ -150,6 +150,9 @@ class DamageMatrixTest {
             if (!c.lost().isEmpty() && c.kind() != Kind.MISSING_SEGMENT) {
                 assertFalse(notes.isEmpty(), "a note for the skipped damage");
             }
+            assertEquals(expected, readAll(JournalReader.builder(d).fromTime(Journals.BASE), new ArrayList<>()), "from a time");
+            assertEquals(expected, readAll(JournalReader.builder(d).fromIndex(journal.excerpts().get(0).index()),
+                    new ArrayList<>()), "from an index");
             List<Long> last10 = expected.subList(expected.size() - 10, expected.size());
             assertEquals(last10, readAll(JournalReader.builder(d).fromLast(10), new ArrayList<>()), "last 10");
         }));

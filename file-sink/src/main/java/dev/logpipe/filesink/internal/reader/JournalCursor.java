@@ -212,10 +212,15 @@ public final class JournalCursor implements AutoCloseable {
                 }
             }
         }
+        int cycle = rc.toCycle(nextIndex);
         if (!tailer.moveToIndex(nextIndex)) {
+            if (Files.exists(segmentFile(cycle))) {
+                scanFrom(cycle, nextIndex - 1); // Chronicle cannot get there (damage on the way): read the segment byte by byte
+                return;
+            }
             tailer.toEnd(); // nothing written there yet
         }
-        lastCycle = rc.toCycle(nextIndex);
+        lastCycle = cycle;
         lastEnd = 0;
     }
 
@@ -822,7 +827,7 @@ public final class JournalCursor implements AutoCloseable {
         int candidate = -1;
         while (lo <= hi) {
             int mid = (lo + hi) >>> 1;
-            long t = timeAt(rc.toIndex(cycles.get(mid), 0));
+            long t = firstTime(cycles.get(mid));
             if (t == Long.MIN_VALUE || t < nanos) {
                 candidate = mid;
                 lo = mid + 1;
@@ -876,6 +881,27 @@ public final class JournalCursor implements AutoCloseable {
             out.add(c.intValue());
         }
         return out;
+    }
+
+    /**
+     * The receive time of the first readable record of {@code cycle}: through Chronicle, or, when
+     * Chronicle cannot read the first one (damage), from the segment's bytes; MIN_VALUE if it has none.
+     */
+    private long firstTime(int cycle) {
+        long t = timeAt(rc.toIndex(cycle, 0));
+        if (t != Long.MIN_VALUE) {
+            return t;
+        }
+        try (SegmentScanner sc = new SegmentScanner(segmentFile(cycle), rc.toIndex(cycle, 0), rc.maxMessagesPerCycle())) {
+            for (SegmentScanner.Step st; !((st = sc.next(true)) instanceof SegmentScanner.End); ) {
+                if (st instanceof SegmentScanner.Rec r) {
+                    return r.record().receiveTimeNanos();
+                }
+            }
+        } catch (IOException e) {
+            return Long.MIN_VALUE;
+        }
+        return Long.MIN_VALUE;
     }
 
     /** The highest sequence present in {@code cycle}: exponential probe, then binary search. */
