@@ -256,16 +256,29 @@ public final class FileSink implements AutoCloseable {
      * from the segment files.
      */
     private SingleChronicleQueue openQueue() {
-        java.time.Instant floor = java.time.Instant.MIN;
+        java.time.Instant floor = java.time.Instant.EPOCH;
         try {
+            List<JournalQueues.SegmentFile> segs = JournalQueues.listSegments(dir, rollCycle);
+            if (!segs.isEmpty()) {
+                // never append to a cycle before the journal's last segment (a clock stepped back, or
+                // a previous run that started past damage): records must stay in index order
+                int lastCycle = segs.get(segs.size() - 1).cycle();
+                floor = JournalQueues.cycleStart(rollCycle, lastCycle);
+                if (clock.instant().isBefore(floor)) {
+                    LOG.warn("journal {}: its last segment, {}, is later than the clock ({}); new records go to it"
+                            + " until the clock gets there", dir, segs.get(segs.size() - 1).file().getFileName(),
+                            clock.instant());
+                }
+            }
             SegmentTails.Tail tail = SegmentTails.damagedTail(dir, rollCycle);
             damagedTail = tail;
             if (tail != null) {
                 int next = tail.cycle() + 1;
                 floor = JournalQueues.cycleStart(rollCycle, next);
-                LOG.warn("journal {}: the last segment ends in damage ({}); new records go to the next segment, {},"
-                        + " so that readers reach them; run 'logpipe verify' for details and 'logpipe repair' to"
-                        + " rewrite the journal", dir, tail.problem(), JournalQueues.segmentFile(dir, rollCycle, next).getFileName());
+                LOG.warn("journal {}: the last segment ends in damage or in a record left unfinished by a writer that"
+                        + " was killed ({}); new records go to the next segment, {}, so that readers reach them; run"
+                        + " 'logpipe verify' for details", dir, tail.problem(),
+                        JournalQueues.segmentFile(dir, rollCycle, next).getFileName());
             }
         } catch (java.io.IOException e) {
             throw new java.io.UncheckedIOException("cannot read the journal in " + dir + ": " + e.getMessage(), e);

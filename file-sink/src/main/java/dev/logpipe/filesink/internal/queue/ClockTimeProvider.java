@@ -4,48 +4,71 @@ import net.openhft.chronicle.core.time.TimeProvider;
 
 import java.time.Clock;
 import java.time.Instant;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * A Chronicle {@link TimeProvider} reading a {@link Clock}, so that tests can move time across a roll
- * boundary without waiting for the wall clock. With a floor, it never reads earlier than the floor:
- * the writer uses that to start in the next cycle's segment when the current one ends in damage.
+ * The writer's Chronicle {@link TimeProvider}: it reads a {@link Clock} (tests move it across a roll
+ * boundary without waiting), but never goes back. Chronicle appends to the segment of the cycle its
+ * time provider reads; a cycle earlier than one already written would put new records before older
+ * ones in index order, and one already closed by an end-of-cycle marker refuses every append. So the
+ * time read never falls below a floor, and the floor rises with every read: a system clock stepped
+ * back keeps the writer in its current segment until the clock catches up.
  *
- * <p>Threading: as thread-safe as the clock.
+ * <p>The initial floor is where the journal ends: the start of its last segment's cycle (or of the
+ * cycle after it, when that segment ends in damage and the writer must not append behind it).
+ *
+ * <p>Threading: thread-safe.
  */
 public final class ClockTimeProvider implements TimeProvider {
 
     private final Clock clock;
-    private final Instant floor;
+    /** Epoch millis never to read below: the highest time read so far, or the initial floor. */
+    private final AtomicLong floorMillis;
 
     public ClockTimeProvider(Clock clock) {
-        this(clock, Instant.MIN);
+        this(clock, Instant.EPOCH);
     }
 
-    /** A time provider that reads {@code clock}, but never earlier than {@code floor}. */
+    /** A time provider that reads {@code clock}, never earlier than {@code floor}, and never backwards. */
     public ClockTimeProvider(Clock clock, Instant floor) {
         this.clock = clock;
-        this.floor = floor;
+        this.floorMillis = new AtomicLong(Math.max(0, floor.toEpochMilli()));
     }
 
-    private Instant now() {
+    /** The clock's time in epoch nanoseconds if it is not below the floor, else the floor's. */
+    private long nowNanos() {
         Instant now = clock.instant();
-        return now.isBefore(floor) ? floor : now;
+        long millis = now.toEpochMilli();
+        long floor = floorMillis.get();
+        if (millis < floor) {
+            return floor * 1_000_000L;
+        }
+        if (millis > floor) {
+            floorMillis.accumulateAndGet(millis, Math::max);
+        }
+        return now.getEpochSecond() * 1_000_000_000L + now.getNano();
     }
 
     @Override
     public long currentTimeMillis() {
-        return now().toEpochMilli();
+        long now = clock.millis();
+        long floor = floorMillis.get();
+        if (now < floor) {
+            return floor;
+        }
+        if (now > floor) {
+            floorMillis.accumulateAndGet(now, Math::max);
+        }
+        return now;
     }
 
     @Override
     public long currentTimeMicros() {
-        Instant now = now();
-        return now.getEpochSecond() * 1_000_000L + now.getNano() / 1_000;
+        return nowNanos() / 1_000;
     }
 
     @Override
     public long currentTimeNanos() {
-        Instant now = now();
-        return now.getEpochSecond() * 1_000_000_000L + now.getNano();
+        return nowNanos();
     }
 }
