@@ -251,6 +251,7 @@ public final class RecordCodec {
      * before anything else is read from it; a version 1 record has none.
      */
     LogRecord decode(byte[] b, int limit) {
+        this.src = b;
         this.limit = limit;
         pos = 0;
         lastIndex = -1;
@@ -329,13 +330,15 @@ public final class RecordCodec {
         }
     }
 
+    /** The bytes being decoded, and where they end. */
+    private byte[] src;
     private int limit;
 
     private int getByte() {
         if (pos >= limit) {
             throw new CorruptRecordException("record ends early at byte " + pos);
         }
-        return buf[pos++] & 0xFF;
+        return src[pos++] & 0xFF;
     }
 
     private long getVarint() {
@@ -360,7 +363,7 @@ public final class RecordCodec {
             return "";
         }
         int n = (int) len;
-        String s = new String(buf, pos, n, StandardCharsets.UTF_8);
+        String s = new String(src, pos, n, StandardCharsets.UTF_8);
         pos += n;
         return s;
     }
