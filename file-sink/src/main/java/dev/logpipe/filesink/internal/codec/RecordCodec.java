@@ -199,6 +199,15 @@ public final class RecordCodec {
      * the one before, so a string of 8 or more bytes needs no byte-by-byte tail.
      */
     static boolean isAscii(byte[] b) {
+        Boolean negatives = StringBytes.hasNegatives(b, b.length);
+        if (negatives != null) {
+            return !negatives;
+        }
+        return isAsciiByWords(b);
+    }
+
+    /** {@link #isAscii} without the JDK's intrinsic. */
+    static boolean isAsciiByWords(byte[] b) {
         int len = b.length;
         long acc;
         if (len >= 8) {
