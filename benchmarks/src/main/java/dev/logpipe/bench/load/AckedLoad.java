@@ -83,7 +83,16 @@ final class AckedLoad {
         long acks0 = acksSent != null ? acksSent.read() : 0;
 
         for (Conn c : conns) {
-            c.connect(new InetSocketAddress(addr, o.port));
+            try {
+                c.connect(new InetSocketAddress(addr, o.port));
+            } catch (IOException e) {
+                System.out.println("ingest target=" + o.target + " protocol=" + o.protocol + " FAILED connection " + c.id
+                        + " to " + o.host + ":" + o.port + ": " + e);
+                for (Conn d : conns) {
+                    d.closeQuietly();
+                }
+                return 1;
+            }
         }
         double cpu0 = o.serverPid > 0 ? ProcStats.cpuSeconds(o.serverPid) : 0;
         double genCpu0 = genCpuSeconds();
@@ -110,9 +119,15 @@ final class AckedLoad {
         for (Conn c : conns) {
             tEnd = Math.max(tEnd, c.lastAckAt);
         }
-        double serverCpu = o.serverPid > 0 ? ProcStats.cpuSeconds(o.serverPid) - cpu0 : Double.NaN;
+        double serverCpu = Double.NaN;
+        double peakRss = Double.NaN;
+        try {
+            serverCpu = o.serverPid > 0 ? ProcStats.cpuSeconds(o.serverPid) - cpu0 : Double.NaN;
+            peakRss = o.serverPid > 0 ? ProcStats.statusMiB(o.serverPid, "VmHWM") : Double.NaN;
+        } catch (IOException e) {
+            // the server is gone (the run failed): its figures stay NaN
+        }
         double genCpu = genCpuSeconds() - genCpu0;
-        double peakRss = o.serverPid > 0 ? ProcStats.statusMiB(o.serverPid, "VmHWM") : Double.NaN;
 
         Histogram latency = new Histogram(TimeUnit.SECONDS.toNanos(600), 3);
         long messagesSent = 0;
@@ -142,8 +157,12 @@ final class AckedLoad {
 
         String stored = "";
         if (durable != null) {
-            stored = String.format(Locale.ROOT, " server_%s=%d server_acks_sent=%d", o.metric.replace("logpipe_", ""),
-                    durable.read() - durable0, acksSent.read() - acks0);
+            try {
+                stored = String.format(Locale.ROOT, " server_%s=%d server_acks_sent=%d", o.metric.replace("logpipe_", ""),
+                        durable.read() - durable0, acksSent.read() - acks0);
+            } catch (IOException e) {
+                stored = " server_counters=unavailable(" + e + ")";
+            }
         } else if (o.countLines != null) {
             // The peer (rsyslog imrelp) acknowledges once enqueued: give its file a bounded moment to catch up.
             try (LineFileProbe lines = new LineFileProbe(o.countLines, null)) {
@@ -360,6 +379,9 @@ final class AckedLoad {
             writeFrame(1, "open", offer.getBytes(StandardCharsets.US_ASCII), 0, offer.length());
             out.flush();
             Rsp r = readRsp();
+            if (r == null) {
+                throw new EOFException("RELP: the server closed the connection instead of answering open (is this a RELP port?)");
+            }
             if (r.txnr != 1 || !r.data.startsWith("200")) {
                 throw new IOException("RELP open refused: " + r.txnr + " " + r.command + " " + r.data);
             }
