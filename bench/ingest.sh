@@ -6,15 +6,27 @@
 #
 #   bench/ingest.sh --records 2000000 --connections 8 [--format json|syslog] [--rate N]
 #                   [--target logpipe|rsyslog] [--sync-interval 100ms] [--metric NAME] [--timeout S]
+#   bench/ingest.sh --protocol relp|fluent [--records 200000] [--connections 1|8] [--window N]
+#                   [--batch N] [--ack-level durable|written] [--target logpipe|rsyslog] ...
 #
 # --rate N      pace at N records/s in all and report send-to-durable (logpipe, via a journal tail
 #               and the durable counter) or send-to-file (rsyslog) latency percentiles.
 # --metric NAME logpipe counter that says "stored" (default: the durable-records counter).
+# --protocol    tcp (default: LF-framed lines, no acks), or acknowledged ingest: relp (logpipe
+#               `serve --relp-port`, or with --target rsyslog rsyslog's imrelp->omfile) or fluent
+#               (Fluent Forward, `serve --fluent-port`; logpipe only). Each connection keeps at most
+#               --window messages unacknowledged (relp 1024, fluent 8), fluent messages hold --batch
+#               records (100); reports records/s from the first send to the last ack and ack latency.
+# --ack-level   when logpipe acknowledges: durable (default, after the sync) or written.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-RECORDS=2000000
+RECORDS=""
 CONNECTIONS=8
+PROTOCOL=tcp
+ACK_LEVEL=durable
+WINDOW=""
+BATCH=""
 FORMAT=json
 RATE=""
 TARGET=logpipe
@@ -35,14 +47,34 @@ while [[ $# -gt 0 ]]; do
     --sync-interval) SYNC_INTERVAL="$2"; shift 2 ;;
     --metric) METRIC="$2"; shift 2 ;;
     --timeout) TIMEOUT="$2"; shift 2 ;;
+    --protocol) PROTOCOL="$2"; shift 2 ;;
+    --ack-level) ACK_LEVEL="$2"; shift 2 ;;
+    --window) WINDOW="$2"; shift 2 ;;
+    --batch) BATCH="$2"; shift 2 ;;
     --port) PORT="$2"; shift 2 ;;
     --admin-port) ADMIN_PORT="$2"; shift 2 ;;
-    -h|--help) sed -n '2,14p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,20p' "$0"; exit 0 ;;
     *) echo "ingest.sh: unknown argument $1; see --help" >&2; exit 2 ;;
   esac
 done
 case "$FORMAT" in json|syslog) ;; *) echo "ingest.sh: --format must be json or syslog" >&2; exit 2 ;; esac
 case "$TARGET" in logpipe|rsyslog) ;; *) echo "ingest.sh: --target must be logpipe or rsyslog" >&2; exit 2 ;; esac
+case "$PROTOCOL" in tcp|relp|fluent) ;; *) echo "ingest.sh: --protocol must be tcp, relp or fluent" >&2; exit 2 ;; esac
+case "$ACK_LEVEL" in durable|written) ;; *) echo "ingest.sh: --ack-level must be durable or written" >&2; exit 2 ;; esac
+if [[ "$PROTOCOL" != tcp && -n "$RATE" ]]; then
+  echo "ingest.sh: --rate is for --protocol tcp; relp and fluent are paced by their --window of unacknowledged messages" >&2; exit 2
+fi
+if [[ "$PROTOCOL" == fluent && "$TARGET" == rsyslog ]]; then
+  echo "ingest.sh: rsyslog has no Fluent Forward input; --protocol fluent runs against logpipe only" >&2; exit 2
+fi
+if [[ "$PROTOCOL" == relp && "$TARGET" == rsyslog ]]; then
+  MODS=/usr/lib/x86_64-linux-gnu/rsyslog
+  if ! command -v rsyslogd >/dev/null || [[ ! -f "$MODS/imrelp.so" ]]; then
+    echo "ingest.sh: --protocol relp --target rsyslog needs rsyslogd with imrelp (apt-get install rsyslog rsyslog-relp)" >&2; exit 2
+  fi
+fi
+# Acknowledged runs are bounded by the window and the syncs, not by TCP: fewer records by default.
+[[ -z "$RECORDS" ]] && { [[ "$PROTOCOL" == tcp ]] && RECORDS=2000000 || RECORDS=200000; }
 
 # Chronicle's JVM flags, from the one place they are written down (the parent pom).
 CHRONICLE_FLAGS="$(sed -n 's:.*<chronicle.jvm.flags>\(.*\)</chronicle.jvm.flags>.*:\1:p' "$ROOT/pom.xml")"
@@ -93,11 +125,19 @@ java_pid_of() {
 }
 
 GEN_ARGS=(--records "$RECORDS" --connections "$CONNECTIONS" --format "$FORMAT" --port "$PORT"
-          --timeout "$TIMEOUT" --target "$TARGET")
+          --timeout "$TIMEOUT" --target "$TARGET" --protocol "$PROTOCOL")
 [[ -n "$RATE" ]] && GEN_ARGS+=(--rate "$RATE")
+[[ -n "$WINDOW" ]] && GEN_ARGS+=(--window "$WINDOW")
+[[ -n "$BATCH" ]] && GEN_ARGS+=(--batch "$BATCH")
 
 if [[ "$TARGET" == logpipe ]]; then
-  (cd "$ROOT" && exec ./logpipe serve --data "$WORK/data" --bind 127.0.0.1 --port "$PORT" \
+  # tcp: the load goes to --port; relp/fluent: to that protocol's listener on PORT (TCP ingest on any free port).
+  case "$PROTOCOL" in
+    tcp) LISTEN=(--port "$PORT"); DESC_PROTO="" ;;
+    relp) LISTEN=(--port 0 --relp-port "$PORT" --ack-level "$ACK_LEVEL"); DESC_PROTO=" --relp-port (ack $ACK_LEVEL)" ;;
+    fluent) LISTEN=(--port 0 --fluent-port "$PORT" --ack-level "$ACK_LEVEL"); DESC_PROTO=" --fluent-port (ack $ACK_LEVEL)" ;;
+  esac
+  (cd "$ROOT" && exec ./logpipe serve --data "$WORK/data" --bind 127.0.0.1 "${LISTEN[@]}" \
       --admin-port "$ADMIN_PORT" --sync-interval "$SYNC_INTERVAL") >"$WORK/server.log" 2>&1 &
   SERVER_PID=$!
   wait_for_port "$PORT" 180
@@ -105,7 +145,26 @@ if [[ "$TARGET" == logpipe ]]; then
   JPID="$(java_pid_of "$SERVER_PID")"
   GEN_ARGS+=(--metrics-url "http://127.0.0.1:$ADMIN_PORT/metrics" --metric "$METRIC" --server-pid "$JPID")
   [[ -n "$RATE" ]] && GEN_ARGS+=(--journal "$WORK/data")
-  DESC="logpipe serve --sync-interval $SYNC_INTERVAL${JAVA_OPTS:+ (JAVA_OPTS=$JAVA_OPTS)}"
+  DESC="logpipe serve$DESC_PROTO --sync-interval $SYNC_INTERVAL${JAVA_OPTS:+ (JAVA_OPTS=$JAVA_OPTS)}"
+elif [[ "$PROTOCOL" == relp ]]; then
+  mkdir -p "$WORK/rsyslog"
+  cat >"$WORK/rsyslog.conf" <<CONF
+# Private rsyslog for the benchmark: RELP in on loopback (imrelp acknowledges once the message is
+# enqueued), every message's raw text as one line of a file.
+global(workDirectory="$WORK/rsyslog" maxMessageSize="64k")
+module(load="imrelp")
+template(name="rawline" type="string" string="%rawmsg%\n")
+ruleset(name="bench") {
+  action(type="omfile" file="$WORK/out.log" template="rawline")
+}
+input(type="imrelp" address="127.0.0.1" port="$PORT" ruleset="bench")
+CONF
+  rsyslogd -n -f "$WORK/rsyslog.conf" -i "$WORK/rsyslog.pid" >"$WORK/server.log" 2>&1 &
+  SERVER_PID=$!
+  wait_for_port "$PORT" 30
+  JPID="$SERVER_PID"
+  GEN_ARGS+=(--count-lines "$WORK/out.log" --server-pid "$SERVER_PID")
+  DESC="$(rsyslogd -v | head -1 | awk '{print "rsyslogd", $2}') imrelp->omfile (acks once enqueued, no fsync)"
 else
   if ! command -v rsyslogd >/dev/null; then
     echo "# installing rsyslog" >&2

@@ -45,8 +45,12 @@ import org.HdrHistogram.Histogram;
  * the process started), plus anonymous/file-backed RSS at the end.
  *
  * <p>Usage: {@code java -cp benchmarks.jar dev.logpipe.bench.load.IngestLoad --port 5140 --records N
- * --connections C [--format json|syslog] [--rate R] [--metrics-url URL --metric NAME | --count-lines FILE]
+ * --connections C [--protocol tcp|relp|fluent] [--window N] [--batch N] [--format json|syslog] [--rate R] [--metrics-url URL --metric NAME | --count-lines FILE]
  * [--journal DIR] [--server-pid PID] [--target NAME] [--timeout SECONDS]}.
+ *
+ * <p>Acknowledged protocols: with {@code --protocol relp|fluent} the run is {@link AckedLoad}'s instead
+ * (windowed RELP or Fluent Forward clients, records/s to the last ack and ack latency); {@code --window
+ * N} bounds the unacknowledged messages per connection, {@code --batch N} the records per Fluent message.
  *
  * <p>Threading: a program; one thread per connection, one poller, one optional journal tail.
  */
@@ -58,7 +62,7 @@ public final class IngestLoad {
     public static void main(String[] args) throws Exception {
         System.setProperty("chronicle.analytics.disable", "true");
         Options o = Options.parse(args);
-        System.exit(new Run(o).run());
+        System.exit(o.protocol.equals("tcp") ? new Run(o).run() : AckedLoad.run(o));
     }
 
     /** Command-line options. */
@@ -77,6 +81,10 @@ public final class IngestLoad {
         long serverPid = -1;
         String target = "logpipe";
         long timeoutSeconds = 300;
+        String protocol = "tcp";
+        /** Unacknowledged messages per connection; 0 = the protocol's default (relp 1024, fluent 8). */
+        int window;
+        int batch = 100;
 
         static Options parse(String[] a) {
             Options o = new Options();
@@ -99,11 +107,28 @@ public final class IngestLoad {
                     case "--server-pid" -> o.serverPid = Long.parseLong(a[++i]);
                     case "--target" -> o.target = a[++i];
                     case "--timeout" -> o.timeoutSeconds = Long.parseLong(a[++i]);
+                    case "--protocol" -> o.protocol = a[++i];
+                    case "--window" -> {
+                        o.window = Integer.parseInt(a[++i]);
+                        if (o.window < 1) {
+                            usage("need --window >= 1");
+                        }
+                    }
+                    case "--batch" -> o.batch = Integer.parseInt(a[++i]);
                     default -> usage("unknown argument " + a[i]);
                 }
             }
             if (!o.format.equals("json") && !o.format.equals("syslog")) {
                 usage("--format must be json or syslog");
+            }
+            if (!o.protocol.equals("tcp") && !o.protocol.equals("relp") && !o.protocol.equals("fluent")) {
+                usage("--protocol must be tcp, relp or fluent");
+            }
+            if (!o.protocol.equals("tcp") && o.rate > 0) {
+                usage("--rate is for --protocol tcp; relp and fluent runs are paced by their --window of unacknowledged messages");
+            }
+            if (o.batch < 1) {
+                usage("need --batch >= 1");
             }
             if (o.records < o.connections || o.connections < 1) {
                 usage("need --connections >= 1 and --records >= --connections");
@@ -114,7 +139,8 @@ public final class IngestLoad {
         static void usage(String why) {
             System.err.println(why + "\nusage: IngestLoad --port P --records N --connections C [--format json|syslog]"
                     + " [--rate R] [--metrics-url URL] [--metric NAME] [--metric-is-index] [--count-lines FILE]"
-                    + " [--journal DIR] [--server-pid PID] [--target NAME] [--timeout S] [--host 127.0.0.1]");
+                    + " [--journal DIR] [--server-pid PID] [--target NAME] [--timeout S] [--host 127.0.0.1]"
+                    + " [--protocol tcp|relp|fluent] [--window N] [--batch N]");
             System.exit(2);
         }
     }
