@@ -4,8 +4,8 @@ import dev.logpipe.filesink.FieldValue;
 import dev.logpipe.filesink.Level;
 import dev.logpipe.filesink.LogRecord;
 import dev.logpipe.filesink.ReadRecord;
+import dev.logpipe.filesink.RecordJson;
 import dev.logpipe.filesink.RecordFlag;
-import dev.logpipe.filesink.SyslogInfo;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
@@ -73,53 +73,12 @@ final class RecordFormatter {
 
     /** One JSON object with every field of the record and its index, without the line break. */
     String json(ReadRecord rr) {
-        LogRecord r = rr.record();
-        StringBuilder sb = new StringBuilder(256 + r.message().length());
-        sb.append("{\"index\":").append(rr.index());
-        sb.append(",\"time\":\"").append(r.eventTime()).append('"');
-        sb.append(",\"receive_time\":\"").append(r.receiveTime()).append('"');
-        sb.append(",\"level\":\"").append(r.level().name()).append('"');
-        str(sb, "host", r.host());
-        str(sb, "service", r.service());
-        str(sb, "message", r.message());
-        sb.append(",\"fields\":{");
-        for (int i = 0; i < r.fieldCount(); i++) {
-            if (i > 0) {
-                sb.append(',');
-            }
-            FieldValue.appendJsonString(sb, r.fieldName(i));
-            sb.append(':').append(r.fieldValue(i).toJson());
-        }
-        sb.append('}');
-        str(sb, "source", r.source());
-        sb.append(",\"format\":\"").append(r.format().name()).append('"');
-        sb.append(",\"flags\":[");
-        boolean first = true;
-        for (RecordFlag flag : r.flags()) {
-            sb.append(first ? "" : ",").append('"').append(flag.name()).append('"');
-            first = false;
-        }
-        sb.append(']');
-        SyslogInfo s = r.syslog();
-        if (s != null) {
-            sb.append(",\"syslog\":{\"facility\":").append(s.facility()).append(",\"severity\":").append(s.severity());
-            str(sb, "app_name", s.appName());
-            str(sb, "proc_id", s.procId());
-            str(sb, "msg_id", s.msgId());
-            str(sb, "structured_data", s.structuredData());
-            sb.append('}');
-        }
-        return sb.append('}').toString();
+        return RecordJson.of(rr);
     }
 
     /** The event time column, for tests and messages. */
     static String time(Instant t) {
         return TIME.format(t);
-    }
-
-    private static void str(StringBuilder sb, String name, String value) {
-        sb.append(",\"").append(name).append("\":");
-        FieldValue.appendJsonString(sb, value);
     }
 
     private static StringBuilder pad(StringBuilder sb, String s, int width) {
