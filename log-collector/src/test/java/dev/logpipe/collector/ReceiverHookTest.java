@@ -1,6 +1,7 @@
 package dev.logpipe.collector;
 
 import dev.logpipe.filesink.LogRecord;
+import dev.logpipe.testsupport.FakeFileStore;
 import dev.logpipe.filesink.ReadRecord;
 import dev.logpipe.filesink.SourceFormat;
 import org.junit.jupiter.api.Test;

@@ -7,6 +7,8 @@ import dev.logpipe.filesink.JournalState;
 import dev.logpipe.filesink.LogRecord;
 import dev.logpipe.filesink.ReadRecord;
 import dev.logpipe.filesink.SourceFormat;
+import dev.logpipe.testsupport.Conditions;
+import dev.logpipe.testsupport.FakeFileStore;
 import io.opentelemetry.exporter.otlp.http.logs.OtlpHttpLogRecordExporter;
 import io.opentelemetry.proto.collector.logs.v1.ExportLogsServiceRequest;
 import io.opentelemetry.proto.common.v1.AnyValue;
@@ -26,7 +28,6 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
-import static dev.logpipe.otlp.OtlpTestSupport.awaitCondition;
 import static dev.logpipe.otlp.OtlpTestSupport.logsUri;
 import static dev.logpipe.otlp.OtlpTestSupport.post;
 import static dev.logpipe.otlp.OtlpTestSupport.readJournal;
@@ -49,7 +50,7 @@ class OtlpBackpressureTest {
     Path dir;
 
     /** A pipeline whose journal pauses while {@code store} says the disk is full, with a small channel. */
-    private LogPipeline.Builder pipeline(OtlpTestSupport.FakeFileStore store, OtlpReceiver otlp) {
+    private LogPipeline.Builder pipeline(FakeFileStore store, OtlpReceiver otlp) {
         return LogPipeline.builder(dir)
                 .syncInterval(Duration.ofMillis(20))
                 .channelCapacityRecords(64)
@@ -73,7 +74,7 @@ class OtlpBackpressureTest {
 
     @Test
     void aFullChannelIsAnswered429AndTheExporterRetriesToSuccessOnceTheJournalResumes() throws Exception {
-        OtlpTestSupport.FakeFileStore store = new OtlpTestSupport.FakeFileStore(0); // the journal pauses at once
+        FakeFileStore store = new FakeFileStore(0); // the journal pauses at once
         OtlpReceiver otlp = OtlpReceiver.builder().port(0).build();
         int fillers = 0;
         int exported = 100;
@@ -84,7 +85,7 @@ class OtlpBackpressureTest {
                 fillers++;
             }
             assertTrue(fillers < 10_000, "the channel fills while the journal is paused");
-            awaitCondition(Duration.ofSeconds(10), "the journal to pause", () -> p.journalState() == JournalState.PAUSED);
+            Conditions.await(Duration.ofSeconds(10), "the journal to pause", () -> p.journalState() == JournalState.PAUSED);
 
             // a raw request: 429, Retry-After, nothing taken
             HttpResponse<byte[]> raw = post(logsUri(otlp.localAddress()), "application/x-protobuf", null, request("raw", 3));
@@ -94,7 +95,7 @@ class OtlpBackpressureTest {
 
             List<LogRecordData> records = OtlpExporterTest.records("exported", exported);
             CompletableResultCode result = exporter.export(records);
-            awaitCondition(Duration.ofSeconds(10), "the exporter to be answered 429", () -> otlp.stats().throttled() >= 2);
+            Conditions.await(Duration.ofSeconds(10), "the exporter to be answered 429", () -> otlp.stats().throttled() >= 2);
             assertFalse(result.isDone(), "the exporter retries a 429");
             assertEquals(0L, p.stats().receivedRecords().get(SourceFormat.OTLP), "a 429 takes nothing");
 
@@ -124,7 +125,7 @@ class OtlpBackpressureTest {
 
     @Test
     void requestsBeyondTheInFlightBoundAre429AndAShutdownAnswersTheOnesItHolds() throws Exception {
-        OtlpTestSupport.FakeFileStore store = new OtlpTestSupport.FakeFileStore(GIB);
+        FakeFileStore store = new FakeFileStore(GIB);
         OtlpReceiver otlp = OtlpReceiver.builder().port(0).maxRequestsInFlight(2).build();
         LogPipeline p = pipeline(store, otlp).start();
         try {
@@ -132,7 +133,7 @@ class OtlpBackpressureTest {
             assertEquals(200, post(logsUri(otlp.localAddress()), "application/x-protobuf", null, request("first", 1)).statusCode());
             store.usable(0);
             p.emitter("nudge").tryEmit(LogRecord.builder().message("nudge").build());
-            awaitCondition(Duration.ofSeconds(10), "the journal to pause", () -> p.journalState() == JournalState.PAUSED);
+            Conditions.await(Duration.ofSeconds(10), "the journal to pause", () -> p.journalState() == JournalState.PAUSED);
 
             List<CompletableFuture<HttpResponse<byte[]>>> held = new ArrayList<>();
             for (int i = 0; i < 2; i++) {
@@ -145,13 +146,13 @@ class OtlpBackpressureTest {
                     }
                 }));
             }
-            awaitCondition(Duration.ofSeconds(10), "two requests in flight", () -> otlp.stats().requestsInFlight() == 2);
+            Conditions.await(Duration.ofSeconds(10), "two requests in flight", () -> otlp.stats().requestsInFlight() == 2);
             HttpResponse<byte[]> third = post(logsUri(otlp.localAddress()), "application/x-protobuf", null, request("third", 1));
             assertEquals(429, third.statusCode(), "the bound on requests in flight");
             assertFalse(held.get(0).isDone() || held.get(1).isDone(), "not answered before stored");
 
             CompletableFuture<Void> closed = CompletableFuture.runAsync(p::close);
-            awaitCondition(Duration.ofSeconds(10), "the shutdown to begin", () -> p.state() == LogPipeline.State.DRAINING);
+            Conditions.await(Duration.ofSeconds(10), "the shutdown to begin", () -> p.state() == LogPipeline.State.DRAINING);
             assertFalse(held.get(0).isDone() || held.get(1).isDone(), "still waiting for their records");
             store.usable(GIB);
             for (CompletableFuture<HttpResponse<byte[]>> h : held) {

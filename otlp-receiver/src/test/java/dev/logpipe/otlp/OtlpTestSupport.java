@@ -11,18 +11,13 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.file.FileStore;
 import java.nio.file.Path;
-import java.nio.file.attribute.FileAttributeView;
-import java.nio.file.attribute.FileStoreAttributeView;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.atomic.AtomicLong;
-import java.util.function.BooleanSupplier;
 import java.util.zip.GZIPOutputStream;
 
-/** Helpers for the OTLP receiver's tests: raw HTTP posts, reading the journal, polling with a deadline. */
+/** Helpers for the OTLP receiver's tests: raw HTTP posts and reading the journal. */
 final class OtlpTestSupport {
 
     static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
@@ -71,78 +66,5 @@ final class OtlpTestSupport {
             }
         }
         return out;
-    }
-
-    static void awaitCondition(Duration timeout, String what, BooleanSupplier condition) throws InterruptedException {
-        long deadline = System.nanoTime() + timeout.toNanos();
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() - deadline > 0) {
-                throw new AssertionError("timed out after " + timeout + " waiting for: " + what);
-            }
-            Thread.sleep(5); // polling interval, not a wait for an outcome
-        }
-    }
-
-    /** A file store whose usable space a test sets: pauses and resumes the journal without filling a disk. */
-    static final class FakeFileStore extends FileStore {
-        private final AtomicLong usable;
-
-        FakeFileStore(long usableBytes) {
-            this.usable = new AtomicLong(usableBytes);
-        }
-
-        void usable(long bytes) {
-            usable.set(bytes);
-        }
-
-        @Override
-        public long getUsableSpace() {
-            return usable.get();
-        }
-
-        @Override
-        public String name() {
-            return "fake";
-        }
-
-        @Override
-        public String type() {
-            return "fake";
-        }
-
-        @Override
-        public boolean isReadOnly() {
-            return false;
-        }
-
-        @Override
-        public long getTotalSpace() {
-            return Long.MAX_VALUE;
-        }
-
-        @Override
-        public long getUnallocatedSpace() {
-            return usable.get();
-        }
-
-        @Override
-        public boolean supportsFileAttributeView(Class<? extends FileAttributeView> type) {
-            return false;
-        }
-
-        @Override
-        public boolean supportsFileAttributeView(String name) {
-            return false;
-        }
-
-        @Override
-        public <V extends FileStoreAttributeView> V getFileStoreAttributeView(Class<V> type) {
-            return null;
-        }
-
-        @Override
-        public Object getAttribute(String attribute) {
-            throw new UnsupportedOperationException(attribute);
-        }
     }
 }

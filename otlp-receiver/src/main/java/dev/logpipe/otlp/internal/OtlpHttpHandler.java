@@ -297,13 +297,14 @@ final class OtlpHttpHandler extends ChannelInboundHandlerAdapter {
             releasePermit();
             return;
         }
+        // Counted before the answer is written: a client that has read it sees it counted.
         if (failure != null) {
-            answerNow(HttpResponseStatus.SERVICE_UNAVAILABLE, "not stored: " + oneLine(failure) + "; retry later", false);
             batch.failed();
+            answerNow(HttpResponseStatus.SERVICE_UNAVAILABLE, "not stored: " + oneLine(failure) + "; retry later", false);
             return;
         }
-        answerOk(rejected, partial);
         batch.acknowledged();
+        answerOk(rejected, partial);
     }
 
     private void onLoop(Runnable task) {
