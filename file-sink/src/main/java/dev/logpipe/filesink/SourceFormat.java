@@ -17,7 +17,9 @@ public enum SourceFormat {
     /** Emitted in-process through the embedded client API. */
     EMBEDDED,
     /** The Fluent Forward protocol (Fluent Bit, fluentd, Docker's fluentd driver). Appended: ordinals are on disk. */
-    FLUENT;
+    FLUENT,
+    /** OpenTelemetry's OTLP/HTTP logs ({@code POST /v1/logs}, protobuf or JSON). Appended: ordinals are on disk. */
+    OTLP;
 
     private static final SourceFormat[] VALUES = values();
 

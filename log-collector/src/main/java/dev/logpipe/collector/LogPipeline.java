@@ -9,6 +9,7 @@ import dev.logpipe.channels.NonBlockingThread;
 import dev.logpipe.channels.WatchReceiver;
 import dev.logpipe.collector.internal.pipeline.EmbeddedIngress;
 import dev.logpipe.collector.internal.pipeline.PipelineCounters;
+import dev.logpipe.collector.internal.pipeline.ReceiverIngress;
 import dev.logpipe.collector.internal.pipeline.ShutdownSignal;
 import dev.logpipe.collector.internal.pipeline.SinkCounters;
 import dev.logpipe.collector.internal.server.TcpServer;
@@ -45,7 +46,8 @@ import java.util.concurrent.TimeoutException;
 
 /**
  * A running logpipe: the journal writer, the bounded channel into it, and the ways in — optional TCP
- * listeners and in-process {@link Emitter}s — started and stopped in the right order.
+ * listeners, external {@link Receiver}s (OTLP/HTTP) and in-process {@link Emitter}s — started and
+ * stopped in the right order.
  *
  * <p>It owns a {@link Runtime} (worker and blocking pools), one channel bounded in records and in
  * bytes that every producer shares, the {@link FileSink} that drains it, the shutdown broadcast and
@@ -109,6 +111,9 @@ public final class LogPipeline implements AutoCloseable {
     private final Transport transport;
     private final List<TcpServer> servers;
     private final List<CompletableFuture<Void>> serversDrained;
+    /** External receivers ({@link Builder#receiver}) and their ways in, started; in the same order. */
+    private final List<Receiver> receivers;
+    private final List<ReceiverIngress> receiverIngresses;
     private final PipelineCounters counters;
     private final SinkCounters sinkCounters;
     private final EmbeddedIngress ingress;
@@ -118,10 +123,13 @@ public final class LogPipeline implements AutoCloseable {
 
     private LogPipeline(Builder b, Runtime runtime, Mpsc.Channel<AppendRequest> channel, FileSink sink,
                         SinkCounters sinkCounters, PipelineCounters counters, Transport transport,
-                        List<TcpServer> servers, MpscSender<AppendRequest> tcpSender) {
+                        List<TcpServer> servers, MpscSender<AppendRequest> tcpSender,
+                        List<Receiver> receivers, List<ReceiverIngress> receiverIngresses) {
         this.dataDirectory = b.dataDirectory;
         this.drainTimeout = b.drainTimeout;
         Duration readGrace = readGrace(b);
+        this.receivers = List.copyOf(receivers);
+        this.receiverIngresses = List.copyOf(receiverIngresses);
         this.runtime = runtime;
         this.channel = channel;
         this.sink = sink;
@@ -143,6 +151,13 @@ public final class LogPipeline implements AutoCloseable {
             serversDrained.add(rx.recv().toCompletableFuture().thenCompose(signal -> {
                 rx.close();
                 return server.stopAccepting().thenCompose(v -> server.drain(DRAIN_QUIET, readGrace));
+            }));
+        }
+        for (Receiver receiver : this.receivers) {
+            BroadcastReceiver<ShutdownSignal> rx = bc.sender().subscribe();
+            serversDrained.add(rx.recv().toCompletableFuture().thenCompose(signal -> {
+                rx.close();
+                return receiver.drain(readGrace).toCompletableFuture();
             }));
         }
         bc.receiver().close();
@@ -199,7 +214,10 @@ public final class LogPipeline implements AutoCloseable {
         return new Emitter(name, ingress);
     }
 
-    /** The acknowledged listeners' counters (RELP, Fluent Forward); zeros without such listeners. */
+    /**
+     * The acknowledged listeners' counters (RELP, Fluent Forward) and the external receivers' (OTLP);
+     * zeros without such listeners.
+     */
     public AckStats ackStats() {
         dev.logpipe.collector.internal.pipeline.AckCounters a = counters.acks;
         return new AckStats(a.received(), a.acksSent.sum(), a.nacksSent.sum(), a.acksPending.get(),
@@ -429,6 +447,7 @@ public final class LogPipeline implements AutoCloseable {
             // Every producer handle closed: the writer sees the end of the stream once it has drained.
             tcpSender.close();
             embeddedSender.close();
+            receiverIngresses.forEach(ReceiverIngress::close);
             channel.sender().close();
 
             if (!awaitUntil(sink.terminated().toCompletableFuture(), deadline)) {
@@ -502,6 +521,7 @@ public final class LogPipeline implements AutoCloseable {
             s.stopAccepting();
             s.forceCloseAll();
         }
+        closeReceivers(receivers);
         if (transport != null) {
             try {
                 if (!transport.shutdown(Math.min(remainingMillis, 5_000))
@@ -518,6 +538,17 @@ public final class LogPipeline implements AutoCloseable {
             runtime.shutdown(Duration.ofMillis(Math.min(remainingMillis, 5_000)));
         } catch (RuntimeException e) {
             LOG.warn("runtime shutdown failed", e);
+        }
+    }
+
+    /** Closes each receiver (its sockets and threads); one that fails does not keep the others open. */
+    private static void closeReceivers(List<Receiver> receivers) {
+        for (Receiver r : receivers) {
+            try {
+                r.close();
+            } catch (RuntimeException e) {
+                LOG.warn("closing the {} receiver failed", r.protocol(), e);
+            }
         }
     }
 
@@ -573,6 +604,7 @@ public final class LogPipeline implements AutoCloseable {
         private Duration journalSpaceCheckInterval;
         private FileStore journalFileStore;
         private final List<ListenerConfig> listeners = new ArrayList<>();
+        private final List<Receiver> receivers = new ArrayList<>();
 
         private Builder(Path dataDirectory) {
             this.dataDirectory = dataDirectory;
@@ -756,6 +788,21 @@ public final class LogPipeline implements AutoCloseable {
         }
 
         /**
+         * Adds an external receiver (none by default), e.g. the OTLP/HTTP receiver of the
+         * {@code otlp-receiver} module: {@link #start()} starts it after the TCP listeners, and
+         * {@link LogPipeline#close()} drains it with them and closes it. Its records go into the same
+         * channel, counted in the same stats. See {@link Receiver} for the lifecycle.
+         */
+        public Builder receiver(Receiver receiver) {
+            Objects.requireNonNull(receiver, "receiver");
+            if (receivers.contains(receiver)) {
+                throw new IllegalArgumentException("receiver " + receiver + " is already added");
+            }
+            this.receivers.add(receiver);
+            return this;
+        }
+
+        /**
          * Receives the journal's events (batches, syncs, durability latency, rolls, retention, errors),
          * e.g. for histograms. Called on the writer or a blocking-pool thread: cheap, never blocking.
          */
@@ -787,6 +834,8 @@ public final class LogPipeline implements AutoCloseable {
             Transport transport = null;
             List<TcpServer> servers = new ArrayList<>();
             MpscSender<AppendRequest> tcpSender = channel.sender().clone();
+            List<Receiver> started = new ArrayList<>();
+            List<ReceiverIngress> ingresses = new ArrayList<>();
             try {
                 FileSink.Builder fb = FileSink.builder(dataDirectory).runtime(runtime).listener(sinkCounters)
                         .syncPolicy(syncPolicy);
@@ -817,16 +866,26 @@ public final class LogPipeline implements AutoCloseable {
                         servers.add(TcpServer.bind(transport, l, tcpSender, counters, sink::requestSync));
                     }
                 }
+                for (Receiver r : receivers) {
+                    ReceiverIngress ingress = new ReceiverIngress(r.protocol(), channel.sender().clone(), counters,
+                            minWeight, runtime, sink::requestSync);
+                    ingresses.add(ingress);
+                    started.add(r); // closed on failure even if its start throws half way
+                    r.start(ingress);
+                }
                 LogPipeline p = new LogPipeline(this, runtime, channel, sink, sinkCounters, counters, transport,
-                        servers, tcpSender);
-                LOG.info("logpipe started: journal {}, channel {} records / {} bytes, sync {}, listeners {} ({})",
+                        servers, tcpSender, started, ingresses);
+                LOG.info("logpipe started: journal {}, channel {} records / {} bytes, sync {}, listeners {} ({}){}",
                         dataDirectory.toAbsolutePath(), channelRecords, channelBytes, describeSync(),
-                        p.listenerAddresses(), p.transportName());
+                        p.listenerAddresses(), p.transportName(),
+                        started.isEmpty() ? "" : ", receivers " + started);
                 return p;
             } catch (IOException | RuntimeException e) {
                 for (TcpServer s : servers) {
                     s.stopAccepting();
                 }
+                closeReceivers(started);
+                ingresses.forEach(ReceiverIngress::close);
                 tcpSender.close();
                 channel.sender().close();
                 if (transport != null) {

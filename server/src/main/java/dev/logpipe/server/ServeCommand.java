@@ -8,6 +8,7 @@ import dev.logpipe.collector.MalformedPolicy;
 import dev.logpipe.collector.OversizePolicy;
 import dev.logpipe.collector.PipelineStats;
 import dev.logpipe.collector.WireFormat;
+import dev.logpipe.otlp.OtlpReceiver;
 import dev.logpipe.server.internal.admin.AdminServer;
 import dev.logpipe.server.internal.admin.PipelineMetrics;
 import dev.logpipe.server.internal.admin.PipelineSnapshot;
@@ -164,8 +165,12 @@ public final class ServeCommand implements Callable<Integer> {
             description = "also listen for the Fluent Forward protocol (Fluent Bit, fluentd, Docker), acknowledging chunks once stored (default: off; 24224 is usual)")
     String fluentPort;
 
+    @Option(names = "--otlp-port", paramLabel = "PORT",
+            description = "also listen for OTLP/HTTP logs (POST /v1/logs; OpenTelemetry SDKs, the Collector, Vector, Fluent Bit), answering once stored; TLS as the main listener (default: off; 4318 is usual)")
+    String otlpPort;
+
     @Option(names = "--ack-level", paramLabel = "LEVEL",
-            description = "when RELP and Fluent acknowledge: durable (synced to disk) or written (appended; survives a crash of logpipe, not of the machine) (default: durable)")
+            description = "when RELP, Fluent and OTLP acknowledge: durable (synced to disk) or written (appended; survives a crash of logpipe, not of the machine) (default: durable)")
     String ackLevel;
 
     /** The loader; tests give one with a fixed environment. */
@@ -224,6 +229,7 @@ public final class ServeCommand implements Callable<Integer> {
         given.put(ConfigKey.TLS_CLIENT_CA, tlsClientCa);
         given.put(ConfigKey.RELP_PORT, relpPort);
         given.put(ConfigKey.FLUENT_PORT, fluentPort);
+        given.put(ConfigKey.OTLP_PORT, otlpPort);
         given.put(ConfigKey.ACK_LEVEL, ackLevel);
         for (Map.Entry<ConfigKey, String> e : given.entrySet()) {
             if (e.getValue() != null) { // options have no picocli default: non-null means given
@@ -250,8 +256,12 @@ public final class ServeCommand implements Callable<Integer> {
 
         AtomicReference<LogPipeline> pipelineRef = new AtomicReference<>();
         PipelineMetrics metrics = new PipelineMetrics(() -> snapshot(pipelineRef.get(), s.channelRecords()));
-        if (s.relpPort() != null || s.fluentPort() != null) {
+        if (s.relpPort() != null || s.fluentPort() != null || s.otlpPort() != null) {
             metrics.acks(() -> pipelineRef.get() == null ? null : pipelineRef.get().ackStats());
+        }
+        OtlpReceiver otlp = s.otlpPort() == null ? null : otlpReceiver(s);
+        if (otlp != null) {
+            metrics.otlp(otlp::stats);
         }
         AdminServer admin;
         try {
@@ -261,7 +271,11 @@ public final class ServeCommand implements Callable<Integer> {
         }
         LogPipeline pipeline;
         try {
-            pipeline = build(s, metrics).start();
+            LogPipeline.Builder b = build(s, metrics);
+            if (otlp != null) {
+                b.receiver(otlp);
+            }
+            pipeline = b.start();
         } catch (JournalLockedException e) {
             admin.close();
             java.util.regex.Matcher pid = java.util.regex.Pattern.compile("pid (\\d+)").matcher(String.valueOf(e.getMessage()));
@@ -277,6 +291,9 @@ public final class ServeCommand implements Callable<Integer> {
                 if (s.fluentPort() != null && s.fluentPort() != 0 && msg.contains(":" + s.fluentPort() + ":")) {
                     throw CliException.usage("Fluent port " + s.fluentPort() + " on " + s.bind() + " is in use; pass --fluent-port", e);
                 }
+                if (s.otlpPort() != null && s.otlpPort() != 0 && msg.contains(":" + s.otlpPort() + ":")) {
+                    throw CliException.usage("OTLP port " + s.otlpPort() + " on " + s.bind() + " is in use; pass --otlp-port", e);
+                }
                 throw CliException.usage("port " + s.port() + " on " + s.bind() + " is in use; pass --port", e);
             }
             throw CliException.usage("cannot start: " + e.getMessage(), e);
@@ -291,7 +308,7 @@ public final class ServeCommand implements Callable<Integer> {
         }
         admin.readiness(pipeline::readiness); // 503 while the journal is paused for lack of space or failed
         admin.ready(true);
-        printStartup(out, s, pipeline, admin);
+        printStartup(out, s, pipeline, admin, otlp);
 
         stop.await();
 
@@ -412,6 +429,26 @@ public final class ServeCommand implements Callable<Integer> {
         return b;
     }
 
+    /**
+     * The OTLP/HTTP receiver: on the main listener's address, with its connection limit, idle timeout
+     * and TLS, answering at the ack level.
+     */
+    private static OtlpReceiver otlpReceiver(ServeSettings s) {
+        OtlpReceiver.Builder b = OtlpReceiver.builder()
+                .bindAddress(s.bind())
+                .port(s.otlpPort())
+                .maxConnections(s.maxConnections())
+                .idleTimeout(s.idleTimeout())
+                .ackLevel(s.ackLevel().equals("written") ? Durability.WRITTEN : Durability.DURABLE);
+        if (s.tls()) {
+            b.tls(s.tlsCert(), s.tlsKey());
+            if (s.tlsClientCa() != null) {
+                b.tlsTrustedClientCerts(s.tlsClientCa());
+            }
+        }
+        return b.build();
+    }
+
     /** An acknowledged listener (RELP, Fluent) with the main listener's address and limits, without TLS. */
     private static ListenerConfig ackedListener(ServeSettings s, int port, ListenerProtocol protocol, Durability ack) {
         return ListenerConfig.builder()
@@ -438,7 +475,7 @@ public final class ServeCommand implements Callable<Integer> {
         }
     }
 
-    private static void printStartup(PrintWriter out, ServeSettings s, LogPipeline p, AdminServer admin) {
+    private static void printStartup(PrintWriter out, ServeSettings s, LogPipeline p, AdminServer admin, OtlpReceiver otlp) {
         String version = ServeCommand.class.getPackage().getImplementationVersion();
         out.println("logpipe " + (version == null ? "(development build)" : version) + " serving, pid "
                 + ProcessHandle.current().pid());
@@ -455,6 +492,10 @@ public final class ServeCommand implements Callable<Integer> {
             } else if (line.startsWith("fluent ")) {
                 line = String.format(Locale.ROOT, "%-11s tcp://%s  (Fluent Forward, ack %s)", "fluent",
                         ServeSettings.hostPort(s.bind(), p.listenerAddresses().get(s.relpPort() == null ? 1 : 2).getPort()),
+                        s.ackLevel());
+            } else if (line.startsWith("otlp ") && otlp != null) {
+                line = String.format(Locale.ROOT, "%-11s %s://%s/v1/logs  (OTLP/HTTP, protobuf or JSON, ack %s)", "otlp",
+                        s.tls() ? "https" : "http", ServeSettings.hostPort(s.bind(), otlp.localAddress().getPort()),
                         s.ackLevel());
             } else if (line.startsWith("data ")) {
                 line = String.format(Locale.ROOT, "%-11s %s", "data", s.data().toAbsolutePath().normalize());

@@ -188,6 +188,12 @@ public final class StatsCommand implements Callable<Integer> {
                         breakdown(acks.path("protocol_errors")).trim());
             }
         }
+        JsonNode otlp = n.path("otlp");
+        if (otlp.isObject()) {
+            out.printf(Locale.ROOT, "  %-14s %,14d records  rejected %,d   in flight %,d   answers%s%n", "otlp",
+                    otlp.path("records").asLong(), otlp.path("rejected_records").asLong(),
+                    otlp.path("requests_in_flight").asLong(), breakdown(otlp.path("responses")));
+        }
         out.printf(Locale.ROOT, "  %-14s %s   retention deleted %,d segments   writer errors %,d%n", "journal",
                 n.path("segment").asText("").isEmpty() ? "-" : "segment " + n.path("segment").asText(),
                 n.path("retention_deleted_segments").asLong(), n.path("sink_errors").asLong());

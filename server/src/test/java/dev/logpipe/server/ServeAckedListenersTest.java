@@ -17,7 +17,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
 
-/** serve's RELP and Fluent options: flags, config keys, defaults and the one combination refused. */
+/** serve's RELP, Fluent and OTLP options: flags, config keys, defaults and the one combination refused. */
 class ServeAckedListenersTest {
 
     @TempDir
@@ -55,6 +55,23 @@ class ServeAckedListenersTest {
         ServeSettings f = settings("--config", cfg.toString());
         assertEquals(3514, f.relpPort());
         assertEquals(34224, f.fluentPort());
+    }
+
+    @Test
+    void otlpPortIsOffByDefaultAFlagAndAConfigKeyAndRefusesDurableWithoutSyncs() throws Exception {
+        assertNull(settings().otlpPort());
+        assertTrue(settings().describe().stream().noneMatch(l -> l.startsWith("otlp")));
+        ServeSettings s = settings("--otlp-port", "4318");
+        assertEquals(4318, s.otlpPort());
+        assertTrue(s.describe().stream().anyMatch(l -> l.startsWith("otlp") && l.contains("http://127.0.0.1:4318/v1/logs")),
+                s.describe().toString());
+        Path cfg = dir.resolve("otlp.yaml");
+        Files.writeString(cfg, "otlp-port: 14318\n");
+        assertEquals(14318, settings("--config", cfg.toString()).otlpPort());
+        assertThrows(CommandLine.ParameterException.class, () -> settings("--otlp-port", "-1"));
+        CliException e = assertThrows(CliException.class, () -> settings("--otlp-port", "4318", "--sync-interval", "never"));
+        assertEquals(2, e.exitCode());
+        assertTrue(e.getMessage().contains("OTLP"), e.getMessage());
     }
 
     @Test

@@ -251,10 +251,16 @@ public final class PipelineMetrics {
     }
 
     private volatile AckMetrics acks;
+    private volatile OtlpMetrics otlp;
 
     /** Adds the acknowledged listeners' metrics (RELP, Fluent), read from {@code source} (null: zeros). */
     public void acks(Supplier<dev.logpipe.collector.AckStats> source) {
         acks = new AckMetrics(registry, source);
+    }
+
+    /** Adds the OTLP/HTTP receiver's own metrics, read from {@code source} (null: zeros). */
+    public void otlp(Supplier<dev.logpipe.otlp.OtlpStats> source) {
+        otlp = new OtlpMetrics(registry, source);
     }
 
     /**
@@ -305,6 +311,10 @@ public final class PipelineMetrics {
         AckMetrics a = acks;
         if (a != null) {
             m.put("acks", a.statsView());
+        }
+        OtlpMetrics o = otlp;
+        if (o != null) {
+            m.put("otlp", o.statsView());
         }
         return m;
     }

@@ -52,7 +52,9 @@ public enum ConfigKey {
             ConfigKey::port),
     FLUENT_PORT("fluent-port", null, "Fluent Forward listener port for Fluent Bit, fluentd and Docker, acknowledged (off unless set; 24224 is usual; 0 = any free port)",
             ConfigKey::port),
-    ACK_LEVEL("ack-level", "durable", "when the RELP and Fluent listeners acknowledge a record: durable (synced to disk) or written (appended)",
+    OTLP_PORT("otlp-port", null, "OTLP/HTTP logs listener port (POST /v1/logs) for OpenTelemetry SDKs and the Collector, answered once stored (off unless set; 4318 is usual; 0 = any free port)",
+            ConfigKey::port),
+    ACK_LEVEL("ack-level", "durable", "when the RELP, Fluent and OTLP listeners acknowledge a record: durable (synced to disk) or written (appended)",
             s -> oneOf(s, "durable", "written"));
 
     private final String key;

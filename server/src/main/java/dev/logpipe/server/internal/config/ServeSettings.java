@@ -23,7 +23,7 @@ public record ServeSettings(
         SyncPolicy syncInterval, String rollCycle, Retention retention, int maxConnections,
         long maxFrameBytes, String oversize, String malformed, Duration idleTimeout, Duration drainTimeout,
         int channelRecords, long channelBytes, Path tlsCert, Path tlsKey, Path tlsClientCa,
-        Path configFile, long minFreeBytes, Integer relpPort, Integer fluentPort, String ackLevel,
+        Path configFile, long minFreeBytes, Integer relpPort, Integer fluentPort, Integer otlpPort, String ackLevel,
         Map<ConfigKey, String> written) {
 
     /**
@@ -58,6 +58,7 @@ public record ServeSettings(
                 (Long) pick(ConfigKey.MIN_FREE, layers),
                 (Integer) pick(ConfigKey.RELP_PORT, layers),
                 (Integer) pick(ConfigKey.FLUENT_PORT, layers),
+                (Integer) pick(ConfigKey.OTLP_PORT, layers),
                 (String) pick(ConfigKey.ACK_LEVEL, layers),
                 writtenTexts(layers));
         if ((s.tlsCert == null) != (s.tlsKey == null)) {
@@ -70,9 +71,9 @@ public record ServeSettings(
             throw new ConfigException("tls-client-ca is set (" + originOf(ConfigKey.TLS_CLIENT_CA, layers)
                     + ") but TLS is off; pass --tls-cert and --tls-key too");
         }
-        if ((s.relpPort != null || s.fluentPort != null) && s.ackLevel.equals("durable")
+        if ((s.relpPort != null || s.fluentPort != null || s.otlpPort != null) && s.ackLevel.equals("durable")
                 && s.syncInterval.kind() == SyncPolicy.Kind.NEVER) {
-            throw new ConfigException("ack-level durable with sync-interval never: the RELP/Fluent listeners would never"
+            throw new ConfigException("ack-level durable with sync-interval never: the RELP/Fluent/OTLP listeners would never"
                     + " acknowledge (nothing syncs while running); pass --ack-level written or a --sync-interval");
         }
         if (s.channelBytes < s.maxFrameBytes) {
@@ -150,6 +151,9 @@ public record ServeSettings(
         }
         if (fluentPort != null) {
             lines.add(row("fluent", "tcp://" + hostPort(bind, fluentPort) + "  (ack " + ackLevel + ")"));
+        }
+        if (otlpPort != null) {
+            lines.add(row("otlp", (tls() ? "https://" : "http://") + hostPort(bind, otlpPort) + "/v1/logs  (ack " + ackLevel + ")"));
         }
         lines.add(row("data", data.toString()));
         lines.add(row("admin", "http://" + hostPort(adminBind, adminPort)));

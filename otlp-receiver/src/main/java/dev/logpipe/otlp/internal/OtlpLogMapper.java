@@ -1,0 +1,288 @@
+package dev.logpipe.otlp.internal;
+
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonGenerator;
+import com.google.protobuf.ByteString;
+import dev.logpipe.filesink.FieldValue;
+import dev.logpipe.filesink.Level;
+import dev.logpipe.filesink.LogRecord;
+import dev.logpipe.filesink.SourceFormat;
+import io.opentelemetry.proto.collector.logs.v1.ExportLogsServiceRequest;
+import io.opentelemetry.proto.common.v1.AnyValue;
+import io.opentelemetry.proto.common.v1.InstrumentationScope;
+import io.opentelemetry.proto.common.v1.KeyValue;
+import io.opentelemetry.proto.logs.v1.ResourceLogs;
+import io.opentelemetry.proto.logs.v1.ScopeLogs;
+import io.opentelemetry.proto.resource.v1.Resource;
+
+import java.io.IOException;
+import java.io.StringWriter;
+import java.io.UncheckedIOException;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * Maps an {@code ExportLogsServiceRequest} to logpipe records (the mapping README.md documents):
+ * resource {@code service.name} → service, {@code host.name} → host, severity → level, body →
+ * message (a non-string body as its JSON), {@code time_unix_nano} (else the observed time, else the
+ * receive time) → event time, log attributes → fields by their key, resource attributes →
+ * {@code resource.<key>}, scope → {@code scope.name}, {@code scope.version},
+ * {@code scope.attributes.<key>}, ids → {@code trace_id}/{@code span_id} in lower-case hex.
+ *
+ * <p>A log record whose trace id is not 16 bytes or whose span id is not 8 (empty is fine) is
+ * rejected, counted by reason, and reported in {@code partial_success}; the others are kept.
+ *
+ * <p>Threading: stateless, thread-safe.
+ */
+public final class OtlpLogMapper {
+
+    /** Rejection reasons, as counted in {@code rejected} (snake_case, like the TCP decoders'). */
+    public static final String BAD_TRACE_ID = "otlp_bad_trace_id";
+    public static final String BAD_SPAN_ID = "otlp_bad_span_id";
+
+    private static final JsonFactory JSON = new JsonFactory();
+    private static final char[] HEX = "0123456789abcdef".toCharArray();
+
+    private OtlpLogMapper() {
+    }
+
+    /**
+     * The records of a request, and what was rejected.
+     *
+     * @param rejectedByReason rejected log records per reason
+     * @param firstError       a message about the first rejected record, or null
+     */
+    public record Mapped(List<LogRecord> records, Map<String, Long> rejectedByReason, long rejected, String firstError) {
+    }
+
+    /**
+     * Maps every log record of {@code request}.
+     *
+     * @param source          the records' source (the HTTP peer)
+     * @param receiveTimeNanos the records' receive time
+     */
+    public static Mapped map(ExportLogsServiceRequest request, String source, long receiveTimeNanos) {
+        List<LogRecord> out = new ArrayList<>();
+        Map<String, Long> rejected = new TreeMap<>();
+        long rejectedCount = 0;
+        String firstError = null;
+        int index = 0;
+        for (ResourceLogs rl : request.getResourceLogsList()) {
+            Resource resource = rl.getResource();
+            String service = "";
+            String host = "";
+            for (KeyValue kv : resource.getAttributesList()) {
+                if (kv.getKey().equals("service.name") && kv.getValue().hasStringValue()) {
+                    service = kv.getValue().getStringValue();
+                } else if (kv.getKey().equals("host.name") && kv.getValue().hasStringValue()) {
+                    host = kv.getValue().getStringValue();
+                }
+            }
+            for (ScopeLogs sl : rl.getScopeLogsList()) {
+                InstrumentationScope scope = sl.getScope();
+                for (io.opentelemetry.proto.logs.v1.LogRecord lr : sl.getLogRecordsList()) {
+                    String reason = null;
+                    String error = null;
+                    if (!lr.getTraceId().isEmpty() && lr.getTraceId().size() != 16) {
+                        reason = BAD_TRACE_ID;
+                        error = "log record " + index + ": trace_id must be 16 bytes (32 hex digits in JSON), got "
+                                + lr.getTraceId().size() + " bytes";
+                    } else if (!lr.getSpanId().isEmpty() && lr.getSpanId().size() != 8) {
+                        reason = BAD_SPAN_ID;
+                        error = "log record " + index + ": span_id must be 8 bytes (16 hex digits in JSON), got "
+                                + lr.getSpanId().size() + " bytes";
+                    }
+                    index++;
+                    if (reason != null) {
+                        rejected.merge(reason, 1L, Long::sum);
+                        rejectedCount++;
+                        if (firstError == null) {
+                            firstError = error;
+                        }
+                        continue;
+                    }
+                    out.add(record(lr, resource, scope, service, host, source, receiveTimeNanos));
+                }
+            }
+        }
+        return new Mapped(out, rejected, rejectedCount, firstError);
+    }
+
+    private static LogRecord record(io.opentelemetry.proto.logs.v1.LogRecord lr, Resource resource,
+                                    InstrumentationScope scope, String service, String host, String source,
+                                    long receiveTimeNanos) {
+        LogRecord.Builder b = LogRecord.builder()
+                .format(SourceFormat.OTLP)
+                .source(source)
+                .receiveTimeNanos(receiveTimeNanos)
+                .service(service)
+                .host(host);
+        long time = lr.getTimeUnixNano() != 0 ? lr.getTimeUnixNano() : lr.getObservedTimeUnixNano();
+        // fixed64 on the wire: a time past 2262 reads negative here; keep the receive time then
+        b.eventTimeNanos(time > 0 ? time : receiveTimeNanos);
+        if (lr.getTimeUnixNano() != 0 && lr.getObservedTimeUnixNano() != 0
+                && lr.getObservedTimeUnixNano() != lr.getTimeUnixNano()) {
+            b.fieldJson("observed_time_unix_nano", Long.toUnsignedString(lr.getObservedTimeUnixNano()));
+        }
+
+        int number = lr.getSeverityNumberValue();
+        String text = lr.getSeverityText();
+        Level level = levelOf(number);
+        if (level == null) {
+            Level parsed = text.isEmpty() ? null : Level.parse(text);
+            level = parsed == null ? Level.UNSET : parsed;
+        }
+        b.level(level);
+        if (number != 0 && !isBaseSeverity(number)) {
+            b.fieldJson("severity_number", Integer.toString(number)); // INFO2..INFO4 etc.: finer than the level
+        }
+        if (!text.isEmpty() && Level.parse(text) != level) {
+            b.field("severity_text", text); // says more than the level, or does not map to it
+        }
+
+        AnyValue body = lr.getBody();
+        if (body.hasStringValue()) {
+            b.message(body.getStringValue());
+        } else if (body.getValueCase() != AnyValue.ValueCase.VALUE_NOT_SET) {
+            b.message(toJson(body));
+        }
+
+        if (!lr.getTraceId().isEmpty()) {
+            b.field("trace_id", hex(lr.getTraceId()));
+        }
+        if (!lr.getSpanId().isEmpty()) {
+            b.field("span_id", hex(lr.getSpanId()));
+        }
+        if (lr.getFlags() != 0) {
+            b.fieldJson("trace_flags", Integer.toUnsignedString(lr.getFlags()));
+        }
+        if (!lr.getEventName().isEmpty()) {
+            b.field("event_name", lr.getEventName());
+        }
+        if (!scope.getName().isEmpty()) {
+            b.field("scope.name", scope.getName());
+        }
+        if (!scope.getVersion().isEmpty()) {
+            b.field("scope.version", scope.getVersion());
+        }
+        for (KeyValue kv : scope.getAttributesList()) {
+            put(b, "scope.attributes." + kv.getKey(), kv.getValue());
+        }
+        for (KeyValue kv : resource.getAttributesList()) {
+            String key = kv.getKey();
+            if ((key.equals("service.name") || key.equals("host.name")) && kv.getValue().hasStringValue()) {
+                continue; // mapped to service and host
+            }
+            put(b, "resource." + key, kv.getValue());
+        }
+        if (lr.getDroppedAttributesCount() != 0) {
+            b.fieldJson("dropped_attributes_count", Integer.toUnsignedString(lr.getDroppedAttributesCount()));
+        }
+        // Log attributes last, under their own key; one that collides with a name set above keeps
+        // both: the attribute goes under attributes.<key>.
+        for (KeyValue kv : lr.getAttributesList()) {
+            String key = kv.getKey();
+            if (isMappedName(key)) {
+                key = "attributes." + key;
+            }
+            put(b, key, kv.getValue());
+        }
+        return b.build();
+    }
+
+    /** Names the mapping itself sets: an attribute of that name goes under {@code attributes.<key>}. */
+    private static boolean isMappedName(String key) {
+        return switch (key) {
+            case "trace_id", "span_id", "trace_flags", "event_name", "severity_number", "severity_text",
+                 "observed_time_unix_nano", "dropped_attributes_count" -> true;
+            default -> key.startsWith("scope.") || key.startsWith("resource.") || key.startsWith("attributes.");
+        };
+    }
+
+    private static void put(LogRecord.Builder b, String name, AnyValue value) {
+        if (value.hasStringValue()) {
+            b.field(name, value.getStringValue());
+        } else {
+            b.field(name, FieldValue.json(toJson(value)));
+        }
+    }
+
+    /**
+     * The OpenTelemetry severity number's level: 1-4 TRACE, 5-8 DEBUG, 9-12 INFO, 13-16 WARN, 17-20
+     * ERROR, 21-24 FATAL; null for 0 (unspecified) or out of range.
+     */
+    static Level levelOf(int severityNumber) {
+        if (severityNumber < 1 || severityNumber > 24) {
+            return null;
+        }
+        return switch ((severityNumber - 1) / 4) {
+            case 0 -> Level.TRACE;
+            case 1 -> Level.DEBUG;
+            case 2 -> Level.INFO;
+            case 3 -> Level.WARN;
+            case 4 -> Level.ERROR;
+            default -> Level.FATAL;
+        };
+    }
+
+    private static boolean isBaseSeverity(int n) {
+        return n >= 1 && n <= 24 && (n - 1) % 4 == 0;
+    }
+
+    static String hex(ByteString bytes) {
+        char[] c = new char[bytes.size() * 2];
+        for (int i = 0; i < bytes.size(); i++) {
+            int v = bytes.byteAt(i) & 0xff;
+            c[2 * i] = HEX[v >>> 4];
+            c[2 * i + 1] = HEX[v & 0xf];
+        }
+        return new String(c);
+    }
+
+    /** An {@code AnyValue} as JSON: kvlist → object, array → array, bytes → base64 string; NaN and infinities as strings. */
+    static String toJson(AnyValue v) {
+        StringWriter w = new StringWriter();
+        try (JsonGenerator g = JSON.createGenerator(w)) {
+            write(g, v);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e); // a StringWriter does not fail
+        }
+        return w.toString();
+    }
+
+    private static void write(JsonGenerator g, AnyValue v) throws IOException {
+        switch (v.getValueCase()) {
+            case STRING_VALUE -> g.writeString(v.getStringValue());
+            case BOOL_VALUE -> g.writeBoolean(v.getBoolValue());
+            case INT_VALUE -> g.writeNumber(v.getIntValue());
+            case DOUBLE_VALUE -> {
+                double d = v.getDoubleValue();
+                if (Double.isFinite(d)) {
+                    g.writeNumber(d);
+                } else {
+                    g.writeString(Double.toString(d));
+                }
+            }
+            case BYTES_VALUE -> g.writeString(Base64.getEncoder().encodeToString(v.getBytesValue().toByteArray()));
+            case ARRAY_VALUE -> {
+                g.writeStartArray();
+                for (AnyValue e : v.getArrayValue().getValuesList()) {
+                    write(g, e);
+                }
+                g.writeEndArray();
+            }
+            case KVLIST_VALUE -> {
+                g.writeStartObject();
+                for (KeyValue kv : v.getKvlistValue().getValuesList()) {
+                    g.writeFieldName(kv.getKey());
+                    write(g, kv.getValue());
+                }
+                g.writeEndObject();
+            }
+            default -> g.writeNull();
+        }
+    }
+}

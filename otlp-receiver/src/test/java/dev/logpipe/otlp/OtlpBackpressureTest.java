@@ -1,0 +1,171 @@
+package dev.logpipe.otlp;
+
+import dev.logpipe.collector.Emitter;
+import dev.logpipe.collector.LogPipeline;
+import dev.logpipe.collector.PipelineStats;
+import dev.logpipe.filesink.JournalState;
+import dev.logpipe.filesink.LogRecord;
+import dev.logpipe.filesink.ReadRecord;
+import dev.logpipe.filesink.SourceFormat;
+import dev.logpipe.testsupport.Conditions;
+import dev.logpipe.testsupport.FakeFileStore;
+import io.opentelemetry.exporter.otlp.http.logs.OtlpHttpLogRecordExporter;
+import io.opentelemetry.proto.collector.logs.v1.ExportLogsServiceRequest;
+import io.opentelemetry.proto.common.v1.AnyValue;
+import io.opentelemetry.proto.logs.v1.ResourceLogs;
+import io.opentelemetry.proto.logs.v1.ScopeLogs;
+import io.opentelemetry.sdk.common.CompletableResultCode;
+import io.opentelemetry.sdk.logs.data.LogRecordData;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.net.http.HttpResponse;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+
+import static dev.logpipe.otlp.OtlpTestSupport.logsUri;
+import static dev.logpipe.otlp.OtlpTestSupport.post;
+import static dev.logpipe.otlp.OtlpTestSupport.readJournal;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Backpressure: a full channel is answered 429 with Retry-After and nothing of the request taken
+ * (the SDK exporter retries it to success once the journal takes records again), the requests in
+ * flight are bounded, and a graceful shutdown answers the requests it holds.
+ */
+@Timeout(60)
+class OtlpBackpressureTest {
+
+    private static final long GIB = 1L << 30;
+    private static final long RESERVE = 1L << 20;
+
+    @TempDir
+    Path dir;
+
+    /** A pipeline whose journal pauses while {@code store} says the disk is full, with a small channel. */
+    private LogPipeline.Builder pipeline(FakeFileStore store, OtlpReceiver otlp) {
+        return LogPipeline.builder(dir)
+                .syncInterval(Duration.ofMillis(20))
+                .channelCapacityRecords(64)
+                .channelCapacityBytes(64 * 1024)
+                .journalFileStore(store)
+                .journalMinFreeBytes(RESERVE)
+                .journalSpaceCheckInterval(Duration.ofMillis(5))
+                .drainTimeout(Duration.ofSeconds(10))
+                .receiver(otlp);
+    }
+
+    private static byte[] request(String prefix, int n) {
+        ScopeLogs.Builder sl = ScopeLogs.newBuilder();
+        for (int i = 0; i < n; i++) {
+            sl.addLogRecords(io.opentelemetry.proto.logs.v1.LogRecord.newBuilder()
+                    .setBody(AnyValue.newBuilder().setStringValue(prefix + " " + i)));
+        }
+        return ExportLogsServiceRequest.newBuilder().addResourceLogs(ResourceLogs.newBuilder().addScopeLogs(sl))
+                .build().toByteArray();
+    }
+
+    @Test
+    void aFullChannelIsAnswered429AndTheExporterRetriesToSuccessOnceTheJournalResumes() throws Exception {
+        FakeFileStore store = new FakeFileStore(0); // the journal pauses at once
+        OtlpReceiver otlp = OtlpReceiver.builder().port(0).build();
+        int fillers = 0;
+        int exported = 100;
+        try (LogPipeline p = pipeline(store, otlp).start();
+             OtlpHttpLogRecordExporter exporter = OtlpExporterTest.exporter(otlp.localAddress(), "none")) {
+            Emitter filler = p.emitter("filler");
+            while (fillers < 10_000 && filler.tryEmit(LogRecord.builder().message("filler " + fillers).build()).isSent()) {
+                fillers++;
+            }
+            assertTrue(fillers < 10_000, "the channel fills while the journal is paused");
+            Conditions.await(Duration.ofSeconds(10), "the journal to pause", () -> p.journalState() == JournalState.PAUSED);
+
+            // a raw request: 429, Retry-After, nothing taken
+            HttpResponse<byte[]> raw = post(logsUri(otlp.localAddress()), "application/x-protobuf", null, request("raw", 3));
+            assertEquals(429, raw.statusCode());
+            assertEquals("1", raw.headers().firstValue("Retry-After").orElse(""));
+            assertEquals(0L, p.stats().receivedRecords().get(SourceFormat.OTLP));
+
+            List<LogRecordData> records = OtlpExporterTest.records("exported", exported);
+            CompletableResultCode result = exporter.export(records);
+            Conditions.await(Duration.ofSeconds(10), "the exporter to be answered 429", () -> otlp.stats().throttled() >= 2);
+            assertFalse(result.isDone(), "the exporter retries a 429");
+            assertEquals(0L, p.stats().receivedRecords().get(SourceFormat.OTLP), "a 429 takes nothing");
+
+            store.usable(GIB);
+            result.join(30, TimeUnit.SECONDS);
+            assertTrue(result.isSuccess(), "export failed: " + result.getFailureThrowable());
+            assertEquals(1, otlp.stats().responses(200));
+            PipelineStats s = p.stats();
+            assertEquals((long) exported, s.receivedRecords().get(SourceFormat.OTLP));
+        }
+        List<String> otlpMessages = new ArrayList<>();
+        int fillersStored = 0;
+        for (ReadRecord rr : readJournal(dir)) {
+            if (rr.record().format() == SourceFormat.OTLP) {
+                otlpMessages.add(rr.record().message());
+            } else {
+                fillersStored++;
+            }
+        }
+        assertEquals(fillers, fillersStored);
+        List<String> expected = new ArrayList<>();
+        for (int i = 0; i < exported; i++) {
+            expected.add("exported " + i);
+        }
+        assertEquals(expected, otlpMessages, "stored once each, in order: the 429s took nothing");
+    }
+
+    @Test
+    void requestsBeyondTheInFlightBoundAre429AndAShutdownAnswersTheOnesItHolds() throws Exception {
+        FakeFileStore store = new FakeFileStore(GIB);
+        OtlpReceiver otlp = OtlpReceiver.builder().port(0).maxRequestsInFlight(2).build();
+        LogPipeline p = pipeline(store, otlp).start();
+        try {
+            // one record written, then the journal pauses: what comes next is taken but not stored
+            assertEquals(200, post(logsUri(otlp.localAddress()), "application/x-protobuf", null, request("first", 1)).statusCode());
+            store.usable(0);
+            p.emitter("nudge").tryEmit(LogRecord.builder().message("nudge").build());
+            Conditions.await(Duration.ofSeconds(10), "the journal to pause", () -> p.journalState() == JournalState.PAUSED);
+
+            List<CompletableFuture<HttpResponse<byte[]>>> held = new ArrayList<>();
+            for (int i = 0; i < 2; i++) {
+                String prefix = "held" + i;
+                held.add(CompletableFuture.supplyAsync(() -> {
+                    try {
+                        return post(logsUri(otlp.localAddress()), "application/x-protobuf", null, request(prefix, 2));
+                    } catch (Exception e) {
+                        throw new RuntimeException(e);
+                    }
+                }));
+            }
+            Conditions.await(Duration.ofSeconds(10), "two requests in flight", () -> otlp.stats().requestsInFlight() == 2);
+            HttpResponse<byte[]> third = post(logsUri(otlp.localAddress()), "application/x-protobuf", null, request("third", 1));
+            assertEquals(429, third.statusCode(), "the bound on requests in flight");
+            assertFalse(held.get(0).isDone() || held.get(1).isDone(), "not answered before stored");
+
+            CompletableFuture<Void> closed = CompletableFuture.runAsync(p::close);
+            Conditions.await(Duration.ofSeconds(10), "the shutdown to begin", () -> p.state() == LogPipeline.State.DRAINING);
+            assertFalse(held.get(0).isDone() || held.get(1).isDone(), "still waiting for their records");
+            store.usable(GIB);
+            for (CompletableFuture<HttpResponse<byte[]>> h : held) {
+                assertEquals(200, h.get(20, TimeUnit.SECONDS).statusCode(), "answered during the drain, once stored");
+            }
+            closed.get(20, TimeUnit.SECONDS);
+        } finally {
+            p.close();
+        }
+        List<String> messages = readJournal(dir).stream().map(rr -> rr.record().message()).toList();
+        assertTrue(messages.containsAll(List.of("first 0", "held0 0", "held0 1", "held1 0", "held1 1")), messages.toString());
+        assertFalse(messages.contains("third 0"));
+        assertEquals(6, messages.size(), messages.toString());
+        assertEquals(0, otlp.stats().requestsInFlight());
+    }
+}
