@@ -118,4 +118,90 @@ class ExactlyOnceTest {
                     + " within 2s; check --bootstrap-servers and that the brokers are up", e.getMessage());
         }
     }
+
+    @Test
+    void fromEndForwardsOnlyWhatIsWrittenAfterTheStartThenResumesFromKafka() throws Exception {
+        String topic = "from-end";
+        broker.createTopic(topic, 1);
+        try (TestJournal j = new TestJournal(dir)) {
+            j.append(100);
+            try (KafkaForwarder f = forwarder(topic).startFrom(StartFrom.END).start()) {
+                j.append(50);
+                long last = j.readAll().get(149).index();
+                await(() -> f.metrics().lastCommittedIndex() == last, Duration.ofSeconds(30), "committed");
+            }
+            j.append(30);
+            // the second start resumes after Kafka's committed position; --from end no longer applies
+            try (KafkaForwarder f = forwarder(topic).startFrom(StartFrom.END).start()) {
+                long last = j.readAll().get(179).index();
+                await(() -> f.metrics().lastCommittedIndex() == last, Duration.ofSeconds(30), "committed");
+            }
+            List<TestBroker.Got> got = broker.readCommitted(topic, 80, Duration.ofSeconds(20));
+            assertEquals(80, got.size());
+            for (int i = 0; i < got.size(); i++) {
+                assertEquals(100 + i, TestJournal.numberOf(got.get(i).value()));
+            }
+        }
+    }
+
+    @Test
+    void keepsJournalOrderInEachPartition() throws Exception {
+        String topic = "three-partitions";
+        broker.createTopic(topic, 3);
+        try (TestJournal j = new TestJournal(dir)) {
+            j.append(600);
+            List<ReadRecord> journal = j.readAll();
+            try (KafkaForwarder f = forwarder(topic).start()) {
+                long last = journal.get(journal.size() - 1).index();
+                await(() -> f.metrics().lastCommittedIndex() == last, Duration.ofSeconds(30), "committed");
+            }
+            List<TestBroker.Got> got = broker.readCommitted(topic, 600, Duration.ofSeconds(20));
+            assertEquals(600, got.size());
+            Set<Long> seen = new HashSet<>();
+            long[] lastInPartition = {-1, -1, -1};
+            Set<Integer> partitionsOfService0 = new HashSet<>();
+            for (TestBroker.Got g : got) {
+                assertTrue(seen.add(g.index()), "once: " + g.index());
+                assertTrue(g.index() > lastInPartition[g.partition()], "in journal order within partition " + g.partition());
+                lastInPartition[g.partition()] = g.index();
+                if ("svc-0".equals(g.key())) {
+                    partitionsOfService0.add(g.partition());
+                }
+            }
+            assertEquals(1, partitionsOfService0.size(), "one service, one partition");
+        }
+    }
+
+    @Test
+    void aSecondInstanceWithTheSameIdentityFencesTheFirst() throws Exception {
+        String topic = "fencing";
+        broker.createTopic(topic, 1);
+        try (TestJournal j = new TestJournal(dir)) {
+            j.append(200);
+            KafkaForwarder first = forwarder(topic).start();
+            long last1 = j.readAll().get(199).index();
+            await(() -> first.metrics().lastCommittedIndex() == last1, Duration.ofSeconds(30), "first committed");
+            try (KafkaForwarder second = forwarder(topic).start()) {
+                assertEquals(first.transactionalId(), second.transactionalId());
+                j.append(200);
+                // the first one meets the fence at its next transaction
+                ForwarderException e = org.junit.jupiter.api.Assertions.assertThrows(java.util.concurrent.ExecutionException.class,
+                        () -> first.terminated().toCompletableFuture().get(30, TimeUnit.SECONDS)).getCause() instanceof ForwarderException fe
+                        ? fe : null;
+                assertNotNull(e);
+                assertTrue(e.getMessage().startsWith("another forwarder with transactional id '" + first.transactionalId()
+                        + "' started and fenced this one"), e.getMessage());
+                assertEquals(ForwarderState.FAILED, first.state());
+                long last2 = j.readAll().get(399).index();
+                await(() -> second.metrics().lastCommittedIndex() == last2, Duration.ofSeconds(30), "second committed");
+            } finally {
+                first.close();
+            }
+            List<TestBroker.Got> got = broker.readCommitted(topic, 400, Duration.ofSeconds(20));
+            assertEquals(400, got.size());
+            for (int i = 0; i < got.size(); i++) {
+                assertEquals(i, TestJournal.numberOf(got.get(i).value()), "once, in order");
+            }
+        }
+    }
 }

@@ -467,6 +467,10 @@ public final class ForwardLoop implements Runnable {
                 if (stopping) {
                     return null;
                 }
+                fatal = abortAfter(e);
+                if (fatal != null) {
+                    return fatal;
+                }
                 retries++;
                 lastError = rootMessage(e);
                 state = ForwarderState.RETRYING;
@@ -476,6 +480,29 @@ public final class ForwardLoop implements Runnable {
                 pause(backoff);
                 backoff = Math.min(backoff * 2, cfg.maxRetryBackoff().toNanos());
             }
+        }
+        return null;
+    }
+
+    /**
+     * After an error inside a transaction, aborts it the way Kafka asks for abortable errors. That is
+     * also how a forwarder learns it was fenced: a newer instance's {@code initTransactions} shows up
+     * first as an abortable "old epoch" error on a send or a commit, and only the abort says
+     * {@code PRODUCER_FENCED}; starting a new session instead would fence the newer instance back.
+     * Returns the reason to stop for good, or null.
+     */
+    private ForwarderException abortAfter(RuntimeException e) {
+        if (producer == null || inTransaction < 0 || cfg.mode() != DeliveryMode.EXACTLY_ONCE) {
+            return null;
+        }
+        try {
+            producer.abortTransaction();
+            abortedTransaction();
+        } catch (ProducerFencedException fenced) {
+            return fatal(fenced);
+        } catch (RuntimeException other) {
+            LOG.debug("abort after {} failed too ({}); the next session's initTransactions aborts it",
+                    e.toString(), other.toString());
         }
         return null;
     }
