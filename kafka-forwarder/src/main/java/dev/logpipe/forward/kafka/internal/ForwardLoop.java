@@ -105,8 +105,11 @@ public final class ForwardLoop implements Runnable {
     private long nextForce;
     /** Records sent in the open transaction (exactly once). */
     private int inTransaction = -1;
-    /** The first error a send callback reported in this session; set on the producer's I/O thread. */
-    private volatile Exception sendFailure;
+    /**
+     * The send outcomes of the current session. A new session gets a new one, so callbacks of a
+     * closed producer (it fails what it had not sent, possibly after close returned) cannot touch it.
+     */
+    private Session session = new Session();
     /** At least once: records sent and not yet part of the acknowledged prefix, in index order. */
     private final ArrayDeque<Pending> inFlight = new ArrayDeque<>();
 
@@ -328,7 +331,7 @@ public final class ForwardLoop implements Runnable {
         } else {
             p.remove(ProducerConfig.TRANSACTIONAL_ID_CONFIG);
         }
-        sendFailure = null;
+        session = new Session();
         producer = new KafkaProducer<>(p);
         long resumeAt; // the last index done: the reader starts there and skips it
         StartFrom from = null;
@@ -509,7 +512,7 @@ public final class ForwardLoop implements Runnable {
 
     /** The error as a reason to stop for good, or null if it is worth a retry. */
     private ForwarderException fatal(RuntimeException e) {
-        Exception sf = sendFailure;
+        Exception sf = session.failure;
         for (Throwable t : new Throwable[] {e, e.getCause(), sf}) {
             if (t instanceof ProducerFencedException) {
                 return new ForwarderException("another forwarder with transactional id '" + cfg.transactionalId()
@@ -597,7 +600,7 @@ public final class ForwardLoop implements Runnable {
         inTransaction = 0;
         long deadline = System.nanoTime() + cfg.maxTransactionTime().toNanos();
         long last;
-        Callback cb = this::onSend;
+        Callback cb = session;
         while (true) {
             notePending(rr);
             producer.send(mapper.map(rr), cb);
@@ -629,10 +632,16 @@ public final class ForwardLoop implements Runnable {
         committed = last;
     }
 
-    /** A send's outcome, on the producer's I/O thread: only remember the first failure. */
-    private void onSend(RecordMetadata md, Exception e) {
-        if (e != null && sendFailure == null) {
-            sendFailure = e;
+    /** One session's send outcomes: the first failure a callback reported. */
+    private static final class Session implements Callback {
+        volatile Exception failure;
+
+        /** Runs on the producer's I/O thread: must not block. */
+        @Override
+        public void onCompletion(RecordMetadata metadata, Exception e) {
+            if (e != null && failure == null) {
+                failure = e;
+            }
         }
     }
 
@@ -642,12 +651,14 @@ public final class ForwardLoop implements Runnable {
     private static final class Pending implements Callback {
         final long index;
         final long receiveNanos;
-        final ForwardLoop loop;
+        final Session session;
+        final Thread loop;
         volatile boolean acked;
 
-        Pending(long index, long receiveNanos, ForwardLoop loop) {
+        Pending(long index, long receiveNanos, Session session, Thread loop) {
             this.index = index;
             this.receiveNanos = receiveNanos;
+            this.session = session;
             this.loop = loop;
         }
 
@@ -655,20 +666,17 @@ public final class ForwardLoop implements Runnable {
         @Override
         public void onCompletion(RecordMetadata metadata, Exception exception) {
             if (exception != null) {
-                loop.onSend(metadata, exception);
+                session.onCompletion(metadata, exception);
             } else {
                 acked = true;
             }
-            Thread t = loop.thread;
-            if (t != null) {
-                LockSupport.unpark(t);
-            }
+            LockSupport.unpark(loop);
         }
     }
 
     private void pumpAtLeastOnce() {
         advancePrefix();
-        Exception f = sendFailure;
+        Exception f = session.failure;
         if (f != null) {
             throw f instanceof KafkaException ke ? ke : new KafkaException(f);
         }
@@ -684,7 +692,7 @@ public final class ForwardLoop implements Runnable {
             updateLag();
             return;
         }
-        Pending pd = new Pending(rr.index(), rr.record().receiveTimeNanos(), this);
+        Pending pd = new Pending(rr.index(), rr.record().receiveTimeNanos(), session, thread);
         inFlight.addLast(pd);
         if (oldestPendingNanos == NONE) {
             oldestPendingNanos = pd.receiveNanos;
@@ -727,7 +735,7 @@ public final class ForwardLoop implements Runnable {
             return;
         }
         long deadline = System.nanoTime() + cfg.kafkaTimeout().toNanos();
-        while (!inFlight.isEmpty() && sendFailure == null && deadline - System.nanoTime() > 0
+        while (!inFlight.isEmpty() && session.failure == null && deadline - System.nanoTime() > 0
                 && !Thread.currentThread().isInterrupted()) {
             advancePrefix();
             if (!inFlight.isEmpty()) {
