@@ -372,6 +372,11 @@ public final class ForwardLoop implements Runnable {
         try {
             reader = b.build();
         } catch (IllegalArgumentException e) {
+            if (resumeAt >= 0 && e.getMessage() != null && e.getMessage().startsWith("index ")) {
+                throw new ForwarderException("the committed position " + resumeAt + " of forwarder '" + cfg.name()
+                        + "' is not in the journal at " + cfg.journal() + " (" + e.getMessage() + "); if this is a new "
+                        + "journal, start it under another --name", e);
+            }
             throw new ForwarderException(e.getMessage(), e);
         }
         if (resumeAt >= 0) {
