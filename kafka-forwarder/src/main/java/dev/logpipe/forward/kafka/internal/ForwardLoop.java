@@ -33,7 +33,6 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.time.Duration;
-import java.util.ArrayDeque;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -111,7 +110,7 @@ public final class ForwardLoop implements Runnable {
      */
     private Session session = new Session();
     /** At least once: records sent and not yet part of the acknowledged prefix, in index order. */
-    private final ArrayDeque<Pending> inFlight = new ArrayDeque<>();
+    private AckedPrefix inFlight = new AckedPrefix(-1);
 
     public ForwardLoop(ForwarderConfig cfg) {
         this.cfg = cfg;
@@ -391,6 +390,7 @@ public final class ForwardLoop implements Runnable {
             LOG.info("forwarder {} ({}, transactional id {}) resumes after journal index {}", cfg.name(), cfg.mode(),
                     cfg.transactionalId(), committed);
         }
+        inFlight = new AckedPrefix(committed);
         nextLagCheck = 0;
         updateLag();
     }
@@ -420,9 +420,8 @@ public final class ForwardLoop implements Runnable {
         if (inTransaction >= 0) {
             abortedTransaction();
         }
-        if (!inFlight.isEmpty()) {
-            recordsResent += inFlight.size();
-            inFlight.clear();
+        if (inFlight.pending() > 0) {
+            recordsResent += inFlight.clear();
         }
         JournalReader r = reader;
         reader = null;
@@ -652,80 +651,43 @@ public final class ForwardLoop implements Runnable {
 
     // ---- at least once
 
-    /** A record sent at least once and not yet in the acknowledged prefix. */
-    private static final class Pending implements Callback {
-        final long index;
-        final long receiveNanos;
-        final Session session;
-        final Thread loop;
-        volatile boolean acked;
-
-        Pending(long index, long receiveNanos, Session session, Thread loop) {
-            this.index = index;
-            this.receiveNanos = receiveNanos;
-            this.session = session;
-            this.loop = loop;
-        }
-
-        /** Runs on the producer's I/O thread: must not block. */
-        @Override
-        public void onCompletion(RecordMetadata metadata, Exception exception) {
-            if (exception != null) {
-                session.onCompletion(metadata, exception);
-            } else {
-                acked = true;
-            }
-            LockSupport.unpark(loop);
-        }
-    }
-
     private void pumpAtLeastOnce() {
         advancePrefix();
         Exception f = session.failure;
         if (f != null) {
             throw f instanceof KafkaException ke ? ke : new KafkaException(f);
         }
-        if (inFlight.size() >= cfg.maxInFlightRecords()) {
+        if (inFlight.pending() >= cfg.maxInFlightRecords()) {
             LockSupport.parkNanos(this, 10_000_000L); // a callback wakes the loop
             return;
         }
-        ReadRecord rr = poll(inFlight.isEmpty() ? IDLE_POLL : Duration.ZERO);
+        ReadRecord rr = poll(inFlight.pending() == 0 ? IDLE_POLL : Duration.ZERO);
         if (rr == null) {
-            if (!inFlight.isEmpty()) {
+            if (inFlight.pending() > 0) {
                 LockSupport.parkNanos(this, 1_000_000L);
             }
             updateLag();
             return;
         }
-        Pending pd = new Pending(rr.index(), rr.record().receiveTimeNanos(), session, thread);
-        inFlight.addLast(pd);
+        AckedPrefix.Sent sent = inFlight.track(rr.index(), rr.record().receiveTimeNanos(), session, thread);
         if (oldestPendingNanos == NONE) {
-            oldestPendingNanos = pd.receiveNanos;
+            oldestPendingNanos = rr.record().receiveTimeNanos();
         }
-        producer.send(mapper.map(rr), pd);
+        producer.send(mapper.map(rr), sent);
     }
 
     private void advancePrefix() {
-        boolean moved = false;
-        int n = 0;
-        Pending head;
-        long last = committed;
-        while ((head = inFlight.peekFirst()) != null && head.acked) {
-            inFlight.removeFirst();
-            last = head.index;
-            n++;
-            moved = true;
-        }
-        if (moved) {
+        int n = inFlight.advance();
+        if (n > 0) {
+            long last = inFlight.position();
             reader.commit(last);
-            head = inFlight.peekFirst();
-            oldestPendingNanos = head == null ? NONE : head.receiveNanos;
+            oldestPendingNanos = inFlight.oldestReceiveNanos(NONE);
             long now = System.nanoTime();
             if (now - nextForce >= 0) {
                 nextForce = now + FORCE_INTERVAL_NANOS;
                 reader.syncPosition();
             }
-            if (now - nextLagCheck >= 0 || inFlight.isEmpty()) {
+            if (now - nextLagCheck >= 0 || inFlight.pending() == 0) {
                 nextLagCheck = now + LAG_INTERVAL_NANOS;
                 lagRecords = reader.recordsAfter(last);
             }
@@ -736,14 +698,14 @@ public final class ForwardLoop implements Runnable {
 
     /** On a graceful stop, at least once: waits (up to the Kafka timeout) for what is in flight, then saves the prefix. */
     private void drainInFlight(KafkaProducer<byte[], byte[]> p) {
-        if (inFlight.isEmpty()) {
+        if (inFlight.pending() == 0) {
             return;
         }
         long deadline = System.nanoTime() + cfg.kafkaTimeout().toNanos();
-        while (!inFlight.isEmpty() && session.failure == null && deadline - System.nanoTime() > 0
+        while (inFlight.pending() > 0 && session.failure == null && deadline - System.nanoTime() > 0
                 && !Thread.currentThread().isInterrupted()) {
             advancePrefix();
-            if (!inFlight.isEmpty()) {
+            if (inFlight.pending() > 0) {
                 LockSupport.parkNanos(this, 1_000_000L);
             }
         }
