@@ -88,9 +88,7 @@ public final class FileSink implements AutoCloseable {
     private final Path dir;
     private final Runtime runtime;
     private final boolean ownRuntime;
-    private final Duration syncInterval;
-    private final long syncEveryBytes;
-    private final boolean syncEveryBatch;
+    private final SyncPolicy syncPolicy;
     private final RollCycle wantedRollCycle;
     private final RetentionPolicy retention;
     private final Duration retentionCheckInterval;
@@ -131,9 +129,7 @@ public final class FileSink implements AutoCloseable {
         this.runtime = ownRuntime
                 ? Runtime.builder().workerThreads(1).maxBlockingThreads(4).threadNamePrefix("logpipe-sink").build()
                 : b.runtime;
-        this.syncInterval = b.syncInterval;
-        this.syncEveryBytes = b.syncEveryBytes;
-        this.syncEveryBatch = b.syncEveryBatch;
+        this.syncPolicy = b.syncPolicy;
         this.wantedRollCycle = b.rollCycle;
         this.retention = new RetentionPolicy(b.retentionMaxAge, b.retentionMaxBytes, b.retentionHardMaxBytes);
         this.retentionCheckInterval = b.retentionCheckInterval;
@@ -202,16 +198,16 @@ public final class FileSink implements AutoCloseable {
             this.input = input;
             JournalWriter[] w = new JournalWriter[1];
             SyncCoordinator sync = new SyncCoordinator(dir, rollCycle, runtime, counters, listener, watermarkSender,
-                    waiters, t -> w[0].failFromSync(t), syncInterval != null || syncEveryBytes > 0 || syncEveryBatch);
+                    waiters, t -> w[0].failFromSync(t), syncPolicy.syncsWhileRunning());
             this.retentionTask = new RetentionTask(dir, rollCycle, retention, clock,
                     () -> w[0].currentCycle(), listener, counters, queue::refreshDirectoryListing,
                     s -> SegmentSizes.usedBytes(queue, s));
             w[0] = new JournalWriter(dir, rollCycle, queue, input, runtime, counters, sync, listener, segmentSender,
-                    AppendRequest::receipt, batchSize, syncEveryBatch, syncEveryBytes, this::requestRetention,
+                    AppendRequest::receipt, batchSize, syncPolicy, this::requestRetention,
                     prefaultPages ? PagePrefaulter.forThisOs(runtime) : null,
                     new SpaceGuard(dir, store, minFreeBytes, spaceCheckInterval, counters, this::requestRetention));
             this.writer = w[0];
-            if (syncInterval != null || syncEveryBytes > 0 || syncEveryBatch) {
+            if (syncPolicy.syncsWhileRunning()) {
                 this.sync = sync;
             }
             try {
@@ -223,6 +219,7 @@ public final class FileSink implements AutoCloseable {
                 throw new IllegalStateException("cannot open the journal in " + dir + ": " + e
                         + "; run 'logpipe verify' on it", e);
             }
+            Duration syncInterval = syncPolicy.interval();
             if (syncInterval != null) {
                 timers.add(runtime.spawnAtFixedRate(syncInterval, syncInterval, () -> {
                     if (sync.behind()) {
@@ -522,9 +519,7 @@ public final class FileSink implements AutoCloseable {
     public static final class Builder {
         private final Path dir;
         private Runtime runtime;
-        private Duration syncInterval = Duration.ofMillis(100);
-        private long syncEveryBytes;
-        private boolean syncEveryBatch;
+        private SyncPolicy syncPolicy = SyncPolicy.DEFAULT;
         private RollCycle rollCycle = RollCycle.HOURLY;
         private Duration retentionMaxAge;
         private long retentionMaxBytes;
@@ -549,39 +544,33 @@ public final class FileSink implements AutoCloseable {
             return this;
         }
 
-        /** Sync at this interval when something was written since the last sync (default 100 ms). */
+        /** When to sync (default {@link SyncPolicy#DEFAULT}: every 100 ms); the last call of the sync methods wins. */
+        public Builder syncPolicy(SyncPolicy policy) {
+            this.syncPolicy = Objects.requireNonNull(policy, "policy");
+            return this;
+        }
+
+        /** {@link SyncPolicy#every}: sync at this interval when something was written since the last sync. */
         public Builder syncInterval(Duration interval) {
-            if (interval.isNegative() || interval.isZero()) {
-                throw new IllegalArgumentException("sync interval must be > 0, was " + interval);
-            }
-            this.syncInterval = interval;
-            return this;
+            return syncPolicy(SyncPolicy.every(interval));
         }
 
-        /** Also sync once this many bytes were appended since the last sync request (0 = off). */
+        /** {@link SyncPolicy#everyBytes(long)}: sync once this many bytes were appended, the rest after 100 ms. */
         public Builder syncEveryBytes(long bytes) {
-            if (bytes < 0) {
-                throw new IllegalArgumentException("sync bytes must be >= 0, was " + bytes);
-            }
-            this.syncEveryBytes = bytes;
-            return this;
+            return syncPolicy(SyncPolicy.everyBytes(bytes));
         }
 
-        /** Sync after every writer batch (syncs coalesce: at most one runs, one more may follow). */
+        /** {@link SyncPolicy#everyBatch}: sync after every writer batch (syncs coalesce: at most one runs, one more may follow). */
         public Builder syncEveryBatch() {
-            this.syncEveryBatch = true;
-            return this;
+            return syncPolicy(SyncPolicy.everyBatch());
         }
 
         /**
-         * Never sync while running (the OS writes pages back when it likes); the writer still runs
-         * one sync when it stops. Clears the interval, bytes and every-batch settings.
+         * {@link SyncPolicy#never}: never sync while running (the OS writes pages back when it likes);
+         * the writer still runs one sync when it stops.
          */
         public Builder syncNever() {
-            this.syncInterval = null;
-            this.syncEveryBytes = 0;
-            this.syncEveryBatch = false;
-            return this;
+            return syncPolicy(SyncPolicy.never());
         }
 
         /** The roll cycle of a new journal (an existing one keeps its own). */

@@ -1,5 +1,6 @@
 package dev.logpipe.filesink;
 
+import dev.logpipe.testsupport.MutableClock;
 import dev.logpipe.channels.Mpsc;
 import dev.logpipe.filesink.DamagedJournals.Excerpt;
 import dev.logpipe.filesink.VerifyReport.Kind;

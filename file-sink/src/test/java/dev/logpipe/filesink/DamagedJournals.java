@@ -1,5 +1,6 @@
 package dev.logpipe.filesink;
 
+import dev.logpipe.testsupport.MutableClock;
 import dev.logpipe.filesink.internal.scan.SegmentScanner;
 import dev.logpipe.runtime.Runtime;
 

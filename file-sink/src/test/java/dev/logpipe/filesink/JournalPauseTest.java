@@ -1,5 +1,7 @@
 package dev.logpipe.filesink;
 
+import dev.logpipe.testsupport.FakeFileStore;
+import dev.logpipe.testsupport.MutableClock;
 import dev.logpipe.channels.Mpsc;
 import dev.logpipe.channels.SendResult;
 import dev.logpipe.runtime.Runtime;

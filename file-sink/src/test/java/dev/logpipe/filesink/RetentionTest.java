@@ -1,5 +1,6 @@
 package dev.logpipe.filesink;
 
+import dev.logpipe.testsupport.MutableClock;
 import dev.logpipe.channels.Mpsc;
 import dev.logpipe.runtime.Runtime;
 import org.junit.jupiter.api.AfterEach;

@@ -7,7 +7,7 @@ import com.teragrep.rlp_01.RelpBatch;
 import com.teragrep.rlp_01.RelpConnection;
 import dev.logpipe.filesink.JournalReader;
 import dev.logpipe.filesink.ReadRecord;
-import dev.logpipe.it.support.Conditions;
+import dev.logpipe.testsupport.Conditions;
 import dev.logpipe.it.support.ServeProcess;
 import java.io.IOException;
 import java.net.InetAddress;

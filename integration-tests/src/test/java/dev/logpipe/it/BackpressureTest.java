@@ -1,6 +1,6 @@
 package dev.logpipe.it;
 
-import dev.logpipe.it.support.Conditions;
+import dev.logpipe.testsupport.Conditions;
 import dev.logpipe.it.support.JournalScan;
 import dev.logpipe.it.support.ProducerGroup;
 import dev.logpipe.it.support.ServeProcess;

@@ -3,7 +3,7 @@ package dev.logpipe.it;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.logpipe.it.support.ChildJvm;
-import dev.logpipe.it.support.Conditions;
+import dev.logpipe.testsupport.Conditions;
 import dev.logpipe.it.support.ServeProcess;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;

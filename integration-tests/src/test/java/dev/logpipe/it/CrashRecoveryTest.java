@@ -2,7 +2,7 @@ package dev.logpipe.it;
 
 import dev.logpipe.filesink.JournalVerifier;
 import dev.logpipe.filesink.VerifyReport;
-import dev.logpipe.it.support.Conditions;
+import dev.logpipe.testsupport.Conditions;
 import dev.logpipe.it.support.JournalScan;
 import dev.logpipe.it.support.ProducerGroup;
 import dev.logpipe.it.support.ServeProcess;

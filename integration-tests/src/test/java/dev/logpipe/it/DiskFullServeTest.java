@@ -1,7 +1,7 @@
 package dev.logpipe.it;
 
 import dev.logpipe.it.support.ChildJvm;
-import dev.logpipe.it.support.Conditions;
+import dev.logpipe.testsupport.Conditions;
 import dev.logpipe.it.support.JournalScan;
 import dev.logpipe.it.support.ProducerGroup;
 import dev.logpipe.it.support.ServeProcess;

@@ -2,7 +2,7 @@ package dev.logpipe.it;
 
 import dev.logpipe.collector.ListenerConfig;
 import dev.logpipe.collector.LogPipeline;
-import dev.logpipe.it.support.Conditions;
+import dev.logpipe.testsupport.Conditions;
 import dev.logpipe.it.support.JournalScan;
 import dev.logpipe.it.support.WireFrames;
 import org.junit.jupiter.api.Test;

@@ -1,6 +1,6 @@
 package dev.logpipe.it;
 
-import dev.logpipe.it.support.Conditions;
+import dev.logpipe.testsupport.Conditions;
 import dev.logpipe.it.support.ServeProcess;
 import dev.logpipe.it.support.TcpProducer;
 import dev.logpipe.it.support.WireFrames;

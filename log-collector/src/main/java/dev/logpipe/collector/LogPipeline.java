@@ -19,6 +19,7 @@ import dev.logpipe.filesink.JournalState;
 import dev.logpipe.filesink.RollCycle;
 import dev.logpipe.filesink.Segment;
 import dev.logpipe.filesink.SinkListener;
+import dev.logpipe.filesink.SyncPolicy;
 import dev.logpipe.filesink.SinkStats;
 import dev.logpipe.filesink.SourceFormat;
 import dev.logpipe.runtime.Runtime;
@@ -93,7 +94,10 @@ public final class LogPipeline implements AutoCloseable {
         TERMINATED
     }
 
-    private final Builder config;
+    // what the running pipeline reads of its configuration, copied at start: a builder changed
+    // afterwards changes nothing here
+    private final Path dataDirectory;
+    private final Duration drainTimeout;
     private final Runtime runtime;
     private final Mpsc.Channel<AppendRequest> channel;
     private final MpscSender<AppendRequest> tcpSender;
@@ -115,7 +119,9 @@ public final class LogPipeline implements AutoCloseable {
     private LogPipeline(Builder b, Runtime runtime, Mpsc.Channel<AppendRequest> channel, FileSink sink,
                         SinkCounters sinkCounters, PipelineCounters counters, Transport transport,
                         List<TcpServer> servers, MpscSender<AppendRequest> tcpSender) {
-        this.config = b;
+        this.dataDirectory = b.dataDirectory;
+        this.drainTimeout = b.drainTimeout;
+        Duration readGrace = readGrace(b);
         this.runtime = runtime;
         this.channel = channel;
         this.sink = sink;
@@ -136,7 +142,7 @@ public final class LogPipeline implements AutoCloseable {
             BroadcastReceiver<ShutdownSignal> rx = bc.sender().subscribe();
             serversDrained.add(rx.recv().toCompletableFuture().thenCompose(signal -> {
                 rx.close();
-                return server.stopAccepting().thenCompose(v -> server.drain(DRAIN_QUIET, readGrace(b)));
+                return server.stopAccepting().thenCompose(v -> server.drain(DRAIN_QUIET, readGrace));
             }));
         }
         bc.receiver().close();
@@ -156,9 +162,9 @@ public final class LogPipeline implements AutoCloseable {
 
     private static Duration readGrace(Builder b) {
         // Two thirds of the drain timeout for reading what clients already sent (a flooding client's
-        // socket buffers hold megabytes, which take seconds to decode on a busy machine: 2 s left
-        // ~50,000 flushed records unread in the end-to-end test), one third for the channel drain,
-        // the final sync and closing the journal. A quiet client is closed after 100 ms anyway.
+        // socket buffers hold megabytes, which take seconds to decode on a busy machine), one third
+        // for the channel drain, the final sync and closing the journal. A quiet client is closed
+        // after 100 ms anyway.
         Duration max = b.drainTimeout.multipliedBy(2).dividedBy(3);
         if (b.shutdownReadGrace == null) {
             return max;
@@ -203,7 +209,7 @@ public final class LogPipeline implements AutoCloseable {
 
     /** The journal directory. */
     public Path dataDirectory() {
-        return config.dataDirectory;
+        return dataDirectory;
     }
 
     /** The addresses the TCP listeners are bound to, in the order they were added (real ports, also for port 0). */
@@ -388,7 +394,7 @@ public final class LogPipeline implements AutoCloseable {
             return terminated.join(); // outside the lock: a later caller waits without holding it
         }
         long start = System.nanoTime();
-        long budget = config.drainTimeout.toNanos();
+        long budget = drainTimeout.toNanos();
         long deadline = start + budget;
         long connectionsDone = start;
         long writerDone = start;
@@ -398,7 +404,7 @@ public final class LogPipeline implements AutoCloseable {
                 counters.closedReason(PipelineCounters.LOST_DRAIN_TIMEOUT);
             }
             ingress.close();
-            shutdownBroadcast.send(new ShutdownSignal("close()", deadline));
+            shutdownBroadcast.send(new ShutdownSignal("close()"));
             shutdownBroadcast.close();
 
             // Connections: let them drain; force them closed if they take too long, keeping time for
@@ -434,7 +440,7 @@ public final class LogPipeline implements AutoCloseable {
                 }
                 LOG.error("the journal writer did not drain within the drain timeout {}{}; {} record(s) were not stored"
                                 + " and are counted as lost (drain_timeout); raise --drain-timeout if the disk is slow",
-                        config.drainTimeout, paused ? " (paused: its file system is short of space)" : "",
+                        drainTimeout, paused ? " (paused: its file system is short of space)" : "",
                         sink.stats().abandonedRecords());
             } else {
                 sink.close(); // final sync already done by the writer's end; close() releases the queue
@@ -534,11 +540,8 @@ public final class LogPipeline implements AutoCloseable {
 
     @Override
     public String toString() {
-        return "LogPipeline[" + config.dataDirectory + ", " + state + ", listeners=" + listenerAddresses() + "]";
+        return "LogPipeline[" + dataDirectory + ", " + state + ", listeners=" + listenerAddresses() + "]";
     }
-
-    /** How the journal syncs: on an interval, after a byte count, after every batch, or never. */
-    private enum SyncMode { INTERVAL, BYTES, EVERY_BATCH, NEVER }
 
     /**
      * Builds and starts a {@link LogPipeline}. Methods without {@code set}; defaults resolved in
@@ -553,9 +556,7 @@ public final class LogPipeline implements AutoCloseable {
         private final Path dataDirectory;
         private int channelRecords = 65_536;
         private long channelBytes = 64L << 20;
-        private SyncMode syncMode = SyncMode.INTERVAL;
-        private Duration syncInterval = Duration.ofMillis(100);
-        private long syncBytes;
+        private SyncPolicy syncPolicy = SyncPolicy.DEFAULT;
         private RollCycle rollCycle;
         private Duration retentionMaxAge;
         private long retentionMaxBytes;
@@ -598,37 +599,30 @@ public final class LogPipeline implements AutoCloseable {
             return this;
         }
 
-        /** Sync written records to disk every {@code interval} (default 100 ms). */
+        /** When the journal syncs (default {@link SyncPolicy#DEFAULT}, every 100 ms); the last sync call wins. */
+        public Builder syncPolicy(SyncPolicy policy) {
+            this.syncPolicy = Objects.requireNonNull(policy, "policy");
+            return this;
+        }
+
+        /** Sync written records to disk every {@code interval} (default 100 ms): {@link SyncPolicy#every}. */
         public Builder syncInterval(Duration interval) {
-            if (interval.isNegative() || interval.isZero()) {
-                throw new IllegalArgumentException("syncInterval must be positive, got " + interval
-                        + "; use syncEveryBatch() or syncNever()");
-            }
-            this.syncMode = SyncMode.INTERVAL;
-            this.syncInterval = interval;
-            return this;
+            return syncPolicy(SyncPolicy.every(interval));
         }
 
-        /** Sync after every {@code bytes} written. */
+        /** Sync after every {@code bytes} written, the rest after 100 ms: {@link SyncPolicy#everyBytes(long)}. */
         public Builder syncEveryBytes(long bytes) {
-            if (bytes < 1) {
-                throw new IllegalArgumentException("syncEveryBytes must be >= 1, got " + bytes);
-            }
-            this.syncMode = SyncMode.BYTES;
-            this.syncBytes = bytes;
-            return this;
+            return syncPolicy(SyncPolicy.everyBytes(bytes));
         }
 
-        /** Sync after every batch the writer appends (safest, slowest). */
+        /** Sync after every batch the writer appends (safest, slowest): {@link SyncPolicy#everyBatch}. */
         public Builder syncEveryBatch() {
-            this.syncMode = SyncMode.EVERY_BATCH;
-            return this;
+            return syncPolicy(SyncPolicy.everyBatch());
         }
 
-        /** Never sync explicitly (the OS writes back when it likes); durable futures then complete at close. */
+        /** Never sync while running (the OS writes back when it likes); durable futures then complete at close. */
         public Builder syncNever() {
-            this.syncMode = SyncMode.NEVER;
-            return this;
+            return syncPolicy(SyncPolicy.never());
         }
 
         public Builder rollCycle(RollCycle cycle) {
@@ -794,13 +788,8 @@ public final class LogPipeline implements AutoCloseable {
             List<TcpServer> servers = new ArrayList<>();
             MpscSender<AppendRequest> tcpSender = channel.sender().clone();
             try {
-                FileSink.Builder fb = FileSink.builder(dataDirectory).runtime(runtime).listener(sinkCounters);
-                switch (syncMode) {
-                    case INTERVAL -> fb.syncInterval(syncInterval);
-                    case BYTES -> fb.syncEveryBytes(syncBytes);
-                    case EVERY_BATCH -> fb.syncEveryBatch();
-                    case NEVER -> fb.syncNever();
-                }
+                FileSink.Builder fb = FileSink.builder(dataDirectory).runtime(runtime).listener(sinkCounters)
+                        .syncPolicy(syncPolicy);
                 if (rollCycle != null) {
                     fb.rollCycle(rollCycle);
                 }
@@ -860,10 +849,10 @@ public final class LogPipeline implements AutoCloseable {
         }
 
         private String describeSync() {
-            return switch (syncMode) {
-                case INTERVAL -> "every " + syncInterval.toMillis() + " ms";
-                case BYTES -> "every " + syncBytes + " bytes";
-                case EVERY_BATCH -> "every batch";
+            return switch (syncPolicy.kind()) {
+                case INTERVAL -> "every " + syncPolicy.interval().toMillis() + " ms";
+                case BYTES -> "every " + syncPolicy.bytes() + " bytes";
+                case BATCH -> "every batch";
                 case NEVER -> "never";
             };
         }

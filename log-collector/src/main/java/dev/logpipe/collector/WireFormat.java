@@ -3,14 +3,14 @@ package dev.logpipe.collector;
 /**
  * The wire format a TCP listener expects from its clients.
  *
- * <p>{@link #AUTO} detects the format per connection from its first bytes: {@code {} (after optional
- * whitespace) is JSON, {@code <digits>} or {@code digits SP <} is syslog (LF framing or RFC 6587
- * octet counting), anything else is plain text.
+ * <p>{@link #AUTO} detects the format of each newline-framed frame: {@code {} (after optional
+ * spaces) is JSON, {@code <digits>} is syslog, anything else is plain text. A connection whose first
+ * bytes are {@code digits SP <} is syslog with RFC 6587 octet counting for its whole life.
  *
  * <p>Threading: immutable, thread-safe.
  */
 public enum WireFormat {
-    /** Detect per connection from the first bytes. */
+    /** Detect per line (an octet-counted connection is syslog). */
     AUTO,
     /** Newline-delimited JSON: one object per line, {@code \n} or {@code \r\n}. */
     JSON,

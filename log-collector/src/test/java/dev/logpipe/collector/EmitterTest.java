@@ -196,4 +196,23 @@ class EmitterTest {
         assertEquals(index, journal.get(0).index());
         assertEquals("before", journal.get(0).record().message());
     }
+
+    @Test
+    void aBuilderChangedAfterStartChangesNothing(@TempDir Path dir) throws Exception {
+        LogPipeline.Builder b = LogPipeline.builder(dir).drainTimeout(Duration.ofSeconds(60))
+                .syncInterval(Duration.ofSeconds(10));
+        LogPipeline p = b.start();
+        b.drainTimeout(Duration.ofMillis(1)); // read at close() by a pipeline that kept its builder
+        Emitter emitter = p.emitter("frozen");
+        List<CompletableFuture<Long>> pending = new ArrayList<>();
+        for (int i = 0; i < 50_000; i++) {
+            pending.add(emitter.emit(rec("r" + i), Durability.WRITTEN).toCompletableFuture());
+        }
+        PipelineStats last = p.shutdown();
+        for (CompletableFuture<Long> f : pending) {
+            assertTrue(f.isDone() && !f.isCompletedExceptionally(), "every record stored: " + last);
+        }
+        assertEquals(0, last.lostRecords(), last.toString());
+        assertEquals(50_000, readJournal(dir).size());
+    }
 }

@@ -1,5 +1,6 @@
 package dev.logpipe.collector;
 
+import dev.logpipe.testsupport.FakeFileStore;
 import dev.logpipe.filesink.JournalState;
 import dev.logpipe.filesink.ReadRecord;
 import org.junit.jupiter.api.AfterEach;

@@ -1,5 +1,6 @@
 package dev.logpipe.collector;
 
+import dev.logpipe.testsupport.TestCertificates;
 import dev.logpipe.filesink.ReadRecord;
 import dev.logpipe.filesink.SourceFormat;
 import org.junit.jupiter.api.BeforeAll;

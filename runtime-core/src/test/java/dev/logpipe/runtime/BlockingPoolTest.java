@@ -1,5 +1,6 @@
 package dev.logpipe.runtime;
 
+import dev.logpipe.testsupport.Conditions;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -16,7 +17,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 
-import static dev.logpipe.runtime.Conditions.await;
+import static dev.logpipe.testsupport.Conditions.await;
 import static dev.logpipe.runtime.RuntimeSpawnTest.awaitUninterruptibly;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;

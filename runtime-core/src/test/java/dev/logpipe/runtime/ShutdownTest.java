@@ -1,5 +1,6 @@
 package dev.logpipe.runtime;
 
+import dev.logpipe.testsupport.Conditions;
 import dev.logpipe.runtime.ShutdownReport.TaskInfo;
 import dev.logpipe.runtime.ShutdownReport.TaskKind;
 import org.junit.jupiter.api.Test;
@@ -16,7 +17,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
 
-import static dev.logpipe.runtime.Conditions.await;
+import static dev.logpipe.testsupport.Conditions.await;
 import static dev.logpipe.runtime.RuntimeSpawnTest.awaitUninterruptibly;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;

@@ -61,11 +61,6 @@ public final class BroadcastChannel<T> {
         return new Receiver<>(this, tail);
     }
 
-    /** Ring capacity (a power of two). */
-    int ringCapacity() {
-        return ring.length;
-    }
-
     private long send(T v) {
         Objects.requireNonNull(v, "value");
         List<RecvWaiter<T>> ready;

@@ -12,7 +12,7 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Starts the real {@code logpipe} command ({@code dev.logpipe.collector.cli.Main}) in a child JVM
+ * Starts the real {@code logpipe} command ({@code dev.logpipe.server.Main}) in a child JVM
  * with the test's own class path and the JVM flags Chronicle needs (taken from this JVM's
  * arguments, which surefire's argLine set), output redirected to files so a chatty child can never
  * block on a full pipe.
@@ -22,7 +22,7 @@ import java.util.concurrent.TimeUnit;
 public final class ChildJvm {
 
     /** The CLI's entry point. */
-    public static final String MAIN = "dev.logpipe.collector.cli.Main";
+    public static final String MAIN = "dev.logpipe.server.Main";
 
     private ChildJvm() {
     }

@@ -1,5 +1,6 @@
 package dev.logpipe.it.support;
 
+import dev.logpipe.testsupport.Conditions;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;

@@ -8,17 +8,14 @@ import dev.logpipe.filesink.LogRecord;
 import dev.logpipe.filesink.ReadRecord;
 import dev.logpipe.filesink.RollCycle;
 import dev.logpipe.runtime.Runtime;
+import dev.logpipe.testsupport.MutableClock;
 
 import java.nio.file.Path;
-import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.ZoneId;
-import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.UnaryOperator;
 
 /**
@@ -30,7 +27,7 @@ final class TestJournal implements AutoCloseable {
     static final Instant BASE = Instant.parse("2026-11-25T10:00:00Z");
 
     final Path dir;
-    final MovableClock clock = new MovableClock(BASE);
+    final MutableClock clock = new MutableClock(BASE);
     private final Runtime runtime;
     private final FileSink sink;
     private final Mpsc.Channel<AppendRequest> ch = Mpsc.bounded(4096);
@@ -80,7 +77,7 @@ final class TestJournal implements AutoCloseable {
 
     /** Moves the clock one minute on: the next record goes to a new segment. */
     void roll() {
-        clock.add(Duration.ofMinutes(1));
+        clock.advance(Duration.ofMinutes(1));
     }
 
     FileSink sink() {
@@ -103,38 +100,5 @@ final class TestJournal implements AutoCloseable {
         ch.sender().close();
         sink.terminated().toCompletableFuture().get(30, TimeUnit.SECONDS);
         runtime.shutdown(Duration.ofSeconds(5));
-    }
-
-    /** A clock tests move by hand. Thread-safe. */
-    static final class MovableClock extends Clock {
-        private final AtomicLong millis;
-
-        MovableClock(Instant start) {
-            millis = new AtomicLong(start.toEpochMilli());
-        }
-
-        void add(Duration d) {
-            millis.addAndGet(d.toMillis());
-        }
-
-        @Override
-        public ZoneId getZone() {
-            return ZoneOffset.UTC;
-        }
-
-        @Override
-        public Clock withZone(ZoneId zone) {
-            return this;
-        }
-
-        @Override
-        public long millis() {
-            return millis.get();
-        }
-
-        @Override
-        public Instant instant() {
-            return Instant.ofEpochMilli(millis.get());
-        }
     }
 }

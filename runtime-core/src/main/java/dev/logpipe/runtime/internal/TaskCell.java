@@ -93,10 +93,6 @@ public final class TaskCell<T> implements Runnable {
         this.onCancel = hook;
     }
 
-    public boolean isNew() {
-        return state == NEW;
-    }
-
     public RuntimeFuture<T> future() {
         return future;
     }

@@ -199,6 +199,15 @@ public final class RecordCodec {
      * the one before, so a string of 8 or more bytes needs no byte-by-byte tail.
      */
     static boolean isAscii(byte[] b) {
+        Boolean negatives = StringBytes.hasNegatives(b, b.length);
+        if (negatives != null) {
+            return !negatives;
+        }
+        return isAsciiByWords(b);
+    }
+
+    /** {@link #isAscii} without the JDK's intrinsic. */
+    static boolean isAsciiByWords(byte[] b) {
         int len = b.length;
         long acc;
         if (len >= 8) {
@@ -251,6 +260,7 @@ public final class RecordCodec {
      * before anything else is read from it; a version 1 record has none.
      */
     LogRecord decode(byte[] b, int limit) {
+        this.src = b;
         this.limit = limit;
         pos = 0;
         lastIndex = -1;
@@ -329,13 +339,15 @@ public final class RecordCodec {
         }
     }
 
+    /** The bytes being decoded, and where they end. */
+    private byte[] src;
     private int limit;
 
     private int getByte() {
         if (pos >= limit) {
             throw new CorruptRecordException("record ends early at byte " + pos);
         }
-        return buf[pos++] & 0xFF;
+        return src[pos++] & 0xFF;
     }
 
     private long getVarint() {
@@ -360,7 +372,7 @@ public final class RecordCodec {
             return "";
         }
         int n = (int) len;
-        String s = new String(buf, pos, n, StandardCharsets.UTF_8);
+        String s = new String(src, pos, n, StandardCharsets.UTF_8);
         pos += n;
         return s;
     }

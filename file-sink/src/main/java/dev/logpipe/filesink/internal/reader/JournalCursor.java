@@ -1041,9 +1041,4 @@ public final class JournalCursor implements AutoCloseable {
         closed = true;
         closeQuietly();
     }
-
-    /** True when {@code dir} holds a journal. */
-    public static boolean isJournal(Path dir) {
-        return Files.isRegularFile(dir.resolve(JournalMeta.FILE_NAME));
-    }
 }

@@ -8,6 +8,7 @@ import dev.logpipe.filesink.JournalWriteException;
 import dev.logpipe.filesink.RollCycle;
 import dev.logpipe.filesink.Segment;
 import dev.logpipe.filesink.SinkListener;
+import dev.logpipe.filesink.SyncPolicy;
 import dev.logpipe.filesink.internal.codec.RecordCodec;
 import dev.logpipe.filesink.internal.queue.JournalQueues;
 import dev.logpipe.filesink.internal.scan.SegmentLink;
@@ -81,7 +82,7 @@ public final class JournalWriter implements Runnable {
     public JournalWriter(Path dir, RollCycle rollCycle, SingleChronicleQueue queue, MpscReceiver<AppendRequest> input,
                          Runtime runtime, WriterCounters counters, SyncCoordinator sync, SinkListener listener,
                          WatchSender<Segment> segments, Function<AppendRequest, CompletableFuture<Long>> receipts,
-                         int batchSize, boolean syncEveryBatch, long syncEveryBytes, Runnable onRoll,
+                         int batchSize, SyncPolicy syncPolicy, Runnable onRoll,
                          PagePrefaulter prefaulter, SpaceGuard space) {
         this.dir = dir;
         this.rollCycle = rollCycle;
@@ -94,8 +95,8 @@ public final class JournalWriter implements Runnable {
         this.segments = segments;
         this.receipts = receipts;
         this.batchSize = batchSize;
-        this.syncEveryBatch = syncEveryBatch;
-        this.syncEveryBytes = syncEveryBytes;
+        this.syncEveryBatch = syncPolicy.kind() == SyncPolicy.Kind.BATCH;
+        this.syncEveryBytes = syncPolicy.kind() == SyncPolicy.Kind.BYTES ? syncPolicy.bytes() : 0;
         this.onRoll = onRoll;
         this.prefaulter = prefaulter;
         this.space = space;
@@ -231,9 +232,8 @@ public final class JournalWriter implements Runnable {
      * Waits until the writer has created its Chronicle appender (or failed to). Retention waits for
      * this: creating an appender walks the existing segments to put end-of-cycle markers on older
      * ones, and Chronicle 2026.4's store acquire checks that a segment file exists and then opens it
-     * read-write, which creates it again if it was deleted in between. A segment deleted by a
-     * retention pass during that walk can so come back as an empty file; the likely cause of a
-     * RetentionTest failure (two segments left where one was expected) seen once in about 20 runs.
+     * read-write, which creates it again if it was deleted in between: a segment deleted by a
+     * retention pass during that walk could come back as an empty file.
      */
     public void awaitAppender() {
         appenderReady.join();

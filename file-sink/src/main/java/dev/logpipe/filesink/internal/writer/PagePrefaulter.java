@@ -16,12 +16,10 @@ import java.util.concurrent.atomic.AtomicLong;
  *
  * <p>Why: Chronicle Queue appends through a shared mapping of a sparse file; the first store to each
  * 4 KiB faults, and the kernel allocates, zeroes and maps a page-cache page inside that fault, on
- * the writer thread. On this project's 2-core benchmark machine that was 140–360 ns of the writer's
- * CPU per 153-byte record, the largest single item ({@code bench/RESULTS.md}). Populating from
- * another thread moves that work off the one thread every record goes through. Two earlier
- * attempts that only filled the page cache (reading the file ahead; a CAS through a second mapping)
- * left the fault itself on the writer and measured slower; populating the writer's own mapping
- * removes the fault.
+ * the writer thread, the largest single item of its per-record cost (see {@code bench/RESULTS.md}).
+ * Populating from another thread moves that work off the one thread every record goes through.
+ * Filling only the page cache (reading the file ahead, or touching it through a second mapping)
+ * would leave the fault itself on the writer; populating the writer's own mapping removes it.
  *
  * <p>Safety: {@code MADV_POPULATE_WRITE} prefaults as a write would but writes nothing, so it cannot
  * change a byte of the journal; pages ahead of the writer are zero and stay zero until it writes
@@ -35,8 +33,8 @@ import java.util.concurrent.atomic.AtomicLong;
  * <p>Cost: the populated pages are dirty zeros, so a sync may write up to {@link #AHEAD} bytes of
  * zeros past the last record. That is why the writer asks only after batches at least half full: a
  * busy writer fills those pages before the next sync, an idle one would leave them to be written
- * twice. {@code MADV_POPULATE_READ}, which leaves the pages clean, was measured too: shorter syncs,
- * but 1.72–1.89 M records/s against 1.85–2.43 M in alternating runs.
+ * twice. {@code MADV_POPULATE_READ} would leave the pages clean (shorter syncs) but fault again on
+ * the writer's first store to each page.
  *
  * <p>Threading: {@link #afterBatch} on the writer thread only; one populate call in flight at a time
  * on a blocking-pool thread; the two share {@code running} and {@code disabled}.

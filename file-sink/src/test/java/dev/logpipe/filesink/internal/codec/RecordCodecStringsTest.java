@@ -72,13 +72,17 @@ class RecordCodecStringsTest {
 
     @Test
     void asciiCheckLooksAtEveryByte() {
-        for (int len = 0; len <= 33; len++) {
+        // the JDK's intrinsic is reachable with the flags every logpipe launch (and this test) has
+        assertTrue(StringBytes.hasNegatives(new byte[] {1}, 1) != null, "StringCoding.hasNegatives reachable");
+        for (int len = 0; len <= 70; len++) {
             byte[] b = ascii(len).getBytes(StandardCharsets.ISO_8859_1);
             assertTrue(RecordCodec.isAscii(b), "len " + len);
+            assertTrue(RecordCodec.isAsciiByWords(b), "len " + len);
             for (int at = 0; at < len; at++) {
                 byte[] c = b.clone();
                 c[at] = (byte) 0x80;
                 assertFalse(RecordCodec.isAscii(c), "len " + len + " high bit at " + at);
+                assertFalse(RecordCodec.isAsciiByWords(c), "len " + len + " high bit at " + at);
             }
         }
     }

@@ -32,6 +32,27 @@ class RecordCodecTest {
     }
 
     @Test
+    void decodeReadsEveryByteFromTheArrayItIsGiven() {
+        // a codec whose own buffer holds other bytes (or none) must decode the array passed to it
+        LogRecord r = LogRecord.builder().eventTimeNanos(1).receiveTimeNanos(2).level(Level.WARN)
+                .host("host-a").service("svc").message("from the array").field("k", "v").build();
+        Bytes<?> b = Bytes.allocateElasticOnHeap(64);
+        byte[] bytes;
+        try {
+            new RecordCodec().write(b, r, 7L);
+            bytes = b.toByteArray();
+        } finally {
+            b.releaseLast();
+        }
+        RecordCodec fresh = new RecordCodec();
+        assertEquals(r, fresh.decode(bytes, bytes.length));
+        assertEquals(7L, fresh.lastIndex());
+        LogRecord other = LogRecord.builder().eventTimeNanos(3).receiveTimeNanos(4).message("other").build();
+        roundTrip(other); // fills this codec's buffer with another record
+        assertEquals(r, codec.decode(bytes, bytes.length));
+    }
+
+    @Test
     void emptyRecordRoundTrips() {
         LogRecord r = LogRecord.builder().eventTimeNanos(0).receiveTimeNanos(0).build();
         LogRecord back = roundTrip(r);

@@ -1,6 +1,6 @@
 package dev.logpipe.filesink.internal.writer;
 
-import dev.logpipe.filesink.FakeFileStore;
+import dev.logpipe.testsupport.FakeFileStore;
 import dev.logpipe.filesink.JournalState;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;

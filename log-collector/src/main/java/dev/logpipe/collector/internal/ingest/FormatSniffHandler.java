@@ -10,12 +10,15 @@ import io.netty.handler.codec.ByteToMessageDecoder;
 import java.util.function.Function;
 
 /**
- * Detects a connection's wire format from its first bytes ({@link WireFormat#AUTO}) and replaces
- * itself with that format's decoder, handing it every byte seen so far.
+ * Detects a connection's framing from its first bytes ({@link WireFormat#AUTO}) and replaces itself
+ * with its decoder, handing it every byte seen so far: the syslog decoder when they start with an
+ * RFC 6587 octet count, else the newline decoder that detects each frame's format
+ * ({@link AutoLineParser}).
  *
  * <p>Rules, after skipping leading whitespace (space, tab, CR, LF): {@code {} is JSON;
  * {@code <} 1-3 digits {@code >} is syslog (LF framing); 1-10 digits, a space and {@code <} is syslog
- * (octet counting); anything else is plain text. It waits for as many bytes as a rule needs (at most
+ * (octet counting); anything else is plain text. Only the octet-counting case fixes the connection's
+ * format; the others pick the per-frame decoder. It waits for as many bytes as a rule needs (at most
  * a dozen after the whitespace); if the input ends first, or more than {@value #MAX_SNIFF_BYTES}
  * bytes of whitespace arrive, it decides with what it has (a partial match is text). It also decides
  * at once on an {@code exceptionCaught}, and passes the exception on to the decoder, so that the decoder
@@ -87,7 +90,10 @@ final class FormatSniffHandler extends ChannelInboundHandlerAdapter {
         }
     }
 
-    private void switchTo(ChannelHandlerContext ctx, WireFormat format) {
+    private void switchTo(ChannelHandlerContext ctx, WireFormat detected) {
+        // octet counting frames the whole connection as syslog; newline framing is detected per frame
+        WireFormat format = detected == WireFormat.SYSLOG && octetCounted(cumulation) ? WireFormat.SYSLOG
+                : WireFormat.AUTO;
         ByteBuf seen = cumulation;
         cumulation = null;
         try {
@@ -152,6 +158,21 @@ final class FormatSniffHandler extends ChannelInboundHandlerAdapter {
             return atEnd ? WireFormat.TEXT : null;
         }
         return WireFormat.TEXT;
+    }
+
+    /** True when the first non-space bytes are digits, a space and {@code <}: an RFC 6587 octet count. */
+    static boolean octetCounted(ByteBuf buf) {
+        int i = buf.readerIndex();
+        int end = buf.writerIndex();
+        while (i < end && isSpace(buf.getByte(i))) {
+            i++;
+        }
+        int digits = 0;
+        while (i < end && isDigit(buf.getByte(i))) {
+            digits++;
+            i++;
+        }
+        return digits > 0 && i + 1 < end && buf.getByte(i) == ' ' && buf.getByte(i + 1) == '<';
     }
 
     private static boolean isSpace(byte c) {

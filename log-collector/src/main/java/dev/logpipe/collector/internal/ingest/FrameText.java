@@ -1,5 +1,8 @@
 package dev.logpipe.collector.internal.ingest;
 
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 
 /**
@@ -13,6 +16,10 @@ final class FrameText {
 
     /** Garbage: more than this many tenths of the bytes are control characters or invalid UTF-8. */
     private static final int GARBAGE_TENTHS = 3;
+
+    private static final VarHandle LONG_LE = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
+    private static final long ONES = 0x0101_0101_0101_0101L;
+    private static final long HIGHS = 0x8080_8080_8080_8080L;
 
     final byte[] bytes;
     final int length;
@@ -36,7 +43,15 @@ final class FrameText {
         int controls = 0;
         boolean nul = false;
         int i = 0;
+        int bytewiseUntil = 0; // after a word that is not plain, the next 8 bytes go one by one
         while (i < length) {
+            if (i >= bytewiseUntil && i + 8 <= length) {
+                if (plainAscii((long) LONG_LE.get(bytes, i))) {
+                    i += 8;
+                    continue;
+                }
+                bytewiseUntil = i + 8;
+            }
             int b = bytes[i] & 0xFF;
             if (b < 0x80) {
                 if (b < 0x20 || b == 0x7F) {
@@ -85,6 +100,14 @@ final class FrameText {
         }
         boolean garbage = nul || (long) (controls + bad) * 10 > (long) length * GARBAGE_TENTHS;
         return new FrameText(bytes, length, bad == 0, garbage);
+    }
+
+    /** True if all 8 bytes of {@code w} are printable ASCII, 0x20-0x7E: nothing to count or decode. */
+    private static boolean plainAscii(long w) {
+        long below20 = (w - 0x20 * ONES) & ~w;     // high bit set where a byte is below 0x20 (or has it already)
+        long x = w ^ (0x7F * ONES);                // zero where a byte is DEL
+        long del = (x - ONES) & ~x;
+        return ((w | below20 | del) & HIGHS) == 0;
     }
 
     /** The frame as text; invalid UTF-8 is replaced by U+FFFD (the JDK decoder's replacement). */

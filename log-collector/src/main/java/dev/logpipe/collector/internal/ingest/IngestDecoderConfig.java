@@ -55,9 +55,4 @@ public record IngestDecoderConfig(WireFormat format, int maxFrameBytes, Oversize
     public IngestDecoderConfig withOversize(OversizePolicy newOversize) {
         return new IngestDecoderConfig(format, maxFrameBytes, newOversize, malformed);
     }
-
-    /** This configuration with another malformed-frame policy. */
-    public IngestDecoderConfig withMalformed(MalformedPolicy newMalformed) {
-        return new IngestDecoderConfig(format, maxFrameBytes, oversize, newMalformed);
-    }
 }

@@ -11,9 +11,10 @@ import java.util.function.LongSupplier;
  * Installs the ingest decoder chain on a connection's pipeline: the handlers that turn TCP bytes into
  * {@link LogRecord}s, fired one per frame with {@code ctx.fireChannelRead(record)}.
  *
- * <p>With {@link WireFormat#AUTO} the chain is a sniffer ({@value #SNIFFER_NAME}) that detects the
- * format from the first bytes and replaces itself, in place, with the decoder
- * ({@value #DECODER_NAME}); with a fixed format the decoder is installed at once. Handlers added
+ * <p>With {@link WireFormat#AUTO} the chain is a sniffer ({@value #SNIFFER_NAME}) that looks at the
+ * first bytes and replaces itself, in place, with the decoder ({@value #DECODER_NAME}): a syslog
+ * decoder when they are an RFC 6587 octet count, else a newline decoder that detects the format of
+ * each frame ({@link AutoLineParser}); with a fixed format the decoder is installed at once. Handlers added
  * after {@code install} (the server's backpressure handler) therefore always follow the decoder.
  *
  * <p>What the records carry: {@code source} is {@code tcp:HOST:PORT} of the peer ({@code [v6]:port}
@@ -69,7 +70,8 @@ public final class IngestDecoders {
             case JSON -> new JsonLineParser();
             case SYSLOG -> new SyslogParser(zone);
             case TEXT -> new TextParser();
-            case AUTO -> throw new IllegalArgumentException("AUTO is not a concrete format");
+            // AUTO here: a newline-framed connection whose frames each say their own format
+            case AUTO -> new AutoLineParser(new JsonLineParser(), new SyslogParser(zone), new TextParser());
         };
         FrameProcessor processor = new FrameProcessor(parser, cfg.malformed(), obs, clockNanos);
         return new IngestFrameDecoder(processor, cfg.maxFrameBytes(), cfg.oversize(), format == WireFormat.SYSLOG,

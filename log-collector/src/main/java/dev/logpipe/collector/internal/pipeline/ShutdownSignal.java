@@ -5,8 +5,7 @@ package dev.logpipe.collector.internal.pipeline;
  *
  * <p>Threading: immutable, thread-safe.
  *
- * @param reason        why (e.g. {@code "close()"})
- * @param deadlineNanos {@link System#nanoTime()} by which everything must be stored
+ * @param reason why (e.g. {@code "close()"}), for logs
  */
-public record ShutdownSignal(String reason, long deadlineNanos) {
+public record ShutdownSignal(String reason) {
 }

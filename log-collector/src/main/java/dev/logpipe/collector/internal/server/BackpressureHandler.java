@@ -42,8 +42,8 @@ import java.util.concurrent.TimeUnit;
  * moment (or a grace deadline passes), then closes; the records already decoded keep flowing into
  * the channel after the close, and the connection counts as finished only once its FIFO is empty.
  *
- * <p>Threading: confined to the connection's event loop; {@link #beginDrain} and {@link #forceClose}
- * may be called from any thread (they hop onto the loop). One instance per connection.
+ * <p>Threading: confined to the connection's event loop; {@link #beginDrain} may be called from any
+ * thread (it hops onto the loop). One instance per connection.
  */
 final class BackpressureHandler extends ChannelInboundHandlerAdapter {
 

@@ -50,6 +50,26 @@ class FormatDetectionTest {
     }
 
     @Test
+    void eachNewlineFrameIsParsedInItsOwnFormat() {
+        List<LogRecord> r = auto("<13>1 - h app - - - first\n{\"msg\":\"second\",\"level\":\"warn\"}\nthird, plain\n"
+                + "  {\"msg\":\"fourth\"}\n<34>Oct 11 22:14:15 mymachine su: fifth\n");
+        assertEquals(List.of("first", "second", "third, plain", "fourth", "fifth"),
+                r.stream().map(LogRecord::message).toList());
+        assertEquals(List.of(SourceFormat.SYSLOG_5424, SourceFormat.JSON, SourceFormat.TEXT, SourceFormat.JSON,
+                SourceFormat.SYSLOG_3164), r.stream().map(LogRecord::format).toList());
+        r.forEach(rec -> assertFalse(rec.hasFlag(RecordFlag.MALFORMED), rec.toString()));
+    }
+
+    @Test
+    void anOctetCountedConnectionStaysSyslog() {
+        // after an octet count, a frame that looks like JSON is a syslog message, not a JSON record
+        List<LogRecord> r = auto("23 <13>1 - h app - - - one13 {\"msg\":\"x\"}");
+        assertEquals(SourceFormat.SYSLOG_5424, r.get(0).format());
+        assertEquals(2, r.size());
+        assertTrue(r.get(1).format() != SourceFormat.JSON, r.get(1).toString());
+    }
+
+    @Test
     void syslogWithOctetCounting() {
         List<LogRecord> r = auto("23 <13>1 - h app - - - one23 <13>1 - h app - - - two");
         assertEquals(List.of("one", "two"), r.stream().map(LogRecord::message).toList());

@@ -1,0 +1,284 @@
+package dev.logpipe.server;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.logpipe.testsupport.TestCertificates;
+import dev.logpipe.server.internal.config.ConfigKey;
+import dev.logpipe.server.internal.config.ConfigLoader;
+import dev.logpipe.server.internal.config.Interpolator;
+import dev.logpipe.server.internal.config.ServeSettings;
+import dev.logpipe.filesink.SyncPolicy;
+import java.io.ByteArrayInputStream;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.io.Writer;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+@Timeout(180)
+class ServeCommandTest {
+
+    @TempDir
+    Path dir;
+
+    /** Parses serve's flags without running it, and resolves its settings. */
+    private ServeSettings settings(Map<String, String> env, String... args) {
+        CommandLine cl = Logpipe.commandLine(new PrintWriter(new StringWriter()), new PrintWriter(new StringWriter()));
+        CommandLine serve = cl.getSubcommands().get("serve");
+        ((ServeCommand) serve.getCommand()).loader = new ConfigLoader(Interpolator.of(env));
+        String[] full = new String[args.length + 1];
+        full[0] = "serve";
+        System.arraycopy(args, 0, full, 1, args.length);
+        cl.parseArgs(full);
+        return ((ServeCommand) serve.getCommand()).settings();
+    }
+
+    @Test
+    void everyConfigKeyIsAlsoAServeFlag() {
+        CommandLine serve = Logpipe.commandLine(new PrintWriter(new StringWriter()), new PrintWriter(new StringWriter()))
+                .getSubcommands().get("serve");
+        for (ConfigKey k : ConfigKey.values()) {
+            assertTrue(serve.getCommandSpec().findOption(k.flag()) != null, "no serve flag " + k.flag());
+            String help = String.join(" ", serve.getCommandSpec().findOption(k.flag()).description());
+            if (k.defaultText() != null && !k.defaultText().equals("forever")) {
+                assertTrue(help.contains("default: " + k.defaultText()), k.flag() + " help does not show its default: " + help);
+            }
+        }
+    }
+
+    @Test
+    void flagsOverrideTheConfigFileBothFormsOfLongOptions() throws Exception {
+        Path cfg = dir.resolve("logpipe.yaml");
+        Files.writeString(cfg, "port: ${P:-6000}\nadmin-port: 6001\nsync-interval: batch\nretention: 7d\n");
+        ServeSettings s = settings(Map.of(), "--config", cfg.toString(), "--port=7000", "--retention", "7d", "--retention", "1GiB");
+        assertEquals(7000, s.port());
+        assertEquals(6001, s.adminPort());
+        assertEquals(SyncPolicy.Kind.BATCH, s.syncInterval().kind());
+        assertEquals(1L << 30, s.retention().maxBytes());
+        assertEquals(Duration.ofDays(7), s.retention().maxAge());
+        assertEquals(6500, settings(Map.of("P", "6500"), "-c", cfg.toString()).port());
+        assertEquals(SyncPolicy.Kind.NEVER, settings(Map.of(), "-c", cfg.toString(), "--sync-interval", "never").syncInterval().kind());
+        assertEquals(Duration.ofDays(7), settings(Map.of(), "--retention=7d,10GB").retention().maxAge());
+    }
+
+    @Test
+    void badFlagValuesAreUsageErrorsNamingTheFlag() {
+        String[][] cases = {
+            {"--port", "http", "--port: 'http' is not a port number; use 1-65535 (or 0 for any free port)"},
+            {"--sync-interval", "often", "--sync-interval: 'often' is not a sync interval; use a duration such as 100ms, or batch, or never"},
+            {"--retention", "a week", "--retention: 'a week' is not a retention; use an age such as 7d, a size such as 10GB, or both: 7d,10GB"},
+            {"--max-frame", "10M", "--max-frame: '10M' is ambiguous; write 10MB (powers of 1000) or 10MiB (powers of 1024)"},
+            {"--retention", "10M", "--retention: '10M' is ambiguous; write 10m for minutes, or 10MB or 10MiB for a size"},
+            {"--retention", "10mb", "--retention: '10mb': size units are case-sensitive; write 10MB"},
+            {"--sync-interval", "1M", "--sync-interval: '1M' is ambiguous: write 1m for minutes"},
+            {"--idle-timeout", "1M", "--idle-timeout: '1M' is ambiguous: write 1m for minutes"},
+            {"--drain-timeout", "30S", "--drain-timeout: '30S': duration units are lower-case; write 30s"},
+            {"--channel-bytes", "64mib", "--channel-bytes: '64mib': size units are case-sensitive; write 64MiB"},
+            {"--roll-cycle", "weekly", "--roll-cycle: 'weekly' is not one of: minutely, hourly, daily"},
+            {"--format", "xml", "--format: 'xml' is not one of: auto, json, syslog, text"},
+            {"--tls-cert", "c.pem", "tls-cert is set (from --tls-cert) but tls-key is not; TLS needs both"},
+        };
+        for (String[] c : cases) {
+            CliRun r = CliRun.run("serve", c[0], c[1], "--data", dir.toString());
+            assertEquals(2, r.code(), r.toString());
+            assertTrue(r.err().startsWith("logpipe serve: " + c[2]), c[0] + ": " + r);
+        }
+    }
+
+    @Test
+    void badConfigFileIsAUsageErrorWithLineAndKey() throws Exception {
+        Path cfg = dir.resolve("bad.yaml");
+        Files.writeString(cfg, "port: 5140\nsync-intervall: 1s\n");
+        CliRun r = CliRun.run("serve", "--config", cfg.toString());
+        assertEquals(2, r.code(), r.toString());
+        assertTrue(r.err().startsWith("logpipe serve: " + cfg + ":2: unknown key 'sync-intervall'; did you mean 'sync-interval'?"),
+                r.toString());
+    }
+
+    @Test
+    void portInUseSaysToPassPort() throws Exception {
+        try (ServerSocket taken = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            CliRun r = CliRun.run("serve", "--port", Integer.toString(taken.getLocalPort()), "--admin-port", "0",
+                    "--data", dir.resolve("data").toString());
+            assertEquals(2, r.code(), r.toString());
+            assertTrue(r.err().contains("port " + taken.getLocalPort() + " on 127.0.0.1 is in use; pass --port"), r.toString());
+            assertFalse(Files.exists(dir.resolve("data")), "a failed start creates no journal directory");
+            assertFalse(r.err().contains("journal writer"), r.toString());
+        }
+    }
+
+    @Test
+    void bindAddressThatDoesNotResolveIsAUsageErrorBeforeAnythingIsCreated() {
+        CliRun r = CliRun.run("serve", "--bind", "999.1.1.1", "--port", "0", "--admin-port", "0",
+                "--data", dir.resolve("data").toString());
+        assertEquals(2, r.code(), r.toString());
+        assertEquals("logpipe serve: --bind 999.1.1.1 is not an address or a host name that resolves; use 127.0.0.1,"
+                + " 0.0.0.0 (all interfaces) or an address of this machine\n", r.err());
+        assertFalse(Files.exists(dir.resolve("data")));
+    }
+
+    @Test
+    void samePortForIngestAndAdminSaysTheyAreTheSame() throws Exception {
+        int port;
+        try (ServerSocket free = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            port = free.getLocalPort();
+        }
+        CliRun r = CliRun.run("serve", "-p", Integer.toString(port), "--admin-port", Integer.toString(port),
+                "--data", dir.resolve("data").toString());
+        assertEquals(2, r.code(), r.toString());
+        assertEquals("logpipe serve: --port and --admin-port are both " + port
+                + " on 127.0.0.1; one port cannot serve both: give them different ports\n", r.err());
+        assertFalse(Files.exists(dir.resolve("data")));
+    }
+
+    @Test
+    void tlsKeyThatDoesNotBelongToTheCertificateIsRefusedAtStart() throws Exception {
+        TestCertificates certs = TestCertificates.make(Files.createDirectories(dir.resolve("certs")));
+        CliRun r = CliRun.run("serve", "--port", "0", "--admin-port", "0", "--data", dir.resolve("data").toString(),
+                "--tls-cert", certs.serverCert.toString(), "--tls-key", certs.strayKey.toString());
+        assertEquals(2, r.code(), r.toString());
+        assertEquals("logpipe serve: TLS key " + certs.strayKey + " does not belong to certificate " + certs.serverCert
+                + " (CN=localhost); give the key the certificate was issued for\n", r.err());
+        assertFalse(Files.exists(dir.resolve("data")));
+    }
+
+    @Test
+    void adminPortInUseSaysToPassAdminPort() throws Exception {
+        try (ServerSocket taken = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            CliRun r = CliRun.run("serve", "--port", "0", "--admin-port", Integer.toString(taken.getLocalPort()),
+                    "--data", dir.resolve("data").toString());
+            assertEquals(2, r.code(), r.toString());
+            assertTrue(r.err().contains("admin port " + taken.getLocalPort() + " on 127.0.0.1 is in use; pass --admin-port"),
+                    r.toString());
+        }
+    }
+
+    @Test
+    void lockedDataDirectorySaysWhoHoldsItAndWhatToDo() throws Exception {
+        Path data = dir.resolve("data");
+        TestJournal holder = new TestJournal(data); // holds the directory lock, as a running serve would
+        try {
+            CliRun r = CliRun.run("serve", "--port", "0", "--admin-port", "0", "--data", data.toString());
+            assertEquals(2, r.code(), r.toString());
+            assertEquals("logpipe serve: data directory " + data + " is locked by another logpipe (pid "
+                    + ProcessHandle.current().pid() + "); stop it or pass --data\n", r.err());
+        } finally {
+            holder.close();
+        }
+    }
+
+    /** A thread-safe stdout for a serve running on another thread. */
+    private static final class SharedOut extends Writer {
+        final StringBuffer text = new StringBuffer();
+
+        @Override
+        public void write(char[] c, int off, int len) {
+            text.append(c, off, len);
+        }
+
+        @Override
+        public void flush() {
+        }
+
+        @Override
+        public void close() {
+        }
+    }
+
+    /** Waits (generously: the machine may be loaded) for serve to print {@code p}; fails at once if serve ended. */
+    private static String await(SharedOut out, SharedOut err, CompletableFuture<Integer> run, Pattern p) throws Exception {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
+        while (System.nanoTime() < deadline) {
+            Matcher m = p.matcher(out.text);
+            if (m.find()) {
+                return m.group(1);
+            }
+            if (run.isDone()) {
+                throw new AssertionError("serve ended with " + run.get() + " before printing " + p + "\n" + out.text + err.text);
+            }
+            Thread.sleep(10); // polling for output; the deadline bounds the wait
+        }
+        throw new AssertionError("no " + p + " in\n" + out.text + err.text);
+    }
+
+    @Test
+    void servesStoresAndStopsGracefullyWithASummary() throws Exception {
+        SharedOut out = new SharedOut();
+        SharedOut err = new SharedOut();
+        CommandLine cl = Logpipe.commandLine(new PrintWriter(out, true), new PrintWriter(err, true));
+        ServeCommand serve = (ServeCommand) cl.getSubcommands().get("serve").getCommand();
+        serve.handleSignals = false;
+        Path data = dir.resolve("data");
+        CompletableFuture<Integer> run = CompletableFuture.supplyAsync(() -> cl.execute("serve", "--port", "0",
+                "--admin-port", "0", "--data", data.toString(), "--sync-interval", "20ms"));
+
+        int port = Integer.parseInt(await(out, err, run, Pattern.compile("listen +tcp://127\\.0\\.0\\.1:(\\d+)")));
+        int adminPort = Integer.parseInt(await(out, err, run, Pattern.compile("admin +http://127\\.0\\.0\\.1:(\\d+)")));
+        await(out, err, run, Pattern.compile("(ready); stop with Ctrl-C or SIGTERM"));
+        assertTrue(out.text.toString().contains("data        " + data.toAbsolutePath()), out.text.toString());
+
+        HttpClient http = HttpClient.newHttpClient();
+        HttpResponse<String> ready = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + adminPort + "/ready")).build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertEquals(200, ready.statusCode());
+
+        String lines = "{\"level\":\"INFO\",\"service\":\"demo\",\"msg\":\"hello\"}\n{\"msg\":\"two\"}\n{not json\n";
+        CliRun sent = CliRun.run(c -> ((SendCommand) c.getSubcommands().get("send").getCommand()).stdin =
+                new ByteArrayInputStream(lines.getBytes(StandardCharsets.UTF_8)), "send", "--port", Integer.toString(port));
+        assertEquals(0, sent.code(), sent.toString());
+
+        // the metrics see the three records once they are durable
+        String metrics = "";
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        while (System.nanoTime() < deadline && !metrics.contains("logpipe_durable_records_total 3.0")) {
+            metrics = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + adminPort + "/metrics")).build(),
+                    HttpResponse.BodyHandlers.ofString()).body();
+        }
+        assertTrue(metrics.contains("logpipe_durable_records_total 3.0"), metrics);
+        assertTrue(metrics.contains("logpipe_received_records_total{format=\"json\"} 3.0"), metrics);
+        assertTrue(metrics.contains("logpipe_rejected_records_total{reason=\"invalid_json\"} 1.0"), metrics);
+        assertTrue(metrics.contains("logpipe_writer_batch_records_count"), metrics);
+
+        CliRun stats = CliRun.run("stats", "--admin", "http://127.0.0.1:" + adminPort);
+        assertEquals(0, stats.code(), stats.toString());
+        assertTrue(stats.out().contains("durable                     3"), stats.out());
+        for (String[] form : new String[][] {{"--admin", "http://127.0.0.1:" + adminPort + "/stats"},
+                {"--admin", "127.0.0.1:" + adminPort}, {"--admin-port", Integer.toString(adminPort)}}) {
+            CliRun again = CliRun.run("stats", form[0], form[1], "--json");
+            assertEquals(0, again.code(), String.join(" ", form) + ": " + again);
+            assertTrue(again.out().matches("(?s).*\"durable_records\"\\s*:\\s*3\\b.*"), again.out());
+        }
+
+        serve.requestStop("test");
+        assertEquals(0, run.get(90, TimeUnit.SECONDS), out.text + "\n" + err.text);
+        String o = out.text.toString();
+        assertTrue(o.contains("logpipe: test: shutting down"), o);
+        assertTrue(o.contains("  received  3 records (json 3)\n"), o);
+        assertTrue(o.contains("  stored    3 records"), o);
+        assertTrue(o.contains("  rejected  1 frame (invalid_json 1)"), o);
+
+        CliRun tail = CliRun.run("tail", "--data", data.toString(), "--format", "json");
+        assertEquals(3, Arrays.stream(tail.out().split("\n")).filter(l -> l.startsWith("{")).count(), tail.toString());
+        assertTrue(tail.out().contains("\"service\":\"demo\",\"message\":\"hello\""), tail.out());
+    }
+}

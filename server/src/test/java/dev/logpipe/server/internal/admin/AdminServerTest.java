@@ -1,0 +1,204 @@
+package dev.logpipe.server.internal.admin;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.net.BindException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+@Timeout(90)
+class AdminServerTest {
+
+    private static final Pattern SAMPLE = Pattern.compile(
+            "([a-zA-Z_:][a-zA-Z0-9_:]*)(\\{(?:[a-zA-Z_][a-zA-Z0-9_]*=\"(?:[^\"\\\\]|\\\\.)*\",?)*\\})? (-?[0-9.eE+-]+|NaN|[+-]Inf)");
+
+    private final AtomicReference<PipelineSnapshot> snapshot = new AtomicReference<>(PipelineSnapshot.EMPTY);
+    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+    private PipelineMetrics metrics;
+    private AdminServer server;
+
+    @BeforeEach
+    void start() throws Exception {
+        metrics = new PipelineMetrics(snapshot::get);
+        server = AdminServer.start("127.0.0.1", 0, metrics);
+    }
+
+    @AfterEach
+    void stop() {
+        server.close();
+    }
+
+    private HttpResponse<String> get(String path) throws Exception {
+        return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.address().getPort() + path))
+                .timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    @Test
+    void healthIsUpAtOnce() throws Exception {
+        HttpResponse<String> r = get("/health");
+        assertEquals(200, r.statusCode());
+        assertEquals("ok\n", r.body());
+    }
+
+    @Test
+    void readyIs503UntilReadyThen200AndAgain503WhileDraining() throws Exception {
+        HttpResponse<String> before = get("/ready");
+        assertEquals(503, before.statusCode());
+        assertEquals("starting\n", before.body());
+        server.ready(true);
+        assertEquals(200, get("/ready").statusCode());
+        server.ready(false, "draining");
+        HttpResponse<String> after = get("/ready");
+        assertEquals(503, after.statusCode());
+        assertEquals("draining\n", after.body());
+    }
+
+    @Test
+    void metricsIsValidPrometheusTextWithEveryName() throws Exception {
+        snapshot.set(new PipelineSnapshot(Map.of("json", 7L, "syslog", 2L), Map.of("json", 700L, "syslog", 150L),
+                Map.of("invalid_json", 3L), 9, 6, 1, 65536, 2, 1, 4, Map.of("json", 1L), 4, 5, 1, 0,
+                Map.of("drain_timeout", 4L), 3, "paused", 2, 1_500_000_000L));
+        metrics.onBatch(9, 1024);
+        metrics.onSync(2_000_000, 5);
+        metrics.onDurable(9, 1_000_000_000L, 1_040_000_000L);
+        metrics.currentSegment("20261125-17");
+        metrics.onRetentionDelete(Path.of("x.cq4"), 4096, false);
+
+        HttpResponse<String> r = get("/metrics");
+        assertEquals(200, r.statusCode());
+        assertTrue(r.headers().firstValue("content-type").orElse("").startsWith("text/plain; version=0.0.4"));
+
+        Map<String, Double> samples = new HashMap<>();
+        Set<String> typed = new HashSet<>();
+        for (String line : r.body().split("\n")) {
+            if (line.startsWith("# TYPE ")) {
+                typed.add(line.split(" ")[2]);
+                continue;
+            }
+            if (line.startsWith("#") || line.isEmpty()) {
+                continue;
+            }
+            Matcher m = SAMPLE.matcher(line);
+            assertTrue(m.matches(), "not a Prometheus sample line: " + line);
+            samples.put(m.group(1) + (m.group(2) == null ? "" : m.group(2)), Double.parseDouble(m.group(3).replace("Inf", "Infinity")));
+        }
+        for (String family : List.of("logpipe_received_records_total", "logpipe_received_bytes_total",
+                "logpipe_rejected_records_total", "logpipe_written_records_total", "logpipe_durable_records_total",
+                "logpipe_records_at_risk", "logpipe_channel_records", "logpipe_channel_capacity_records",
+                "logpipe_connections_active", "logpipe_connections_refused_total", "logpipe_backpressure_pauses_total",
+                "logpipe_writer_batch_records", "logpipe_writer_batch_bytes", "logpipe_sync_duration_seconds",
+                "logpipe_syncs_total", "logpipe_send_to_durable_seconds", "logpipe_segment_current",
+                "logpipe_segment_rolls_total", "logpipe_retention_deleted_segments_total",
+                "logpipe_retention_deleted_bytes_total", "logpipe_sink_errors_total", "logpipe_start_time_seconds",
+                "logpipe_truncated_records_total", "logpipe_lost_records_total", "logpipe_connections_accepted_total",
+                "logpipe_connections_idle_closed_total", "logpipe_tls_failures_total", "logpipe_records_in_flight",
+                "logpipe_journal_writable", "logpipe_journal_paused_seconds_total", "logpipe_journal_pauses_total")) {
+            assertTrue(typed.contains(family), "no # TYPE for " + family + " in\n" + r.body());
+        }
+        assertEquals(7.0, samples.get("logpipe_received_records_total{format=\"json\"}"));
+        assertEquals(150.0, samples.get("logpipe_received_bytes_total{format=\"syslog\"}"));
+        assertEquals(3.0, samples.get("logpipe_rejected_records_total{reason=\"invalid_json\"}"));
+        assertEquals(9.0, samples.get("logpipe_written_records_total"));
+        assertEquals(6.0, samples.get("logpipe_durable_records_total"));
+        assertEquals(3.0, samples.get("logpipe_records_at_risk"));
+        assertEquals(1.0, samples.get("logpipe_channel_records"));
+        assertEquals(2.0, samples.get("logpipe_connections_active"));
+        assertEquals(4.0, samples.get("logpipe_backpressure_pauses_total"));
+        assertEquals(1.0, samples.get("logpipe_writer_batch_records_count"));
+        assertEquals(1.0, samples.get("logpipe_sync_duration_seconds_bucket{le=\"0.0025\"}"));
+        assertEquals(0.0, samples.get("logpipe_sync_duration_seconds_bucket{le=\"0.001\"}"));
+        assertEquals(1.0, samples.get("logpipe_send_to_durable_seconds_bucket{le=\"0.05\"}"));
+        assertEquals(0.0, samples.get("logpipe_send_to_durable_seconds_bucket{le=\"0.025\"}"));
+        assertEquals(1.0, samples.get("logpipe_segment_current{segment=\"20261125-17\"}"));
+        assertEquals(1.0, samples.get("logpipe_retention_deleted_segments_total{forced=\"false\"}"));
+        assertEquals(4096.0, samples.get("logpipe_retention_deleted_bytes_total"));
+        assertEquals(1.0, samples.get("logpipe_truncated_records_total{format=\"json\"}"));
+        assertEquals(5.0, samples.get("logpipe_connections_accepted_total"));
+        assertEquals(4.0, samples.get("logpipe_lost_records_total{reason=\"drain_timeout\"}"));
+        assertEquals(0.0, samples.get("logpipe_lost_records_total{reason=\"journal_failure\"}"), "every reason has a sample");
+        assertEquals(3.0, samples.get("logpipe_records_in_flight"));
+        assertEquals(0.0, samples.get("logpipe_journal_writable"));
+        assertEquals(1.5, samples.get("logpipe_journal_paused_seconds_total"));
+        assertEquals(2.0, samples.get("logpipe_journal_pauses_total"));
+    }
+
+    @Test
+    void readyFollowsTheReadinessCheckWhileHealthStays200() throws Exception {
+        AtomicReference<String> journal = new AtomicReference<>("ready");
+        server.readiness(journal::get);
+        server.ready(true);
+        assertEquals(200, get("/ready").statusCode());
+        journal.set("paused");
+        HttpResponse<String> paused = get("/ready");
+        assertEquals(503, paused.statusCode());
+        assertEquals("paused\n", paused.body());
+        assertFalse(server.isReady());
+        assertEquals(200, get("/health").statusCode(), "the process still works: liveness stays 200");
+        journal.set("ready");
+        assertEquals(200, get("/ready").statusCode(), "ready again once the journal is writable");
+        journal.set("failed");
+        assertEquals("failed\n", get("/ready").body());
+        server.ready(false, "draining");
+        assertEquals("draining\n", get("/ready").body(), "draining wins over the check");
+    }
+
+    @Test
+    void statsIsJsonWithLatencyPercentiles() throws Exception {
+        snapshot.set(new PipelineSnapshot(Map.of("text", 5L), Map.of("text", 50L), Map.of(), 5, 5, 0, 100, 1, 0, 0, Map.of(), 0, 1, 0, 0,
+                Map.of(), 0, "writable", 0, 0));
+        metrics.onDurable(5, 0, 40_000_000L);
+        server.ready(true);
+        HttpResponse<String> r = get("/stats");
+        assertEquals(200, r.statusCode());
+        JsonNode n = new ObjectMapper().readTree(r.body());
+        assertTrue(n.get("ready").asBoolean());
+        assertEquals(5, n.get("received_records").get("text").asLong());
+        assertEquals(5, n.get("durable_records").asLong());
+        assertEquals(1, n.get("send_to_durable_seconds").get("count").asLong());
+        assertEquals(0.040, n.get("send_to_durable_seconds").get("p99").asDouble(), 0.001);
+    }
+
+    @Test
+    void unknownPathIs404AndPostIs405AndHeadHasNoBody() throws Exception {
+        HttpResponse<String> r = get("/nope");
+        assertEquals(404, r.statusCode());
+        assertTrue(r.body().contains("/metrics"));
+        URI u = URI.create("http://127.0.0.1:" + server.address().getPort() + "/health");
+        HttpResponse<String> post = http.send(HttpRequest.newBuilder(u).POST(HttpRequest.BodyPublishers.ofString("x")).build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertEquals(405, post.statusCode());
+        HttpResponse<String> head = http.send(HttpRequest.newBuilder(u).method("HEAD", HttpRequest.BodyPublishers.noBody()).build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertEquals(200, head.statusCode());
+        assertEquals("", head.body());
+    }
+
+    @Test
+    void takenPortSaysToPassAdminPort() {
+        BindException e = assertThrows(BindException.class,
+                () -> AdminServer.start("127.0.0.1", server.address().getPort(), metrics).close());
+        assertEquals("admin port " + server.address().getPort() + " on 127.0.0.1 is in use; pass --admin-port", e.getMessage());
+        assertFalse(server.isReady());
+    }
+}
