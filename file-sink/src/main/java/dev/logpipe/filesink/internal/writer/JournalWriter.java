@@ -53,6 +53,39 @@ public final class JournalWriter implements Runnable {
 
     private static final Logger LOG = LoggerFactory.getLogger(JournalWriter.class);
 
+    /**
+     * The writer's settings.
+     *
+     * @param dir the journal directory
+     * @param rollCycle its roll cycle
+     * @param batchSize the most records taken from the channel at once
+     * @param syncPolicy when to ask for syncs (every batch, every so many bytes; the timer is elsewhere)
+     */
+    public record Config(Path dir, RollCycle rollCycle, int batchSize, SyncPolicy syncPolicy) {
+    }
+
+    /**
+     * What the writer works with besides its settings.
+     *
+     * @param queue the journal queue, opened for writing
+     * @param input the ingest channel's receiving end
+     * @param runtime completes receipts on its workers
+     * @param counters the journal's counters
+     * @param state what the writer shares with sync and retention
+     * @param sync asks for syncs and hands durable receipts over
+     * @param listener hooks (already made safe)
+     * @param segments the current segment, published on every roll
+     * @param receipts a request's receipt future, or null
+     * @param onRoll run after every roll (retention)
+     * @param prefaulter faults pages in ahead of the writer, or null
+     * @param space the free-space check
+     */
+    public record Parts(SingleChronicleQueue queue, MpscReceiver<AppendRequest> input, Runtime runtime,
+                        WriterCounters counters, WriterState state, SyncCoordinator sync, SinkListener listener,
+                        WatchSender<Segment> segments, Function<AppendRequest, CompletableFuture<Long>> receipts,
+                        Runnable onRoll, PagePrefaulter prefaulter, SpaceGuard space) {
+    }
+
     private final Path dir;
     private final RollCycle rollCycle;
     private final SingleChronicleQueue queue;
@@ -74,53 +107,30 @@ public final class JournalWriter implements Runnable {
     private final CompletableFuture<Void> appenderReady = new CompletableFuture<>();
     /** The writer thread's appender, for the segment link written on a roll; confined to that thread. */
     private ExcerptAppender appender;
-    private volatile int currentCycle = Integer.MIN_VALUE;
-    private volatile JournalWriteException failure;
+    private final WriterState state;
     private volatile boolean abandoned;
     private long bytesSinceSyncRequest;
 
-    public JournalWriter(Path dir, RollCycle rollCycle, SingleChronicleQueue queue, MpscReceiver<AppendRequest> input,
-                         Runtime runtime, WriterCounters counters, SyncCoordinator sync, SinkListener listener,
-                         WatchSender<Segment> segments, Function<AppendRequest, CompletableFuture<Long>> receipts,
-                         int batchSize, SyncPolicy syncPolicy, Runnable onRoll,
-                         PagePrefaulter prefaulter, SpaceGuard space) {
-        this.dir = dir;
-        this.rollCycle = rollCycle;
-        this.queue = queue;
-        this.input = input;
-        this.runtime = runtime;
-        this.counters = counters;
-        this.sync = sync;
-        this.listener = listener;
-        this.segments = segments;
-        this.receipts = receipts;
-        this.batchSize = batchSize;
-        this.syncEveryBatch = syncPolicy.kind() == SyncPolicy.Kind.BATCH;
-        this.syncEveryBytes = syncPolicy.kind() == SyncPolicy.Kind.BYTES ? syncPolicy.bytes() : 0;
-        this.onRoll = onRoll;
-        this.prefaulter = prefaulter;
-        this.space = space;
-    }
-
-    /** The cycle the writer appends to now, or MIN_VALUE before its first record. */
-    public int currentCycle() {
-        return currentCycle;
-    }
-
-    /** The error that stopped the writer from storing records, or null. */
-    public JournalWriteException failure() {
-        return failure;
-    }
-
-    /** Called by the sync coordinator when a sync fails: stop accepting, like a write error. */
-    public void failFromSync(Throwable t) {
-        if (failure == null) {
-            failure = t instanceof JournalWriteException j ? j : new JournalWriteException(t.toString(), t);
-        }
-        counters.state = JournalState.FAILED;
-        input.close();
+    public JournalWriter(Config config, Parts parts) {
+        this.dir = config.dir();
+        this.rollCycle = config.rollCycle();
+        this.batchSize = config.batchSize();
+        this.syncEveryBatch = config.syncPolicy().kind() == SyncPolicy.Kind.BATCH;
+        this.syncEveryBytes = config.syncPolicy().kind() == SyncPolicy.Kind.BYTES ? config.syncPolicy().bytes() : 0;
+        this.queue = parts.queue();
+        this.input = parts.input();
+        this.runtime = parts.runtime();
+        this.counters = parts.counters();
+        this.state = parts.state();
+        this.sync = parts.sync();
+        this.listener = parts.listener();
+        this.segments = parts.segments();
+        this.receipts = parts.receipts();
+        this.onRoll = parts.onRoll();
+        this.prefaulter = parts.prefaulter();
+        this.space = parts.space();
         if (space != null) {
-            space.wake();
+            state.space(space);
         }
     }
 
@@ -146,14 +156,14 @@ public final class JournalWriter implements Runnable {
     public void recoverPosition(Integer damagedCycle, long lastValid) {
         long last = damagedCycle == null ? queue.lastIndex() : lastValid;
         if (damagedCycle != null && last < 0) {
-            currentCycle = damagedCycle; // so the segment written next links to it
+            state.currentCycle(damagedCycle); // so the segment written next links to it
             sync.noteCycle(damagedCycle);
             return;
         }
         if (last >= 0) {
             counters.writtenIndex = last;
             int c = queue.rollCycle().toCycle(last);
-            currentCycle = c;
+            state.currentCycle(c);
             sync.noteCycle(c); // the previous run may have died before syncing it
             segments.send(new Segment(c, JournalQueues.segmentFile(dir, rollCycle, c),
                     JournalQueues.cycleStart(rollCycle, c), queue.rollCycle().toIndex(c, 0)));
@@ -169,7 +179,7 @@ public final class JournalWriter implements Runnable {
             appenderReady.complete(null);
             while (true) {
                 batch.clear();
-                if (failure == null && !abandoned) {
+                if (state.failure() == null && !abandoned) {
                     awaitRoom(0); // below the reserve already: take nothing (and say so before the first record)
                 }
                 int n;
@@ -184,10 +194,10 @@ public final class JournalWriter implements Runnable {
                     break; // end of stream
                 }
                 counters.heldRecords = n;
-                if (failure == null && !abandoned) {
+                if (state.failure() == null && !abandoned) {
                     awaitRoom(batchBytes(batch));
                 }
-                if (failure != null) {
+                if (state.failure() != null) {
                     failFrom(batch, 0);
                 } else if (abandoned) {
                     abandonFrom(batch, 0);
@@ -201,7 +211,7 @@ public final class JournalWriter implements Runnable {
             fail(t);
         } finally {
             appenderReady.complete(null); // also when creating the appender failed: nobody waits forever
-            if (failure == null) {
+            if (state.failure() == null) {
                 counters.state = JournalState.STOPPED;
             }
         }
@@ -221,7 +231,7 @@ public final class JournalWriter implements Runnable {
             return;
         }
         try {
-            space.awaitRoom(bytes, () -> failure != null || abandoned, input::close);
+            space.awaitRoom(bytes, () -> state.failure() != null || abandoned, input::close);
         } catch (IOException | RuntimeException e) {
             fail(new JournalWriteException("cannot read the free space of the journal's file system in " + dir
                     + ": " + e + "; the writer stopped accepting records (check the volume, then restart)", e));
@@ -274,7 +284,7 @@ public final class JournalWriter implements Runnable {
             last = index;
             appended++;
             int c = appender.cycle();
-            if (c != currentCycle) {
+            if (c != state.currentCycle()) {
                 roll(c, index);
             }
             if (receipts.apply(req) != null) {
@@ -356,9 +366,10 @@ public final class JournalWriter implements Runnable {
     }
 
     private void roll(int cycle, long firstIndex) {
-        boolean first = currentCycle == Integer.MIN_VALUE;
-        writeSegmentLink(first ? -1 : currentCycle);
-        currentCycle = cycle;
+        int previous = state.currentCycle();
+        boolean first = previous == Integer.MIN_VALUE;
+        writeSegmentLink(first ? -1 : previous);
+        state.currentCycle(cycle);
         sync.noteCycle(cycle);
         Segment s = new Segment(cycle, JournalQueues.segmentFile(dir, rollCycle, cycle),
                 JournalQueues.cycleStart(rollCycle, cycle), firstIndex);
@@ -383,14 +394,13 @@ public final class JournalWriter implements Runnable {
     }
 
     private void fail(Throwable t) {
-        if (failure != null) {
+        if (state.failure() != null) {
             return;
         }
         JournalWriteException ex = t instanceof JournalWriteException j ? j
                 : new JournalWriteException("journal write failed in " + dir + ": " + t
                 + "; the writer stopped accepting records (check free disk space and permissions, then restart)", t);
-        failure = ex;
-        counters.state = JournalState.FAILED;
+        state.fail(ex);
         counters.error(ex);
         LOG.error(ex.getMessage(), t);
         input.close(); // producers now get Closed with their record back instead of a silent drop
@@ -398,7 +408,7 @@ public final class JournalWriter implements Runnable {
     }
 
     private void failFrom(List<AppendRequest> batch, int from) {
-        JournalWriteException ex = failure;
+        JournalWriteException ex = state.failure();
         List<CompletableFuture<Long>> futures = new ArrayList<>();
         for (int i = from; i < batch.size(); i++) {
             CompletableFuture<Long> f = receipts.apply(batch.get(i));
