@@ -23,6 +23,10 @@ import java.util.concurrent.locks.LockSupport;
  * first time. Retention does not delete a segment a named reader has not finished, unless the hard
  * byte limit forces it.
  *
+ * <p>A reader named with {@link Builder#namedWithCommits} saves its position only when told
+ * ({@link #commit}): for a consumer that hands records on and learns later that they arrived (a
+ * forwarder), so retention keeps every record it has not committed however far it has read ahead.
+ *
  * <p>Damage: every record's checksum is checked; a damaged region is reported once as a
  * {@link JournalDamageException} from {@link #next()} or {@link #poll}, and reading goes on after it
  * (in the same segment and the next ones). A damaged record is never returned.
@@ -113,6 +117,43 @@ public final class JournalReader implements AutoCloseable {
         return resumedAfter;
     }
 
+    /**
+     * Saves {@code index} as the position of a reader built with {@link Builder#namedWithCommits}:
+     * the last record its consumer is done with. Retention keeps the segment that holds it and every
+     * later one. Saved to the page cache like every position; {@link #syncPosition()} forces it.
+     *
+     * @throws IllegalStateException if this reader was not built with {@code namedWithCommits}
+     */
+    public void commit(long index) {
+        if (index < -1) {
+            throw new IllegalArgumentException("index must be >= -1, was " + index);
+        }
+        cursor.commit(index);
+    }
+
+    /**
+     * The number of records now in the journal with an index above {@code index} (every record for
+     * -1), counted from the journal's indexes without reading them: a consumer's lag. Damaged records
+     * count too. -1 when it cannot be counted (the journal is read byte by byte around damage).
+     */
+    public long recordsAfter(long index) {
+        return cursor.recordsAfter(index);
+    }
+
+    /**
+     * The saved position of named reader {@code name} in journal {@code dir}: the index of the last
+     * record it returned (or committed), -1 if it has none yet; empty if there is no such reader.
+     */
+    public static java.util.OptionalLong savedPosition(Path dir, String name) {
+        PositionFile.checkName(name);
+        try {
+            Long v = PositionFile.readAll(dir).get(name);
+            return v == null ? java.util.OptionalLong.empty() : java.util.OptionalLong.of(v);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read the position of reader " + name + " in " + dir, e);
+        }
+    }
+
     /** The index at which the next record will be read. */
     public long index() {
         return cursor.index();
@@ -142,6 +183,7 @@ public final class JournalReader implements AutoCloseable {
         private JournalCursor.Start start = JournalCursor.Start.START;
         private long arg;
         private String name;
+        private boolean commitOnly;
 
         private Builder(Path dir) {
             this.dir = Objects.requireNonNull(dir, "dir");
@@ -192,6 +234,20 @@ public final class JournalReader implements AutoCloseable {
          */
         public Builder named(String name) {
             this.name = PositionFile.checkName(name);
+            this.commitOnly = false;
+            return this;
+        }
+
+        /**
+         * Makes this a named reader whose position is saved only by {@link JournalReader#commit}, not
+         * for every record returned: retention keeps what the reader has read but not committed.
+         * Unlike {@link #named}, the builder's start applies every time (the caller knows where it
+         * resumes, e.g. from {@link JournalReader#savedPosition} or its own committed position), and
+         * it is saved as the position at once: what lies before the start is done for this reader.
+         */
+        public Builder namedWithCommits(String name) {
+            this.name = PositionFile.checkName(name);
+            this.commitOnly = true;
             return this;
         }
 
@@ -203,14 +259,14 @@ public final class JournalReader implements AutoCloseable {
         public JournalReader build() {
             // the saved position before the cursor continues after it (-1: none yet, the start applies)
             long saved = -1;
-            if (name != null) {
+            if (name != null && !commitOnly) {
                 try {
                     saved = PositionFile.readAll(dir).getOrDefault(name, -1L);
                 } catch (IOException e) {
                     throw new UncheckedIOException("cannot read the position of reader " + name + " in " + dir, e);
                 }
             }
-            return new JournalReader(new JournalCursor(dir, start, arg, name), saved);
+            return new JournalReader(new JournalCursor(dir, start, arg, name, commitOnly), saved);
         }
     }
 }

@@ -122,6 +122,49 @@ class JournalReaderTest {
     }
 
     @Test
+    void recordsAfterCountsWhatIsLeftAcrossSegments() {
+        try (JournalReader r = JournalReader.open(dir)) {
+            assertEquals(TOTAL, r.recordsAfter(-1));
+            List<Long> indexes = new ArrayList<>();
+            for (ReadRecord rr; (rr = r.next()) != null; ) {
+                indexes.add(rr.index());
+            }
+            assertEquals(TOTAL, indexes.size());
+            for (int k : new int[] {0, 1, PER_SEGMENT - 1, PER_SEGMENT, PER_SEGMENT + 7, 3 * PER_SEGMENT - 1, TOTAL - 2}) {
+                assertEquals(TOTAL - 1 - k, r.recordsAfter(indexes.get(k)), "after record " + k);
+            }
+            assertEquals(0, r.recordsAfter(indexes.get(TOTAL - 1)));
+        }
+    }
+
+    @Test
+    void aCommittingReaderSavesOnlyWhatItCommits() {
+        assertTrue(JournalReader.savedPosition(dir, "fwd").isEmpty());
+        long third;
+        try (JournalReader r = JournalReader.builder(dir).namedWithCommits("fwd").fromStart().build()) {
+            assertEquals(-1, JournalReader.savedPosition(dir, "fwd").orElseThrow(), "registered at the start");
+            r.next();
+            r.next();
+            third = r.next().index();
+            for (int i = 0; i < 100; i++) {
+                r.next();
+            }
+            assertEquals(-1, JournalReader.savedPosition(dir, "fwd").orElseThrow(), "reading saves nothing");
+            r.commit(third);
+            assertEquals(third, JournalReader.savedPosition(dir, "fwd").orElseThrow());
+        }
+        // the builder's start applies, not the saved position
+        try (JournalReader r = JournalReader.builder(dir).namedWithCommits("fwd").fromStart().build()) {
+            assertEquals(0, n(r.next()));
+            assertEquals(-1, r.resumedAfter());
+        }
+        try (JournalReader r = JournalReader.builder(dir).named("plain").build()) {
+            r.next();
+            assertThrows(IllegalStateException.class, () -> r.commit(0));
+        }
+    }
+
+    @Test
     void verifierReportsASoundJournal() {
         VerifyReport v = JournalVerifier.verify(dir);
         assertTrue(v.ok(), v.toString());

@@ -20,6 +20,7 @@ import java.util.stream.Stream;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
@@ -147,5 +148,52 @@ class RetentionTest {
         assertTrue(fileSize > 32L << 20, "the files really are sparse and large: " + fileSize);
         VerifyReport v = JournalVerifier.verify(dir);
         assertTrue(v.segmentBytes() < 2L << 20, v.toString());
+    }
+
+    @Test
+    void aReaderThatCommitsKeepsWhatItReadAheadButDidNotCommit() throws Exception {
+        long committedIndex;
+        try (JournalReader r = JournalReader.builder(dir).namedWithCommits("fwd").fromStart().build()) {
+            ReadRecord rr;
+            long committed = -1;
+            // read ahead into the last segment; commit only up to record PER_SEGMENT + 10 (in segment 1)
+            do {
+                rr = r.next();
+                if (TestRecords.numberOf(rr.record()) == PER_SEGMENT + 10) {
+                    committed = rr.index();
+                }
+            } while (TestRecords.numberOf(rr.record()) < (SEGMENTS - 1L) * PER_SEGMENT + 5);
+            r.commit(committed);
+            committedIndex = committed;
+        }
+        assertEquals(committedIndex, JournalReader.savedPosition(dir, "fwd").orElseThrow());
+        retain(b -> b.retentionMaxAge(Duration.ofMinutes(1)));
+        assertEquals(SEGMENTS - 1, segments().size(), "segment 0 deleted; 1 holds the commit, kept with all after it");
+        assertEquals(PER_SEGMENT, firstRecordLeft());
+
+        // the start applies every time (not the saved position), and is saved as the new position
+        try (JournalReader r = JournalReader.builder(dir).namedWithCommits("fwd").fromIndex(committedIndex + 1).build()) {
+            assertEquals(PER_SEGMENT + 11, TestRecords.numberOf(r.next().record()));
+            assertEquals(committedIndex, JournalReader.savedPosition(dir, "fwd").orElseThrow(),
+                    "reading does not move the position");
+            ReadRecord rr;
+            do {
+                rr = r.next();
+            } while (TestRecords.numberOf(rr.record()) < 2L * PER_SEGMENT + 1);
+            r.commit(rr.index());
+        }
+        retain(b -> b.retentionMaxAge(Duration.ofMinutes(1)));
+        assertEquals(SEGMENTS - 2, segments().size());
+        assertEquals(2L * PER_SEGMENT, firstRecordLeft());
+        assertTrue(deletions.stream().noneMatch(d -> d.endsWith("forced")), deletions.toString());
+    }
+
+    @Test
+    void aCommittingReaderOpenedAtTheEndHoldsNothingBehindIt() throws Exception {
+        try (JournalReader r = JournalReader.builder(dir).namedWithCommits("fwd").fromEnd().build()) {
+            assertNull(r.next());
+        }
+        retain(b -> b.retentionMaxAge(Duration.ofMinutes(1)));
+        assertEquals(1, segments().size(), "nothing before its start is kept for it");
     }
 }

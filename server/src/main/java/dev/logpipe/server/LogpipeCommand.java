@@ -26,7 +26,7 @@ import picocli.CommandLine.Spec;
                 "Example:  logpipe serve --data ./data &",
                 "          echo '{\"level\":\"INFO\",\"service\":\"demo\",\"msg\":\"hello\"}' | logpipe send",
                 "          logpipe tail -f"},
-        subcommands = {ServeCommand.class, TailCommand.class, SendCommand.class, StatsCommand.class,
+        subcommands = {ServeCommand.class, TailCommand.class, SendCommand.class, ForwardCommand.class, StatsCommand.class,
                 VerifyCommand.class, RepairCommand.class, ValidateCommand.class, CommandLine.HelpCommand.class})
 public final class LogpipeCommand implements Callable<Integer> {
 

@@ -31,8 +31,9 @@ import picocli.CommandLine.Spec;
         mixinStandardHelpOptions = true,
         versionProvider = VersionProvider.class,
         showDefaultValues = true,
-        header = "Print a running server's key numbers: received, stored, durable, latency.",
-        description = {"", "Reads the admin endpoint of 'logpipe serve' (/stats; Prometheus reads /metrics).", ""})
+        header = "Print a running server's key numbers: received, stored, durable, latency (or a forwarder's).",
+        description = {"", "Reads the admin endpoint of 'logpipe serve' or 'logpipe forward kafka'",
+                "(/stats; Prometheus reads /metrics).", ""})
 public final class StatsCommand implements Callable<Integer> {
 
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -141,8 +142,12 @@ public final class StatsCommand implements Callable<Integer> {
         }
     }
 
-    /** Prints the stats in aligned lines. */
+    /** Prints the stats in aligned lines: a server's, or a forwarder's ({@code logpipe forward kafka --admin-port}). */
     static void render(JsonNode n, PrintWriter out) {
+        if (n.has("forwarder")) {
+            renderForwarder(n, out);
+            return;
+        }
         out.printf(Locale.ROOT, "logpipe  %s, up %s%n", n.path("ready").asBoolean() ? "ready" : "NOT READY",
                 Units.formatDuration(Duration.ofSeconds(n.path("uptime_seconds").asLong())));
         long received = sum(n.path("received_records"));
@@ -208,6 +213,29 @@ public final class StatsCommand implements Callable<Integer> {
     }
 
     /** Milliseconds under 10 s, whole seconds above: {@code 624ms}, {@code 2m5s}. */
+    /** A forwarder's key numbers: what it forwards where, how far it got, how far behind it is. */
+    static void renderForwarder(JsonNode n, PrintWriter out) {
+        JsonNode f = n.path("forwarder");
+        out.printf(Locale.ROOT, "logpipe forward kafka  %s, %s, up %s%n", f.path("state").asText("?"),
+                n.path("ready").asBoolean() ? "ready" : "NOT READY",
+                Units.formatDuration(Duration.ofSeconds(n.path("uptime_seconds").asLong())));
+        out.printf(Locale.ROOT, "  %-14s %s -> topic %s at %s (%s)%n", "forwarding", f.path("data").asText(),
+                f.path("topic").asText(), f.path("bootstrap_servers").asText(), f.path("mode").asText());
+        out.printf(Locale.ROOT, "  %-14s %s, transactional id %s%n", "name", f.path("name").asText(),
+                f.path("transactional_id").asText());
+        out.printf(Locale.ROOT, "  %-14s %,14d records  transactions %,d committed, %,d aborted%n", "forwarded",
+                f.path("records_forwarded").asLong(), f.path("transactions_committed").asLong(),
+                f.path("transactions_aborted").asLong());
+        out.printf(Locale.ROOT, "  %-14s %,14d records  %.3f s behind (oldest record not committed)%n", "lag",
+                f.path("lag_records").asLong(), f.path("lag_seconds").asDouble());
+        out.printf(Locale.ROOT, "  %-14s %14d%n", "last index", f.path("last_committed_index").asLong());
+        out.printf(Locale.ROOT, "  %-14s %,14d          resent %,d records%n", "retries", f.path("retries").asLong(),
+                f.path("records_resent").asLong());
+        if (!f.path("last_error").isNull() && !f.path("last_error").isMissingNode()) {
+            out.printf(Locale.ROOT, "  %-14s %s%n", "last error", f.path("last_error").asText());
+        }
+    }
+
     static String pausedFor(double seconds) {
         long ms = Math.round(seconds * 1000);
         return Units.formatDuration(ms < 10_000 ? Duration.ofMillis(ms) : Duration.ofSeconds(ms / 1000));

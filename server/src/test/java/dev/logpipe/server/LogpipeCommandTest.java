@@ -41,8 +41,8 @@ class LogpipeCommandTest {
     /** Every kind of picocli usage error, in the house style: one line, what happened; what to do; exit 2. */
     @ParameterizedTest(name = "{0}")
     @CsvSource(delimiter = '|', textBlock = """
-            stat                          | logpipe: unknown command 'stat'; did you mean 'stats' or 'tail' or 'validate'? the commands are serve, tail, send, stats, verify, repair, validate, help (see 'logpipe --help')
-            help nope                     | logpipe: unknown command 'nope'; the commands are serve, tail, send, stats, verify, repair, validate, help
+            stat                          | logpipe: unknown command 'stat'; did you mean 'stats' or 'tail' or 'validate'? the commands are serve, tail, send, forward, stats, verify, repair, validate, help (see 'logpipe --help')
+            help nope                     | logpipe: unknown command 'nope'; the commands are serve, tail, send, forward, stats, verify, repair, validate, help
             send --prot 1                 | logpipe send: unknown option '--prot'; did you mean '--protocol'? see 'logpipe send --help'
             send --zzz 1                  | logpipe send: unknown option '--zzz'; see 'logpipe send --help'
             send a b                      | logpipe send: unexpected argument 'b'; see 'logpipe send --help'
@@ -69,6 +69,9 @@ class LogpipeCommandTest {
         CommandLine root = Logpipe.commandLine(new java.io.PrintWriter(new java.io.StringWriter()),
                 new java.io.PrintWriter(new java.io.StringWriter()));
         java.util.List<CommandLine> all = new java.util.ArrayList<>(root.getSubcommands().values());
+        for (CommandLine c : root.getSubcommands().values()) {
+            all.addAll(c.getSubcommands().values()); // forward kafka
+        }
         all.add(root);
         for (CommandLine c : all) {
             c.setUsageHelpAutoWidth(false);

@@ -59,6 +59,8 @@ public final class JournalCursor implements AutoCloseable {
     private ExcerptTailer tailer;
     private final RecordCodec codec = new RecordCodec();
     private final PositionFile position;
+    /** The position is saved by {@link #commit} only. */
+    private final boolean commitOnly;
     private boolean closed;
 
     /** The index of the last record returned or reported damaged, -1 before the first. */
@@ -93,7 +95,21 @@ public final class JournalCursor implements AutoCloseable {
      * @param name a reader name whose position persists, or null
      */
     public JournalCursor(Path dir, Start start, long arg, String name) {
+        this(dir, start, arg, name, false);
+    }
+
+    /**
+     * Opens a cursor on {@code dir}.
+     *
+     * @param arg the index for {@link Start#INDEX}, the epoch nanos for {@link Start#TIME}, the count for {@link Start#LAST}
+     * @param name a reader name whose position persists, or null
+     * @param commitOnly with a name: the position is saved only by {@link #commit}, not per record
+     *     returned, and the start always applies (it is set as the position: what lies before the
+     *     start is done for this reader)
+     */
+    public JournalCursor(Path dir, Start start, long arg, String name, boolean commitOnly) {
         this.dir = dir;
+        this.commitOnly = commitOnly && name != null;
         JournalMeta meta = JournalMeta.read(dir).orElseThrow(() -> new IllegalArgumentException(
                 "no logpipe journal in " + dir + " (no " + JournalMeta.FILE_NAME + "); check the data directory"));
         if (!meta.readable()) {
@@ -103,6 +119,9 @@ public final class JournalCursor implements AutoCloseable {
         this.rc = ChronicleRollCycles.of(rollCycle);
         PositionFile pos = name == null ? null : PositionFile.open(dir, name);
         this.position = pos;
+        if (this.commitOnly) {
+            pos = null; // the start applies: the caller knows where it resumes
+        }
         try {
             openChronicle();
             boolean positioned = false;
@@ -125,6 +144,9 @@ public final class JournalCursor implements AutoCloseable {
                 } else {
                     scanPosition(start, arg);
                 }
+            }
+            if (this.commitOnly) {
+                position.lastRead(lastReturned);
             }
         } catch (RuntimeException e) {
             closeQuietly();
@@ -373,7 +395,7 @@ public final class JournalCursor implements AutoCloseable {
 
     private void markRead(long index) {
         lastReturned = index;
-        if (position != null) {
+        if (position != null && !commitOnly) {
             position.lastRead(index);
         }
     }
@@ -727,6 +749,40 @@ public final class JournalCursor implements AutoCloseable {
         }
         int c = firstCycleOnDisk();
         return c == Integer.MIN_VALUE ? -1 : rc.toIndex(c, 0);
+    }
+
+    /**
+     * Saves {@code index} as the position of a reader opened with {@code commitOnly}: the last
+     * record its consumer has finished with.
+     */
+    public void commit(long index) {
+        checkOpen();
+        if (!commitOnly) {
+            throw new IllegalStateException("commit is for a named reader whose position is saved on commit");
+        }
+        position.lastRead(index);
+    }
+
+    /**
+     * The number of records in the journal with an index above {@code index} (every record for -1),
+     * from Chronicle's indexes; -1 when unknown (the journal is read byte by byte because of damage).
+     */
+    public long recordsAfter(long index) {
+        checkOpen();
+        if (queue == null) {
+            return -1;
+        }
+        try {
+            long last = queue.lastIndex();
+            if (last < 0 || last <= index) {
+                return 0;
+            }
+            long first = queue.firstIndex();
+            long from = Math.max(index + 1, first);
+            return queue.countExcerpts(from, last) + 1;
+        } catch (RuntimeException | InternalError e) {
+            return -1;
+        }
     }
 
     /** Flushes a named reader's position to disk; a no-op for an unnamed reader. */

@@ -38,10 +38,11 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 
 /**
- * The admin HTTP server of {@code logpipe serve}, on its own single Netty event loop
+ * The admin HTTP server of {@code logpipe serve} (and of {@code logpipe forward kafka}, with other
+ * {@link AdminMetrics}), on its own single Netty event loop
  * ("logpipe-admin"), so that a slow scrape never competes with ingest:
  * <ul>
- *   <li>{@code GET /metrics}: every {@link PipelineMetrics} metric in Prometheus text format 0.0.4;</li>
+ *   <li>{@code GET /metrics}: every metric of its {@link AdminMetrics} in Prometheus text format 0.0.4;</li>
  *   <li>{@code GET /health}: 200 while the process is up (liveness);</li>
  *   <li>{@code GET /ready}: 200 once the listener is bound and the journal writable, 503 before
  *       that, while the {@linkplain #readiness readiness check} says otherwise (journal paused for
@@ -57,14 +58,14 @@ public final class AdminServer implements AutoCloseable {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final String TEXT = "text/plain; charset=utf-8";
 
-    private final PipelineMetrics metrics;
+    private final AdminMetrics metrics;
     private final EventLoopGroup group;
     private volatile Channel channel;
     private volatile String state = "starting";
     private volatile boolean ready;
     private volatile Supplier<String> readiness = () -> "ready";
 
-    private AdminServer(PipelineMetrics metrics, EventLoopGroup group) {
+    private AdminServer(AdminMetrics metrics, EventLoopGroup group) {
         this.metrics = metrics;
         this.group = group;
     }
@@ -74,7 +75,7 @@ public final class AdminServer implements AutoCloseable {
      *
      * @throws BindException when the port is taken, with a message that says to pass --admin-port
      */
-    public static AdminServer start(String bindHost, int port, PipelineMetrics metrics) throws BindException, InterruptedException {
+    public static AdminServer start(String bindHost, int port, AdminMetrics metrics) throws BindException, InterruptedException {
         EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory("logpipe-admin", true),
                 NioIoHandler.newFactory());
         // created before the bind so that the first accepted connection already has its server

@@ -32,7 +32,7 @@ import org.HdrHistogram.Recorder;
  * the writer thread or a blocking-pool thread. The snapshot supplier is called on the admin
  * server's event loop at each scrape and must not block.
  */
-public final class PipelineMetrics {
+public final class PipelineMetrics implements AdminMetrics {
 
     /** The reasons a record can be lost; each always has a sample, 0 when healthy. */
     private static final java.util.List<String> LOST_REASONS = java.util.List.of("journal_failure", "drain_timeout");
@@ -199,6 +199,7 @@ public final class PipelineMetrics {
     }
 
     /** The registry holding every logpipe metric. */
+    @Override
     public PrometheusRegistry registry() {
         return registry;
     }
@@ -267,6 +268,7 @@ public final class PipelineMetrics {
      * The key numbers for {@code logpipe stats} and {@code /stats}, as a JSON-ready map with
      * stable keys.
      */
+    @Override
     public Map<String, Object> statsView(boolean ready) {
         PipelineSnapshot s = source.get();
         Map<String, Object> m = new LinkedHashMap<>();
