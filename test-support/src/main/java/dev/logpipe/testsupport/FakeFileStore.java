@@ -9,7 +9,9 @@ import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * A {@link FileStore} whose usable space a test sets, and which can be told to fail: drives the
- * journal writer's free-space check without filling a real disk. Thread-safe.
+ * journal writer's free-space check without filling a real disk.
+ *
+ * <p>Threading: thread-safe (its settings are atomics; tests change them while a writer reads).
  */
 public final class FakeFileStore extends FileStore {
 

@@ -1,6 +1,10 @@
 package dev.logpipe.forward.kafka;
 
-/** How a forwarder delivers records to Kafka. */
+/**
+ * How a forwarder delivers records to Kafka.
+ *
+ * <p>Threading: immutable, thread-safe.
+ */
 public enum DeliveryMode {
     /**
      * Kafka transactions of up to N records or T ms, each carrying the journal position reached; a

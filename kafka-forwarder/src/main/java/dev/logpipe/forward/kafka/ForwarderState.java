@@ -1,6 +1,10 @@
 package dev.logpipe.forward.kafka;
 
-/** The life of a {@link KafkaForwarder}. */
+/**
+ * The life of a {@link KafkaForwarder}.
+ *
+ * <p>Threading: immutable, thread-safe.
+ */
 public enum ForwarderState {
     /** Connecting, fencing older instances and finding the committed position. */
     STARTING,
