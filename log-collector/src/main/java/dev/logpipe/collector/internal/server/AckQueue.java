@@ -171,6 +171,16 @@ final class AckQueue {
         }
     }
 
+    /** Whether an acknowledgement waits for a receipt (ready ones sit only at the head, briefly). */
+    private boolean anyWaiting() {
+        for (Entry e : entries) {
+            if (!ready(e)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     private static boolean ready(Entry e) {
         return e.receipts.length == 0 || e.receipts[e.receipts.length - 1].isDone();
     }
@@ -201,12 +211,12 @@ final class AckQueue {
 
     private void pressureCheck() {
         pressureTimer = null;
-        Entry head = entries.peekFirst();
-        if (discarded || head == null || ready(head)) {
+        if (discarded || !anyWaiting()) {
             return;
         }
-        // The oldest waiting acknowledgement has waited pressureDelay: ask for a sync (coalesced with
-        // one in flight) and look again later, until nothing waits.
+        // An acknowledgement still waits for durability: ask for a sync (coalesced with one in flight)
+        // and look again later, until nothing waits. The head may be ready with its flush queued but not
+        // run yet; what is behind it still needs the sync (stopping here left it to the periodic sync).
         counters.pressureSyncRequests.increment();
         syncNow.run();
         armPressureTimer();

@@ -144,6 +144,28 @@ class RelpSessionHandlerTest {
     }
 
     @Test
+    void theEarlySyncGoesOnForLaterAcksWhenTheTimerFindsTheHeadReady() throws InterruptedException {
+        EmbeddedChannel ch = session(Durability.DURABLE, 100);
+        in(ch, OPEN + syslog(2, "<13>one") + syslog(3, "<13>two"));
+        out(ch);
+        List<AppendRequest> reqs = taken();
+        // The first becomes durable; its flush is queued but has not run when the timer fires.
+        reqs.get(0).durable().complete(1L);
+        Thread.sleep(5); // past the 2 ms pressure delay, so the timer is due
+        ch.runScheduledPendingTasks();
+        ch.runPendingTasks();
+        assertEquals("2 rsp 6 200 OK\n", out(ch));
+        int before = syncRequests.get();
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+        while (syncRequests.get() == before && System.nanoTime() < deadline) {
+            ch.runScheduledPendingTasks();
+            Thread.sleep(1); // polling the embedded loop's timers, not waiting for an outcome
+        }
+        assertTrue(syncRequests.get() > before, "the second ack still waits: a sync is asked for again");
+        ch.finishAndReleaseAll();
+    }
+
+    @Test
     void tooManyWaitingAcksStopReadingUntilHalfAreSent() {
         EmbeddedChannel ch = session(Durability.DURABLE, 4);
         in(ch, OPEN);
