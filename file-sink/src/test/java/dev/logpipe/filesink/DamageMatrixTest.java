@@ -4,6 +4,8 @@ import dev.logpipe.testsupport.MutableClock;
 import dev.logpipe.channels.Mpsc;
 import dev.logpipe.filesink.DamagedJournals.Excerpt;
 import dev.logpipe.filesink.VerifyReport.Kind;
+import dev.logpipe.filesink.internal.codec.RecordCodec;
+import net.openhft.chronicle.bytes.Bytes;
 import dev.logpipe.runtime.Runtime;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -241,6 +243,57 @@ class DamageMatrixTest {
         assertTrue(Files.exists(r.movedAside().resolve(journal.segmentName(1))));
         assertFalse(JournalVerifier.verify(r.movedAside()).ok(), "the originals are kept as they were");
         assertEquals(DamagedJournals.allBut(List.of(mid.n())), readAll(JournalReader.builder(d).fromStart(), new ArrayList<>()));
+    }
+
+    /**
+     * A reader without Chronicle (its metadata is gone) at the live end of the last segment, where the
+     * writer is half-way through a record: that is the end for now, not damage. Two views of it: the
+     * header marked unfinished with part of the body, and (one read racing the writer) the body seen
+     * while the header still reads zero. Once the record is complete, the reader returns it.
+     */
+    @Test
+    void aReaderWithoutChronicleWaitsAtARecordBeingWrittenInsteadOfSkippingIt() throws Exception {
+        List<Excerpt> s2 = journal.excerpts(2);
+        Excerpt last = s2.get(s2.size() - 1);
+        Bytes<?> b = Bytes.allocateElasticOnHeap();
+        new RecordCodec().write(b, Journals.timed(DamagedJournals.TOTAL), last.index() + 1);
+        byte[] body = b.toByteArray();
+        b.releaseLast();
+        for (boolean headerSeen : new boolean[] {true, false}) {
+            Path d = copy();
+            Files.delete(d.resolve("metadata.cq4t"));
+            Path seg = journal.segment(d, 2);
+            long at = last.end();
+            assertEquals(0, intAt(seg, at), "nothing after the last record in the fixture");
+            DamagedJournals.write(seg, at + 4, java.util.Arrays.copyOf(body, body.length / 2));
+            if (headerSeen) {
+                DamagedJournals.write(seg, at, le(0x8000_0000 | body.length));
+            }
+            try (JournalReader r = JournalReader.builder(d).fromStart().build()) {
+                for (int n = 0; n < DamagedJournals.TOTAL; n++) {
+                    assertEquals(n, TestRecords.numberOf(r.next().record()));
+                }
+                assertEquals(null, r.next(), "the record being written is not there yet (and not damage)");
+                DamagedJournals.write(seg, at + 4, body);
+                DamagedJournals.write(seg, at, le(body.length));
+                ReadRecord rr = r.next();
+                assertTrue(rr != null, "the record, once complete");
+                assertEquals(last.index() + 1, rr.index());
+                assertEquals(DamagedJournals.TOTAL, TestRecords.numberOf(rr.record()));
+            }
+        }
+    }
+
+    private static byte[] le(int v) {
+        return java.nio.ByteBuffer.allocate(4).order(java.nio.ByteOrder.LITTLE_ENDIAN).putInt(v).array();
+    }
+
+    private static int intAt(Path file, long at) throws java.io.IOException {
+        java.nio.ByteBuffer bb = java.nio.ByteBuffer.allocate(4).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(file)) {
+            ch.read(bb, at);
+        }
+        return bb.getInt(0);
     }
 
     /** Reads record numbers until none is left, collecting damage notes. */

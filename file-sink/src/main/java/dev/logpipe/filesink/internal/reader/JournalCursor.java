@@ -86,7 +86,8 @@ public final class JournalCursor implements AutoCloseable {
     private long lastLookAhead;
     /** A record found right after a damaged region, returned on the call after the damage is reported. */
     private ReadRecord pendingRecord;
-    private final java.util.Map<Integer, Boolean> headerChecked = new java.util.HashMap<>();
+    /** Cycles whose segment file has a Chronicle header. */
+    private final java.util.Set<Integer> headerChecked = new java.util.HashSet<>();
 
     /**
      * Opens a cursor on {@code dir}.
@@ -435,7 +436,7 @@ public final class JournalCursor implements AutoCloseable {
         try (SegmentScanner probe = new SegmentScanner(file, rc.toIndex(cycle, 0), rc.maxMessagesPerCycle())) {
             probe.seek(from, lastReturned);
             while (true) {
-                SegmentScanner.Step s = probe.next(lookTo);
+                SegmentScanner.Step s = probe.next(lookTo, !later && writePosition < 0);
                 if (s instanceof SegmentScanner.Rec r && r.position() == from && retriedAt != from) {
                     retriedAt = from; // written just after the tailer looked: let it read it
                     checkedPosition = -1;
@@ -481,12 +482,17 @@ public final class JournalCursor implements AutoCloseable {
         }
     }
 
-    /** False for a segment file without a Chronicle header: Chronicle would wait its full timeout on it. */
+    /**
+     * False for a segment file without a Chronicle header: Chronicle would wait its full timeout on it.
+     * Only a header found is remembered: a segment the writer is creating has none for a moment.
+     */
     private boolean chronicleCanRead(int cycle) {
-        Boolean ok = headerChecked.get(cycle);
-        if (ok == null) {
-            ok = SegmentScanner.hasChronicleHeader(segmentFile(cycle));
-            headerChecked.put(cycle, ok);
+        if (headerChecked.contains(cycle)) {
+            return true;
+        }
+        boolean ok = SegmentScanner.hasChronicleHeader(segmentFile(cycle));
+        if (ok) {
+            headerChecked.add(cycle);
         }
         return ok;
     }
@@ -536,7 +542,10 @@ public final class JournalCursor implements AutoCloseable {
                     later = laterCycle(scanCycle) != Integer.MIN_VALUE;
                     long wp = writePosition(scanCycle);
                     if (later || wp >= e.position() || queue == null) {
-                        s = scanner.next(later || wp < 0 ? Long.MAX_VALUE : wp + 4);
+                        // Up to Chronicle's last complete excerpt, everything is written; without it (no
+                        // Chronicle) and no later segment, the writer may be appending right here.
+                        boolean bounded = !later && wp >= 0;
+                        s = scanner.next(bounded ? wp + 4 : Long.MAX_VALUE, !later && !bounded);
                     }
                 }
                 if (s instanceof SegmentScanner.Rec r) {

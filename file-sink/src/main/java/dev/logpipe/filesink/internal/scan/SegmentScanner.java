@@ -200,6 +200,16 @@ public final class SegmentScanner implements AutoCloseable {
      * that start before byte {@code lookAheadTo} (0: not at all).
      */
     public Step next(long lookAheadTo) throws IOException {
+        return next(lookAheadTo, false);
+    }
+
+    /**
+     * Like {@link #next(long)}. With {@code live}, a writer may still be appending at the end of this
+     * segment: a zero or unfinished header with nothing valid after it is the end for now, not damage,
+     * however many non-zero bytes follow it (a record being written, its body partly there; one read
+     * of the file can even see that body while its header still reads zero).
+     */
+    public Step next(long lookAheadTo, boolean live) throws IOException {
         boolean lookAhead = lookAheadTo > pos;
         while (true) {
             if (pos + 4 > size) {
@@ -220,7 +230,7 @@ public final class SegmentScanner implements AutoCloseable {
                 if (found[0] >= 0) {
                     return skipTo(found[0], h == 0 ? "excerpt header is zero" : "unfinished excerpt");
                 }
-                if (found[1] > pos + 4) {
+                if (found[1] > pos + 4 && !live) {
                     return skipTo(found[1], "unreadable bytes up to the end of the data");
                 }
                 windowStart = -1;
