@@ -120,26 +120,54 @@ class FileSinkTest {
 
     @Test
     void requestSyncMakesWrittenRecordsDurableBeforeTheInterval() throws Exception {
-        // An interval far longer than the test: only requestSync can complete the receipt.
+        // An interval far longer than the test, and nobody waits for durability: only requestSync syncs.
+        FileSink sink = FileSink.builder(dir).runtime(runtime).syncInterval(Duration.ofHours(1)).build();
+        Mpsc.Channel<AppendRequest> ch = Mpsc.bounded(128);
+        sink.start(ch.receiver());
+        for (int round = 0; round < 3; round++) {
+            AppendRequest r = AppendRequest.withReceipt(TestRecords.record(round));
+            ch.sender().blockingSend(r);
+            long index = r.written().toCompletableFuture().get(10, TimeUnit.SECONDS);
+            assertTrue(!sink.whenDurable(index).toCompletableFuture().isDone(), "not durable before a sync");
+            sink.requestSync();
+            assertEquals(index, sink.whenDurable(index).toCompletableFuture().get(10, TimeUnit.SECONDS));
+        }
+        assertEquals(3, sink.stats().syncs());
+        ch.sender().close();
+        sink.close();
+    }
+
+    @Test
+    void aRecordWhoseReceiptWaitsForDurabilityIsSyncedWithoutWaitingForTheInterval() throws Exception {
         FileSink sink = FileSink.builder(dir).runtime(runtime).syncInterval(Duration.ofHours(1)).build();
         Mpsc.Channel<AppendRequest> ch = Mpsc.bounded(128);
         sink.start(ch.receiver());
         for (int round = 0; round < 3; round++) {
             AppendRequest r = AppendRequest.withDurableReceipt(TestRecords.record(round));
             ch.sender().blockingSend(r);
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-            while (sink.writtenIndex() < 0 || sink.stats().writtenRecords() < round + 1) {
-                assertTrue(System.nanoTime() < deadline, "record written");
-                Thread.sleep(1); // polling for the writer, not waiting for an outcome
-            }
-            assertTrue(!r.durable().isDone(), "not durable before a sync");
-            sink.requestSync();
+            // no requestSync, and the interval is an hour: the writer asks for the sync itself
             long index = r.durable().get(10, TimeUnit.SECONDS);
             assertTrue(sink.whenDurable(index).toCompletableFuture().isDone());
         }
-        assertEquals(3, sink.stats().syncs());
         ch.sender().close();
         sink.close();
+    }
+
+    @Test
+    void underThePolicyNeverADurableReceiptWaitsForTheFinalSync() throws Exception {
+        FileSink sink = FileSink.builder(dir).runtime(runtime).syncNever().build();
+        Mpsc.Channel<AppendRequest> ch = Mpsc.bounded(128);
+        sink.start(ch.receiver());
+        AppendRequest durable = AppendRequest.withDurableReceipt(TestRecords.record(0));
+        AppendRequest written = AppendRequest.withReceipt(TestRecords.record(1));
+        ch.sender().blockingSend(durable);
+        ch.sender().blockingSend(written);
+        long second = written.written().toCompletableFuture().get(10, TimeUnit.SECONDS); // both appended, in order
+        assertTrue(!durable.durable().isDone(), "no sync while running");
+        assertEquals(0, sink.stats().syncs());
+        ch.sender().close();
+        sink.close();
+        assertEquals(second - 1, durable.durable().get(10, TimeUnit.SECONDS), "durable after the final sync");
     }
 
     @Test

@@ -79,8 +79,14 @@ final class AckedLoad {
 
         MetricsProbe durable = o.metricsUrl != null && o.countLines == null ? new MetricsProbe(o.metricsUrl, o.metric) : null;
         MetricsProbe acksSent = durable != null ? new MetricsProbe(o.metricsUrl, "logpipe_acks_sent_total") : null;
+        MetricsProbe syncs = durable != null ? new MetricsProbe(o.metricsUrl, "logpipe_syncs_total") : null;
+        // in microseconds, so that the probe's whole-number sum keeps them
+        MetricsProbe syncMicros = durable != null
+                ? new MetricsProbe(o.metricsUrl, "logpipe_sync_duration_seconds_sum", 1e6) : null;
         long durable0 = durable != null ? durable.read() : 0;
         long acks0 = acksSent != null ? acksSent.read() : 0;
+        long syncs0 = syncs != null ? syncs.read() : 0;
+        long syncMicros0 = syncMicros != null ? syncMicros.read() : 0;
 
         for (Conn c : conns) {
             try {
@@ -158,8 +164,11 @@ final class AckedLoad {
         String stored = "";
         if (durable != null) {
             try {
-                stored = String.format(Locale.ROOT, " server_%s=%d server_acks_sent=%d", o.metric.replace("logpipe_", ""),
-                        durable.read() - durable0, acksSent.read() - acks0);
+                long n = syncs.read() - syncs0;
+                double micros = syncMicros.read() - syncMicros0;
+                stored = String.format(Locale.ROOT, " server_%s=%d server_acks_sent=%d server_syncs=%d"
+                                + " server_sync_mean_ms=%.2f", o.metric.replace("logpipe_", ""),
+                        durable.read() - durable0, acksSent.read() - acks0, n, n == 0 ? 0.0 : micros / n / 1000);
             } catch (IOException e) {
                 stored = " server_counters=unavailable(" + e + ")";
             }

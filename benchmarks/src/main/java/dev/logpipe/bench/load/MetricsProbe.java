@@ -18,10 +18,17 @@ final class MetricsProbe {
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
     private final HttpRequest request;
     private final String metric;
+    private final double scale;
 
     MetricsProbe(String url, String metric) {
+        this(url, metric, 1);
+    }
+
+    /** Reads {@code metric} multiplied by {@code scale} (e.g. seconds as microseconds). */
+    MetricsProbe(String url, String metric, double scale) {
         this.request = HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(5)).GET().build();
         this.metric = metric;
+        this.scale = scale;
     }
 
     /** The metric's current value; throws if the endpoint is down or does not export it. */
@@ -30,10 +37,14 @@ final class MetricsProbe {
         if (resp.statusCode() != 200) {
             throw new IOException(request.uri() + " answered HTTP " + resp.statusCode());
         }
-        return parse(resp.body(), metric);
+        return scale == 1 ? parse(resp.body(), metric) : (long) (parse(resp.body(), metric, scale));
     }
 
     static long parse(String body, String metric) throws IOException {
+        return (long) parse(body, metric, 1);
+    }
+
+    private static double parse(String body, String metric, double scale) throws IOException {
         double sum = 0;
         boolean found = false;
         int pos = 0;
@@ -57,6 +68,6 @@ final class MetricsProbe {
             throw new IOException("metric " + metric + " not found at the endpoint; pass --metric with one of its"
                     + " logpipe_ counters (curl the /metrics URL to see them)");
         }
-        return (long) sum;
+        return sum * scale;
     }
 }

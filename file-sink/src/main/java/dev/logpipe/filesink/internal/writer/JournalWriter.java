@@ -354,6 +354,13 @@ public final class JournalWriter implements Runnable {
         if (durable > 0) {
             // in index order, one hand-over per batch; the sync that covers them completes them
             sync.awaitDurable(dIdx, dFutures, durable);
+            // Someone waits for these to be on disk: sync now rather than at the next interval. With
+            // a sync in flight this only marks another to run right after it (group commit), so a
+            // client waiting for acknowledgements keeps the disk busy, never idle between syncs. Under
+            // the policy "never" they wait for the final sync, as that policy says.
+            if (sync.syncsWhileRunning()) {
+                sync.request();
+            }
         }
         if (written > 0) {
             // one worker task per batch: the writer thread never runs users' callbacks

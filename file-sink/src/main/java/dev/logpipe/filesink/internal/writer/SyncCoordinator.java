@@ -121,6 +121,11 @@ public final class SyncCoordinator {
         }
     }
 
+    /** False under the policy "never": no sync while running, only the final one. */
+    public boolean syncsWhileRunning() {
+        return syncsWhileRunning;
+    }
+
     /** Asks for a sync soon; returns at once. */
     public void request() {
         requested.set(true);

@@ -11,9 +11,7 @@ import java.time.LocalDateTime;
 import java.time.ZoneId;
 import java.time.ZonedDateTime;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 
 /**
  * Syslog frames, RFC 5424 and RFC 3164 (BSD), told apart by what follows the PRI: a 1-3 digit
@@ -179,11 +177,18 @@ final class SyslogParser implements FrameParser {
         return null;
     }
 
-    /** Parses SD-ELEMENTs from {@code p}, adding {@code sd.ID.name} fields; returns the end, or -1. */
+    /**
+     * Parses SD-ELEMENTs from {@code p}, adding {@code sd.ID.name} fields; returns the end, or -1. A
+     * name given more than once (the same ID twice, or a repeated PARAM) becomes one field holding a
+     * JSON array of its values, in order.
+     */
     private static int parseStructuredData(String s, int p, LogRecord.Builder b) {
         int n = s.length();
-        Map<String, List<String>> params = new LinkedHashMap<>();
-        StringBuilder value = new StringBuilder();
+        // Per record and usually a handful of params: parallel lists, no map (duplicates are rare and
+        // found by a linear look).
+        List<String> names = new ArrayList<>(8);
+        List<Object> values = new ArrayList<>(8); // a String, or a List<String> once repeated
+        StringBuilder escaped = null;
         while (p < n && s.charAt(p) == '[') {
             p++;
             int idStart = p;
@@ -193,7 +198,7 @@ final class SyslogParser implements FrameParser {
             if (p == idStart) {
                 return -1;
             }
-            String id = s.substring(idStart, p);
+            String prefix = "sd." + s.substring(idStart, p) + ".";
             while (true) {
                 if (p >= n) {
                     return -1;
@@ -214,48 +219,97 @@ final class SyslogParser implements FrameParser {
                 if (p == nameStart || p + 1 >= n || s.charAt(p) != '=' || s.charAt(p + 1) != '"') {
                     return -1;
                 }
-                String name = s.substring(nameStart, p);
+                String name = prefix + s.substring(nameStart, p);
                 p += 2;
-                value.setLength(0);
+                int valueStart = p;
+                boolean escapes = false;
                 while (true) {
                     if (p >= n) {
                         return -1;
                     }
                     char v = s.charAt(p);
                     if (v == '"') {
-                        p++;
                         break;
                     }
                     if (v == '\\' && p + 1 < n) {
                         char e = s.charAt(p + 1);
                         if (e == '"' || e == '\\' || e == ']') {
-                            value.append(e);
+                            escapes = true;
                             p += 2;
                             continue;
                         }
                     }
-                    value.append(v); // a lone backslash stays, as RFC 5424 section 6.3.3 says
-                    p++;
+                    p++; // a lone backslash stays, as RFC 5424 section 6.3.3 says
                 }
-                params.computeIfAbsent("sd." + id + "." + name, k -> new ArrayList<>(1)).add(value.toString());
+                String value;
+                if (escapes) {
+                    if (escaped == null) {
+                        escaped = new StringBuilder();
+                    }
+                    value = unescape(s, valueStart, p, escaped);
+                } else {
+                    value = s.substring(valueStart, p);
+                }
+                p++; // the closing quote
+                addParam(names, values, name, value);
             }
         }
-        for (Map.Entry<String, List<String>> e : params.entrySet()) {
-            List<String> values = e.getValue();
-            if (values.size() == 1) {
-                b.field(e.getKey(), values.get(0));
+        for (int i = 0; i < names.size(); i++) {
+            Object v = values.get(i);
+            if (v instanceof String one) {
+                b.field(names.get(i), one);
             } else {
+                @SuppressWarnings("unchecked")
+                List<String> all = (List<String>) v;
                 StringBuilder json = new StringBuilder().append('[');
-                for (int i = 0; i < values.size(); i++) {
-                    if (i > 0) {
+                for (int k = 0; k < all.size(); k++) {
+                    if (k > 0) {
                         json.append(',');
                     }
-                    FieldValue.appendJsonString(json, values.get(i));
+                    FieldValue.appendJsonString(json, all.get(k));
                 }
-                b.fieldJson(e.getKey(), json.append(']').toString());
+                b.fieldJson(names.get(i), json.append(']').toString());
             }
         }
         return p;
+    }
+
+    private static void addParam(List<String> names, List<Object> values, String name, String value) {
+        for (int i = 0; i < names.size(); i++) {
+            if (names.get(i).equals(name)) {
+                Object v = values.get(i);
+                if (v instanceof String first) {
+                    List<String> all = new ArrayList<>(2);
+                    all.add(first);
+                    values.set(i, all);
+                    v = all;
+                }
+                @SuppressWarnings("unchecked")
+                List<String> all = (List<String>) v;
+                all.add(value);
+                return;
+            }
+        }
+        names.add(name);
+        values.add(value);
+    }
+
+    /** The PARAM-VALUE in {@code s[from, to)} with its escapes ({@code \"}, {@code \\}, {@code \]}) resolved. */
+    private static String unescape(String s, int from, int to, StringBuilder sb) {
+        sb.setLength(0);
+        for (int p = from; p < to; p++) {
+            char v = s.charAt(p);
+            if (v == '\\' && p + 1 < to) {
+                char e = s.charAt(p + 1);
+                if (e == '"' || e == '\\' || e == ']') {
+                    sb.append(e);
+                    p++;
+                    continue;
+                }
+            }
+            sb.append(v);
+        }
+        return sb.toString();
     }
 
     /** SD-NAME: printable US-ASCII except '=', SP, ']' and '"'. */

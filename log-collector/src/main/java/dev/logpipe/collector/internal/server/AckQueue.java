@@ -1,6 +1,7 @@
 package dev.logpipe.collector.internal.server;
 
 import dev.logpipe.collector.internal.pipeline.AckCounters;
+import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.util.concurrent.ScheduledFuture;
 
@@ -28,9 +29,14 @@ import java.util.concurrent.atomic.AtomicBoolean;
  */
 final class AckQueue {
 
-    /** Writes one acknowledgement; {@code failure} is null when every record of the message is stored. */
+    /**
+     * Writes one acknowledgement into {@code out}, the buffer of this flush (written to the channel
+     * after the acknowledgements before it, one write per flush); {@code failure} is null when every
+     * record of the message is stored. With a failure, {@code out} is empty and the response may act on
+     * the channel instead (e.g. close it).
+     */
     interface Response {
-        void write(ChannelHandlerContext ctx, Throwable failure);
+        void write(ChannelHandlerContext ctx, ByteBuf out, Throwable failure);
     }
 
     private record Entry(CompletableFuture<?>[] receipts, long startNanos, Response response) {
@@ -139,13 +145,21 @@ final class AckQueue {
             return;
         }
         boolean wrote = false;
+        ByteBuf out = null;
         Entry head;
         while ((head = entries.peekFirst()) != null && ready(head)) {
             entries.pollFirst();
             counters.acksPending.decrementAndGet();
             Throwable failure = failureOf(head);
             if (ctx.channel().isActive()) {
-                head.response.write(ctx, failure);
+                if (out == null) {
+                    out = ctx.alloc().ioBuffer(256);
+                } else if (failure != null && out.isReadable()) {
+                    // what went before goes out first: the response to a failure may close the channel
+                    ctx.write(out);
+                    out = ctx.alloc().ioBuffer(256);
+                }
+                head.response.write(ctx, out, failure);
                 wrote = true;
             }
             if (head.receipts.length == 0) {
@@ -155,6 +169,13 @@ final class AckQueue {
                 counters.ackSent(System.nanoTime() - head.startNanos);
             } else {
                 counters.nacksSent.increment();
+            }
+        }
+        if (out != null) {
+            if (out.isReadable() && ctx.channel().isActive()) {
+                ctx.write(out); // ownership passes to the channel's write
+            } else {
+                out.release();
             }
         }
         if (wrote) {

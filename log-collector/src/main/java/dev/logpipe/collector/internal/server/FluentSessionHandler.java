@@ -106,9 +106,9 @@ final class FluentSessionHandler extends ChannelInboundHandlerAdapter {
             }
         }
         byte[] ack = ackFor(m.chunk());
-        acks.add((c, failure) -> {
+        acks.add((c, out, failure) -> {
             if (failure == null) {
-                c.write(Unpooled.wrappedBuffer(ack)); // ownership passes to the channel's write
+                out.writeBytes(ack);
             } else {
                 LOG.warn("records of a Fluent message from {} could not be stored ({}); not acknowledging it,"
                         + " closing the connection so that the client resends", c.channel().remoteAddress(), failure.toString());

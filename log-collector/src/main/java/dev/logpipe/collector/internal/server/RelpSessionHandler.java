@@ -41,6 +41,7 @@ final class RelpSessionHandler extends ChannelInboundHandlerAdapter {
     static final String PROTOCOL = "relp";
     private static final byte[] SERVERCLOSE = "0 serverclose 0\n".getBytes(StandardCharsets.US_ASCII);
     private static final byte[] OK = "200 OK".getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] RSP = " rsp ".getBytes(StandardCharsets.US_ASCII);
 
     private enum State { NEW, OPEN, CLOSING }
 
@@ -92,7 +93,7 @@ final class RelpSessionHandler extends ChannelInboundHandlerAdapter {
                 if (!checkOpen(ctx, f)) {
                     return;
                 }
-                acks.add((c, failure) -> c.write(rsp(c, f.txnr(), new byte[0])));
+                acks.add((c, out, failure) -> rsp(out, f.txnr(), new byte[0]));
                 closeGracefully(ctx, false);
             }
             case "rsp" -> {
@@ -160,11 +161,11 @@ final class RelpSessionHandler extends ChannelInboundHandlerAdapter {
         }
         counters.received(PROTOCOL);
         long txnr = f.txnr();
-        AckQueue.Response response = (c, failure) -> {
+        AckQueue.Response response = (c, out, failure) -> {
             if (failure == null) {
-                c.write(rsp(c, txnr, OK));
+                rsp(out, txnr, OK);
             } else {
-                c.write(rsp(c, txnr, ("500 not stored: " + oneLine(failure)).getBytes(StandardCharsets.UTF_8)));
+                rsp(out, txnr, ("500 not stored: " + oneLine(failure)).getBytes(StandardCharsets.UTF_8));
             }
         };
         if (f.record() == null) {
@@ -196,16 +197,37 @@ final class RelpSessionHandler extends ChannelInboundHandlerAdapter {
 
     private void answer(long txnr, String data) {
         byte[] bytes = data.getBytes(StandardCharsets.UTF_8);
-        acks.add((c, failure) -> c.write(rsp(c, txnr, bytes)));
+        acks.add((c, out, failure) -> rsp(out, txnr, bytes));
     }
 
-    private static ByteBuf rsp(ChannelHandlerContext ctx, long txnr, byte[] data) {
-        String head = txnr + " rsp " + data.length + (data.length == 0 ? "" : " ");
-        ByteBuf b = ctx.alloc().buffer(head.length() + data.length + 1);
-        b.writeCharSequence(head, StandardCharsets.US_ASCII);
-        b.writeBytes(data);
-        b.writeByte('\n');
-        return b; // ownership passes to the channel's write
+    /** Appends {@code TXNR rsp DATALEN[ DATA]LF} to {@code out}. */
+    private static void rsp(ByteBuf out, long txnr, byte[] data) {
+        writeDecimal(out, txnr);
+        out.writeBytes(RSP);
+        writeDecimal(out, data.length);
+        if (data.length > 0) {
+            out.writeByte(' ');
+            out.writeBytes(data);
+        }
+        out.writeByte('\n');
+    }
+
+    private static void writeDecimal(ByteBuf out, long v) {
+        if (v < 10) {
+            out.writeByte('0' + (int) v);
+            return;
+        }
+        int digits = 1;
+        for (long x = v / 10; x > 0; x /= 10) {
+            digits++;
+        }
+        int at = out.writerIndex() + digits;
+        out.ensureWritable(digits);
+        for (int i = 1; i <= digits; i++) {
+            out.setByte(at - i, '0' + (int) (v % 10));
+            v /= 10;
+        }
+        out.writerIndex(at);
     }
 
     private static String oneLine(Throwable t) {
