@@ -54,7 +54,7 @@ import java.util.concurrent.CompletionStage;
 public final class FileSink implements AutoCloseable {
 
     /** The default of {@link Builder#minFreeBytes}. */
-    public static final long DEFAULT_MIN_FREE_BYTES = 16L << 20;
+    public static final long DEFAULT_MIN_FREE_BYTES = JournalSettings.DEFAULT_MIN_FREE_BYTES;
 
     private final JournalSink sink;
 
@@ -174,26 +174,16 @@ public final class FileSink implements AutoCloseable {
     }
 
     /**
-     * Builds a {@link FileSink}. Defaults: sync every 100 ms, roll {@link RollCycle#HOURLY}, batches of
-     * up to 1024 records, no retention limits, the system UTC clock, a private small runtime.
+     * Builds a {@link FileSink}: where the journal lives, the runtime and the listener, plus its
+     * {@link JournalSettings} (whole with {@link #settings}, or one at a time with the shortcuts below;
+     * defaults as there). Without a runtime the sink makes a private small one.
      *
      * <p>Threading: confined.
      */
     public static final class Builder {
         private final Path dir;
         private Runtime runtime;
-        private SyncPolicy syncPolicy = SyncPolicy.DEFAULT;
-        private RollCycle rollCycle = RollCycle.HOURLY;
-        private Duration retentionMaxAge;
-        private long retentionMaxBytes;
-        private long retentionHardMaxBytes;
-        private Duration retentionCheckInterval = Duration.ofMinutes(1);
-        private int batchSize = 1024;
-        private boolean prefaultPages = Boolean.parseBoolean(System.getProperty("logpipe.prefault", "true"));
-        private FileStore fileStore;
-        private long minFreeBytes = DEFAULT_MIN_FREE_BYTES;
-        private Duration spaceCheckInterval = Duration.ofSeconds(1);
-        private Clock clock = Clock.systemUTC();
+        private JournalSettings.Builder settings = JournalSettings.builder();
         private SinkListener listener = SinkListener.NOOP;
         private BroadcastReceiver<?> shutdownSignal;
 
@@ -207,136 +197,108 @@ public final class FileSink implements AutoCloseable {
             return this;
         }
 
-        /** When to sync (default {@link SyncPolicy#DEFAULT}: every 100 ms); the last call of the sync methods wins. */
+        /**
+         * Every journal setting at once (replacing what the setters below set before); the setters
+         * that follow change this copy.
+         */
+        public Builder settings(JournalSettings journal) {
+            this.settings = journal.toBuilder();
+            return this;
+        }
+
+        /** {@link JournalSettings.Builder#syncPolicy}. */
         public Builder syncPolicy(SyncPolicy policy) {
-            this.syncPolicy = Objects.requireNonNull(policy, "policy");
+            settings.syncPolicy(policy);
             return this;
         }
 
-        /** {@link SyncPolicy#every}: sync at this interval when something was written since the last sync. */
+        /** {@link JournalSettings.Builder#syncInterval}. */
         public Builder syncInterval(Duration interval) {
-            return syncPolicy(SyncPolicy.every(interval));
+            settings.syncInterval(interval);
+            return this;
         }
 
-        /** {@link SyncPolicy#everyBytes(long)}: sync once this many bytes were appended, the rest after 100 ms. */
+        /** {@link JournalSettings.Builder#syncEveryBytes}. */
         public Builder syncEveryBytes(long bytes) {
-            return syncPolicy(SyncPolicy.everyBytes(bytes));
+            settings.syncEveryBytes(bytes);
+            return this;
         }
 
-        /** {@link SyncPolicy#everyBatch}: sync after every writer batch (syncs coalesce: at most one runs, one more may follow). */
+        /** {@link JournalSettings.Builder#syncEveryBatch}. */
         public Builder syncEveryBatch() {
-            return syncPolicy(SyncPolicy.everyBatch());
+            settings.syncEveryBatch();
+            return this;
         }
 
-        /**
-         * {@link SyncPolicy#never}: never sync while running (the OS writes pages back when it likes);
-         * the writer still runs one sync when it stops.
-         */
+        /** {@link JournalSettings.Builder#syncNever}. */
         public Builder syncNever() {
-            return syncPolicy(SyncPolicy.never());
+            settings.syncNever();
+            return this;
         }
 
-        /** The roll cycle of a new journal (an existing one keeps its own). */
+        /** {@link JournalSettings.Builder#rollCycle}. */
         public Builder rollCycle(RollCycle cycle) {
-            this.rollCycle = Objects.requireNonNull(cycle, "cycle");
+            settings.rollCycle(cycle);
             return this;
         }
 
-        /** Delete closed segments whose cycle ended longer ago than this (named readers permitting). */
+        /** {@link JournalSettings.Builder#retentionMaxAge}. */
         public Builder retentionMaxAge(Duration maxAge) {
-            if (maxAge.isNegative()) {
-                throw new IllegalArgumentException("retention age must be >= 0, was " + maxAge);
-            }
-            this.retentionMaxAge = maxAge;
+            settings.retentionMaxAge(maxAge);
             return this;
         }
 
-        /** Delete the oldest closed segments while the journal is larger than this (named readers permitting). */
+        /** {@link JournalSettings.Builder#retentionMaxBytes}. */
         public Builder retentionMaxBytes(long bytes) {
-            if (bytes < 0) {
-                throw new IllegalArgumentException("retention bytes must be >= 0, was " + bytes);
-            }
-            this.retentionMaxBytes = bytes;
+            settings.retentionMaxBytes(bytes);
             return this;
         }
 
-        /** Delete the oldest closed segments while the journal is larger than this, even unread ones. */
+        /** {@link JournalSettings.Builder#retentionHardMaxBytes}. */
         public Builder retentionHardMaxBytes(long bytes) {
-            if (bytes < 0) {
-                throw new IllegalArgumentException("hard retention bytes must be >= 0, was " + bytes);
-            }
-            this.retentionHardMaxBytes = bytes;
+            settings.retentionHardMaxBytes(bytes);
             return this;
         }
 
-        /** How often retention runs besides after each roll (default 1 minute). */
+        /** {@link JournalSettings.Builder#retentionCheckInterval}. */
         public Builder retentionCheckInterval(Duration interval) {
-            if (interval.isNegative() || interval.isZero()) {
-                throw new IllegalArgumentException("retention check interval must be > 0, was " + interval);
-            }
-            this.retentionCheckInterval = interval;
+            settings.retentionCheckInterval(interval);
             return this;
         }
 
-        /** The most records the writer takes from the channel at once (default 1024). */
+        /** {@link JournalSettings.Builder#batchSize}. */
         public Builder batchSize(int records) {
-            if (records < 1) {
-                throw new IllegalArgumentException("batch size must be >= 1, was " + records);
-            }
-            this.batchSize = records;
+            settings.batchSize(records);
             return this;
         }
 
-        /**
-         * Fault in the segment's pages ahead of the writer on the blocking pool while it is busy
-         * (batches at least half full), with Linux 5.14+ {@code MADV_POPULATE_WRITE}, so that it does
-         * not take a page fault per 4 KiB; off by itself where unsupported. Off: the writer faults its
-         * pages in itself.
-         * The default is the system property {@code logpipe.prefault} ({@code true} when unset), so
-         * that {@code JAVA_OPTS=-Dlogpipe.prefault=false} turns it off for {@code logpipe serve}.
-         */
+        /** {@link JournalSettings.Builder#prefaultPages}. */
         public Builder prefaultPages(boolean on) {
-            this.prefaultPages = on;
+            settings.prefaultPages(on);
             return this;
         }
 
-        /**
-         * Free bytes to keep on the journal's file system beyond each batch (default 16 MiB): when the
-         * next batch would leave less, the writer pauses until there is room. It covers what a batch costs
-         * beyond its records (index pages, a new segment's header, prefaulted pages); 0 checks the batch alone.
-         */
+        /** {@link JournalSettings.Builder#minFreeBytes}. */
         public Builder minFreeBytes(long bytes) {
-            if (bytes < 0) {
-                throw new IllegalArgumentException("min free bytes must be >= 0, was " + bytes);
-            }
-            this.minFreeBytes = bytes;
+            settings.minFreeBytes(bytes);
             return this;
         }
 
-        /**
-         * How often a writer paused for lack of space reads the free space again (default 1 s); while it
-         * writes it reads it at most every 100 ms, or every this interval if shorter.
-         */
+        /** {@link JournalSettings.Builder#spaceCheckInterval}. */
         public Builder spaceCheckInterval(Duration interval) {
-            if (interval.isNegative() || interval.isZero()) {
-                throw new IllegalArgumentException("space check interval must be > 0, was " + interval);
-            }
-            this.spaceCheckInterval = interval;
+            settings.spaceCheckInterval(interval);
             return this;
         }
 
-        /**
-         * The file system whose usable space the writer checks (default: the one holding the
-         * directory, {@link Files#getFileStore}); tests pass a fake to drive the pause.
-         */
+        /** {@link JournalSettings.Builder#fileStore}. */
         public Builder fileStore(FileStore store) {
-            this.fileStore = Objects.requireNonNull(store, "store");
+            settings.fileStore(store);
             return this;
         }
 
-        /** The clock that decides segment rolls and retention age (tests inject one to cross a roll). */
+        /** {@link JournalSettings.Builder#clock}. */
         public Builder timeProvider(Clock clock) {
-            this.clock = Objects.requireNonNull(clock, "clock");
+            settings.clock(clock);
             return this;
         }
 
@@ -354,10 +316,11 @@ public final class FileSink implements AutoCloseable {
 
         /** Builds the sink; nothing is opened until {@link FileSink#start}. */
         public FileSink build() {
-            return new FileSink(new SinkConfig(dir, runtime, syncPolicy, rollCycle,
-                    new RetentionPolicy(retentionMaxAge, retentionMaxBytes, retentionHardMaxBytes),
-                    retentionCheckInterval, batchSize, prefaultPages, fileStore, minFreeBytes, spaceCheckInterval,
-                    clock, listener, shutdownSignal));
+            JournalSettings j = settings.build();
+            return new FileSink(new SinkConfig(dir, runtime, j.syncPolicy(), j.rollCycle(),
+                    new RetentionPolicy(j.retentionMaxAge(), j.retentionMaxBytes(), j.retentionHardMaxBytes()),
+                    j.retentionCheckInterval(), j.batchSize(), j.prefaultPages(), j.fileStore(), j.minFreeBytes(),
+                    j.spaceCheckInterval(), j.clock(), listener, shutdownSignal));
         }
     }
 }

@@ -16,6 +16,7 @@ import dev.logpipe.collector.internal.server.TcpServer;
 import dev.logpipe.collector.internal.server.Transport;
 import dev.logpipe.filesink.AppendRequest;
 import dev.logpipe.filesink.FileSink;
+import dev.logpipe.filesink.JournalSettings;
 import dev.logpipe.filesink.JournalState;
 import dev.logpipe.filesink.RollCycle;
 import dev.logpipe.filesink.Segment;
@@ -587,11 +588,8 @@ public final class LogPipeline implements AutoCloseable {
         private final Path dataDirectory;
         private int channelRecords = 65_536;
         private long channelBytes = 64L << 20;
-        private SyncPolicy syncPolicy = SyncPolicy.DEFAULT;
-        private RollCycle rollCycle;
-        private Duration retentionMaxAge;
-        private long retentionMaxBytes;
-        private long retentionHardMaxBytes;
+        /** The journal's settings: {@link #journal} replaces them, the journal shortcuts below change them. */
+        private JournalSettings.Builder journal = JournalSettings.builder();
         private Duration drainTimeout = Duration.ofSeconds(30);
         private Duration shutdownReadGrace; // null: two thirds of the drain timeout
         private int workerThreads;
@@ -600,9 +598,6 @@ public final class LogPipeline implements AutoCloseable {
         private Duration emitMaxBlock = Duration.ofSeconds(60);
         private int emitAsyncWaiters = 1024;
         private SinkListener sinkListener;
-        private long journalMinFreeBytes = FileSink.DEFAULT_MIN_FREE_BYTES;
-        private Duration journalSpaceCheckInterval;
-        private FileStore journalFileStore;
         private final List<ListenerConfig> listeners = new ArrayList<>();
         private final List<Receiver> receivers = new ArrayList<>();
 
@@ -631,52 +626,67 @@ public final class LogPipeline implements AutoCloseable {
             return this;
         }
 
-        /** When the journal syncs (default {@link SyncPolicy#DEFAULT}, every 100 ms); the last sync call wins. */
-        public Builder syncPolicy(SyncPolicy policy) {
-            this.syncPolicy = Objects.requireNonNull(policy, "policy");
+        /**
+         * The journal's settings, whole: sync policy, roll cycle, retention, batch size, free-space
+         * reserve (see {@link JournalSettings} for each and its default). Replaces what the journal
+         * shortcuts below set before; those that follow change this copy.
+         */
+        public Builder journal(JournalSettings settings) {
+            this.journal = settings.toBuilder();
             return this;
         }
 
-        /** Sync written records to disk every {@code interval} (default 100 ms): {@link SyncPolicy#every}. */
+        /** When the journal syncs (default every 100 ms): {@link JournalSettings.Builder#syncPolicy}. */
+        public Builder syncPolicy(SyncPolicy policy) {
+            journal.syncPolicy(policy);
+            return this;
+        }
+
+        /** Sync written records to disk every {@code interval}: {@link SyncPolicy#every}. */
         public Builder syncInterval(Duration interval) {
-            return syncPolicy(SyncPolicy.every(interval));
+            journal.syncInterval(interval);
+            return this;
         }
 
         /** Sync after every {@code bytes} written, the rest after 100 ms: {@link SyncPolicy#everyBytes(long)}. */
         public Builder syncEveryBytes(long bytes) {
-            return syncPolicy(SyncPolicy.everyBytes(bytes));
+            journal.syncEveryBytes(bytes);
+            return this;
         }
 
         /** Sync after every batch the writer appends (safest, slowest): {@link SyncPolicy#everyBatch}. */
         public Builder syncEveryBatch() {
-            return syncPolicy(SyncPolicy.everyBatch());
+            journal.syncEveryBatch();
+            return this;
         }
 
         /** Never sync while running (the OS writes back when it likes); durable futures then complete at close. */
         public Builder syncNever() {
-            return syncPolicy(SyncPolicy.never());
+            journal.syncNever();
+            return this;
         }
 
+        /** {@link JournalSettings.Builder#rollCycle}. */
         public Builder rollCycle(RollCycle cycle) {
-            this.rollCycle = Objects.requireNonNull(cycle, "cycle");
+            journal.rollCycle(cycle);
             return this;
         }
 
-        /** Delete closed segments older than this. */
+        /** {@link JournalSettings.Builder#retentionMaxAge}. */
         public Builder retentionMaxAge(Duration age) {
-            this.retentionMaxAge = Objects.requireNonNull(age, "age");
+            journal.retentionMaxAge(age);
             return this;
         }
 
-        /** Delete the oldest closed segments (not those a named reader still needs) beyond this total. */
+        /** {@link JournalSettings.Builder#retentionMaxBytes}. */
         public Builder retentionMaxBytes(long bytes) {
-            this.retentionMaxBytes = bytes;
+            journal.retentionMaxBytes(bytes);
             return this;
         }
 
-        /** Delete the oldest closed segments beyond this total even if a named reader still needs them. */
+        /** {@link JournalSettings.Builder#retentionHardMaxBytes}. */
         public Builder retentionHardMaxBytes(long bytes) {
-            this.retentionHardMaxBytes = bytes;
+            journal.retentionHardMaxBytes(bytes);
             return this;
         }
 
@@ -756,28 +766,22 @@ public final class LogPipeline implements AutoCloseable {
         /**
          * Free bytes to keep on the journal's file system beyond each batch (default 16 MiB). With less,
          * the journal pauses: producers are slowed down, nothing is dropped, {@link LogPipeline#isReady()} is
-         * false, and it resumes by itself when space returns. See {@link FileSink.Builder#minFreeBytes}.
+         * false, and it resumes by itself when space returns. {@link JournalSettings.Builder#minFreeBytes}.
          */
         public Builder journalMinFreeBytes(long bytes) {
-            if (bytes < 0) {
-                throw new IllegalArgumentException("journalMinFreeBytes must be >= 0, got " + bytes);
-            }
-            this.journalMinFreeBytes = bytes;
+            journal.minFreeBytes(bytes);
             return this;
         }
 
-        /** How often a journal paused for lack of space checks again (default 1 s). */
+        /** How often a journal paused for lack of space checks again: {@link JournalSettings.Builder#spaceCheckInterval}. */
         public Builder journalSpaceCheckInterval(Duration interval) {
-            if (interval.isNegative() || interval.isZero()) {
-                throw new IllegalArgumentException("journalSpaceCheckInterval must be positive, got " + interval);
-            }
-            this.journalSpaceCheckInterval = interval;
+            journal.spaceCheckInterval(interval);
             return this;
         }
 
         /** The file system whose free space the journal checks (default: the data directory's); for tests. */
         public Builder journalFileStore(FileStore store) {
-            this.journalFileStore = Objects.requireNonNull(store, "store");
+            journal.fileStore(store);
             return this;
         }
 
@@ -818,6 +822,7 @@ public final class LogPipeline implements AutoCloseable {
          *     says which and what to do. Nothing is left running then.
          */
         public LogPipeline start() throws IOException {
+            JournalSettings journalSettings = journal.build(); // frozen: later builder calls change nothing
             int cores = java.lang.Runtime.getRuntime().availableProcessors();
             // One weighted channel bounds both: every record weighs at least bytes/records, so no more
             // than channelRecords fit, and big records count by their size.
@@ -838,26 +843,7 @@ public final class LogPipeline implements AutoCloseable {
             List<ReceiverIngress> ingresses = new ArrayList<>();
             try {
                 FileSink.Builder fb = FileSink.builder(dataDirectory).runtime(runtime).listener(sinkCounters)
-                        .syncPolicy(syncPolicy);
-                if (rollCycle != null) {
-                    fb.rollCycle(rollCycle);
-                }
-                if (retentionMaxAge != null) {
-                    fb.retentionMaxAge(retentionMaxAge);
-                }
-                if (retentionMaxBytes > 0) {
-                    fb.retentionMaxBytes(retentionMaxBytes);
-                }
-                if (retentionHardMaxBytes > 0) {
-                    fb.retentionHardMaxBytes(retentionHardMaxBytes);
-                }
-                fb.minFreeBytes(journalMinFreeBytes);
-                if (journalSpaceCheckInterval != null) {
-                    fb.spaceCheckInterval(journalSpaceCheckInterval);
-                }
-                if (journalFileStore != null) {
-                    fb.fileStore(journalFileStore);
-                }
+                        .settings(journalSettings);
                 sink = fb.build();
                 sink.start(channel.receiver());
                 if (!listeners.isEmpty()) {
@@ -876,7 +862,7 @@ public final class LogPipeline implements AutoCloseable {
                 LogPipeline p = new LogPipeline(this, runtime, channel, sink, sinkCounters, counters, transport,
                         servers, tcpSender, started, ingresses);
                 LOG.info("logpipe started: journal {}, channel {} records / {} bytes, sync {}, listeners {} ({}){}",
-                        dataDirectory.toAbsolutePath(), channelRecords, channelBytes, describeSync(),
+                        dataDirectory.toAbsolutePath(), channelRecords, channelBytes, describeSync(journalSettings.syncPolicy()),
                         p.listenerAddresses(), p.transportName(),
                         started.isEmpty() ? "" : ", receivers " + started);
                 return p;
@@ -907,7 +893,7 @@ public final class LogPipeline implements AutoCloseable {
             }
         }
 
-        private String describeSync() {
+        private String describeSync(SyncPolicy syncPolicy) {
             return switch (syncPolicy.kind()) {
                 case INTERVAL -> "every " + syncPolicy.interval().toMillis() + " ms";
                 case BYTES -> "every " + syncPolicy.bytes() + " bytes";

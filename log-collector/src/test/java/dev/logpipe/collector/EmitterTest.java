@@ -3,6 +3,7 @@ package dev.logpipe.collector;
 import dev.logpipe.channels.ChannelClosedException;
 import dev.logpipe.channels.NonBlockingThread;
 import dev.logpipe.channels.SendResult;
+import dev.logpipe.filesink.JournalSettings;
 import dev.logpipe.filesink.Level;
 import dev.logpipe.filesink.LogRecord;
 import dev.logpipe.filesink.ReadRecord;
@@ -27,6 +28,7 @@ import java.util.concurrent.atomic.AtomicReference;
 
 import static dev.logpipe.collector.TestSupport.readJournal;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertSame;
@@ -214,5 +216,19 @@ class EmitterTest {
         }
         assertEquals(0, last.lostRecords(), last.toString());
         assertEquals(50_000, readJournal(dir).size());
+    }
+
+    @Test
+    void journalSettingsAreTakenWholeAndFrozenAtStart(@TempDir Path dir) throws Exception {
+        LogPipeline.Builder b = LogPipeline.builder(dir).journal(JournalSettings.builder().syncNever().build());
+        LogPipeline p = b.start();
+        b.syncEveryBatch(); // after start: changes nothing
+        Emitter emitter = p.emitter("settings");
+        CompletableFuture<Long> durable = emitter.emit(rec("d"), Durability.DURABLE).toCompletableFuture();
+        CompletableFuture<Long> written = emitter.emit(rec("w"), Durability.WRITTEN).toCompletableFuture();
+        written.get(10, java.util.concurrent.TimeUnit.SECONDS); // both appended, in order
+        assertFalse(durable.isDone(), "the policy taken at start is never: no sync while running");
+        p.shutdown();
+        assertTrue(durable.isDone() && !durable.isCompletedExceptionally(), "durable after the final sync");
     }
 }
