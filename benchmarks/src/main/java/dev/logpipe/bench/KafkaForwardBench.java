@@ -27,8 +27,8 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * Benchmark program of the Kafka forwarder: records per second forwarded from a journal to a local
- * broker, exactly once (per transaction size) and at least once, and the lag while the journal is
- * written at full rate.
+ * broker, exactly once (per transaction size) and at least once, and the lag while a writer in this
+ * JVM fills the journal at full rate (beside a real {@code logpipe serve}: {@link KafkaServeLag}).
  *
  * <p>Two phases per configuration, each on a fresh topic with one partition:
  * <ol>

@@ -248,6 +248,71 @@ class ForwardKafkaTest {
     }
 
     @Test
+    void runsFromTheConfigFilesForwardSection() throws Exception {
+        String topic = "it-forward-config";
+        createTopic(topic);
+        List<Long> indexes = new ArrayList<>();
+        try (Journal j = new Journal(dir)) {
+            j.append(120);
+        }
+        try (JournalReader r = JournalReader.open(dir)) {
+            for (ReadRecord rr; (rr = r.next()) != null; ) {
+                indexes.add(rr.index());
+            }
+        }
+        long last = indexes.get(indexes.size() - 1);
+        Path config = logs.resolve("logpipe.yaml");
+        // Only --config on the command line: the journal from data, every forwarder setting from forward.kafka.
+        java.nio.file.Files.writeString(config, "data: " + dir + "\nforward:\n  kafka:\n"
+                + "    bootstrap-servers: " + kit.bootstrapServers() + "\n    topic: " + topic + "\n"
+                + "    name: from-config\n    node: node-from-config\n    key: none\n"
+                + "    transaction-records: 25\n    transaction-time: 20ms\n    admin-port: 0\n");
+        Path out = logs.resolve("fwd-config.out");
+        Process p = ChildJvm.start(out, logs.resolve("fwd-config.err"), List.of("-Xmx256m"),
+                List.of("forward", "kafka", "--config", config.toString()));
+        try {
+            int port = adminPort(p, out);
+            Conditions.await(Duration.ofSeconds(60), "the forwarder commits the whole journal",
+                    () -> forwarderStats(port).path("last_committed_index").asLong() == last || !p.isAlive(),
+                    () -> get(port, "/stats") + ChildJvm.read(logs.resolve("fwd-config.err")));
+            JsonNode stats = forwarderStats(port);
+            assertEquals(120, stats.path("records_forwarded").asLong(), stats.toString());
+            // 120 records in transactions of at most 25 (the file's transaction-records): at least 5 commits
+            assertTrue(stats.path("transactions_committed").asLong() >= 5, stats.toString());
+            assertTrue(ChildJvm.read(out).contains("name from-config"), ChildJvm.read(out));
+            p.toHandle().destroy(); // SIGTERM
+            assertTrue(p.waitFor(30, TimeUnit.SECONDS));
+            assertEquals(0, p.exitValue(), ChildJvm.read(logs.resolve("fwd-config.err")));
+        } finally {
+            p.destroyForcibly();
+        }
+        Map<String, Object> props = Map.of(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, kit.bootstrapServers(),
+                ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed",
+                ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName(),
+                ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
+        List<Long> got = new ArrayList<>();
+        try (KafkaConsumer<byte[], byte[]> c = new KafkaConsumer<>(props)) {
+            TopicPartition tp = new TopicPartition(topic, 0);
+            c.assign(List.of(tp));
+            c.seekToBeginning(List.of(tp));
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+            while (got.size() < indexes.size() && System.nanoTime() < deadline) {
+                for (ConsumerRecord<byte[], byte[]> r : c.poll(Duration.ofMillis(200))) {
+                    assertEquals("node-from-config", new String(r.headers().lastHeader("logpipe-node").value(),
+                            StandardCharsets.UTF_8));
+                    assertEquals(null, r.key(), "key: none from the file");
+                    got.add(Long.parseLong(new String(r.headers().lastHeader("logpipe-index").value(),
+                            StandardCharsets.US_ASCII)));
+                }
+            }
+            for (ConsumerRecord<byte[], byte[]> r : c.poll(Duration.ofMillis(500))) {
+                got.add(-1L); // a duplicate would show here
+            }
+        }
+        assertEquals(indexes, got, "every journal record once, in order");
+    }
+
+    @Test
     void aMissingTopicIsAFailureThatSaysWhatToDo() throws Exception {
         try (Journal j = new Journal(dir)) {
             j.append(1);

@@ -9,6 +9,12 @@ import dev.logpipe.forward.kafka.KeyMode;
 import dev.logpipe.forward.kafka.StartFrom;
 import dev.logpipe.server.internal.admin.AdminServer;
 import dev.logpipe.server.internal.admin.ForwarderAdminMetrics;
+import dev.logpipe.server.internal.config.ConfigException;
+import dev.logpipe.server.internal.config.ConfigKey;
+import dev.logpipe.server.internal.config.ConfigLoader;
+import dev.logpipe.server.internal.config.ForwardKafkaKey;
+import dev.logpipe.server.internal.config.ForwardKafkaSection;
+import dev.logpipe.server.internal.config.SettingsLayer;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.PrintWriter;
@@ -27,6 +33,7 @@ import java.util.concurrent.TimeUnit;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.ParseResult;
 import picocli.CommandLine.Spec;
 
 /**
@@ -64,14 +71,19 @@ public final class ForwardKafkaCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
+    @Option(names = {"-c", "--config"}, paramLabel = "FILE",
+            description = "YAML config file (as for serve): settings from its forward.kafka section, the journal"
+                    + " from its data key; flags win")
+    Path config;
+
     @Option(names = {"-d", "--data"}, paramLabel = "DIR", defaultValue = "./data", description = "journal directory")
     Path data;
 
-    @Option(names = "--bootstrap-servers", paramLabel = "HOST:PORT[,HOST:PORT...]", required = true,
-            description = "Kafka brokers to connect to")
+    @Option(names = "--bootstrap-servers", paramLabel = "HOST:PORT[,HOST:PORT...]",
+            description = "Kafka brokers to connect to (required, here or in --config)")
     String bootstrapServers;
 
-    @Option(names = "--topic", paramLabel = "TOPIC", required = true, description = "topic to produce to (must exist)")
+    @Option(names = "--topic", paramLabel = "TOPIC", description = "topic to produce to (must exist; required, here or in --config)")
     String topic;
 
     @Option(names = "--name", paramLabel = "NAME",
@@ -115,10 +127,14 @@ public final class ForwardKafkaCommand implements Callable<Integer> {
     @Option(names = "--admin-bind", paramLabel = "ADDR", defaultValue = "127.0.0.1", description = "admin listen address")
     String adminBind;
 
+    /** The loader of --config; tests give one with a fixed environment. */
+    ConfigLoader loader = ConfigLoader.withSystemEnv();
+
     private final CountDownLatch stop = new CountDownLatch(1);
 
     @Override
     public Integer call() throws InterruptedException {
+        applyConfig();
         KafkaForwarder.Builder b = KafkaForwarder.builder(data, bootstrapServers, topic)
                 .mode(parseMode(mode)).startFrom(parseFrom(from)).key(parseKey(key))
                 .maxTransactionTime(positive(Durations.parse(transactionTime, "--transaction-time"), "--transaction-time"))
@@ -173,6 +189,63 @@ public final class ForwardKafkaCommand implements Callable<Integer> {
             if (admin != null) {
                 admin.close();
             }
+        }
+    }
+
+    /**
+     * Fills every option not given as a flag from the --config file: its forward.kafka section, and
+     * --data from its data key. Then checks that the required ones are set.
+     */
+    private void applyConfig() {
+        if (config != null) {
+            SettingsLayer file;
+            try {
+                file = loader.load(config);
+            } catch (ConfigException e) {
+                throw CliException.usage(e.getMessage());
+            }
+            ParseResult given = spec.commandLine().getParseResult();
+            if (!given.hasMatchedOption("--data") && file.has(ConfigKey.DATA)) {
+                data = (Path) file.get(ConfigKey.DATA);
+            }
+            ForwardKafkaSection f = file.forwardKafka();
+            if (f != null) {
+                for (ForwardKafkaKey k : ForwardKafkaKey.values()) {
+                    if (f.has(k) && !given.hasMatchedOption(k.flag())) {
+                        set(k, f.text(k));
+                    }
+                }
+            }
+        }
+        String also = config != null ? " (or forward.kafka." : null;
+        if (bootstrapServers == null) {
+            throw CliException.usage("--bootstrap-servers HOST:PORT[,HOST:PORT...] is required"
+                    + (also != null ? also + "bootstrap-servers in " + config + ")" : "")
+                    + "; see 'logpipe forward kafka --help'");
+        }
+        if (topic == null) {
+            throw CliException.usage("--topic TOPIC is required" + (also != null ? also + "topic in " + config + ")" : "")
+                    + "; see 'logpipe forward kafka --help'");
+        }
+    }
+
+    /** Sets the option of {@code k} from text the config loader has checked. */
+    private void set(ForwardKafkaKey k, String text) {
+        switch (k) {
+            case BOOTSTRAP_SERVERS -> bootstrapServers = text;
+            case TOPIC -> topic = text;
+            case NAME -> name = text;
+            case MODE -> mode = text;
+            case FROM -> from = text;
+            case KEY -> key = text;
+            case NODE -> node = text;
+            case PRODUCER_CONFIG -> producerConfig = Path.of(text);
+            case TRANSACTION_RECORDS -> transactionRecords = Integer.parseInt(text.replace("_", ""));
+            case TRANSACTION_TIME -> transactionTime = text;
+            case STARTUP_TIMEOUT -> startupTimeout = text;
+            case ADMIN_PORT -> adminPort = Integer.parseInt(text);
+            case ADMIN_BIND -> adminBind = text;
+            default -> throw new IllegalStateException("no option for " + k);
         }
     }
 

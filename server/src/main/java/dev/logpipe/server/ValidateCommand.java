@@ -2,6 +2,7 @@ package dev.logpipe.server;
 
 import dev.logpipe.server.internal.config.ConfigException;
 import dev.logpipe.server.internal.config.ConfigLoader;
+import dev.logpipe.server.internal.config.ForwardKafkaSection;
 import dev.logpipe.server.internal.config.ServeSettings;
 import dev.logpipe.server.internal.config.SettingsLayer;
 import java.io.PrintWriter;
@@ -14,7 +15,8 @@ import picocli.CommandLine.Spec;
 
 /**
  * {@code logpipe validate --config FILE}: checks a config file (syntax, keys, values, variables)
- * and prints the settings {@code serve} would run with; exits 1 when it is invalid.
+ * and prints the settings {@code serve} would run with, and those of {@code forward kafka --config}
+ * when it has a {@code forward: kafka:} section; exits 1 when it is invalid.
  *
  * <p>Threading: confined to the thread that executes the command.
  */
@@ -41,8 +43,9 @@ public final class ValidateCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         ServeSettings settings;
+        SettingsLayer layer;
         try {
-            SettingsLayer layer = loader.load(config);
+            layer = loader.load(config);
             settings = ServeSettings.resolve(config, layer);
         } catch (ConfigException e) {
             throw CliException.failure(e.getMessage());
@@ -51,6 +54,14 @@ public final class ValidateCommand implements Callable<Integer> {
         out.println(config + ": valid. logpipe serve --config " + config + " would run with:");
         for (String line : settings.describe()) {
             out.println("  " + line);
+        }
+        ForwardKafkaSection forward = layer.forwardKafka();
+        if (forward != null) {
+            out.println("logpipe forward kafka --config " + config + " would forward the journal in "
+                    + settings.data() + " with:");
+            for (String line : forward.describe()) {
+                out.println("  " + line);
+            }
         }
         out.flush();
         return 0;

@@ -1,6 +1,7 @@
 package dev.logpipe.server;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -8,6 +9,7 @@ import dev.logpipe.forward.kafka.DeliveryMode;
 import dev.logpipe.forward.kafka.ForwarderMetrics;
 import dev.logpipe.forward.kafka.ForwarderState;
 import dev.logpipe.server.internal.admin.ForwarderAdminMetrics;
+import dev.logpipe.server.internal.config.ForwardKafkaKey;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.net.InetAddress;
@@ -16,6 +18,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Model.OptionSpec;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -63,6 +67,67 @@ class ForwardKafkaCommandTest {
         assertEquals(1, r.code(), r.toString());
         assertEquals("logpipe forward kafka: cannot reach Kafka at 127.0.0.1:" + port
                 + " within 1s; check --bootstrap-servers and that the brokers are up\n", r.err());
+    }
+
+    @Test
+    void everyConfigKeyIsAnOptionWithTheSameDefault() {
+        CommandSpec cmd = Logpipe.commandLine(new PrintWriter(new StringWriter()), new PrintWriter(new StringWriter()))
+                .getSubcommands().get("forward").getSubcommands().get("kafka").getCommandSpec();
+        for (ForwardKafkaKey k : ForwardKafkaKey.values()) {
+            OptionSpec o = cmd.findOption(k.flag());
+            assertNotNull(o, k.flag());
+            assertEquals(k.defaultText(), o.defaultValue(), k.flag());
+        }
+    }
+
+    static int closedPort() throws Exception {
+        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            return s.getLocalPort(); // nothing listens there once closed
+        }
+    }
+
+    @Test
+    void settingsComeFromTheConfigFileAndFlagsWin() throws Exception {
+        int port = closedPort();
+        Path journal = Files.createDirectories(dir.resolve("journal"));
+        Path f = dir.resolve("logpipe.yaml");
+        Files.writeString(f, "data: " + journal + "\nforward:\n  kafka:\n    bootstrap-servers: 127.0.0.1:" + port
+                + "\n    topic: logs\n    startup-timeout: 1s\n");
+        // the journal, the brokers and the timeout all from the file (the default ./data does not exist here)
+        CliRun r = CliRun.run("forward", "kafka", "--config", f.toString());
+        assertEquals(1, r.code(), r.toString());
+        assertEquals("logpipe forward kafka: cannot reach Kafka at 127.0.0.1:" + port
+                + " within 1s; check --bootstrap-servers and that the brokers are up\n", r.err());
+        r = CliRun.run("forward", "kafka", "--config", f.toString(), "--startup-timeout", "2s");
+        assertEquals(1, r.code(), r.toString());
+        assertTrue(r.err().contains(" within 2s;"), r.toString());
+        r = CliRun.run("forward", "kafka", "--config", f.toString(), "--data", dir.resolve("none").toString());
+        assertEquals(2, r.code(), r.toString());
+        assertTrue(r.err().startsWith("logpipe forward kafka: no journal at " + dir.resolve("none")), r.toString());
+    }
+
+    @Test
+    void aBadConfigFileIsAUsageError() throws Exception {
+        Path f = dir.resolve("logpipe.yaml");
+        Files.writeString(f, "forward:\n  kafka:\n    bootstrap-servers: b:1\n    topic: logs\n    transaction-records: many\n");
+        CliRun r = CliRun.run("forward", "kafka", "--config", f.toString());
+        assertEquals(2, r.code(), r.toString());
+        assertEquals("logpipe forward kafka: " + f + ":5: forward.kafka.transaction-records: 'many' is not a whole number\n",
+                r.err());
+        Files.writeString(f, "data: " + dir + "\n");
+        r = CliRun.run("forward", "kafka", "--config", f.toString(), "--bootstrap-servers", "b:1");
+        assertEquals(2, r.code(), r.toString());
+        assertEquals("logpipe forward kafka: --topic TOPIC is required (or forward.kafka.topic in " + f
+                + "); see 'logpipe forward kafka --help'\n", r.err());
+    }
+
+    @Test
+    void serveRefusesABadForwardSectionToo() throws Exception {
+        Path f = dir.resolve("logpipe.yaml");
+        Files.writeString(f, "data: " + dir + "\nforward:\n  kafka:\n    bootstrap-servers: b:1\n");
+        CliRun r = CliRun.run("serve", "--config", f.toString());
+        assertEquals(2, r.code(), r.toString());
+        assertEquals("logpipe serve: " + f + ":3: forward.kafka: topic is required; add 'topic: TOPIC' under it\n", r.err());
     }
 
     @Test

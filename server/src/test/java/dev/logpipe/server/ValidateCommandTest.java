@@ -79,6 +79,21 @@ class ValidateCommandTest {
     }
 
     @Test
+    void theForwardSectionIsCheckedAndPrinted() throws Exception {
+        CliRun r = validate("data: /srv/j\nforward:\n  kafka:\n    bootstrap-servers: k:9092\n    topic: logs\n"
+                + "    transaction-records: 500\n", Map.of());
+        assertEquals(0, r.code(), r.toString());
+        assertTrue(r.out().contains("logpipe forward kafka --config " + dir.resolve("logpipe.yaml")
+                + " would forward the journal in /srv/j with:\n  bootstrap-servers: k:9092\n  topic: logs\n"
+                + "  mode: exactly-once (default)\n"), r.out());
+        assertTrue(r.out().contains("  transaction-records: 500\n"), r.out());
+        r = validate("forward:\n  kafka:\n    bootstrap-servers: k:9092\n    topik: logs\n", Map.of());
+        assertEquals(1, r.code(), r.toString());
+        assertTrue(r.err().startsWith("logpipe validate: " + dir.resolve("logpipe.yaml")
+                + ":4: forward.kafka: unknown key 'topik'; known keys: bootstrap-servers, topic,"), r.toString());
+    }
+
+    @Test
     void configIsRequired() {
         CliRun r = CliRun.run("validate");
         assertEquals(2, r.code(), r.toString());

@@ -22,8 +22,10 @@ import org.yaml.snakeyaml.error.MarkedYAMLException;
 /**
  * Reads a {@code logpipe} YAML config file into a {@link SettingsLayer}.
  *
- * <p>The file is a flat mapping whose keys are the long flags of {@code logpipe serve} without
+ * <p>The file is a mapping whose keys are the long flags of {@code logpipe serve} without
  * {@code --} (see {@link ConfigKey}). Values are scalars, or for {@code retention} also a list.
+ * One key holds a section instead: {@code forward:} with {@code kafka:} under it, whose keys are
+ * the long options of {@code logpipe forward kafka} ({@link ForwardKafkaKey}, {@link ForwardKafkaSection}).
  * Every value is interpolated ({@link Interpolator}) before it is parsed. Any error (YAML syntax,
  * an unknown or repeated key, a bad value, an unset variable) fails the whole load with a message
  * naming the file, the line and the key.
@@ -40,6 +42,10 @@ public final class ConfigLoader {
     private static final YAMLFactory YAML = YAMLFactory.builder()
             .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
             .build();
+
+    /** The section of forwarders, and its one destination. */
+    static final String FORWARD = "forward";
+    static final String KAFKA = "kafka";
 
     private final Interpolator interpolator;
 
@@ -143,11 +149,15 @@ public final class ConfigLoader {
             while ((t = p.nextToken()) == JsonToken.FIELD_NAME) {
                 String keyName = p.currentName();
                 int keyLine = line(p);
+                if (keyName.equals(FORWARD)) {
+                    readForward(p, name, keyLine, layer);
+                    continue;
+                }
                 Optional<ConfigKey> found = ConfigKey.byKey(keyName);
                 if (found.isEmpty()) {
                     String hint = ConfigKey.closest(keyName).map(k -> "did you mean '" + k.key() + "'? ").orElse("");
                     throw error(name, keyLine, null, "unknown key '" + keyName + "'; " + hint
-                            + "known keys: " + ConfigKey.allKeys());
+                            + "known keys: " + ConfigKey.allKeys() + ", " + FORWARD);
                 }
                 ConfigKey key = found.get();
                 seen.add(key);
@@ -175,6 +185,61 @@ public final class ConfigLoader {
             throw new ConfigException("cannot read config " + name + ": " + e.getMessage(), e);
         }
         return layer;
+    }
+
+    /**
+     * The {@code forward:} section: a mapping of destinations (only {@code kafka}) to mappings of
+     * {@link ForwardKafkaKey}s. A destination that is given must set its required keys.
+     */
+    private void readForward(JsonParser p, String name, int sectionLine, SettingsLayer layer)
+            throws IOException, ConfigException {
+        JsonToken t = p.nextToken();
+        if (t == JsonToken.VALUE_NULL || (t.isScalarValue() && p.getText().isEmpty())) {
+            return; // "forward:" with nothing under it forwards nothing
+        }
+        if (t != JsonToken.START_OBJECT) {
+            throw errorIn(name, line(p), FORWARD, "takes a mapping of destinations, e.g. 'forward:' then '  kafka:' indented");
+        }
+        while ((t = p.nextToken()) == JsonToken.FIELD_NAME) {
+            String dest = p.currentName();
+            int destLine = line(p);
+            if (!dest.equals(KAFKA)) {
+                throw errorIn(name, destLine, FORWARD, "unknown destination '" + dest + "'; known destinations: " + KAFKA);
+            }
+            String where = FORWARD + "." + KAFKA;
+            t = p.nextToken();
+            if (t != JsonToken.START_OBJECT) {
+                throw errorIn(name, destLine, where, "takes a mapping of settings, e.g. 'bootstrap-servers: kafka1:9092'"
+                        + " and 'topic: logs' indented under it");
+            }
+            ForwardKafkaSection section = new ForwardKafkaSection();
+            while ((t = p.nextToken()) == JsonToken.FIELD_NAME) {
+                String keyName = p.currentName();
+                int keyLine = line(p);
+                ForwardKafkaKey key = ForwardKafkaKey.byKey(keyName).orElseThrow(() -> errorIn(name, keyLine, where,
+                        "unknown key '" + keyName + "'; known keys: " + ForwardKafkaKey.allKeys()));
+                t = p.nextToken();
+                if (!t.isScalarValue()) {
+                    throw errorIn(name, line(p), where + "." + key.key(), t == JsonToken.START_ARRAY
+                            ? "takes one value, not a list" : "takes a plain value, not a nested mapping");
+                }
+                if (t == JsonToken.VALUE_NULL || p.getText().isEmpty()) {
+                    continue; // "key:" with no value leaves the default
+                }
+                try {
+                    section.set(key, interpolator.interpolate(p.getText()), name + " line " + keyLine);
+                } catch (IllegalArgumentException e) {
+                    throw errorIn(name, keyLine, where + "." + key.key(), e.getMessage());
+                }
+            }
+            for (ForwardKafkaKey k : ForwardKafkaKey.values()) {
+                if (k.required() && !section.has(k)) {
+                    throw errorIn(name, destLine, where, k.key() + " is required; add '" + k.key() + ": "
+                            + (k == ForwardKafkaKey.TOPIC ? "TOPIC" : "HOST:PORT[,HOST:PORT...]") + "' under it");
+                }
+            }
+            layer.forwardKafka(section);
+        }
     }
 
     private static List<String> readValue(JsonParser p, ConfigKey key, String name) throws IOException, ConfigException {
@@ -206,13 +271,17 @@ public final class ConfigLoader {
     }
 
     private static ConfigException error(String file, int line, ConfigKey key, String message) {
+        return errorIn(file, line, key == null ? null : key.key(), message);
+    }
+
+    private static ConfigException errorIn(String file, int line, String key, String message) {
         StringBuilder sb = new StringBuilder(file);
         if (line > 0) {
             sb.append(':').append(line);
         }
         sb.append(": ");
         if (key != null) {
-            sb.append(key.key()).append(": ");
+            sb.append(key).append(": ");
         }
         return new ConfigException(sb.append(message).toString());
     }

@@ -14,6 +14,7 @@ public final class SettingsLayer {
     private final Map<ConfigKey, Object> values = new EnumMap<>(ConfigKey.class);
     private final Map<ConfigKey, String> origins = new EnumMap<>(ConfigKey.class);
     private final Map<ConfigKey, String> texts = new EnumMap<>(ConfigKey.class);
+    private ForwardKafkaSection forwardKafka;
 
     /**
      * Parses {@code text} for {@code key} and sets it.
@@ -43,6 +44,17 @@ public final class SettingsLayer {
 
     public String origin(ConfigKey key) {
         return origins.get(key);
+    }
+
+    /** Sets the config file's {@code forward: kafka:} section. */
+    public SettingsLayer forwardKafka(ForwardKafkaSection section) {
+        this.forwardKafka = section;
+        return this;
+    }
+
+    /** The config file's {@code forward: kafka:} section, or null when it has none. */
+    public ForwardKafkaSection forwardKafka() {
+        return forwardKafka;
     }
 
     public boolean isEmpty() {
