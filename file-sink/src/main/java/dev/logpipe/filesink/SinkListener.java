@@ -3,7 +3,9 @@ package dev.logpipe.filesink;
 import java.nio.file.Path;
 
 /**
- * Hooks the journal calls as it works, for metrics. Every method has an empty default.
+ * Hooks the journal calls as it works, one event at a time: for histograms (batch sizes, sync
+ * durations, send-to-durable latency) and logs. Counts are not kept here: read them from
+ * {@link FileSink#stats()} ({@link SinkStats}). Every method has an empty default.
  *
  * <p>Threading: called on the writer thread ({@link #onBatch}, {@link #onRoll}) or on a runtime
  * blocking-pool thread ({@link #onSync}, {@link #onDurable}, {@link #onRetentionDelete}), and

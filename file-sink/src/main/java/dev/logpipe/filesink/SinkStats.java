@@ -1,7 +1,8 @@
 package dev.logpipe.filesink;
 
 /**
- * A snapshot of a {@link FileSink}'s counters.
+ * A snapshot of a {@link FileSink}'s counters: the one place the journal's numbers are read from
+ * ({@link SinkListener} carries only per-event observations such as sync durations).
  *
  * <p>Threading: immutable, thread-safe.
  *
@@ -28,10 +29,15 @@ package dev.logpipe.filesink;
  *     stopped the writer (a shutdown that ran out of time); not counted in {@code failedRecords}
  * @param heldRecords records the writer has taken from the channel and not yet appended (while
  *     paused: the batch it keeps)
+ * @param durableRecords records covered by a completed sync (each writer batch counts once its last
+ *     record is durable)
+ * @param errors errors reported to {@link SinkListener#onError}: failed writes and syncs, failed
+ *     retention passes or deletions (not pauses for lack of space)
  */
 public record SinkStats(long writtenRecords, long writtenBytes, long batches, long writtenIndex, long durableIndex,
                         long syncs, long syncFailures, long lastSyncNanos, long maxSyncNanos, long totalSyncNanos,
                         long failedRecords, long rolls, long retentionDeletedSegments, long retentionDeletedBytes,
                         long retentionForcedDeletes, Throwable lastError, JournalState state, long pauses,
-                        long pausedNanos, long abandonedRecords, long heldRecords) {
+                        long pausedNanos, long abandonedRecords, long heldRecords, long durableRecords,
+                        long errors) {
 }

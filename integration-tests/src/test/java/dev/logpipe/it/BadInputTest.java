@@ -3,6 +3,7 @@ package dev.logpipe.it;
 import dev.logpipe.collector.ListenerConfig;
 import dev.logpipe.collector.LogPipeline;
 import dev.logpipe.collector.PipelineStats;
+import dev.logpipe.collector.RejectReason;
 import dev.logpipe.filesink.SourceFormat;
 import dev.logpipe.it.support.JournalScan;
 import dev.logpipe.it.support.TcpProducer;
@@ -81,10 +82,10 @@ class BadInputTest {
             PipelineStats stats = pipeline.stats();
             System.out.println("bad input: " + stats);
 
-            assertEquals(ROUNDS, stats.rejected().getOrDefault("invalid_utf8", 0L), "invalid_utf8 frames counted");
-            assertEquals(ROUNDS, stats.rejected().getOrDefault("binary_garbage", 0L), "binary_garbage frames counted");
+            assertEquals(ROUNDS, stats.rejected(RejectReason.INVALID_UTF8), "invalid_utf8 frames counted");
+            assertEquals(ROUNDS, stats.rejected(RejectReason.BINARY_GARBAGE), "binary_garbage frames counted");
             // broken JSON, and the oversized JSON frames once cut at the limit, do not parse
-            assertEquals(2L * ROUNDS, stats.rejected().getOrDefault("invalid_json", 0L), "invalid_json frames counted");
+            assertEquals(2L * ROUNDS, stats.rejected(RejectReason.INVALID_JSON), "invalid_json frames counted");
             assertEquals(ROUNDS, stats.truncated().getOrDefault(SourceFormat.JSON, 0L), "oversized JSON frames truncated");
             assertEquals(0, stats.lostRecords());
 

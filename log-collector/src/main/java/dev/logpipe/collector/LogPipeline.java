@@ -11,7 +11,6 @@ import dev.logpipe.collector.internal.pipeline.EmbeddedIngress;
 import dev.logpipe.collector.internal.pipeline.PipelineCounters;
 import dev.logpipe.collector.internal.pipeline.ReceiverIngress;
 import dev.logpipe.collector.internal.pipeline.ShutdownSignal;
-import dev.logpipe.collector.internal.pipeline.SinkCounters;
 import dev.logpipe.collector.internal.server.TcpServer;
 import dev.logpipe.collector.internal.server.Transport;
 import dev.logpipe.filesink.AppendRequest;
@@ -38,7 +37,6 @@ import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
-import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ExecutionException;
@@ -116,14 +114,13 @@ public final class LogPipeline implements AutoCloseable {
     private final List<Receiver> receivers;
     private final List<ReceiverIngress> receiverIngresses;
     private final PipelineCounters counters;
-    private final SinkCounters sinkCounters;
     private final EmbeddedIngress ingress;
     private final CompletableFuture<PipelineStats> terminated = new CompletableFuture<>();
     private final Object lifecycleLock = new Object();
     private volatile State state = State.RUNNING;
 
     private LogPipeline(Builder b, Runtime runtime, Mpsc.Channel<AppendRequest> channel, FileSink sink,
-                        SinkCounters sinkCounters, PipelineCounters counters, Transport transport,
+                        PipelineCounters counters, Transport transport,
                         List<TcpServer> servers, MpscSender<AppendRequest> tcpSender,
                         List<Receiver> receivers, List<ReceiverIngress> receiverIngresses) {
         this.dataDirectory = b.dataDirectory;
@@ -134,7 +131,6 @@ public final class LogPipeline implements AutoCloseable {
         this.runtime = runtime;
         this.channel = channel;
         this.sink = sink;
-        this.sinkCounters = sinkCounters;
         this.counters = counters;
         this.transport = transport;
         this.servers = List.copyOf(servers);
@@ -166,7 +162,7 @@ public final class LogPipeline implements AutoCloseable {
         // only pauses it): from then on sends are refused and counted as lost; say so loudly once.
         sink.terminated().thenAccept(report -> {
             if (report.error() != null) {
-                counters.closedReason(PipelineCounters.LOST_JOURNAL_FAILURE);
+                counters.closedReason(LostReason.JOURNAL_FAILURE);
             }
             if (state == State.RUNNING) {
                 LOG.error("the journal writer stopped while the pipeline runs ({}); new records are refused and"
@@ -308,12 +304,6 @@ public final class LogPipeline implements AutoCloseable {
 
     /** A snapshot of the pipeline's counters. Cheap; call it as often as metrics need. */
     public PipelineStats stats() {
-        long writtenIndex;
-        try {
-            writtenIndex = sink.writtenIndex();
-        } catch (RuntimeException e) {
-            writtenIndex = -1;
-        }
         Segment segment;
         synchronized (segmentWatch) {
             segment = segmentWatch.borrow();
@@ -326,23 +316,21 @@ public final class LogPipeline implements AutoCloseable {
         Map<SourceFormat, Long> received = counters.receivedRecords();
         long pending = Math.max(0, counters.pendingRecords.sum());
         long channelDepth = channel.receiver().len();
-        long held = sink.stats().heldRecords();
-        long written = sinkCounters.writtenRecords();
-        SinkStats ss = sink.stats();
-        Map<String, Long> lost = new TreeMap<>(counters.lost());
-        lost.merge(PipelineCounters.LOST_JOURNAL_FAILURE, ss.failedRecords(), Long::sum);
-        lost.merge(PipelineCounters.LOST_DRAIN_TIMEOUT, ss.abandonedRecords(), Long::sum);
+        SinkStats ss = sink.stats(); // reads the writer's held records before its written ones
+        Map<LostReason, Long> lost = new EnumMap<>(LostReason.class);
+        lost.putAll(counters.lost());
+        lost.merge(LostReason.JOURNAL_FAILURE, ss.failedRecords(), Long::sum);
+        lost.merge(LostReason.DRAIN_TIMEOUT, ss.abandonedRecords(), Long::sum);
         lost.values().removeIf(v -> v == 0);
-        long inFlight = pending + channelDepth + held;
+        long inFlight = pending + channelDepth + ss.heldRecords();
         return new PipelineStats(state, received, counters.receivedBytes(), counters.rejected(),
-                counters.truncated(), written, sinkCounters.writtenBytes(),
-                sinkCounters.durableRecords(), writtenIndex, durableIndex(), channelDepth,
+                counters.truncated(), ss, durableIndex(), channelDepth,
                 channel.receiver().maxCapacity(), counters.activeConnections.get(),
                 counters.acceptedConnections.sum(), counters.refusedConnections.sum(),
                 counters.idleClosedConnections.sum(), counters.tlsFailures.sum(), counters.backpressurePauses.sum(),
-                counters.maxPendingPerConnection(), lost.values().stream().mapToLong(Long::longValue).sum(),
+                counters.maxPendingPerConnection(),
                 segment == null || segment.file() == null ? "" : segment.file().getFileName().toString(),
-                lost, inFlight, sink.journalState(), ss.pauses(), ss.pausedNanos());
+                lost, inFlight);
     }
 
     /** Completes with the final stats once the pipeline has terminated. */
@@ -420,7 +408,7 @@ public final class LogPipeline implements AutoCloseable {
         try {
             if (sink.journalState() != JournalState.FAILED) {
                 // from now on, what connections cannot hand over is lost to the drain timeout
-                counters.closedReason(PipelineCounters.LOST_DRAIN_TIMEOUT);
+                counters.closedReason(LostReason.DRAIN_TIMEOUT);
             }
             ingress.close();
             shutdownBroadcast.send(new ShutdownSignal("close()"));
@@ -505,14 +493,13 @@ public final class LogPipeline implements AutoCloseable {
         }
         LOG.error("{} record(s) were still in flight when the pipeline stopped; counted as lost (drain_timeout)",
                 s.inFlightRecords());
-        Map<String, Long> lost = new TreeMap<>(s.lostByReason());
-        lost.merge(PipelineCounters.LOST_DRAIN_TIMEOUT, s.inFlightRecords(), Long::sum);
+        Map<LostReason, Long> lost = new EnumMap<>(LostReason.class);
+        lost.putAll(s.lostByReason());
+        lost.merge(LostReason.DRAIN_TIMEOUT, s.inFlightRecords(), Long::sum);
         return new PipelineStats(s.state(), s.receivedRecords(), s.receivedBytes(), s.rejected(), s.truncated(),
-                s.writtenRecords(), s.writtenBytes(), s.durableRecords(), s.writtenIndex(), s.durableIndex(),
-                s.channelDepth(), s.channelCapacity(), s.activeConnections(), s.acceptedConnections(),
-                s.refusedConnections(), s.idleClosedConnections(), s.tlsFailures(), s.backpressurePauses(),
-                s.maxPendingPerConnection(), s.lostRecords() + s.inFlightRecords(), s.currentSegment(), lost, 0,
-                s.journalState(), s.journalPauses(), s.journalPausedNanos());
+                s.sink(), s.durableIndex(), s.channelDepth(), s.channelCapacity(), s.activeConnections(),
+                s.acceptedConnections(), s.refusedConnections(), s.idleClosedConnections(), s.tlsFailures(),
+                s.backpressurePauses(), s.maxPendingPerConnection(), s.currentSegment(), lost, 0);
     }
 
     private void stopThreads(long deadline) {
@@ -808,7 +795,8 @@ public final class LogPipeline implements AutoCloseable {
 
         /**
          * Receives the journal's events (batches, syncs, durability latency, rolls, retention, errors),
-         * e.g. for histograms. Called on the writer or a blocking-pool thread: cheap, never blocking.
+         * e.g. for histograms; counts are in {@link #stats()}, not here. Called on the writer or a
+         * blocking-pool thread: cheap, never blocking.
          */
         public Builder sinkListener(SinkListener listener) {
             this.sinkListener = Objects.requireNonNull(listener, "listener");
@@ -834,7 +822,6 @@ public final class LogPipeline implements AutoCloseable {
             Mpsc.Channel<AppendRequest> channel = Mpsc.weighted(channelBytes,
                     r -> Math.max(r.weight(), minWeight));
             PipelineCounters counters = new PipelineCounters();
-            SinkCounters sinkCounters = new SinkCounters(sinkListener);
             FileSink sink = null;
             Transport transport = null;
             List<TcpServer> servers = new ArrayList<>();
@@ -842,7 +829,8 @@ public final class LogPipeline implements AutoCloseable {
             List<Receiver> started = new ArrayList<>();
             List<ReceiverIngress> ingresses = new ArrayList<>();
             try {
-                FileSink.Builder fb = FileSink.builder(dataDirectory).runtime(runtime).listener(sinkCounters)
+                FileSink.Builder fb = FileSink.builder(dataDirectory).runtime(runtime)
+                        .listener(sinkListener == null ? SinkListener.NOOP : sinkListener)
                         .settings(journalSettings);
                 sink = fb.build();
                 sink.start(channel.receiver());
@@ -859,7 +847,7 @@ public final class LogPipeline implements AutoCloseable {
                     started.add(r); // closed on failure even if its start throws half way
                     r.start(ingress);
                 }
-                LogPipeline p = new LogPipeline(this, runtime, channel, sink, sinkCounters, counters, transport,
+                LogPipeline p = new LogPipeline(this, runtime, channel, sink, counters, transport,
                         servers, tcpSender, started, ingresses);
                 LOG.info("logpipe started: journal {}, channel {} records / {} bytes, sync {}, listeners {} ({}){}",
                         dataDirectory.toAbsolutePath(), channelRecords, channelBytes, describeSync(journalSettings.syncPolicy()),

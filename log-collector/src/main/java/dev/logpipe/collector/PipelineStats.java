@@ -1,9 +1,11 @@
 package dev.logpipe.collector;
 
 import dev.logpipe.filesink.JournalState;
+import dev.logpipe.filesink.SinkStats;
 import dev.logpipe.filesink.SourceFormat;
 
 import java.util.Map;
+import java.util.Objects;
 
 /**
  * A snapshot of a {@link LogPipeline}'s counters, from {@link LogPipeline#stats()}. Counters are
@@ -24,13 +26,11 @@ import java.util.Map;
  *                                {@link #lostRecords} says otherwise
  * @param receivedBytes           bytes received per format: frame bytes on the wire for TCP, the record's
  *                                estimated size for {@code EMBEDDED}
- * @param rejected                frames rejected by the decoders, per reason ({@code invalid_json},
- *                                {@code oversize}, ...); a rejected frame may still be stored raw, by policy
+ * @param rejected                frames rejected by the decoders, per reason; a rejected frame may still be
+ *                                stored raw, by policy; reasons never seen are absent
  * @param truncated               frames cut at the frame limit, per format
- * @param writtenRecords          records appended to the journal
- * @param writtenBytes            bytes appended to the journal
- * @param durableRecords          records known to be synced to disk
- * @param writtenIndex            journal index of the last written record, -1 before any
+ * @param sink                    the journal's own counters (written, durable, syncs, rolls, retention,
+ *                                errors, pauses), read once for this snapshot
  * @param durableIndex            journal index of the last durable record (the durable watermark), -1 before any
  * @param channelDepth            records waiting in the channel between ingest and the writer
  * @param channelCapacity         the channel's capacity, in weight units (bytes)
@@ -42,28 +42,19 @@ import java.util.Map;
  * @param backpressurePauses      times a connection stopped reading because the channel was full
  * @param maxPendingPerConnection the most records one paused connection ever held (bounded by what its
  *                                reads in flight decoded)
- * @param lostRecords             records accepted but never written because the journal stopped taking
- *                                records (writer failure, or a shutdown that overran its drain timeout); 0
- *                                in a healthy run; the sum of {@code lostByReason}
  * @param currentSegment          the journal segment being written, or "" if not known yet
- * @param lostByReason            lost records per reason: {@code journal_failure} (an I/O error stopped the
- *                                journal), {@code drain_timeout} (a shutdown ran out of time); absent when 0
+ * @param lostByReason            records accepted but never written, per reason ({@link LostReason}); absent
+ *                                when 0
  * @param inFlightRecords         records received and not yet written or lost: held by connections waiting
  *                                for channel room, in the channel, or taken by the writer
- * @param journalState            whether the journal can store records now
- * @param journalPauses           times the journal paused because its file system was short of space
- * @param journalPausedNanos      time the journal spent paused, the current pause included
  */
 public record PipelineStats(
         LogPipeline.State state,
         Map<SourceFormat, Long> receivedRecords,
         Map<SourceFormat, Long> receivedBytes,
-        Map<String, Long> rejected,
+        Map<RejectReason, Long> rejected,
         Map<SourceFormat, Long> truncated,
-        long writtenRecords,
-        long writtenBytes,
-        long durableRecords,
-        long writtenIndex,
+        SinkStats sink,
         long durableIndex,
         long channelDepth,
         long channelCapacity,
@@ -74,20 +65,70 @@ public record PipelineStats(
         long tlsFailures,
         long backpressurePauses,
         int maxPendingPerConnection,
-        long lostRecords,
         String currentSegment,
-        Map<String, Long> lostByReason,
-        long inFlightRecords,
-        JournalState journalState,
-        long journalPauses,
-        long journalPausedNanos) {
+        Map<LostReason, Long> lostByReason,
+        long inFlightRecords) {
 
     public PipelineStats {
+        Objects.requireNonNull(sink, "sink");
         lostByReason = Map.copyOf(lostByReason);
         receivedRecords = Map.copyOf(receivedRecords);
         receivedBytes = Map.copyOf(receivedBytes);
         rejected = Map.copyOf(rejected);
         truncated = Map.copyOf(truncated);
+    }
+
+    /** Records appended to the journal ({@link SinkStats#writtenRecords()}). */
+    public long writtenRecords() {
+        return sink.writtenRecords();
+    }
+
+    /** Bytes appended to the journal ({@link SinkStats#writtenBytes()}). */
+    public long writtenBytes() {
+        return sink.writtenBytes();
+    }
+
+    /** Records known to be synced to disk ({@link SinkStats#durableRecords()}). */
+    public long durableRecords() {
+        return sink.durableRecords();
+    }
+
+    /** Journal index of the last written record, -1 before any ({@link SinkStats#writtenIndex()}). */
+    public long writtenIndex() {
+        return sink.writtenIndex();
+    }
+
+    /** Whether the journal can store records now ({@link SinkStats#state()}). */
+    public JournalState journalState() {
+        return sink.state();
+    }
+
+    /** Times the journal paused because its file system was short of space ({@link SinkStats#pauses()}). */
+    public long journalPauses() {
+        return sink.pauses();
+    }
+
+    /** Time the journal spent paused, the current pause included ({@link SinkStats#pausedNanos()}). */
+    public long journalPausedNanos() {
+        return sink.pausedNanos();
+    }
+
+    /**
+     * Records accepted but never written because the journal stopped taking records (writer failure,
+     * or a shutdown that overran its drain timeout); 0 in a healthy run; the sum of {@link #lostByReason}.
+     */
+    public long lostRecords() {
+        return lostByReason.values().stream().mapToLong(Long::longValue).sum();
+    }
+
+    /** Records lost for {@code reason} (0 if none). */
+    public long lost(LostReason reason) {
+        return lostByReason.getOrDefault(reason, 0L);
+    }
+
+    /** Frames rejected for {@code reason} (0 if none). */
+    public long rejected(RejectReason reason) {
+        return rejected.getOrDefault(reason, 0L);
     }
 
     /** Records accepted from every source. */
@@ -102,7 +143,7 @@ public record PipelineStats(
 
     /** Records written but not yet durable: lost if the machine crashed now. */
     public long recordsAtRisk() {
-        return Math.max(0, writtenRecords - durableRecords);
+        return Math.max(0, writtenRecords() - durableRecords());
     }
 
     /**
@@ -110,7 +151,7 @@ public record PipelineStats(
      * for when a snapshot is exact); negative while records are moving between stages.
      */
     public long unaccounted() {
-        return receivedTotal() - writtenRecords - lostRecords - inFlightRecords;
+        return receivedTotal() - writtenRecords() - lostRecords() - inFlightRecords;
     }
 
     /** Records accepted for {@code format} (0 if none). */

@@ -56,9 +56,9 @@ public interface ReceiverContext {
 
     /**
      * Counts {@code records} records of a request that the receiver refused to store (shown with the
-     * TCP decoders' rejections, {@link PipelineStats#rejected()}, by snake_case {@code reason}).
+     * TCP decoders' rejections, {@link PipelineStats#rejected()}, by {@code reason}).
      */
-    void rejected(String reason, long records);
+    void rejected(RejectReason reason, long records);
 
     /** Counts a request refused as a whole, by snake_case {@code reason} ({@link AckStats#protocolErrors()}). */
     void protocolError(String reason);

@@ -101,12 +101,12 @@ class GracefulShutdownTest {
                 assertEquals(tag + " " + i, msgs.get(i), "gap, duplicate or cut record from " + e.getKey());
             }
         }
-        long incomplete = last.rejected().getOrDefault("incomplete_frame", 0L);
+        long incomplete = last.rejected(RejectReason.INCOMPLETE_FRAME);
         System.out.println("graceful shutdown: " + last.receivedTotal() + " records stored, " + incomplete
                 + " cut frame(s) counted incomplete_frame");
         assertTrue(incomplete <= clients, "at most one cut frame per connection: " + incomplete);
-        Map<String, Long> otherRejections = new HashMap<>(last.rejected());
-        otherRejections.remove("incomplete_frame");
+        Map<RejectReason, Long> otherRejections = new HashMap<>(last.rejected());
+        otherRejections.remove(RejectReason.INCOMPLETE_FRAME);
         assertEquals(Map.of(), otherRejections, "nothing else rejected");
         Map<String, List<String>> next = perClient;
         assertEquals(clients, next.size());
@@ -128,7 +128,7 @@ class GracefulShutdownTest {
             assertTrue(TestSupport.awaitServerClose(s, Duration.ofSeconds(10)), "the server closed the connection");
             assertEquals(2, last.receivedTotal());
             assertEquals(2, last.writtenRecords());
-            assertEquals(Map.of("incomplete_frame", 1L), last.rejected(), "the cut frame is counted, by its reason");
+            assertEquals(Map.of(RejectReason.INCOMPLETE_FRAME, 1L), last.rejected(), "the cut frame is counted, by its reason");
         }
         List<String> stored = readJournal(dir).stream().map(r -> r.record().message()).toList();
         assertEquals(List.of("u 0", "u 1"), stored, "only the lines the client finished");

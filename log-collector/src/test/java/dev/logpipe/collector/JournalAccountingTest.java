@@ -188,7 +188,7 @@ class JournalAccountingTest {
         assertBooksClosed(last);
         assertEquals(0, last.writtenRecords());
         assertTrue(last.lostRecords() >= paused.inFlightRecords(), last.toString());
-        assertEquals(Map.of("drain_timeout", last.lostRecords()), last.lostByReason());
+        assertEquals(Map.of(LostReason.DRAIN_TIMEOUT, last.lostRecords()), last.lostByReason());
         assertEquals(0, readJournal(dir).size());
     }
 
@@ -204,12 +204,12 @@ class JournalAccountingTest {
         assertFalse(p.isReady());
         assertEquals("failed", p.readiness());
         awaitCondition(Duration.ofSeconds(30), "what the writer held to be counted as lost",
-                () -> p.stats().lostByReason().getOrDefault("journal_failure", 0L) >= 1);
+                () -> p.stats().lost(LostReason.JOURNAL_FAILURE) >= 1);
         awaitBalancedAtRest(p);
 
         PipelineStats last = p.shutdown();
         assertBooksClosed(last);
-        assertEquals(last.lostRecords(), last.lostByReason().get("journal_failure"), last.toString());
+        assertEquals(last.lostRecords(), last.lostByReason().get(LostReason.JOURNAL_FAILURE), last.toString());
         assertEquals(last.writtenRecords(), readJournal(dir).size());
     }
 
@@ -227,8 +227,8 @@ class JournalAccountingTest {
         awaitCondition(Duration.ofSeconds(30), "a flood", () -> p.stats().receivedTotal() > 20_000);
         PipelineStats last = p.shutdown();
         assertBooksClosed(last);
-        for (String reason : last.lostByReason().keySet()) {
-            assertEquals("drain_timeout", reason, last.toString());
+        for (LostReason reason : last.lostByReason().keySet()) {
+            assertEquals(LostReason.DRAIN_TIMEOUT, reason, last.toString());
         }
         assertEquals(last.writtenRecords(), readJournal(dir).size());
     }

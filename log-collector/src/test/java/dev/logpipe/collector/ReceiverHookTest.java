@@ -88,7 +88,7 @@ class ReceiverHookTest {
         assertEquals(1, p.ackStats().acksPending());
         batch.acknowledged();
         batch.acknowledged(); // once only
-        fake.context.rejected("fake_bad", 2);
+        fake.context.rejected(RejectReason.DECODER_ERROR, 2);
         fake.context.protocolError("fake_bad_request");
         AckStats acks = p.ackStats();
         assertEquals(1L, acks.received().get("fake"));
@@ -97,7 +97,7 @@ class ReceiverHookTest {
         assertEquals(1L, acks.protocolErrors().get("fake_bad_request"));
         PipelineStats s = p.stats();
         assertEquals(3L, s.receivedRecords().get(SourceFormat.OTLP));
-        assertEquals(2L, s.rejected().get("fake_bad"));
+        assertEquals(2L, s.rejected().get(RejectReason.DECODER_ERROR));
         assertThrows(IllegalArgumentException.class, () -> fake.context.offer(List.of(), Durability.WRITTEN));
 
         p.close();

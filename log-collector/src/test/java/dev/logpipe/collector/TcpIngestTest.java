@@ -159,7 +159,7 @@ class TcpIngestTest {
     }
 
     private static void resetMidFrame(Path dir, boolean preferNative) throws Exception {
-        Map<String, Long> rejectedAtEnd;
+        Map<RejectReason, Long> rejectedAtEnd;
         try (LogPipeline p = LogPipeline.builder(dir).nativeTransport(preferNative).syncInterval(Duration.ofMillis(20))
                 .listener(textListener().build()).start()) {
             Socket broken = connect(address(p));
@@ -185,7 +185,7 @@ class TcpIngestTest {
         }
         // The reset cut the client's last frame: counted, never stored; everything else is whole.
         assertPerTagOrder(readJournal(dir), Map.of("a", 200, "b", 50));
-        assertEquals(Map.of("incomplete_frame", 1L), rejectedAtEnd);
+        assertEquals(Map.of(RejectReason.INCOMPLETE_FRAME, 1L), rejectedAtEnd);
     }
 
     @Test
@@ -250,7 +250,7 @@ class TcpIngestTest {
             }
             awaitCondition(Duration.ofSeconds(10), "connection gone", () -> p.stats().activeConnections() == 0);
             assertEquals(1, p.stats().idleClosedConnections());
-            assertEquals(Map.of("incomplete_frame", 1L), p.stats().rejected());
+            assertEquals(Map.of(RejectReason.INCOMPLETE_FRAME, 1L), p.stats().rejected());
             awaitCondition(Duration.ofSeconds(10), "written", () -> p.stats().writtenRecords() == 1);
         }
         assertEquals(List.of("i 0"), readJournal(dir).stream().map(r -> r.record().message()).toList());
@@ -354,7 +354,7 @@ class TcpIngestTest {
             PipelineStats st = p.stats();
             assertEquals(3, st.received(SourceFormat.JSON), "two good lines and the bad one stored raw");
             assertEquals(1, st.received(SourceFormat.SYSLOG_5424));
-            assertEquals(1L, st.rejected().get("invalid_json"));
+            assertEquals(1L, st.rejected().get(RejectReason.INVALID_JSON));
             assertEquals(good.length() * 2L + bad.length() - 3, st.receivedBytes().get(SourceFormat.JSON),
                     "frame bytes without their line feeds");
             assertTrue(st.durableIndex() <= st.writtenIndex());

@@ -6,6 +6,7 @@ import com.google.protobuf.ByteString;
 import com.google.protobuf.CodedInputStream;
 import dev.logpipe.collector.LogPipeline;
 import dev.logpipe.collector.PipelineStats;
+import dev.logpipe.collector.RejectReason;
 import dev.logpipe.filesink.FieldValue;
 import dev.logpipe.filesink.Level;
 import dev.logpipe.filesink.LogRecord;
@@ -206,7 +207,7 @@ class OtlpHttpTest {
         assertTrue(resp.getPartialSuccess().getErrorMessage().contains("span_id"), resp.toString());
 
         PipelineStats s = pipeline.stats();
-        assertEquals(Map.of("otlp_bad_span_id", 1L, "otlp_bad_trace_id", 1L), s.rejected());
+        assertEquals(Map.of(RejectReason.OTLP_BAD_SPAN_ID, 1L, RejectReason.OTLP_BAD_TRACE_ID, 1L), s.rejected());
         assertEquals(2, otlp.stats().rejectedRecords());
         List<LogRecord> records = closeAndRead();
         assertEquals(List.of("j0", "j2", "p0", "p2"), records.stream().map(LogRecord::message).toList());

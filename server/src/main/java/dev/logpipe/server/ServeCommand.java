@@ -11,7 +11,6 @@ import dev.logpipe.collector.WireFormat;
 import dev.logpipe.otlp.OtlpReceiver;
 import dev.logpipe.server.internal.admin.AdminServer;
 import dev.logpipe.server.internal.admin.PipelineMetrics;
-import dev.logpipe.server.internal.admin.PipelineSnapshot;
 import dev.logpipe.server.internal.config.ConfigException;
 import dev.logpipe.server.internal.config.ConfigKey;
 import dev.logpipe.server.internal.config.ConfigLoader;
@@ -21,9 +20,7 @@ import dev.logpipe.server.internal.config.Units;
 import dev.logpipe.collector.Tls;
 import dev.logpipe.filesink.JournalLockedException;
 import dev.logpipe.filesink.RollCycle;
-import dev.logpipe.filesink.Segment;
 import dev.logpipe.filesink.SinkListener;
-import dev.logpipe.filesink.SourceFormat;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.net.BindException;
@@ -255,7 +252,8 @@ public final class ServeCommand implements Callable<Integer> {
         long startNanos = System.nanoTime();
 
         AtomicReference<LogPipeline> pipelineRef = new AtomicReference<>();
-        PipelineMetrics metrics = new PipelineMetrics(() -> snapshot(pipelineRef.get(), s.channelRecords()));
+        PipelineMetrics metrics = new PipelineMetrics(() -> pipelineRef.get() == null ? null : pipelineRef.get().stats(),
+                s.channelRecords());
         if (s.relpPort() != null || s.fluentPort() != null || s.otlpPort() != null) {
             metrics.acks(() -> pipelineRef.get() == null ? null : pipelineRef.get().ackStats());
         }
@@ -299,10 +297,6 @@ public final class ServeCommand implements Callable<Integer> {
             throw CliException.usage("cannot start: " + e.getMessage(), e);
         }
         pipelineRef.set(pipeline);
-        PipelineStats first = pipeline.stats();
-        if (!first.currentSegment().isEmpty()) {
-            metrics.currentSegment(first.currentSegment());
-        }
         if (handleSignals) {
             installSignalHandlers();
         }
@@ -508,7 +502,7 @@ public final class ServeCommand implements Callable<Integer> {
 
     private static void printSummary(PrintWriter out, PipelineStats e, Duration uptime) {
         out.println("logpipe: stopped after " + Units.formatDuration(Duration.ofSeconds(Math.max(0, uptime.toSeconds()))));
-        out.printf(Locale.ROOT, "  received  %s%s%n", plural(e.receivedTotal(), "record"), breakdown(formatNames(e.receivedRecords())));
+        out.printf(Locale.ROOT, "  received  %s%s%n", plural(e.receivedTotal(), "record"), breakdown(PipelineMetrics.byFormat(e.receivedRecords())));
         out.printf(Locale.ROOT, "  stored    %s (%s), %,d durable%n", plural(e.writtenRecords(), "record"),
                 Units.formatBytes(e.writtenBytes()), e.durableRecords());
         out.printf(Locale.ROOT, "  rejected  %s%s%n", plural(e.rejectedTotal(), "frame"), breakdown(e.rejected()));
@@ -530,38 +524,23 @@ public final class ServeCommand implements Callable<Integer> {
         return String.format(Locale.ROOT, "%,d %s%s", n, noun, n == 1 ? "" : "s");
     }
 
-    private static String breakdown(Map<String, Long> m) {
+    /** {@code " (a 1, b 2)"} for the non-zero counts, by key label ({@code toString()}), or "" if none. */
+    private static String breakdown(Map<?, Long> m) {
         if (m.values().stream().allMatch(v -> v == 0)) {
             return "";
         }
         StringBuilder sb = new StringBuilder(" (");
-        m.entrySet().stream().filter(en -> en.getValue() != 0).sorted(Map.Entry.comparingByKey()).forEach(en ->
+        m.entrySet().stream().filter(en -> en.getValue() != 0)
+                .sorted(java.util.Comparator.comparing(en -> en.getKey().toString())).forEach(en ->
                 sb.append(sb.length() > 2 ? ", " : "").append(en.getKey()).append(' ')
                         .append(String.format(Locale.ROOT, "%,d", en.getValue())));
         return sb.append(')').toString();
     }
 
-    /** Format names as users see them in metrics: json, syslog_5424, text, embedded. */
-    static Map<String, Long> formatNames(Map<SourceFormat, Long> byFormat) {
-        Map<String, Long> m = new LinkedHashMap<>();
-        byFormat.forEach((f, n) -> m.put(f.name().toLowerCase(Locale.ROOT), n));
-        return m;
-    }
-
-    static PipelineSnapshot snapshot(LogPipeline p, int channelRecords) {
-        if (p == null) {
-            return PipelineSnapshot.EMPTY;
-        }
-        PipelineStats s = p.stats();
-        return new PipelineSnapshot(formatNames(s.receivedRecords()), formatNames(s.receivedBytes()), s.rejected(),
-                s.writtenRecords(), s.durableRecords(), s.channelDepth(), channelRecords, s.activeConnections(),
-                s.refusedConnections(), s.backpressurePauses(), formatNames(s.truncated()), s.lostRecords(),
-                s.acceptedConnections(), s.idleClosedConnections(), s.tlsFailures(), s.lostByReason(),
-                s.inFlightRecords(), s.journalState().name().toLowerCase(Locale.ROOT), s.journalPauses(),
-                s.journalPausedNanos());
-    }
-
-    /** Forwards the journal writer's events to the metrics. */
+    /**
+     * Forwards the journal writer's events to the metrics' histograms; every count the metrics show
+     * is read from the pipeline's stats instead.
+     */
     private static final class MetricsSinkListener implements SinkListener {
         private final PipelineMetrics metrics;
 
@@ -576,27 +555,12 @@ public final class ServeCommand implements Callable<Integer> {
 
         @Override
         public void onSync(long durationNanos, long durableIndex) {
-            metrics.onSync(durationNanos, durableIndex);
+            metrics.onSync(durationNanos);
         }
 
         @Override
         public void onDurable(long records, long oldestReceiveTimeNanos, long nowNanos) {
-            metrics.onDurable(records, oldestReceiveTimeNanos, nowNanos);
-        }
-
-        @Override
-        public void onRoll(Segment newSegment) {
-            metrics.onRoll(newSegment.file() == null ? "" : newSegment.file().getFileName().toString());
-        }
-
-        @Override
-        public void onRetentionDelete(Path file, long bytes, boolean forcedByHardLimit) {
-            metrics.onRetentionDelete(file, bytes, forcedByHardLimit);
-        }
-
-        @Override
-        public void onError(Throwable t) {
-            metrics.onError(t);
+            metrics.onDurable(oldestReceiveTimeNanos, nowNanos);
         }
     }
 }

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.logpipe.collector.ListenerConfig;
 import dev.logpipe.collector.LogPipeline;
 import dev.logpipe.collector.OversizePolicy;
+import dev.logpipe.collector.RejectReason;
 import dev.logpipe.testsupport.TestCertificates;
 import dev.logpipe.collector.WireFormat;
 import dev.logpipe.filesink.JournalReader;
@@ -166,7 +167,7 @@ class SendToServerTest {
                     "send", "--port", Integer.toString(p.tcpPort()), "--format", "text");
             assertEquals(0, r.code(), r.toString());
             await("one record", () -> p.stats().writtenRecords() == 1);
-            assertEquals(1L, p.stats().rejected().get("invalid_utf8"), p.stats().rejected().toString());
+            assertEquals(1L, p.stats().rejected(RejectReason.INVALID_UTF8), p.stats().rejected().toString());
         }
     }
 }

@@ -3,6 +3,7 @@ package dev.logpipe.otlp.internal;
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
 import com.google.protobuf.ByteString;
+import dev.logpipe.collector.RejectReason;
 import dev.logpipe.filesink.FieldValue;
 import dev.logpipe.filesink.Level;
 import dev.logpipe.filesink.LogRecord;
@@ -20,9 +21,9 @@ import java.io.StringWriter;
 import java.io.UncheckedIOException;
 import java.util.ArrayList;
 import java.util.Base64;
+import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
-import java.util.TreeMap;
 
 /**
  * Maps an {@code ExportLogsServiceRequest} to logpipe records (the mapping README.md documents):
@@ -39,10 +40,6 @@ import java.util.TreeMap;
  */
 public final class OtlpLogMapper {
 
-    /** Rejection reasons, as counted in {@code rejected} (snake_case, like the TCP decoders'). */
-    public static final String BAD_TRACE_ID = "otlp_bad_trace_id";
-    public static final String BAD_SPAN_ID = "otlp_bad_span_id";
-
     private static final JsonFactory JSON = new JsonFactory();
     private static final char[] HEX = "0123456789abcdef".toCharArray();
 
@@ -55,7 +52,7 @@ public final class OtlpLogMapper {
      * @param rejectedByReason rejected log records per reason
      * @param firstError       a message about the first rejected record, or null
      */
-    public record Mapped(List<LogRecord> records, Map<String, Long> rejectedByReason, long rejected, String firstError) {
+    public record Mapped(List<LogRecord> records, Map<RejectReason, Long> rejectedByReason, long rejected, String firstError) {
     }
 
     /**
@@ -66,7 +63,7 @@ public final class OtlpLogMapper {
      */
     public static Mapped map(ExportLogsServiceRequest request, String source, long receiveTimeNanos) {
         List<LogRecord> out = new ArrayList<>();
-        Map<String, Long> rejected = new TreeMap<>();
+        Map<RejectReason, Long> rejected = new EnumMap<>(RejectReason.class);
         long rejectedCount = 0;
         String firstError = null;
         int index = 0;
@@ -84,14 +81,14 @@ public final class OtlpLogMapper {
             for (ScopeLogs sl : rl.getScopeLogsList()) {
                 InstrumentationScope scope = sl.getScope();
                 for (io.opentelemetry.proto.logs.v1.LogRecord lr : sl.getLogRecordsList()) {
-                    String reason = null;
+                    RejectReason reason = null;
                     String error = null;
                     if (!lr.getTraceId().isEmpty() && lr.getTraceId().size() != 16) {
-                        reason = BAD_TRACE_ID;
+                        reason = RejectReason.OTLP_BAD_TRACE_ID;
                         error = "log record " + index + ": trace_id must be 16 bytes (32 hex digits in JSON), got "
                                 + lr.getTraceId().size() + " bytes";
                     } else if (!lr.getSpanId().isEmpty() && lr.getSpanId().size() != 8) {
-                        reason = BAD_SPAN_ID;
+                        reason = RejectReason.OTLP_BAD_SPAN_ID;
                         error = "log record " + index + ": span_id must be 8 bytes (16 hex digits in JSON), got "
                                 + lr.getSpanId().size() + " bytes";
                     }

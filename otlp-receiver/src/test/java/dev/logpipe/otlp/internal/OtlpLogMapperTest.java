@@ -108,7 +108,8 @@ class OtlpLogMapperTest {
         assertEquals(1, m.records().size());
         assertEquals(FieldValue.string("5b8efff798038103d269b633813fc60c"), m.records().get(0).fields().get("trace_id"));
         assertEquals(2, m.rejected());
-        assertEquals(java.util.Map.of(OtlpLogMapper.BAD_TRACE_ID, 1L, OtlpLogMapper.BAD_SPAN_ID, 1L), m.rejectedByReason());
+        assertEquals(java.util.Map.of(dev.logpipe.collector.RejectReason.OTLP_BAD_TRACE_ID, 1L,
+                dev.logpipe.collector.RejectReason.OTLP_BAD_SPAN_ID, 1L), m.rejectedByReason());
         assertTrue(m.firstError().startsWith("log record 1: trace_id"), m.firstError());
     }
 

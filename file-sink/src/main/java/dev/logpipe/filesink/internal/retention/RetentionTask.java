@@ -120,6 +120,7 @@ public final class RetentionTask {
                 }
             } catch (IOException e) {
                 LOG.warn("retention could not delete {}: {}", s.file(), e.toString());
+                counters.retentionError();
                 listener.onError(e);
                 break;
             }

@@ -343,6 +343,7 @@ public final class JournalSink implements AutoCloseable {
                 retentionTask.run();
             } catch (Exception e) {
                 LOG.warn("retention pass failed in {}", dir, e);
+                counters.retentionError();
                 listener.onError(e);
             } finally {
                 retentionRunning.set(false);

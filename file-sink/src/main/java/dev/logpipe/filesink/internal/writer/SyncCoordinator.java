@@ -257,10 +257,12 @@ public final class SyncCoordinator {
             }
         }
         if (unlistedRecords > 0) {
+            counters.durableRecords += unlistedRecords;
             listener.onDurable(unlistedRecords, unlistedFirst, now);
         }
         for (PendingBatch b; (b = pending.peek()) != null && b.lastIndex <= target; ) {
             pending.poll();
+            counters.durableRecords += b.records;
             listener.onDurable(b.records, b.firstReceiveNanos, now);
         }
         DurabilityWaiters.Release release = waiters.advance(target);

@@ -40,10 +40,14 @@ public final class WriterCounters {
     volatile long lastSyncNanos;
     volatile long maxSyncNanos;
     volatile long totalSyncNanos;
+    /** Records of writer batches whose last record a completed sync covered. */
+    volatile long durableRecords;
 
     final AtomicLong retentionDeletedSegments = new AtomicLong();
     final AtomicLong retentionDeletedBytes = new AtomicLong();
     final AtomicLong retentionForcedDeletes = new AtomicLong();
+
+    final AtomicLong errors = new AtomicLong();
 
     volatile Throwable lastError;
 
@@ -88,8 +92,15 @@ public final class WriterCounters {
         return syncs;
     }
 
+    /** Records a write or sync failure: the last error, and one more error counted. */
     public void error(Throwable t) {
         lastError = t;
+        errors.incrementAndGet();
+    }
+
+    /** Counts an error that does not stop the journal (a failed retention pass or deletion). */
+    public void retentionError() {
+        errors.incrementAndGet();
     }
 
     public Throwable lastError() {
@@ -107,9 +118,12 @@ public final class WriterCounters {
 
     /** A snapshot. */
     public SinkStats snapshot() {
+        // held before written: a record the writer appends meanwhile is seen twice rather than not at
+        // all (the pipeline's books: received = written + lost + in flight)
+        long held = heldRecords;
         return new SinkStats(writtenRecords, writtenBytes, batches, writtenIndex, durableIndex, syncs, syncFailures,
                 lastSyncNanos, maxSyncNanos, totalSyncNanos, failedRecords, rolls,
                 retentionDeletedSegments.get(), retentionDeletedBytes.get(), retentionForcedDeletes.get(), lastError,
-                state, pauses, pausedNanos(), abandonedRecords, heldRecords);
+                state, pauses, pausedNanos(), abandonedRecords, held, durableRecords, errors.get());
     }
 }

@@ -1,5 +1,7 @@
 package dev.logpipe.collector.internal.ingest;
 
+import dev.logpipe.collector.RejectReason;
+
 import dev.logpipe.filesink.LogRecord;
 import dev.logpipe.filesink.SourceFormat;
 
@@ -24,7 +26,7 @@ final class AutoLineParser implements FrameParser {
     }
 
     @Override
-    public String parse(FrameText frame, LogRecord.Builder b, long receiveTimeNanos) {
+    public RejectReason parse(FrameText frame, LogRecord.Builder b, long receiveTimeNanos) {
         return of(frame).parse(frame, b, receiveTimeNanos);
     }
 

@@ -1,5 +1,7 @@
 package dev.logpipe.collector.internal.ingest;
 
+import dev.logpipe.collector.RejectReason;
+
 import dev.logpipe.collector.MalformedPolicy;
 import dev.logpipe.filesink.FieldValue;
 import dev.logpipe.filesink.Level;
@@ -62,7 +64,7 @@ public final class FluentForwardDecoder extends ChannelDuplexHandler {
     /** The smallest message size limit, whatever the listener's max frame: Fluent Bit sends chunks of megabytes. */
     public static final int MIN_MESSAGE_BYTES = 16 << 20;
     /** The error reason of a malformed entry. */
-    static final String BAD_ENTRY = "fluent_bad_entry";
+    static final RejectReason BAD_ENTRY = RejectReason.FLUENT_BAD_ENTRY;
 
     private final int maxMessageBytes;
     private final MalformedPolicy malformed;
@@ -161,7 +163,7 @@ public final class FluentForwardDecoder extends ChannelDuplexHandler {
             inputEnded = true;
             decode(ctx, true);
             if (cumulation != null && cumulation.isReadable() && !failed) {
-                observer.frameRejected(IngestObserver.INCOMPLETE_FRAME);
+                observer.frameRejected(RejectReason.INCOMPLETE_FRAME);
             }
             releaseCumulation();
         }
@@ -188,7 +190,7 @@ public final class FluentForwardDecoder extends ChannelDuplexHandler {
                 }
             }
         } catch (RuntimeException e) {
-            fail(ctx, IngestObserver.DECODER_ERROR, "decoder error: " + e);
+            fail(ctx, RejectReason.DECODER_ERROR.label(), "decoder error: " + e);
         } finally {
             if (cumulation != null) {
                 if (!cumulation.isReadable()) {
@@ -503,7 +505,7 @@ public final class FluentForwardDecoder extends ChannelDuplexHandler {
                 return null;
             }
             return b.service(tag).message(entry.toJson()).flag(RecordFlag.MALFORMED)
-                    .field(FrameProcessor.ERROR_FIELD, BAD_ENTRY).build();
+                    .field(FrameProcessor.ERROR_FIELD, BAD_ENTRY.label()).build();
         }
         b.eventTimeNanos(time);
         boolean haveLevel = false;

@@ -1,5 +1,7 @@
 package dev.logpipe.collector.internal.ingest;
 
+import dev.logpipe.collector.RejectReason;
+
 import dev.logpipe.filesink.LogRecord;
 import dev.logpipe.filesink.SourceFormat;
 
@@ -16,9 +18,9 @@ interface FrameParser {
      * @param receiveTimeNanos when the frame was received; the reference "now" for guessing a
      *     missing year
      * @return null when the frame parsed, else the reason it is malformed (an
-     *     {@link IngestObserver} reason); on a reason, {@code b} is discarded
+     *     {@link RejectReason}); on a reason, {@code b} is discarded
      */
-    String parse(FrameText frame, LogRecord.Builder b, long receiveTimeNanos);
+    RejectReason parse(FrameText frame, LogRecord.Builder b, long receiveTimeNanos);
 
     /** The format a record from this frame has: set on {@code b} before {@link #parse}, and on a raw record. */
     SourceFormat formatOf(FrameText frame);

@@ -1,5 +1,7 @@
 package dev.logpipe.collector.internal.ingest;
 
+import dev.logpipe.collector.RejectReason;
+
 import dev.logpipe.collector.MalformedPolicy;
 import dev.logpipe.filesink.LogRecord;
 import dev.logpipe.filesink.RecordFlag;
@@ -52,7 +54,7 @@ final class FrameProcessor {
      *     octet count): the frame is not parsed but treated as malformed for that reason
      * @return the record to fire, or null (empty frame, or dropped by policy)
      */
-    LogRecord process(ByteBuf buf, int index, int length, boolean truncated, String forcedReason) {
+    LogRecord process(ByteBuf buf, int index, int length, boolean truncated, RejectReason forcedReason) {
         byte[] bytes = scratch;
         if (bytes.length < length) {
             bytes = new byte[length];
@@ -66,12 +68,12 @@ final class FrameProcessor {
         }
         long now = clock.getAsLong();
         FrameText frame = FrameText.scan(bytes, length);
-        String reason = forcedReason;
+        RejectReason reason = forcedReason;
         if (reason == null && frame.garbage) {
-            reason = IngestObserver.BINARY_GARBAGE;
+            reason = RejectReason.BINARY_GARBAGE;
         }
         if (!frame.validUtf8 && !frame.garbage) {
-            observer.frameRejected(IngestObserver.INVALID_UTF8); // still stored, flagged
+            observer.frameRejected(RejectReason.INVALID_UTF8); // still stored, flagged
         }
         SourceFormat format = parser.formatOf(frame);
         LogRecord.Builder b = null;
@@ -81,7 +83,7 @@ final class FrameProcessor {
                 reason = parser.parse(frame, b, now);
             } catch (RuntimeException e) {
                 // A parser bug must not reach exceptionCaught or lose the frame: keep it raw.
-                reason = IngestObserver.DECODER_ERROR;
+                reason = RejectReason.DECODER_ERROR;
             }
         }
         if (reason != null) {
@@ -95,7 +97,7 @@ final class FrameProcessor {
             b = newBuilder(now, format, frame, truncated)
                     .message(frame.text())
                     .flag(RecordFlag.MALFORMED)
-                    .field(ERROR_FIELD, reason);
+                    .field(ERROR_FIELD, reason.label());
         } else if (truncated) {
             observer.frameTruncated(format);
         }

@@ -1,5 +1,7 @@
 package dev.logpipe.collector.internal.ingest;
 
+import dev.logpipe.collector.RejectReason;
+
 import dev.logpipe.collector.OversizePolicy;
 import dev.logpipe.filesink.LogRecord;
 import io.netty.buffer.ByteBuf;
@@ -190,7 +192,7 @@ final class IngestFrameDecoder extends ChannelDuplexHandler {
             decode(ctx, true);
             if (state == State.OCTET_BODY) {
                 // A count was read but not one byte of its frame came: nothing to store, still counted.
-                observer.frameRejected(IngestObserver.INCOMPLETE_FRAME);
+                observer.frameRejected(RejectReason.INCOMPLETE_FRAME);
                 state = State.FRAME_START;
             }
             releaseCumulation();
@@ -224,7 +226,7 @@ final class IngestFrameDecoder extends ChannelDuplexHandler {
         } catch (RuntimeException e) {
             // A framing bug: the stream position can no longer be trusted. Count it and end the
             // connection rather than let it reach exceptionCaught or misframe what follows.
-            observer.frameRejected(IngestObserver.DECODER_ERROR);
+            observer.frameRejected(RejectReason.DECODER_ERROR);
             state = State.CLOSED;
             releaseCumulation();
             ctx.channel().config().setOption(ChannelOption.SO_LINGER, 0); // RST: the client must learn of it
@@ -258,7 +260,7 @@ final class IngestFrameDecoder extends ChannelDuplexHandler {
                 return decodeLine(ctx, atEnd, null);
             }
             case BAD_COUNT_LINE -> {
-                return decodeLine(ctx, atEnd, IngestObserver.BAD_OCTET_COUNT);
+                return decodeLine(ctx, atEnd, RejectReason.BAD_OCTET_COUNT);
             }
             case OCTET_BODY -> {
                 int readable = cumulation.readableBytes();
@@ -273,9 +275,9 @@ final class IngestFrameDecoder extends ChannelDuplexHandler {
                     state = State.FRAME_START;
                     cumulation.readerIndex(ri + readable);
                     if (endedByClient) {
-                        emit(ctx, ri, readable, false, IngestObserver.INCOMPLETE_FRAME);
+                        emit(ctx, ri, readable, false, RejectReason.INCOMPLETE_FRAME);
                     } else {
-                        observer.frameRejected(IngestObserver.INCOMPLETE_FRAME); // cut by the close: dropped
+                        observer.frameRejected(RejectReason.INCOMPLETE_FRAME); // cut by the close: dropped
                     }
                 }
                 return false;
@@ -336,7 +338,7 @@ final class IngestFrameDecoder extends ChannelDuplexHandler {
      *
      * @param forcedReason non-null to report the line as malformed for that reason
      */
-    private boolean decodeLine(ChannelHandlerContext ctx, boolean atEnd, String forcedReason) {
+    private boolean decodeLine(ChannelHandlerContext ctx, boolean atEnd, RejectReason forcedReason) {
         int ri = cumulation.readerIndex();
         int readable = cumulation.readableBytes();
         // A line of maxFrameBytes content may be followed by "\r\n": look that far and no further.
@@ -387,7 +389,7 @@ final class IngestFrameDecoder extends ChannelDuplexHandler {
                 emit(ctx, ri, length, false, forcedReason); // the client's last frame, ended by its EOF
             } else if (!isBlank(ri, length)) {
                 // The connection closed under this frame: it is not one the client finished sending.
-                observer.frameRejected(IngestObserver.INCOMPLETE_FRAME);
+                observer.frameRejected(RejectReason.INCOMPLETE_FRAME);
             }
             return false;
         }
@@ -418,7 +420,7 @@ final class IngestFrameDecoder extends ChannelDuplexHandler {
     }
 
     private void closeOversize(ChannelHandlerContext ctx) {
-        observer.frameRejected(IngestObserver.OVERSIZE);
+        observer.frameRejected(RejectReason.OVERSIZE);
         state = State.CLOSED;
         releaseCumulation();
         // Abortive close (RST, not FIN): the bytes after the oversized frame are dropped, and a
@@ -432,7 +434,7 @@ final class IngestFrameDecoder extends ChannelDuplexHandler {
      * has already moved past the frame, but the bytes stay valid until the buffer is discarded after
      * this decode pass.
      */
-    private void emit(ChannelHandlerContext ctx, int index, int length, boolean truncated, String forcedReason) {
+    private void emit(ChannelHandlerContext ctx, int index, int length, boolean truncated, RejectReason forcedReason) {
         LogRecord record = processor.process(cumulation, index, length, truncated, forcedReason);
         if (record != null) {
             firedInPass = true;

@@ -1,5 +1,7 @@
 package dev.logpipe.collector.internal.ingest;
 
+import dev.logpipe.collector.RejectReason;
+
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
@@ -65,7 +67,7 @@ final class JsonLineParser implements FrameParser {
     private long fed;
 
     @Override
-    public String parse(FrameText frame, LogRecord.Builder b, long receiveTimeNanos) {
+    public RejectReason parse(FrameText frame, LogRecord.Builder b, long receiveTimeNanos) {
         if (frame.validUtf8 && startsObject(frame.bytes, frame.length)) {
             return parseObjectLine(frame, b);
         }
@@ -76,20 +78,20 @@ final class JsonLineParser implements FrameParser {
             JsonToken t = p.nextToken();
             if (t != JsonToken.START_OBJECT) {
                 if (t == null) {
-                    return IngestObserver.INVALID_JSON;
+                    return RejectReason.INVALID_JSON;
                 }
                 p.skipChildren();
-                return p.nextToken() == null ? IngestObserver.NOT_AN_OBJECT : IngestObserver.INVALID_JSON;
+                return p.nextToken() == null ? RejectReason.NOT_AN_OBJECT : RejectReason.INVALID_JSON;
             }
-            String outcome = fields(p, b, frame, text, 0);
+            RejectReason outcome = fields(p, b, frame, text, 0);
             if (outcome != null) {
                 return outcome;
             }
-            return p.nextToken() == null ? null : IngestObserver.INVALID_JSON;
+            return p.nextToken() == null ? null : RejectReason.INVALID_JSON;
         } catch (IOException e) {
             // JsonParseException, and Jackson's limits (StreamConstraintsException: nesting, number
             // and string lengths) on hostile input. Anything else is a bug and surfaces as decoder_error.
-            return IngestObserver.INVALID_JSON;
+            return RejectReason.INVALID_JSON;
         }
     }
 
@@ -105,8 +107,8 @@ final class JsonLineParser implements FrameParser {
     }
 
     /** A valid UTF-8 line that starts an object, read with the connection's reused non-blocking parser. */
-    private String parseObjectLine(FrameText frame, LogRecord.Builder b) {
-        String outcome = IngestObserver.INVALID_JSON;
+    private RejectReason parseObjectLine(FrameText frame, LogRecord.Builder b) {
+        RejectReason outcome = RejectReason.INVALID_JSON;
         try {
             if (lineParser == null) {
                 lineParser = FACTORY.createNonBlockingByteArrayParser();
@@ -123,12 +125,12 @@ final class JsonLineParser implements FrameParser {
                     // Only whitespace may follow; the parser then consumes it and waits for the next line.
                     int end = (int) (p.currentLocation().getByteOffset() - base);
                     if (!onlyWhitespace(frame.bytes, end, frame.length) || p.nextToken() != JsonToken.NOT_AVAILABLE) {
-                        outcome = IngestObserver.INVALID_JSON;
+                        outcome = RejectReason.INVALID_JSON;
                     }
                 }
             }
         } catch (IOException e) {
-            outcome = IngestObserver.INVALID_JSON; // as in parse
+            outcome = RejectReason.INVALID_JSON; // as in parse
         } finally {
             if (outcome != null) {
                 discardLineParser();
@@ -168,7 +170,7 @@ final class JsonLineParser implements FrameParser {
      * when the object is complete, else the malformed reason. {@code base} is the byte offset of the
      * line within the parser's input.
      */
-    private static String fields(JsonParser p, LogRecord.Builder b, FrameText frame, String text, long base)
+    private static RejectReason fields(JsonParser p, LogRecord.Builder b, FrameText frame, String text, long base)
             throws IOException {
         JsonToken t;
         {
@@ -184,7 +186,7 @@ final class JsonLineParser implements FrameParser {
                 String name = p.currentName();
                 t = p.nextToken();
                 if (t == null || t == JsonToken.NOT_AVAILABLE) {
-                    return IngestObserver.INVALID_JSON; // the line ends inside the object
+                    return RejectReason.INVALID_JSON; // the line ends inside the object
                 }
                 Target target = targetOf(name);
                 boolean used = false;
@@ -239,13 +241,13 @@ final class JsonLineParser implements FrameParser {
                 if (!used) {
                     FieldValue value = valueOf(p, t, frame, text, base);
                     if (value == null) {
-                        return IngestObserver.INVALID_JSON;
+                        return RejectReason.INVALID_JSON;
                     }
                     b.field(name, value);
                 }
             }
             if (t != JsonToken.END_OBJECT) {
-                return IngestObserver.INVALID_JSON;
+                return RejectReason.INVALID_JSON;
             }
             if (dockerLog != null) {
                 if (!haveMessage) {

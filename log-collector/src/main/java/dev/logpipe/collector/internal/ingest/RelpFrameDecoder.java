@@ -1,5 +1,7 @@
 package dev.logpipe.collector.internal.ingest;
 
+import dev.logpipe.collector.RejectReason;
+
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelDuplexHandler;
@@ -124,7 +126,7 @@ public final class RelpFrameDecoder extends ChannelDuplexHandler {
             inputEnded = true;
             decode(ctx, true);
             if (cumulation != null && cumulation.isReadable() && !failed) {
-                observer.frameRejected(IngestObserver.INCOMPLETE_FRAME);
+                observer.frameRejected(RejectReason.INCOMPLETE_FRAME);
             }
             releaseCumulation();
         }
@@ -151,7 +153,7 @@ public final class RelpFrameDecoder extends ChannelDuplexHandler {
                 }
             }
         } catch (RuntimeException e) {
-            fail(ctx, IngestObserver.DECODER_ERROR, "decoder error: " + e);
+            fail(ctx, RejectReason.DECODER_ERROR.label(), "decoder error: " + e);
         } finally {
             if (cumulation != null) {
                 if (!cumulation.isReadable()) {
@@ -228,7 +230,7 @@ public final class RelpFrameDecoder extends ChannelDuplexHandler {
             return true;
         }
         if (dataLen > maxFrameBytes) {
-            observer.frameRejected(IngestObserver.OVERSIZE);
+            observer.frameRejected(RejectReason.OVERSIZE);
             return fail(ctx, RelpProtocolError.OVERSIZE, "DATALEN " + dataLen + " over the limit of " + maxFrameBytes);
         }
         int dataStart = p + 1;

@@ -1,5 +1,7 @@
 package dev.logpipe.collector.internal.ingest;
 
+import dev.logpipe.collector.RejectReason;
+
 import dev.logpipe.filesink.FieldValue;
 import dev.logpipe.filesink.Level;
 import dev.logpipe.filesink.LogRecord;
@@ -79,7 +81,7 @@ final class SyslogParser implements FrameParser {
     }
 
     @Override
-    public String parse(FrameText frame, LogRecord.Builder b, long receiveTimeNanos) {
+    public RejectReason parse(FrameText frame, LogRecord.Builder b, long receiveTimeNanos) {
         String s = frame.text();
         int n = s.length();
         int pri;
@@ -92,7 +94,7 @@ final class SyslogParser implements FrameParser {
                 i++;
             }
             if (i == 1 || i >= n || s.charAt(i) != '>' || v > 191) {
-                return IngestObserver.BAD_SYSLOG_HEADER;
+                return RejectReason.BAD_SYSLOG_HEADER;
             }
             pri = v;
             p = i + 1;
@@ -108,7 +110,7 @@ final class SyslogParser implements FrameParser {
         if (p > 0 && v > p && v < n && s.charAt(v) == ' ') {
             b.format(SourceFormat.SYSLOG_5424);
             if (v - p != 1 || s.charAt(p) != '1') {
-                return IngestObserver.BAD_SYSLOG_HEADER;
+                return RejectReason.BAD_SYSLOG_HEADER;
             }
             return parse5424(s, v + 1, pri, b);
         }
@@ -118,29 +120,29 @@ final class SyslogParser implements FrameParser {
 
     // ---------------------------------------------------------------- RFC 5424
 
-    private String parse5424(String s, int p, int pri, LogRecord.Builder b) {
+    private RejectReason parse5424(String s, int p, int pri, LogRecord.Builder b) {
         int n = s.length();
         String[] header = new String[4]; // hostname, app-name, procid, msgid
         int end = tokenEnd(s, p);
         if (end == p) {
-            return IngestObserver.BAD_SYSLOG_HEADER;
+            return RejectReason.BAD_SYSLOG_HEADER;
         }
         if (!(end == p + 1 && s.charAt(p) == '-')) {
             long t = Timestamps.parseDateTime(s, p, end, true);
             if (t == Timestamps.NONE) {
-                return IngestObserver.BAD_SYSLOG_HEADER;
+                return RejectReason.BAD_SYSLOG_HEADER;
             }
             b.eventTimeNanos(t);
         }
         p = end;
         for (int f = 0; f < 4; f++) {
             if (p >= n || s.charAt(p) != ' ') {
-                return IngestObserver.BAD_SYSLOG_HEADER;
+                return RejectReason.BAD_SYSLOG_HEADER;
             }
             p++;
             end = tokenEnd(s, p);
             if (end == p) {
-                return IngestObserver.BAD_SYSLOG_HEADER;
+                return RejectReason.BAD_SYSLOG_HEADER;
             }
             header[f] = end == p + 1 && s.charAt(p) == '-' ? "" : s.substring(p, end);
             p = end;
@@ -149,7 +151,7 @@ final class SyslogParser implements FrameParser {
         String msg = "";
         if (p < n) {
             if (s.charAt(p) != ' ' || p + 1 >= n) {
-                return IngestObserver.BAD_SYSLOG_HEADER;
+                return RejectReason.BAD_SYSLOG_HEADER;
             }
             p++;
             char c = s.charAt(p);
@@ -158,16 +160,16 @@ final class SyslogParser implements FrameParser {
             } else if (c == '[') {
                 int sdEnd = parseStructuredData(s, p, b);
                 if (sdEnd < 0) {
-                    return IngestObserver.BAD_SYSLOG_HEADER;
+                    return RejectReason.BAD_SYSLOG_HEADER;
                 }
                 sd = s.substring(p, sdEnd);
                 p = sdEnd;
             } else {
-                return IngestObserver.BAD_SYSLOG_HEADER;
+                return RejectReason.BAD_SYSLOG_HEADER;
             }
             if (p < n) {
                 if (s.charAt(p) != ' ') {
-                    return IngestObserver.BAD_SYSLOG_HEADER;
+                    return RejectReason.BAD_SYSLOG_HEADER;
                 }
                 msg = message(s, p + 1);
             }
@@ -319,7 +321,7 @@ final class SyslogParser implements FrameParser {
 
     // ---------------------------------------------------------------- RFC 3164
 
-    private String parse3164(String s, int p, int pri, LogRecord.Builder b, long receiveTimeNanos) {
+    private RejectReason parse3164(String s, int p, int pri, LogRecord.Builder b, long receiveTimeNanos) {
         int n = s.length();
         String host = "";
         int afterTs = parseBsdTimestamp(s, p, b, receiveTimeNanos);

@@ -1,5 +1,7 @@
 package dev.logpipe.collector.internal.ingest;
 
+import dev.logpipe.collector.RejectReason;
+
 import dev.logpipe.filesink.LogRecord;
 import dev.logpipe.filesink.SourceFormat;
 
@@ -11,7 +13,7 @@ import dev.logpipe.filesink.SourceFormat;
 final class TextParser implements FrameParser {
 
     @Override
-    public String parse(FrameText frame, LogRecord.Builder b, long receiveTimeNanos) {
+    public RejectReason parse(FrameText frame, LogRecord.Builder b, long receiveTimeNanos) {
         b.message(frame.text());
         return null;
     }

@@ -1,13 +1,13 @@
 package dev.logpipe.collector.internal.pipeline;
 
+import dev.logpipe.collector.LostReason;
+import dev.logpipe.collector.RejectReason;
 import dev.logpipe.collector.internal.ingest.IngestObserver;
 import dev.logpipe.filesink.SourceFormat;
 
 import java.util.Collections;
 import java.util.EnumMap;
 import java.util.Map;
-import java.util.TreeMap;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.LongAdder;
 
@@ -23,10 +23,10 @@ public final class PipelineCounters implements IngestObserver {
 
     private static final SourceFormat[] FORMATS = SourceFormat.values();
 
-    private final LongAdder[] receivedRecords = adders();
-    private final LongAdder[] receivedBytes = adders();
-    private final LongAdder[] truncated = adders();
-    private final ConcurrentHashMap<String, LongAdder> rejected = new ConcurrentHashMap<>();
+    private final LongAdder[] receivedRecords = adders(FORMATS.length);
+    private final LongAdder[] receivedBytes = adders(FORMATS.length);
+    private final LongAdder[] truncated = adders(FORMATS.length);
+    private final LongAdder[] rejected = adders(RejectReason.values().length);
 
     /** Connections currently open (past the limit check). */
     public final AtomicInteger activeConnections = new AtomicInteger();
@@ -37,18 +37,13 @@ public final class PipelineCounters implements IngestObserver {
     public final LongAdder connectionErrors = new LongAdder();
     /** Times a connection turned autoRead off because the journal channel was full. */
     public final LongAdder backpressurePauses = new LongAdder();
-    /** Lost because the journal failed (an I/O error that is not lack of space, a failed sync). */
-    public static final String LOST_JOURNAL_FAILURE = "journal_failure";
-    /** Lost because a shutdown ran out of its drain timeout. */
-    public static final String LOST_DRAIN_TIMEOUT = "drain_timeout";
-
     /**
      * Records decoded from a connection that could not be put into the channel because it was closed,
-     * per reason ({@link #LOST_JOURNAL_FAILURE}, {@link #LOST_DRAIN_TIMEOUT}).
+     * per reason.
      */
-    private final ConcurrentHashMap<String, LongAdder> lost = new ConcurrentHashMap<>();
+    private final LongAdder[] lost = adders(LostReason.values().length);
     /** Why the channel is closed to connections, for {@link #lost(long)}: set by the pipeline. */
-    private volatile String closedReason = LOST_JOURNAL_FAILURE;
+    private volatile LostReason closedReason = LostReason.JOURNAL_FAILURE;
     /** Records decoded and counted as received that wait in a connection's local FIFO for channel room. */
     public final LongAdder pendingRecords = new LongAdder();
     /** The acknowledged listeners' counters (RELP, Fluent Forward). */
@@ -56,8 +51,8 @@ public final class PipelineCounters implements IngestObserver {
     /** The most records ever held in one connection's local FIFO while paused. */
     private final AtomicInteger maxPendingPerConnection = new AtomicInteger();
 
-    private static LongAdder[] adders() {
-        LongAdder[] a = new LongAdder[FORMATS.length];
+    private static LongAdder[] adders(int n) {
+        LongAdder[] a = new LongAdder[n];
         for (int i = 0; i < a.length; i++) {
             a[i] = new LongAdder();
         }
@@ -90,8 +85,8 @@ public final class PipelineCounters implements IngestObserver {
     }
 
     @Override
-    public void frameRejected(String reason) {
-        rejected.computeIfAbsent(reason, r -> new LongAdder()).increment();
+    public void frameRejected(RejectReason reason) {
+        rejected[reason.ordinal()].increment();
     }
 
     @Override
@@ -111,33 +106,41 @@ public final class PipelineCounters implements IngestObserver {
         return snapshot(truncated);
     }
 
-    public Map<String, Long> rejected() {
-        TreeMap<String, Long> m = new TreeMap<>();
-        rejected.forEach((k, v) -> m.put(k, v.sum()));
-        return Collections.unmodifiableMap(m);
+    /** Frames rejected, per reason; reasons never seen are absent. */
+    public Map<RejectReason, Long> rejected() {
+        return nonZero(RejectReason.class, RejectReason.values(), rejected);
     }
 
     /** Counts {@code n} records that a connection held and could not hand to the closed channel. */
     public void lost(long n) {
         if (n > 0) {
-            lost.computeIfAbsent(closedReason, r -> new LongAdder()).add(n);
+            lost[closedReason.ordinal()].add(n);
         }
     }
 
-    /** Says why the channel is (about to be) closed to connections: one of the {@code LOST_*} reasons. */
-    public void closedReason(String reason) {
+    /** Says why the channel is (about to be) closed to connections. */
+    public void closedReason(LostReason reason) {
         this.closedReason = reason;
     }
 
-    /** Records lost by connections, per reason. */
-    public Map<String, Long> lost() {
-        TreeMap<String, Long> m = new TreeMap<>();
-        lost.forEach((k, v) -> m.put(k, v.sum()));
-        return Collections.unmodifiableMap(m);
+    /** Records lost by connections, per reason; reasons with none are absent. */
+    public Map<LostReason, Long> lost() {
+        return nonZero(LostReason.class, LostReason.values(), lost);
     }
 
     public int maxPendingPerConnection() {
         return maxPendingPerConnection.get();
+    }
+
+    private static <E extends Enum<E>> Map<E, Long> nonZero(Class<E> type, E[] keys, LongAdder[] a) {
+        EnumMap<E, Long> m = new EnumMap<>(type);
+        for (E k : keys) {
+            long n = a[k.ordinal()].sum();
+            if (n != 0) {
+                m.put(k, n);
+            }
+        }
+        return Collections.unmodifiableMap(m);
     }
 
     private static Map<SourceFormat, Long> snapshot(LongAdder[] a) {

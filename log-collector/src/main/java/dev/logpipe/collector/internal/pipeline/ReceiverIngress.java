@@ -5,6 +5,7 @@ import dev.logpipe.channels.SendResult;
 import dev.logpipe.collector.Durability;
 import dev.logpipe.collector.ReceiverBatch;
 import dev.logpipe.collector.ReceiverContext;
+import dev.logpipe.collector.RejectReason;
 import dev.logpipe.filesink.AppendRequest;
 import dev.logpipe.filesink.JournalWriteException;
 import dev.logpipe.filesink.LogRecord;
@@ -174,7 +175,7 @@ public final class ReceiverIngress implements ReceiverContext {
     }
 
     @Override
-    public void rejected(String reason, long records) {
+    public void rejected(RejectReason reason, long records) {
         Objects.requireNonNull(reason, "reason");
         for (long i = 0; i < records; i++) {
             counters.frameRejected(reason);

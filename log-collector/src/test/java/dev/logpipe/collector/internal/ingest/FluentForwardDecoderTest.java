@@ -1,5 +1,7 @@
 package dev.logpipe.collector.internal.ingest;
 
+import dev.logpipe.collector.RejectReason;
+
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -295,6 +297,6 @@ class FluentForwardDecoderTest {
         Run r = new Run(MalformedPolicy.STORE_RAW, 1 << 20);
         r.write(good, 0, good.length - 2);
         assertTrue(r.finish().isEmpty());
-        assertEquals(List.of(IngestObserver.INCOMPLETE_FRAME), r.observer.rejections());
+        assertEquals(List.of(RejectReason.INCOMPLETE_FRAME.label()), r.observer.rejections());
     }
 }

@@ -1,5 +1,7 @@
 package dev.logpipe.collector.internal.ingest;
 
+import dev.logpipe.collector.RejectReason;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -24,7 +26,7 @@ class FrameProcessorTest {
     /** A parser with a bug: it throws. */
     private static final FrameParser THROWING = new FrameParser() {
         @Override
-        public String parse(FrameText frame, LogRecord.Builder b, long receiveTimeNanos) {
+        public RejectReason parse(FrameText frame, LogRecord.Builder b, long receiveTimeNanos) {
             throw new IllegalStateException("bug");
         }
 

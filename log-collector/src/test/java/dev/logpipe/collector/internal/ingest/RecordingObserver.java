@@ -1,5 +1,6 @@
 package dev.logpipe.collector.internal.ingest;
 
+import dev.logpipe.collector.RejectReason;
 import dev.logpipe.filesink.SourceFormat;
 import java.util.ArrayList;
 import java.util.List;
@@ -15,8 +16,8 @@ final class RecordingObserver implements IngestObserver {
     }
 
     @Override
-    public synchronized void frameRejected(String reason) {
-        events.add("rejected " + reason);
+    public synchronized void frameRejected(RejectReason reason) {
+        events.add("rejected " + reason.label());
     }
 
     @Override
@@ -24,6 +25,7 @@ final class RecordingObserver implements IngestObserver {
         events.add("truncated " + format);
     }
 
+    /** The labels of the rejections, in order. */
     synchronized List<String> rejections() {
         return events.stream().filter(e -> e.startsWith("rejected ")).map(e -> e.substring(9)).toList();
     }

@@ -1,5 +1,7 @@
 package dev.logpipe.collector.internal.ingest;
 
+import dev.logpipe.collector.RejectReason;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -148,7 +150,7 @@ class RelpFrameDecoderTest {
         List<Object> out = r.finish();
         assertEquals(1, out.size());
         assertEquals(RelpProtocolError.OVERSIZE, ((RelpProtocolError) out.get(0)).reason());
-        assertTrue(r.observer.rejections().contains(IngestObserver.OVERSIZE));
+        assertTrue(r.observer.rejections().contains(RejectReason.OVERSIZE.label()));
     }
 
     @Test
@@ -183,7 +185,7 @@ class RelpFrameDecoderTest {
         r.write(b, 0, b.length);
         List<Object> out = r.finish();
         assertEquals(1, out.size());
-        assertEquals(List.of(IngestObserver.INCOMPLETE_FRAME), r.observer.rejections());
+        assertEquals(List.of(RejectReason.INCOMPLETE_FRAME.label()), r.observer.rejections());
     }
 
     @Test

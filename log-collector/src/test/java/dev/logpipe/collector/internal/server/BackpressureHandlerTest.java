@@ -2,6 +2,7 @@ package dev.logpipe.collector.internal.server;
 
 import dev.logpipe.channels.Mpsc;
 import dev.logpipe.channels.TryRecv;
+import dev.logpipe.collector.LostReason;
 import dev.logpipe.collector.internal.pipeline.PipelineCounters;
 import dev.logpipe.filesink.AppendRequest;
 import dev.logpipe.filesink.LogRecord;
@@ -135,7 +136,7 @@ class BackpressureHandlerTest {
         EmbeddedChannel ec = new EmbeddedChannel(new BackpressureHandler(ch.sender(), counters, new ConnectionTracker()));
         ch.receiver().close();
         ec.writeInbound(rec(0));
-        assertEquals(Map.of("journal_failure", 1L), counters.lost());
+        assertEquals(Map.of(LostReason.JOURNAL_FAILURE, 1L), counters.lost());
         assertEquals(0, counters.pendingRecords.sum(), "lost, no longer in flight");
         assertFalse(ec.isActive());
     }

@@ -40,7 +40,7 @@ class AckMetricsTest {
         AckStats stats = new AckStats(c.received(), c.acksSent.sum(), c.nacksSent.sum(), c.acksPending.get(),
                 c.pressureSyncRequests.sum(), c.errors(), AckCounters.LATENCY_BOUNDS_MILLIS, c.latencyBuckets(),
                 c.latencySumNanos());
-        PipelineMetrics metrics = new PipelineMetrics(() -> PipelineSnapshot.EMPTY);
+        PipelineMetrics metrics = new PipelineMetrics(() -> null, 0);
         metrics.acks(() -> stats);
         AdminServer server = AdminServer.start("127.0.0.1", 0, metrics);
         try {

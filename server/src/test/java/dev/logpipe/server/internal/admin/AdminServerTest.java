@@ -6,13 +6,19 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.logpipe.collector.LogPipeline;
+import dev.logpipe.collector.LostReason;
+import dev.logpipe.collector.PipelineStats;
+import dev.logpipe.collector.RejectReason;
+import dev.logpipe.filesink.JournalState;
+import dev.logpipe.filesink.SinkStats;
+import dev.logpipe.filesink.SourceFormat;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.net.BindException;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -33,14 +39,14 @@ class AdminServerTest {
     private static final Pattern SAMPLE = Pattern.compile(
             "([a-zA-Z_:][a-zA-Z0-9_:]*)(\\{(?:[a-zA-Z_][a-zA-Z0-9_]*=\"(?:[^\"\\\\]|\\\\.)*\",?)*\\})? (-?[0-9.eE+-]+|NaN|[+-]Inf)");
 
-    private final AtomicReference<PipelineSnapshot> snapshot = new AtomicReference<>(PipelineSnapshot.EMPTY);
+    private final AtomicReference<PipelineStats> snapshot = new AtomicReference<>();
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
     private PipelineMetrics metrics;
     private AdminServer server;
 
     @BeforeEach
     void start() throws Exception {
-        metrics = new PipelineMetrics(snapshot::get);
+        metrics = new PipelineMetrics(snapshot::get, 100);
         server = AdminServer.start("127.0.0.1", 0, metrics);
     }
 
@@ -76,14 +82,17 @@ class AdminServerTest {
 
     @Test
     void metricsIsValidPrometheusTextWithEveryName() throws Exception {
-        snapshot.set(new PipelineSnapshot(Map.of("json", 7L, "syslog", 2L), Map.of("json", 700L, "syslog", 150L),
-                Map.of("invalid_json", 3L), 9, 6, 1, 65536, 2, 1, 4, Map.of("json", 1L), 4, 5, 1, 0,
-                Map.of("drain_timeout", 4L), 3, "paused", 2, 1_500_000_000L));
+        // 9 written (6 durable), 1 sync, 2 rolls after the first segment, 1 retention deletion, 1 error, paused
+        SinkStats sink = new SinkStats(9, 1024, 1, 8, 5, 1, 0, 2_000_000, 2_000_000, 2_000_000, 0, 2, 1, 4096, 0,
+                null, JournalState.PAUSED, 2, 1_500_000_000L, 0, 0, 6, 1);
+        snapshot.set(new PipelineStats(LogPipeline.State.RUNNING,
+                Map.of(SourceFormat.JSON, 7L, SourceFormat.SYSLOG_5424, 2L),
+                Map.of(SourceFormat.JSON, 700L, SourceFormat.SYSLOG_5424, 150L),
+                Map.of(RejectReason.INVALID_JSON, 3L), Map.of(SourceFormat.JSON, 1L), sink, 5, 1, 65536, 2, 5, 4, 1, 0,
+                4, 0, "20261125-17", Map.of(LostReason.DRAIN_TIMEOUT, 4L), 3));
         metrics.onBatch(9, 1024);
-        metrics.onSync(2_000_000, 5);
-        metrics.onDurable(9, 1_000_000_000L, 1_040_000_000L);
-        metrics.currentSegment("20261125-17");
-        metrics.onRetentionDelete(Path.of("x.cq4"), 4096, false);
+        metrics.onSync(2_000_000);
+        metrics.onDurable(1_000_000_000L, 1_040_000_000L);
 
         HttpResponse<String> r = get("/metrics");
         assertEquals(200, r.statusCode());
@@ -117,13 +126,20 @@ class AdminServerTest {
             assertTrue(typed.contains(family), "no # TYPE for " + family + " in\n" + r.body());
         }
         assertEquals(7.0, samples.get("logpipe_received_records_total{format=\"json\"}"));
-        assertEquals(150.0, samples.get("logpipe_received_bytes_total{format=\"syslog\"}"));
+        assertEquals(150.0, samples.get("logpipe_received_bytes_total{format=\"syslog_5424\"}"));
         assertEquals(3.0, samples.get("logpipe_rejected_records_total{reason=\"invalid_json\"}"));
         assertEquals(9.0, samples.get("logpipe_written_records_total"));
         assertEquals(6.0, samples.get("logpipe_durable_records_total"));
         assertEquals(3.0, samples.get("logpipe_records_at_risk"));
         assertEquals(1.0, samples.get("logpipe_channel_records"));
         assertEquals(2.0, samples.get("logpipe_connections_active"));
+        assertEquals(100.0, samples.get("logpipe_channel_capacity_records"));
+        assertEquals(4.0, samples.get("logpipe_connections_refused_total"));
+        assertEquals(1.0, samples.get("logpipe_connections_idle_closed_total"));
+        assertEquals(1.0, samples.get("logpipe_syncs_total"));
+        assertEquals(3.0, samples.get("logpipe_segment_rolls_total"), "2 rolls and the first segment");
+        assertEquals(0.0, samples.get("logpipe_retention_deleted_segments_total{forced=\"true\"}"));
+        assertEquals(1.0, samples.get("logpipe_sink_errors_total"));
         assertEquals(4.0, samples.get("logpipe_backpressure_pauses_total"));
         assertEquals(1.0, samples.get("logpipe_writer_batch_records_count"));
         assertEquals(1.0, samples.get("logpipe_sync_duration_seconds_bucket{le=\"0.0025\"}"));
@@ -165,9 +181,12 @@ class AdminServerTest {
 
     @Test
     void statsIsJsonWithLatencyPercentiles() throws Exception {
-        snapshot.set(new PipelineSnapshot(Map.of("text", 5L), Map.of("text", 50L), Map.of(), 5, 5, 0, 100, 1, 0, 0, Map.of(), 0, 1, 0, 0,
-                Map.of(), 0, "writable", 0, 0));
-        metrics.onDurable(5, 0, 40_000_000L);
+        SinkStats sink = new SinkStats(5, 500, 1, 4, 4, 1, 0, 1_000_000, 1_000_000, 1_000_000, 0, 0, 0, 0, 0,
+                null, JournalState.WRITABLE, 0, 0, 0, 0, 5, 0);
+        snapshot.set(new PipelineStats(LogPipeline.State.RUNNING, Map.of(SourceFormat.TEXT, 5L),
+                Map.of(SourceFormat.TEXT, 50L), Map.of(), Map.of(), sink, 4, 0, 100, 1, 1, 0, 0, 0, 0, 0, "seg",
+                Map.of(), 0));
+        metrics.onDurable(0, 40_000_000L);
         server.ready(true);
         HttpResponse<String> r = get("/stats");
         assertEquals(200, r.statusCode());
