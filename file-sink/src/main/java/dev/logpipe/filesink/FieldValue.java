@@ -1,5 +1,6 @@
 package dev.logpipe.filesink;
 
+import dev.logpipe.filesink.internal.json.JsonText;
 import java.util.Objects;
 
 /**
@@ -38,29 +39,9 @@ public record FieldValue(String text, boolean json) {
         return sb.toString();
     }
 
-    /** Appends {@code s} as a quoted, escaped JSON string. */
+    /** Appends {@code s} as a quoted, escaped JSON string (the escaping of {@link RecordJson}). */
     public static void appendJsonString(StringBuilder sb, String s) {
-        sb.append('"');
-        for (int i = 0; i < s.length(); i++) {
-            char c = s.charAt(i);
-            switch (c) {
-                case '"' -> sb.append("\\\"");
-                case '\\' -> sb.append("\\\\");
-                case '\n' -> sb.append("\\n");
-                case '\r' -> sb.append("\\r");
-                case '\t' -> sb.append("\\t");
-                case '\b' -> sb.append("\\b");
-                case '\f' -> sb.append("\\f");
-                default -> {
-                    if (c < 0x20) {
-                        sb.append(String.format("\\u%04x", (int) c));
-                    } else {
-                        sb.append(c);
-                    }
-                }
-            }
-        }
-        sb.append('"');
+        JsonText.appendString(sb, s);
     }
 
     @Override

@@ -414,7 +414,13 @@ final class JsonLineParser implements FrameParser {
         return Level.FATAL;
     }
 
-    /** JSON text without whitespace outside strings; the same instance when there is none. */
+    /**
+     * JSON text without whitespace outside strings; the same instance when there is none.
+     *
+     * <p>Hand-written rather than a Jackson parser copying into a generator: a generator re-escapes
+     * strings and can respell numbers, while a field keeps the sender's exact text, and this one scan
+     * is cheaper than a second parse (see JsonWriteBench in bench/RESULTS.md).
+     */
     static String compact(String json) {
         int n = json.length();
         int i = 0;

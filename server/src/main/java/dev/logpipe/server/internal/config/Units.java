@@ -85,7 +85,7 @@ public final class Units {
             Long perUnit = DURATION_UNITS.get(unit);
             if (perUnit == null) {
                 throw new IllegalArgumentException(unit.isEmpty()
-                        ? "'" + text + "' has no unit; " + DURATION_EXAMPLES
+                        ? "'" + text + (m.end() == t.length() ? "' has no unit; " : "' is not a duration; ") + DURATION_EXAMPLES
                         : durationUnitProblem(text, m.group(1), unit));
             }
             nanos = nanos.add(exact(m.group(1), perUnit, text, "nanosecond"));

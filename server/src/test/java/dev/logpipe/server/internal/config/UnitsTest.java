@@ -119,6 +119,76 @@ class UnitsTest {
         assertTrue(e.getMessage().contains(message), e.getMessage());
     }
 
+    /**
+     * Exact arithmetic at the edges: fractions that binary floating point cannot hold (0.3, 1.1), integers
+     * above 2^53, the largest values, and refusals of overflow, signs and garbage.
+     */
+    @ParameterizedTest(name = "{0}")
+    @CsvSource(delimiter = '|', textBlock = """
+            1.5GiB             | 1610612736
+            1.1KB              | 1100
+            0.3MB              | 300000
+            0.000001MB         | 1
+            9007199254740993   | 9007199254740993
+            9007199254740993B  | 9007199254740993
+            8388607.9999999999990905052982270717620849609375TiB | 9223372036854775807
+            """)
+    void parsesSizesExactlyAtTheEdges(String text, long bytes) {
+        assertEquals(bytes, Units.parseSize(text));
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @CsvSource(delimiter = '|', textBlock = """
+            0.001s                        | 1000000
+            0.3s                          | 300000000
+            1.1s                          | 1100000000
+            0.000000001s                  | 1
+            2.5m                          | 150000000000
+            0.1h0.1m                      | 366000000000
+            106751d23h47m16s854775807ns   | 9223372036854775807
+            """)
+    void parsesDurationsExactlyAtTheEdges(String text, long nanos) {
+        assertEquals(Duration.ofNanos(nanos), Units.parseDuration(text));
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @CsvSource(delimiter = '|', textBlock = """
+            9223372036854775808         | too large a size
+            8388608TiB                  | too large a size
+            -1MiB                       | is not a size
+            +1MiB                       | is not a size
+            1.5                         | is not a whole number of bytes
+            1.2.3KiB                    | is not a size
+            1e3B                        | is not a size
+            0x10                        | is not a size
+            NaN                         | is not a size
+            1,5KiB                      | is not a size
+            .5KiB                       | is not a size
+            '١٠B'             | is not a size
+            """)
+    void refusesSizeOverflowSignsAndGarbage(String text, String message) {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Units.parseSize(text));
+        assertTrue(e.getMessage().contains(message), e.getMessage());
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @CsvSource(delimiter = '|', textBlock = """
+            106751d23h47m16s854775808ns | too long a duration
+            9223372036854775808ns       | too long a duration
+            -0.5s                       | is not a duration
+            +5s                         | is not a duration
+            0.0000000001s               | is not a whole number of nanoseconds
+            1.2.3s                      | is not a duration
+            1.s                         | is not a duration
+            .5s                         | is not a duration
+            Infinity                    | is not a duration
+            '١٠s'             | is not a duration
+            """)
+    void refusesDurationOverflowSignsAndGarbage(String text, String message) {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Units.parseDuration(text));
+        assertTrue(e.getMessage().contains(message), e.getMessage());
+    }
+
     /** Values that may be either an age or a size are told apart by their unit alone, never guessed. */
     @ParameterizedTest(name = "{0}")
     @CsvSource(delimiter = '|', textBlock = """
