@@ -143,8 +143,10 @@ class RotationTest {
                     () -> sink.stats().writtenRecords() == total + 10, () -> sink.stats().toString());
             long rolls = sink.stats().rolls();
             long segmentsBefore = segmentFiles(data);
-            // every clock move is followed by a roll, except the last when it came after the last record
-            assertTrue(moves >= 8 && rolls >= moves - 1, "clock moved " + moves + " times, journal rolled " + rolls + " times");
+            // every clock move is followed by a roll, except the last when it came after the last record;
+            // the loop polls every 2 ms, so on a busy machine the writer can pass a threshold or two
+            // between polls: fewer than the nominal 10 moves, still several rolls under load
+            assertTrue(moves >= 4 && rolls >= moves - 1, "clock moved " + moves + " times, journal rolled " + rolls + " times");
             assertEquals(0, sink.stats().retentionDeletedSegments(),
                     "retention deleted a segment while named reader 'slow' had not finished it");
 
