@@ -74,8 +74,8 @@ public final class EmbeddedEmitBench {
             base = Files.createTempDirectory("emit-bench");
         }
         System.out.printf(Locale.ROOT, "# EmbeddedEmitBench threads=%d records/thread=%d sync=%s level=%s max-heap=%dMiB cores=%d%n",
-                threads, records, sync, level, java.lang.Runtime.getRuntime().maxMemory() >> 20,
-                java.lang.Runtime.getRuntime().availableProcessors());
+                threads, records, sync, level, Runtime.getRuntime().maxMemory() >> 20,
+                Runtime.getRuntime().availableProcessors());
         for (int r = 0; r < runs; r++) {
             Path dir = base.resolve("run-" + r);
             try {

@@ -8,7 +8,7 @@ import dev.logpipe.filesink.LogRecord;
 import dev.logpipe.forward.kafka.DeliveryMode;
 import dev.logpipe.forward.kafka.ForwarderMetrics;
 import dev.logpipe.forward.kafka.KafkaForwarder;
-import dev.logpipe.runtime.Runtime;
+import dev.logpipe.runtime.TaskRuntime;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.NewTopic;
@@ -79,9 +79,9 @@ public final class KafkaForwardBench {
             bootstrap = kit.bootstrapServers();
         }
         Path root = base != null ? Files.createDirectories(base) : Files.createTempDirectory("kafka-forward-bench");
-        Runtime runtime = Runtime.builder().threadNamePrefix("bench").build();
+        TaskRuntime runtime = TaskRuntime.builder().threadNamePrefix("bench").build();
         System.out.printf(Locale.ROOT, "# KafkaForwardBench: %d records per run, broker %s, %d cores, java %s%n",
-                records, kit != null ? "in this JVM" : bootstrap, java.lang.Runtime.getRuntime().availableProcessors(),
+                records, kit != null ? "in this JVM" : bootstrap, Runtime.getRuntime().availableProcessors(),
                 System.getProperty("java.version"));
         try {
             int run = 0;
@@ -100,7 +100,7 @@ public final class KafkaForwardBench {
         }
     }
 
-    private static void backlog(Runtime runtime, Path dir, String bootstrap, String topic, DeliveryMode mode, int tx,
+    private static void backlog(TaskRuntime runtime, Path dir, String bootstrap, String topic, DeliveryMode mode, int tx,
                                 int records) throws Exception {
         createTopic(bootstrap, topic);
         long last;
@@ -118,7 +118,7 @@ public final class KafkaForwardBench {
                 m.transactionsCommitted());
     }
 
-    private static void live(Runtime runtime, Path dir, String bootstrap, String topic, DeliveryMode mode, int tx,
+    private static void live(TaskRuntime runtime, Path dir, String bootstrap, String topic, DeliveryMode mode, int tx,
                              int records) throws Exception {
         createTopic(bootstrap, topic);
         try (Journal j = new Journal(runtime, dir)) {
@@ -221,7 +221,7 @@ public final class KafkaForwardBench {
         private final Mpsc.Channel<AppendRequest> ch = Mpsc.bounded(8192);
         private long n;
 
-        Journal(Runtime runtime, Path dir) {
+        Journal(TaskRuntime runtime, Path dir) {
             sink = FileSink.builder(dir).runtime(runtime).syncInterval(Duration.ofMillis(100)).build();
             sink.start(ch.receiver());
         }

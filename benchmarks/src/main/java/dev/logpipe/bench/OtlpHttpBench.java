@@ -83,7 +83,7 @@ public final class OtlpHttpBench {
         }
         System.out.printf(Locale.ROOT, "# OtlpHttpBench clients=%d requests/client=%d batch=%d sync=%s level=%s gzip=%s target=%s cores=%d%n",
                 clients, requests, batch, sync, level, gzip, url == null ? "in-process" : url,
-                java.lang.Runtime.getRuntime().availableProcessors());
+                Runtime.getRuntime().availableProcessors());
         List<byte[]> bodies = new ArrayList<>();
         for (int i = 0; i < 16; i++) {
             byte[] b = body(batch, i);

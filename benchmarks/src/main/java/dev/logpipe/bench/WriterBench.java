@@ -14,7 +14,7 @@ import dev.logpipe.filesink.SinkListener;
 import dev.logpipe.filesink.SinkStats;
 import dev.logpipe.filesink.SourceFormat;
 import dev.logpipe.filesink.internal.writer.JournalWriter;
-import dev.logpipe.runtime.Runtime;
+import dev.logpipe.runtime.TaskRuntime;
 import java.io.IOException;
 import java.lang.management.ManagementFactory;
 import java.lang.management.ThreadMXBean;
@@ -116,7 +116,7 @@ public final class WriterBench {
         LogRecord[] pool = buildRecords();
         double avgBytes = Stream.of(pool).mapToInt(LogRecord::estimatedBytes).average().orElse(0);
         System.out.printf(Locale.ROOT, "# writer bench: %d records of ~%.0f estimated bytes, channel capacity %d,"
-                + " dir %s, %d cores, %s%n", records, avgBytes, capacity, base, java.lang.Runtime.getRuntime()
+                + " dir %s, %d cores, %s%n", records, avgBytes, capacity, base, Runtime.getRuntime()
                 .availableProcessors(), System.getProperty("java.vm.version"));
         String[] policies = sync.equals("all") ? new String[] {"never", "100ms", "batch"} : sync.split(",");
         boolean ok = true;
@@ -185,7 +185,7 @@ public final class WriterBench {
         }
     }
 
-    private static FileSink buildSink(String policy, Path dir, Runtime rt, boolean prefault, SinkListener listener) {
+    private static FileSink buildSink(String policy, Path dir, TaskRuntime rt, boolean prefault, SinkListener listener) {
         FileSink.Builder b = FileSink.builder(dir).runtime(rt).rollCycle(RollCycle.DAILY).prefaultPages(prefault)
                 .listener(listener);
         switch (policy) {
@@ -204,7 +204,7 @@ public final class WriterBench {
         long[] sent = new long[n];
         Histogram latency = new Histogram(TimeUnit.SECONDS.toNanos(60), 3);
         AtomicLong durableCount = new AtomicLong();
-        try (Runtime rt = Runtime.builder().threadNamePrefix("bench").build()) {
+        try (TaskRuntime rt = TaskRuntime.builder().threadNamePrefix("bench").build()) {
             SyncTimes syncTimes = new SyncTimes();
             FileSink sink = buildSink(policy, dir, rt, prefault, syncTimes);
             Mpsc.Channel<AppendRequest> ch = Mpsc.bounded(capacity);
@@ -303,7 +303,7 @@ public final class WriterBench {
                             (double) producerCpu / n, (double) blockingCpu / n, (double) processCpu / n,
                             machineBusy < 0 ? Double.NaN : (double) machineBusy / n,
                             machineSteal < 0 ? Double.NaN : (double) machineSteal / n,
-                            (writtenAt - start) * (double) java.lang.Runtime.getRuntime().availableProcessors() / n,
+                            (writtenAt - start) * (double) Runtime.getRuntime().availableProcessors() / n,
                             syncTimes.summary(), jitMs);
                 }
             }

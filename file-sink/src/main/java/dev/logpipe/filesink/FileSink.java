@@ -7,7 +7,7 @@ import dev.logpipe.filesink.internal.retention.RetentionPolicy;
 import dev.logpipe.filesink.internal.writer.JournalSink;
 import dev.logpipe.filesink.internal.writer.JournalWriter;
 import dev.logpipe.filesink.internal.writer.SinkConfig;
-import dev.logpipe.runtime.Runtime;
+import dev.logpipe.runtime.TaskRuntime;
 
 import java.nio.file.FileStore;
 import java.nio.file.Path;
@@ -182,7 +182,7 @@ public final class FileSink implements AutoCloseable {
      */
     public static final class Builder {
         private final Path dir;
-        private Runtime runtime;
+        private TaskRuntime runtime;
         private JournalSettings.Builder settings = JournalSettings.builder();
         private SinkListener listener = SinkListener.NOOP;
         private BroadcastReceiver<?> shutdownSignal;
@@ -192,7 +192,7 @@ public final class FileSink implements AutoCloseable {
         }
 
         /** The runtime whose blocking pool runs syncs and retention and whose workers complete futures. */
-        public Builder runtime(Runtime runtime) {
+        public Builder runtime(TaskRuntime runtime) {
             this.runtime = Objects.requireNonNull(runtime, "runtime");
             return this;
         }

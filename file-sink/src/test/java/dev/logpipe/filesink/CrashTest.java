@@ -1,7 +1,7 @@
 package dev.logpipe.filesink;
 
 import dev.logpipe.channels.Mpsc;
-import dev.logpipe.runtime.Runtime;
+import dev.logpipe.runtime.TaskRuntime;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -117,7 +117,7 @@ class CrashTest {
                     (System.nanoTime() - t1) / 1_000_000, counts);
         }
         // appending continues after the last complete record, in this process
-        Runtime runtime = Runtime.builder().workerThreads(1).maxBlockingThreads(2).threadNamePrefix("t").build();
+        TaskRuntime runtime = TaskRuntime.builder().workerThreads(1).maxBlockingThreads(2).threadNamePrefix("t").build();
         try {
             FileSink sink = FileSink.builder(dir).runtime(runtime).rollCycle(RollCycle.MINUTELY).build();
             Mpsc.Channel<AppendRequest> ch = Mpsc.bounded(16);

@@ -3,7 +3,7 @@ package dev.logpipe.filesink;
 import dev.logpipe.channels.Mpsc;
 import dev.logpipe.channels.MpscSender;
 import dev.logpipe.channels.WatchReceiver;
-import dev.logpipe.runtime.Runtime;
+import dev.logpipe.runtime.TaskRuntime;
 
 import java.nio.file.Path;
 import java.time.Duration;
@@ -26,7 +26,7 @@ public final class CrashWriterMain {
     public static void main(String[] args) throws Exception {
         Path dir = Path.of(args[0]);
         int run = Integer.parseInt(args[1]);
-        Runtime runtime = Runtime.builder().workerThreads(1).maxBlockingThreads(2).threadNamePrefix("child").build();
+        TaskRuntime runtime = TaskRuntime.builder().workerThreads(1).maxBlockingThreads(2).threadNamePrefix("child").build();
         FileSink sink = FileSink.builder(dir).runtime(runtime).rollCycle(RollCycle.MINUTELY)
                 .syncInterval(Duration.ofMillis(5)).batchSize(256).build();
         Mpsc.Channel<AppendRequest> ch = Mpsc.bounded(4096);

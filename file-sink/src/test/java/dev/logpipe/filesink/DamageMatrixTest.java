@@ -6,7 +6,7 @@ import dev.logpipe.filesink.DamagedJournals.Excerpt;
 import dev.logpipe.filesink.VerifyReport.Kind;
 import dev.logpipe.filesink.internal.codec.RecordCodec;
 import net.openhft.chronicle.bytes.Bytes;
-import dev.logpipe.runtime.Runtime;
+import dev.logpipe.runtime.TaskRuntime;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.DynamicTest;
@@ -43,12 +43,12 @@ class DamageMatrixTest {
     static final AtomicInteger COPIES = new AtomicInteger();
 
     /** One runtime for every writer the tests start (a sink's own would be built and shut down each time). */
-    static Runtime runtime;
+    static TaskRuntime runtime;
 
     @BeforeAll
     static void writeJournal() throws Exception {
         journal = DamagedJournals.write(tmp.resolve("pristine"));
-        runtime = Runtime.builder().workerThreads(1).maxBlockingThreads(2).threadNamePrefix("damage-matrix").build();
+        runtime = TaskRuntime.builder().workerThreads(1).maxBlockingThreads(2).threadNamePrefix("damage-matrix").build();
     }
 
     @AfterAll

@@ -2,7 +2,7 @@ package dev.logpipe.filesink;
 
 import dev.logpipe.testsupport.MutableClock;
 import dev.logpipe.filesink.internal.scan.SegmentScanner;
-import dev.logpipe.runtime.Runtime;
+import dev.logpipe.runtime.TaskRuntime;
 
 import java.io.IOException;
 import java.io.RandomAccessFile;
@@ -42,7 +42,7 @@ final class DamagedJournals {
 
     /** Writes the journal into {@code dir} and reads its layout. */
     public static DamagedJournals write(Path dir) throws Exception {
-        Runtime runtime = Runtime.builder().workerThreads(1).maxBlockingThreads(2).threadNamePrefix("damage").build();
+        TaskRuntime runtime = TaskRuntime.builder().workerThreads(1).maxBlockingThreads(2).threadNamePrefix("damage").build();
         try {
             writeSegments(dir, runtime);
         } finally {
@@ -53,7 +53,7 @@ final class DamagedJournals {
         return j;
     }
 
-    private static void writeSegments(Path dir, Runtime runtime) throws Exception {
+    private static void writeSegments(Path dir, TaskRuntime runtime) throws Exception {
         // 17 records in the first minute, 16 in each of the next two
         MutableClock clock = new MutableClock(Journals.BASE);
         FileSink sink = FileSink.builder(dir).runtime(runtime).rollCycle(RollCycle.MINUTELY).timeProvider(clock)

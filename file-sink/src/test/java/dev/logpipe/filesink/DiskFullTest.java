@@ -2,7 +2,7 @@ package dev.logpipe.filesink;
 
 import dev.logpipe.channels.Mpsc;
 import dev.logpipe.channels.SendResult;
-import dev.logpipe.runtime.Runtime;
+import dev.logpipe.runtime.TaskRuntime;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeEach;
@@ -32,7 +32,7 @@ class DiskFullTest {
     @TempDir
     Path mountPoint;
 
-    Runtime runtime;
+    TaskRuntime runtime;
     boolean mounted;
 
     @BeforeEach
@@ -47,7 +47,7 @@ class DiskFullTest {
         }
         mounted = p.waitFor(20, TimeUnit.SECONDS) && p.exitValue() == 0;
         Assumptions.assumeTrue(mounted, "cannot mount a tmpfs here (needs root); disk-full test skipped");
-        runtime = Runtime.builder().workerThreads(2).maxBlockingThreads(4).threadNamePrefix("test").build();
+        runtime = TaskRuntime.builder().workerThreads(2).maxBlockingThreads(4).threadNamePrefix("test").build();
     }
 
     @AfterEach

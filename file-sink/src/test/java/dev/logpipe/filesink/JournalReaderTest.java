@@ -1,6 +1,6 @@
 package dev.logpipe.filesink;
 
-import dev.logpipe.runtime.Runtime;
+import dev.logpipe.runtime.TaskRuntime;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -29,11 +29,11 @@ class JournalReaderTest {
     @TempDir
     Path dir;
 
-    Runtime runtime;
+    TaskRuntime runtime;
 
     @BeforeEach
     void setUp() throws Exception {
-        runtime = Runtime.builder().workerThreads(2).maxBlockingThreads(4).threadNamePrefix("test").build();
+        runtime = TaskRuntime.builder().workerThreads(2).maxBlockingThreads(4).threadNamePrefix("test").build();
         Journals.write(dir, runtime, SEGMENTS, PER_SEGMENT, SinkListener.NOOP);
     }
 

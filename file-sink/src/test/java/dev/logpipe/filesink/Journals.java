@@ -2,7 +2,7 @@ package dev.logpipe.filesink;
 
 import dev.logpipe.testsupport.MutableClock;
 import dev.logpipe.channels.Mpsc;
-import dev.logpipe.runtime.Runtime;
+import dev.logpipe.runtime.TaskRuntime;
 
 import java.nio.file.Path;
 import java.time.Duration;
@@ -30,7 +30,7 @@ final class Journals {
      * Writes {@code perSegment} records into each of {@code segments} minutely segments, record n
      * received at BASE + n ms, and returns the sink's report.
      */
-    static WriterReport write(Path dir, Runtime runtime, int segments, int perSegment, SinkListener listener)
+    static WriterReport write(Path dir, TaskRuntime runtime, int segments, int perSegment, SinkListener listener)
             throws Exception {
         MutableClock clock = new MutableClock(BASE);
         FileSink sink = FileSink.builder(dir).runtime(runtime).rollCycle(RollCycle.MINUTELY).timeProvider(clock)

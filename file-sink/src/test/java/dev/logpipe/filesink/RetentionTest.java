@@ -2,7 +2,7 @@ package dev.logpipe.filesink;
 
 import dev.logpipe.testsupport.MutableClock;
 import dev.logpipe.channels.Mpsc;
-import dev.logpipe.runtime.Runtime;
+import dev.logpipe.runtime.TaskRuntime;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -32,7 +32,7 @@ class RetentionTest {
     @TempDir
     Path dir;
 
-    Runtime runtime;
+    TaskRuntime runtime;
     final List<String> deletions = new CopyOnWriteArrayList<>();
     final SinkListener listener = new SinkListener() {
         @Override
@@ -43,7 +43,7 @@ class RetentionTest {
 
     @BeforeEach
     void setUp() throws Exception {
-        runtime = Runtime.builder().workerThreads(2).maxBlockingThreads(4).threadNamePrefix("test").build();
+        runtime = TaskRuntime.builder().workerThreads(2).maxBlockingThreads(4).threadNamePrefix("test").build();
         Journals.write(dir, runtime, SEGMENTS, PER_SEGMENT, SinkListener.NOOP);
     }
 

@@ -4,7 +4,7 @@ import dev.logpipe.testsupport.MutableClock;
 import dev.logpipe.channels.Mpsc;
 import dev.logpipe.channels.MpscSender;
 import dev.logpipe.channels.WatchReceiver;
-import dev.logpipe.runtime.Runtime;
+import dev.logpipe.runtime.TaskRuntime;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -30,11 +30,11 @@ class RollBoundaryTest {
     @TempDir
     Path dir;
 
-    Runtime runtime;
+    TaskRuntime runtime;
 
     @BeforeEach
     void setUp() {
-        runtime = Runtime.builder().workerThreads(2).maxBlockingThreads(4).threadNamePrefix("test").build();
+        runtime = TaskRuntime.builder().workerThreads(2).maxBlockingThreads(4).threadNamePrefix("test").build();
     }
 
     @AfterEach

@@ -3,7 +3,7 @@ package dev.logpipe.filesink;
 import dev.logpipe.channels.Broadcast;
 import dev.logpipe.channels.Mpsc;
 import dev.logpipe.channels.SendResult;
-import dev.logpipe.runtime.Runtime;
+import dev.logpipe.runtime.TaskRuntime;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -30,11 +30,11 @@ class SinkHooksTest {
     @TempDir
     Path dir;
 
-    Runtime runtime;
+    TaskRuntime runtime;
 
     @BeforeEach
     void setUp() {
-        runtime = Runtime.builder().workerThreads(2).maxBlockingThreads(4).threadNamePrefix("hooks").build();
+        runtime = TaskRuntime.builder().workerThreads(2).maxBlockingThreads(4).threadNamePrefix("hooks").build();
     }
 
     @AfterEach

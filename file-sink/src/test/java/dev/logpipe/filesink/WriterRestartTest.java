@@ -3,7 +3,7 @@ package dev.logpipe.filesink;
 import dev.logpipe.testsupport.MutableClock;
 import dev.logpipe.channels.Mpsc;
 import dev.logpipe.filesink.internal.scan.SegmentScanner;
-import dev.logpipe.runtime.Runtime;
+import dev.logpipe.runtime.TaskRuntime;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -31,14 +31,14 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 class WriterRestartTest {
 
-    private static Runtime runtime;
+    private static TaskRuntime runtime;
 
     @TempDir
     Path dir;
 
     @BeforeAll
     static void startRuntime() {
-        runtime = Runtime.builder().workerThreads(1).maxBlockingThreads(2).threadNamePrefix("restart").build();
+        runtime = TaskRuntime.builder().workerThreads(1).maxBlockingThreads(2).threadNamePrefix("restart").build();
     }
 
     @AfterAll

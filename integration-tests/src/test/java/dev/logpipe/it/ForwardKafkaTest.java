@@ -13,7 +13,7 @@ import dev.logpipe.filesink.LogRecord;
 import dev.logpipe.filesink.ReadRecord;
 import dev.logpipe.filesink.RollCycle;
 import dev.logpipe.it.support.ChildJvm;
-import dev.logpipe.runtime.Runtime;
+import dev.logpipe.runtime.TaskRuntime;
 import dev.logpipe.testsupport.Conditions;
 import dev.logpipe.testsupport.MutableClock;
 import java.net.URI;
@@ -99,7 +99,7 @@ class ForwardKafkaTest {
     /** A journal written in this JVM, minutely segments on a hand-moved clock; record n has message m&lt;n&gt;. */
     static final class Journal implements AutoCloseable {
         final MutableClock clock = new MutableClock(BASE);
-        final Runtime runtime = Runtime.builder().workerThreads(2).maxBlockingThreads(4).threadNamePrefix("it-journal").build();
+        final TaskRuntime runtime = TaskRuntime.builder().workerThreads(2).maxBlockingThreads(4).threadNamePrefix("it-journal").build();
         final FileSink sink;
         final Mpsc.Channel<AppendRequest> ch = Mpsc.bounded(4096);
         long next;

@@ -14,7 +14,7 @@ import dev.logpipe.it.support.ChildJvm;
 import dev.logpipe.testsupport.Conditions;
 import dev.logpipe.testsupport.MutableClock;
 import dev.logpipe.it.support.WireFrames;
-import dev.logpipe.runtime.Runtime;
+import dev.logpipe.runtime.TaskRuntime;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -64,7 +64,7 @@ class RotationTest {
     void tailAndANamedReaderFollowEveryRollAndRetentionSparesUnreadSegments() throws Exception {
         Path data = dir.resolve("data");
         MutableClock clock = new MutableClock(Instant.now().truncatedTo(ChronoUnit.MINUTES).minus(Duration.ofMinutes(30)));
-        Runtime runtime = Runtime.builder().workerThreads(2).threadNamePrefix("it-rot").build();
+        TaskRuntime runtime = TaskRuntime.builder().workerThreads(2).threadNamePrefix("it-rot").build();
         Mpsc.Channel<AppendRequest> channel = Mpsc.bounded(8192);
         FileSink sink = FileSink.builder(data).runtime(runtime).rollCycle(RollCycle.MINUTELY).timeProvider(clock)
                 .syncInterval(Duration.ofMillis(50)).retentionMaxAge(Duration.ofMinutes(2)).build();

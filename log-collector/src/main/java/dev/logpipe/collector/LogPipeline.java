@@ -23,7 +23,7 @@ import dev.logpipe.filesink.SinkListener;
 import dev.logpipe.filesink.SyncPolicy;
 import dev.logpipe.filesink.SinkStats;
 import dev.logpipe.filesink.SourceFormat;
-import dev.logpipe.runtime.Runtime;
+import dev.logpipe.runtime.TaskRuntime;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -48,7 +48,7 @@ import java.util.concurrent.TimeoutException;
  * listeners, external {@link Receiver}s (OTLP/HTTP) and in-process {@link Emitter}s — started and
  * stopped in the right order.
  *
- * <p>It owns a {@link Runtime} (worker and blocking pools), one channel bounded in records and in
+ * <p>It owns a {@link TaskRuntime} (worker and blocking pools), one channel bounded in records and in
  * bytes that every producer shares, the {@link FileSink} that drains it, the shutdown broadcast and
  * the journal's durability and rotation watches.
  *
@@ -99,7 +99,7 @@ public final class LogPipeline implements AutoCloseable {
     // afterwards changes nothing here
     private final Path dataDirectory;
     private final Duration drainTimeout;
-    private final Runtime runtime;
+    private final TaskRuntime runtime;
     private final Mpsc.Channel<AppendRequest> channel;
     private final MpscSender<AppendRequest> tcpSender;
     private final MpscSender<AppendRequest> embeddedSender;
@@ -119,7 +119,7 @@ public final class LogPipeline implements AutoCloseable {
     private final Object lifecycleLock = new Object();
     private volatile State state = State.RUNNING;
 
-    private LogPipeline(Builder b, Runtime runtime, Mpsc.Channel<AppendRequest> channel, FileSink sink,
+    private LogPipeline(Builder b, TaskRuntime runtime, Mpsc.Channel<AppendRequest> channel, FileSink sink,
                         PipelineCounters counters, Transport transport,
                         List<TcpServer> servers, MpscSender<AppendRequest> tcpSender,
                         List<Receiver> receivers, List<ReceiverIngress> receiverIngresses) {
@@ -367,7 +367,7 @@ public final class LogPipeline implements AutoCloseable {
                 LOG.error("graceful shutdown failed", e);
             }
         }, "logpipe-shutdown-hook");
-        java.lang.Runtime.getRuntime().addShutdownHook(hook);
+        Runtime.getRuntime().addShutdownHook(hook);
         return hook;
     }
 
@@ -699,7 +699,7 @@ public final class LogPipeline implements AutoCloseable {
             return this;
         }
 
-        /** Runtime worker threads (default: one per core). */
+        /** TaskRuntime worker threads (default: one per core). */
         public Builder workerThreads(int n) {
             if (n < 1) {
                 throw new IllegalArgumentException("workerThreads must be >= 1, got " + n);
@@ -811,11 +811,11 @@ public final class LogPipeline implements AutoCloseable {
          */
         public LogPipeline start() throws IOException {
             JournalSettings journalSettings = journal.build(); // frozen: later builder calls change nothing
-            int cores = java.lang.Runtime.getRuntime().availableProcessors();
+            int cores = Runtime.getRuntime().availableProcessors();
             // One weighted channel bounds both: every record weighs at least bytes/records, so no more
             // than channelRecords fit, and big records count by their size.
             long minWeight = Math.max(1, channelBytes / channelRecords);
-            Runtime runtime = Runtime.builder()
+            TaskRuntime runtime = TaskRuntime.builder()
                     .workerThreads(workerThreads > 0 ? workerThreads : cores)
                     .threadNamePrefix("logpipe")
                     .build();

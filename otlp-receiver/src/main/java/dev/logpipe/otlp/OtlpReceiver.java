@@ -170,7 +170,7 @@ public final class OtlpReceiver implements Receiver {
         private Duration idleTimeout = Duration.ofMinutes(5);
         private Durability ackLevel = Durability.DURABLE;
         private Duration retryAfter = Duration.ofSeconds(1);
-        private int ioThreads = Math.min(2, java.lang.Runtime.getRuntime().availableProcessors());
+        private int ioThreads = Math.min(2, Runtime.getRuntime().availableProcessors());
         private Path tlsCertChain;
         private Path tlsPrivateKey;
         private Path tlsTrustedClientCerts;

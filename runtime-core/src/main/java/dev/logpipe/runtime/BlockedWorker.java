@@ -9,7 +9,7 @@ import java.util.Objects;
  * threshold, with the worker's stack trace at the time it was noticed.
  *
  * <p>A worker that blocks starves every other task queued behind it; the stack says where it
- * blocks. Move such work to {@link Runtime#spawnBlocking(java.util.concurrent.Callable)}.
+ * blocks. Move such work to {@link TaskRuntime#spawnBlocking(java.util.concurrent.Callable)}.
  *
  * <p>Threading: an immutable value; thread-safe.
  *
@@ -35,6 +35,6 @@ public record BlockedWorker(String threadName, String task, Duration blockedFor,
     public String message() {
         return threadName + " has been running " + task + " for " + blockedFor.toMillis()
                 + " ms (threshold " + threshold.toMillis() + " ms); a worker must never block:"
-                + " move blocking work to Runtime.spawnBlocking";
+                + " move blocking work to TaskRuntime.spawnBlocking";
     }
 }

@@ -20,7 +20,7 @@ import java.util.function.Consumer;
 import java.util.function.Function;
 
 /**
- * The handle of a task spawned on a {@link Runtime}: a {@link CompletionStage} of the task's
+ * The handle of a task spawned on a {@link TaskRuntime}: a {@link CompletionStage} of the task's
  * result, with {@link #abort()}.
  *
  * <p>The stage completes normally with the task's result, exceptionally with what the task threw,

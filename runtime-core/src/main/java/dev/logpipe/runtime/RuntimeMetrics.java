@@ -1,7 +1,7 @@
 package dev.logpipe.runtime;
 
 /**
- * A snapshot of a {@link Runtime}'s pools, for stats pages and tests.
+ * A snapshot of a {@link TaskRuntime}'s pools, for stats pages and tests.
  *
  * <p>Threading: an immutable value; thread-safe. The numbers are read one after another without
  * a common lock, so they are each exact at some instant but not necessarily at the same instant.

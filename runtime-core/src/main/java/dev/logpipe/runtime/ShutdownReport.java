@@ -6,7 +6,7 @@ import java.util.Objects;
 import java.util.Optional;
 
 /**
- * What a {@link Runtime#shutdown(Duration)} left behind: the tasks it cancelled before they
+ * What a {@link TaskRuntime#shutdown(Duration)} left behind: the tasks it cancelled before they
  * started, and the tasks still running when the timeout expired, with the threads running them.
  *
  * <p>Threading: an immutable value; thread-safe.
@@ -33,15 +33,15 @@ public record ShutdownReport(List<TaskInfo> cancelled, List<TaskInfo> stillRunni
 
     /** What kind of work a {@link TaskInfo} describes. Threading: an enum; thread-safe. */
     public enum TaskKind {
-        /** A task from {@link Runtime#spawn(java.util.concurrent.Callable)}. */
+        /** A task from {@link TaskRuntime#spawn(java.util.concurrent.Callable)}. */
         WORKER,
-        /** A task from {@link Runtime#spawnBlocking(java.util.concurrent.Callable)}. */
+        /** A task from {@link TaskRuntime#spawnBlocking(java.util.concurrent.Callable)}. */
         BLOCKING,
-        /** A task from {@link Runtime#spawnAfter(Duration, java.util.concurrent.Callable)}. */
+        /** A task from {@link TaskRuntime#spawnAfter(Duration, java.util.concurrent.Callable)}. */
         DELAYED,
-        /** A task from {@link Runtime#spawnAtFixedRate(Duration, Duration, Runnable)}. */
+        /** A task from {@link TaskRuntime#spawnAtFixedRate(Duration, Duration, Runnable)}. */
         PERIODIC,
-        /** A stage continuation or a runnable given to {@link Runtime#workerExecutor()}. */
+        /** A stage continuation or a runnable given to {@link TaskRuntime#workerExecutor()}. */
         CONTINUATION
     }
 

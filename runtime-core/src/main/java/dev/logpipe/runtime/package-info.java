@@ -3,7 +3,7 @@
  * a bounded, on-demand pool of threads for blocking calls, a timer, join handles, and a graceful
  * shutdown that reports what it left behind.
  *
- * <p>Start with {@link dev.logpipe.runtime.Runtime#builder()}. Every public type states its
+ * <p>Start with {@link dev.logpipe.runtime.TaskRuntime#builder()}. Every public type states its
  * threading contract and which thread runs the callbacks it accepts.
  */
 package dev.logpipe.runtime;

@@ -25,7 +25,7 @@ class BlockedWorkerDetectorTest {
 
     private static final Duration THRESHOLD = Duration.ofMillis(100);
 
-    private Runtime rt;
+    private TaskRuntime rt;
 
     @AfterEach
     void tearDown() {
@@ -42,7 +42,7 @@ class BlockedWorkerDetectorTest {
     @Test
     void aTaskHoldingAWorkerPastTheThresholdIsReportedWithItsStack() throws Exception {
         LinkedBlockingQueue<BlockedWorker> reports = new LinkedBlockingQueue<>();
-        rt = Runtime.builder().workerThreads(2).threadNamePrefix("bw").blockedWorkerThreshold(THRESHOLD)
+        rt = TaskRuntime.builder().workerThreads(2).threadNamePrefix("bw").blockedWorkerThreshold(THRESHOLD)
                 .blockedWorkerReporter(reports::add).build();
         CountDownLatch release = new CountDownLatch(1);
         JoinHandle<Void> hog = rt.spawn(() -> holdTheWorkerHostage(release));
@@ -68,7 +68,7 @@ class BlockedWorkerDetectorTest {
     @Test
     void quickTasksAreNotReported() throws Exception {
         List<BlockedWorker> reports = java.util.Collections.synchronizedList(new ArrayList<>());
-        rt = Runtime.builder().workerThreads(1).blockedWorkerThreshold(Duration.ofSeconds(30))
+        rt = TaskRuntime.builder().workerThreads(1).blockedWorkerThreshold(Duration.ofSeconds(30))
                 .blockedWorkerReporter(reports::add).build();
         for (int i = 0; i < 1000; i++) {
             rt.spawn(() -> { }).join();
@@ -81,7 +81,7 @@ class BlockedWorkerDetectorTest {
     void aHangingReporterCannotHideTheNextReportForever() throws Exception {
         // A reporter that throws is logged and the watchdog goes on.
         LinkedBlockingQueue<BlockedWorker> reports = new LinkedBlockingQueue<>();
-        rt = Runtime.builder().workerThreads(1).blockedWorkerThreshold(THRESHOLD).blockedWorkerReporter(b -> {
+        rt = TaskRuntime.builder().workerThreads(1).blockedWorkerThreshold(THRESHOLD).blockedWorkerReporter(b -> {
             reports.add(b);
             throw new IllegalStateException("reporter bug (expected in this test)");
         }).build();
@@ -113,7 +113,7 @@ class BlockedWorkerDetectorTest {
         };
         logger.addHandler(handler);
         try {
-            rt = Runtime.builder().workerThreads(1).threadNamePrefix("dl").blockedWorkerThreshold(THRESHOLD).build();
+            rt = TaskRuntime.builder().workerThreads(1).threadNamePrefix("dl").blockedWorkerThreshold(THRESHOLD).build();
             CountDownLatch release = new CountDownLatch(1);
             JoinHandle<Void> hog = rt.spawn(() -> holdTheWorkerHostage(release));
             LogRecord record;

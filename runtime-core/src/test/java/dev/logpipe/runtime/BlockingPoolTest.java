@@ -29,7 +29,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 @Timeout(60)
 class BlockingPoolTest {
 
-    private Runtime rt;
+    private TaskRuntime rt;
 
     @AfterEach
     void tearDown() {
@@ -38,21 +38,21 @@ class BlockingPoolTest {
         }
     }
 
-    private Runtime runtime(int maxBlocking, Duration keepAlive) {
-        rt = Runtime.builder().workerThreads(1).maxBlockingThreads(maxBlocking).blockingKeepAlive(keepAlive)
+    private TaskRuntime runtime(int maxBlocking, Duration keepAlive) {
+        rt = TaskRuntime.builder().workerThreads(1).maxBlockingThreads(maxBlocking).blockingKeepAlive(keepAlive)
                 .threadNamePrefix("bp").build();
         return rt;
     }
 
     @Test
     void noThreadBeforeTheFirstBlockingTask() {
-        Runtime r = runtime(4, Duration.ofSeconds(30));
+        TaskRuntime r = runtime(4, Duration.ofSeconds(30));
         assertEquals(0, r.metrics().blockingThreads());
     }
 
     @Test
     void anIdleThreadTakesTheNextTaskBeforeAnyNewThreadIsMade() throws Exception {
-        Runtime r = runtime(8, Duration.ofSeconds(30));
+        TaskRuntime r = runtime(8, Duration.ofSeconds(30));
         Thread first = r.spawnBlocking(Thread::currentThread).join();
         assertEquals("bp-blocking-1", first.getName());
         for (int i = 0; i < 5; i++) {
@@ -81,7 +81,7 @@ class BlockingPoolTest {
 
     @Test
     void aBurstMakesThreadsOnlyForTasksThatFindNoIdleThread() throws Exception {
-        Runtime r = runtime(16, Duration.ofSeconds(30));
+        TaskRuntime r = runtime(16, Duration.ofSeconds(30));
         // Two threads made by two concurrent tasks, then both idle.
         runConcurrently(r, 2);
         await("two idle threads", () -> r.metrics().idleBlockingThreads() == 2);
@@ -95,7 +95,7 @@ class BlockingPoolTest {
     }
 
     /** Runs n blocking tasks that are all running at once (each waits for all), returns their thread names. */
-    private static Set<String> runConcurrently(Runtime r, int n) throws Exception {
+    private static Set<String> runConcurrently(TaskRuntime r, int n) throws Exception {
         CountDownLatch allIn = new CountDownLatch(n);
         CountDownLatch release = new CountDownLatch(1);
         Set<String> names = ConcurrentHashMap.newKeySet();
@@ -117,7 +117,7 @@ class BlockingPoolTest {
 
     @Test
     void atTheMaximumTasksQueueAndRunWhenAThreadFrees() throws Exception {
-        Runtime r = runtime(2, Duration.ofSeconds(30));
+        TaskRuntime r = runtime(2, Duration.ofSeconds(30));
         CountDownLatch bothIn = new CountDownLatch(2);
         CountDownLatch releaseA = new CountDownLatch(1);
         CountDownLatch releaseB = new CountDownLatch(1);
@@ -155,7 +155,7 @@ class BlockingPoolTest {
 
     @Test
     void queuedTasksRunInArrivalOrder() throws Exception {
-        Runtime r = runtime(1, Duration.ofSeconds(30));
+        TaskRuntime r = runtime(1, Duration.ofSeconds(30));
         CountDownLatch in = new CountDownLatch(1);
         CountDownLatch release = new CountDownLatch(1);
         r.spawnBlocking(() -> {
@@ -183,7 +183,7 @@ class BlockingPoolTest {
 
     @Test
     void anIdleThreadExitsAfterTheKeepAlive() throws Exception {
-        Runtime r = runtime(4, Duration.ofMillis(100));
+        TaskRuntime r = runtime(4, Duration.ofMillis(100));
         Thread t = r.spawnBlocking(Thread::currentThread).join();
         await("the idle thread exits after its keep-alive", () -> r.metrics().blockingThreads() == 0);
         t.join(TimeUnit.SECONDS.toMillis(20));
@@ -200,7 +200,7 @@ class BlockingPoolTest {
         // A 1 ms keep-alive makes threads time out and exit while spawns claim them: the races a
         // lost wake-up or a miscounted idle thread would lose a task in.
         int max = 3;
-        Runtime r = runtime(max, Duration.ofMillis(1));
+        TaskRuntime r = runtime(max, Duration.ofMillis(1));
         int producers = 4;
         int perProducer = 3_000;
         Set<Integer> seen = ConcurrentHashMap.newKeySet();
@@ -248,8 +248,8 @@ class BlockingPoolTest {
 
     @Test
     void blockingPoolThreadsAreNotWorkers() throws Exception {
-        Runtime r = runtime(2, Duration.ofSeconds(30));
-        boolean onWorker = r.spawnBlocking(() -> Runtime.onWorkerThread()).join();
+        TaskRuntime r = runtime(2, Duration.ofSeconds(30));
+        boolean onWorker = r.spawnBlocking(() -> TaskRuntime.onWorkerThread()).join();
         assertFalse(onWorker);
     }
 }

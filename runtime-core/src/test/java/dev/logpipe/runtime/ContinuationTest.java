@@ -26,7 +26,7 @@ class ContinuationTest {
 
     private static final int CHAIN = 100_000;
 
-    private Runtime rt;
+    private TaskRuntime rt;
 
     @AfterEach
     void tearDown() {
@@ -61,7 +61,7 @@ class ContinuationTest {
 
     @Test
     void recursionOnCompletedHandlesDoesNotOverflowTheStackFromAWorker() throws Exception {
-        rt = Runtime.builder().workerThreads(1).build();
+        rt = TaskRuntime.builder().workerThreads(1).build();
         JoinHandle<Integer> done = rt.spawn(() -> 0);
         done.join();
         CompletionStage<Integer> result = rt.spawn(() -> countDown(done, CHAIN)).thenCompose(s -> s);
@@ -70,7 +70,7 @@ class ContinuationTest {
 
     @Test
     void recursionOnCompletedHandlesDoesNotOverflowTheStackFromAForeignThread() throws Exception {
-        rt = Runtime.builder().workerThreads(2).build();
+        rt = TaskRuntime.builder().workerThreads(2).build();
         JoinHandle<Integer> done = rt.spawnBlocking(() -> 0);
         done.join();
         // Started on a small-stack thread: the first continuation hops to a worker, so this
@@ -84,7 +84,7 @@ class ContinuationTest {
 
     @Test
     void aLongChainBuiltAheadCompletesWithoutOverflow() throws Exception {
-        rt = Runtime.builder().workerThreads(1).build();
+        rt = TaskRuntime.builder().workerThreads(1).build();
         CountDownLatch release = new CountDownLatch(1);
         JoinHandle<Integer> head = rt.spawnBlocking(() -> {
             awaitUninterruptibly(release);
@@ -100,7 +100,7 @@ class ContinuationTest {
 
     @Test
     void aLongChainYieldsSoOtherQueuedTasksRunBeforeItEnds() throws Exception {
-        rt = Runtime.builder().workerThreads(1).build();
+        rt = TaskRuntime.builder().workerThreads(1).build();
         JoinHandle<Integer> done = rt.spawn(() -> 0);
         done.join();
         AtomicInteger progress = new AtomicInteger();
@@ -131,7 +131,7 @@ class ContinuationTest {
 
     @Test
     void continuationsOfABlockingTaskRunOnAWorkerNotOnTheBlockingThread() throws Exception {
-        rt = Runtime.builder().workerThreads(1).threadNamePrefix("ct").build();
+        rt = TaskRuntime.builder().workerThreads(1).threadNamePrefix("ct").build();
         CountDownLatch release = new CountDownLatch(1);
         JoinHandle<Integer> h = rt.spawnBlocking(() -> {
             awaitUninterruptibly(release);
@@ -151,7 +151,7 @@ class ContinuationTest {
 
     @Test
     void aCallbackOnACompletedHandleFromAForeignThreadRunsOnAWorker() throws Exception {
-        rt = Runtime.builder().workerThreads(1).threadNamePrefix("cf").build();
+        rt = TaskRuntime.builder().workerThreads(1).threadNamePrefix("cf").build();
         JoinHandle<Integer> h = rt.spawn(() -> 5);
         h.join();
         String name = h.thenApply(v -> Thread.currentThread().getName()).toCompletableFuture().get(20, TimeUnit.SECONDS);
@@ -163,7 +163,7 @@ class ContinuationTest {
 
     @Test
     void failuresFlowThroughContinuations() throws Exception {
-        rt = Runtime.builder().workerThreads(1).build();
+        rt = TaskRuntime.builder().workerThreads(1).build();
         JoinHandle<Integer> bad = rt.spawn(() -> {
             throw new IllegalArgumentException("nope");
         });

@@ -17,7 +17,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 @Timeout(60)
 class NonBlockingThreadTest {
 
-    private Runtime rt;
+    private TaskRuntime rt;
 
     @AfterEach
     void tearDown() {
@@ -28,14 +28,14 @@ class NonBlockingThreadTest {
 
     @Test
     void workersAreNonBlockingThreadsAndBlockingPoolThreadsAreNot() throws Exception {
-        rt = Runtime.builder().workerThreads(1).build();
+        rt = TaskRuntime.builder().workerThreads(1).build();
         assertTrue(rt.spawn(() -> Thread.currentThread() instanceof NonBlockingThread).join());
         assertFalse(rt.spawnBlocking(() -> Thread.currentThread() instanceof NonBlockingThread).join());
     }
 
     @Test
     void channelsBlockingCheckRefusesOnAWorker() throws Exception {
-        rt = Runtime.builder().workerThreads(1).threadNamePrefix("nb").build();
+        rt = TaskRuntime.builder().workerThreads(1).threadNamePrefix("nb").build();
         String msg = rt.spawn(() -> {
             try {
                 NonBlockingThread.check("blockingRecv");
@@ -61,7 +61,7 @@ class NonBlockingThreadTest {
 
     @Test
     void joinAndShutdownAreRefusedOnAnyNonBlockingThread() throws Exception {
-        rt = Runtime.builder().workerThreads(1).build();
+        rt = TaskRuntime.builder().workerThreads(1).build();
         JoinHandle<Integer> h = rt.spawn(() -> 1);
         CompletableFuture<String> joinOutcome = new CompletableFuture<>();
         CompletableFuture<String> shutdownOutcome = new CompletableFuture<>();

@@ -28,7 +28,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 @Timeout(60)
 class RuntimeSpawnTest {
 
-    private Runtime rt;
+    private TaskRuntime rt;
 
     @AfterEach
     void tearDown() {
@@ -39,17 +39,17 @@ class RuntimeSpawnTest {
 
     @Test
     void spawnRunsOnANamedWorkerThreadAndCompletesWithTheResult() throws Exception {
-        rt = Runtime.builder().workerThreads(2).threadNamePrefix("sp").build();
-        JoinHandle<String> h = rt.spawn(() -> Thread.currentThread().getName() + "|" + Runtime.onWorkerThread());
+        rt = TaskRuntime.builder().workerThreads(2).threadNamePrefix("sp").build();
+        JoinHandle<String> h = rt.spawn(() -> Thread.currentThread().getName() + "|" + TaskRuntime.onWorkerThread());
         String[] parts = h.join().split("\\|");
         assertTrue(parts[0].matches("sp-worker-[12]"), parts[0]);
         assertEquals("true", parts[1]);
-        assertFalse(Runtime.onWorkerThread(), "the test thread is not a worker");
+        assertFalse(TaskRuntime.onWorkerThread(), "the test thread is not a worker");
     }
 
     @Test
     void workerPoolHasExactlyTheConfiguredThreads() throws Exception {
-        rt = Runtime.builder().workerThreads(3).threadNamePrefix("n3").build();
+        rt = TaskRuntime.builder().workerThreads(3).threadNamePrefix("n3").build();
         CountDownLatch allIn = new CountDownLatch(3);
         CountDownLatch release = new CountDownLatch(1);
         Set<String> names = ConcurrentHashMap.newKeySet();
@@ -72,7 +72,7 @@ class RuntimeSpawnTest {
 
     @Test
     void spawnRunnableCompletesWithNull() throws Exception {
-        rt = Runtime.builder().workerThreads(1).build();
+        rt = TaskRuntime.builder().workerThreads(1).build();
         AtomicBoolean ran = new AtomicBoolean();
         JoinHandle<Void> h = rt.spawn(() -> ran.set(true));
         assertEquals(null, h.join());
@@ -81,7 +81,7 @@ class RuntimeSpawnTest {
 
     @Test
     void aTaskThatThrowsFailsItsHandleAndTheWorkerGoesOn() throws Exception {
-        rt = Runtime.builder().workerThreads(1).threadNamePrefix("thr").build();
+        rt = TaskRuntime.builder().workerThreads(1).threadNamePrefix("thr").build();
         AtomicReference<Thread> failedOn = new AtomicReference<>();
         JoinHandle<Integer> bad = rt.spawn(() -> {
             failedOn.set(Thread.currentThread());
@@ -103,7 +103,7 @@ class RuntimeSpawnTest {
 
     @Test
     void aThrowingRunnableOnTheWorkerExecutorDoesNotKillTheWorker() throws Exception {
-        rt = Runtime.builder().workerThreads(1).build();
+        rt = TaskRuntime.builder().workerThreads(1).build();
         CompletableFuture<Thread> first = new CompletableFuture<>();
         rt.workerExecutor().execute(() -> {
             first.complete(Thread.currentThread());
@@ -117,7 +117,7 @@ class RuntimeSpawnTest {
 
     @Test
     void abortPreventsATaskThatHasNotStarted() throws Exception {
-        rt = Runtime.builder().workerThreads(1).build();
+        rt = TaskRuntime.builder().workerThreads(1).build();
         CountDownLatch started = new CountDownLatch(1);
         CountDownLatch release = new CountDownLatch(1);
         JoinHandle<Void> blocker = rt.spawn(() -> {
@@ -141,7 +141,7 @@ class RuntimeSpawnTest {
 
     @Test
     void abortDoesNothingToARunningOrFinishedTask() throws Exception {
-        rt = Runtime.builder().workerThreads(1).build();
+        rt = TaskRuntime.builder().workerThreads(1).build();
         CountDownLatch started = new CountDownLatch(1);
         CountDownLatch release = new CountDownLatch(1);
         JoinHandle<String> running = rt.spawn(() -> {
@@ -159,7 +159,7 @@ class RuntimeSpawnTest {
 
     @Test
     void joinIsRefusedOnAWorkerThread() throws Exception {
-        rt = Runtime.builder().workerThreads(1).threadNamePrefix("jn").build();
+        rt = TaskRuntime.builder().workerThreads(1).threadNamePrefix("jn").build();
         JoinHandle<Integer> other = rt.spawnBlocking(() -> 1);
         JoinHandle<String> h = rt.spawn(() -> {
             try {
@@ -175,7 +175,7 @@ class RuntimeSpawnTest {
 
     @Test
     void joinWithTimeoutTimesOut() throws Exception {
-        rt = Runtime.builder().workerThreads(1).build();
+        rt = TaskRuntime.builder().workerThreads(1).build();
         CountDownLatch release = new CountDownLatch(1);
         JoinHandle<Void> h = rt.spawnBlocking(() -> awaitUninterruptibly(release));
         assertThrows(java.util.concurrent.TimeoutException.class, () -> h.join(Duration.ofMillis(20)));
@@ -185,7 +185,7 @@ class RuntimeSpawnTest {
 
     @Test
     void toCompletableFutureIsACopyThatCannotCompleteTheHandle() throws Exception {
-        rt = Runtime.builder().workerThreads(1).build();
+        rt = TaskRuntime.builder().workerThreads(1).build();
         CountDownLatch release = new CountDownLatch(1);
         JoinHandle<String> h = rt.spawnBlocking(() -> {
             awaitUninterruptibly(release);
@@ -200,7 +200,7 @@ class RuntimeSpawnTest {
 
     @Test
     void manyTasksFromManyThreadsAllRunExactlyOnce() throws Exception {
-        rt = Runtime.builder().workerThreads(2).build();
+        rt = TaskRuntime.builder().workerThreads(2).build();
         int producers = 4;
         int perProducer = 5_000;
         Set<Integer> seen = ConcurrentHashMap.newKeySet();
@@ -238,11 +238,11 @@ class RuntimeSpawnTest {
 
     @Test
     void builderRefusesNonsense() {
-        assertThrows(IllegalArgumentException.class, () -> Runtime.builder().workerThreads(0));
-        assertThrows(IllegalArgumentException.class, () -> Runtime.builder().maxBlockingThreads(0));
-        assertThrows(IllegalArgumentException.class, () -> Runtime.builder().blockingKeepAlive(Duration.ofMillis(-1)));
-        assertThrows(IllegalArgumentException.class, () -> Runtime.builder().blockedWorkerThreshold(Duration.ZERO));
-        assertThrows(IllegalArgumentException.class, () -> Runtime.builder().threadNamePrefix(" "));
+        assertThrows(IllegalArgumentException.class, () -> TaskRuntime.builder().workerThreads(0));
+        assertThrows(IllegalArgumentException.class, () -> TaskRuntime.builder().maxBlockingThreads(0));
+        assertThrows(IllegalArgumentException.class, () -> TaskRuntime.builder().blockingKeepAlive(Duration.ofMillis(-1)));
+        assertThrows(IllegalArgumentException.class, () -> TaskRuntime.builder().blockedWorkerThreshold(Duration.ZERO));
+        assertThrows(IllegalArgumentException.class, () -> TaskRuntime.builder().threadNamePrefix(" "));
     }
 
     static void awaitUninterruptibly(CountDownLatch latch) {

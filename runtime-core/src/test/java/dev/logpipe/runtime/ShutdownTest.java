@@ -30,7 +30,7 @@ class ShutdownTest {
 
     @Test
     void spawnsAfterShutdownCompleteCancelledAtOnce() {
-        Runtime rt = Runtime.builder().workerThreads(1).build();
+        TaskRuntime rt = TaskRuntime.builder().workerThreads(1).build();
         ShutdownReport report = rt.shutdown(Duration.ofSeconds(10));
         assertTrue(report.finishedInTime());
         assertTrue(rt.isShutdown());
@@ -53,7 +53,7 @@ class ShutdownTest {
 
     @Test
     void queuedTasksAreCancelledAndRunningOnesFinishWithinTheTimeout() throws Exception {
-        Runtime rt = Runtime.builder().workerThreads(1).maxBlockingThreads(1).threadNamePrefix("sd").build();
+        TaskRuntime rt = TaskRuntime.builder().workerThreads(1).maxBlockingThreads(1).threadNamePrefix("sd").build();
         CountDownLatch inBlocking = new CountDownLatch(1);
         CountDownLatch inWorker = new CountDownLatch(1);
         CountDownLatch release = new CountDownLatch(1);
@@ -100,7 +100,7 @@ class ShutdownTest {
 
     @Test
     void tasksStillRunningAtTheTimeoutAreReportedWithTheirThreads() throws Exception {
-        Runtime rt = Runtime.builder().workerThreads(1).threadNamePrefix("late").build();
+        TaskRuntime rt = TaskRuntime.builder().workerThreads(1).threadNamePrefix("late").build();
         CountDownLatch inBlocking = new CountDownLatch(1);
         CountDownLatch inWorker = new CountDownLatch(1);
         CountDownLatch release = new CountDownLatch(1);
@@ -139,7 +139,7 @@ class ShutdownTest {
 
     @Test
     void continuationsOfTasksFinishingDuringTheGracePeriodStillRunOnWorkers() throws Exception {
-        Runtime rt = Runtime.builder().workerThreads(1).threadNamePrefix("grace").build();
+        TaskRuntime rt = TaskRuntime.builder().workerThreads(1).threadNamePrefix("grace").build();
         CountDownLatch in = new CountDownLatch(1);
         CountDownLatch release = new CountDownLatch(1);
         JoinHandle<Integer> h = rt.spawnBlocking(() -> {
@@ -164,7 +164,7 @@ class ShutdownTest {
 
     @Test
     void shutdownIsRefusedOnAWorkerOfTheRuntime() throws Exception {
-        Runtime rt = Runtime.builder().workerThreads(1).build();
+        TaskRuntime rt = TaskRuntime.builder().workerThreads(1).build();
         try {
             JoinHandle<String> h = rt.spawn(() -> {
                 try {
@@ -183,7 +183,7 @@ class ShutdownTest {
 
     @Test
     void workerAndTimerThreadsEndAfterShutdown() throws Exception {
-        Runtime rt = Runtime.builder().workerThreads(2).threadNamePrefix("end").build();
+        TaskRuntime rt = TaskRuntime.builder().workerThreads(2).threadNamePrefix("end").build();
         rt.spawnAfter(Duration.ZERO, () -> 1).join();
         rt.spawnBlocking(() -> 1).join();
         rt.close();
@@ -200,7 +200,7 @@ class ShutdownTest {
     @Test
     void spawnsRacingWithShutdownAllCompleteOneWayOrTheOther() throws Exception {
         for (int round = 0; round < 5; round++) {
-            Runtime rt = Runtime.builder().workerThreads(2).maxBlockingThreads(4).build();
+            TaskRuntime rt = TaskRuntime.builder().workerThreads(2).maxBlockingThreads(4).build();
             java.util.Queue<JoinHandle<?>> handles = new java.util.concurrent.ConcurrentLinkedQueue<>();
             java.util.concurrent.atomic.AtomicInteger ran = new java.util.concurrent.atomic.AtomicInteger();
             CountDownLatch spawnersStarted = new CountDownLatch(4);

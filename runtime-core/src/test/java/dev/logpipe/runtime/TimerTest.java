@@ -24,7 +24,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 @Timeout(60)
 class TimerTest {
 
-    private Runtime rt;
+    private TaskRuntime rt;
 
     @AfterEach
     void tearDown() {
@@ -35,7 +35,7 @@ class TimerTest {
 
     @Test
     void spawnAfterRunsOnAWorkerNoSoonerThanTheDelay() throws Exception {
-        rt = Runtime.builder().workerThreads(1).threadNamePrefix("tm").build();
+        rt = TaskRuntime.builder().workerThreads(1).threadNamePrefix("tm").build();
         long start = System.nanoTime();
         JoinHandle<String> h = rt.spawnAfter(Duration.ofMillis(50), () -> Thread.currentThread().getName());
         assertEquals("tm-worker-1", h.join());
@@ -44,7 +44,7 @@ class TimerTest {
 
     @Test
     void spawnAfterAbortedBeforeItIsDueNeverRuns() throws Exception {
-        rt = Runtime.builder().workerThreads(1).build();
+        rt = TaskRuntime.builder().workerThreads(1).build();
         AtomicBoolean ran = new AtomicBoolean();
         JoinHandle<Void> h = rt.spawnAfter(Duration.ofHours(1), () -> ran.set(true));
         assertTrue(h.abort());
@@ -57,13 +57,13 @@ class TimerTest {
 
     @Test
     void fixedRateRunsRepeatedlyOnWorkersUntilAbortedFromInside() throws Exception {
-        rt = Runtime.builder().workerThreads(2).threadNamePrefix("fr").build();
+        rt = TaskRuntime.builder().workerThreads(2).threadNamePrefix("fr").build();
         AtomicInteger runs = new AtomicInteger();
         AtomicBoolean offWorker = new AtomicBoolean();
         AtomicReference<JoinHandle<Void>> self = new AtomicReference<>();
         CountDownLatch handleSet = new CountDownLatch(1);
         JoinHandle<Void> h = rt.spawnAtFixedRate(Duration.ZERO, Duration.ofMillis(5), () -> {
-            if (!Runtime.onWorkerThread()) {
+            if (!TaskRuntime.onWorkerThread()) {
                 offWorker.set(true);
             }
             if (runs.incrementAndGet() == 5) {
@@ -82,7 +82,7 @@ class TimerTest {
 
     @Test
     void abortBetweenRunsStopsAPeriodicTask() throws Exception {
-        rt = Runtime.builder().workerThreads(1).build();
+        rt = TaskRuntime.builder().workerThreads(1).build();
         AtomicInteger runs = new AtomicInteger();
         JoinHandle<Void> h = rt.spawnAtFixedRate(Duration.ZERO, Duration.ofHours(1), runs::incrementAndGet);
         await("the first run", () -> runs.get() == 1);
@@ -96,7 +96,7 @@ class TimerTest {
 
     @Test
     void fixedRateRunsNeverOverlap() throws Exception {
-        rt = Runtime.builder().workerThreads(2).blockedWorkerThreshold(Duration.ofSeconds(30)).build();
+        rt = TaskRuntime.builder().workerThreads(2).blockedWorkerThreshold(Duration.ofSeconds(30)).build();
         AtomicInteger inFlight = new AtomicInteger();
         AtomicInteger maxInFlight = new AtomicInteger();
         AtomicInteger runs = new AtomicInteger();
@@ -116,7 +116,7 @@ class TimerTest {
 
     @Test
     void aPeriodicTaskThatThrowsStopsAndFailsItsHandle() throws Exception {
-        rt = Runtime.builder().workerThreads(1).build();
+        rt = TaskRuntime.builder().workerThreads(1).build();
         AtomicInteger runs = new AtomicInteger();
         JoinHandle<Void> h = rt.spawnAtFixedRate(Duration.ZERO, Duration.ofMillis(5), () -> {
             if (runs.incrementAndGet() == 3) {
@@ -134,13 +134,13 @@ class TimerTest {
 
     @Test
     void periodRefusesZero() {
-        rt = Runtime.builder().workerThreads(1).build();
+        rt = TaskRuntime.builder().workerThreads(1).build();
         assertThrows(IllegalArgumentException.class, () -> rt.spawnAtFixedRate(Duration.ZERO, Duration.ZERO, () -> { }));
     }
 
     @Test
     void timerTasksRunOnWorkersNotOnTheTimerThread() throws Exception {
-        rt = Runtime.builder().workerThreads(1).threadNamePrefix("tt").build();
+        rt = TaskRuntime.builder().workerThreads(1).threadNamePrefix("tt").build();
         String name = rt.spawnAfter(Duration.ZERO, () -> Thread.currentThread().getName()).join();
         assertEquals("tt-worker-1", name);
         assertInstanceOf(String.class, name);

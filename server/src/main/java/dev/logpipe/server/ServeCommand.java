@@ -187,7 +187,7 @@ public final class ServeCommand implements Callable<Integer> {
             // a second Ctrl-C while draining: the user wants out now
             spec.commandLine().getErr().println("logpipe serve: " + reason + " again: exiting now; records not yet written are lost");
             spec.commandLine().getErr().flush();
-            java.lang.Runtime.getRuntime().halt(130);
+            Runtime.getRuntime().halt(130);
         }
     }
 

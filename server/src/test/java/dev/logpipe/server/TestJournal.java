@@ -4,7 +4,7 @@ import dev.logpipe.channels.Mpsc;
 import dev.logpipe.filesink.AppendRequest;
 import dev.logpipe.filesink.FileSink;
 import dev.logpipe.filesink.LogRecord;
-import dev.logpipe.runtime.Runtime;
+import dev.logpipe.runtime.TaskRuntime;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
@@ -12,12 +12,12 @@ import java.util.concurrent.TimeUnit;
 /** Test fixture: a real journal written with file-sink's writer, open for appending until closed. */
 final class TestJournal implements AutoCloseable {
 
-    private final Runtime runtime;
+    private final TaskRuntime runtime;
     private final FileSink sink;
     private final Mpsc.Channel<AppendRequest> channel = Mpsc.bounded(256);
 
     TestJournal(Path dir) {
-        runtime = Runtime.builder().workerThreads(1).threadNamePrefix("test-journal").build();
+        runtime = TaskRuntime.builder().workerThreads(1).threadNamePrefix("test-journal").build();
         sink = FileSink.builder(dir).runtime(runtime).syncInterval(Duration.ofMillis(20)).build();
         sink.start(channel.receiver());
     }

@@ -7,7 +7,7 @@ import dev.logpipe.filesink.JournalReader;
 import dev.logpipe.filesink.LogRecord;
 import dev.logpipe.filesink.ReadRecord;
 import dev.logpipe.filesink.RollCycle;
-import dev.logpipe.runtime.Runtime;
+import dev.logpipe.runtime.TaskRuntime;
 import dev.logpipe.testsupport.MutableClock;
 
 import java.nio.file.Path;
@@ -28,7 +28,7 @@ final class TestJournal implements AutoCloseable {
 
     final Path dir;
     final MutableClock clock = new MutableClock(BASE);
-    private final Runtime runtime;
+    private final TaskRuntime runtime;
     private final FileSink sink;
     private final Mpsc.Channel<AppendRequest> ch = Mpsc.bounded(4096);
     private long next;
@@ -39,7 +39,7 @@ final class TestJournal implements AutoCloseable {
 
     TestJournal(Path dir, UnaryOperator<FileSink.Builder> config) {
         this.dir = dir;
-        this.runtime = Runtime.builder().workerThreads(2).maxBlockingThreads(4).threadNamePrefix("journal").build();
+        this.runtime = TaskRuntime.builder().workerThreads(2).maxBlockingThreads(4).threadNamePrefix("journal").build();
         this.sink = config.apply(FileSink.builder(dir).runtime(runtime).rollCycle(RollCycle.MINUTELY)
                 .timeProvider(clock)).build();
         sink.start(ch.receiver());

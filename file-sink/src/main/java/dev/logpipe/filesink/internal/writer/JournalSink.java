@@ -24,7 +24,7 @@ import dev.logpipe.filesink.internal.scan.SegmentScanner;
 import dev.logpipe.filesink.internal.scan.SegmentTails;
 import dev.logpipe.filesink.internal.retention.RetentionTask;
 import dev.logpipe.runtime.JoinHandle;
-import dev.logpipe.runtime.Runtime;
+import dev.logpipe.runtime.TaskRuntime;
 import net.openhft.chronicle.queue.impl.single.SingleChronicleQueue;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -61,7 +61,7 @@ public final class JournalSink implements AutoCloseable {
 
     private final Path dir;
     private final Function<AppendRequest, CompletableFuture<Long>> receipts;
-    private final Runtime runtime;
+    private final TaskRuntime runtime;
     private final boolean ownRuntime;
     private final SyncPolicy syncPolicy;
     private final RollCycle wantedRollCycle;
@@ -109,7 +109,7 @@ public final class JournalSink implements AutoCloseable {
         this.receipts = receipts;
         this.ownRuntime = config.runtime() == null;
         this.runtime = ownRuntime
-                ? Runtime.builder().workerThreads(1).maxBlockingThreads(4).threadNamePrefix("logpipe-sink").build()
+                ? TaskRuntime.builder().workerThreads(1).maxBlockingThreads(4).threadNamePrefix("logpipe-sink").build()
                 : config.runtime();
         this.syncPolicy = config.syncPolicy();
         this.wantedRollCycle = config.rollCycle();

@@ -12,7 +12,7 @@ import dev.logpipe.filesink.SyncPolicy;
 import dev.logpipe.filesink.internal.codec.RecordCodec;
 import dev.logpipe.filesink.internal.queue.JournalQueues;
 import dev.logpipe.filesink.internal.scan.SegmentLink;
-import dev.logpipe.runtime.Runtime;
+import dev.logpipe.runtime.TaskRuntime;
 import net.openhft.chronicle.bytes.BytesStore;
 import net.openhft.chronicle.queue.ExcerptAppender;
 import net.openhft.chronicle.queue.impl.single.SingleChronicleQueue;
@@ -80,7 +80,7 @@ public final class JournalWriter implements Runnable {
      * @param prefaulter faults pages in ahead of the writer, or null
      * @param space the free-space check
      */
-    public record Parts(SingleChronicleQueue queue, MpscReceiver<AppendRequest> input, Runtime runtime,
+    public record Parts(SingleChronicleQueue queue, MpscReceiver<AppendRequest> input, TaskRuntime runtime,
                         WriterCounters counters, WriterState state, SyncCoordinator sync, SinkListener listener,
                         WatchSender<Segment> segments, Function<AppendRequest, CompletableFuture<Long>> receipts,
                         Runnable onRoll, PagePrefaulter prefaulter, SpaceGuard space) {
@@ -90,7 +90,7 @@ public final class JournalWriter implements Runnable {
     private final RollCycle rollCycle;
     private final SingleChronicleQueue queue;
     private final MpscReceiver<AppendRequest> input;
-    private final Runtime runtime;
+    private final TaskRuntime runtime;
     private final WriterCounters counters;
     private final SyncCoordinator sync;
     private final SinkListener listener;

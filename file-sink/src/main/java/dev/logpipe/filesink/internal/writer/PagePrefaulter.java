@@ -1,6 +1,6 @@
 package dev.logpipe.filesink.internal.writer;
 
-import dev.logpipe.runtime.Runtime;
+import dev.logpipe.runtime.TaskRuntime;
 import net.openhft.chronicle.bytes.BytesStore;
 import net.openhft.chronicle.bytes.MappedBytesStore;
 import org.slf4j.Logger;
@@ -53,7 +53,7 @@ public final class PagePrefaulter {
         int madvise(long address, long length, int advice) throws Throwable;
     }
 
-    private final Runtime runtime;
+    private final TaskRuntime runtime;
     private final Madvise madvise;
     private final AtomicBoolean running = new AtomicBoolean();
     private final AtomicLong populatedBytes = new AtomicLong();
@@ -64,7 +64,7 @@ public final class PagePrefaulter {
     private BytesStore<?, ?> store;
     private long populatedUpTo;
 
-    public PagePrefaulter(Runtime runtime, Madvise madvise) {
+    public PagePrefaulter(TaskRuntime runtime, Madvise madvise) {
         this.runtime = runtime;
         this.madvise = madvise;
     }
@@ -74,7 +74,7 @@ public final class PagePrefaulter {
      * Linux. Elsewhere, or where that binding fell back to its no-op implementation (which answers 0
      * to everything), every call fails, so the prefaulter switches itself off on its first one.
      */
-    public static PagePrefaulter forThisOs(Runtime runtime) {
+    public static PagePrefaulter forThisOs(TaskRuntime runtime) {
         return new PagePrefaulter(runtime, (a, l, adv) -> {
             net.openhft.posix.PosixAPI api = net.openhft.posix.PosixAPI.posix();
             if (!"Linux".equals(System.getProperty("os.name")) || api.getClass().getSimpleName().startsWith("NoOp")) {

@@ -5,7 +5,7 @@ import dev.logpipe.filesink.RollCycle;
 import dev.logpipe.filesink.SinkListener;
 import dev.logpipe.filesink.SyncPolicy;
 import dev.logpipe.filesink.internal.retention.RetentionPolicy;
-import dev.logpipe.runtime.Runtime;
+import dev.logpipe.runtime.TaskRuntime;
 
 import java.nio.file.FileStore;
 import java.nio.file.Path;
@@ -33,7 +33,7 @@ import java.time.Duration;
  * @param listener hooks
  * @param shutdownSignal a broadcast whose message stops new sends; null: none
  */
-public record SinkConfig(Path dir, Runtime runtime, SyncPolicy syncPolicy, RollCycle rollCycle,
+public record SinkConfig(Path dir, TaskRuntime runtime, SyncPolicy syncPolicy, RollCycle rollCycle,
                          RetentionPolicy retention, Duration retentionCheckInterval, int batchSize,
                          boolean prefaultPages, FileStore fileStore, long minFreeBytes, Duration spaceCheckInterval,
                          Clock clock, SinkListener listener, BroadcastReceiver<?> shutdownSignal) {

@@ -8,7 +8,7 @@ import dev.logpipe.filesink.SinkListener;
 import dev.logpipe.filesink.internal.queue.ChronicleRollCycles;
 import dev.logpipe.filesink.internal.queue.JournalQueues;
 import dev.logpipe.runtime.JoinHandle;
-import dev.logpipe.runtime.Runtime;
+import dev.logpipe.runtime.TaskRuntime;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -61,7 +61,7 @@ public final class SyncCoordinator {
 
     private final Path dir;
     private final RollCycle rollCycle;
-    private final Runtime runtime;
+    private final TaskRuntime runtime;
     private final WriterCounters counters;
     private final SinkListener listener;
     private final WatchSender<Long> watermark;
@@ -81,7 +81,7 @@ public final class SyncCoordinator {
     // confined to the sync in flight (handed over by the inFlight CAS)
     private final Map<Integer, FileChannel> channels = new HashMap<>();
 
-    public SyncCoordinator(Path dir, RollCycle rollCycle, Runtime runtime, WriterCounters counters,
+    public SyncCoordinator(Path dir, RollCycle rollCycle, TaskRuntime runtime, WriterCounters counters,
                            SinkListener listener, WatchSender<Long> watermark, DurabilityWaiters waiters,
                            Consumer<Throwable> onFailure, boolean syncsWhileRunning) {
         this.syncsWhileRunning = syncsWhileRunning;
@@ -284,7 +284,7 @@ public final class SyncCoordinator {
     }
 
     /** Runs {@code tasks} in one task on a runtime worker, or here if the runtime refuses it. */
-    static void runOnWorker(Runtime runtime, List<Runnable> tasks) {
+    static void runOnWorker(TaskRuntime runtime, List<Runnable> tasks) {
         Runnable all = () -> {
             for (Runnable r : tasks) {
                 r.run();

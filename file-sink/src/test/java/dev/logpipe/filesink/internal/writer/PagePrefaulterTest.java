@@ -1,6 +1,6 @@
 package dev.logpipe.filesink.internal.writer;
 
-import dev.logpipe.runtime.Runtime;
+import dev.logpipe.runtime.TaskRuntime;
 import net.openhft.chronicle.bytes.BytesStore;
 import net.openhft.chronicle.bytes.MappedBytes;
 import org.junit.jupiter.api.AfterEach;
@@ -29,12 +29,12 @@ class PagePrefaulterTest {
     @TempDir
     Path tmp;
 
-    private Runtime runtime;
+    private TaskRuntime runtime;
     private MappedBytes bytes;
 
     @BeforeEach
     void setUp() throws Exception {
-        runtime = Runtime.builder().workerThreads(1).maxBlockingThreads(2).threadNamePrefix("test").build();
+        runtime = TaskRuntime.builder().workerThreads(1).maxBlockingThreads(2).threadNamePrefix("test").build();
         File f = tmp.resolve("segment").toFile();
         bytes = MappedBytes.mappedBytes(f, CHUNK);
     }

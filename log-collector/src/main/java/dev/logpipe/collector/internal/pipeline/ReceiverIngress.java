@@ -10,7 +10,7 @@ import dev.logpipe.filesink.AppendRequest;
 import dev.logpipe.filesink.JournalWriteException;
 import dev.logpipe.filesink.LogRecord;
 import dev.logpipe.filesink.SourceFormat;
-import dev.logpipe.runtime.Runtime;
+import dev.logpipe.runtime.TaskRuntime;
 
 import java.time.Duration;
 import java.util.List;
@@ -42,7 +42,7 @@ public final class ReceiverIngress implements ReceiverContext {
     private final MpscSender<AppendRequest> sender;
     private final PipelineCounters counters;
     private final long minWeight;
-    private final Runtime runtime;
+    private final TaskRuntime runtime;
     private final Runnable syncNow;
     /** Durable batches not yet stored; the pressure timer runs while it is above 0. */
     private final AtomicInteger durableWaiting = new AtomicInteger();
@@ -54,7 +54,7 @@ public final class ReceiverIngress implements ReceiverContext {
      * @param syncNow   asks the journal for a sync now (coalesced); any thread, never blocks
      */
     public ReceiverIngress(String protocol, MpscSender<AppendRequest> sender, PipelineCounters counters,
-                           long minWeight, Runtime runtime, Runnable syncNow) {
+                           long minWeight, TaskRuntime runtime, Runnable syncNow) {
         this.protocol = Objects.requireNonNull(protocol, "protocol");
         this.sender = sender;
         this.counters = counters;

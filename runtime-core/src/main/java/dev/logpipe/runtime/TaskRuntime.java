@@ -56,13 +56,13 @@ import java.util.concurrent.atomic.AtomicLong;
  *
  * <p>Example:
  * <pre>{@code
- * try (Runtime rt = Runtime.builder().threadNamePrefix("ingest").build()) {
+ * try (TaskRuntime rt = TaskRuntime.builder().threadNamePrefix("ingest").build()) {
  *     JoinHandle<Long> size = rt.spawnBlocking(() -> Files.size(path));
  *     size.thenAccept(n -> log("size " + n));   // runs on an ingest-worker-N thread
  * }
  * }</pre>
  */
-public final class Runtime implements AutoCloseable {
+public final class TaskRuntime implements AutoCloseable {
 
     /** The timeout {@link #close()} gives running tasks. */
     public static final Duration DEFAULT_SHUTDOWN_TIMEOUT = Duration.ofSeconds(10);
@@ -85,7 +85,7 @@ public final class Runtime implements AutoCloseable {
     private volatile boolean draining;
     private ShutdownReport report; // guarded by shutdownLock
 
-    private Runtime(Builder b) {
+    private TaskRuntime(Builder b) {
         Runnable afterEachRun = this::afterEachRun;
         this.workers = new WorkerPool(b.workerThreads, b.threadNamePrefix, afterEachRun);
         this.blocking = new BlockingPool(b.maxBlockingThreads, b.blockingKeepAlive.toNanos(), b.threadNamePrefix,
@@ -400,7 +400,7 @@ public final class Runtime implements AutoCloseable {
 
     @Override
     public String toString() {
-        return "Runtime[" + metrics() + (accepting ? "" : ", shut down") + "]";
+        return "TaskRuntime[" + metrics() + (accepting ? "" : ", shut down") + "]";
     }
 
     /** The public Executor view: a named class so a thread dump or log shows what it is. */
@@ -418,17 +418,17 @@ public final class Runtime implements AutoCloseable {
 
         @Override
         public String toString() {
-            return "Runtime.workerExecutor";
+            return "TaskRuntime.workerExecutor";
         }
     }
 
     /**
-     * Configures a {@link Runtime}. Defaults are resolved in {@link #build()}.
+     * Configures a {@link TaskRuntime}. Defaults are resolved in {@link #build()}.
      *
      * <p>Threading: confined; use from one thread, then discard.
      */
     public static final class Builder {
-        private int workerThreads = java.lang.Runtime.getRuntime().availableProcessors();
+        private int workerThreads = Runtime.getRuntime().availableProcessors();
         private int maxBlockingThreads = 512;
         private Duration blockingKeepAlive = Duration.ofSeconds(10);
         private Duration blockedWorkerThreshold = Duration.ofSeconds(1);
@@ -493,8 +493,8 @@ public final class Runtime implements AutoCloseable {
         }
 
         /** Starts the worker threads and the watchdog; blocking threads start on demand. */
-        public Runtime build() {
-            return new Runtime(this);
+        public TaskRuntime build() {
+            return new TaskRuntime(this);
         }
     }
 }
