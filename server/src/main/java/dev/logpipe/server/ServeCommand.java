@@ -19,6 +19,7 @@ import dev.logpipe.server.internal.config.SettingsLayer;
 import dev.logpipe.server.internal.config.Units;
 import dev.logpipe.collector.Tls;
 import dev.logpipe.filesink.JournalLockedException;
+import dev.logpipe.filesink.JournalSettings;
 import dev.logpipe.filesink.RollCycle;
 import dev.logpipe.filesink.SinkListener;
 import java.io.IOException;
@@ -407,20 +408,27 @@ public final class ServeCommand implements Callable<Integer> {
         LogPipeline.Builder b = LogPipeline.builder(s.data())
                 .channelCapacityRecords(s.channelRecords())
                 .channelCapacityBytes(s.channelBytes())
-                .rollCycle(RollCycle.valueOf(s.rollCycle().toUpperCase(Locale.ROOT)))
+                .journal(journalSettings(s))
                 .drainTimeout(s.drainTimeout())
-                .journalMinFreeBytes(s.minFreeBytes())
                 .listener(l.build())
                 .sinkListener(new MetricsSinkListener(metrics));
         acked.forEach(b::listener);
-        b.syncPolicy(s.syncInterval());
+        return b;
+    }
+
+    /** The journal's settings from the configuration: sync, roll cycle, retention, free-space reserve. */
+    static JournalSettings journalSettings(ServeSettings s) {
+        JournalSettings.Builder j = JournalSettings.builder()
+                .syncPolicy(s.syncInterval())
+                .rollCycle(RollCycle.valueOf(s.rollCycle().toUpperCase(Locale.ROOT)))
+                .minFreeBytes(s.minFreeBytes());
         if (s.retention().maxAge() != null) {
-            b.retentionMaxAge(s.retention().maxAge());
+            j.retentionMaxAge(s.retention().maxAge());
         }
         if (s.retention().maxBytes() != null) {
-            b.retentionMaxBytes(s.retention().maxBytes());
+            j.retentionMaxBytes(s.retention().maxBytes());
         }
-        return b;
+        return j.build();
     }
 
     /**
