@@ -1,7 +1,5 @@
 package dev.logpipe.server.internal.config;
 
-import java.nio.file.Path;
-import java.time.Duration;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
@@ -17,45 +15,45 @@ import java.util.stream.Collectors;
  * <p>Threading: immutable, thread-safe.
  */
 public enum ConfigKey {
-    BIND("bind", "127.0.0.1", "address the TCP ingest listener binds to (0.0.0.0 for all interfaces)", ConfigKey::host),
-    PORT("port", "5140", "TCP ingest port (0 = any free port)", ConfigKey::port),
-    DATA("data", "./data", "journal directory (created if missing)", ConfigKey::path),
-    ADMIN_BIND("admin-bind", "127.0.0.1", "address the admin HTTP server (/metrics, /health, /ready, /stats) binds to", ConfigKey::host),
-    ADMIN_PORT("admin-port", "5180", "admin HTTP port (0 = any free port)", ConfigKey::port),
+    BIND("bind", "127.0.0.1", "address the TCP ingest listener binds to (0.0.0.0 for all interfaces)", ConfigValues::host),
+    PORT("port", "5140", "TCP ingest port (0 = any free port)", ConfigValues::port),
+    DATA("data", "./data", "journal directory (created if missing)", ConfigValues::path),
+    ADMIN_BIND("admin-bind", "127.0.0.1", "address the admin HTTP server (/metrics, /health, /ready, /stats) binds to", ConfigValues::host),
+    ADMIN_PORT("admin-port", "5180", "admin HTTP port (0 = any free port)", ConfigValues::port),
     FORMAT("format", "auto", "wire format of the listener: auto (detect per connection), json, syslog or text",
-            s -> oneOf(s, "auto", "json", "syslog", "text")),
+            s -> ConfigValues.oneOf(s, "auto", "json", "syslog", "text")),
     SYNC_INTERVAL("sync-interval", "100ms", "when to force the journal to disk: a duration, batch (after every batch) or never",
             SyncPolicies::parse),
     ROLL_CYCLE("roll-cycle", "hourly", "journal segment length: minutely, hourly or daily",
-            s -> oneOf(s, "minutely", "hourly", "daily")),
+            s -> ConfigValues.oneOf(s, "minutely", "hourly", "daily")),
     RETENTION("retention", "forever", "delete closed segments older than an age (7d), beyond a total size (10GB), or both (7d,10GB)",
             s -> Retention.parse(List.of(s))),
     MAX_CONNECTIONS("max-connections", "1024", "most concurrent TCP connections; more are refused and counted",
-            s -> positiveInt(s, "max-connections")),
+            s -> ConfigValues.positiveInt(s, "max-connections")),
     MAX_FRAME("max-frame", "1MiB", "largest frame (one record on the wire) accepted", ConfigKey::frameSize),
     OVERSIZE("oversize", "truncate", "what to do with a frame over max-frame: truncate (cut and flag it) or close (close the connection)",
-            s -> oneOf(s, "truncate", "close")),
+            s -> ConfigValues.oneOf(s, "truncate", "close")),
     MALFORMED("malformed", "store-raw", "what to do with a frame that does not parse: store-raw (store it flagged as malformed) or drop",
-            s -> oneOf(s, "store-raw", "drop")),
+            s -> ConfigValues.oneOf(s, "store-raw", "drop")),
     IDLE_TIMEOUT("idle-timeout", "5m", "close a connection that sent nothing for this long (0 = never)", Units::parseDuration),
     DRAIN_TIMEOUT("drain-timeout", "30s", "on shutdown, how long to wait for connections and the journal to drain",
-            s -> positiveDuration(s, "drain-timeout")),
+            s -> ConfigValues.positiveDuration(s, "drain-timeout")),
     CHANNEL_RECORDS("channel-records", "65536", "ingest channel capacity in records (backpressure beyond it)",
-            s -> positiveInt(s, "channel-records")),
-    CHANNEL_BYTES("channel-bytes", "64MiB", "ingest channel capacity in bytes (backpressure beyond it)", ConfigKey::positiveSize),
+            s -> ConfigValues.positiveInt(s, "channel-records")),
+    CHANNEL_BYTES("channel-bytes", "64MiB", "ingest channel capacity in bytes (backpressure beyond it)", ConfigValues::positiveSize),
     MIN_FREE("min-free", "16MiB", "free space to keep on the journal's file system; with less the journal pauses "
             + "(backpressure, /ready 503) until space returns", Units::parseSize),
-    TLS_CERT("tls-cert", null, "PEM certificate chain file; enables TLS on the listener (with tls-key)", ConfigKey::path),
-    TLS_KEY("tls-key", null, "PEM private key file (PKCS#8) for tls-cert", ConfigKey::path),
-    TLS_CLIENT_CA("tls-client-ca", null, "PEM CA file; when set, clients must present a certificate it signed", ConfigKey::path),
+    TLS_CERT("tls-cert", null, "PEM certificate chain file; enables TLS on the listener (with tls-key)", ConfigValues::path),
+    TLS_KEY("tls-key", null, "PEM private key file (PKCS#8) for tls-cert", ConfigValues::path),
+    TLS_CLIENT_CA("tls-client-ca", null, "PEM CA file; when set, clients must present a certificate it signed", ConfigValues::path),
     RELP_PORT("relp-port", null, "RELP listener port for rsyslog's omrelp, acknowledged (off unless set; 2514 is usual; 0 = any free port)",
-            ConfigKey::port),
+            ConfigValues::port),
     FLUENT_PORT("fluent-port", null, "Fluent Forward listener port for Fluent Bit, fluentd and Docker, acknowledged (off unless set; 24224 is usual; 0 = any free port)",
-            ConfigKey::port),
+            ConfigValues::port),
     OTLP_PORT("otlp-port", null, "OTLP/HTTP logs listener port (POST /v1/logs) for OpenTelemetry SDKs and the Collector, answered once stored (off unless set; 4318 is usual; 0 = any free port)",
-            ConfigKey::port),
+            ConfigValues::port),
     ACK_LEVEL("ack-level", "durable", "when the RELP, Fluent and OTLP listeners acknowledge a record: durable (synced to disk) or written (appended)",
-            s -> oneOf(s, "durable", "written"));
+            s -> ConfigValues.oneOf(s, "durable", "written"));
 
     private final String key;
     private final String defaultText;
@@ -146,64 +144,6 @@ public enum ConfigKey {
         return prev[b.length()];
     }
 
-    private static Object host(String s) {
-        if (s.isEmpty() || s.chars().anyMatch(Character::isWhitespace)) {
-            throw new IllegalArgumentException("'" + s + "' is not an address; use e.g. 127.0.0.1, 0.0.0.0 or a host name");
-        }
-        return s;
-    }
-
-    private static Object port(String s) {
-        int p;
-        try {
-            p = Integer.parseInt(s);
-        } catch (NumberFormatException e) {
-            throw new IllegalArgumentException("'" + s + "' is not a port number; use 1-65535 (or 0 for any free port)");
-        }
-        if (p < 0 || p > 65535) {
-            throw new IllegalArgumentException("port " + p + " is out of range; use 1-65535 (or 0 for any free port)");
-        }
-        return p;
-    }
-
-    private static Object path(String s) {
-        if (s.isEmpty()) {
-            throw new IllegalArgumentException("a path must not be empty");
-        }
-        return Path.of(s);
-    }
-
-    private static Object oneOf(String s, String... allowed) {
-        String t = s.toLowerCase(Locale.ROOT);
-        for (String a : allowed) {
-            if (a.equals(t)) {
-                return a;
-            }
-        }
-        throw new IllegalArgumentException("'" + s + "' is not one of: " + String.join(", ", allowed));
-    }
-
-    private static Object positiveInt(String s, String what) {
-        long v;
-        try {
-            v = Long.parseLong(s.replace("_", ""));
-        } catch (NumberFormatException e) {
-            throw new IllegalArgumentException("'" + s + "' is not a whole number");
-        }
-        if (v <= 0 || v > Integer.MAX_VALUE) {
-            throw new IllegalArgumentException(what + " must be between 1 and " + Integer.MAX_VALUE + ", was " + s);
-        }
-        return (int) v;
-    }
-
-    private static Object positiveSize(String s) {
-        long v = Units.parseSize(s);
-        if (v <= 0) {
-            throw new IllegalArgumentException("size must be positive, was " + s);
-        }
-        return v;
-    }
-
     private static Object frameSize(String s) {
         long v = Units.parseSize(s);
         if (v < 64 || v > Integer.MAX_VALUE - 1024) {
@@ -212,11 +152,4 @@ public enum ConfigKey {
         return v;
     }
 
-    private static Object positiveDuration(String s, String what) {
-        Duration d = Units.parseDuration(s);
-        if (d.isZero()) {
-            throw new IllegalArgumentException(what + " must be positive, was " + s);
-        }
-        return d;
-    }
 }

@@ -1,9 +1,6 @@
 package dev.logpipe.server.internal.config;
 
-import java.nio.file.Path;
-import java.time.Duration;
 import java.util.Arrays;
-import java.util.Locale;
 import java.util.Optional;
 import java.util.function.Function;
 import java.util.regex.Pattern;
@@ -18,17 +15,17 @@ import java.util.stream.Collectors;
 public enum ForwardKafkaKey {
     BOOTSTRAP_SERVERS("bootstrap-servers", null, ForwardKafkaKey::servers),
     TOPIC("topic", null, ForwardKafkaKey::topic),
-    NAME("name", null, ForwardKafkaKey::word),
-    MODE("mode", "exactly-once", s -> oneOf(s, "exactly-once", "at-least-once")),
-    FROM("from", "start", s -> oneOf(s, "start", "end")),
-    KEY("key", "service", s -> oneOf(s, "service", "host", "none")),
-    NODE("node", null, ForwardKafkaKey::word),
-    PRODUCER_CONFIG("producer-config", null, ForwardKafkaKey::path),
-    TRANSACTION_RECORDS("transaction-records", "10000", ForwardKafkaKey::atLeastOne),
-    TRANSACTION_TIME("transaction-time", "100ms", ForwardKafkaKey::positiveDuration),
-    STARTUP_TIMEOUT("startup-timeout", "30s", ForwardKafkaKey::positiveDuration),
-    ADMIN_PORT("admin-port", null, ForwardKafkaKey::port),
-    ADMIN_BIND("admin-bind", "127.0.0.1", ForwardKafkaKey::word);
+    NAME("name", null, ConfigValues::word),
+    MODE("mode", "exactly-once", s -> ConfigValues.oneOf(s, "exactly-once", "at-least-once")),
+    FROM("from", "start", s -> ConfigValues.oneOf(s, "start", "end")),
+    KEY("key", "service", s -> ConfigValues.oneOf(s, "service", "host", "none")),
+    NODE("node", null, ConfigValues::word),
+    PRODUCER_CONFIG("producer-config", null, ConfigValues::path),
+    TRANSACTION_RECORDS("transaction-records", "10000", s -> ConfigValues.positiveInt(s, "")),
+    TRANSACTION_TIME("transaction-time", "100ms", s -> ConfigValues.positiveDuration(s, "")),
+    STARTUP_TIMEOUT("startup-timeout", "30s", s -> ConfigValues.positiveDuration(s, "")),
+    ADMIN_PORT("admin-port", null, ConfigValues::port),
+    ADMIN_BIND("admin-bind", "127.0.0.1", ConfigValues::word);
 
     private static final Pattern TOPIC_NAME = Pattern.compile("[A-Za-z0-9._-]{1,249}");
 
@@ -92,63 +89,5 @@ public enum ForwardKafkaKey {
             throw new IllegalArgumentException("'" + s + "' is not a valid Kafka topic name (1-249 letters, digits, '.', '_', '-')");
         }
         return s;
-    }
-
-    private static Object word(String s) {
-        if (s.isEmpty() || s.chars().anyMatch(Character::isWhitespace)) {
-            throw new IllegalArgumentException("'" + s + "' must be one word without spaces");
-        }
-        return s;
-    }
-
-    private static Object path(String s) {
-        if (s.isEmpty()) {
-            throw new IllegalArgumentException("a path must not be empty");
-        }
-        return Path.of(s);
-    }
-
-    private static Object oneOf(String s, String... allowed) {
-        String t = s.toLowerCase(Locale.ROOT);
-        for (String a : allowed) {
-            if (a.equals(t)) {
-                return a;
-            }
-        }
-        throw new IllegalArgumentException("'" + s + "' is not one of: " + String.join(", ", allowed));
-    }
-
-    private static Object atLeastOne(String s) {
-        long v;
-        try {
-            v = Long.parseLong(s.replace("_", ""));
-        } catch (NumberFormatException e) {
-            throw new IllegalArgumentException("'" + s + "' is not a whole number");
-        }
-        if (v < 1 || v > Integer.MAX_VALUE) {
-            throw new IllegalArgumentException("must be between 1 and " + Integer.MAX_VALUE + ", was " + s);
-        }
-        return (int) v;
-    }
-
-    private static Object positiveDuration(String s) {
-        Duration d = Units.parseDuration(s);
-        if (d.isZero()) {
-            throw new IllegalArgumentException("must be more than 0, was " + s);
-        }
-        return d;
-    }
-
-    private static Object port(String s) {
-        int p;
-        try {
-            p = Integer.parseInt(s);
-        } catch (NumberFormatException e) {
-            throw new IllegalArgumentException("'" + s + "' is not a port number; use 1-65535 (or 0 for any free port)");
-        }
-        if (p < 0 || p > 65535) {
-            throw new IllegalArgumentException("port " + p + " is out of range; use 1-65535 (or 0 for any free port)");
-        }
-        return p;
     }
 }

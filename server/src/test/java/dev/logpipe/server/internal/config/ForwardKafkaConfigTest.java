@@ -110,7 +110,7 @@ class ForwardKafkaConfigTest {
                 error(head + "    transaction-records: many\n"));
         assertEquals("test.yaml:5: forward.kafka.transaction-records: must be between 1 and 2147483647, was 0",
                 error(head + "    transaction-records: 0\n"));
-        assertEquals("test.yaml:5: forward.kafka.transaction-time: must be more than 0, was 0",
+        assertEquals("test.yaml:5: forward.kafka.transaction-time: must be positive, was 0",
                 error(head + "    transaction-time: 0\n"));
         assertEquals("test.yaml:5: forward.kafka.mode: 'once' is not one of: exactly-once, at-least-once",
                 error(head + "    mode: once\n"));
