@@ -15,8 +15,8 @@ import dev.logpipe.filesink.RecordFlag;
 import dev.logpipe.filesink.RecordJson;
 import dev.logpipe.filesink.SourceFormat;
 import dev.logpipe.filesink.SyslogInfo;
+import dev.logpipe.filesink.internal.json.JsonText;
 import java.io.IOException;
-import java.io.Writer;
 import java.lang.invoke.MethodHandle;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.MethodType;
@@ -41,13 +41,16 @@ import org.openjdk.jmh.annotations.Warmup;
  *
  * <ul>
  *   <li>(a) one {@code tail --format json} line of a typical record (ten fields, three of them JSON
- *       values, two nested; a message with a quote and non-ASCII text): {@code recordHand} is
- *       {@link RecordJson#of} as shipped; {@code recordHandBytes} is the Kafka forwarder's form
- *       ({@code RecordJson.append} into a reused builder, then UTF-8 bytes). The Jackson forms write
- *       the same bytes: a generator created per call over a {@link java.io.StringWriter}-like sink
- *       ({@code recordJacksonPerCall}), one generator reused across records over a reused
- *       {@link StringBuilder} ({@code recordJacksonReused}), and a reused UTF-8 generator over a
- *       reused {@link ByteArrayBuilder} ({@code recordJacksonBytes}).</li>
+ *       values, two nested; a message with a quote and non-ASCII text): {@code recordShipped} is
+ *       {@link RecordJson#of} as shipped (Jackson's generator, one per call); {@code recordShippedBytes}
+ *       is the Kafka forwarder's form ({@code RecordJson.append} into a reused builder, then UTF-8
+ *       bytes); {@code recordHandWritten} is the hand-written writer {@code RecordJson} had before it
+ *       moved to Jackson, kept here as the baseline; {@code recordJacksonReused} and
+ *       {@code recordJacksonBytes} reuse one generator (over a {@link StringBuilder}, or UTF-8 over a
+ *       {@link ByteArrayBuilder}), the form not taken because it needs per-thread state.</li>
+ *   <li>(a') one short string as a quoted JSON string ({@code FieldValue.appendJsonString}, which
+ *       {@code tail}'s text format calls per field): {@code stringShipped} (a hand-written loop)
+ *       against a Jackson generator per call, {@code stringJacksonPerCall}.</li>
  *   <li>(b) making a nested JSON value compact (whitespace outside strings removed), as NDJSON ingest
  *       does for an object or array field: {@code compactHand*} is {@code JsonLineParser.compact} as
  *       shipped (called through a method handle: it is internal to log-collector), on a pretty-printed
@@ -55,8 +58,8 @@ import org.openjdk.jmh.annotations.Warmup;
  *       and copies its tokens to a reused generator (numbers written as their text).</li>
  * </ul>
  *
- * <p>Every Jackson form is checked in {@link #setup} to produce exactly the hand-written output, so
- * the comparison is of equal work. Run: {@code java -jar benchmarks/target/benchmarks.jar JsonWriteBench}.
+ * <p>Every form is checked in {@link #setup} to produce exactly the shipped output, so the comparison
+ * is of equal work. Run: {@code java -jar benchmarks/target/benchmarks.jar JsonWriteBench}.
  *
  * <p>Threading: JMH state, one benchmark thread.
  */
@@ -95,6 +98,8 @@ public class JsonWriteBench {
               "ok": true, "note": null, "path": "/api/v1/checkout"
             }""";
 
+    static final String SHORT = "c-42 \"gold\" tier, eu";
+
     private ReadRecord record;
     private String compactText;
     private final StringBuilder sb = new StringBuilder(1024);
@@ -126,15 +131,16 @@ public class JsonWriteBench {
                 .build();
         record = new ReadRecord(8569095410679810L, r);
         compactText = (String) COMPACT.invokeExact(PRETTY);
-        reusedGen = FACTORY.createGenerator(new StringBuilderWriter(genSb));
+        reusedGen = FACTORY.createGenerator(new JsonText.StringBuilderWriter(genSb));
         bytesGen = FACTORY.createGenerator(bytes);
-        compactGen = FACTORY.createGenerator(new StringBuilderWriter(compactSb));
+        compactGen = FACTORY.createGenerator(new JsonText.StringBuilderWriter(compactSb));
 
         String expected = RecordJson.of(record);
-        check(expected, recordJacksonPerCall(), "recordJacksonPerCall");
+        check(expected, recordHandWritten(), "recordHandWritten");
         check(expected, recordJacksonReused(), "recordJacksonReused");
         check(expected, new String(recordJacksonBytes(), StandardCharsets.UTF_8), "recordJacksonBytes");
-        check(expected, new String(recordHandBytes(), StandardCharsets.UTF_8), "recordHandBytes");
+        check(expected, new String(recordShippedBytes(), StandardCharsets.UTF_8), "recordShippedBytes");
+        check(stringShipped(), stringJacksonPerCall(), "stringJacksonPerCall");
         check(compactText, compactJacksonPretty(), "compactJacksonPretty");
         check(compactText, compactJacksonCompact(), "compactJacksonCompact");
     }
@@ -148,29 +154,26 @@ public class JsonWriteBench {
     // (a) one tail --format json line
 
     @Benchmark
-    public String recordHand() {
+    public String recordShipped() {
         return RecordJson.of(record);
     }
 
     @Benchmark
-    public byte[] recordHandBytes() {
+    public byte[] recordShippedBytes() {
         sb.setLength(0);
         return RecordJson.append(sb, record.index(), record.record()).toString().getBytes(StandardCharsets.UTF_8);
     }
 
     @Benchmark
-    public String recordJacksonPerCall() throws IOException {
-        StringBuilder out = new StringBuilder(256 + record.record().message().length());
-        try (JsonGenerator g = FACTORY.createGenerator(new StringBuilderWriter(out))) {
-            write(g, record.index(), record.record());
-        }
-        return out.toString();
+    public String recordHandWritten() {
+        LogRecord r = record.record();
+        return HandWritten.record(new StringBuilder(256 + r.message().length()), record.index(), r).toString();
     }
 
     @Benchmark
     public String recordJacksonReused() throws IOException {
         genSb.setLength(0);
-        write(reusedGen, record.index(), record.record());
+        JsonText.record(reusedGen, record.index(), record.record());
         reusedGen.flush();
         return genSb.toString();
     }
@@ -178,51 +181,83 @@ public class JsonWriteBench {
     @Benchmark
     public byte[] recordJacksonBytes() throws IOException {
         bytes.reset();
-        write(bytesGen, record.index(), record.record());
+        JsonText.record(bytesGen, record.index(), record.record());
         bytesGen.flush();
         return bytes.toByteArray();
     }
 
-    /** The record as RecordJson writes it, through a generator. */
-    static void write(JsonGenerator g, long index, LogRecord r) throws IOException {
-        g.writeStartObject();
-        g.writeNumberField("index", index);
-        g.writeStringField("time", r.eventTime().toString());
-        g.writeStringField("receive_time", r.receiveTime().toString());
-        g.writeStringField("level", r.level().name());
-        g.writeStringField("host", r.host());
-        g.writeStringField("service", r.service());
-        g.writeStringField("message", r.message());
-        g.writeObjectFieldStart("fields");
-        for (int i = 0; i < r.fieldCount(); i++) {
-            g.writeFieldName(r.fieldName(i));
-            FieldValue v = r.fieldValue(i);
-            if (v.json()) {
-                g.writeRawValue(v.text());
-            } else {
-                g.writeString(v.text());
+    // (a') one short string
+
+    @Benchmark
+    public String stringShipped() {
+        sb.setLength(0);
+        FieldValue.appendJsonString(sb, SHORT);
+        return sb.toString();
+    }
+
+    @Benchmark
+    public String stringJacksonPerCall() {
+        sb.setLength(0);
+        JsonText.append(sb, g -> g.writeString(SHORT));
+        return sb.toString();
+    }
+
+    /**
+     * The record writer logpipe had before {@code RecordJson} moved to Jackson (the baseline of (a));
+     * its strings go through the shipped {@code FieldValue.appendJsonString}, as they did.
+     */
+    static final class HandWritten {
+        private HandWritten() {
+        }
+
+        static StringBuilder record(StringBuilder sb, long index, LogRecord r) {
+            sb.append("{\"index\":").append(index);
+            sb.append(",\"time\":\"").append(r.eventTime()).append('"');
+            sb.append(",\"receive_time\":\"").append(r.receiveTime()).append('"');
+            sb.append(",\"level\":\"").append(r.level().name()).append('"');
+            field(sb, "host", r.host());
+            field(sb, "service", r.service());
+            field(sb, "message", r.message());
+            sb.append(",\"fields\":{");
+            for (int i = 0; i < r.fieldCount(); i++) {
+                if (i > 0) {
+                    sb.append(',');
+                }
+                FieldValue.appendJsonString(sb, r.fieldName(i));
+                sb.append(':');
+                FieldValue v = r.fieldValue(i);
+                if (v.json()) {
+                    sb.append(v.text());
+                } else {
+                    FieldValue.appendJsonString(sb, v.text());
+                }
             }
+            sb.append('}');
+            field(sb, "source", r.source());
+            sb.append(",\"format\":\"").append(r.format().name()).append('"');
+            sb.append(",\"flags\":[");
+            boolean first = true;
+            for (RecordFlag flag : r.flags()) {
+                sb.append(first ? "" : ",").append('"').append(flag.name()).append('"');
+                first = false;
+            }
+            sb.append(']');
+            SyslogInfo s = r.syslog();
+            if (s != null) {
+                sb.append(",\"syslog\":{\"facility\":").append(s.facility()).append(",\"severity\":").append(s.severity());
+                field(sb, "app_name", s.appName());
+                field(sb, "proc_id", s.procId());
+                field(sb, "msg_id", s.msgId());
+                field(sb, "structured_data", s.structuredData());
+                sb.append('}');
+            }
+            return sb.append('}');
         }
-        g.writeEndObject();
-        g.writeStringField("source", r.source());
-        g.writeStringField("format", r.format().name());
-        g.writeArrayFieldStart("flags");
-        for (RecordFlag flag : r.flags()) {
-            g.writeString(flag.name());
+
+        private static void field(StringBuilder sb, String name, String value) {
+            sb.append(",\"").append(name).append("\":");
+            FieldValue.appendJsonString(sb, value);
         }
-        g.writeEndArray();
-        SyslogInfo s = r.syslog();
-        if (s != null) {
-            g.writeObjectFieldStart("syslog");
-            g.writeNumberField("facility", s.facility());
-            g.writeNumberField("severity", s.severity());
-            g.writeStringField("app_name", s.appName());
-            g.writeStringField("proc_id", s.procId());
-            g.writeStringField("msg_id", s.msgId());
-            g.writeStringField("structured_data", s.structuredData());
-            g.writeEndObject();
-        }
-        g.writeEndObject();
     }
 
     // (b) compact of a nested JSON value
@@ -260,37 +295,5 @@ public class JsonWriteBench {
         }
         compactGen.flush();
         return compactSb.toString();
-    }
-
-    /** A {@link Writer} appending to a {@link StringBuilder} (no locking, unlike {@link java.io.StringWriter}). */
-    static final class StringBuilderWriter extends Writer {
-        private final StringBuilder sb;
-
-        StringBuilderWriter(StringBuilder sb) {
-            this.sb = sb;
-        }
-
-        @Override
-        public void write(char[] cbuf, int off, int len) {
-            sb.append(cbuf, off, len);
-        }
-
-        @Override
-        public void write(String str, int off, int len) {
-            sb.append(str, off, off + len);
-        }
-
-        @Override
-        public void write(int c) {
-            sb.append((char) c);
-        }
-
-        @Override
-        public void flush() {
-        }
-
-        @Override
-        public void close() {
-        }
     }
 }

@@ -1,8 +1,6 @@
 package dev.logpipe.filesink;
 
-import com.fasterxml.jackson.core.JsonGenerator;
 import dev.logpipe.filesink.internal.json.JsonText;
-import java.io.IOException;
 
 /**
  * A journal record as one JSON object: the shape of {@code logpipe tail --format json}, and of every
@@ -30,47 +28,6 @@ public final class RecordJson {
 
     /** Appends the JSON object of record {@code r} at journal index {@code index} to {@code sb}; returns {@code sb}. */
     public static StringBuilder append(StringBuilder sb, long index, LogRecord r) {
-        return JsonText.append(sb, g -> write(g, index, r));
-    }
-
-    private static void write(JsonGenerator g, long index, LogRecord r) throws IOException {
-        g.writeStartObject();
-        g.writeNumberField("index", index);
-        g.writeStringField("time", r.eventTime().toString());
-        g.writeStringField("receive_time", r.receiveTime().toString());
-        g.writeStringField("level", r.level().name());
-        g.writeStringField("host", r.host());
-        g.writeStringField("service", r.service());
-        g.writeStringField("message", r.message());
-        g.writeObjectFieldStart("fields");
-        for (int i = 0; i < r.fieldCount(); i++) {
-            g.writeFieldName(r.fieldName(i));
-            FieldValue v = r.fieldValue(i);
-            if (v.json()) {
-                g.writeRawValue(v.text()); // already JSON text: kept as the sender wrote it
-            } else {
-                g.writeString(v.text());
-            }
-        }
-        g.writeEndObject();
-        g.writeStringField("source", r.source());
-        g.writeStringField("format", r.format().name());
-        g.writeArrayFieldStart("flags");
-        for (RecordFlag flag : r.flags()) {
-            g.writeString(flag.name());
-        }
-        g.writeEndArray();
-        SyslogInfo s = r.syslog();
-        if (s != null) {
-            g.writeObjectFieldStart("syslog");
-            g.writeNumberField("facility", s.facility());
-            g.writeNumberField("severity", s.severity());
-            g.writeStringField("app_name", s.appName());
-            g.writeStringField("proc_id", s.procId());
-            g.writeStringField("msg_id", s.msgId());
-            g.writeStringField("structured_data", s.structuredData());
-            g.writeEndObject();
-        }
-        g.writeEndObject();
+        return JsonText.append(sb, g -> JsonText.record(g, index, r));
     }
 }

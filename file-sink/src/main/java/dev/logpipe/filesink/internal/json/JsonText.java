@@ -4,6 +4,10 @@ import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonFactoryBuilder;
 import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.json.JsonWriteFeature;
+import dev.logpipe.filesink.FieldValue;
+import dev.logpipe.filesink.LogRecord;
+import dev.logpipe.filesink.RecordFlag;
+import dev.logpipe.filesink.SyslogInfo;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.io.Writer;
@@ -25,6 +29,8 @@ public final class JsonText {
             .rootValueSeparator((String) null)
             .build();
 
+    private static final char[] HEX = "0123456789abcdef".toCharArray();
+
     private JsonText() {
     }
 
@@ -44,16 +50,85 @@ public final class JsonText {
         return sb;
     }
 
-    /** Appends {@code s} as a quoted, escaped JSON string. */
+    /**
+     * Appends {@code s} as a quoted JSON string, escaped as the generators here escape. Written by hand:
+     * a generator per short string costs more than the escaping (bench/RESULTS.md, JsonWriteBench (a')),
+     * and Jackson's {@code JsonStringEncoder} writes upper-case hex.
+     */
     public static void appendString(StringBuilder sb, String s) {
-        append(sb, g -> g.writeString(s));
+        sb.append('"');
+        for (int i = 0, n = s.length(); i < n; i++) {
+            char c = s.charAt(i);
+            switch (c) {
+                case '"' -> sb.append("\\\"");
+                case '\\' -> sb.append("\\\\");
+                case '\n' -> sb.append("\\n");
+                case '\r' -> sb.append("\\r");
+                case '\t' -> sb.append("\\t");
+                case '\b' -> sb.append("\\b");
+                case '\f' -> sb.append("\\f");
+                default -> {
+                    if (c < 0x20) {
+                        sb.append("\\u00").append(HEX[c >> 4]).append(HEX[c & 0xF]);
+                    } else {
+                        sb.append(c);
+                    }
+                }
+            }
+        }
+        sb.append('"');
+    }
+
+    /**
+     * Writes record {@code r} at journal index {@code index} as {@link dev.logpipe.filesink.RecordJson}'s
+     * object into {@code g} (also for callers that reuse a generator).
+     */
+    public static void record(JsonGenerator g, long index, LogRecord r) throws IOException {
+        g.writeStartObject();
+        g.writeNumberField("index", index);
+        g.writeStringField("time", r.eventTime().toString());
+        g.writeStringField("receive_time", r.receiveTime().toString());
+        g.writeStringField("level", r.level().name());
+        g.writeStringField("host", r.host());
+        g.writeStringField("service", r.service());
+        g.writeStringField("message", r.message());
+        g.writeObjectFieldStart("fields");
+        for (int i = 0; i < r.fieldCount(); i++) {
+            g.writeFieldName(r.fieldName(i));
+            FieldValue v = r.fieldValue(i);
+            if (v.json()) {
+                g.writeRawValue(v.text()); // already JSON text: kept as the sender wrote it
+            } else {
+                g.writeString(v.text());
+            }
+        }
+        g.writeEndObject();
+        g.writeStringField("source", r.source());
+        g.writeStringField("format", r.format().name());
+        g.writeArrayFieldStart("flags");
+        for (RecordFlag flag : r.flags()) {
+            g.writeString(flag.name());
+        }
+        g.writeEndArray();
+        SyslogInfo s = r.syslog();
+        if (s != null) {
+            g.writeObjectFieldStart("syslog");
+            g.writeNumberField("facility", s.facility());
+            g.writeNumberField("severity", s.severity());
+            g.writeStringField("app_name", s.appName());
+            g.writeStringField("proc_id", s.procId());
+            g.writeStringField("msg_id", s.msgId());
+            g.writeStringField("structured_data", s.structuredData());
+            g.writeEndObject();
+        }
+        g.writeEndObject();
     }
 
     /** A {@link Writer} that appends to a {@link StringBuilder}, without {@link java.io.StringWriter}'s locking. */
-    private static final class StringBuilderWriter extends Writer {
+    public static final class StringBuilderWriter extends Writer {
         private final StringBuilder sb;
 
-        StringBuilderWriter(StringBuilder sb) {
+        public StringBuilderWriter(StringBuilder sb) {
             this.sb = sb;
         }
 
