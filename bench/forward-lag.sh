@@ -49,38 +49,10 @@ fi
 WORK="$(mktemp -d "${TMPDIR:-/tmp}/logpipe-forward-lag-XXXXXX")"
 SERVER_PID=""
 FWD_PID=""
-stop_pid() {
-  local pid="$1"
-  if [[ -n "$pid" ]] && kill -0 "$pid" 2>/dev/null; then
-    kill -TERM "$pid" 2>/dev/null || true
-    for _ in $(seq 1 300); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-    kill -KILL "$pid" 2>/dev/null || true
-  fi
-}
+# shellcheck source=bench/lib.sh
+source "$ROOT/bench/lib.sh"
 cleanup() { stop_pid "$FWD_PID"; stop_pid "$SERVER_PID"; rm -rf "$WORK"; }
 trap cleanup EXIT
-
-wait_for_port() { # port seconds
-  local deadline=$((SECONDS + $2))
-  until (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; do
-    if ! kill -0 "$SERVER_PID" 2>/dev/null; then
-      echo "forward-lag.sh: serve exited before listening on $1; its log:" >&2; cat "$WORK/server.log" >&2; exit 1
-    fi
-    if (( SECONDS > deadline )); then echo "forward-lag.sh: nothing listens on 127.0.0.1:$1 after $2 s" >&2; exit 1; fi
-    sleep 0.2
-  done
-}
-
-java_pid_of() { # the JVM under the launcher
-  local pid="$1" child
-  for _ in $(seq 1 100); do
-    if [[ "$(readlink "/proc/$pid/exe" 2>/dev/null)" == *java* ]]; then echo "$pid"; return; fi
-    child="$(pgrep -P "$pid" | head -1 || true)"
-    if [[ -n "$child" ]]; then pid="$child"; continue; fi
-    sleep 0.1
-  done
-  echo "$1"
-}
 
 (cd "$ROOT" && exec ./logpipe serve --data "$WORK/data" --bind 127.0.0.1 --port "$PORT" \
     --admin-port "$ADMIN_PORT" --sync-interval "$SYNC_INTERVAL") >"$WORK/server.log" 2>&1 &

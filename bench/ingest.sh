@@ -91,38 +91,10 @@ fi
 
 WORK="$(mktemp -d "${TMPDIR:-/tmp}/logpipe-ingest-XXXXXX")"
 SERVER_PID=""
-cleanup() {
-  if [[ -n "$SERVER_PID" ]] && kill -0 "$SERVER_PID" 2>/dev/null; then
-    kill -TERM "$SERVER_PID" 2>/dev/null || true
-    for _ in $(seq 1 300); do kill -0 "$SERVER_PID" 2>/dev/null || break; sleep 0.1; done
-    kill -KILL "$SERVER_PID" 2>/dev/null || true
-  fi
-  rm -rf "$WORK"
-}
+# shellcheck source=bench/lib.sh
+source "$ROOT/bench/lib.sh"
+cleanup() { stop_pid "$SERVER_PID"; rm -rf "$WORK"; }
 trap cleanup EXIT
-
-wait_for_port() { # port seconds
-  local deadline=$((SECONDS + $2))
-  until (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; do
-    if [[ -n "$SERVER_PID" ]] && ! kill -0 "$SERVER_PID" 2>/dev/null; then
-      echo "ingest.sh: the server exited before listening on $1; its log:" >&2; cat "$WORK/server.log" >&2; exit 1
-    fi
-    if (( SECONDS > deadline )); then echo "ingest.sh: nothing listens on 127.0.0.1:$1 after $2 s" >&2; exit 1; fi
-    sleep 0.2
-  done
-}
-
-# The JVM under a launcher: the pid whose /proc/PID/exe is java (the launcher itself, if it exec'd).
-java_pid_of() {
-  local pid="$1" child
-  for _ in $(seq 1 100); do
-    if [[ "$(readlink "/proc/$pid/exe" 2>/dev/null)" == *java* ]]; then echo "$pid"; return; fi
-    child="$(pgrep -P "$pid" | head -1 || true)"
-    if [[ -n "$child" ]]; then pid="$child"; continue; fi
-    sleep 0.1
-  done
-  echo "$1"
-}
 
 GEN_ARGS=(--records "$RECORDS" --connections "$CONNECTIONS" --format "$FORMAT" --port "$PORT"
           --timeout "$TIMEOUT" --target "$TARGET" --protocol "$PROTOCOL")

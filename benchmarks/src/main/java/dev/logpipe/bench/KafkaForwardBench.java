@@ -179,7 +179,8 @@ public final class KafkaForwardBench {
         return f.metrics();
     }
 
-    private static KafkaClusterTestKit startBroker() throws Exception {
+    /** A single-node KRaft broker in this JVM, replication factors 1 (also for {@link KafkaServeLag}). */
+    static KafkaClusterTestKit startBroker() throws Exception {
         KafkaClusterTestKit kit = new KafkaClusterTestKit.Builder(new TestKitNodes.Builder()
                 .setCombined(true).setNumBrokerNodes(1).setNumControllerNodes(1).build())
                 .setConfigProp("offsets.topic.replication.factor", "1")

@@ -16,7 +16,6 @@ import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.header.Header;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.test.KafkaClusterTestKit;
-import org.apache.kafka.common.test.TestKitNodes;
 
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -89,7 +88,7 @@ public final class KafkaServeLag {
             throw new IllegalArgumentException("no journal at " + data + "; start logpipe serve --data " + data + " first");
         }
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(timeoutSeconds);
-        KafkaClusterTestKit kit = startBroker();
+        KafkaClusterTestKit kit = KafkaForwardBench.startBroker();
         int rc;
         try {
             String bootstrap = kit.bootstrapServers();
@@ -206,19 +205,5 @@ public final class KafkaServeLag {
         String key = "\"receive_time\":\"";
         int from = s.indexOf(key) + key.length();
         return Instant.parse(s.substring(from, s.indexOf('"', from)));
-    }
-
-    private static KafkaClusterTestKit startBroker() throws Exception {
-        KafkaClusterTestKit kit = new KafkaClusterTestKit.Builder(new TestKitNodes.Builder()
-                .setCombined(true).setNumBrokerNodes(1).setNumControllerNodes(1).build())
-                .setConfigProp("offsets.topic.replication.factor", "1")
-                .setConfigProp("transaction.state.log.replication.factor", "1")
-                .setConfigProp("transaction.state.log.min.isr", "1")
-                .setConfigProp("transaction.state.log.num.partitions", "1")
-                .build();
-        kit.format();
-        kit.startup();
-        kit.waitForReadyBrokers();
-        return kit;
     }
 }
