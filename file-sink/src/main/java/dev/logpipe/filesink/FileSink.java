@@ -53,9 +53,6 @@ import java.util.concurrent.CompletionStage;
  */
 public final class FileSink implements AutoCloseable {
 
-    /** The default of {@link Builder#minFreeBytes}. */
-    public static final long DEFAULT_MIN_FREE_BYTES = JournalSettings.DEFAULT_MIN_FREE_BYTES;
-
     private final JournalSink sink;
 
     private FileSink(SinkConfig config) {

@@ -13,7 +13,9 @@ import java.time.LocalDateTime;
 import java.time.ZoneId;
 import java.time.ZonedDateTime;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * Syslog frames, RFC 5424 and RFC 3164 (BSD), told apart by what follows the PRI: a 1-3 digit
@@ -190,6 +192,7 @@ final class SyslogParser implements FrameParser {
         // found by a linear look).
         List<String> names = new ArrayList<>(8);
         List<Object> values = new ArrayList<>(8); // a String, or a List<String> once repeated
+        Map<String, Integer> index = null; // name -> position, once there are many names
         StringBuilder escaped = null;
         while (p < n && s.charAt(p) == '[') {
             p++;
@@ -253,7 +256,7 @@ final class SyslogParser implements FrameParser {
                     value = s.substring(valueStart, p);
                 }
                 p++; // the closing quote
-                addParam(names, values, name, value);
+                index = addParam(names, values, index, name, value);
             }
         }
         for (int i = 0; i < names.size(); i++) {
@@ -276,24 +279,50 @@ final class SyslogParser implements FrameParser {
         return p;
     }
 
-    private static void addParam(List<String> names, List<Object> values, String name, String value) {
-        for (int i = 0; i < names.size(); i++) {
-            if (names.get(i).equals(name)) {
-                Object v = values.get(i);
-                if (v instanceof String first) {
-                    List<String> all = new ArrayList<>(2);
-                    all.add(first);
-                    values.set(i, all);
-                    v = all;
+    /** Past this many distinct names, duplicates are found through a hash index instead of a linear look. */
+    private static final int LINEAR_NAMES = 8;
+
+    /**
+     * Adds one PARAM. A few names (the usual case) are compared one by one; a frame with many (up to
+     * max-frame of them) gets a hash index, so hostile input costs linear time, not quadratic.
+     */
+    private static Map<String, Integer> addParam(List<String> names, List<Object> values, Map<String, Integer> index,
+                                                 String name, String value) {
+        int at = -1;
+        if (index != null) {
+            at = index.getOrDefault(name, -1);
+        } else {
+            for (int i = 0; i < names.size(); i++) {
+                if (names.get(i).equals(name)) {
+                    at = i;
+                    break;
                 }
-                @SuppressWarnings("unchecked")
-                List<String> all = (List<String>) v;
-                all.add(value);
-                return;
             }
+        }
+        if (at >= 0) {
+            Object v = values.get(at);
+            if (v instanceof String first) {
+                List<String> all = new ArrayList<>(2);
+                all.add(first);
+                values.set(at, all);
+                v = all;
+            }
+            @SuppressWarnings("unchecked")
+            List<String> all = (List<String>) v;
+            all.add(value);
+            return index;
         }
         names.add(name);
         values.add(value);
+        if (index != null) {
+            index.put(name, names.size() - 1);
+        } else if (names.size() > LINEAR_NAMES) {
+            index = new HashMap<>();
+            for (int i = 0; i < names.size(); i++) {
+                index.put(names.get(i), i);
+            }
+        }
+        return index;
     }
 
     /** The PARAM-VALUE in {@code s[from, to)} with its escapes ({@code \"}, {@code \\}, {@code \]}) resolved. */

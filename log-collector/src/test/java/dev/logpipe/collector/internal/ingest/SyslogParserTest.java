@@ -99,6 +99,25 @@ class SyslogParserTest {
     }
 
     @Test
+    void manyParamsKeepTheirOrderAndRepeatedNamesGroupTheirValues() {
+        // more names than the linear look handles: repeats found through the index, early and late ones
+        StringBuilder sd = new StringBuilder("[m@1");
+        for (int i = 0; i < 50; i++) {
+            sd.append(" p").append(i).append("=\"v").append(i).append('"');
+        }
+        sd.append(" p0=\"again0\" p49=\"again49\"][m@1 p3=\"third\"]");
+        LogRecord r = one("<13>1 - - - - - " + sd + " msg");
+        assertWellFormed(r);
+        assertEquals(50, r.fields().size());
+        assertEquals(FieldValue.json("[\"v0\",\"again0\"]"), r.fields().get("sd.m@1.p0"));
+        assertEquals(FieldValue.json("[\"v49\",\"again49\"]"), r.fields().get("sd.m@1.p49"));
+        assertEquals(FieldValue.json("[\"v3\",\"third\"]"), r.fields().get("sd.m@1.p3"));
+        assertEquals(FieldValue.string("v10"), r.fields().get("sd.m@1.p10"));
+        assertEquals("sd.m@1.p0", r.fieldName(0));
+        assertEquals("sd.m@1.p49", r.fieldName(49));
+    }
+
+    @Test
     void structuredDataEscapesAndRepeatedNames() {
         String sd = "[x@1 a=\"q\\\"uote\" b=\"back\\\\slash\" c=\"br\\]acket\" d=\"lone\\n\" e=\"é ]\"][x@1 a=\"two\"]";
         LogRecord r = one("<13>1 - - - - - " + sd + " msg");
