@@ -149,10 +149,16 @@ class RelpSessionHandlerTest {
         in(ch, OPEN + syslog(2, "<13>one") + syslog(3, "<13>two"));
         out(ch);
         List<AppendRequest> reqs = taken();
-        // The first becomes durable; its flush is queued but has not run when the timer fires.
+        // The first becomes durable; its flush is queued but has not run when the timer fires
+        // (runScheduledPendingTasks runs timers only, not the queued flush).
         reqs.get(0).durable().complete(1L);
-        Thread.sleep(5); // past the 2 ms pressure delay, so the timer is due
-        ch.runScheduledPendingTasks();
+        int initial = syncRequests.get();
+        long due = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+        while (syncRequests.get() == initial && System.nanoTime() < due) {
+            ch.runScheduledPendingTasks();
+            Thread.sleep(1); // polling the embedded loop's timers, not waiting for an outcome
+        }
+        assertTrue(syncRequests.get() > initial, "the timer asks for a sync while the head is ready but its flush still queued (the ack behind it waits)");
         ch.runPendingTasks();
         assertEquals("2 rsp 6 200 OK\n", out(ch));
         int before = syncRequests.get();
