@@ -4,8 +4,9 @@ import dev.logpipe.collector.RejectReason;
 import dev.logpipe.filesink.SourceFormat;
 
 /**
- * Receives the decoders' counts: frames decoded, rejected by reason, truncated. The server wires it
- * to its metrics.
+ * Receives the decoders' counts: frames decoded, rejected by reason, truncated. The pipeline's
+ * {@code PipelineCounters} keeps them; {@code PipelineStats} snapshots read them, and the metrics read
+ * those.
  *
  * <p>Threading: implementations must be thread-safe: every connection's event loop calls them, and
  * they must be cheap and never block (an event loop runs them).
