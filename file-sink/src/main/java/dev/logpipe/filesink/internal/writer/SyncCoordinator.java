@@ -283,7 +283,12 @@ public final class SyncCoordinator {
         }
     }
 
-    /** Runs {@code tasks} in one task on a runtime worker, or here if the runtime refuses it. */
+    /**
+     * Runs {@code tasks} in one task on a runtime worker. If the runtime refuses it, or cancels it before
+     * it ran (a shutdown cancels queued tasks: the last sync's completions are queued just before it),
+     * they run on the thread that saw the refusal or the cancellation: the futures they complete must
+     * complete, whenever the runtime stops.
+     */
     static void runOnWorker(TaskRuntime runtime, List<Runnable> tasks) {
         Runnable all = () -> {
             for (Runnable r : tasks) {
@@ -291,9 +296,11 @@ public final class SyncCoordinator {
             }
         };
         JoinHandle<Void> h = runtime.spawn(all);
-        if (h.isCancelled()) {
-            all.run();
-        }
+        h.whenComplete((v, error) -> {
+            if (h.isCancelled()) {
+                all.run(); // cancelled means it never started: this is its one run
+            }
+        });
     }
 
     private FileChannel channel(int cycle) throws IOException {
