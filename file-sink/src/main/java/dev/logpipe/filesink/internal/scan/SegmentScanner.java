@@ -221,12 +221,26 @@ public final class SegmentScanner implements AutoCloseable {
             }
             int h = readInt(pos);
             if (h == 0 || (h & NOT_COMPLETE) != 0 && h != END_OF_DATA) {
+                // The header may come from a window read before a live writer got here: look again, fresh.
+                windowStart = -1;
+                if (readInt(pos) != h) {
+                    continue;
+                }
                 EndKind kind = h == 0 ? EndKind.ZEROS : EndKind.INCOMPLETE;
                 if (!lookAhead) {
                     windowStart = -1; // re-read next time: a writer may be filling it in
                     return new End(pos, kind);
                 }
                 long[] found = findNext(pos + 4, lookAheadTo);
+                if (found[0] >= 0 || found[1] > pos + 4) {
+                    // What lies ahead was read after this header: one read of the file can see a live
+                    // writer's later bytes but not its earlier ones. A writer finishes a header before it
+                    // writes past it, so read the header once more before calling it damage.
+                    windowStart = -1;
+                    if (readInt(pos) != h) {
+                        continue;
+                    }
+                }
                 if (found[0] >= 0) {
                     return skipTo(found[0], h == 0 ? "excerpt header is zero" : "unfinished excerpt");
                 }
