@@ -221,14 +221,14 @@ public final class SegmentScanner implements AutoCloseable {
             }
             int h = readInt(pos);
             if (h == 0 || (h & NOT_COMPLETE) != 0 && h != END_OF_DATA) {
-                // The header may come from a window read before a live writer got here: look again, fresh.
+                // The header may come from a window read before a live writer got here: look again, fresh
+                // (so a window kept after an End below is never trusted for this header on the next call).
                 windowStart = -1;
                 if (readInt(pos) != h) {
                     continue;
                 }
                 EndKind kind = h == 0 ? EndKind.ZEROS : EndKind.INCOMPLETE;
                 if (!lookAhead) {
-                    windowStart = -1; // re-read next time: a writer may be filling it in
                     return new End(pos, kind);
                 }
                 long[] found = findNext(pos + 4, lookAheadTo);
@@ -247,7 +247,6 @@ public final class SegmentScanner implements AutoCloseable {
                 if (found[1] > pos + 4 && !live) {
                     return skipTo(found[1], "unreadable bytes up to the end of the data");
                 }
-                windowStart = -1;
                 return new End(pos, kind);
             }
             if (h == END_OF_DATA) {
