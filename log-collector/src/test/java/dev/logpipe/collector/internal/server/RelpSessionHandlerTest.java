@@ -70,6 +70,19 @@ class RelpSessionHandlerTest {
         return sb.toString();
     }
 
+    /**
+     * Runs the embedded loop's timers (only those: queued tasks such as an ack flush stay queued) until
+     * at least {@code count} syncs were asked for, or 5 s pass; whether they were.
+     */
+    private boolean runTimersUntilSyncRequests(EmbeddedChannel ch, int count) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+        while (syncRequests.get() < count && System.nanoTime() < deadline) {
+            ch.runScheduledPendingTasks();
+            Thread.sleep(1); // polling the embedded loop's timers, not waiting for an outcome
+        }
+        return syncRequests.get() >= count;
+    }
+
     private List<AppendRequest> taken() {
         List<AppendRequest> l = new ArrayList<>();
         for (TryRecv<AppendRequest> r; (r = journal.receiver().tryRecv()) instanceof TryRecv.Value<AppendRequest> v; ) {
@@ -128,12 +141,7 @@ class RelpSessionHandlerTest {
     void aWaitingAckAsksForAnEarlySync() throws InterruptedException {
         EmbeddedChannel ch = session(Durability.DURABLE, 100);
         in(ch, OPEN + syslog(2, "<13>one"));
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
-        while (syncRequests.get() < 2 && System.nanoTime() < deadline) {
-            ch.runScheduledPendingTasks();
-            Thread.sleep(1); // polling the embedded loop's timers, not waiting for an outcome
-        }
-        assertTrue(syncRequests.get() >= 2, "sync requested again while the ack waits");
+        assertTrue(runTimersUntilSyncRequests(ch, 2), "sync requested again while the ack waits");
         taken().get(0).durable().complete(1L);
         ch.runPendingTasks();
         int after = syncRequests.get();
@@ -152,22 +160,12 @@ class RelpSessionHandlerTest {
         // The first becomes durable; its flush is queued but has not run when the timer fires
         // (runScheduledPendingTasks runs timers only, not the queued flush).
         reqs.get(0).durable().complete(1L);
-        int initial = syncRequests.get();
-        long due = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
-        while (syncRequests.get() == initial && System.nanoTime() < due) {
-            ch.runScheduledPendingTasks();
-            Thread.sleep(1); // polling the embedded loop's timers, not waiting for an outcome
-        }
-        assertTrue(syncRequests.get() > initial, "the timer asks for a sync while the head is ready but its flush still queued (the ack behind it waits)");
+        assertTrue(runTimersUntilSyncRequests(ch, syncRequests.get() + 1),
+                "the timer asks for a sync while the head is ready but its flush still queued (the ack behind it waits)");
         ch.runPendingTasks();
         assertEquals("2 rsp 6 200 OK\n", out(ch));
-        int before = syncRequests.get();
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
-        while (syncRequests.get() == before && System.nanoTime() < deadline) {
-            ch.runScheduledPendingTasks();
-            Thread.sleep(1); // polling the embedded loop's timers, not waiting for an outcome
-        }
-        assertTrue(syncRequests.get() > before, "the second ack still waits: a sync is asked for again");
+        assertTrue(runTimersUntilSyncRequests(ch, syncRequests.get() + 1),
+                "the second ack still waits: a sync is asked for again");
         ch.finishAndReleaseAll();
     }
 
