@@ -317,7 +317,7 @@ public final class FileSink implements AutoCloseable {
             return new FileSink(new SinkConfig(dir, runtime, j.syncPolicy(), j.rollCycle(),
                     new RetentionPolicy(j.retentionMaxAge(), j.retentionMaxBytes(), j.retentionHardMaxBytes()),
                     j.retentionCheckInterval(), j.batchSize(), j.prefaultPages(), j.fileStore(), j.minFreeBytes(),
-                    j.spaceCheckInterval(), j.clock(), listener, shutdownSignal));
+                    j.spaceCheckInterval(), j.clock(), j.maxRecordBytes(), listener, shutdownSignal));
         }
     }
 }

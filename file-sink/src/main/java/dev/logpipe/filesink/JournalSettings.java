@@ -16,7 +16,8 @@ import java.util.Objects;
  * <p>Defaults: sync every 100 ms ({@link SyncPolicy#DEFAULT}), roll {@link RollCycle#HOURLY} (a new
  * journal; an existing one keeps its own), no retention limits, retention checked every minute,
  * batches of up to 1024 records, pages prefaulted (system property {@code logpipe.prefault}, true when
- * unset), 16 MiB kept free, free space checked every second, the system UTC clock.
+ * unset), 16 MiB kept free, free space checked every second, the system UTC clock, records of up
+ * to 4 MiB encoded ({@link Builder#maxRecordBytes}).
  *
  * <p>Threading: immutable, thread-safe; its {@link Builder} is confined.
  */
@@ -24,6 +25,15 @@ public final class JournalSettings {
 
     /** Free bytes the writer keeps on the journal's file system by default (16 MiB). */
     public static final long DEFAULT_MIN_FREE_BYTES = 16L << 20;
+
+    /** The largest encoded record a journal takes by default (4 MiB). */
+    public static final int DEFAULT_MAX_RECORD_BYTES = 4 << 20;
+
+    /** The largest {@link Builder#maxRecordBytes} accepted (1 GiB). */
+    public static final int MAX_MAX_RECORD_BYTES = 1 << 30;
+
+    /** Room Chronicle's excerpt header and a record's own framing take beyond the record's bytes. */
+    private static final long EXCERPT_MARGIN = 64L << 10;
 
     private final SyncPolicy syncPolicy;
     private final RollCycle rollCycle;
@@ -37,6 +47,7 @@ public final class JournalSettings {
     private final long minFreeBytes;
     private final Duration spaceCheckInterval;
     private final Clock clock;
+    private final int maxRecordBytes;
 
     private JournalSettings(Builder b) {
         this.syncPolicy = b.syncPolicy;
@@ -51,6 +62,7 @@ public final class JournalSettings {
         this.minFreeBytes = b.minFreeBytes;
         this.spaceCheckInterval = b.spaceCheckInterval;
         this.clock = b.clock;
+        this.maxRecordBytes = b.maxRecordBytes;
     }
 
     /** A builder with the defaults. */
@@ -78,6 +90,7 @@ public final class JournalSettings {
         b.minFreeBytes = minFreeBytes;
         b.spaceCheckInterval = spaceCheckInterval;
         b.clock = clock;
+        b.maxRecordBytes = maxRecordBytes;
         return b;
     }
 
@@ -135,11 +148,33 @@ public final class JournalSettings {
         return clock;
     }
 
+    /** The largest encoded record the writer appends; a larger one is refused alone (see {@link Builder#maxRecordBytes}). */
+    public int maxRecordBytes() {
+        return maxRecordBytes;
+    }
+
+    /**
+     * The size of the pieces Chronicle maps a segment file in: four times the largest record plus
+     * room for its header, in whole MiB, and at least 16 MiB. Chronicle takes an excerpt of up to a
+     * quarter of this; the writer's mapped (resident) pages are about one such piece and the segment's
+     * first (its header and index), so it is kept no larger than the records need.
+     */
+    public long chunkBytes() {
+        return chunkBytesFor(maxRecordBytes);
+    }
+
+    /** {@link #chunkBytes()} for a journal whose largest record is {@code maxRecordBytes}. */
+    public static long chunkBytesFor(long maxRecordBytes) {
+        long mib = 1L << 20;
+        long quarter = (maxRecordBytes + EXCERPT_MARGIN + mib - 1) / mib * mib;
+        return Math.max(16 * mib, 4 * quarter);
+    }
+
     @Override
     public String toString() {
         return "JournalSettings{sync=" + syncPolicy + ", roll=" + rollCycle + ", retentionMaxAge=" + retentionMaxAge
                 + ", retentionMaxBytes=" + retentionMaxBytes + ", retentionHardMaxBytes=" + retentionHardMaxBytes
-                + ", batchSize=" + batchSize + ", minFreeBytes=" + minFreeBytes + "}";
+                + ", batchSize=" + batchSize + ", minFreeBytes=" + minFreeBytes + ", maxRecordBytes=" + maxRecordBytes + "}";
     }
 
     /**
@@ -160,6 +195,7 @@ public final class JournalSettings {
         private long minFreeBytes = DEFAULT_MIN_FREE_BYTES;
         private Duration spaceCheckInterval = Duration.ofSeconds(1);
         private Clock clock = Clock.systemUTC();
+        private int maxRecordBytes = DEFAULT_MAX_RECORD_BYTES;
 
         private Builder() {
         }
@@ -294,6 +330,22 @@ public final class JournalSettings {
         /** The clock that decides segment rolls and retention age (tests inject one to cross a roll). */
         public Builder clock(Clock clock) {
             this.clock = Objects.requireNonNull(clock, "clock");
+            return this;
+        }
+
+        /**
+         * The largest record the journal takes, in encoded bytes (default 4 MiB; at most 1 GiB): about
+         * the UTF-8 size of its message, fields and names plus 40 bytes. The writer refuses a larger
+         * record alone: its receipt fails with {@link RecordTooLargeException}, it is counted
+         * ({@link SinkStats#oversizeRecords()}), and the records around it are stored. Larger values map
+         * the journal in larger pieces (four times this), so the writer keeps more of it resident.
+         */
+        public Builder maxRecordBytes(int bytes) {
+            if (bytes < 1024 || bytes > MAX_MAX_RECORD_BYTES) {
+                throw new IllegalArgumentException("max record bytes must be between 1024 and " + MAX_MAX_RECORD_BYTES
+                        + ", was " + bytes);
+            }
+            this.maxRecordBytes = bytes;
             return this;
         }
 

@@ -33,11 +33,13 @@ package dev.logpipe.filesink;
  *     record is durable)
  * @param errors errors reported to {@link SinkListener#onError}: failed writes and syncs, failed
  *     retention passes or deletions (not pauses for lack of space)
+ * @param oversizeRecords records refused alone because, encoded, they were larger than the journal's
+ *     {@link JournalSettings#maxRecordBytes()}; the writer went on; not counted in {@code failedRecords}
  */
 public record SinkStats(long writtenRecords, long writtenBytes, long batches, long writtenIndex, long durableIndex,
                         long syncs, long syncFailures, long lastSyncNanos, long maxSyncNanos, long totalSyncNanos,
                         long failedRecords, long rolls, long retentionDeletedSegments, long retentionDeletedBytes,
                         long retentionForcedDeletes, Throwable lastError, JournalState state, long pauses,
                         long pausedNanos, long abandonedRecords, long heldRecords, long durableRecords,
-                        long errors) {
+                        long errors, long oversizeRecords) {
 }

@@ -321,6 +321,7 @@ public final class LogPipeline implements AutoCloseable {
         lost.putAll(counters.lost());
         lost.merge(LostReason.JOURNAL_FAILURE, ss.failedRecords(), Long::sum);
         lost.merge(LostReason.DRAIN_TIMEOUT, ss.abandonedRecords(), Long::sum);
+        lost.merge(LostReason.RECORD_TOO_LARGE, ss.oversizeRecords(), Long::sum);
         lost.values().removeIf(v -> v == 0);
         long inFlight = pending + channelDepth + ss.heldRecords();
         return new PipelineStats(state, received, counters.receivedBytes(), counters.rejected(),

@@ -16,11 +16,17 @@ public enum LostReason {
     /** The journal failed: an I/O error that is not lack of space, or a failed sync. */
     JOURNAL_FAILURE,
     /** A shutdown ran out of its drain timeout. */
-    DRAIN_TIMEOUT;
+    DRAIN_TIMEOUT,
+    /**
+     * The record, encoded, was larger than the journal's max record size
+     * ({@code JournalSettings.maxRecordBytes}): refused alone, the records around it were stored.
+     */
+    RECORD_TOO_LARGE;
 
     private final String label = name().toLowerCase(Locale.ROOT);
 
-    /** The stable lowercase name used in metrics and {@code /stats}: {@code journal_failure}, {@code drain_timeout}. */
+    /** The stable lowercase name used in metrics and {@code /stats}: {@code journal_failure}, {@code drain_timeout},
+     * {@code record_too_large}. */
     public String label() {
         return label;
     }

@@ -416,12 +416,16 @@ public final class ServeCommand implements Callable<Integer> {
         return b;
     }
 
-    /** The journal's settings from the configuration: sync, roll cycle, retention, free-space reserve. */
+    /**
+     * The journal's settings from the configuration: sync, roll cycle, retention, free-space reserve,
+     * and the largest record, from max-frame ({@link #maxRecordBytesFor}).
+     */
     static JournalSettings journalSettings(ServeSettings s) {
         JournalSettings.Builder j = JournalSettings.builder()
                 .syncPolicy(s.syncInterval())
                 .rollCycle(RollCycle.valueOf(s.rollCycle().toUpperCase(Locale.ROOT)))
-                .minFreeBytes(s.minFreeBytes());
+                .minFreeBytes(s.minFreeBytes())
+                .maxRecordBytes(maxRecordBytesFor(s.maxFrameBytes()));
         if (s.retention().maxAge() != null) {
             j.retentionMaxAge(s.retention().maxAge());
         }
@@ -429,6 +433,18 @@ public final class ServeCommand implements Callable<Integer> {
             j.retentionMaxBytes(s.retention().maxBytes());
         }
         return j.build();
+    }
+
+    /**
+     * The journal's largest record for frames of up to {@code maxFrameBytes}: three times the frame
+     * (a frame of invalid UTF-8 is stored with U+FFFD, three bytes, for each bad byte) and room for the
+     * record's other parts, at least the journal's default and at most its limit. A record over it
+     * (possible only past the limit, or for Fluent values that expand further as JSON) is refused alone.
+     */
+    static int maxRecordBytesFor(long maxFrameBytes) {
+        long wanted = 3 * maxFrameBytes + (64L << 10);
+        return (int) Math.min(JournalSettings.MAX_MAX_RECORD_BYTES,
+                Math.max(JournalSettings.DEFAULT_MAX_RECORD_BYTES, wanted));
     }
 
     /**

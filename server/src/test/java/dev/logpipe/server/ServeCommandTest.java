@@ -9,6 +9,7 @@ import dev.logpipe.server.internal.config.ConfigKey;
 import dev.logpipe.server.internal.config.ConfigLoader;
 import dev.logpipe.server.internal.config.Interpolator;
 import dev.logpipe.server.internal.config.ServeSettings;
+import dev.logpipe.server.internal.config.SettingsLayer;
 import dev.logpipe.filesink.SyncPolicy;
 import java.io.ByteArrayInputStream;
 import java.io.PrintWriter;
@@ -79,6 +80,17 @@ class ServeCommandTest {
         assertEquals(6500, settings(Map.of("P", "6500"), "-c", cfg.toString()).port());
         assertEquals(SyncPolicy.Kind.NEVER, settings(Map.of(), "-c", cfg.toString(), "--sync-interval", "never").syncInterval().kind());
         assertEquals(Duration.ofDays(7), settings(Map.of(), "--retention=7d,10GB").retention().maxAge());
+    }
+
+    @Test
+    void theJournalTakesRecordsOfThreeTimesMaxFrameAtLeastItsDefaultAtMostItsLimit() throws Exception {
+        assertEquals(4 << 20, ServeCommand.maxRecordBytesFor(1 << 20), "default max-frame: the journal's default");
+        assertEquals((24 << 20) + (64 << 10), ServeCommand.maxRecordBytesFor(8 << 20),
+                "a frame of 8 MiB of invalid UTF-8 is 24 MiB stored");
+        assertEquals(1 << 30, ServeCommand.maxRecordBytesFor(Integer.MAX_VALUE - 1024L));
+        assertEquals(ServeCommand.maxRecordBytesFor(8 << 20), ServeCommand.journalSettings(
+                ServeSettings.resolve(null, new SettingsLayer().set(ConfigKey.MAX_FRAME, "8MiB", "--max-frame")))
+                .maxRecordBytes());
     }
 
     @Test

@@ -57,6 +57,8 @@ public final class RecordCodec {
      * cheaper than one bounds-checked Chronicle call per byte. */
     private byte[] buf = new byte[512];
     private int pos;
+    /** The length of the record {@link #encodeBody} last encoded. */
+    private int encodedLength;
     /** Copy Latin-1 strings' own arrays ({@link StringBytes}) rather than reading them char by char. */
     private final boolean copyStringBytes;
     /** Reused: the JDK's CRC32C is an intrinsic (SSE4.2 / ARMv8 CRC instructions), and update on an array allocates nothing. */
@@ -81,13 +83,23 @@ public final class RecordCodec {
      * @return the number of bytes written
      */
     public long write(Bytes<?> out, LogRecord r, long index) {
-        int n = encode(r, index);
-        out.write(buf, 0, n);
-        return n;
+        encodeBody(r);
+        return writeEncoded(out, index);
     }
 
     /** Encodes {@code r} into this codec's buffer and returns its length ({@link #buffer()} holds it). */
     int encode(LogRecord r, long index) {
+        int n = encodeBody(r);
+        seal(index);
+        return n;
+    }
+
+    /**
+     * Encodes {@code r} into this codec's buffer, all but its journal index and checksum, and returns
+     * its length: the writer learns the size before it asks the journal for room, and the index after.
+     * {@link #writeEncoded} finishes it.
+     */
+    public int encodeBody(LogRecord r) {
         pos = 0;
         SyslogInfo sys = r.syslog();
         ensure(V2_FIXED);
@@ -97,7 +109,6 @@ public final class RecordCodec {
         buf[3] = (byte) (sys == null ? 0 : 1);
         LONG_LE.set(buf, 8, r.receiveTimeNanos());
         LONG_LE.set(buf, 16, r.eventTimeNanos());
-        LONG_LE.set(buf, INDEX_OFFSET, index);
         pos = V2_FIXED;
         putVarint(r.flagBits() & 0xFFFF_FFFFL);
         putString(r.host());
@@ -122,9 +133,26 @@ public final class RecordCodec {
             putString(sys.msgId());
             putString(sys.structuredData());
         }
-        // one pass over the encoded bytes, skipping the checksum's own 4 bytes
-        INT_LE.set(buf, CRC_OFFSET, checksum(buf, pos));
+        encodedLength = pos;
         return pos;
+    }
+
+    /**
+     * Gives the record {@link #encodeBody} last encoded its journal index and checksum and appends it
+     * at {@code out}'s write position.
+     *
+     * @return the number of bytes written
+     */
+    public long writeEncoded(Bytes<?> out, long index) {
+        seal(index);
+        out.write(buf, 0, encodedLength);
+        return encodedLength;
+    }
+
+    private void seal(long index) {
+        LONG_LE.set(buf, INDEX_OFFSET, index);
+        // one pass over the encoded bytes, skipping the checksum's own 4 bytes
+        INT_LE.set(buf, CRC_OFFSET, checksum(buf, encodedLength));
     }
 
     /** The CRC32C of record bytes {@code b[0, n)} without the checksum field. */

@@ -32,9 +32,19 @@ public final class JournalQueues {
     private JournalQueues() {
     }
 
-    /** Opens {@code dir} for appending; the caller holds the directory lock. */
+    /**
+     * Opens {@code dir} for appending, mapping segments in pieces of {@code chunkBytes}
+     * ({@link dev.logpipe.filesink.JournalSettings#chunkBytes()}: Chronicle takes excerpts of up to a
+     * quarter of it); the caller holds the directory lock.
+     */
+    public static SingleChronicleQueue openForWrite(Path dir, RollCycle cycle, TimeProvider time, long chunkBytes) {
+        return base(dir, cycle).timeProvider(time).blockSize(chunkBytes).build();
+    }
+
+    /** {@link #openForWrite(Path, RollCycle, TimeProvider, long)} with the default record size's pieces. */
     public static SingleChronicleQueue openForWrite(Path dir, RollCycle cycle, TimeProvider time) {
-        return base(dir, cycle).timeProvider(time).build();
+        return openForWrite(dir, cycle, time,
+                dev.logpipe.filesink.JournalSettings.chunkBytesFor(dev.logpipe.filesink.JournalSettings.DEFAULT_MAX_RECORD_BYTES));
     }
 
     /** Opens {@code dir} read-only: never creates or changes a file, safe while another process writes. */

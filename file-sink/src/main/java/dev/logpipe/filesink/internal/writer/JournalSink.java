@@ -7,6 +7,7 @@ import dev.logpipe.channels.Watch;
 import dev.logpipe.channels.WatchReceiver;
 import dev.logpipe.channels.WatchSender;
 import dev.logpipe.filesink.AppendRequest;
+import dev.logpipe.filesink.JournalSettings;
 import dev.logpipe.filesink.JournalState;
 import dev.logpipe.filesink.JournalWriteException;
 import dev.logpipe.filesink.RollCycle;
@@ -73,6 +74,7 @@ public final class JournalSink implements AutoCloseable {
     private final long minFreeBytes;
     private final Duration spaceCheckInterval;
     private final Clock clock;
+    private final int maxRecordBytes;
     private final SinkListener listener;
     private final BroadcastReceiver<?> shutdownSignal;
 
@@ -121,6 +123,7 @@ public final class JournalSink implements AutoCloseable {
         this.minFreeBytes = config.minFreeBytes();
         this.spaceCheckInterval = config.spaceCheckInterval();
         this.clock = config.clock();
+        this.maxRecordBytes = config.maxRecordBytes();
         this.listener = SafeListener.wrap(config.listener());
         this.shutdownSignal = config.shutdownSignal();
         Watch.Channel<Long> wm = Watch.channel(-1L);
@@ -180,7 +183,7 @@ public final class JournalSink implements AutoCloseable {
                     counters, queue::refreshDirectoryListing, s -> SegmentSizes.usedBytes(queue, s));
             SpaceGuard space = new SpaceGuard(dir, store, minFreeBytes, spaceCheckInterval, counters,
                     this::requestRetention);
-            this.writer = new JournalWriter(new JournalWriter.Config(dir, rollCycle, batchSize, syncPolicy),
+            this.writer = new JournalWriter(new JournalWriter.Config(dir, rollCycle, batchSize, syncPolicy, maxRecordBytes),
                     new JournalWriter.Parts(queue, input, runtime, counters, shared, sync, listener, segmentSender,
                             receipts, this::requestRetention,
                             prefaultPages ? PagePrefaulter.forThisOs(runtime) : null, space));
@@ -262,13 +265,15 @@ public final class JournalSink implements AutoCloseable {
             moveAside(meta, "it has no Chronicle header");
         }
         try {
-            return JournalQueues.openForWrite(dir, rollCycle, new ClockTimeProvider(clock, floor));
+            return JournalQueues.openForWrite(dir, rollCycle, new ClockTimeProvider(clock, floor),
+                    JournalSettings.chunkBytesFor(maxRecordBytes));
         } catch (RuntimeException | InternalError e) {
             if (!java.nio.file.Files.isRegularFile(meta)) {
                 throw e;
             }
             moveAside(meta, e.toString());
-            return JournalQueues.openForWrite(dir, rollCycle, new ClockTimeProvider(clock, floor));
+            return JournalQueues.openForWrite(dir, rollCycle, new ClockTimeProvider(clock, floor),
+                    JournalSettings.chunkBytesFor(maxRecordBytes));
         }
     }
 

@@ -5,6 +5,7 @@ import dev.logpipe.channels.WatchSender;
 import dev.logpipe.filesink.AppendRequest;
 import dev.logpipe.filesink.JournalState;
 import dev.logpipe.filesink.JournalWriteException;
+import dev.logpipe.filesink.RecordTooLargeException;
 import dev.logpipe.filesink.RollCycle;
 import dev.logpipe.filesink.Segment;
 import dev.logpipe.filesink.SinkListener;
@@ -60,8 +61,9 @@ public final class JournalWriter implements Runnable {
      * @param rollCycle its roll cycle
      * @param batchSize the most records taken from the channel at once
      * @param syncPolicy when to ask for syncs (every batch, every so many bytes; the timer is elsewhere)
+     * @param maxRecordBytes the largest encoded record appended; a larger one is refused alone
      */
-    public record Config(Path dir, RollCycle rollCycle, int batchSize, SyncPolicy syncPolicy) {
+    public record Config(Path dir, RollCycle rollCycle, int batchSize, SyncPolicy syncPolicy, int maxRecordBytes) {
     }
 
     /**
@@ -97,6 +99,7 @@ public final class JournalWriter implements Runnable {
     private final WatchSender<Segment> segments;
     private final Function<AppendRequest, CompletableFuture<Long>> receipts;
     private final int batchSize;
+    private final int maxRecordBytes;
     private final boolean syncEveryBatch;
     private final long syncEveryBytes;
     private final Runnable onRoll;
@@ -115,6 +118,7 @@ public final class JournalWriter implements Runnable {
         this.dir = config.dir();
         this.rollCycle = config.rollCycle();
         this.batchSize = config.batchSize();
+        this.maxRecordBytes = config.maxRecordBytes();
         this.syncEveryBatch = config.syncPolicy().kind() == SyncPolicy.Kind.BATCH;
         this.syncEveryBytes = config.syncPolicy().kind() == SyncPolicy.Kind.BYTES ? config.syncPolicy().bytes() : 0;
         this.queue = parts.queue();
@@ -261,10 +265,15 @@ public final class JournalWriter implements Runnable {
             AppendRequest req = batch.get(i);
             long index;
             try {
+                int size = codec.encodeBody(req.record());
+                if (size > maxRecordBytes) {
+                    refuseOversize(req, size);
+                    continue;
+                }
                 DocumentContext dc = appender.writingDocument();
                 try {
                     // the index Chronicle gives this excerpt, kept in the record so a reader past damage knows it
-                    bytes += codec.write(dc.wire().bytes(), req.record(), dc.index());
+                    bytes += codec.writeEncoded(dc.wire().bytes(), dc.index());
                     if (i == n - 1 && prefaulter != null && n >= batchSize / 2) {
                         endChunk = dc.wire().bytes().bytesStore();
                         endOffset = dc.wire().bytes().writePosition();
@@ -412,6 +421,24 @@ public final class JournalWriter implements Runnable {
         LOG.error(ex.getMessage(), t);
         input.close(); // producers now get Closed with their record back instead of a silent drop
         listener.onError(ex);
+    }
+
+    /**
+     * One record too large for the journal: not stored, its receipt failed, counted and logged (the
+     * first, then every 1000th, so a sender of nothing but such records cannot flood the log); the
+     * writer goes on with the next.
+     */
+    private void refuseOversize(AppendRequest req, int size) {
+        long n = ++counters.oversizeRecords;
+        if (n == 1 || n % 1000 == 0) {
+            LOG.warn("refused a record of {} bytes encoded, over the journal's max record size of {} bytes"
+                    + " ({} refused so far); raise it (serve: --max-frame) to store such records", size, maxRecordBytes, n);
+        }
+        CompletableFuture<Long> f = receipts.apply(req);
+        if (f != null) {
+            RecordTooLargeException ex = new RecordTooLargeException(size, maxRecordBytes);
+            SyncCoordinator.runOnWorker(runtime, List.of(() -> f.completeExceptionally(ex)));
+        }
     }
 
     private void failFrom(List<AppendRequest> batch, int from) {

@@ -30,11 +30,12 @@ import java.time.Duration;
  * @param minFreeBytes the free space to keep beyond each batch
  * @param spaceCheckInterval how often a paused writer looks at the free space again
  * @param clock the time that decides segments and retention
+ * @param maxRecordBytes the largest encoded record the writer appends; a larger one is refused alone
  * @param listener hooks
  * @param shutdownSignal a broadcast whose message stops new sends; null: none
  */
 public record SinkConfig(Path dir, TaskRuntime runtime, SyncPolicy syncPolicy, RollCycle rollCycle,
                          RetentionPolicy retention, Duration retentionCheckInterval, int batchSize,
                          boolean prefaultPages, FileStore fileStore, long minFreeBytes, Duration spaceCheckInterval,
-                         Clock clock, SinkListener listener, BroadcastReceiver<?> shutdownSignal) {
+                         Clock clock, int maxRecordBytes, SinkListener listener, BroadcastReceiver<?> shutdownSignal) {
 }

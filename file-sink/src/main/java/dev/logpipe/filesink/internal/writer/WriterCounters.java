@@ -20,6 +20,8 @@ public final class WriterCounters {
     volatile long failedRecords;
     /** Records failed because the sink was abandoned (a shutdown that ran out of time), not by an error. */
     volatile long abandonedRecords;
+    /** Records refused alone for being larger than the journal's max record size. */
+    volatile long oversizeRecords;
     /** Records the writer has taken from the channel and not yet appended or failed. */
     volatile long heldRecords;
     volatile long rolls;
@@ -69,6 +71,10 @@ public final class WriterCounters {
 
     public long failedRecords() {
         return failedRecords;
+    }
+
+    public long oversizeRecords() {
+        return oversizeRecords;
     }
 
     public long abandonedRecords() {
@@ -124,6 +130,7 @@ public final class WriterCounters {
         return new SinkStats(writtenRecords, writtenBytes, batches, writtenIndex, durableIndex, syncs, syncFailures,
                 lastSyncNanos, maxSyncNanos, totalSyncNanos, failedRecords, rolls,
                 retentionDeletedSegments.get(), retentionDeletedBytes.get(), retentionForcedDeletes.get(), lastError,
-                state, pauses, pausedNanos(), abandonedRecords, held, durableRecords, errors.get());
+                state, pauses, pausedNanos(), abandonedRecords, held, durableRecords, errors.get(),
+                oversizeRecords);
     }
 }

@@ -42,7 +42,7 @@ public final class PipelineMetrics implements AdminMetrics {
     /** What the metrics show before the pipeline has started: zeros, the journal starting. */
     static final PipelineStats NOT_STARTED = new PipelineStats(LogPipeline.State.RUNNING, Map.of(), Map.of(),
             Map.of(), Map.of(), new SinkStats(0, 0, 0, -1, -1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, null,
-            JournalState.STARTING, 0, 0, 0, 0, 0, 0), -1, 0, 0, 0, 0, 0, 0, 0, 0, 0, "", Map.of(), 0);
+            JournalState.STARTING, 0, 0, 0, 0, 0, 0, 0), -1, 0, 0, 0, 0, 0, 0, 0, 0, 0, "", Map.of(), 0);
 
     private final PrometheusRegistry registry = new PrometheusRegistry();
     private final Supplier<PipelineStats> source;

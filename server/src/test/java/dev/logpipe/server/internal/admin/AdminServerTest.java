@@ -84,7 +84,7 @@ class AdminServerTest {
     void metricsIsValidPrometheusTextWithEveryName() throws Exception {
         // 9 written (6 durable), 1 sync, 2 rolls after the first segment, 1 retention deletion, 1 error, paused
         SinkStats sink = new SinkStats(9, 1024, 1, 8, 5, 1, 0, 2_000_000, 2_000_000, 2_000_000, 0, 2, 1, 4096, 0,
-                null, JournalState.PAUSED, 2, 1_500_000_000L, 0, 0, 6, 1);
+                null, JournalState.PAUSED, 2, 1_500_000_000L, 0, 0, 6, 1, 0);
         snapshot.set(new PipelineStats(LogPipeline.State.RUNNING,
                 Map.of(SourceFormat.JSON, 7L, SourceFormat.SYSLOG_5424, 2L),
                 Map.of(SourceFormat.JSON, 700L, SourceFormat.SYSLOG_5424, 150L),
@@ -182,7 +182,7 @@ class AdminServerTest {
     @Test
     void statsIsJsonWithLatencyPercentiles() throws Exception {
         SinkStats sink = new SinkStats(5, 500, 1, 4, 4, 1, 0, 1_000_000, 1_000_000, 1_000_000, 0, 0, 0, 0, 0,
-                null, JournalState.WRITABLE, 0, 0, 0, 0, 5, 0);
+                null, JournalState.WRITABLE, 0, 0, 0, 0, 5, 0, 0);
         snapshot.set(new PipelineStats(LogPipeline.State.RUNNING, Map.of(SourceFormat.TEXT, 5L),
                 Map.of(SourceFormat.TEXT, 50L), Map.of(), Map.of(), sink, 4, 0, 100, 1, 1, 0, 0, 0, 0, 0, "seg",
                 Map.of(), 0));
