@@ -90,7 +90,7 @@ class FileSinkTest {
 
     @Test
     void aJournalWrittenWithPrefaultingReadsBackWhole() throws Exception {
-        // ~44 MB: five and more 8 MiB prefault ranges, full batches (the writer asks only then), and
+        // ~44 MB: ten and more 4 MiB prefault ranges, full batches (the writer asks only then), and
         // syncs every 20 ms that write the prefaulted zero pages ahead of the last record
         String body = "p".repeat(1_000);
         int count = 40_000;

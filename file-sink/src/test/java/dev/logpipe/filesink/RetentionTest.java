@@ -142,10 +142,11 @@ class RetentionTest {
         FileSink sink = retain(b -> b.retentionMaxBytes(1));
         long deleted = sink.stats().retentionDeletedBytes();
         assertEquals(SEGMENTS - 1, sink.stats().retentionDeletedSegments());
-        // 1000 records of ~50 bytes each: well under a MiB per segment, though each file says ~80 MiB
+        // 1000 records of ~50 bytes each: well under a MiB per segment, though each file says ~25 MiB
+        // (a 20 MiB mapping piece and its 5 MiB overlap)
         assertTrue(deleted > (SEGMENTS - 1) * PER_SEGMENT * 40L && deleted < (SEGMENTS - 1) * (2L << 20),
                 "deleted " + deleted + " bytes; file size " + fileSize);
-        assertTrue(fileSize > 32L << 20, "the files really are sparse and large: " + fileSize);
+        assertTrue(fileSize >= 20L << 20, "the files really are sparse and large: " + fileSize);
         VerifyReport v = JournalVerifier.verify(dir);
         assertTrue(v.segmentBytes() < 2L << 20, v.toString());
     }

@@ -567,15 +567,15 @@ public final class LogPipeline implements AutoCloseable {
      * Builds and starts a {@link LogPipeline}. Methods without {@code set}; defaults resolved in
      * {@link #start()}.
      *
-     * <p>Defaults: channel of 65,536 records and 64 MiB; sync every 100 ms; the journal's roll cycle
+     * <p>Defaults: channel of 32,768 records and 16 MiB (about 30 MiB of heap when full); sync every 100 ms; the journal's roll cycle
      * and retention defaults (hourly, keep everything); drain timeout 30 s; no TCP listener.
      *
      * <p>Threading: confined; use one builder from one thread.
      */
     public static final class Builder {
         private final Path dataDirectory;
-        private int channelRecords = 65_536;
-        private long channelBytes = 64L << 20;
+        private int channelRecords = 32_768;
+        private long channelBytes = 16L << 20;
         /** The journal's settings: {@link #journal} replaces them, the journal shortcuts below change them. */
         private JournalSettings.Builder journal = JournalSettings.builder();
         private Duration drainTimeout = Duration.ofSeconds(30);

@@ -23,7 +23,7 @@ class ReasonLabelsTest {
 
     @Test
     void lostReasonLabelsAreTheDocumentedLowercaseNames() {
-        assertEquals(List.of("journal_failure", "drain_timeout"),
+        assertEquals(List.of("journal_failure", "drain_timeout", "record_too_large"),
                 Arrays.stream(LostReason.values()).map(LostReason::label).toList());
         assertEquals("drain_timeout", LostReason.DRAIN_TIMEOUT.toString());
     }

@@ -134,11 +134,11 @@ public final class ServeCommand implements Callable<Integer> {
     String drainTimeout;
 
     @Option(names = "--channel-records", paramLabel = "N",
-            description = "ingest channel capacity in records; backpressure beyond it (default: 65536)")
+            description = "ingest channel capacity in records; backpressure beyond it (default: 32768)")
     String channelRecords;
 
     @Option(names = "--channel-bytes", paramLabel = "SIZE",
-            description = "ingest channel capacity in bytes; backpressure beyond it (default: 64MiB)")
+            description = "ingest channel capacity in bytes; backpressure beyond it (default: 16MiB)")
     String channelBytes;
 
     @Option(names = "--min-free", paramLabel = "SIZE",
@@ -437,14 +437,13 @@ public final class ServeCommand implements Callable<Integer> {
 
     /**
      * The journal's largest record for frames of up to {@code maxFrameBytes}: three times the frame
-     * (a frame of invalid UTF-8 is stored with U+FFFD, three bytes, for each bad byte) and room for the
-     * record's other parts, at least the journal's default and at most its limit. A record over it
-     * (possible only past the limit, or for Fluent values that expand further as JSON) is refused alone.
+     * (a frame of invalid UTF-8 is stored with U+FFFD, three bytes, for each bad byte) and 64 KiB for
+     * the record's other parts, at most the journal's limit: 3 MiB and 64 KiB for the default 1 MiB
+     * frames, which the journal maps in 16 MiB pieces. A record over it (possible only past the limit,
+     * or for Fluent values that expand further as JSON) is refused alone.
      */
     static int maxRecordBytesFor(long maxFrameBytes) {
-        long wanted = 3 * maxFrameBytes + (64L << 10);
-        return (int) Math.min(JournalSettings.MAX_MAX_RECORD_BYTES,
-                Math.max(JournalSettings.DEFAULT_MAX_RECORD_BYTES, wanted));
+        return (int) Math.min(JournalSettings.MAX_MAX_RECORD_BYTES, 3 * maxFrameBytes + (64L << 10));
     }
 
     /**

@@ -12,6 +12,7 @@ import java.util.TreeSet;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The JVM flags Chronicle needs live in three places: the parent POM (tests), the ./logpipe
@@ -53,6 +54,50 @@ class LauncherTest {
         }
         assertEquals(new TreeSet<>(opens), entry(pom, "Add-Opens"));
         assertEquals(new TreeSet<>(exports), entry(pom, "Add-Exports"));
+    }
+
+    /**
+     * The launcher's memory defaults, run for real: a copy of ./logpipe beside a jar it need not build,
+     * with a {@code java} that prints what it was given.
+     */
+    @Test
+    void serveGetsASmallHeapAndTheSerialCollectorUnlessJavaOptsChooses(@TempDir Path dir) throws Exception {
+        Path repo = Files.createDirectories(dir.resolve("repo"));
+        Files.copy(REPO.resolve("logpipe"), repo.resolve("logpipe"));
+        Files.createDirectories(repo.resolve("server/target"));
+        Files.writeString(repo.resolve("server/target/logpipe.jar"), "not a jar");
+        Path java = Files.createDirectories(dir.resolve("jdk/bin")).resolve("java");
+        Files.writeString(java, "#!/bin/sh\necho \"MALLOC_ARENA_MAX=$MALLOC_ARENA_MAX\"\nfor a in \"$@\"; do echo \"$a\"; done\n");
+        assertTrue(java.toFile().setExecutable(true));
+        assertTrue(repo.resolve("logpipe").toFile().setExecutable(true));
+
+        List<String> serve = launch(repo, dir, "", "serve", "--port", "0");
+        assertTrue(serve.contains("-Xmx80m") && serve.contains("-XX:+UseSerialGC"), serve.toString());
+        assertTrue(serve.contains("MALLOC_ARENA_MAX=2"), serve.toString());
+        assertEquals(List.of("-jar", repo.resolve("server/target/logpipe-run.jar").toString(), "serve", "--port", "0"),
+                serve.subList(serve.size() - 5, serve.size()));
+
+        List<String> ownGc = launch(repo, dir, "-XX:+UseG1GC", "serve");
+        assertTrue(ownGc.contains("-XX:+UseG1GC") && !ownGc.contains("-XX:+UseSerialGC"), ownGc.toString());
+        List<String> ownHeap = launch(repo, dir, "-Dx=1 -Xmx2g", "serve");
+        assertTrue(!ownHeap.contains("-XX:+UseSerialGC")
+                && ownHeap.lastIndexOf("-Xmx2g") > ownHeap.indexOf("-Xmx80m"), "the user's -Xmx comes last: " + ownHeap);
+
+        List<String> tail = launch(repo, dir, "", "tail");
+        assertTrue(tail.contains("-Xmx512m") && !tail.contains("-XX:+UseSerialGC"), tail.toString());
+    }
+
+    private static List<String> launch(Path repo, Path dir, String javaOpts, String... args) throws Exception {
+        List<String> cmd = new ArrayList<>(List.of(repo.resolve("logpipe").toString()));
+        cmd.addAll(Arrays.asList(args));
+        ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
+        pb.environment().put("JAVA_HOME", dir.resolve("jdk").toString());
+        pb.environment().put("JAVA_OPTS", javaOpts);
+        pb.environment().remove("MALLOC_ARENA_MAX");
+        Process p = pb.start();
+        String out = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        assertEquals(0, p.waitFor(), out);
+        return Arrays.asList(out.split("\n"));
     }
 
     private static TreeSet<String> entry(String pom, String name) {

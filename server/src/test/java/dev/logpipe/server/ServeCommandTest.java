@@ -83,8 +83,10 @@ class ServeCommandTest {
     }
 
     @Test
-    void theJournalTakesRecordsOfThreeTimesMaxFrameAtLeastItsDefaultAtMostItsLimit() throws Exception {
-        assertEquals(4 << 20, ServeCommand.maxRecordBytesFor(1 << 20), "default max-frame: the journal's default");
+    void theJournalTakesRecordsOfThreeTimesMaxFrameAtMostItsLimit() throws Exception {
+        assertEquals((3 << 20) + (64 << 10), ServeCommand.maxRecordBytesFor(1 << 20));
+        assertEquals(16L << 20, ServeCommand.journalSettings(ServeSettings.defaults()).chunkBytes(),
+                "default max-frame: the smallest mapping piece");
         assertEquals((24 << 20) + (64 << 10), ServeCommand.maxRecordBytesFor(8 << 20),
                 "a frame of 8 MiB of invalid UTF-8 is 24 MiB stored");
         assertEquals(1 << 30, ServeCommand.maxRecordBytesFor(Integer.MAX_VALUE - 1024L));

@@ -5,8 +5,9 @@ import net.openhft.chronicle.queue.impl.single.SingleChronicleQueue;
 import net.openhft.chronicle.queue.impl.single.SingleChronicleQueueStore;
 
 /**
- * How many bytes a segment really uses. Chronicle grows segment files in 64 MiB chunks and leaves
- * them sparse, so {@code ls -l} says at least ~80 MiB for a segment holding a few records; what is
+ * How many bytes a segment really uses. Chronicle grows segment files in the pieces it maps them in
+ * (20 MiB by default, {@link dev.logpipe.filesink.JournalSettings#chunkBytes()}) and leaves them
+ * sparse, so {@code ls -l} says at least a piece and a quarter for a segment holding a few records; what is
  * used (what {@code du} sees, give or take a page) ends at the store's write position, which is the
  * last excerpt's header: we add one 4 KiB page for that excerpt and round up to a page.
  *

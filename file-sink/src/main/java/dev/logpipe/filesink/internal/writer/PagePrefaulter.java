@@ -44,7 +44,7 @@ public final class PagePrefaulter {
     /** Linux {@code MADV_POPULATE_WRITE}. */
     static final int MADV_POPULATE_WRITE = 23;
     /** Bytes populated per call; a call is due when less than half of that is left ahead of the writer. */
-    static final long AHEAD = 8L << 20;
+    static final long AHEAD = 4L << 20;
     private static final long PAGE = 4096;
     private static final Logger LOG = LoggerFactory.getLogger(PagePrefaulter.class);
 

@@ -38,9 +38,9 @@ public enum ConfigKey {
     IDLE_TIMEOUT("idle-timeout", "5m", "close a connection that sent nothing for this long (0 = never)", Units::parseDuration),
     DRAIN_TIMEOUT("drain-timeout", "30s", "on shutdown, how long to wait for connections and the journal to drain",
             s -> ConfigValues.positiveDuration(s, "drain-timeout")),
-    CHANNEL_RECORDS("channel-records", "65536", "ingest channel capacity in records (backpressure beyond it)",
+    CHANNEL_RECORDS("channel-records", "32768", "ingest channel capacity in records (backpressure beyond it)",
             s -> ConfigValues.positiveInt(s, "channel-records")),
-    CHANNEL_BYTES("channel-bytes", "64MiB", "ingest channel capacity in bytes (backpressure beyond it)", ConfigValues::positiveSize),
+    CHANNEL_BYTES("channel-bytes", "16MiB", "ingest channel capacity in bytes (backpressure beyond it)", ConfigValues::positiveSize),
     MIN_FREE("min-free", "16MiB", "free space to keep on the journal's file system; with less the journal pauses "
             + "(backpressure, /ready 503) until space returns", Units::parseSize),
     TLS_CERT("tls-cert", null, "PEM certificate chain file; enables TLS on the listener (with tls-key)", ConfigValues::path),
