@@ -36,6 +36,11 @@ import java.math.BigDecimal;
  * <p>Malformed: {@code invalid_json} (syntax error, or anything after the object), {@code not_an_object}
  * (valid JSON that is not an object).
  *
+ * <p>How: a flat object (string, number and literal values; the usual log line) is read straight from
+ * its bytes by {@link FlatJsonScanner}; any other line, and any line that scanner does not take, by
+ * Jackson's streaming parser. Both hand each member to the same {@link Members} logic, and the
+ * scanner takes only lines Jackson would read the same way ({@code JsonFastPathTest}).
+ *
  * <p>Threading: confined to one connection's event loop (it keeps that connection's parser; the
  * shared factory is thread-safe).
  */
@@ -66,9 +71,28 @@ final class JsonLineParser implements FrameParser {
     /** Bytes fed to {@link #lineParser} before the current line: its locations count from its start. */
     private long fed;
 
+    /** The byte-level reader of flat objects; null when turned off (tests hold the two paths to the same records). */
+    private final FlatJsonScanner flat;
+
+    JsonLineParser() {
+        this(true);
+    }
+
+    JsonLineParser(boolean flatScanner) {
+        this.flat = flatScanner ? new FlatJsonScanner() : null;
+    }
+
     @Override
     public RejectReason parse(FrameText frame, LogRecord.Builder b, long receiveTimeNanos) {
         if (frame.validUtf8 && startsObject(frame.bytes, frame.length)) {
+            if (flat != null && flat.scan(frame.bytes, frame.length)) {
+                Members members = new Members();
+                for (int i = 0; i < flat.count(); i++) {
+                    members.member(b, flat.name(i), flat.kind(i), flat.text(i));
+                }
+                members.finish(b);
+                return null;
+            }
             return parseObjectLine(frame, b);
         }
         String text = frame.validUtf8 ? null : frame.text();
@@ -172,83 +196,122 @@ final class JsonLineParser implements FrameParser {
      */
     private static RejectReason fields(JsonParser p, LogRecord.Builder b, FrameText frame, String text, long base)
             throws IOException {
+        Members members = new Members();
         JsonToken t;
-        {
-            boolean haveTime = false;
-            boolean haveLevel = false;
-            boolean haveService = false;
-            boolean haveHost = false;
-            boolean haveMessage = false;
-            // The first string "log": the message unless a msg/message follows, which only the end tells.
-            String dockerLog = null;
-            boolean dockerLogAsField = false;
-            while ((t = p.nextToken()) == JsonToken.FIELD_NAME) {
-                String name = p.currentName();
-                t = p.nextToken();
-                if (t == null || t == JsonToken.NOT_AVAILABLE) {
-                    return RejectReason.INVALID_JSON; // the line ends inside the object
+        while ((t = p.nextToken()) == JsonToken.FIELD_NAME) {
+            String name = p.currentName();
+            t = p.nextToken();
+            if (t == null || t == JsonToken.NOT_AVAILABLE) {
+                return RejectReason.INVALID_JSON; // the line ends inside the object
+            }
+            FlatJsonScanner.Kind kind;
+            String value;
+            switch (t) {
+                case VALUE_STRING -> {
+                    kind = FlatJsonScanner.Kind.STRING;
+                    value = p.getText();
                 }
-                Target target = targetOf(name);
-                boolean used = false;
-                switch (target) {
-                    case TIME -> {
-                        if (!haveTime) {
-                            long nanos = timeOf(p, t);
-                            if (nanos != Timestamps.NONE) {
-                                b.eventTimeNanos(nanos);
-                                haveTime = used = true;
-                            }
-                        }
-                    }
-                    case LEVEL -> {
-                        if (!haveLevel) {
-                            Level level = levelOf(p, t);
-                            if (level != null) {
-                                b.level(level);
-                                haveLevel = used = true;
-                            }
-                        }
-                    }
-                    case SERVICE -> {
-                        if (!haveService && t == JsonToken.VALUE_STRING) {
-                            b.service(p.getText());
-                            haveService = used = true;
-                        }
-                    }
-                    case HOST -> {
-                        if (!haveHost && t == JsonToken.VALUE_STRING) {
-                            b.host(p.getText());
-                            haveHost = used = true;
-                        }
-                    }
-                    case MESSAGE -> {
-                        if (!haveMessage && t == JsonToken.VALUE_STRING) {
-                            b.message(p.getText());
-                            haveMessage = used = true;
-                        }
-                    }
-                    case DOCKER_LOG -> {
-                        if (!haveMessage && dockerLog == null && t == JsonToken.VALUE_STRING) {
-                            dockerLog = p.getText();
-                            used = true;
-                        } else {
-                            dockerLogAsField = true;
-                        }
-                    }
-                    default -> {
-                    }
+                case VALUE_NUMBER_INT -> {
+                    kind = FlatJsonScanner.Kind.INT;
+                    value = p.getText(); // the text as sent
                 }
-                if (!used) {
-                    FieldValue value = valueOf(p, t, frame, text, base);
+                case VALUE_NUMBER_FLOAT -> {
+                    kind = FlatJsonScanner.Kind.FLOAT;
+                    value = p.getText();
+                }
+                case VALUE_TRUE, VALUE_FALSE, VALUE_NULL -> {
+                    kind = FlatJsonScanner.Kind.LITERAL;
+                    value = p.getText();
+                }
+                case START_OBJECT, START_ARRAY -> {
+                    kind = FlatJsonScanner.Kind.CONTAINER;
+                    value = containerText(p, frame, text, base);
                     if (value == null) {
                         return RejectReason.INVALID_JSON;
                     }
-                    b.field(name, value);
+                }
+                default -> throw new IllegalStateException("unexpected JSON token " + t);
+            }
+            members.member(b, name, kind, value);
+        }
+        if (t != JsonToken.END_OBJECT) {
+            return RejectReason.INVALID_JSON;
+        }
+        members.finish(b);
+        return null;
+    }
+
+    /**
+     * One object's members as they arrive, from either reader: the first usable value of each known
+     * key fills its record field, every other member becomes a field.
+     */
+    private static final class Members {
+        private boolean haveTime;
+        private boolean haveLevel;
+        private boolean haveService;
+        private boolean haveHost;
+        private boolean haveMessage;
+        // The first string "log": the message unless a msg/message follows, which only the end tells.
+        private String dockerLog;
+        private boolean dockerLogAsField;
+
+        void member(LogRecord.Builder b, String name, FlatJsonScanner.Kind kind, String text) {
+            boolean used = false;
+            boolean string = kind == FlatJsonScanner.Kind.STRING;
+            switch (targetOf(name)) {
+                case TIME -> {
+                    if (!haveTime) {
+                        long nanos = timeOf(kind, text);
+                        if (nanos != Timestamps.NONE) {
+                            b.eventTimeNanos(nanos);
+                            haveTime = used = true;
+                        }
+                    }
+                }
+                case LEVEL -> {
+                    if (!haveLevel) {
+                        Level level = levelOf(kind, text);
+                        if (level != null) {
+                            b.level(level);
+                            haveLevel = used = true;
+                        }
+                    }
+                }
+                case SERVICE -> {
+                    if (!haveService && string) {
+                        b.service(text);
+                        haveService = used = true;
+                    }
+                }
+                case HOST -> {
+                    if (!haveHost && string) {
+                        b.host(text);
+                        haveHost = used = true;
+                    }
+                }
+                case MESSAGE -> {
+                    if (!haveMessage && string) {
+                        b.message(text);
+                        haveMessage = used = true;
+                    }
+                }
+                case DOCKER_LOG -> {
+                    if (!haveMessage && dockerLog == null && string) {
+                        dockerLog = text;
+                        used = true;
+                    } else {
+                        dockerLogAsField = true;
+                    }
+                }
+                default -> {
                 }
             }
-            if (t != JsonToken.END_OBJECT) {
-                return RejectReason.INVALID_JSON;
+            if (!used) {
+                b.field(name, string ? FieldValue.string(text) : FieldValue.json(text));
             }
+        }
+
+        void finish(LogRecord.Builder b) {
             if (dockerLog != null) {
                 if (!haveMessage) {
                     b.message(dockerLog.endsWith("\n") ? dockerLog.substring(0, dockerLog.length() - 1) : dockerLog);
@@ -258,7 +321,6 @@ final class JsonLineParser implements FrameParser {
                     b.field(DOCKER_LOG_KEY, FieldValue.string(dockerLog));
                 }
             }
-            return null;
         }
     }
 
@@ -275,47 +337,25 @@ final class JsonLineParser implements FrameParser {
     }
 
     /**
-     * The value at the current token as a field value; consumes a whole object or array. Null when
-     * the line ends inside it.
+     * The compacted text of the object or array whose start is the current token (the sender's text,
+     * not re-serialised); consumes it. Null when the line ends inside it.
      */
-    private static FieldValue valueOf(JsonParser p, JsonToken t, FrameText frame, String text, long base)
-            throws IOException {
-        switch (t) {
-            case VALUE_STRING:
-                return FieldValue.string(p.getText());
-            case VALUE_NUMBER_INT:
-            case VALUE_NUMBER_FLOAT:
-            case VALUE_TRUE:
-            case VALUE_FALSE:
-            case VALUE_NULL:
-                return FieldValue.json(p.getText()); // numbers: the text as sent
-            case START_OBJECT:
-            case START_ARRAY: {
-                // Take the sender's text of the whole value rather than re-serialising it.
-                int start;
-                int end;
-                if (text == null) {
-                    start = (int) (p.currentTokenLocation().getByteOffset() - base);
-                    if (p.isExpectedStartArrayToken() || p.isExpectedStartObjectToken()) {
-                        start = startOfContainer(p, frame.bytes, start);
-                    }
-                    if (!skipValue(p)) {
-                        return null;
-                    }
-                    end = (int) (p.currentLocation().getByteOffset() - base);
-                    return FieldValue.json(compact(new String(frame.bytes, start, end - start,
-                            java.nio.charset.StandardCharsets.UTF_8)));
-                }
-                start = (int) p.currentTokenLocation().getCharOffset();
-                if (!skipValue(p)) {
-                    return null;
-                }
-                end = (int) p.currentLocation().getCharOffset();
-                return FieldValue.json(compact(text.substring(start, end)));
+    private static String containerText(JsonParser p, FrameText frame, String text, long base) throws IOException {
+        if (text == null) {
+            int start = (int) (p.currentTokenLocation().getByteOffset() - base);
+            start = startOfContainer(p, frame.bytes, start);
+            if (!skipValue(p)) {
+                return null;
             }
-            default:
-                throw new IllegalStateException("unexpected JSON token " + t);
+            int end = (int) (p.currentLocation().getByteOffset() - base);
+            return compact(new String(frame.bytes, start, end - start, java.nio.charset.StandardCharsets.UTF_8));
         }
+        int start = (int) p.currentTokenLocation().getCharOffset();
+        if (!skipValue(p)) {
+            return null;
+        }
+        int end = (int) p.currentLocation().getCharOffset();
+        return compact(text.substring(start, end));
     }
 
     /**
@@ -353,43 +393,55 @@ final class JsonLineParser implements FrameParser {
         return true;
     }
 
-    private static long timeOf(JsonParser p, JsonToken t) throws IOException {
-        return switch (t) {
-            case VALUE_STRING -> {
-                String s = p.getText().trim();
+    /** An event time from a value: RFC 3339 / ISO 8601 or epoch text, or an epoch number; NONE if none. */
+    private static long timeOf(FlatJsonScanner.Kind kind, String text) {
+        return switch (kind) {
+            case STRING -> {
+                String s = text.trim();
                 long nanos = Timestamps.parseDateTime(s, 0, s.length(), false);
                 yield nanos != Timestamps.NONE ? nanos : Timestamps.fromEpochText(s);
             }
-            case VALUE_NUMBER_INT -> p.getNumberType() == JsonParser.NumberType.BIG_INTEGER
-                    ? Timestamps.NONE
-                    : Timestamps.fromEpoch(p.getLongValue());
-            case VALUE_NUMBER_FLOAT -> Timestamps.fromEpoch(p.getDecimalValue());
+            case INT -> {
+                Long v = longOf(text);
+                yield v == null ? Timestamps.NONE : Timestamps.fromEpoch(v); // beyond a long: none
+            }
+            case FLOAT -> Timestamps.fromEpoch(new BigDecimal(text));
             default -> Timestamps.NONE;
         };
     }
 
-    private static Level levelOf(JsonParser p, JsonToken t) throws IOException {
-        return switch (t) {
-            case VALUE_STRING -> {
-                String s = p.getText();
-                Level l = Level.parse(s);
+    private static Level levelOf(FlatJsonScanner.Kind kind, String text) {
+        return switch (kind) {
+            case STRING -> {
+                Level l = Level.parse(text);
                 if (l == null) {
-                    String trimmed = s.trim();
+                    String trimmed = text.trim();
                     if (!trimmed.isEmpty() && trimmed.length() <= 4 && trimmed.chars().allMatch(Character::isDigit)) {
                         l = levelOfNumber(Integer.parseInt(trimmed));
                     }
                 }
                 yield l;
             }
-            case VALUE_NUMBER_INT -> p.getNumberType() == JsonParser.NumberType.INT
-                    ? levelOfNumber(p.getIntValue()) : null;
-            case VALUE_NUMBER_FLOAT -> {
-                BigDecimal d = p.getDecimalValue();
+            case INT -> {
+                Long v = longOf(text);
+                yield v != null && v == v.intValue() ? levelOfNumber(v.intValue()) : null; // an int, as Jackson types it
+            }
+            case FLOAT -> {
+                BigDecimal d = new BigDecimal(text);
                 yield d.signum() >= 0 && d.stripTrailingZeros().scale() <= 0 && d.compareTo(BigDecimal.valueOf(1000)) < 0
                         ? levelOfNumber(d.intValue()) : null;
             }
             default -> null;
         };
+    }
+
+    /** A JSON integer's value, or null if it does not fit a long. */
+    private static Long longOf(String text) {
+        try {
+            return Long.parseLong(text);
+        } catch (NumberFormatException e) {
+            return null;
+        }
     }
 
     /** 0..7: syslog severity; 8 and above: pino/Bunyan (10 trace ... 60 fatal), bucketed upward. */

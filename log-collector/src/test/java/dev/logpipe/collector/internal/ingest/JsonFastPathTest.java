@@ -1,0 +1,195 @@
+package dev.logpipe.collector.internal.ingest;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.logpipe.collector.RejectReason;
+import dev.logpipe.filesink.LogRecord;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+
+/**
+ * {@link FlatJsonScanner} may take a line only if the record is the one Jackson's path makes of it.
+ * Every line here is parsed by a parser with the scanner and by one without, and the two outcomes
+ * (reason and record) must be equal; lines the scanner must leave to Jackson are checked to be left.
+ */
+class JsonFastPathTest {
+
+    private final JsonLineParser withScanner = new JsonLineParser(true);
+    private final JsonLineParser jacksonOnly = new JsonLineParser(false);
+    private final FlatJsonScanner scanner = new FlatJsonScanner();
+
+    private record Outcome(RejectReason reason, LogRecord record) {
+    }
+
+    private static Outcome parse(JsonLineParser parser, byte[] line) {
+        FrameText frame = FrameText.scan(line, line.length);
+        LogRecord.Builder b = LogRecord.builder().receiveTimeNanos(1_000_000_000L);
+        RejectReason reason = parser.parse(frame, b, 1_000_000_000L);
+        return new Outcome(reason, reason == null ? b.build() : null);
+    }
+
+    /** Parses with both and compares; returns whether the scanner took the line. */
+    private boolean same(String line) {
+        byte[] bytes = line.getBytes(StandardCharsets.UTF_8);
+        Outcome fast = parse(withScanner, bytes);
+        Outcome slow = parse(jacksonOnly, bytes);
+        assertEquals(slow, fast, () -> "line: " + line);
+        return FrameText.scan(bytes, bytes.length).validUtf8 && scanner.scan(bytes, bytes.length);
+    }
+
+    @Test
+    void theUsualLinesAreTakenByTheScannerAndComeOutAsJacksonMakesThem() {
+        String[] taken = {
+            "{\"ts\":\"2026-12-05T10:00:00.123Z\",\"level\":\"INFO\",\"service\":\"api\",\"host\":\"h1\",\"msg\":\"hello\",\"user\":\"u1\",\"ms\":12}",
+            "{\"time\":1733392800123,\"level\":30,\"msg\":\"pino\",\"pid\":42,\"hostname\":\"box\"}",
+            "{\"time\":1733392800.5,\"level\":50.0,\"msg\":\"float time\"}",
+            "{\"level\":\"3\",\"message\":\"numeric string level\"}",
+            "{\"level\":99999999999,\"msg\":\"level beyond an int\"}",
+            "{\"ts\":123456789012345678901234567890,\"msg\":\"time beyond a long\"}",
+            "{\"log\":\"docker line\\n\",\"stream\":\"stdout\",\"time\":\"2026-12-05T10:00:00.000000001Z\"}",
+            "{\"log\":\"first\",\"msg\":\"then a message\"}",
+            "{\"msg\":\"a\",\"log\":\"after a message\",\"log\":\"twice\"}",
+            "{\"msg\":\"escapes \\\" \\\\ \\/ \\b \\f \\n \\r \\t \\u00e9 \\u20AC \\ud83d\\ude00 lone \\ud800 end\"}",
+            "{\"k\\u0041y\":\"escaped key\",\"\":\"empty key\",\"msg\":\"\"}",
+            "  {  \"a\" : 1 , \"b\" :-0.5e+10 ,\"c\":true,\"d\":false,\"e\":null , \"f\":\"x\" }  \r\n",
+            "{}",
+            "{\"msg\":\"unicode ünïcödé 日本語 😀\",\"service\":7}",
+            "{\"a\":1,\"a\":2,\"msg\":\"repeated key\"}",
+            "{\"host\":null,\"service\":true,\"msg\":5,\"ts\":\"banana\",\"level\":\"verbose\"}",
+            "{\"n\":-0.0,\"m\":0.0,\"o\":1E5,\"p\":1e-5,\"q\":12345678901234567890123}",
+        };
+        for (String line : taken) {
+            assertTrue(same(line), "the scanner should take: " + line);
+        }
+    }
+
+    @Test
+    void linesOutsideTheFlatShapeOrInvalidAreLeftToJackson() {
+        String[] left = {
+            "{\"msg\":\"nested\",\"ctx\":{\"a\":[1, 2, {\"b\" : null}]}}",
+            "{\"arr\":[1,2]}",
+            "{\"n\":01}", "{\"n\":1.}", "{\"n\":-}", "{\"n\":.5}", "{\"n\":+1}", "{\"n\":1e}", "{\"n\":0x10}",
+            "{\"n\":NaN}", "{\"n\":-0}", "{\"b\":tru}", "{\"b\":truex}", "{\"b\":nul}",
+            "{\"s\":\"bad escape \\a\"}", "{\"s\":\"short \\u12\"}", "{\"s\":\"ctl \u0001 char\"}",
+            "{\"s\":\"unterminated}", "{\"a\":1,}", "{\"a\":1 \"b\":2}", "{\"a\" 1}", "{a:1}", "{'a':1}",
+            "{\"a\":1} trailing", "{\"a\":1}{\"b\":2}", "{\"a\":1", "{", "{\"a\":\"x\",",
+            "{\"n\":" + "1".repeat(1001) + "}",
+        };
+        for (String line : left) {
+            assertFalse(same(line), "the scanner should leave to Jackson: " + line);
+        }
+    }
+
+    @Test
+    void randomLinesComeOutTheSameEitherWay() {
+        Random rnd = new Random(20261205);
+        int taken = 0;
+        int lines = 20_000;
+        for (int i = 0; i < lines; i++) {
+            String line = randomLine(rnd);
+            if (same(line)) {
+                taken++;
+            }
+        }
+        // not a vacuous comparison: most lines are flat and valid, so the scanner takes them
+        assertTrue(taken > lines / 3, "taken " + taken + " of " + lines);
+        assertTrue(taken < lines, "some lines go to Jackson");
+    }
+
+    private static final String[] KEYS = {"ts", "timestamp", "@timestamp", "time", "level", "severity", "service",
+        "app", "host", "hostname", "msg", "message", "log", "stream", "user", "a", "", "k\\u00e9y", "x\\ny"};
+
+    private static String randomLine(Random rnd) {
+        StringBuilder sb = new StringBuilder();
+        ws(rnd, sb);
+        sb.append('{');
+        int members = rnd.nextInt(8);
+        for (int m = 0; m < members; m++) {
+            if (m > 0) {
+                ws(rnd, sb);
+                sb.append(',');
+            }
+            ws(rnd, sb);
+            sb.append('"').append(KEYS[rnd.nextInt(KEYS.length)]).append('"');
+            ws(rnd, sb);
+            sb.append(':');
+            ws(rnd, sb);
+            sb.append(value(rnd, 0));
+        }
+        ws(rnd, sb);
+        sb.append('}');
+        ws(rnd, sb);
+        String line = sb.toString();
+        switch (rnd.nextInt(40)) { // now and then break it
+            case 0 -> line = line.substring(0, rnd.nextInt(line.length() + 1));
+            case 1 -> line = line + "x";
+            case 2 -> {
+                int at = rnd.nextInt(line.length());
+                line = line.substring(0, at) + "\"{,:]}\\".charAt(rnd.nextInt(7)) + line.substring(at);
+            }
+            default -> {
+            }
+        }
+        return line;
+    }
+
+    private static String value(Random rnd, int depth) {
+        return switch (rnd.nextInt(depth > 1 ? 9 : 11)) {
+            case 0, 1, 2 -> '"' + string(rnd) + '"';
+            case 3 -> Long.toString(rnd.nextLong() >> rnd.nextInt(64));
+            case 4 -> number(rnd);
+            case 5 -> List.of("true", "false", "null").get(rnd.nextInt(3));
+            case 6 -> '"' + List.of("2026-12-05T10:00:00Z", "2026-12-05 10:00:00.5+01:00", "1733392800", " 1733392800.123 ",
+                    "INFO", "warn", "E", "30", "6", "banana").get(rnd.nextInt(10)) + '"';
+            case 7 -> List.of("30", "50.0", "1733392800123", "1733392800.5", "1e3", "-1", "99999999999999999999")
+                    .get(rnd.nextInt(7));
+            case 8 -> '"' + "long ".repeat(rnd.nextInt(200)) + '"';
+            case 9 -> "{\"in\":" + value(rnd, depth + 1) + "}";
+            default -> "[" + value(rnd, depth + 1) + ", " + value(rnd, depth + 1) + "]";
+        };
+    }
+
+    private static String number(Random rnd) {
+        StringBuilder sb = new StringBuilder();
+        if (rnd.nextBoolean()) {
+            sb.append('-');
+        }
+        sb.append(rnd.nextInt(4) == 0 ? "0" : Integer.toString(1 + rnd.nextInt(100_000)));
+        if (rnd.nextBoolean()) {
+            sb.append('.').append(rnd.nextInt(1000));
+        }
+        if (rnd.nextInt(4) == 0) {
+            sb.append(rnd.nextBoolean() ? 'e' : 'E').append(List.of("", "+", "-").get(rnd.nextInt(3))).append(rnd.nextInt(30));
+        }
+        return sb.toString();
+    }
+
+    private static final List<String> PIECES = new ArrayList<>(List.of("a", "b", " ", "é", "日本", "😀", "\\\"", "\\\\",
+            "\\/", "\\n", "\\t", "\\r", "\\b", "\\f", "\\u0041", "\\u00e9", "\\ud83d\\ude00", "\\ud800", "\\uDFFF",
+            "\\x", "\u0001", "\u007f", "{", "}", ",", ":", "[", "]", "'"));
+
+    private static String string(Random rnd) {
+        StringBuilder sb = new StringBuilder();
+        int n = rnd.nextInt(12);
+        for (int i = 0; i < n; i++) {
+            // the invalid pieces (\x, a raw control character) rarely, so most strings stay valid
+            String p = PIECES.get(rnd.nextInt(PIECES.size()));
+            if ((p.equals("\\x") || p.equals("\u0001")) && rnd.nextInt(8) != 0) {
+                p = "z";
+            }
+            sb.append(p);
+        }
+        return sb.toString();
+    }
+
+    private static void ws(Random rnd, StringBuilder sb) {
+        if (rnd.nextInt(4) == 0) {
+            sb.append(" \t\r\n".charAt(rnd.nextInt(4)));
+        }
+    }
+}
