@@ -38,7 +38,7 @@ import java.util.stream.Stream;
  *
  * <p>Usage: {@code java <chronicle flags> -Xmx256m -cp benchmarks.jar dev.logpipe.bench.EmbeddedEmitBench
  * [--threads 4] [--records 250000] [--sync 100ms|batch|never] [--level durable|written] [--dir DIR]
- * [--runs 1]}. Each run uses a fresh journal directory under {@code --dir} (default a temp dir),
+ * [--runs 1] [--channel-records N] [--channel-mib M]} (the channel: LogPipeline's defaults unless given). Each run uses a fresh journal directory under {@code --dir} (default a temp dir),
  * deleted afterwards.
  *
  * <p>Threading: a program; state confined to {@code main} and the emitting threads it starts.
@@ -55,6 +55,8 @@ public final class EmbeddedEmitBench {
         Durability level = Durability.DURABLE;
         Path base = null;
         int runs = 1;
+        int channelRecords = 0;
+        long channelMib = 0;
         for (int i = 0; i < args.length; i++) {
             String a = args[i];
             switch (a) {
@@ -64,6 +66,8 @@ public final class EmbeddedEmitBench {
                 case "--level" -> level = Durability.valueOf(args[++i].toUpperCase(Locale.ROOT));
                 case "--dir" -> base = Path.of(args[++i]);
                 case "--runs" -> runs = Integer.parseInt(args[++i]);
+                case "--channel-records" -> channelRecords = Integer.parseInt(args[++i]);
+                case "--channel-mib" -> channelMib = Long.parseLong(args[++i]);
                 default -> {
                     System.err.println("EmbeddedEmitBench: unknown argument " + a);
                     System.exit(2);
@@ -79,15 +83,22 @@ public final class EmbeddedEmitBench {
         for (int r = 0; r < runs; r++) {
             Path dir = base.resolve("run-" + r);
             try {
-                runOnce(dir, threads, records, sync, level);
+                runOnce(dir, threads, records, sync, level, channelRecords, channelMib);
             } finally {
                 deleteTree(dir);
             }
         }
     }
 
-    private static void runOnce(Path dir, int threads, int records, String sync, Durability level) throws Exception {
+    private static void runOnce(Path dir, int threads, int records, String sync, Durability level,
+                                int channelRecords, long channelMib) throws Exception {
         LogPipeline.Builder b = LogPipeline.builder(dir);
+        if (channelRecords > 0) {
+            b.channelCapacityRecords(channelRecords);
+        }
+        if (channelMib > 0) {
+            b.channelCapacityBytes(channelMib << 20);
+        }
         switch (sync) {
             case "batch" -> b.syncEveryBatch();
             case "never" -> b.syncNever();

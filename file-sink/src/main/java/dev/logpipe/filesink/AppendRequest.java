@@ -88,9 +88,9 @@ public final class AppendRequest {
         return receipt;
     }
 
-    /** This request's weight for a channel bounded in bytes: {@link LogRecord#estimatedBytes()}. */
+    /** This request's weight for a channel bounded in bytes: {@link LogRecord#heapBytes()}, so the bound is one on heap. */
     public int weight() {
-        return record.estimatedBytes();
+        return record.heapBytes();
     }
 
     /** The receipt future for the writer to complete, or null. */

@@ -56,8 +56,10 @@ public final class LogRecord {
     private final SourceFormat format;
     private final SyslogInfo syslog;
     private final int flags;
-    /** Cached: channels weigh a record on send and again on receive, and the writer's batches sum it. */
+    /** Cached: the writer's batches sum it. */
     private final int estimatedBytes;
+    /** Cached: channels weigh a record by it on send and again on receive. */
+    private final int heapBytes;
 
     private LogRecord(Builder b) {
         this.receiveTimeNanos = b.receiveTimeNanos != Long.MIN_VALUE ? b.receiveTimeNanos : nowNanos();
@@ -78,6 +80,7 @@ public final class LogRecord {
         this.syslog = b.syslog;
         this.flags = b.flags;
         this.estimatedBytes = computeEstimatedBytes();
+        this.heapBytes = computeHeapBytes();
     }
 
     // A copy with source, format and receive time replaced; the field arrays are immutable and shared.
@@ -95,6 +98,7 @@ public final class LogRecord {
         this.syslog = r.syslog;
         this.flags = r.flags;
         this.estimatedBytes = r.estimatedBytes + source.length() - r.source.length();
+        this.heapBytes = r.heapBytes; // the source is not counted: one String for a connection's records
     }
 
     /**
@@ -248,11 +252,46 @@ public final class LogRecord {
     }
 
     /**
-     * A cheap estimate of this record's size in memory and on disk, in bytes: its text lengths plus a
-     * fixed overhead. Used to bound channels in bytes; not exact.
+     * A cheap estimate of this record's size on disk, in bytes: its text lengths plus a fixed
+     * overhead; not exact. (Its size in memory: {@link #heapBytes()}.)
      */
     public int estimatedBytes() {
         return estimatedBytes;
+    }
+
+    /**
+     * A cheap estimate of the Java heap this record takes while it waits in a channel, with the
+     * request that carries it: its objects, and its strings at one byte a character (Latin-1; text
+     * beyond takes up to twice that). The source is not counted: a connection's or emitter's records
+     * share one. Channels bounded in bytes weigh records by it, so such a bound is a bound on heap.
+     */
+    public int heapBytes() {
+        return heapBytes;
+    }
+
+    /** A String of {@code s}'s length: object, array header and Latin-1 bytes. */
+    private static long stringHeap(String s) {
+        return STRING_OVERHEAD + s.length();
+    }
+
+    private static final long STRING_OVERHEAD = 40;
+    /** The record's own object and its request. */
+    private static final long RECORD_OVERHEAD = 72 + 32;
+
+    private int computeHeapBytes() {
+        long n = RECORD_OVERHEAD + stringHeap(host) + stringHeap(service) + stringHeap(message);
+        if (fieldNames.length > 0) {
+            n += 2 * 16; // the two arrays' headers
+            for (int i = 0; i < fieldNames.length; i++) {
+                // two array slots, the FieldValue, its text and the name
+                n += 8 + 24 + stringHeap(fieldNames[i]) + stringHeap(fieldValues[i].text());
+            }
+        }
+        if (syslog != null) {
+            n += 32 + stringHeap(syslog.appName()) + stringHeap(syslog.procId()) + stringHeap(syslog.msgId())
+                    + stringHeap(syslog.structuredData());
+        }
+        return (int) Math.min(Integer.MAX_VALUE, n);
     }
 
     private int computeEstimatedBytes() {

@@ -78,6 +78,21 @@ class LogRecordTest {
     }
 
     @Test
+    void theHeapEstimateCountsEachStringAndObject() {
+        LogRecord empty = LogRecord.builder().build();
+        assertEquals(104 + 3 * 40, empty.heapBytes(), "record, request, three empty strings");
+        LogRecord msg = LogRecord.builder().message("x".repeat(100)).build();
+        assertEquals(empty.heapBytes() + 100, msg.heapBytes());
+        LogRecord field = LogRecord.builder().message("x".repeat(100)).field("ab", "cde").build();
+        assertEquals(msg.heapBytes() + 32 + 8 + 24 + 40 + 2 + 40 + 3, field.heapBytes());
+        LogRecord sys = LogRecord.builder().syslog(new SyslogInfo(1, 6, "app", "", "", "")).build();
+        assertEquals(empty.heapBytes() + 32 + 4 * 40 + 3, sys.heapBytes());
+        assertEquals(empty.heapBytes(), LogRecord.builder().source("tcp:127.0.0.1:5000").build().heapBytes(),
+                "a connection's records share its source");
+        assertEquals(field.heapBytes(), AppendRequest.of(field).weight(), "a channel weighs a request by it");
+    }
+
+    @Test
     void receivedReplacesSourceFormatAndReceiveTimeAndKeepsTheRest() {
         LogRecord r = LogRecord.builder().eventTimeNanos(1_000L).receiveTimeNanos(2_000L).level(Level.WARN)
                 .host("h").service("s").message("m").field("a", "1").fieldJson("b", "{\"x\":2}")
@@ -86,6 +101,7 @@ class LogRecordTest {
         LogRecord expected = r.toBuilder().source("app").format(SourceFormat.EMBEDDED).receiveTimeNanos(3_000L).build();
         assertEquals(expected, stamped);
         assertEquals(expected.estimatedBytes(), stamped.estimatedBytes(), "the size estimate follows the new source");
+        assertEquals(expected.heapBytes(), stamped.heapBytes(), "the heap estimate does not count the shared source");
         assertEquals(1_000L, stamped.eventTimeNanos());
         assertEquals(List.of("a", "b"), new ArrayList<>(stamped.fields().keySet()));
         assertEquals("old-source", r.source(), "the original is unchanged");

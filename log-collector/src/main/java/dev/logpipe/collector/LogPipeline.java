@@ -567,7 +567,7 @@ public final class LogPipeline implements AutoCloseable {
      * Builds and starts a {@link LogPipeline}. Methods without {@code set}; defaults resolved in
      * {@link #start()}.
      *
-     * <p>Defaults: channel of 32,768 records and 16 MiB (about 30 MiB of heap when full); sync every 100 ms; the journal's roll cycle
+     * <p>Defaults: channel of 32,768 records and 16 MiB of their estimated heap; sync every 100 ms; the journal's roll cycle
      * and retention defaults (hourly, keep everything); drain timeout 30 s; no TCP listener.
      *
      * <p>Threading: confined; use one builder from one thread.
@@ -605,7 +605,10 @@ public final class LogPipeline implements AutoCloseable {
             return this;
         }
 
-        /** The channel holds at most about this many bytes of records (estimated sizes). */
+        /**
+         * The channel holds records of at most about this many bytes of heap
+         * ({@code LogRecord.heapBytes()}, an estimate), so this bounds the heap it takes when full.
+         */
         public Builder channelCapacityBytes(long bytes) {
             if (bytes < 1) {
                 throw new IllegalArgumentException("channelCapacityBytes must be >= 1, got " + bytes);

@@ -224,7 +224,7 @@ public final class JournalWriter implements Runnable {
     private static long batchBytes(List<AppendRequest> batch) {
         long weight = 0;
         for (int i = 0, n = batch.size(); i < n; i++) {
-            weight += batch.get(i).weight();
+            weight += batch.get(i).record().estimatedBytes();
         }
         return SpaceGuard.bytesFor(weight, batch.size());
     }

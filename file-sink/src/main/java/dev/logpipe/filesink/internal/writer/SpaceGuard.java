@@ -74,7 +74,7 @@ public final class SpaceGuard {
         this.onPause = onPause;
     }
 
-    /** The bytes a batch whose records weigh {@code weightSum} in all may take in the journal. */
+    /** The bytes a batch may take in the journal whose records' size estimates ({@code LogRecord.estimatedBytes}) sum to {@code weightSum}. */
     public static long bytesFor(long weightSum, int records) {
         return weightSum + PER_RECORD_OVERHEAD * records;
     }

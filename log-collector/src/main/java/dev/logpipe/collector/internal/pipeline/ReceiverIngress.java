@@ -80,7 +80,7 @@ public final class ReceiverIngress implements ReceiverContext {
         }
         long weight = 0;
         for (int i = 0; i < n; i++) {
-            weight += Math.max(records.get(i).estimatedBytes(), minWeight);
+            weight += Math.max(records.get(i).heapBytes(), minWeight);
         }
         long need = Math.min(weight, sender.maxCapacity() / 2);
         if (sender.capacity() < need) {

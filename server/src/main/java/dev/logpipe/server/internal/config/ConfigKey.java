@@ -40,7 +40,7 @@ public enum ConfigKey {
             s -> ConfigValues.positiveDuration(s, "drain-timeout")),
     CHANNEL_RECORDS("channel-records", "32768", "ingest channel capacity in records (backpressure beyond it)",
             s -> ConfigValues.positiveInt(s, "channel-records")),
-    CHANNEL_BYTES("channel-bytes", "16MiB", "ingest channel capacity in bytes (backpressure beyond it)", ConfigValues::positiveSize),
+    CHANNEL_BYTES("channel-bytes", "16MiB", "ingest channel capacity in bytes of heap its records take (estimated; backpressure beyond it)", ConfigValues::positiveSize),
     MIN_FREE("min-free", "16MiB", "free space to keep on the journal's file system; with less the journal pauses "
             + "(backpressure, /ready 503) until space returns", Units::parseSize),
     TLS_CERT("tls-cert", null, "PEM certificate chain file; enables TLS on the listener (with tls-key)", ConfigValues::path),
