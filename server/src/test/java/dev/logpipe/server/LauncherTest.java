@@ -79,10 +79,13 @@ class LauncherTest {
                 serve.subList(serve.size() - 5, serve.size()));
 
         List<String> ownGc = launch(repo, dir, "-XX:+UseG1GC", "serve");
-        assertTrue(ownGc.contains("-XX:+UseG1GC") && !ownGc.contains("-XX:+UseSerialGC"), ownGc.toString());
-        List<String> ownHeap = launch(repo, dir, "-Dx=1 -Xmx2g", "serve");
-        assertTrue(!ownHeap.contains("-XX:+UseSerialGC") && !ownHeap.contains("-Xmn48m")
-                && ownHeap.lastIndexOf("-Xmx2g") > ownHeap.indexOf("-Xmx96m"), "the user's -Xmx comes last: " + ownHeap);
+        assertTrue(ownGc.containsAll(List.of("-XX:+UseG1GC", "-Xmx96m")) && !ownGc.contains("-XX:+UseSerialGC")
+                && !ownGc.contains("-Xmn48m"), "a collector of one's own keeps the heap cap only: " + ownGc);
+        for (String heap : List.of("-Dx=1 -Xmx2g", "-Xms512m")) {
+            List<String> ownHeap = launch(repo, dir, heap, "serve");
+            assertTrue(!ownHeap.contains("-Xmx96m") && !ownHeap.contains("-Xmn48m") && !ownHeap.contains("-XX:+UseSerialGC"),
+                    "a heap of one's own gets none of the defaults: " + ownHeap);
+        }
 
         List<String> tail = launch(repo, dir, "", "tail");
         assertTrue(tail.contains("-Xmx512m") && !tail.contains("-XX:+UseSerialGC"), tail.toString());
