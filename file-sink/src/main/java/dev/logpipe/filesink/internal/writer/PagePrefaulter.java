@@ -36,6 +36,16 @@ import java.util.concurrent.atomic.AtomicLong;
  * twice. {@code MADV_POPULATE_READ} would leave the pages clean (shorter syncs) but fault again on
  * the writer's first store to each page.
  *
+ * <p>Behind the writer it does the opposite, on the writer thread itself: pages more than
+ * {@link #KEEP_BEHIND} behind the last record are dropped from the writer's mapping with
+ * {@code madvise(MADV_DONTNEED)}, so that the segment's pages do not stay in the process's RSS while
+ * Chronicle keeps a piece mapped (a segment's first piece stays mapped as long as the segment is
+ * written: 20 MiB of RSS for the whole hour). Safe for a shared file mapping: the kernel moves each
+ * page's dirty state to the page cache before it unmaps it, so a sync still writes it, and a later
+ * access maps the same page again; nothing is read or written differently. The piece is reserved
+ * around the call, so Chronicle cannot unmap it (and the address be reused) meanwhile; the first
+ * {@link #KEEP_HEAD} of the file (the segment's header and first index) is never released.
+ *
  * <p>Threading: {@link #afterBatch} on the writer thread only; one populate call in flight at a time
  * on a blocking-pool thread; the two share {@code running} and {@code disabled}.
  */
@@ -45,6 +55,16 @@ public final class PagePrefaulter {
     static final int MADV_POPULATE_WRITE = 23;
     /** Bytes populated per call; a call is due when less than half of that is left ahead of the writer. */
     static final long AHEAD = 4L << 20;
+    /** Linux {@code MADV_DONTNEED}. */
+    static final int MADV_DONTNEED = 4;
+    /** Pages this close behind the writer stay mapped (the next records' index updates touch them). */
+    static final long KEEP_BEHIND = 2L << 20;
+    /** Released in steps of at least this much. */
+    static final long RELEASE_STEP = 2L << 20;
+    /** The file's head: never released. */
+    static final long KEEP_HEAD = 1L << 20;
+    private static final net.openhft.chronicle.core.io.ReferenceOwner OWNER =
+            net.openhft.chronicle.core.io.ReferenceOwner.temporary("logpipe-page-release");
     private static final long PAGE = 4096;
     private static final Logger LOG = LoggerFactory.getLogger(PagePrefaulter.class);
 
@@ -63,6 +83,8 @@ public final class PagePrefaulter {
     // writer thread only
     private BytesStore<?, ?> store;
     private long populatedUpTo;
+    private long releasedUpTo;
+    private final AtomicLong releasedBytes = new AtomicLong();
 
     public PagePrefaulter(TaskRuntime runtime, Madvise madvise) {
         this.runtime = runtime;
@@ -107,7 +129,9 @@ public final class PagePrefaulter {
         if (m != store) { // a new chunk (or segment): start at the write position
             store = m;
             populatedUpTo = 0;
+            releasedUpTo = 0;
         }
+        releaseBehind(m, end);
         long from = Math.max(populatedUpTo, (end + PAGE - 1) & -PAGE);
         if (from - end >= AHEAD / 2 || running.get()) {
             return false;
@@ -126,6 +150,33 @@ public final class PagePrefaulter {
         } catch (RuntimeException e) {
             running.set(false); // the runtime is shutting down
             return false;
+        }
+    }
+
+    /** Drops the pages of {@code m} more than {@link #KEEP_BEHIND} behind {@code end} from the mapping. */
+    private void releaseBehind(MappedBytesStore m, long end) {
+        long from = Math.max(Math.max(releasedUpTo, KEEP_HEAD), (m.start() + PAGE - 1) & -PAGE);
+        long to = (end - KEEP_BEHIND) & -PAGE;
+        if (to - from < RELEASE_STEP) {
+            return;
+        }
+        try {
+            m.reserve(OWNER);
+        } catch (RuntimeException e) {
+            return; // already released by Chronicle: not ours to touch
+        }
+        try {
+            int rc = madvise.madvise(m.addressForRead(from), to - from, MADV_DONTNEED);
+            if (rc == 0) {
+                releasedBytes.addAndGet(to - from);
+            } else {
+                failures.incrementAndGet();
+            }
+            releasedUpTo = to;
+        } catch (Throwable t) {
+            off(t.toString());
+        } finally {
+            m.release(OWNER);
         }
     }
 
@@ -158,6 +209,11 @@ public final class PagePrefaulter {
     /** Bytes populated so far (for tests and diagnostics). */
     public long populatedBytes() {
         return populatedBytes.get();
+    }
+
+    /** Bytes dropped from the writer's mapping behind it so far. */
+    public long releasedBytes() {
+        return releasedBytes.get();
     }
 
     /** Calls that failed after the first success (a chunk unmapped in between). */

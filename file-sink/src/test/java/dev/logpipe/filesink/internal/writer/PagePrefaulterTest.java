@@ -89,6 +89,70 @@ class PagePrefaulterTest {
     }
 
     @Test
+    void dropsPagesFarBehindTheWriterOnItsOwnThreadInSteps() throws Exception {
+        List<Call> calls = new CopyOnWriteArrayList<>();
+        PagePrefaulter p = new PagePrefaulter(runtime, (a, l, adv) -> {
+            calls.add(new Call(a, l, adv));
+            return 0;
+        });
+        BytesStore<?, ?> store = append(100);
+        long base = store.addressForRead(0);
+        p.afterBatch(store, bytes.writePosition());
+        assertTrue(releases(calls).isEmpty(), "nothing far enough behind yet");
+
+        long end = PagePrefaulter.KEEP_HEAD + PagePrefaulter.KEEP_BEHIND + PagePrefaulter.RELEASE_STEP + 5000;
+        p.afterBatch(store, end);
+        List<Call> released = releases(calls);
+        assertEquals(1, released.size(), "on the writer's thread, before afterBatch returns: " + calls);
+        Call first = released.get(0);
+        assertEquals(base + PagePrefaulter.KEEP_HEAD, first.address(), "the file's head is kept");
+        long to = (end - PagePrefaulter.KEEP_BEHIND) & -4096L;
+        assertEquals(to - PagePrefaulter.KEEP_HEAD, first.length(), "up to KEEP_BEHIND before the writer, page-aligned");
+        assertEquals(first.length(), p.releasedBytes());
+
+        p.afterBatch(store, end + PagePrefaulter.RELEASE_STEP / 2);
+        assertEquals(1, releases(calls).size(), "less than a step more: nothing");
+        p.afterBatch(store, end + PagePrefaulter.RELEASE_STEP);
+        assertEquals(2, releases(calls).size());
+        assertEquals(first.address() + first.length(), releases(calls).get(1).address(), "from where the last one ended");
+    }
+
+    private static List<Call> releases(List<Call> calls) {
+        return calls.stream().filter(c -> c.advice() == PagePrefaulter.MADV_DONTNEED).toList();
+    }
+
+    @Test
+    void theRealReleaseKeepsEveryByteInTheFileAndTheMapping() throws Exception {
+        PagePrefaulter p = PagePrefaulter.forThisOs(runtime);
+        int size = 6 << 20;
+        byte[] block = new byte[4096];
+        for (int i = 0; i < size; i += block.length) {
+            for (int j = 0; j < block.length; j++) {
+                block[j] = (byte) (i / 4096 + j);
+            }
+            bytes.write(block);
+        }
+        BytesStore<?, ?> store = bytes.bytesStore();
+        p.afterBatch(store, bytes.writePosition());
+        if (System.getProperty("os.name").equals("Linux")) {
+            assertTrue(p.releasedBytes() >= PagePrefaulter.RELEASE_STEP, "the real madvise dropped pages: " + p.releasedBytes());
+        }
+        // written, never synced: the dropped pages are still the page cache's (dirty), read back through
+        // the mapping and through the file
+        byte[] viaFile = new byte[size];
+        try (java.io.RandomAccessFile f = new java.io.RandomAccessFile(tmp.resolve("segment").toFile(), "r")) {
+            f.readFully(viaFile);
+        }
+        for (int i = 0; i < size; i++) {
+            byte want = (byte) (i / 4096 + i % 4096);
+            if (bytes.readByte(i) != want || viaFile[i] != want) {
+                assertEquals(want, bytes.readByte(i), "mapping, byte " + i);
+                assertEquals(want, viaFile[i], "file, byte " + i);
+            }
+        }
+    }
+
+    @Test
     void aFailureBeforeAnySuccessSwitchesItOff() throws Exception {
         List<Call> calls = new CopyOnWriteArrayList<>();
         PagePrefaulter p = new PagePrefaulter(runtime, (a, l, adv) -> {
