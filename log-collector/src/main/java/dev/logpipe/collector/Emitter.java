@@ -82,7 +82,10 @@ public final class Emitter {
      * {@link EmitFullException} (the record handed back) when the channel stayed full, with
      * {@link dev.logpipe.channels.ChannelClosedException} if the pipeline closed before the record was
      * accepted, with {@link InterruptedException} if the calling thread was interrupted while parked,
-     * and with {@link dev.logpipe.filesink.JournalWriteException} if the journal could not store it.
+     * with {@link dev.logpipe.filesink.RecordTooLargeException} if the record, encoded, is larger than
+     * the journal takes ({@code JournalSettings.maxRecordBytes}, 4 MiB by default; the records around
+     * it are stored), and with {@link dev.logpipe.filesink.JournalWriteException} if the journal could
+     * not store it.
      */
     public CompletionStage<Long> emit(LogRecord record) {
         return emit(record, Durability.DURABLE);
