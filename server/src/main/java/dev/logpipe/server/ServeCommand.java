@@ -329,6 +329,7 @@ public final class ServeCommand implements Callable<Integer> {
      * ingest and admin, a TLS key that does not belong to its certificate, a listen port in use.
      */
     static void preflight(ServeSettings s) {
+        checkHeap(s, Runtime.getRuntime().maxMemory());
         InetAddress bindAddress = resolve(s.bind(), "--bind");
         InetAddress adminAddress = resolve(s.adminBind(), "--admin-bind");
         if (s.port() != 0 && s.port() == s.adminPort() && (bindAddress.equals(adminAddress)
@@ -433,6 +434,31 @@ public final class ServeCommand implements Callable<Integer> {
             j.retentionMaxBytes(s.retention().maxBytes());
         }
         return j.build();
+    }
+
+    /**
+     * The heap {@code serve} needs at least: a frame being decoded takes up to eight times its size
+     * (the bytes, their text, the parser's buffer, the record's strings, the writer's encoding), the
+     * channel when full about twice its bytes, and the rest of the server 32 MiB (it measured 10-15).
+     * Below it a frame near max-frame could run the JVM out of memory in the middle of decoding it.
+     * Compared with {@link Runtime#maxMemory()}, which leaves out one survivor space: 80 MiB under the
+     * launcher's {@code -Xmx96m -Xmn48m -XX:SurvivorRatio=1}, against 72 MiB needed by the defaults.
+     */
+    static long heapNeeded(long maxFrameBytes, long channelBytes) {
+        return 8 * maxFrameBytes + 2 * channelBytes + (32L << 20);
+    }
+
+    /** Refuses to start when the JVM's heap cannot hold what max-frame and channel-bytes allow. */
+    static void checkHeap(ServeSettings s, long maxHeapBytes) {
+        long need = heapNeeded(s.maxFrameBytes(), s.channelBytes());
+        if (maxHeapBytes < need) {
+            long mib = (need + (1 << 20) - 1) >> 20;
+            throw CliException.usage(String.format(Locale.ROOT, "max-frame %s and channel-bytes %s need a heap of at"
+                    + " least %d MiB (a frame being decoded takes up to 8 times its size, a full channel about twice"
+                    + " its bytes); this JVM has %d MiB: run with JAVA_OPTS=-Xmx%dm, or lower them",
+                    s.written(ConfigKey.MAX_FRAME), s.written(ConfigKey.CHANNEL_BYTES), mib, maxHeapBytes >> 20,
+                    Math.max(mib + 32, 128)));
+        }
     }
 
     /**

@@ -96,6 +96,20 @@ class ServeCommandTest {
     }
 
     @Test
+    void aHeapTooSmallForMaxFrameAndTheChannelIsRefusedAtStartSayingWhatToRun() throws Exception {
+        ServeSettings defaults = ServeSettings.defaults();
+        ServeCommand.checkHeap(defaults, 80L << 20); // what the launcher's default heap reports as its maximum
+        ServeSettings big = ServeSettings.resolve(null, new SettingsLayer().set(ConfigKey.MAX_FRAME, "32MiB", "--max-frame")
+                .set(ConfigKey.CHANNEL_BYTES, "64MiB", "--channel-bytes"));
+        CliException e = org.junit.jupiter.api.Assertions.assertThrows(CliException.class,
+                () -> ServeCommand.checkHeap(big, 96L << 20));
+        assertEquals("max-frame 32MiB and channel-bytes 64MiB need a heap of at least 416 MiB (a frame being decoded"
+                + " takes up to 8 times its size, a full channel about twice its bytes); this JVM has 96 MiB: run with"
+                + " JAVA_OPTS=-Xmx448m, or lower them", e.getMessage());
+        ServeCommand.checkHeap(big, 448L << 20);
+    }
+
+    @Test
     void badFlagValuesAreUsageErrorsNamingTheFlag() {
         String[][] cases = {
             {"--port", "http", "--port: 'http' is not a port number; use 1-65535 (or 0 for any free port)"},
