@@ -353,9 +353,15 @@ final class BackpressureHandler extends ChannelInboundHandlerAdapter {
                 || (cause instanceof DecoderException && cause.getCause() instanceof SSLException)) {
             // Counted once per connection by ConnectionGuardHandler from the handshake event.
             LOG.info("TLS failure on {}: {}", ctx.channel().remoteAddress(), cause.getMessage());
-        } else {
-            counters.connectionErrors.increment();
+        } else if (cause instanceof java.io.IOException) {
+            counters.connectionErrors.increment(); // a reset or a broken pipe: the client's doing
             LOG.debug("connection error on {}", ctx.channel().remoteAddress(), cause);
+        } else {
+            // Anything else is ours (e.g. the heap ran out decoding a frame): what the connection sent
+            // since its last record is lost with it, so say so where an operator looks.
+            counters.connectionErrors.increment();
+            LOG.warn("closing {} after an error while reading it; what it sent since its last stored record is"
+                    + " not stored: {}", ctx.channel().remoteAddress(), cause.toString(), cause);
         }
         ctx.close();
     }
