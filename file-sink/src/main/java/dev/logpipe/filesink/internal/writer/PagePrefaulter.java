@@ -44,7 +44,8 @@ import java.util.concurrent.atomic.AtomicLong;
  * page's dirty state to the page cache before it unmaps it, so a sync still writes it, and a later
  * access maps the same page again; nothing is read or written differently. The piece is reserved
  * around the call, so Chronicle cannot unmap it (and the address be reused) meanwhile; the first
- * {@link #KEEP_HEAD} of the file (the segment's header and first index) is never released.
+ * {@link #KEEP_HEAD} of the file (the segment's header and first index) is never released. The
+ * release goes with the prefaulting: off when it is turned off or has switched itself off.
  *
  * <p>Threading: {@link #afterBatch} on the writer thread only; one populate call in flight at a time
  * on a blocking-pool thread; the two share {@code running} and {@code disabled}.

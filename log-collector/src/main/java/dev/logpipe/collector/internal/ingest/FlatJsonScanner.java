@@ -199,21 +199,14 @@ final class FlatJsonScanner {
         }
         if (b[pos] == '0') {
             pos++;
-        } else if (digit(pos)) {
-            while (digit(pos)) {
-                pos++;
-            }
-        } else {
+        } else if (!digits()) {
             return null;
         }
         Kind kind = Kind.INT;
         if (pos < n && b[pos] == '.') {
             pos++;
-            if (!digit(pos)) {
+            if (!digits()) {
                 return null;
-            }
-            while (digit(pos)) {
-                pos++;
             }
             kind = Kind.FLOAT;
         }
@@ -222,15 +215,23 @@ final class FlatJsonScanner {
             if (pos < n && (b[pos] == '+' || b[pos] == '-')) {
                 pos++;
             }
-            if (!digit(pos)) {
+            if (!digits()) {
                 return null;
-            }
-            while (digit(pos)) {
-                pos++;
             }
             kind = Kind.FLOAT;
         }
         return kind;
+    }
+
+    /** One or more digits at {@code pos}, consumed; false if there is none. */
+    private boolean digits() {
+        if (!digit(pos)) {
+            return false;
+        }
+        while (digit(pos)) {
+            pos++;
+        }
+        return true;
     }
 
     private boolean digit(int i) {

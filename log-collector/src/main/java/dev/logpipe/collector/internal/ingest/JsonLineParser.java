@@ -73,6 +73,8 @@ final class JsonLineParser implements FrameParser {
 
     /** The byte-level reader of flat objects; null when turned off (tests hold the two paths to the same records). */
     private final FlatJsonScanner flat;
+    /** Reused for every line of the connection: {@link Members#reset} before each. */
+    private final Members members = new Members();
 
     JsonLineParser() {
         this(true);
@@ -86,7 +88,7 @@ final class JsonLineParser implements FrameParser {
     public RejectReason parse(FrameText frame, LogRecord.Builder b, long receiveTimeNanos) {
         if (frame.validUtf8 && startsObject(frame.bytes, frame.length)) {
             if (flat != null && flat.scan(frame.bytes, frame.length)) {
-                Members members = new Members();
+                members.reset();
                 for (int i = 0; i < flat.count(); i++) {
                     members.member(b, flat.name(i), flat.kind(i), flat.text(i));
                 }
@@ -107,7 +109,7 @@ final class JsonLineParser implements FrameParser {
                 p.skipChildren();
                 return p.nextToken() == null ? RejectReason.NOT_AN_OBJECT : RejectReason.INVALID_JSON;
             }
-            RejectReason outcome = fields(p, b, frame, text, 0);
+            RejectReason outcome = fields(p, b, frame, text, 0, members);
             if (outcome != null) {
                 return outcome;
             }
@@ -144,7 +146,7 @@ final class JsonLineParser implements FrameParser {
             feeder.feedInput(frame.bytes, 0, frame.length);
             fed += frame.length;
             if (p.nextToken() == JsonToken.START_OBJECT) {
-                outcome = fields(p, b, frame, null, base);
+                outcome = fields(p, b, frame, null, base, members);
                 if (outcome == null) {
                     // Only whitespace may follow; the parser then consumes it and waits for the next line.
                     int end = (int) (p.currentLocation().getByteOffset() - base);
@@ -194,9 +196,9 @@ final class JsonLineParser implements FrameParser {
      * when the object is complete, else the malformed reason. {@code base} is the byte offset of the
      * line within the parser's input.
      */
-    private static RejectReason fields(JsonParser p, LogRecord.Builder b, FrameText frame, String text, long base)
-            throws IOException {
-        Members members = new Members();
+    private static RejectReason fields(JsonParser p, LogRecord.Builder b, FrameText frame, String text, long base,
+                                       Members members) throws IOException {
+        members.reset();
         JsonToken t;
         while ((t = p.nextToken()) == JsonToken.FIELD_NAME) {
             String name = p.currentName();
@@ -254,6 +256,11 @@ final class JsonLineParser implements FrameParser {
         // The first string "log": the message unless a msg/message follows, which only the end tells.
         private String dockerLog;
         private boolean dockerLogAsField;
+
+        void reset() {
+            haveTime = haveLevel = haveService = haveHost = haveMessage = dockerLogAsField = false;
+            dockerLog = null;
+        }
 
         void member(LogRecord.Builder b, String name, FlatJsonScanner.Kind kind, String text) {
             boolean used = false;
