@@ -52,6 +52,10 @@ final class SyslogParser implements FrameParser {
         "oct", "nov", "dec"};
     private static final long DAY_NANOS = 86_400_000_000_000L;
 
+    /** Header tokens by slot: 5424 hostname, app-name, procid, msgid; 3164 host, tag, pid. */
+    private final TokenCache headers = new TokenCache(4);
+    /** Structured-data field names by their PARAM's position in the frame. */
+    private final TokenCache sdNames = new TokenCache(16);
     private final ZoneId zone;
 
     SyslogParser(ZoneId zone) {
@@ -146,7 +150,7 @@ final class SyslogParser implements FrameParser {
             if (end == p) {
                 return RejectReason.BAD_SYSLOG_HEADER;
             }
-            header[f] = end == p + 1 && s.charAt(p) == '-' ? "" : s.substring(p, end);
+            header[f] = end == p + 1 && s.charAt(p) == '-' ? "" : headers.token(f, s, p, end);
             p = end;
         }
         String sd = "";
@@ -186,7 +190,7 @@ final class SyslogParser implements FrameParser {
      * name given more than once (the same ID twice, or a repeated PARAM) becomes one field holding a
      * JSON array of its values, in order.
      */
-    private static int parseStructuredData(String s, int p, LogRecord.Builder b) {
+    private int parseStructuredData(String s, int p, LogRecord.Builder b) {
         int n = s.length();
         // Per record and usually a handful of params: parallel lists, no map (duplicates are rare and
         // found by a linear look).
@@ -194,6 +198,7 @@ final class SyslogParser implements FrameParser {
         List<Object> values = new ArrayList<>(8); // a String, or a List<String> once repeated
         Map<String, Integer> index = null; // name -> position, once there are many names
         StringBuilder escaped = null;
+        int param = 0; // the PARAM's position in the frame: its name's cache slot
         while (p < n && s.charAt(p) == '[') {
             p++;
             int idStart = p;
@@ -203,7 +208,7 @@ final class SyslogParser implements FrameParser {
             if (p == idStart) {
                 return -1;
             }
-            String prefix = "sd." + s.substring(idStart, p) + ".";
+            int idEnd = p;
             while (true) {
                 if (p >= n) {
                     return -1;
@@ -224,7 +229,7 @@ final class SyslogParser implements FrameParser {
                 if (p == nameStart || p + 1 >= n || s.charAt(p) != '=' || s.charAt(p + 1) != '"') {
                     return -1;
                 }
-                String name = prefix + s.substring(nameStart, p);
+                String name = sdNames.sdName(param++, s, idStart, idEnd, nameStart, p);
                 p += 2;
                 int valueStart = p;
                 boolean escapes = false;
@@ -365,7 +370,7 @@ final class SyslogParser implements FrameParser {
             int end = tokenEnd(s, p);
             // A word followed by more text that is not a tag is the hostname; local senders omit it.
             if (end > p && end < n && tagEnd(s, p, end) < 0) {
-                host = s.substring(p, end);
+                host = headers.token(0, s, p, end);
                 p = end + 1;
             }
         }
@@ -374,9 +379,9 @@ final class SyslogParser implements FrameParser {
         int end = tokenEnd(s, p);
         int tagEnd = end > p ? tagEnd(s, p, end) : -1;
         if (tagEnd >= 0) {
-            tag = s.substring(p, tagEnd);
+            tag = headers.token(1, s, p, tagEnd);
             if (s.charAt(tagEnd) == '[') {
-                pid = s.substring(tagEnd + 1, s.indexOf(']', tagEnd));
+                pid = headers.token(2, s, tagEnd + 1, s.indexOf(']', tagEnd));
             }
             p = end < n ? end + 1 : end;
         }

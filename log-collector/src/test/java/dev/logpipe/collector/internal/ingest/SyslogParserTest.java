@@ -3,6 +3,7 @@ package dev.logpipe.collector.internal.ingest;
 import static dev.logpipe.collector.internal.ingest.Harness.utf8;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.logpipe.collector.WireFormat;
@@ -16,6 +17,8 @@ import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.ArrayList;
+import java.util.Random;
 import org.junit.jupiter.api.Test;
 
 class SyslogParserTest {
@@ -370,5 +373,72 @@ class SyslogParserTest {
         assertEquals(FieldValue.string("Appl]ication"), r.records().get(1).fields().get("sd.exampleSDID@32473.eventSource"));
         assertEquals(List.of("rejected bad_syslog_header"),
                 r.events().stream().filter(e -> e.startsWith("rejected")).toList());
+    }
+
+    // ------------------------------------------------ tokens reused per connection
+
+    @Test
+    void repeatedTokensOnOneConnectionAreOneStringAndNeverTheWrongOne() {
+        // One connection parses frames whose header tokens and SD names repeat, change to others of the
+        // same length, and move the ID/name boundary ("sd.ab.c" against "sd.a.bc"); every record must
+        // equal what a parser that never saw the earlier frames makes of its frame.
+        String[] hosts = {"h1", "h2", "host-a", "-"};
+        String[] apps = {"app", "apq", "billing"};
+        String[] ids = {"a", "ab", "x@1"};
+        String[] names = {"bc", "c", "d", "xy"};
+        Random rnd = new Random(42);
+        List<String> frames = new ArrayList<>();
+        for (int i = 0; i < 2_000; i++) {
+            if (rnd.nextInt(5) == 0) {
+                frames.add("<13>Oct 11 22:14:15 " + hosts[rnd.nextInt(3)] + " " + apps[rnd.nextInt(apps.length)]
+                        + "[" + (100 + rnd.nextInt(3)) + "]: bsd " + i);
+                continue;
+            }
+            StringBuilder f = new StringBuilder("<165>1 2003-10-11T22:14:15.003Z ")
+                    .append(hosts[rnd.nextInt(hosts.length)]).append(' ').append(apps[rnd.nextInt(apps.length)])
+                    .append(' ').append(rnd.nextBoolean() ? "42" : "43").append(" ID47 ");
+            int elements = rnd.nextInt(3);
+            if (elements == 0) {
+                f.append('-');
+            }
+            for (int e = 0; e < elements; e++) {
+                f.append('[').append(ids[rnd.nextInt(ids.length)]);
+                for (int k = 1 + rnd.nextInt(3); k > 0; k--) {
+                    f.append(' ').append(names[rnd.nextInt(names.length)]).append("=\"v").append(rnd.nextInt(3))
+                            .append('"');
+                }
+                f.append(']');
+            }
+            frames.add(f.append(" msg ").append(i).toString());
+        }
+        Harness h = new Harness(SYSLOG, Harness.NOW);
+        h.write(String.join("\n", frames) + "\n");
+        List<LogRecord> got = h.finish();
+        assertEquals(frames.size(), got.size());
+        for (int i = 0; i < frames.size(); i++) {
+            LogRecord alone = one(frames.get(i));
+            LogRecord r = got.get(i);
+            String frame = frames.get(i);
+            assertEquals(alone.host(), r.host(), frame);
+            assertEquals(alone.service(), r.service(), frame);
+            assertEquals(alone.syslog(), r.syslog(), frame);
+            assertEquals(alone.fields(), r.fields(), frame);
+            assertEquals(List.copyOf(alone.fields().keySet()), List.copyOf(r.fields().keySet()), frame);
+        }
+    }
+
+    @Test
+    void aConnectionsRepeatedHostAppNameAndSdNamesAreTheSameStrings() {
+        Harness h = new Harness(SYSLOG, Harness.NOW);
+        h.write("<165>1 2003-10-11T22:14:15.003Z web-1 billing 42 ID47 [req@1 id=\"a\"] one\n"
+                + "<165>1 2003-10-11T22:14:16.003Z web-1 billing 42 ID47 [req@1 id=\"b\"] two\n");
+        List<LogRecord> r = h.finish();
+        assertEquals(2, r.size());
+        assertEquals("web-1", r.get(1).host());
+        assertSame(r.get(0).host(), r.get(1).host());
+        assertSame(r.get(0).service(), r.get(1).service());
+        assertSame(r.get(0).fieldName(0), r.get(1).fieldName(0));
+        assertEquals("sd.req@1.id", r.get(1).fieldName(0));
+        assertEquals("b", r.get(1).fieldValue(0).text());
     }
 }
