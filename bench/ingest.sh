@@ -4,13 +4,16 @@
 # (dev.logpipe.bench.load.IngestLoad in benchmarks.jar) against it, prints one line of results,
 # and stops the server. Everything on 127.0.0.1; bounded in records and time.
 #
-#   bench/ingest.sh --records 2000000 --connections 8 [--format json|syslog] [--rate N]
+#   bench/ingest.sh --records 2000000 --connections 8 [--format json|syslog] [--rate N] [--warmup N]
 #                   [--target logpipe|rsyslog] [--sync-interval 100ms] [--metric NAME] [--timeout S]
 #   bench/ingest.sh --protocol relp|fluent [--records 200000] [--connections 1|8] [--window N]
 #                   [--batch N] [--ack-level durable|written] [--target logpipe|rsyslog] ...
 #
 # --rate N      pace at N records/s in all and report send-to-durable (logpipe, via a journal tail
 #               and the durable counter) or send-to-file (rsyslog) latency percentiles.
+# --warmup N   first send N records unpaced over the same connections count and format (not
+#               measured; its line is printed as a comment), then the measured run: a warmed-up
+#               server. With --rate, the journal tail skips the warm-up's records. tcp only.
 # --metric NAME logpipe counter that says "stored" (default: the durable-records counter).
 # --protocol    tcp (default: LF-framed lines, no acks), or acknowledged ingest: relp (logpipe
 #               `serve --relp-port`, or with --target rsyslog rsyslog's imrelp->omfile) or fluent
@@ -29,6 +32,7 @@ WINDOW=""
 BATCH=""
 FORMAT=json
 RATE=""
+WARMUP=""
 TARGET=logpipe
 SYNC_INTERVAL=100ms
 METRIC="${LOGPIPE_DURABLE_METRIC:-logpipe_durable_records_total}"
@@ -43,6 +47,7 @@ while [[ $# -gt 0 ]]; do
     --connections) CONNECTIONS="$2"; shift 2 ;;
     --format) FORMAT="$2"; shift 2 ;;
     --rate) RATE="$2"; shift 2 ;;
+    --warmup) WARMUP="$2"; shift 2 ;;
     --target) TARGET="$2"; shift 2 ;;
     --sync-interval) SYNC_INTERVAL="$2"; shift 2 ;;
     --metric) METRIC="$2"; shift 2 ;;
@@ -53,7 +58,7 @@ while [[ $# -gt 0 ]]; do
     --batch) BATCH="$2"; shift 2 ;;
     --port) PORT="$2"; shift 2 ;;
     --admin-port) ADMIN_PORT="$2"; shift 2 ;;
-    -h|--help) sed -n '2,20p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,23p' "$0"; exit 0 ;;
     *) echo "ingest.sh: unknown argument $1; see --help" >&2; exit 2 ;;
   esac
 done
@@ -63,6 +68,9 @@ case "$PROTOCOL" in tcp|relp|fluent) ;; *) echo "ingest.sh: --protocol must be t
 case "$ACK_LEVEL" in durable|written) ;; *) echo "ingest.sh: --ack-level must be durable or written" >&2; exit 2 ;; esac
 if [[ "$PROTOCOL" != tcp && -n "$RATE" ]]; then
   echo "ingest.sh: --rate is for --protocol tcp; relp and fluent are paced by their --window of unacknowledged messages" >&2; exit 2
+fi
+if [[ "$PROTOCOL" != tcp && -n "$WARMUP" ]]; then
+  echo "ingest.sh: --warmup is for --protocol tcp" >&2; exit 2
 fi
 if [[ "$PROTOCOL" == fluent && "$TARGET" == rsyslog ]]; then
   echo "ingest.sh: rsyslog has no Fluent Forward input; --protocol fluent runs against logpipe only" >&2; exit 2
@@ -115,7 +123,7 @@ if [[ "$TARGET" == logpipe ]]; then
   wait_for_port "$PORT" 180
   wait_for_port "$ADMIN_PORT" 30
   JPID="$(java_pid_of "$SERVER_PID")"
-  GEN_ARGS+=(--metrics-url "http://127.0.0.1:$ADMIN_PORT/metrics" --metric "$METRIC" --server-pid "$JPID")
+  PROBE_ARGS=(--metrics-url "http://127.0.0.1:$ADMIN_PORT/metrics" --metric "$METRIC" --server-pid "$JPID")
   [[ -n "$RATE" ]] && GEN_ARGS+=(--journal "$WORK/data")
   DESC="logpipe serve$DESC_PROTO --sync-interval $SYNC_INTERVAL${JAVA_OPTS:+ (JAVA_OPTS=$JAVA_OPTS)}"
 elif [[ "$PROTOCOL" == relp ]]; then
@@ -135,7 +143,7 @@ CONF
   SERVER_PID=$!
   wait_for_port "$PORT" 30
   JPID="$SERVER_PID"
-  GEN_ARGS+=(--count-lines "$WORK/out.log" --server-pid "$SERVER_PID")
+  PROBE_ARGS=(--count-lines "$WORK/out.log" --server-pid "$SERVER_PID")
   DESC="$(rsyslogd -v | head -1 | awk '{print "rsyslogd", $2}') imrelp->omfile (acks once enqueued, no fsync)"
 else
   if ! command -v rsyslogd >/dev/null; then
@@ -157,13 +165,24 @@ CONF
   SERVER_PID=$!
   wait_for_port "$PORT" 30
   JPID="$SERVER_PID"
-  GEN_ARGS+=(--count-lines "$WORK/out.log" --server-pid "$SERVER_PID")
+  PROBE_ARGS=(--count-lines "$WORK/out.log" --server-pid "$SERVER_PID")
   DESC="$(rsyslogd -v | head -1 | awk '{print "rsyslogd", $2}') imtcp->omfile (no fsync)"
 fi
 
 echo "# $(date -u +%FT%TZ) $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)," \
      "$(java -version 2>&1 | head -1); server: $DESC; load: $(cut -d' ' -f1-3 /proc/loadavg)"
+GEN_ARGS+=("${PROBE_ARGS[@]}")
 set +e
+if [[ -n "$WARMUP" ]]; then
+  WARM_OUT="$(java -Xms1g -Xmx"$GEN_HEAP" $CHRONICLE_FLAGS -cp "$JAR" dev.logpipe.bench.load.IngestLoad \
+      --records "$WARMUP" --connections "$CONNECTIONS" --format "$FORMAT" --port "$PORT" --timeout "$TIMEOUT" \
+      --target "$TARGET" --protocol tcp "${PROBE_ARGS[@]}")"
+  RC=$?
+  echo "# warm-up: $WARM_OUT"
+  if [[ $RC -ne 0 ]]; then
+    echo "# warm-up failed (exit $RC); server log tail:" >&2; tail -20 "$WORK/server.log" >&2; exit $RC
+  fi
+fi
 java -Xms1g -Xmx"$GEN_HEAP" $CHRONICLE_FLAGS -cp "$JAR" dev.logpipe.bench.load.IngestLoad "${GEN_ARGS[@]}"
 RC=$?
 set -e

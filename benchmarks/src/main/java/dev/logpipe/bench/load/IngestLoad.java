@@ -155,6 +155,8 @@ public final class IngestLoad {
         private int polls;
         private final Histogram peerLatency = new Histogram(TimeUnit.SECONDS.toNanos(600), 3);
         private long epoch;
+        /** Set once the lines already in a peer's file were counted into the baseline. */
+        private boolean pastBaseline;
 
         Run(Options o) {
             this.o = o;
@@ -179,6 +181,7 @@ public final class IngestLoad {
                     : new LineFileProbe(o.countLines, rateMode ? this::peerStamp : null);
             MetricsProbe metrics = o.countLines == null ? new MetricsProbe(o.metricsUrl, o.metric) : null;
             long baseline = lines != null ? lines.read() : readMetricWithRetry(metrics);
+            pastBaseline = true;
 
             List<SocketChannel> sockets = new ArrayList<>();
             for (int c = 0; c < o.connections; c++) {
@@ -215,7 +218,7 @@ public final class IngestLoad {
             JournalTail tail = null;
             epoch = System.nanoTime();
             if (rateMode && o.journal != null && lines == null) {
-                tail = new JournalTail(o.journal, o.records, deadline);
+                tail = new JournalTail(o.journal, baseline, o.records, deadline);
                 tail.start();
             }
             long t0 = System.nanoTime();
@@ -312,7 +315,7 @@ public final class IngestLoad {
 
         /** Called by the line probe on the polling thread for each new line of the peer's file. */
         private void peerStamp(long stamp) {
-            if (stamp >= 0) {
+            if (pastBaseline && stamp >= 0) { // not the lines already in the file (a warm-up's)
                 peerLatency.recordValue(Math.max(0, System.nanoTime() - (epoch + stamp)));
             }
         }

@@ -10,8 +10,8 @@ import java.time.Duration;
  * record in journal order: its index, the send stamp in its message, and when the tail saw it
  * (which is when it was written, plus the tail's own delay).
  *
- * <p>The k-th record of a fresh journal is durable once the server's durable record count reaches
- * k+1 (durability is a prefix of the journal), which is how {@link IngestLoad} turns these notes
+ * <p>The k-th record after the skipped ones is durable once the server's durable record count reaches
+ * skip+k+1 (durability is a prefix of the journal), which is how {@link IngestLoad} turns these notes
  * and the polled durable counter into send-to-durable latencies.
  *
  * <p>Threading: runs on its own thread ({@link #run}); the arrays are read by the main thread only
@@ -21,6 +21,7 @@ final class JournalTail extends Thread {
 
     private final Path dir;
     private final int expected;
+    private final long skip;
     private final long deadlineNanos;
     final long[] index;
     final long[] stamp;
@@ -28,10 +29,12 @@ final class JournalTail extends Thread {
     volatile int count;
     volatile Throwable failure;
 
-    JournalTail(Path dir, int expected, long deadlineNanos) {
+    /** Follows the journal in {@code dir} past its first {@code skip} records (a warm-up's) for {@code expected} more. */
+    JournalTail(Path dir, long skip, int expected, long deadlineNanos) {
         super("load-journal-tail");
         setDaemon(true);
         this.dir = dir;
+        this.skip = skip;
         this.expected = expected;
         this.deadlineNanos = deadlineNanos;
         this.index = new long[expected];
@@ -42,10 +45,15 @@ final class JournalTail extends Thread {
     @Override
     public void run() {
         try (JournalReader reader = JournalReader.builder(dir).fromStart().build()) {
+            long skipped = 0;
             int k = 0;
             while (k < expected && System.nanoTime() < deadlineNanos) {
                 ReadRecord r = reader.poll(Duration.ofMillis(100));
                 if (r == null) {
+                    continue;
+                }
+                if (skipped < skip) {
+                    skipped++;
                     continue;
                 }
                 long now = System.nanoTime();
