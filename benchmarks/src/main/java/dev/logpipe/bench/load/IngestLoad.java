@@ -218,8 +218,9 @@ public final class IngestLoad {
             JournalTail tail = null;
             epoch = System.nanoTime();
             if (rateMode && o.journal != null && lines == null) {
-                tail = new JournalTail(o.journal, baseline, o.records, deadline);
+                tail = new JournalTail(o.journal, baseline > 0, o.records, deadline);
                 tail.start();
+                tail.positioned.await();
             }
             long t0 = System.nanoTime();
             go.countDown();
