@@ -11,9 +11,9 @@
 #
 # --rate N      pace at N records/s in all and report send-to-durable (logpipe, via a journal tail
 #               and the durable counter) or send-to-file (rsyslog) latency percentiles.
-# --warmup N   first send N records unpaced over the same connections count and format (not
+# --warmup N    first send N records unpaced over the same connections count and format (not
 #               measured; its line is printed as a comment), then the measured run: a warmed-up
-#               server. With --rate, the journal tail skips the warm-up's records. tcp only.
+#               server. With --rate, the journal tail starts at the journal's end. tcp only.
 # --metric NAME logpipe counter that says "stored" (default: the durable-records counter).
 # --protocol    tcp (default: LF-framed lines, no acks), or acknowledged ingest: relp (logpipe
 #               `serve --relp-port`, or with --target rsyslog rsyslog's imrelp->omfile) or fluent
