@@ -220,7 +220,9 @@ public final class IngestLoad {
             if (rateMode && o.journal != null && lines == null) {
                 tail = new JournalTail(o.journal, baseline > 0, o.records, deadline);
                 tail.start();
-                tail.positioned.await();
+                if (!tail.positioned.await(30, TimeUnit.SECONDS)) {
+                    throw new IllegalStateException("the journal tail was not positioned within 30 s");
+                }
             }
             long t0 = System.nanoTime();
             go.countDown();
