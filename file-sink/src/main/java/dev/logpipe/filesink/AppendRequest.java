@@ -22,19 +22,34 @@ import java.util.concurrent.CompletionStage;
  */
 public final class AppendRequest {
 
+    /** The record, or null when it came {@link #encoded}. */
     private final LogRecord record;
+    private final EncodedRecord encoded;
     private final CompletableFuture<Long> receipt;
     private final boolean receiptWhenDurable;
 
     private AppendRequest(LogRecord record, CompletableFuture<Long> receipt, boolean receiptWhenDurable) {
         this.record = Objects.requireNonNull(record, "record");
+        this.encoded = null;
         this.receipt = receipt;
         this.receiptWhenDurable = receiptWhenDurable;
+    }
+
+    private AppendRequest(EncodedRecord encoded) {
+        this.record = null;
+        this.encoded = Objects.requireNonNull(encoded, "encoded");
+        this.receipt = null;
+        this.receiptWhenDurable = false;
     }
 
     /** A request without a receipt: the cheapest form, for fire-and-forget producers. */
     public static AppendRequest of(LogRecord record) {
         return new AppendRequest(record, null, false);
+    }
+
+    /** A request without a receipt for a record already in the journal's layout (a receiver's fast path). */
+    public static AppendRequest of(EncodedRecord record) {
+        return new AppendRequest(record);
     }
 
     /** A request whose {@link #written()} stage completes with the record's index once appended. */
@@ -47,9 +62,24 @@ public final class AppendRequest {
         return new AppendRequest(record, new CompletableFuture<>(), true);
     }
 
-    /** The record. */
+    /** The record; for one that came {@linkplain #of(EncodedRecord) encoded}, decoded from its bytes (not cheap). */
     public LogRecord record() {
-        return record;
+        return record != null ? record : encoded.decode();
+    }
+
+    /** The wire format the record arrived in (without decoding an encoded one). */
+    public SourceFormat format() {
+        return record != null ? record.format() : encoded.format();
+    }
+
+    /** When the record was received, nanoseconds since the epoch (without decoding an encoded one). */
+    public long receiveTimeNanos() {
+        return record != null ? record.receiveTimeNanos() : encoded.receiveTimeNanos();
+    }
+
+    /** The record's size in the journal, about ({@link LogRecord#estimatedBytes()}). */
+    public int estimatedBytes() {
+        return record != null ? record.estimatedBytes() : encoded.estimatedBytes();
     }
 
     /** True when this request carries a receipt ({@link #withReceipt} or {@link #withDurableReceipt}). */
@@ -90,7 +120,12 @@ public final class AppendRequest {
 
     /** This request's weight for a channel bounded in bytes: {@link LogRecord#heapBytes()}, so the bound is one on heap. */
     public int weight() {
-        return record.heapBytes();
+        return record != null ? record.heapBytes() : encoded.heapBytes();
+    }
+
+    /** The record's bytes for the writer when it came encoded, else null. */
+    byte[] encodedBody() {
+        return encoded == null ? null : encoded.body();
     }
 
     /** The receipt future for the writer to complete, or null. */
@@ -100,6 +135,6 @@ public final class AppendRequest {
 
     @Override
     public String toString() {
-        return "AppendRequest{" + record + (receipt == null ? "" : receiptWhenDurable ? ", durable receipt" : ", receipt") + '}';
+        return "AppendRequest{" + (record != null ? record : encoded) + (receipt == null ? "" : receiptWhenDurable ? ", durable receipt" : ", receipt") + '}';
     }
 }

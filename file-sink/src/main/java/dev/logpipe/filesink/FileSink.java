@@ -56,7 +56,7 @@ public final class FileSink implements AutoCloseable {
     private final JournalSink sink;
 
     private FileSink(SinkConfig config) {
-        this.sink = new JournalSink(config, AppendRequest::receipt);
+        this.sink = new JournalSink(config, AppendRequest::receipt, AppendRequest::encodedBody);
     }
 
     /** A builder for a journal in directory {@code dir} (created if absent). */

@@ -57,8 +57,10 @@ public final class RecordCodec {
      * cheaper than one bounds-checked Chronicle call per byte. */
     private byte[] buf = new byte[512];
     private int pos;
-    /** The length of the record {@link #encodeBody} last encoded. */
+    /** The length of the record {@link #encodeBody} last encoded or {@link #adopt} took. */
     private int encodedLength;
+    /** What {@link #writeEncoded} seals and writes: {@link #buf}, or the array {@link #adopt} took. */
+    private byte[] encoded = buf;
     /** Copy Latin-1 strings' own arrays ({@link StringBytes}) rather than reading them char by char. */
     private final boolean copyStringBytes;
     /** Reused: the JDK's CRC32C is an intrinsic (SSE4.2 / ARMv8 CRC instructions), and update on an array allocates nothing. */
@@ -134,7 +136,22 @@ public final class RecordCodec {
             putString(sys.structuredData());
         }
         encodedLength = pos;
+        encoded = buf;
         return pos;
+    }
+
+    /**
+     * Takes {@code body}, a record already in this layout with its index and checksum not yet set
+     * (an {@code EncodedRecord}'s), as the record {@link #writeEncoded} writes next, sealing it in
+     * place; returns its length.
+     */
+    public int adopt(byte[] body) {
+        if (body.length < MIN_V2_BYTES || body[0] != VERSION) {
+            throw new IllegalArgumentException("not a version " + VERSION + " record body");
+        }
+        encoded = body;
+        encodedLength = body.length;
+        return body.length;
     }
 
     /**
@@ -145,14 +162,15 @@ public final class RecordCodec {
      */
     public long writeEncoded(Bytes<?> out, long index) {
         seal(index);
-        out.write(buf, 0, encodedLength);
+        out.write(encoded, 0, encodedLength);
         return encodedLength;
     }
 
     private void seal(long index) {
-        LONG_LE.set(buf, INDEX_OFFSET, index);
+        byte[] b = encoded;
+        LONG_LE.set(b, INDEX_OFFSET, index);
         // one pass over the encoded bytes, skipping the checksum's own 4 bytes
-        INT_LE.set(buf, CRC_OFFSET, checksum(buf, encodedLength));
+        INT_LE.set(b, CRC_OFFSET, checksum(b, encodedLength));
     }
 
     /** The CRC32C of record bytes {@code b[0, n)} without the checksum field. */
@@ -288,6 +306,18 @@ public final class RecordCodec {
      * before anything else is read from it; a version 1 record has none.
      */
     LogRecord decode(byte[] b, int limit) {
+        return decode(b, limit, true);
+    }
+
+    /**
+     * Decodes a record body not yet sealed (its index and checksum not set): an {@code EncodedRecord}
+     * before the writer took it. The checksum is not checked.
+     */
+    public LogRecord decodeUnsealed(byte[] b, int limit) {
+        return decode(b, limit, false);
+    }
+
+    private LogRecord decode(byte[] b, int limit, boolean check) {
         this.src = b;
         this.limit = limit;
         pos = 0;
@@ -304,7 +334,7 @@ public final class RecordCodec {
                     throw new CorruptRecordException("record too short: " + limit + " bytes");
                 }
                 int stored = (int) INT_LE.get(b, CRC_OFFSET);
-                int actual = checksum(b, limit);
+                int actual = check ? checksum(b, limit) : stored;
                 if (stored != actual) {
                     throw new CorruptRecordException(String.format(java.util.Locale.ROOT,
                             "checksum mismatch (stored %08x, computed %08x over %d bytes)", stored, actual, limit));

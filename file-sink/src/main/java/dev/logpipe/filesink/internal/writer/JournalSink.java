@@ -62,6 +62,7 @@ public final class JournalSink implements AutoCloseable {
 
     private final Path dir;
     private final Function<AppendRequest, CompletableFuture<Long>> receipts;
+    private final Function<AppendRequest, byte[]> encodedBodies;
     private final TaskRuntime runtime;
     private final boolean ownRuntime;
     private final SyncPolicy syncPolicy;
@@ -105,10 +106,13 @@ public final class JournalSink implements AutoCloseable {
     /**
      * @param config the sink's settings
      * @param receipts a request's receipt future, or null (the API type keeps it to itself)
+     * @param encodedBodies a request's record bytes when it came encoded, else null (kept to itself too)
      */
-    public JournalSink(SinkConfig config, Function<AppendRequest, CompletableFuture<Long>> receipts) {
+    public JournalSink(SinkConfig config, Function<AppendRequest, CompletableFuture<Long>> receipts,
+                       Function<AppendRequest, byte[]> encodedBodies) {
         this.dir = config.dir();
         this.receipts = receipts;
+        this.encodedBodies = encodedBodies;
         this.ownRuntime = config.runtime() == null;
         this.runtime = ownRuntime
                 ? TaskRuntime.builder().workerThreads(1).maxBlockingThreads(4).threadNamePrefix("logpipe-sink").build()
@@ -185,7 +189,7 @@ public final class JournalSink implements AutoCloseable {
                     this::requestRetention);
             this.writer = new JournalWriter(new JournalWriter.Config(dir, rollCycle, batchSize, syncPolicy, maxRecordBytes),
                     new JournalWriter.Parts(queue, input, runtime, counters, shared, sync, listener, segmentSender,
-                            receipts, this::requestRetention,
+                            receipts, encodedBodies, this::requestRetention,
                             prefaultPages ? PagePrefaulter.forThisOs(runtime) : null, space));
             if (syncPolicy.syncsWhileRunning()) {
                 this.sync = sync;

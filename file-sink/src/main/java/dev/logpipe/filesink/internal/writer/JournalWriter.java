@@ -78,6 +78,7 @@ public final class JournalWriter implements Runnable {
      * @param listener hooks (already made safe)
      * @param segments the current segment, published on every roll
      * @param receipts a request's receipt future, or null
+     * @param encodedBodies a request's record already in the record layout (an {@code EncodedRecord}'s bytes), or null
      * @param onRoll run after every roll (retention)
      * @param prefaulter faults pages in ahead of the writer, or null
      * @param space the free-space check
@@ -85,7 +86,7 @@ public final class JournalWriter implements Runnable {
     public record Parts(SingleChronicleQueue queue, MpscReceiver<AppendRequest> input, TaskRuntime runtime,
                         WriterCounters counters, WriterState state, SyncCoordinator sync, SinkListener listener,
                         WatchSender<Segment> segments, Function<AppendRequest, CompletableFuture<Long>> receipts,
-                        Runnable onRoll, PagePrefaulter prefaulter, SpaceGuard space) {
+                        Function<AppendRequest, byte[]> encodedBodies, Runnable onRoll, PagePrefaulter prefaulter, SpaceGuard space) {
     }
 
     private final Path dir;
@@ -98,6 +99,7 @@ public final class JournalWriter implements Runnable {
     private final SinkListener listener;
     private final WatchSender<Segment> segments;
     private final Function<AppendRequest, CompletableFuture<Long>> receipts;
+    private final Function<AppendRequest, byte[]> encodedBodies;
     private final int batchSize;
     private final int maxRecordBytes;
     private final boolean syncEveryBatch;
@@ -130,6 +132,7 @@ public final class JournalWriter implements Runnable {
         this.listener = parts.listener();
         this.segments = parts.segments();
         this.receipts = parts.receipts();
+        this.encodedBodies = parts.encodedBodies();
         this.onRoll = parts.onRoll();
         this.prefaulter = parts.prefaulter();
         this.space = parts.space();
@@ -224,7 +227,7 @@ public final class JournalWriter implements Runnable {
     private static long batchBytes(List<AppendRequest> batch) {
         long weight = 0;
         for (int i = 0, n = batch.size(); i < n; i++) {
-            weight += batch.get(i).record().estimatedBytes();
+            weight += batch.get(i).estimatedBytes();
         }
         return SpaceGuard.bytesFor(weight, batch.size());
     }
@@ -265,7 +268,9 @@ public final class JournalWriter implements Runnable {
             AppendRequest req = batch.get(i);
             long index;
             try {
-                int size = codec.encodeBody(req.record());
+                byte[] encoded = encodedBodies.apply(req);
+                // a receiver's record arrives in the layout already: only its index and checksum are added
+                int size = encoded != null ? codec.adopt(encoded) : codec.encodeBody(req.record());
                 if (size > maxRecordBytes) {
                     refuseOversize(req, size);
                     continue;
@@ -316,7 +321,7 @@ public final class JournalWriter implements Runnable {
         counters.writtenRecords += appended;
         counters.writtenBytes += bytes;
         counters.batches++;
-        sync.noteBatch(last, appended, batch.get(0).record().receiveTimeNanos());
+        sync.noteBatch(last, appended, batch.get(0).receiveTimeNanos());
         listener.onBatch(appended, bytes);
         if (indices != null) {
             completeReceipts(batch, indices);

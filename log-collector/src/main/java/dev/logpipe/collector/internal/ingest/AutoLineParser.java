@@ -2,6 +2,7 @@ package dev.logpipe.collector.internal.ingest;
 
 import dev.logpipe.collector.RejectReason;
 
+import dev.logpipe.filesink.EncodedRecord;
 import dev.logpipe.filesink.LogRecord;
 import dev.logpipe.filesink.SourceFormat;
 
@@ -28,6 +29,12 @@ final class AutoLineParser implements FrameParser {
     @Override
     public RejectReason parse(FrameText frame, LogRecord.Builder b, long receiveTimeNanos) {
         return of(frame).parse(frame, b, receiveTimeNanos);
+    }
+
+    @Override
+    public EncodedRecord encode(FrameText frame, long receiveTimeNanos, String source, int flagBits,
+                                EncodedRecord.Encoder out) {
+        return of(frame).encode(frame, receiveTimeNanos, source, flagBits, out);
     }
 
     @Override

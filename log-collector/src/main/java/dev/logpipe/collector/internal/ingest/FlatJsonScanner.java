@@ -37,14 +37,22 @@ final class FlatJsonScanner {
 
     /** The keys of the last lines, by member position: a connection's lines mostly repeat them, so a key equal to the one before is that String again, not a new one. */
     private String[] seenNames = new String[16];
-    private String[] names = new String[16];
-    private String[] texts = new String[16];
+    /** Per member: its key's and its value's raw bytes {@code [start, end)} (a string's without its quotes), kind and escapes. */
+    private int[] keyStart = new int[16];
+    private int[] keyEnd = new int[16];
+    private int[] valueStart = new int[16];
+    private int[] valueEnd = new int[16];
     private Kind[] kinds = new Kind[16];
+    /** Bit 0: the key has escapes; bit 1: the value (a string) has escapes. */
+    private byte[] escapes = new byte[16];
     private int count;
 
+    /** The line {@link #scan} last accepted; the caller's array, valid until its next frame. */
     private byte[] b;
     private int n;
     private int pos;
+    /** Whether the string {@link #stringEnd} last read has an escape. */
+    private boolean lastEscaped;
     private StringBuilder escaped;
 
     /** Members of the last line {@link #scan} accepted. */
@@ -52,20 +60,76 @@ final class FlatJsonScanner {
         return count;
     }
 
+    /** Member {@code i}'s key, made a String on demand (the same one as the last lines' at this position when equal). */
     String name(int i) {
-        return names[i];
+        int start = keyStart[i];
+        int len = keyEnd[i] - start;
+        if ((escapes[i] & 1) == 0) {
+            String seen = i < seenNames.length ? seenNames[i] : null;
+            if (seen != null && seen.length() == len && sameAscii(seen, start)) {
+                return seen;
+            }
+            String name = new String(b, start, len, StandardCharsets.UTF_8);
+            if (name.length() == len) { // ASCII (a String of other UTF-8 is shorter than its bytes)
+                if (i >= seenNames.length) {
+                    seenNames = Arrays.copyOf(seenNames, Math.max(i + 1, seenNames.length * 2));
+                }
+                seenNames[i] = name;
+            }
+            return name;
+        }
+        return unescape(start, keyEnd[i]);
     }
 
+    /** Member {@code i}'s value as text: a string's content (escapes decoded), a number or literal as sent. */
     String text(int i) {
-        return texts[i];
+        int start = valueStart[i];
+        int end = valueEnd[i];
+        return switch (kinds[i]) {
+            case STRING -> (escapes[i] & 2) == 0 ? new String(b, start, end - start, StandardCharsets.UTF_8) : unescape(start, end);
+            case LITERAL -> b[start] == 't' ? "true" : b[start] == 'f' ? "false" : "null";
+            default -> new String(b, start, end - start, StandardCharsets.ISO_8859_1);
+        };
     }
 
     Kind kind(int i) {
         return kinds[i];
     }
 
+    /** The bytes of the accepted line: member spans index into it. */
+    byte[] bytes() {
+        return b;
+    }
+
+    int keyStart(int i) {
+        return keyStart[i];
+    }
+
+    int keyEnd(int i) {
+        return keyEnd[i];
+    }
+
+    /** Whether member {@code i}'s key has an escape (its raw bytes are then not its text). */
+    boolean keyEscaped(int i) {
+        return (escapes[i] & 1) != 0;
+    }
+
+    int valueStart(int i) {
+        return valueStart[i];
+    }
+
+    int valueEnd(int i) {
+        return valueEnd[i];
+    }
+
+    /** Whether member {@code i}'s value is a string with an escape. */
+    boolean valueEscaped(int i) {
+        return (escapes[i] & 2) != 0;
+    }
+
     /**
      * Reads {@code bytes[0, length)} (valid UTF-8) as one flat object followed only by whitespace.
+     * Keeps {@code bytes}: the members' spans index into it until the caller changes it.
      *
      * @return true if the line has that shape and its members are here; false: leave it to Jackson
      */
@@ -74,11 +138,7 @@ final class FlatJsonScanner {
         n = length;
         pos = 0;
         count = 0;
-        try {
-            return object();
-        } finally {
-            b = null;
-        }
+        return object();
     }
 
     private boolean object() {
@@ -96,17 +156,19 @@ final class FlatJsonScanner {
             if (pos >= n || b[pos] != '"') {
                 return false;
             }
-            String name = key();
-            if (name == null) {
+            int kStart = pos + 1;
+            int kEnd = key();
+            if (kEnd < 0) {
                 return false;
             }
+            boolean kEscaped = lastEscaped;
             skipWs();
             if (pos >= n || b[pos] != ':') {
                 return false;
             }
             pos++;
             skipWs();
-            if (pos >= n || !value(name)) {
+            if (pos >= n || !value(kStart, kEnd, kEscaped)) {
                 return false;
             }
             skipWs();
@@ -129,64 +191,76 @@ final class FlatJsonScanner {
         return pos == n;
     }
 
-    private boolean value(String name) {
+    private boolean value(int kStart, int kEnd, boolean kEscaped) {
         byte c = b[pos];
-        String text;
+        int start = pos;
+        int end;
         Kind kind;
+        boolean vEscaped = false;
         if (c == '"') {
-            text = string(MAX_STRING_BYTES);
+            end = stringEnd(MAX_STRING_BYTES);
+            start++;
+            vEscaped = lastEscaped;
             kind = Kind.STRING;
         } else if (c == '-' || (c >= '0' && c <= '9')) {
-            int start = pos;
             kind = number();
+            end = pos;
             // Jackson gives the integer -0 back as "0"; rather than copy that, leave it to Jackson
-            boolean negativeZero = kind == Kind.INT && pos - start == 2 && c == '-';
-            text = kind == null || negativeZero || pos - start > MAX_NUMBER_CHARS ? null
-                    : new String(b, start, pos - start, StandardCharsets.ISO_8859_1);
+            boolean negativeZero = kind == Kind.INT && end - start == 2 && c == '-';
+            if (kind == null || negativeZero || end - start > MAX_NUMBER_CHARS) {
+                return false;
+            }
         } else if (c == 't') {
-            text = literal("true");
+            end = literal("true");
             kind = Kind.LITERAL;
         } else if (c == 'f') {
-            text = literal("false");
+            end = literal("false");
             kind = Kind.LITERAL;
         } else if (c == 'n') {
-            text = literal("null");
+            end = literal("null");
             kind = Kind.LITERAL;
         } else {
             return false; // an object, an array, or not JSON
         }
-        if (text == null) {
+        if (end < 0) {
             return false;
         }
-        add(name, kind, text);
+        add(kStart, kEnd, kEscaped, kind, start, end, vEscaped);
         return true;
     }
 
-    private void add(String name, Kind kind, String text) {
-        if (count == names.length) {
-            names = Arrays.copyOf(names, count * 2);
-            texts = Arrays.copyOf(texts, count * 2);
-            kinds = Arrays.copyOf(kinds, count * 2);
+    private void add(int kStart, int kEnd, boolean kEscaped, Kind kind, int vStart, int vEnd, boolean vEscaped) {
+        if (count == kinds.length) {
+            int cap = count * 2;
+            keyStart = Arrays.copyOf(keyStart, cap);
+            keyEnd = Arrays.copyOf(keyEnd, cap);
+            valueStart = Arrays.copyOf(valueStart, cap);
+            valueEnd = Arrays.copyOf(valueEnd, cap);
+            kinds = Arrays.copyOf(kinds, cap);
+            escapes = Arrays.copyOf(escapes, cap);
         }
-        names[count] = name;
-        texts[count] = text;
+        keyStart[count] = kStart;
+        keyEnd[count] = kEnd;
+        valueStart[count] = vStart;
+        valueEnd[count] = vEnd;
         kinds[count] = kind;
+        escapes[count] = (byte) ((kEscaped ? 1 : 0) | (vEscaped ? 2 : 0));
         count++;
     }
 
-    /** A literal, which must not run on into a letter or digit; null if it is not exactly there. */
-    private String literal(String word) {
+    /** A literal, which must not run on into a letter or digit; its end, or -1 if it is not exactly there. */
+    private int literal(String word) {
         int len = word.length();
         if (pos + len > n) {
-            return null;
+            return -1;
         }
         for (int i = 0; i < len; i++) {
             if (b[pos + i] != word.charAt(i)) {
-                return null;
+                return -1;
             }
         }
         pos += len;
-        return word; // a separator must follow: the caller checks for ',' or '}'
+        return pos; // a separator must follow: the caller checks for ',' or '}'
     }
 
     /** JSON's number grammar exactly ({@code -?(0|[1-9]d*)(.d+)?([eE][+-]?d+)?}); null if not. */
@@ -238,28 +312,20 @@ final class FlatJsonScanner {
         return i < n && b[i] >= '0' && b[i] <= '9';
     }
 
-    /** A member's key: the String the last lines had at this position when the bytes are the same. */
-    private String key() {
+    /** A member's key, at the quote at {@code pos}: where its content ends, or -1. A key the last lines had at this position is taken without a scan. */
+    private int key() {
         int start = pos + 1;
-        int at = count;
-        String seen = at < seenNames.length ? seenNames[at] : null;
+        String seen = count < seenNames.length ? seenNames[count] : null;
         if (seen != null) {
-            int len = seen.length();
-            int end = start + len;
+            int end = start + seen.length();
             // a seen key is ASCII without escapes, so its chars are its bytes
             if (end < n && b[end] == '"' && sameAscii(seen, start)) {
                 pos = end + 1;
-                return seen;
+                lastEscaped = false;
+                return end;
             }
         }
-        String name = string(MAX_KEY_BYTES);
-        if (name != null && pos - start - 1 == name.length() && isPlainAscii(name)) {
-            if (at >= seenNames.length) {
-                seenNames = Arrays.copyOf(seenNames, Math.max(at + 1, seenNames.length * 2));
-            }
-            seenNames[at] = name;
-        }
-        return name;
+        return stringEnd(MAX_KEY_BYTES);
     }
 
     private boolean sameAscii(String s, int from) {
@@ -271,80 +337,91 @@ final class FlatJsonScanner {
         return true;
     }
 
-    private static boolean isPlainAscii(String s) {
-        for (int i = 0, len = s.length(); i < len; i++) {
-            char c = s.charAt(i);
-            if (c >= 0x80 || c == '\\' || c == '"') {
-                return false;
-            }
-        }
-        return true;
-    }
-
     /**
-     * The string starting at the quote at {@code pos}, escapes decoded; {@code pos} ends after its
-     * closing quote. Null (leave it to Jackson) at an unescaped control character, a bad escape, the
-     * end of the line, or more than {@code maxBytes} raw bytes.
+     * The string starting at the quote at {@code pos}: where its content ends (its closing quote), with
+     * {@code pos} after that quote and {@link #lastEscaped} set. -1 (leave it to Jackson) at an
+     * unescaped control character, a bad escape, the end of the line, or more than {@code maxBytes}
+     * raw bytes.
      */
-    private String string(int maxBytes) {
+    private int stringEnd(int maxBytes) {
         int start = ++pos;
         int limit = Math.min(n, start + maxBytes);
         int i = start;
-        // eight bytes at a time up to the first quote, backslash or control character
-        while (i + 8 <= limit) {
-            long w = (long) LONG_LE.get(b, i);
-            long quote = w ^ (ONES * '"');
-            long slash = w ^ (ONES * '\\');
-            long special = ((quote - ONES) & ~quote) | ((slash - ONES) & ~slash) | ((w - ONES * 0x20) & ~w);
-            if ((special & HIGHS) != 0) {
-                break; // one of the eight (or a byte >= 0x80, which the loop below passes)
+        boolean esc = false;
+        while (true) {
+            // eight bytes at a time up to the first quote, backslash or control character
+            while (i + 8 <= limit) {
+                long w = (long) LONG_LE.get(b, i);
+                long quote = w ^ (ONES * '"');
+                long slash = w ^ (ONES * '\\');
+                long special = ((quote - ONES) & ~quote) | ((slash - ONES) & ~slash) | ((w - ONES * 0x20) & ~w);
+                if ((special & HIGHS) != 0) {
+                    break; // one of the eight (or a byte >= 0x80, which the loop below passes)
+                }
+                i += 8;
             }
-            i += 8;
-        }
-        while (i < limit) {
+            if (i >= limit) {
+                return -1;
+            }
             int c = b[i] & 0xFF;
             if (c == '"') {
                 pos = i + 1;
-                return new String(b, start, i - start, StandardCharsets.UTF_8);
+                lastEscaped = esc;
+                return i;
             }
             if (c == '\\') {
-                return escapedString(start, i, limit);
+                int len = escapeLength(i, limit);
+                if (len < 0) {
+                    return -1;
+                }
+                esc = true;
+                i += len;
+            } else if (c < 0x20) {
+                return -1;
+            } else {
+                i++;
             }
-            if (c < 0x20) {
-                return null;
-            }
-            i++;
         }
-        return null;
     }
 
-    private String escapedString(int start, int firstEscape, int limit) {
+    /** The length of the escape at {@code i} (a backslash), or -1 if it is not one JSON allows. */
+    private int escapeLength(int i, int limit) {
+        if (i + 1 >= limit) {
+            return -1;
+        }
+        switch (b[i + 1]) {
+            case '"', '\\', '/', 'b', 'f', 'n', 'r', 't' -> {
+                return 2;
+            }
+            case 'u' -> {
+                if (i + 6 > limit) {
+                    return -1;
+                }
+                for (int k = i + 2; k < i + 6; k++) {
+                    if (b[k] < 0 || Character.digit(b[k], 16) < 0) {
+                        return -1;
+                    }
+                }
+                return 6;
+            }
+            default -> {
+                return -1;
+            }
+        }
+    }
+
+    /** The text of the string content {@code b[start, end)}, escapes decoded (checked by the scan: they are all valid). */
+    private String unescape(int start, int end) {
         StringBuilder sb = escaped == null ? (escaped = new StringBuilder(64)) : escaped;
         sb.setLength(0);
         int run = start;
-        int i = firstEscape;
-        while (i < limit) {
-            int c = b[i] & 0xFF;
-            if (c == '"') {
-                sb.append(new String(b, run, i - run, StandardCharsets.UTF_8));
-                pos = i + 1;
-                String s = sb.toString();
-                if (sb.capacity() > 4096) {
-                    escaped = null; // do not keep a large one for the connection's life
-                }
-                return s;
-            }
-            if (c < 0x20) {
-                return null;
-            }
-            if (c != '\\') {
+        int i = start;
+        while (i < end) {
+            if (b[i] != '\\') {
                 i++;
                 continue;
             }
             sb.append(new String(b, run, i - run, StandardCharsets.UTF_8));
-            if (i + 1 >= limit) {
-                return null;
-            }
             byte e = b[i + 1];
             switch (e) {
                 case '"' -> sb.append('"');
@@ -355,29 +432,20 @@ final class FlatJsonScanner {
                 case 'n' -> sb.append('\n');
                 case 'r' -> sb.append('\r');
                 case 't' -> sb.append('\t');
-                case 'u' -> {
-                    if (i + 6 > limit) {
-                        return null;
-                    }
-                    int v = 0;
-                    for (int k = i + 2; k < i + 6; k++) {
-                        int h = Character.digit(b[k], 16);
-                        if (h < 0 || b[k] < 0) {
-                            return null;
-                        }
-                        v = v << 4 | h;
-                    }
-                    sb.append((char) v);
+                default -> { // 'u', four hex digits
+                    sb.append((char) Integer.parseInt(new String(b, i + 2, 4, StandardCharsets.ISO_8859_1), 16));
                     i += 4;
-                }
-                default -> {
-                    return null;
                 }
             }
             i += 2;
             run = i;
         }
-        return null;
+        sb.append(new String(b, run, end - run, StandardCharsets.UTF_8));
+        String s = sb.toString();
+        if (sb.capacity() > 4096) {
+            escaped = null; // do not keep a large one for the connection's life
+        }
+        return s;
     }
 
     private void skipWs() {

@@ -2,6 +2,7 @@ package dev.logpipe.collector.internal.ingest;
 
 import dev.logpipe.collector.RejectReason;
 
+import dev.logpipe.filesink.EncodedRecord;
 import dev.logpipe.filesink.LogRecord;
 import dev.logpipe.filesink.SourceFormat;
 
@@ -21,6 +22,20 @@ interface FrameParser {
      *     {@link RejectReason}); on a reason, {@code b} is discarded
      */
     RejectReason parse(FrameText frame, LogRecord.Builder b, long receiveTimeNanos);
+
+    /**
+     * The frame straight in the journal's record layout, when this parser reads its shape so (no
+     * builder, no String per field): the record {@link #parse} would make, byte for byte. Null
+     * otherwise, and the caller uses {@link #parse}. Called only for a valid UTF-8 frame that is not
+     * binary garbage and that the framer did not refuse.
+     *
+     * @param flagBits the record's flags (e.g. truncated)
+     * @param out the connection's encoder
+     */
+    default EncodedRecord encode(FrameText frame, long receiveTimeNanos, String source, int flagBits,
+                                 EncodedRecord.Encoder out) {
+        return null;
+    }
 
     /** The format a record from this frame has: set on {@code b} before {@link #parse}, and on a raw record. */
     SourceFormat formatOf(FrameText frame);

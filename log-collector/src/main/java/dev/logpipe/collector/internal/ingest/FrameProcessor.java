@@ -3,6 +3,7 @@ package dev.logpipe.collector.internal.ingest;
 import dev.logpipe.collector.RejectReason;
 
 import dev.logpipe.collector.MalformedPolicy;
+import dev.logpipe.filesink.EncodedRecord;
 import dev.logpipe.filesink.LogRecord;
 import dev.logpipe.filesink.RecordFlag;
 import dev.logpipe.filesink.SourceFormat;
@@ -33,6 +34,8 @@ final class FrameProcessor {
 
     private String source = "";
     private byte[] scratch = new byte[256];
+    /** For {@link #processDirect}; made on first use. */
+    private EncodedRecord.Encoder encoder;
 
     FrameProcessor(FrameParser parser, MalformedPolicy malformedPolicy, IngestObserver observer,
                    LongSupplier clock) {
@@ -55,6 +58,19 @@ final class FrameProcessor {
      * @return the record to fire, or null (empty frame, or dropped by policy)
      */
     LogRecord process(ByteBuf buf, int index, int length, boolean truncated, RejectReason forcedReason) {
+        return (LogRecord) decode(buf, index, length, truncated, forcedReason, false);
+    }
+
+    /**
+     * As {@link #process}, but a frame the parser reads straight into the journal's layout (see
+     * {@link FrameParser#encode}) comes back as an {@link EncodedRecord}; any other as a {@link LogRecord}.
+     */
+    Object processDirect(ByteBuf buf, int index, int length, boolean truncated, RejectReason forcedReason) {
+        return decode(buf, index, length, truncated, forcedReason, true);
+    }
+
+    private Object decode(ByteBuf buf, int index, int length, boolean truncated, RejectReason forcedReason,
+                          boolean direct) {
         byte[] bytes = scratch;
         if (bytes.length < length) {
             bytes = new byte[length];
@@ -74,6 +90,16 @@ final class FrameProcessor {
         }
         if (!frame.validUtf8 && !frame.garbage) {
             observer.frameRejected(RejectReason.INVALID_UTF8); // still stored, flagged
+        }
+        if (direct && forcedReason == null && frame.validUtf8 && !frame.garbage) {
+            EncodedRecord encoded = encodeDirect(frame, now, truncated);
+            if (encoded != null) {
+                if (truncated) {
+                    observer.frameTruncated(encoded.format());
+                }
+                observer.frameDecoded(encoded.format(), length);
+                return encoded;
+            }
         }
         SourceFormat format = parser.formatOf(frame);
         LogRecord.Builder b = null;
@@ -104,6 +130,17 @@ final class FrameProcessor {
         LogRecord record = b.build();
         observer.frameDecoded(record.format(), length);
         return record;
+    }
+
+    private EncodedRecord encodeDirect(FrameText frame, long now, boolean truncated) {
+        if (encoder == null) {
+            encoder = new EncodedRecord.Encoder();
+        }
+        try {
+            return parser.encode(frame, now, source, truncated ? RecordFlag.TRUNCATED.bit() : 0, encoder);
+        } catch (RuntimeException e) {
+            return null; // a bug on the direct way must not lose the frame: the builder's way decides
+        }
     }
 
     private LogRecord.Builder newBuilder(long now, SourceFormat format, FrameText frame, boolean truncated) {

@@ -3,6 +3,8 @@ package dev.logpipe.collector.internal.ingest;
 import dev.logpipe.collector.RejectReason;
 
 import dev.logpipe.collector.OversizePolicy;
+import dev.logpipe.filesink.AppendRequest;
+import dev.logpipe.filesink.EncodedRecord;
 import dev.logpipe.filesink.LogRecord;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
@@ -435,10 +437,11 @@ final class IngestFrameDecoder extends ChannelDuplexHandler {
      * this decode pass.
      */
     private void emit(ChannelHandlerContext ctx, int index, int length, boolean truncated, RejectReason forcedReason) {
-        LogRecord record = processor.process(cumulation, index, length, truncated, forcedReason);
+        Object record = processor.processDirect(cumulation, index, length, truncated, forcedReason);
         if (record != null) {
             firedInPass = true;
-            ctx.fireChannelRead(record); // an immutable heap object; no buffer goes with it
+            // an immutable heap object; no buffer goes with it
+            ctx.fireChannelRead(record instanceof EncodedRecord e ? AppendRequest.of(e) : record);
         }
     }
 }

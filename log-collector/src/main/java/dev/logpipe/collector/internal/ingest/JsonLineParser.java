@@ -7,12 +7,15 @@ import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.core.async.ByteArrayFeeder;
 import com.fasterxml.jackson.core.async.NonBlockingInputFeeder;
+import dev.logpipe.filesink.EncodedRecord;
 import dev.logpipe.filesink.FieldValue;
 import dev.logpipe.filesink.Level;
 import dev.logpipe.filesink.LogRecord;
 import dev.logpipe.filesink.SourceFormat;
 import java.io.IOException;
 import java.math.BigDecimal;
+import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 
 /**
  * The newline-delimited JSON format: one object per line, read with Jackson's streaming parser (no
@@ -119,6 +122,260 @@ final class JsonLineParser implements FrameParser {
             // and string lengths) on hostile input. Anything else is a bug and surfaces as decoder_error.
             return RejectReason.INVALID_JSON;
         }
+    }
+
+    /** More members than this go the way of the builder (the duplicate check is quadratic). */
+    private static final int MAX_DIRECT_MEMBERS = 32;
+    /** Level values up to this many bytes are remembered (a connection's lines repeat a few). */
+    private static final int MAX_CACHED_LEVEL_BYTES = 16;
+
+    /** Members that become fields, by index, for {@link #encode}. */
+    private final int[] fieldMembers = new int[MAX_DIRECT_MEMBERS];
+    /** A string's text with its escapes decoded, as UTF-8, for {@link #encode}. */
+    private byte[] unescaped = new byte[256];
+    /** The last level value's raw bytes and kind, and the level it gave (null: unusable). */
+    private final byte[] lastLevelRaw = new byte[MAX_CACHED_LEVEL_BYTES];
+    private int lastLevelLength = -1;
+    private FlatJsonScanner.Kind lastLevelKind;
+    private Level lastLevel;
+
+    /**
+     * A flat object line straight into the journal layout: the record {@link #parse} would make,
+     * without a builder or a String per member (only a time value becomes one, to be parsed). Lines of
+     * any other shape, and the rare flat ones whose record needs the builder's rules (a repeated key,
+     * Docker's {@code log}, an escaped key, an escaped surrogate, very many members), give null.
+     */
+    @Override
+    public EncodedRecord encode(FrameText frame, long receiveTimeNanos, String source, int flagBits,
+                                EncodedRecord.Encoder out) {
+        FlatJsonScanner f = flat;
+        if (f == null || !frame.validUtf8 || !f.scan(frame.bytes, frame.length)) {
+            return null;
+        }
+        int count = f.count();
+        if (count > MAX_DIRECT_MEMBERS) {
+            return null;
+        }
+        byte[] b = frame.bytes;
+        long eventTime = Timestamps.NONE;
+        Level level = null;
+        int service = -1;
+        int host = -1;
+        int message = -1;
+        int fields = 0;
+        for (int i = 0; i < count; i++) {
+            if (f.keyEscaped(i)) {
+                return null;
+            }
+            FlatJsonScanner.Kind kind = f.kind(i);
+            boolean string = kind == FlatJsonScanner.Kind.STRING;
+            boolean used = false;
+            switch (targetOf(b, f.keyStart(i), f.keyEnd(i))) {
+                case TIME -> {
+                    if (eventTime == Timestamps.NONE) {
+                        eventTime = timeOf(kind, f.text(i));
+                        used = eventTime != Timestamps.NONE;
+                    }
+                }
+                case LEVEL -> {
+                    if (level == null) {
+                        level = cachedLevelOf(f, i);
+                        used = level != null;
+                    }
+                }
+                case SERVICE -> {
+                    if (service < 0 && string) {
+                        service = i;
+                        used = true;
+                    }
+                }
+                case HOST -> {
+                    if (host < 0 && string) {
+                        host = i;
+                        used = true;
+                    }
+                }
+                case MESSAGE -> {
+                    if (message < 0 && string) {
+                        message = i;
+                        used = true;
+                    }
+                }
+                case DOCKER_LOG -> {
+                    return null;
+                }
+                default -> {
+                }
+            }
+            if (!used) {
+                fieldMembers[fields++] = i;
+            }
+        }
+        for (int x = 1; x < fields; x++) {
+            int kx = f.keyStart(fieldMembers[x]);
+            int lx = f.keyEnd(fieldMembers[x]) - kx;
+            for (int y = 0; y < x; y++) {
+                int ky = f.keyStart(fieldMembers[y]);
+                if (f.keyEnd(fieldMembers[y]) - ky == lx && Arrays.equals(b, kx, kx + lx, b, ky, ky + lx)) {
+                    return null; // a repeated key: the builder keeps its first place and last value
+                }
+            }
+        }
+        out.begin(receiveTimeNanos, eventTime == Timestamps.NONE ? receiveTimeNanos : eventTime,
+                level == null ? Level.UNSET : level, SourceFormat.JSON, flagBits);
+        if (!putString(f, host, Part.HOST, out) || !putString(f, service, Part.SERVICE, out)) {
+            return null;
+        }
+        out.source(source);
+        if (!putString(f, message, Part.MESSAGE, out)) {
+            return null;
+        }
+        out.fieldCount(fields);
+        for (int k = 0; k < fields; k++) {
+            int i = fieldMembers[k];
+            int ks = f.keyStart(i);
+            boolean string = f.kind(i) == FlatJsonScanner.Kind.STRING;
+            int vs = f.valueStart(i);
+            int ve = f.valueEnd(i);
+            if (string && f.valueEscaped(i)) {
+                int len = unescape(b, vs, ve);
+                if (len < 0) {
+                    return null;
+                }
+                out.field(b, ks, f.keyEnd(i) - ks, false, unescaped, 0, len);
+            } else {
+                out.field(b, ks, f.keyEnd(i) - ks, !string, b, vs, ve - vs);
+            }
+        }
+        return out.finish();
+    }
+
+    private enum Part { HOST, SERVICE, MESSAGE }
+
+    /** Member {@code i}'s string (or "" when -1) as the record's {@code part}; false if it cannot go straight. */
+    private boolean putString(FlatJsonScanner f, int i, Part part, EncodedRecord.Encoder out) {
+        byte[] src;
+        int off;
+        int len;
+        if (i < 0) {
+            src = f.bytes();
+            off = 0;
+            len = 0;
+        } else if (f.valueEscaped(i)) {
+            len = unescape(f.bytes(), f.valueStart(i), f.valueEnd(i));
+            if (len < 0) {
+                return false;
+            }
+            src = unescaped;
+            off = 0;
+        } else {
+            src = f.bytes();
+            off = f.valueStart(i);
+            len = f.valueEnd(i) - off;
+        }
+        switch (part) {
+            case HOST -> out.host(src, off, len);
+            case SERVICE -> out.service(src, off, len);
+            default -> out.message(src, off, len);
+        }
+        return true;
+    }
+
+    /**
+     * The string content {@code b[start, end)} (escapes checked by the scan) decoded into
+     * {@link #unescaped} as UTF-8; its length, or -1 for an escaped surrogate (a String keeps a lone
+     * one, which UTF-8 cannot hold: the builder's way decides).
+     */
+    private int unescape(byte[] b, int start, int end) {
+        if (unescaped.length < end - start) {
+            unescaped = new byte[Math.max(end - start, unescaped.length * 2)];
+        }
+        byte[] out = unescaped;
+        int o = 0;
+        int i = start;
+        while (i < end) {
+            byte c = b[i];
+            if (c != '\\') {
+                out[o++] = c;
+                i++;
+                continue;
+            }
+            byte e = b[i + 1];
+            switch (e) {
+                case 'b' -> out[o++] = '\b';
+                case 'f' -> out[o++] = '\f';
+                case 'n' -> out[o++] = '\n';
+                case 'r' -> out[o++] = '\r';
+                case 't' -> out[o++] = '\t';
+                case 'u' -> {
+                    int v = Integer.parseInt(new String(b, i + 2, 4, StandardCharsets.ISO_8859_1), 16);
+                    if (v >= 0xD800 && v <= 0xDFFF) {
+                        return -1;
+                    }
+                    // six escaped bytes make at most three: the array stays large enough
+                    if (v < 0x80) {
+                        out[o++] = (byte) v;
+                    } else if (v < 0x800) {
+                        out[o++] = (byte) (0xC0 | v >> 6);
+                        out[o++] = (byte) (0x80 | (v & 0x3F));
+                    } else {
+                        out[o++] = (byte) (0xE0 | v >> 12);
+                        out[o++] = (byte) (0x80 | (v >> 6 & 0x3F));
+                        out[o++] = (byte) (0x80 | (v & 0x3F));
+                    }
+                    i += 4;
+                }
+                default -> out[o++] = e; // '"', '\\', '/'
+            }
+            i += 2;
+        }
+        return o;
+    }
+
+    /** {@link #levelOf} of member {@code i}, remembered for the connection's next lines with the same bytes. */
+    private Level cachedLevelOf(FlatJsonScanner f, int i) {
+        FlatJsonScanner.Kind kind = f.kind(i);
+        int start = f.valueStart(i);
+        int len = f.valueEnd(i) - start;
+        boolean cacheable = len <= MAX_CACHED_LEVEL_BYTES && !f.valueEscaped(i);
+        byte[] b = f.bytes();
+        if (cacheable && kind == lastLevelKind && len == lastLevelLength
+                && Arrays.equals(b, start, start + len, lastLevelRaw, 0, len)) {
+            return lastLevel;
+        }
+        Level level = levelOf(kind, f.text(i));
+        if (cacheable) {
+            System.arraycopy(b, start, lastLevelRaw, 0, len);
+            lastLevelLength = len;
+            lastLevelKind = kind;
+            lastLevel = level;
+        }
+        return level;
+    }
+
+    /** {@link #targetOf(String)} of the key {@code b[start, end)} (not escaped), without making it a String. */
+    private static Target targetOf(byte[] b, int start, int end) {
+        return switch (end - start) {
+            case 2 -> is(b, start, "ts") ? Target.TIME : Target.NONE;
+            case 3 -> is(b, start, "msg") ? Target.MESSAGE : is(b, start, "app") ? Target.SERVICE
+                    : is(b, start, DOCKER_LOG_KEY) ? Target.DOCKER_LOG : Target.NONE;
+            case 4 -> is(b, start, "time") ? Target.TIME : is(b, start, "host") ? Target.HOST : Target.NONE;
+            case 5 -> is(b, start, "level") ? Target.LEVEL : Target.NONE;
+            case 7 -> is(b, start, "service") ? Target.SERVICE : is(b, start, "message") ? Target.MESSAGE : Target.NONE;
+            case 8 -> is(b, start, "severity") ? Target.LEVEL : is(b, start, "hostname") ? Target.HOST : Target.NONE;
+            case 9 -> is(b, start, "timestamp") ? Target.TIME : Target.NONE;
+            case 10 -> is(b, start, "@timestamp") ? Target.TIME : Target.NONE;
+            default -> Target.NONE;
+        };
+    }
+
+    private static boolean is(byte[] b, int start, String ascii) {
+        for (int i = 0, n = ascii.length(); i < n; i++) {
+            if (b[start + i] != ascii.charAt(i)) {
+                return false;
+            }
+        }
+        return true;
     }
 
     /** Whether the first byte that is not JSON whitespace is '{' (other lines take the one-off parser). */

@@ -133,7 +133,7 @@ final class BackpressureHandler extends ChannelInboundHandlerAdapter {
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
         if (msg instanceof AppendRequest request) {
             // An acknowledged protocol made the request (with its receipt) itself.
-            counters.recordAccepted(request.record().format());
+            counters.recordAccepted(request.format());
             offer(request);
             return;
         }

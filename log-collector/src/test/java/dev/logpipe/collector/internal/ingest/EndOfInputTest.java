@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.logpipe.collector.WireFormat;
+import dev.logpipe.filesink.AppendRequest;
 import dev.logpipe.filesink.LogRecord;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
@@ -104,7 +105,7 @@ class EndOfInputTest {
         h.channel.pipeline().addLast(new ChannelInboundHandlerAdapter() {
             @Override
             public void channelRead(ChannelHandlerContext ctx, Object msg) {
-                seen.add(((LogRecord) msg).message());
+                seen.add((msg instanceof AppendRequest r ? r.record() : (LogRecord) msg).message());
                 ctx.channel().config().setAutoRead(false);
             }
         });

@@ -2,10 +2,14 @@ package dev.logpipe.collector.internal.ingest;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.logpipe.collector.RejectReason;
+import dev.logpipe.filesink.EncodedRecord;
 import dev.logpipe.filesink.LogRecord;
+import dev.logpipe.filesink.RecordFlag;
+import dev.logpipe.filesink.SourceFormat;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
@@ -33,13 +37,39 @@ class JsonFastPathTest {
         return new Outcome(reason, reason == null ? b.build() : null);
     }
 
+    private final EncodedRecord.Encoder encoder = new EncodedRecord.Encoder();
+    /** Lines {@link JsonLineParser#encode} took straight into the journal layout. */
+    private int direct;
+
     /** Parses with both and compares; returns whether the scanner took the line. */
     private boolean same(String line) {
         byte[] bytes = line.getBytes(StandardCharsets.UTF_8);
         Outcome fast = parse(withScanner, bytes);
         Outcome slow = parse(jacksonOnly, bytes);
         assertEquals(slow, fast, () -> "line: " + line);
+        directSame(line, bytes);
         return FrameText.scan(bytes, bytes.length).validUtf8 && scanner.scan(bytes, bytes.length);
+    }
+
+    /**
+     * When the direct way takes the line, its record is the one Jackson's way makes: same values, and
+     * (EncodedRecordTest) so the same bytes in the journal. Returns whether it took it.
+     */
+    private boolean directSame(String line, byte[] bytes) {
+        FrameText frame = FrameText.scan(bytes, bytes.length);
+        long now = 1_765_000_000_123_456_789L;
+        int flags = bytes.length % 2 == 0 ? RecordFlag.TRUNCATED.bit() : 0;
+        EncodedRecord encoded = frame.validUtf8 && !frame.garbage
+                ? withScanner.encode(frame, now, "127.0.0.1:40000", flags, encoder) : null;
+        if (encoded == null) {
+            return false;
+        }
+        LogRecord.Builder b = LogRecord.builder().receiveTimeNanos(now).source("127.0.0.1:40000")
+                .format(SourceFormat.JSON).flagBits(flags);
+        assertNull(jacksonOnly.parse(frame, b, now), () -> "taken directly, but Jackson refuses: " + line);
+        assertEquals(b.build(), encoded.decode(), () -> "line: " + line);
+        direct++;
+        return true;
     }
 
     @Test
@@ -65,6 +95,12 @@ class JsonFastPathTest {
         };
         for (String line : taken) {
             assertTrue(same(line), "the scanner should take: " + line);
+        }
+        // the usual shapes go straight into the journal layout; only the builder's special cases do not
+        String[] notDirect = {taken[6], taken[7], taken[8], taken[9], taken[10], taken[14]};
+        for (String line : taken) {
+            boolean expected = !List.of(notDirect).contains(line);
+            assertEquals(expected, directSame(line, line.getBytes(StandardCharsets.UTF_8)), () -> "direct: " + line);
         }
     }
 
@@ -99,6 +135,7 @@ class JsonFastPathTest {
         // not a vacuous comparison: most lines are flat and valid, so the scanner takes them
         assertTrue(taken > lines / 3, "taken " + taken + " of " + lines);
         assertTrue(taken < lines, "some lines go to Jackson");
+        assertTrue(direct > lines / 6, "taken directly: " + direct + " of " + lines);
     }
 
     private static final String[] KEYS = {"ts", "timestamp", "@timestamp", "time", "level", "severity", "service",

@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.logpipe.collector.MalformedPolicy;
 import dev.logpipe.collector.OversizePolicy;
 import dev.logpipe.collector.WireFormat;
+import dev.logpipe.filesink.AppendRequest;
 import dev.logpipe.filesink.LogRecord;
 import dev.logpipe.filesink.RecordFlag;
 import dev.logpipe.filesink.SourceFormat;
@@ -153,7 +154,7 @@ class LineFramingTest {
 
         @Override
         public void channelRead(ChannelHandlerContext ctx, Object msg) {
-            seen.add(((LogRecord) msg).message());
+            seen.add((msg instanceof AppendRequest r ? r.record() : (LogRecord) msg).message());
             ctx.channel().config().setAutoRead(false);
         }
     }
