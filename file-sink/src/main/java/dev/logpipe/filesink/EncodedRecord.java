@@ -83,9 +83,10 @@ public final class EncodedRecord {
     /**
      * Writes records into the journal layout from byte ranges, in the layout's order: {@link #begin},
      * {@link #host}, {@link #service}, {@link #source}, {@link #message}, {@link #fieldCount}, one
-     * {@link #field} per field, {@link #finish}. A call out of that order throws
-     * {@link IllegalStateException}. Text is UTF-8 bytes, and must be well-formed: the encoder checks,
-     * and throws {@link IllegalArgumentException} for bytes a {@link String} would not give back.
+     * {@link #field} per field, optionally a {@link #syslog} section, {@link #finish}. A call out of that order throws
+     * {@link IllegalStateException}. Text is UTF-8 bytes, and must be well-formed: the encoder checks
+     * (unless made not to) and throws {@link IllegalArgumentException} for bytes a {@link String}
+     * would not give back.
      *
      * <p>Threading: confined to one thread; reuse one per thread (it keeps its scratch buffer).
      */
@@ -98,7 +99,16 @@ public final class EncodedRecord {
         private static final int MESSAGE = 4;
         private static final int COUNT = 5;
         private static final int FIELDS = 6;
+        /** The fields are written: {@link #finish}, or a syslog section first. */
+        private static final int FIELDS_DONE = 7;
+        private static final int APP_NAME = 8;
+        private static final int PROC_ID = 9;
+        private static final int MSG_ID = 10;
+        private static final int STRUCTURED_DATA = 11;
+        private static final int SYSLOG_DONE = 12;
 
+        /** Whether text parts are checked to be well-formed UTF-8. */
+        private final boolean checkText;
         private byte[] buf = new byte[512];
         private int pos;
         /** The next part the layout expects; 0 before {@link #begin}. */
@@ -110,6 +120,20 @@ public final class EncodedRecord {
         /** The last source and its UTF-8 bytes: a connection's records all have the same one. */
         private String lastSource;
         private byte[] lastSourceBytes;
+
+        /** An encoder that checks every text part. */
+        public Encoder() {
+            this(true);
+        }
+
+        /**
+         * @param checkText false when the caller has already checked all the text it passes to be
+         *     well-formed UTF-8 (a receiver that validated the whole frame): malformed bytes would then
+         *     be stored as they are, and read back with U+FFFD in their place
+         */
+        public Encoder(boolean checkText) {
+            this.checkText = checkText;
+        }
 
         /** Starts a record (discarding one begun and not finished). {@code eventTimeNanos} is the receive time when the record has none of its own. */
         public Encoder begin(long receiveTimeNanos, long eventTimeNanos, Level level, SourceFormat format, int flagBits) {
@@ -170,7 +194,7 @@ public final class EncodedRecord {
             }
             putVarint(count);
             fieldCount = fieldsLeft = count;
-            stage = count == 0 ? 0 : FIELDS;
+            stage = count == 0 ? FIELDS_DONE : FIELDS;
             return this;
         }
 
@@ -187,18 +211,60 @@ public final class EncodedRecord {
             buf[pos++] = (byte) (json ? 1 : 0);
             putText(valueBytes, valueOff, valueLen);
             if (--fieldsLeft == 0) {
-                stage = 0;
+                stage = FIELDS_DONE;
             }
+            return this;
+        }
+
+        /**
+         * Starts the record's syslog section ({@link SyslogInfo}), after its fields: then
+         * {@link #appName}, {@link #procId}, {@link #msgId}, {@link #structuredData}.
+         */
+        public Encoder syslog(int facility, int severity) {
+            expect(FIELDS_DONE);
+            if (facility < 0 || facility > 23 || severity < 0 || severity > 7) {
+                throw new IllegalArgumentException("facility " + facility + " / severity " + severity);
+            }
+            buf[3] = 1;
+            ensure(2);
+            buf[pos++] = (byte) facility;
+            buf[pos++] = (byte) severity;
+            advance(FIELDS_DONE);
+            return this;
+        }
+
+        public Encoder appName(byte[] b, int off, int len) {
+            return syslogText(APP_NAME, b, off, len);
+        }
+
+        public Encoder procId(byte[] b, int off, int len) {
+            return syslogText(PROC_ID, b, off, len);
+        }
+
+        public Encoder msgId(byte[] b, int off, int len) {
+            return syslogText(MSG_ID, b, off, len);
+        }
+
+        /** The STRUCTURED-DATA as received ({@code ""} for none). */
+        public Encoder structuredData(byte[] b, int off, int len) {
+            return syslogText(STRUCTURED_DATA, b, off, len);
+        }
+
+        private Encoder syslogText(int part, byte[] b, int off, int len) {
+            expect(part);
+            putText(b, off, len);
+            advance(part);
             return this;
         }
 
         /** The record, in an array of its own size. */
         public EncodedRecord finish() {
-            if (stage != 0 || format == null) {
+            if ((stage != FIELDS_DONE && stage != SYSLOG_DONE) || format == null) {
                 throw new IllegalStateException("record not complete (at part " + stage + ", " + fieldsLeft + " fields left)");
             }
             EncodedRecord r = new EncodedRecord(Arrays.copyOf(buf, pos), receiveTimeNanos, format, fieldCount);
             format = null;
+            stage = 0;
             if (buf.length > 64 * 1024) {
                 buf = new byte[512]; // do not keep a huge record's buffer for the thread's life
             }
@@ -218,7 +284,7 @@ public final class EncodedRecord {
 
         private void putText(byte[] b, int off, int len) {
             Objects.checkFromIndexSize(off, len, b.length);
-            if (!Utf8.wellFormed(b, off, len)) {
+            if (checkText && !Utf8.wellFormed(b, off, len)) {
                 throw new IllegalArgumentException("not well-formed UTF-8");
             }
             putChecked(b, off, len);

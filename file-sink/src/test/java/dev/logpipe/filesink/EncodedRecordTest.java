@@ -40,7 +40,7 @@ class EncodedRecordTest {
         return TEXTS[rnd.nextInt(TEXTS.length)];
     }
 
-    /** A record as a receiver makes it: any values, no syslog section. */
+    /** A record as a receiver makes it: any values, and now and then a syslog section. */
     private static LogRecord randomRecord(SplittableRandom rnd, int i) {
         LogRecord.Builder b = LogRecord.builder()
                 .receiveTimeNanos(1_765_000_000_000_000_000L + rnd.nextLong(1_000_000_000_000L))
@@ -57,6 +57,9 @@ class EncodedRecordTest {
             } else {
                 b.fieldJson(name, Long.toString(rnd.nextLong()));
             }
+        }
+        if (rnd.nextInt(3) == 0) {
+            b.syslog(new SyslogInfo(rnd.nextInt(24), rnd.nextInt(8), text(rnd), text(rnd), text(rnd), text(rnd)));
         }
         return b.build();
     }
@@ -78,6 +81,15 @@ class EncodedRecordTest {
             byte[] name = utf8("<<" + r.fieldName(i) + ">>");
             byte[] value = utf8("[" + r.fieldValue(i).text() + "]");
             e.field(name, 2, name.length - 4, r.fieldValue(i).json(), value, 1, value.length - 2);
+        }
+        SyslogInfo sys = r.syslog();
+        if (sys != null) {
+            byte[] app = utf8(sys.appName());
+            byte[] proc = utf8(sys.procId());
+            byte[] msgId = utf8(sys.msgId());
+            byte[] sd = utf8(sys.structuredData());
+            e.syslog(sys.facility(), sys.severity()).appName(app, 0, app.length).procId(proc, 0, proc.length)
+                    .msgId(msgId, 0, msgId.length).structuredData(sd, 0, sd.length);
         }
         return e.finish();
     }
@@ -127,6 +139,12 @@ class EncodedRecordTest {
         assertThrows(IllegalStateException.class, () -> e.field(a, 0, 1, false, a, 0, 1), "one field too many");
         e.finish();
         assertThrows(IllegalStateException.class, e::finish, "finished twice");
+        e.begin(1, 1, Level.INFO, SourceFormat.SYSLOG_5424, 0).host(a, 0, 1).service(a, 0, 1).source("s")
+                .message(a, 0, 1).fieldCount(0).syslog(1, 6).appName(a, 0, 1);
+        assertThrows(IllegalStateException.class, e::finish, "a syslog section cut short");
+        assertThrows(IllegalArgumentException.class, () -> new EncodedRecord.Encoder().begin(1, 1, Level.INFO,
+                SourceFormat.SYSLOG_5424, 0).host(a, 0, 1).service(a, 0, 1).source("s").message(a, 0, 1)
+                .fieldCount(0).syslog(24, 6), "facility out of range");
 
         e.begin(1, 1, Level.INFO, SourceFormat.JSON, 0);
         for (byte[] bad : new byte[][] {

@@ -266,6 +266,14 @@ class JournalPauseTest {
         Producer p = new Producer(ch, 100_000);
         p.start();
         await("some records written", () -> sink.stats().writtenRecords() >= 200, () -> sink.stats().toString());
+        // The failing check holds the writer until the producer has filled the channel, so records are
+        // there to be counted as failed (a writer faster than the producer would otherwise find none).
+        store.beforeRead(() -> {
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+            while (ch.sender().capacity() > 0 && System.nanoTime() < deadline) {
+                Thread.onSpinWait();
+            }
+        });
         store.fail(new IOException("Input/output error"));
 
         WriterReport report = sink.terminated().toCompletableFuture().get(30, TimeUnit.SECONDS);

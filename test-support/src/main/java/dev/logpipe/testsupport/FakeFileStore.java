@@ -17,6 +17,7 @@ public final class FakeFileStore extends FileStore {
 
     private final AtomicLong usable;
     private final AtomicReference<IOException> failure = new AtomicReference<>();
+    private final AtomicReference<Runnable> beforeRead = new AtomicReference<>();
     private final AtomicLong reads = new AtomicLong();
     private final AtomicReference<java.util.function.LongSupplier> computed = new AtomicReference<>();
 
@@ -34,6 +35,11 @@ public final class FakeFileStore extends FileStore {
         computed.set(f);
     }
 
+    /** Runs {@code hook} on the reading thread at the start of every read from now on (null: none), e.g. to hold the reader until a test is ready. */
+    public void beforeRead(Runnable hook) {
+        beforeRead.set(hook);
+    }
+
     /** Makes {@link #getUsableSpace} throw {@code e} from now on (null: answer again). */
     public void fail(IOException e) {
         failure.set(e);
@@ -47,6 +53,10 @@ public final class FakeFileStore extends FileStore {
     @Override
     public long getUsableSpace() throws IOException {
         reads.incrementAndGet();
+        Runnable hook = beforeRead.get();
+        if (hook != null) {
+            hook.run();
+        }
         IOException e = failure.get();
         if (e != null) {
             throw e;

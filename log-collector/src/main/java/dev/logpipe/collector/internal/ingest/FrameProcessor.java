@@ -134,7 +134,7 @@ final class FrameProcessor {
 
     private EncodedRecord encodeDirect(FrameText frame, long now, boolean truncated) {
         if (encoder == null) {
-            encoder = new EncodedRecord.Encoder();
+            encoder = new EncodedRecord.Encoder(false); // FrameText checked the frame's UTF-8 already
         }
         try {
             return parser.encode(frame, now, source, truncated ? RecordFlag.TRUNCATED.bit() : 0, encoder);

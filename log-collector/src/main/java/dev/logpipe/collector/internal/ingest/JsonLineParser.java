@@ -173,7 +173,7 @@ final class JsonLineParser implements FrameParser {
             switch (targetOf(b, f.keyStart(i), f.keyEnd(i))) {
                 case TIME -> {
                     if (eventTime == Timestamps.NONE) {
-                        eventTime = timeOf(kind, f.text(i));
+                        eventTime = cachedTimeOf(f, i);
                         used = eventTime != Timestamps.NONE;
                     }
                 }
@@ -330,6 +330,26 @@ final class JsonLineParser implements FrameParser {
             i += 2;
         }
         return o;
+    }
+
+    /** The connection's last time of the usual shape, and its second. */
+    private final TimeCache times = new TimeCache();
+
+    /** {@link #timeOf} of member {@code i}; a time that shares its second with the last one is read from its fraction ({@link TimeCache}). */
+    private long cachedTimeOf(FlatJsonScanner f, int i) {
+        FlatJsonScanner.Kind kind = f.kind(i);
+        if (kind != FlatJsonScanner.Kind.STRING || f.valueEscaped(i)) {
+            return timeOf(kind, f.text(i));
+        }
+        byte[] b = f.bytes();
+        int start = f.valueStart(i);
+        int end = f.valueEnd(i);
+        long nanos = times.lookup(b, start, end);
+        if (nanos == Timestamps.NONE) {
+            nanos = timeOf(kind, f.text(i));
+            times.remember(b, start, end, nanos);
+        }
+        return nanos;
     }
 
     /** {@link #levelOf} of member {@code i}, remembered for the connection's next lines with the same bytes. */

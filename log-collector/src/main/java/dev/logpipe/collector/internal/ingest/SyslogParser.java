@@ -2,6 +2,7 @@ package dev.logpipe.collector.internal.ingest;
 
 import dev.logpipe.collector.RejectReason;
 
+import dev.logpipe.filesink.EncodedRecord;
 import dev.logpipe.filesink.FieldValue;
 import dev.logpipe.filesink.Level;
 import dev.logpipe.filesink.LogRecord;
@@ -13,6 +14,7 @@ import java.time.LocalDateTime;
 import java.time.ZoneId;
 import java.time.ZonedDateTime;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -123,6 +125,336 @@ final class SyslogParser implements FrameParser {
         b.format(SourceFormat.SYSLOG_3164);
         return parse3164(s, p, pri, b, receiveTimeNanos);
     }
+
+    // ---------------------------------------------------------------- RFC 5424, straight to the journal layout
+
+    /** More SD-PARAMs than this go the way of the builder (the duplicate check is quadratic). */
+    private static final int MAX_DIRECT_PARAMS = 32;
+    private static final byte[] SD_PREFIX = {'s', 'd', '.'};
+
+    /** The connection's last timestamp of the usual shape, and its second. */
+    private final TimeCache times = new TimeCache();
+    /** Header fields of the frame being encoded: hostname, app-name, procid, msgid as [start, end) (a NILVALUE as empty). */
+    private final int[] headerStart = new int[4];
+    private final int[] headerEnd = new int[4];
+    /** Per SD-PARAM: its SD-ID, name and value as [start, end), and whether the value has escapes. */
+    private final int[] paramIdStart = new int[MAX_DIRECT_PARAMS];
+    private final int[] paramIdEnd = new int[MAX_DIRECT_PARAMS];
+    private final int[] paramNameStart = new int[MAX_DIRECT_PARAMS];
+    private final int[] paramNameEnd = new int[MAX_DIRECT_PARAMS];
+    private final int[] paramValueStart = new int[MAX_DIRECT_PARAMS];
+    private final int[] paramValueEnd = new int[MAX_DIRECT_PARAMS];
+    private final boolean[] paramEscaped = new boolean[MAX_DIRECT_PARAMS];
+    private int params;
+    /** A field name ({@code sd.ID.name}) or an unescaped value being encoded. */
+    private byte[] nameScratch = new byte[64];
+    private byte[] valueScratch = new byte[64];
+    /** A timestamp's bytes as chars, for {@link Timestamps#parseDateTime}. */
+    private final AsciiView timestampView = new AsciiView();
+
+    /**
+     * An RFC 5424 frame straight into the journal layout: the record {@link #parse} makes, without a
+     * builder or a String per field. Null for RFC 3164, for anything {@link #parse} would refuse, and
+     * for the rare frames whose record needs the builder's rules (a repeated SD name, very many
+     * PARAMs, a non-ASCII timestamp).
+     */
+    @Override
+    public EncodedRecord encode(FrameText frame, long receiveTimeNanos, String source, int flagBits,
+                                EncodedRecord.Encoder out) {
+        byte[] b = frame.bytes;
+        int n = frame.length;
+        if (!frame.validUtf8 || n < 4 || b[0] != '<') {
+            return null;
+        }
+        int pri = 0;
+        int i = 1;
+        while (i < n && i <= 3 && b[i] >= '0' && b[i] <= '9') {
+            pri = pri * 10 + (b[i] - '0');
+            i++;
+        }
+        if (i == 1 || i + 2 >= n || b[i] != '>' || pri > 191 || b[i + 1] != '1' || b[i + 2] != ' ') {
+            return null; // not RFC 5424 version 1, or refused: parse decides
+        }
+        int p = i + 3;
+        int end = tokenEnd(b, p, n);
+        if (end == p) {
+            return null;
+        }
+        long eventTime = Timestamps.NONE;
+        if (!(end == p + 1 && b[p] == '-')) {
+            eventTime = times.lookup(b, p, end);
+            if (eventTime == Timestamps.NONE) {
+                for (int k = p; k < end; k++) {
+                    if (b[k] < 0) {
+                        return null;
+                    }
+                }
+                eventTime = Timestamps.parseDateTime(timestampView.of(b, p, end), 0, end - p, true);
+                if (eventTime == Timestamps.NONE) {
+                    return null;
+                }
+                times.remember(b, p, end, eventTime);
+            }
+        }
+        p = end;
+        for (int f = 0; f < 4; f++) {
+            if (p >= n || b[p] != ' ') {
+                return null;
+            }
+            p++;
+            end = tokenEnd(b, p, n);
+            if (end == p) {
+                return null;
+            }
+            boolean nil = end == p + 1 && b[p] == '-';
+            headerStart[f] = p;
+            headerEnd[f] = nil ? p : end;
+            p = end;
+        }
+        int sdStart = p;
+        int sdEnd = p;
+        int msgStart = n;
+        int msgEnd = n;
+        params = 0;
+        if (p < n) {
+            if (b[p] != ' ' || p + 1 >= n) {
+                return null;
+            }
+            p++;
+            if (b[p] == '-') {
+                p++;
+            } else if (b[p] == '[') {
+                sdStart = p;
+                p = scanStructuredData(b, p, n);
+                if (p < 0) {
+                    return null;
+                }
+                sdEnd = p;
+            } else {
+                return null;
+            }
+            if (p < n) {
+                if (b[p] != ' ') {
+                    return null;
+                }
+                msgStart = p + 1;
+                while (msgEnd > msgStart && (b[msgEnd - 1] == '\n' || b[msgEnd - 1] == '\r')) {
+                    msgEnd--;
+                }
+                if (msgEnd - msgStart >= 3 && b[msgStart] == (byte) 0xEF && b[msgStart + 1] == (byte) 0xBB
+                        && b[msgStart + 2] == (byte) 0xBF) {
+                    msgStart += 3; // a leading BOM
+                }
+            }
+        }
+        for (int x = 1; x < params; x++) {
+            for (int y = 0; y < x; y++) {
+                if (sameName(b, x, y)) {
+                    return null; // a repeated name: the builder makes its values an array
+                }
+            }
+        }
+        out.begin(receiveTimeNanos, eventTime == Timestamps.NONE ? receiveTimeNanos : eventTime,
+                Level.fromSyslogSeverity(pri & 7), SourceFormat.SYSLOG_5424, flagBits)
+                .host(b, headerStart[0], headerEnd[0] - headerStart[0])
+                .service(b, headerStart[1], headerEnd[1] - headerStart[1])
+                .source(source)
+                .message(b, msgStart, msgEnd - msgStart)
+                .fieldCount(params);
+        for (int k = 0; k < params; k++) {
+            int nameLen = fieldName(b, k);
+            int vs = paramValueStart[k];
+            int ve = paramValueEnd[k];
+            if (paramEscaped[k]) {
+                int len = unescape(b, vs, ve);
+                out.field(nameScratch, 0, nameLen, false, valueScratch, 0, len);
+            } else {
+                out.field(nameScratch, 0, nameLen, false, b, vs, ve - vs);
+            }
+        }
+        return out.syslog(pri >> 3, pri & 7)
+                .appName(b, headerStart[1], headerEnd[1] - headerStart[1])
+                .procId(b, headerStart[2], headerEnd[2] - headerStart[2])
+                .msgId(b, headerStart[3], headerEnd[3] - headerStart[3])
+                .structuredData(b, sdStart, sdEnd - sdStart)
+                .finish();
+    }
+
+    /** As {@link #parseStructuredData}, on bytes, keeping each PARAM's spans; the end, or -1 (or too many PARAMs). */
+    private int scanStructuredData(byte[] b, int p, int n) {
+        while (p < n && b[p] == '[') {
+            p++;
+            int idStart = p;
+            while (p < n && isSdNameByte(b[p])) {
+                p++;
+            }
+            if (p == idStart) {
+                return -1;
+            }
+            int idEnd = p;
+            while (true) {
+                if (p >= n) {
+                    return -1;
+                }
+                byte c = b[p];
+                if (c == ']') {
+                    p++;
+                    break;
+                }
+                if (c != ' ' || params == MAX_DIRECT_PARAMS) {
+                    return -1;
+                }
+                p++;
+                int nameStart = p;
+                while (p < n && isSdNameByte(b[p])) {
+                    p++;
+                }
+                if (p == nameStart || p + 1 >= n || b[p] != '=' || b[p + 1] != '"') {
+                    return -1;
+                }
+                int nameEnd = p;
+                p += 2;
+                int valueStart = p;
+                boolean escapes = false;
+                while (true) {
+                    if (p >= n) {
+                        return -1;
+                    }
+                    byte v = b[p];
+                    if (v == '"') {
+                        break;
+                    }
+                    if (v == '\\' && p + 1 < n) {
+                        byte e = b[p + 1];
+                        if (e == '"' || e == '\\' || e == ']') {
+                            escapes = true;
+                            p += 2;
+                            continue;
+                        }
+                    }
+                    p++; // a lone backslash stays, as RFC 5424 section 6.3.3 says
+                }
+                int k = params++;
+                paramIdStart[k] = idStart;
+                paramIdEnd[k] = idEnd;
+                paramNameStart[k] = nameStart;
+                paramNameEnd[k] = nameEnd;
+                paramValueStart[k] = valueStart;
+                paramValueEnd[k] = p;
+                paramEscaped[k] = escapes;
+                p++; // the closing quote
+            }
+        }
+        return p;
+    }
+
+    /**
+     * Whether PARAMs {@code x} and {@code y} make the same field name ({@code sd.ID.name}): compared
+     * whole, as an SD-ID or a name may hold a '.' ("a.b" and "c" make the name "a" and "b.c" make).
+     */
+    private boolean sameName(byte[] b, int x, int y) {
+        int len = paramIdEnd[x] - paramIdStart[x] + 1 + paramNameEnd[x] - paramNameStart[x];
+        if (len != paramIdEnd[y] - paramIdStart[y] + 1 + paramNameEnd[y] - paramNameStart[y]) {
+            return false;
+        }
+        for (int j = 0; j < len; j++) {
+            if (nameByte(b, x, j) != nameByte(b, y, j)) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** Byte {@code j} of PARAM {@code k}'s {@code ID.name}. */
+    private byte nameByte(byte[] b, int k, int j) {
+        int idLen = paramIdEnd[k] - paramIdStart[k];
+        return j < idLen ? b[paramIdStart[k] + j] : j == idLen ? (byte) '.' : b[paramNameStart[k] + j - idLen - 1];
+    }
+
+    /** Writes PARAM {@code k}'s field name into {@link #nameScratch}; its length. */
+    private int fieldName(byte[] b, int k) {
+        int idLen = paramIdEnd[k] - paramIdStart[k];
+        int nameLen = paramNameEnd[k] - paramNameStart[k];
+        int len = 3 + idLen + 1 + nameLen;
+        if (nameScratch.length < len) {
+            nameScratch = new byte[Math.max(len, nameScratch.length * 2)];
+        }
+        System.arraycopy(SD_PREFIX, 0, nameScratch, 0, 3);
+        System.arraycopy(b, paramIdStart[k], nameScratch, 3, idLen);
+        nameScratch[3 + idLen] = '.';
+        System.arraycopy(b, paramNameStart[k], nameScratch, 4 + idLen, nameLen);
+        return len;
+    }
+
+    /** The PARAM-VALUE {@code b[from, to)} with its escapes resolved, into {@link #valueScratch}; its length. */
+    private int unescape(byte[] b, int from, int to) {
+        if (valueScratch.length < to - from) {
+            valueScratch = new byte[Math.max(to - from, valueScratch.length * 2)];
+        }
+        int o = 0;
+        for (int p = from; p < to; p++) {
+            byte v = b[p];
+            if (v == '\\' && p + 1 < to) {
+                byte e = b[p + 1];
+                if (e == '"' || e == '\\' || e == ']') {
+                    valueScratch[o++] = e;
+                    p++;
+                    continue;
+                }
+            }
+            valueScratch[o++] = v;
+        }
+        return o;
+    }
+
+    /** SD-NAME: printable US-ASCII except '=', SP, ']' and '"' (a byte of a multi-byte character is negative). */
+    private static boolean isSdNameByte(byte c) {
+        return c > 32 && c < 127 && c != '=' && c != ']' && c != '"';
+    }
+
+    /** The index of the next space at or after {@code p}, or {@code n}. */
+    private static int tokenEnd(byte[] b, int p, int n) {
+        while (p < n && b[p] != ' ') {
+            p++;
+        }
+        return p;
+    }
+
+    /** Bytes seen as chars one to one (for ASCII text), reused. */
+    private static final class AsciiView implements CharSequence {
+        private byte[] b;
+        private int start;
+        private int length;
+
+        AsciiView of(byte[] bytes, int from, int to) {
+            b = bytes;
+            start = from;
+            length = to - from;
+            return this;
+        }
+
+        @Override
+        public int length() {
+            return length;
+        }
+
+        @Override
+        public char charAt(int index) {
+            return (char) (b[start + index] & 0xFF);
+        }
+
+        @Override
+        public CharSequence subSequence(int from, int to) {
+            return new String(b, start + from, to - from, java.nio.charset.StandardCharsets.ISO_8859_1);
+        }
+
+        @Override
+        public String toString() {
+            return new String(b, start, length, java.nio.charset.StandardCharsets.ISO_8859_1);
+        }
+    }
+
+    // ---------------------------------------------------------------- RFC 5424
 
     // ---------------------------------------------------------------- RFC 5424
 

@@ -104,6 +104,42 @@ class JsonFastPathTest {
         }
     }
 
+    /**
+     * The direct way remembers the last time's date and second per connection; every line here goes
+     * through one parser, so times that share that part, and times that only look as if they do, come
+     * right after each other.
+     */
+    @Test
+    void timesThatShareTheirSecondWithTheLineBeforeComeOutAsJacksonMakesThem() {
+        String[] times = {
+            "2026-12-05T10:00:00Z", "2026-12-05T10:00:00.5Z", "2026-12-05T10:00:00.123456789Z",
+            "2026-12-05T10:00:00.1234567891234Z", "2026-12-05T10:00:00,25z", "2026-12-05T10:00:00.Z",
+            "2026-12-05T10:00:00.12aZ", "2026-12-05T10:00:00.5+01:00", "2026-12-05T10:00:00.5", "2026-12-05T10:00:00.5Z ",
+            " 2026-12-05T10:00:00.5Z", "2026-12-05T10:00:00ZZ", "2026-12-05t10:00:00.000001Z", "2026-12-05 10:00:00.7Z",
+            "2026-12-05T10:00:01.7Z", "2026-12-05T23:59:60.5Z", "2026-12-05T23:59:60Z", "2026-02-30T10:00:00.5Z",
+            "2026-02-30T10:00:00.6Z", "1969-12-31T23:59:59.999999999Z", "1969-12-31T23:59:59.000000001Z",
+            "0001-01-01T00:00:00.5Z", "9999-12-31T23:59:59.9Z", "2026-12-05T10:00:00\u002E5Z",
+        };
+        for (int round = 0; round < 3; round++) {
+            for (String t : times) {
+                String line = "{\"ts\":\"" + t + "\",\"msg\":\"m\"}";
+                same(line);
+            }
+        }
+        Random rnd = new Random(6);
+        int taken = 0;
+        for (int i = 0; i < 5_000; i++) {
+            String t = String.format(java.util.Locale.ROOT, "2026-12-%02dT%02d:%02d:%02d%s%s", 1 + rnd.nextInt(2),
+                    rnd.nextInt(2), rnd.nextInt(2), rnd.nextInt(3),
+                    rnd.nextInt(4) == 0 ? "" : "." + "123456789012".substring(0, 1 + rnd.nextInt(12)),
+                    List.of("Z", "z", "", "+02:00").get(rnd.nextInt(4)));
+            if (directSame("{\"time\":\"" + t + "\"}", ("{\"time\":\"" + t + "\"}").getBytes(StandardCharsets.UTF_8))) {
+                taken++;
+            }
+        }
+        assertEquals(5_000, taken, "a time never keeps a line from the direct way");
+    }
+
     @Test
     void linesOutsideTheFlatShapeOrInvalidAreLeftToJackson() {
         String[] left = {

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.logpipe.collector.WireFormat;
+import dev.logpipe.filesink.EncodedRecord;
 import dev.logpipe.filesink.FieldValue;
 import dev.logpipe.filesink.Level;
 import dev.logpipe.filesink.LogRecord;
@@ -429,16 +430,86 @@ class SyslogParserTest {
 
     @Test
     void aConnectionsRepeatedHostAppNameAndSdNamesAreTheSameStrings() {
-        Harness h = new Harness(SYSLOG, Harness.NOW);
-        h.write("<165>1 2003-10-11T22:14:15.003Z web-1 billing 42 ID47 [req@1 id=\"a\"] one\n"
-                + "<165>1 2003-10-11T22:14:16.003Z web-1 billing 42 ID47 [req@1 id=\"b\"] two\n");
-        List<LogRecord> r = h.finish();
-        assertEquals(2, r.size());
+        // the builder's way (RELP, RFC 3164, and 5424 frames the direct way leaves to it)
+        SyslogParser parser = new SyslogParser(java.time.ZoneOffset.UTC);
+        List<LogRecord> r = new ArrayList<>();
+        for (String frame : List.of("<165>1 2003-10-11T22:14:15.003Z web-1 billing 42 ID47 [req@1 id=\"a\"] one",
+                "<165>1 2003-10-11T22:14:16.003Z web-1 billing 42 ID47 [req@1 id=\"b\"] two")) {
+            byte[] bytes = utf8(frame);
+            LogRecord.Builder b = LogRecord.builder();
+            assertEquals(null, parser.parse(FrameText.scan(bytes, bytes.length), b, Harness.NOW));
+            r.add(b.build());
+        }
         assertEquals("web-1", r.get(1).host());
         assertSame(r.get(0).host(), r.get(1).host());
         assertSame(r.get(0).service(), r.get(1).service());
         assertSame(r.get(0).fieldName(0), r.get(1).fieldName(0));
         assertEquals("sd.req@1.id", r.get(1).fieldName(0));
         assertEquals("b", r.get(1).fieldValue(0).text());
+    }
+
+    /**
+     * The direct way ({@link SyslogParser#encode}) makes the record the builder's way makes, for every
+     * RFC 5424 frame it takes, on one connection (so its time cache is in play); it leaves the rest.
+     */
+    @Test
+    void framesTakenStraightIntoTheJournalLayoutAreTheRecordsTheBuilderMakes() {
+        SyslogParser direct = new SyslogParser(java.time.ZoneOffset.UTC);
+        EncodedRecord.Encoder encoder = new EncodedRecord.Encoder();
+        String[] times = {"2003-10-11T22:14:15.003Z", "2003-10-11T22:14:15.5Z", "2003-10-11T22:14:15Z", "-",
+            "2003-10-11T22:14:15.003+02:00", "2003-10-11T22:14:16.000000001Z", "2003-10-11T22:14:15.1234567891Z",
+            "2003-10-11T22:14:60.5Z", "2003-10-11t22:14:15.5z", "2003-10-11T22:14:15.Z", "bad", "2003-13-11T22:14:15Z"};
+        String[] tokens = {"-", "h1", "web-1.prod", "ünï", "a.b"};
+        String[] ids = {"a", "a.b", "ab", "x@1", "é"};
+        String[] names = {"b", "b.c", "c", "id", "x"};
+        String[] values = {"v", "", "quote \\\" in", "back \\\\ slash", "bracket \\] end", "lone \\ stays", "日本"};
+        String[] messages = {"", " ", "hello", BOM + "bom first", "crlf\r\n", "\n", "日本語 😀"};
+        Random rnd = new Random(20261206);
+        int taken = 0;
+        int frames = 6_000;
+        for (int i = 0; i < frames; i++) {
+            StringBuilder f = new StringBuilder("<").append(rnd.nextInt(10) == 0 ? 200 : rnd.nextInt(192)).append('>')
+                    .append(rnd.nextInt(15) == 0 ? "2" : "1").append(' ')
+                    .append(times[rnd.nextInt(times.length)]);
+            for (int k = 0; k < 4; k++) {
+                f.append(' ').append(tokens[rnd.nextInt(tokens.length)]);
+            }
+            int shape = rnd.nextInt(10);
+            if (shape != 0) { // shape 0: the frame ends after its MSGID
+                f.append(' ');
+                int elements = rnd.nextInt(3);
+                if (elements == 0) {
+                    f.append('-');
+                }
+                for (int e = 0; e < elements; e++) {
+                    f.append('[').append(ids[rnd.nextInt(ids.length)]);
+                    for (int k = rnd.nextInt(4); k > 0; k--) {
+                        f.append(' ').append(names[rnd.nextInt(names.length)]).append("=\"")
+                                .append(values[rnd.nextInt(values.length)]).append('"');
+                    }
+                    f.append(']');
+                }
+                if (shape != 1) {
+                    f.append(' ').append(messages[rnd.nextInt(messages.length)]);
+                }
+            }
+            String built = f.toString();
+            String frame = rnd.nextInt(30) == 0 ? built.substring(0, rnd.nextInt(built.length())) : built;
+            byte[] bytes = utf8(frame);
+            FrameText text = FrameText.scan(bytes, bytes.length);
+            long now = Harness.NOW + i;
+            EncodedRecord e = text.validUtf8 && !text.garbage
+                    ? direct.encode(text, now, "10.1.2.3:514", i % 2, encoder) : null;
+            LogRecord.Builder b = LogRecord.builder().receiveTimeNanos(now).source("10.1.2.3:514")
+                    .format(SourceFormat.SYSLOG_3164).flagBits(i % 2);
+            boolean parsed = new SyslogParser(java.time.ZoneOffset.UTC).parse(text, b, now) == null;
+            if (e != null) {
+                assertTrue(parsed, () -> "taken directly, but the builder's way refuses: " + frame);
+                assertEquals(b.build(), e.decode(), () -> "frame: " + frame);
+                taken++;
+            }
+        }
+        assertTrue(taken > frames / 3, "taken directly: " + taken + " of " + frames);
+        assertTrue(taken < frames, "some frames go the builder's way");
     }
 }
