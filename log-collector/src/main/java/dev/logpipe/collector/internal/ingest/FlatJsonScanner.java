@@ -127,9 +127,14 @@ final class FlatJsonScanner {
         return (escapes[i] & 2) != 0;
     }
 
+    /** Lets go of the last line's array (a frame's, which may be large): call when done with its members. */
+    void release() {
+        b = null;
+    }
+
     /**
      * Reads {@code bytes[0, length)} (valid UTF-8) as one flat object followed only by whitespace.
-     * Keeps {@code bytes}: the members' spans index into it until the caller changes it.
+     * Keeps {@code bytes} until {@link #release}: the members' spans index into it.
      *
      * @return true if the line has that shape and its members are here; false: leave it to Jackson
      */

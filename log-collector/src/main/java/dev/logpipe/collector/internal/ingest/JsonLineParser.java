@@ -90,13 +90,19 @@ final class JsonLineParser implements FrameParser {
     @Override
     public RejectReason parse(FrameText frame, LogRecord.Builder b, long receiveTimeNanos) {
         if (frame.validUtf8 && startsObject(frame.bytes, frame.length)) {
-            if (flat != null && flat.scan(frame.bytes, frame.length)) {
-                members.reset();
-                for (int i = 0; i < flat.count(); i++) {
-                    members.member(b, flat.name(i), flat.kind(i), flat.text(i));
+            if (flat != null) {
+                try {
+                    if (flat.scan(frame.bytes, frame.length)) {
+                        members.reset();
+                        for (int i = 0; i < flat.count(); i++) {
+                            members.member(b, flat.name(i), flat.kind(i), flat.text(i));
+                        }
+                        members.finish(b);
+                        return null;
+                    }
+                } finally {
+                    flat.release();
                 }
-                members.finish(b);
-                return null;
             }
             return parseObjectLine(frame, b);
         }
@@ -124,6 +130,8 @@ final class JsonLineParser implements FrameParser {
         }
     }
 
+    /** Scratch buffers larger than this are dropped after their frame. */
+    private static final int MAX_KEPT_SCRATCH = 64 * 1024;
     /** More members than this go the way of the builder (the duplicate check is quadratic). */
     private static final int MAX_DIRECT_MEMBERS = 32;
     /** Level values up to this many bytes are remembered (a connection's lines repeat a few). */
@@ -148,8 +156,23 @@ final class JsonLineParser implements FrameParser {
     @Override
     public EncodedRecord encode(FrameText frame, long receiveTimeNanos, String source, int flagBits,
                                 EncodedRecord.Encoder out) {
+        if (flat == null || !frame.validUtf8) {
+            return null;
+        }
+        try {
+            return encodeFlat(frame, receiveTimeNanos, source, flagBits, out);
+        } finally {
+            flat.release(); // the frame's array is not the scanner's to keep
+            if (unescaped.length > MAX_KEPT_SCRATCH) {
+                unescaped = new byte[256]; // a huge escaped string does not pin its buffer for the connection's life
+            }
+        }
+    }
+
+    private EncodedRecord encodeFlat(FrameText frame, long receiveTimeNanos, String source, int flagBits,
+                                     EncodedRecord.Encoder out) {
         FlatJsonScanner f = flat;
-        if (f == null || !frame.validUtf8 || !f.scan(frame.bytes, frame.length)) {
+        if (!f.scan(frame.bytes, frame.length)) {
             return null;
         }
         int count = f.count();

@@ -128,6 +128,8 @@ final class SyslogParser implements FrameParser {
 
     // ---------------------------------------------------------------- RFC 5424, straight to the journal layout
 
+    /** Scratch buffers larger than this are dropped after their frame. */
+    private static final int MAX_KEPT_SCRATCH = 64 * 1024;
     /** More SD-PARAMs than this go the way of the builder (the duplicate check is quadratic). */
     private static final int MAX_DIRECT_PARAMS = 32;
     private static final byte[] SD_PREFIX = {'s', 'd', '.'};
@@ -161,6 +163,21 @@ final class SyslogParser implements FrameParser {
     @Override
     public EncodedRecord encode(FrameText frame, long receiveTimeNanos, String source, int flagBits,
                                 EncodedRecord.Encoder out) {
+        try {
+            return encode5424(frame, receiveTimeNanos, source, flagBits, out);
+        } finally {
+            timestampView.of(null, 0, 0); // the frame's array is not ours to keep
+            if (valueScratch.length > MAX_KEPT_SCRATCH) {
+                valueScratch = new byte[64]; // nor a huge value's buffer, for the connection's life
+            }
+            if (nameScratch.length > MAX_KEPT_SCRATCH) {
+                nameScratch = new byte[64];
+            }
+        }
+    }
+
+    private EncodedRecord encode5424(FrameText frame, long receiveTimeNanos, String source, int flagBits,
+                                     EncodedRecord.Encoder out) {
         byte[] b = frame.bytes;
         int n = frame.length;
         if (!frame.validUtf8 || n < 4 || b[0] != '<') {
