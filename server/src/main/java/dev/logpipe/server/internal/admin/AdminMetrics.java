@@ -1,6 +1,7 @@
 package dev.logpipe.server.internal.admin;
 
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
+import io.prometheus.metrics.model.snapshots.MetricSnapshots;
 import java.util.Map;
 
 /**
@@ -15,6 +16,11 @@ public interface AdminMetrics {
 
     /** The registry {@code /metrics} scrapes. */
     PrometheusRegistry registry();
+
+    /** One scrape of {@link #registry()}, as {@code /metrics} serves it. */
+    default MetricSnapshots scrape() {
+        return registry().scrape();
+    }
 
     /** The key numbers for {@code /stats} and {@code logpipe stats}, as a JSON-ready map with stable keys. */
     Map<String, Object> statsView(boolean ready);

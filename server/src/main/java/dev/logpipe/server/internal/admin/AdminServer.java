@@ -167,7 +167,7 @@ public final class AdminServer implements AutoCloseable {
                 PrometheusTextFormatWriter writer = PrometheusTextFormatWriter.create();
                 FullHttpResponse r = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK);
                 try (ByteBufOutputStream out = new ByteBufOutputStream(r.content())) {
-                    writer.write(out, metrics.registry().scrape());
+                    writer.write(out, metrics.scrape());
                 }
                 r.headers().set(HttpHeaderNames.CONTENT_TYPE, PrometheusTextFormatWriter.CONTENT_TYPE);
                 return r;

@@ -11,6 +11,7 @@ import io.prometheus.metrics.core.metrics.CounterWithCallback;
 import io.prometheus.metrics.core.metrics.GaugeWithCallback;
 import io.prometheus.metrics.core.metrics.Histogram;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
+import io.prometheus.metrics.model.snapshots.MetricSnapshots;
 import io.prometheus.metrics.model.snapshots.Unit;
 import java.util.LinkedHashMap;
 import java.util.Locale;
@@ -24,7 +25,7 @@ import org.HdrHistogram.Recorder;
  * The Prometheus metrics of a running {@code logpipe serve}, in their own registry.
  *
  * <p>Two kinds: counters and gauges read from one {@link PipelineStats} snapshot taken on every
- * scrape (the pipeline and its journal already count these; nothing is copied on the hot path), and
+ * {@link #scrape} (the pipeline and its journal already count these; nothing is copied on the hot path), and
  * histograms fed by the journal writer's events ({@link #onBatch}, {@link #onSync},
  * {@link #onDurable}), which {@code serve} forwards from a file-sink listener: a distribution is
  * what a snapshot cannot give. Send-to-durable latency is also kept in an HdrHistogram for exact
@@ -35,7 +36,7 @@ import org.HdrHistogram.Recorder;
  *
  * <p>Threading: thread-safe. The {@code on*} methods are cheap and never block; they are called on
  * the writer thread or a blocking-pool thread. The stats supplier is called on the admin server's
- * event loop at each scrape (once per metric) and must not block.
+ * event loop once per {@link #scrape} (once per metric when the registry is scraped directly) and must not block.
  */
 public final class PipelineMetrics implements AdminMetrics {
 
@@ -46,6 +47,8 @@ public final class PipelineMetrics implements AdminMetrics {
 
     private final PrometheusRegistry registry = new PrometheusRegistry();
     private final Supplier<PipelineStats> source;
+    /** The snapshot of the scrape in progress (on the scraping thread, under this object's lock), else null. */
+    private volatile PipelineStats scraping;
     private final long channelCapacityRecords;
     private final long startMillis = System.currentTimeMillis();
 
@@ -96,7 +99,7 @@ public final class PipelineMetrics implements AdminMetrics {
                 .register(registry);
         GaugeWithCallback.builder().name("logpipe_channel_capacity_records")
                 .help("Capacity of the ingest channel, in records.")
-                .callback(cb -> cb.call(source.get() == null ? 0 : channelCapacityRecords))
+                .callback(cb -> cb.call(stats() == NOT_STARTED ? 0 : channelCapacityRecords))
                 .register(registry);
         GaugeWithCallback.builder().name("logpipe_connections_active")
                 .help("Open TCP ingest connections.")
@@ -222,8 +225,26 @@ public final class PipelineMetrics implements AdminMetrics {
 
     /** The pipeline's stats now, as the metrics see them ({@link #NOT_STARTED} before it has started). */
     public PipelineStats stats() {
-        PipelineStats s = source.get();
+        PipelineStats s = scraping;
+        if (s == null) {
+            s = source.get();
+        }
         return s == null ? NOT_STARTED : s;
+    }
+
+    /**
+     * One scrape, every counter and gauge from one stats snapshot: consistent with each other, and one
+     * snapshot per scrape rather than one per metric.
+     */
+    @Override
+    public synchronized MetricSnapshots scrape() {
+        PipelineStats s = source.get();
+        scraping = s == null ? NOT_STARTED : s;
+        try {
+            return registry.scrape();
+        } finally {
+            scraping = null;
+        }
     }
 
     /** The writer appended a batch. */

@@ -41,6 +41,23 @@ class PipelineStatsMetricsTest {
     private static final int EMITTED = 40;
 
     @Test
+    void aScrapeReadsThePipelinesStatsOnceForAllItsMetrics(@TempDir Path dir) throws Exception {
+        try (LogPipeline p = LogPipeline.builder(dir).syncInterval(Duration.ofMillis(20)).start()) {
+            java.util.concurrent.atomic.AtomicInteger reads = new java.util.concurrent.atomic.AtomicInteger();
+            PipelineMetrics metrics = new PipelineMetrics(() -> {
+                reads.incrementAndGet();
+                return p.stats();
+            }, 1234);
+            int metricCount = metrics.scrape().size();
+            assertEquals(1, reads.get(), "one snapshot for " + metricCount + " metrics");
+            assertTrue(metricCount > 20, "the scrape has the pipeline's metrics: " + metricCount);
+            reads.set(0);
+            metrics.registry().scrape();
+            assertTrue(reads.get() > 1, "scraped directly, the registry reads it per metric: " + reads.get());
+        }
+    }
+
+    @Test
     void scrapedCountersEqualThePipelineStatsAfterRecordsAreIngested(@TempDir Path dir) throws Exception {
         try (LogPipeline p = LogPipeline.builder(dir)
                 .syncInterval(Duration.ofMillis(20))
