@@ -141,11 +141,14 @@ final class JsonLineParser implements FrameParser {
     private final int[] fieldMembers = new int[MAX_DIRECT_MEMBERS];
     /** A string's text with its escapes decoded, as UTF-8, for {@link #encode}. */
     private byte[] unescaped = new byte[256];
-    /** The last level value's raw bytes and kind, and the level it gave (null: unusable). */
-    private final byte[] lastLevelRaw = new byte[MAX_CACHED_LEVEL_BYTES];
-    private int lastLevelLength = -1;
-    private FlatJsonScanner.Kind lastLevelKind;
-    private Level lastLevel;
+    /** Level values remembered: a connection's lines mix a few (INFO, WARN, DEBUG...). */
+    private static final int LEVEL_SLOTS = 8;
+    /** The last level values' raw bytes and kinds, and the levels they gave (null: unusable); replaced in turn. */
+    private final byte[][] levelRaw = new byte[LEVEL_SLOTS][MAX_CACHED_LEVEL_BYTES];
+    private final int[] levelLength = {-1, -1, -1, -1, -1, -1, -1, -1};
+    private final FlatJsonScanner.Kind[] levelKind = new FlatJsonScanner.Kind[LEVEL_SLOTS];
+    private final Level[] levelOfSlot = new Level[LEVEL_SLOTS];
+    private int nextLevelSlot;
 
     /**
      * A flat object line straight into the journal layout: the record {@link #parse} would make,
@@ -382,16 +385,22 @@ final class JsonLineParser implements FrameParser {
         int len = f.valueEnd(i) - start;
         boolean cacheable = len <= MAX_CACHED_LEVEL_BYTES && !f.valueEscaped(i);
         byte[] b = f.bytes();
-        if (cacheable && kind == lastLevelKind && len == lastLevelLength
-                && Arrays.equals(b, start, start + len, lastLevelRaw, 0, len)) {
-            return lastLevel;
+        if (cacheable) {
+            for (int s = 0; s < LEVEL_SLOTS; s++) {
+                if (levelLength[s] == len && levelKind[s] == kind
+                        && Arrays.equals(b, start, start + len, levelRaw[s], 0, len)) {
+                    return levelOfSlot[s];
+                }
+            }
         }
         Level level = levelOf(kind, f.text(i));
         if (cacheable) {
-            System.arraycopy(b, start, lastLevelRaw, 0, len);
-            lastLevelLength = len;
-            lastLevelKind = kind;
-            lastLevel = level;
+            int s = nextLevelSlot;
+            nextLevelSlot = (s + 1) % LEVEL_SLOTS;
+            System.arraycopy(b, start, levelRaw[s], 0, len);
+            levelLength[s] = len;
+            levelKind[s] = kind;
+            levelOfSlot[s] = level;
         }
         return level;
     }

@@ -140,6 +140,24 @@ class JsonFastPathTest {
         assertEquals(5_000, taken, "a time never keeps a line from the direct way");
     }
 
+    /** The direct way remembers a connection's last level values by their bytes and kind; lines that differ only in kind come one after another here. */
+    @Test
+    void levelsThatShareTheirBytesButNotTheirKindComeOutAsJacksonMakesThem() {
+        String[] levels = {"50.0", "\"50.0\"", "50", "\"50\"", "true", "\"true\"", "\"INFO\"", "\"info \"", "\"6\"", "6",
+            "\"verbose\"", "\"WARN\"", "\"E\"", "\"ERROR\"", "\"DEBUG\"", "\"TRACE\"", "\"FATAL\"", "\"notice\"", "\"\\u0049NFO\"",
+            "\"" + "x".repeat(20) + "\""};
+        Random rnd = new Random(8);
+        int taken = 0;
+        for (int i = 0; i < 2_000; i++) {
+            String line = "{\"level\":" + levels[rnd.nextInt(levels.length)] + ",\"msg\":\"m\"}";
+            if (directSame(line, line.getBytes(StandardCharsets.UTF_8))) {
+                taken++;
+            }
+            same(line);
+        }
+        assertEquals(2_000, taken, "a level never keeps a line from the direct way");
+    }
+
     @Test
     void linesOutsideTheFlatShapeOrInvalidAreLeftToJackson() {
         String[] left = {
