@@ -35,11 +35,11 @@ public final class AppendRequest {
         this.receiptWhenDurable = receiptWhenDurable;
     }
 
-    private AppendRequest(EncodedRecord encoded) {
+    private AppendRequest(EncodedRecord encoded, CompletableFuture<Long> receipt, boolean receiptWhenDurable) {
         this.record = null;
         this.encoded = Objects.requireNonNull(encoded, "encoded");
-        this.receipt = null;
-        this.receiptWhenDurable = false;
+        this.receipt = receipt;
+        this.receiptWhenDurable = receiptWhenDurable;
     }
 
     /** A request without a receipt: the cheapest form, for fire-and-forget producers. */
@@ -49,7 +49,17 @@ public final class AppendRequest {
 
     /** A request without a receipt for a record already in the journal's layout (a receiver's fast path). */
     public static AppendRequest of(EncodedRecord record) {
-        return new AppendRequest(record);
+        return new AppendRequest(record, null, false);
+    }
+
+    /** As {@link #withReceipt(LogRecord)}, for a record already in the journal's layout. */
+    public static AppendRequest withReceipt(EncodedRecord record) {
+        return new AppendRequest(record, new CompletableFuture<>(), false);
+    }
+
+    /** As {@link #withDurableReceipt(LogRecord)}, for a record already in the journal's layout. */
+    public static AppendRequest withDurableReceipt(EncodedRecord record) {
+        return new AppendRequest(record, new CompletableFuture<>(), true);
     }
 
     /** A request whose {@link #written()} stage completes with the record's index once appended. */

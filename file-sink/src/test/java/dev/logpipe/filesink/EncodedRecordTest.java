@@ -172,15 +172,32 @@ class EncodedRecordTest {
             SplittableRandom rnd = new SplittableRandom(7);
             EncodedRecord.Encoder encoder = new EncodedRecord.Encoder();
             List<LogRecord> sent = new ArrayList<>();
+            List<java.util.concurrent.CompletableFuture<Long>> receipts = new ArrayList<>();
             for (int i = 0; i < 2_000; i++) {
                 LogRecord r = randomRecord(rnd, i).toBuilder().field("seq", Integer.toString(i)).build();
                 sent.add(r);
-                AppendRequest req = i % 3 == 0 ? AppendRequest.of(r) : AppendRequest.of(encode(encoder, r));
+                AppendRequest req = switch (i % 4) {
+                    case 0 -> AppendRequest.of(r);
+                    case 1 -> AppendRequest.of(encode(encoder, r));
+                    case 2 -> AppendRequest.withReceipt(encode(encoder, r));
+                    default -> AppendRequest.withDurableReceipt(encode(encoder, r));
+                };
                 assertEquals(r.format(), req.format());
+                if (req.hasReceipt()) {
+                    receipts.add(req.receiptWhenDurable() ? req.durable() : req.written().toCompletableFuture());
+                }
                 assertTrue(tx.blockingSend(req).isSent());
             }
             tx.close();
             WriterReport report = sink.terminated().toCompletableFuture().get(30, TimeUnit.SECONDS);
+            long lastReceipt = -1;
+            for (java.util.concurrent.CompletableFuture<Long> f : receipts) {
+                long index = f.get(10, TimeUnit.SECONDS);
+                assertTrue(index > lastReceipt, "receipts carry increasing journal indices");
+                assertTrue(index <= report.durableIndex(), "a receipt's record is covered by the final sync");
+                lastReceipt = index;
+            }
+            assertEquals(1_000, receipts.size());
             assertTrue(report.clean(), report.toString());
             List<LogRecord> back = new ArrayList<>();
             long prev = -1;

@@ -2,6 +2,8 @@ package dev.logpipe.collector.internal.ingest;
 
 import dev.logpipe.collector.RejectReason;
 
+import dev.logpipe.filesink.EncodedRecord;
+import dev.logpipe.filesink.LogRecord;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelDuplexHandler;
@@ -253,9 +255,11 @@ public final class RelpFrameDecoder extends ChannelDuplexHandler {
             while (n > 0 && (b.getByte(index + n - 1) == '\n' || b.getByte(index + n - 1) == '\r')) {
                 n--; // a trailing line end is not part of the message
             }
-            frame = new RelpFrame(txnr, command, n == 0 ? null : processor.process(b, index, n, false, null), null);
+            Object r = n == 0 ? null : processor.processDirect(b, index, n, false, null);
+            frame = new RelpFrame(txnr, command, r instanceof LogRecord lr ? lr : null,
+                    r instanceof EncodedRecord e ? e : null, null);
         } else {
-            frame = new RelpFrame(txnr, command, null, b.toString(index, len, StandardCharsets.UTF_8));
+            frame = new RelpFrame(txnr, command, null, null, b.toString(index, len, StandardCharsets.UTF_8));
         }
         firedInPass = true;
         ctx.fireChannelRead(frame);

@@ -168,17 +168,18 @@ final class RelpSessionHandler extends ChannelInboundHandlerAdapter {
                 rsp(out, txnr, ("500 not stored: " + oneLine(failure)).getBytes(StandardCharsets.UTF_8));
             }
         };
-        if (f.record() == null) {
+        if (!f.hasRecord()) {
             acks.add(response); // empty, or dropped by the malformed policy: nothing to wait for
             return;
         }
         AppendRequest request;
         CompletableFuture<?> receipt;
         if (ackLevel == Durability.DURABLE) {
-            request = AppendRequest.withDurableReceipt(f.record());
+            request = f.encoded() != null ? AppendRequest.withDurableReceipt(f.encoded())
+                    : AppendRequest.withDurableReceipt(f.record());
             receipt = request.durable();
         } else {
-            request = AppendRequest.withReceipt(f.record());
+            request = f.encoded() != null ? AppendRequest.withReceipt(f.encoded()) : AppendRequest.withReceipt(f.record());
             receipt = request.written().toCompletableFuture();
         }
         acks.add(response, receipt);

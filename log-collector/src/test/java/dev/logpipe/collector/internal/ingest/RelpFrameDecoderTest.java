@@ -4,6 +4,7 @@ import dev.logpipe.collector.RejectReason;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -88,13 +89,16 @@ class RelpFrameDecoderTest {
         assertEquals(OPEN_DATA, open.text());
         RelpFrame m1 = (RelpFrame) out.get(1);
         assertEquals(2, m1.txnr());
-        assertEquals(SourceFormat.SYSLOG_5424, m1.record().format());
-        assertEquals("first message", m1.record().message());
-        assertEquals("web1", m1.record().host());
+        assertEquals(SourceFormat.SYSLOG_5424, m1.decoded().format());
+        assertEquals("first message", m1.decoded().message());
+        assertEquals("web1", m1.decoded().host());
+        assertNotNull(m1.encoded(), "an RFC 5424 message goes straight into the journal layout");
+        assertNull(m1.record());
         RelpFrame m2 = (RelpFrame) out.get(2);
         assertEquals(3, m2.txnr());
-        assertEquals(SourceFormat.SYSLOG_3164, m2.record().format());
-        assertEquals("second, with ünïcode", m2.record().message());
+        assertEquals(SourceFormat.SYSLOG_3164, m2.decoded().format());
+        assertEquals("second, with ünïcode", m2.decoded().message());
+        assertNotNull(m2.record(), "RFC 3164 takes the builder's way");
         RelpFrame close = (RelpFrame) out.get(3);
         assertEquals(4, close.txnr());
         assertEquals("close", close.command());
@@ -168,8 +172,8 @@ class RelpFrameDecoderTest {
         List<Object> out = decode("1 close 0\n2 syslog 0 \n3 syslog 2 \r\n\n");
         assertEquals(3, out.size(), out.toString());
         assertEquals("close", ((RelpFrame) out.get(0)).command());
-        assertNull(((RelpFrame) out.get(1)).record());
-        assertNull(((RelpFrame) out.get(2)).record());
+        assertNull(((RelpFrame) out.get(1)).decoded());
+        assertNull(((RelpFrame) out.get(2)).decoded());
     }
 
     @Test
@@ -192,8 +196,8 @@ class RelpFrameDecoderTest {
     void aMalformedSyslogPayloadIsStoredRawAndStillAFrame() {
         List<Object> out = decode(frame(1, "syslog", "<99999>no priority here"));
         RelpFrame f = (RelpFrame) out.get(0);
-        assertTrue(f.record().flags().toString().contains("MALFORMED"), f.record().toString());
-        assertEquals("<99999>no priority here", f.record().message());
+        assertTrue(f.decoded().flags().toString().contains("MALFORMED"), f.decoded().toString());
+        assertEquals("<99999>no priority here", f.decoded().message());
     }
 
     @Test
