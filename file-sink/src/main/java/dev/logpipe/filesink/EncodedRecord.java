@@ -305,11 +305,7 @@ public final class EncodedRecord {
 
         private void putVarint(long v) {
             ensure(10);
-            while ((v & ~0x7FL) != 0) {
-                buf[pos++] = (byte) ((v & 0x7F) | 0x80);
-                v >>>= 7;
-            }
-            buf[pos++] = (byte) v;
+            pos = RecordCodec.putVarint(buf, pos, v);
         }
 
         private static void putLong(byte[] b, int at, long v) {

@@ -274,11 +274,20 @@ public final class RecordCodec {
 
     private void putVarint(long v) {
         ensure(10);
+        pos = putVarint(buf, pos, v);
+    }
+
+    /**
+     * Writes {@code v} as the layout's varint (7 bits a byte, low first) at {@code b[at]}, which has
+     * room for 10 bytes; returns the position after it. Shared with {@code EncodedRecord.Encoder}.
+     */
+    public static int putVarint(byte[] b, int at, long v) {
         while ((v & ~0x7FL) != 0) {
-            buf[pos++] = (byte) ((v & 0x7F) | 0x80);
+            b[at++] = (byte) ((v & 0x7F) | 0x80);
             v >>>= 7;
         }
-        buf[pos++] = (byte) v;
+        b[at++] = (byte) v;
+        return at;
     }
 
     /**

@@ -297,7 +297,12 @@ final class SyslogParser implements FrameParser {
                 .finish();
     }
 
-    /** As {@link #parseStructuredData}, on bytes, keeping each PARAM's spans; the end, or -1 (or too many PARAMs). */
+    /**
+     * As {@link #parseStructuredData}, on bytes, keeping each PARAM's spans; the end, or -1 (or too
+     * many PARAMs). The same grammar twice on purpose: the builder's way reads the frame's text (which
+     * has U+FFFD for invalid UTF-8, and char positions), this one its valid UTF-8 bytes; the
+     * differential test in {@code SyslogParserTest} holds the two to the same records.
+     */
     private int scanStructuredData(byte[] b, int p, int n) {
         while (p < n && b[p] == '[') {
             p++;
