@@ -250,6 +250,20 @@ class OtlpHttpTest {
         assertEquals(expected, closeAndRead().stream().map(LogRecord::message).toList());
     }
 
+    /**
+     * A client still sending a body the server refused gets the 413, not a reset: the server shuts
+     * its output and drops what still arrives before it closes (closing with unread bytes sends an
+     * RST, and the JDK's client, like others, then reports a broken connection instead of the answer).
+     */
+    @Test
+    void aClientStillSendingARefusedBodyGetsThe413() throws Exception {
+        byte[] huge = new byte[(int) MAX_BODY * 64]; // far more than the socket buffers hold
+        for (int i = 0; i < 10; i++) {
+            assertEquals(413, post(logs, PROTOBUF, null, huge).statusCode(), "attempt " + i);
+        }
+        assertEquals(10L, pipeline.ackStats().protocolErrors().get("otlp_body_too_large"));
+    }
+
     @Test
     void otherPathsMethodsTypesEncodingsAndOversizedBodiesAreRefusedAndCounted() throws Exception {
         byte[] good = protoRequest("s", protoRecord("x")).toByteArray();

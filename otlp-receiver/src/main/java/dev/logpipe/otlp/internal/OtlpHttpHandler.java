@@ -15,6 +15,7 @@ import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.socket.DuplexChannel;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpContent;
@@ -40,6 +41,7 @@ import java.net.SocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.util.Locale;
 import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.TimeUnit;
 
 /**
  * One OTLP/HTTP connection: reads a {@code POST /v1/logs} request, decodes its body (protobuf or OTLP
@@ -73,6 +75,9 @@ final class OtlpHttpHandler extends ChannelInboundHandlerAdapter {
 
     private enum State { IDLE, READING, DISCARDING, WAITING, CLOSED }
 
+    /** How long a connection closed before its request was read to the end still reads and drops what arrives. */
+    static final long LINGER_MILLIS = 2_000;
+
     private enum Encoding { PROTOBUF, JSON }
 
     private final OtlpHttpServer server;
@@ -80,6 +85,8 @@ final class OtlpHttpHandler extends ChannelInboundHandlerAdapter {
     private final long maxBodyBytes;
 
     private ChannelHandlerContext ctx;
+    /** The current request has been read to its end ({@link LastHttpContent}). */
+    private boolean requestRead = true;
     private State state = State.IDLE;
     private String source = "http:";
     private boolean keepAlive;
@@ -121,6 +128,12 @@ final class OtlpHttpHandler extends ChannelInboundHandlerAdapter {
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
         try {
+            if (msg instanceof HttpRequest) {
+                requestRead = false;
+            }
+            if (msg instanceof LastHttpContent) {
+                requestRead = true; // before the handlers below, which may answer and close
+            }
             if (msg instanceof HttpRequest req) {
                 onRequest(req);
             }
@@ -394,7 +407,7 @@ final class OtlpHttpHandler extends ChannelInboundHandlerAdapter {
         ChannelFuture f = ctx.writeAndFlush(r); // ownership passes to the channel
         if (close) {
             state = State.CLOSED;
-            f.addListener(ChannelFutureListener.CLOSE);
+            f.addListener(requestRead ? ChannelFutureListener.CLOSE : done -> lingerThenClose());
         } else {
             state = State.IDLE;
             ctx.channel().config().setAutoRead(true); // also issues the next read
@@ -459,6 +472,35 @@ final class OtlpHttpHandler extends ChannelInboundHandlerAdapter {
         String m = t.getClass().getSimpleName() + (t.getMessage() == null ? "" : ": " + t.getMessage());
         m = m.replace('\n', ' ');
         return m.length() > 200 ? m.substring(0, 200) : m;
+    }
+
+    /**
+     * Closes after an answer given before the request was read to its end (a 413 on the declared
+     * length, a refusal after {@code Expect: 100-continue}, a body over the limit) without losing the
+     * answer. Closing a socket with unread bytes sends an RST, and a client still sending its body then
+     * reads a reset instead of the answer. So the output is shut down first (the client reads the
+     * answer, then the end of the stream), what still arrives is read and dropped, and the connection
+     * closes when the client closes it or after {@link #LINGER_MILLIS} (nginx's "lingering close").
+     */
+    private void lingerThenClose() {
+        if (!(ctx.channel() instanceof DuplexChannel ch) || !ch.isActive()) {
+            ctx.close();
+            return;
+        }
+        ch.shutdownOutput().addListener(done -> {
+            if (!done.isSuccess()) {
+                ctx.close();
+                return;
+            }
+            ch.config().setAutoRead(true);
+            try {
+                ctx.executor().schedule(() -> {
+                    ctx.close();
+                }, LINGER_MILLIS, TimeUnit.MILLISECONDS);
+            } catch (RejectedExecutionException e) {
+                ctx.close(); // the event loop is shutting down
+            }
+        });
     }
 
     @Override
