@@ -183,6 +183,10 @@ public final class JournalSink implements AutoCloseable {
             this.shared = new WriterState(input, counters);
             SyncCoordinator sync = new SyncCoordinator(dir, rollCycle, runtime, counters, listener, watermarkSender,
                     waiters, shared::failFromSync, syncPolicy.syncsWhileRunning());
+            if (prefaultPages) {
+                // the other half of the page-cache work: new pages ahead, durable ones far behind let go
+                sync.pageCacheDrop(PageCacheDrop.forThisOs());
+            }
             this.retentionTask = new RetentionTask(dir, rollCycle, retention, clock, shared::currentCycle, listener,
                     counters, queue::refreshDirectoryListing, s -> SegmentSizes.usedBytes(queue, s));
             SpaceGuard space = new SpaceGuard(dir, store, minFreeBytes, spaceCheckInterval, counters,

@@ -264,6 +264,7 @@ public final class JournalWriter implements Runnable {
         long[] indices = null;
         BytesStore<?, ?> endChunk = null;
         long endOffset = -1;
+        long lastEnd = -1;
         for (int i = 0; i < n; i++) {
             AppendRequest req = batch.get(i);
             long index;
@@ -279,6 +280,7 @@ public final class JournalWriter implements Runnable {
                 try {
                     // the index Chronicle gives this excerpt, kept in the record so a reader past damage knows it
                     bytes += codec.writeEncoded(dc.wire().bytes(), dc.index());
+                    lastEnd = dc.wire().bytes().writePosition();
                     if (i == n - 1 && prefaulter != null && n >= batchSize / 2) {
                         endChunk = dc.wire().bytes().bytesStore();
                         endOffset = dc.wire().bytes().writePosition();
@@ -317,6 +319,7 @@ public final class JournalWriter implements Runnable {
             // sync writes those it finds; a busy writer fills them first, an idle one would not
             prefaulter.afterBatch(endChunk, endOffset);
         }
+        counters.writtenPosition = new WriterCounters.WrittenPosition(state.currentCycle(), lastEnd);
         counters.writtenIndex = last; // publishes the appended records to the sync task
         counters.writtenRecords += appended;
         counters.writtenBytes += bytes;

@@ -193,8 +193,17 @@ public final class SyncCoordinator {
         return counters.durableIndex;
     }
 
+    /** Drops synced pages from the page cache, or null (see {@link #pageCacheDrop(PageCacheDrop)}). */
+    private PageCacheDrop pageCacheDrop;
+
+    /** After each sync, {@code drop} lets go of the cached pages far enough behind what it covered (before {@code start}). */
+    public void pageCacheDrop(PageCacheDrop drop) {
+        this.pageCacheDrop = drop;
+    }
+
     private void syncOnce() {
         long target = counters.writtenIndex; // read before forcing: everything up to it is in the mapping
+        WriterCounters.WrittenPosition written = counters.writtenPosition; // likewise, bytes up to it
         if (target <= counters.durableIndex) {
             return;
         }
@@ -268,6 +277,13 @@ public final class SyncCoordinator {
         DurabilityWaiters.Release release = waiters.advance(target);
         if (release != null) {
             runOnWorker(runtime, List.of(release));
+        }
+        // after the completions are handed on: an optimisation must not delay an acknowledgement
+        PageCacheDrop drop = pageCacheDrop;
+        FileChannel segment = drop == null || written == null || written.cycle() != targetCycle
+                ? null : channels.get(targetCycle);
+        if (segment != null) {
+            drop.afterSync(segment, written.offset());
         }
     }
 

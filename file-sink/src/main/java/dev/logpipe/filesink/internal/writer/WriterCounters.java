@@ -34,6 +34,12 @@ public final class WriterCounters {
     volatile long pausedSinceNanos;
     /** Highest index appended; read by the sync task before it forces the files. */
     volatile long writtenIndex = -1;
+    /** Where the last appended record ends (segment and file offset); published before {@link #writtenIndex}. */
+    volatile WrittenPosition writtenPosition;
+
+    /** The end of the last appended record: its segment's cycle and the file offset after it. */
+    record WrittenPosition(int cycle, long offset) {
+    }
 
     // written by the one sync in flight
     volatile long durableIndex = -1;
