@@ -284,7 +284,9 @@ public final class JournalSettings {
          * Fault in the segment's pages ahead of the writer on the blocking pool while it is busy
          * (batches at least half full), with Linux 5.14+ {@code MADV_POPULATE_WRITE}, so that it does
          * not take a page fault per 4 KiB; off by itself where unsupported. Off: the writer faults its
-         * pages in itself.
+         * pages in itself. With it, each sync drops the segment's pages 64 MiB and more behind what it
+         * covered from the page cache ({@code posix_fadvise(DONTNEED)}), so that new pages reuse freed
+         * ones.
          * The default is the system property {@code logpipe.prefault} ({@code true} when unset), so
          * that {@code JAVA_OPTS=-Dlogpipe.prefault=false} turns it off for {@code logpipe serve}.
          */
