@@ -59,7 +59,7 @@ public final class EncodedRecord {
         return body.length + HEAP_OVERHEAD;
     }
 
-    /** The record's bytes, which the writer seals with its index and checksum in place. */
+    /** The record's bytes; never changed (the writer seals a copy with its index and checksum). */
     byte[] body() {
         return body;
     }
@@ -92,7 +92,6 @@ public final class EncodedRecord {
      */
     public static final class Encoder {
 
-        private static final int FIXED = 32;
         private static final int HOST = 1;
         private static final int SERVICE = 2;
         private static final int SOURCE = 3;
@@ -140,15 +139,7 @@ public final class EncodedRecord {
             Objects.requireNonNull(level, "level");
             this.format = Objects.requireNonNull(format, "format");
             this.receiveTimeNanos = receiveTimeNanos;
-            byte[] b = buf;
-            Arrays.fill(b, 0, FIXED, (byte) 0);
-            b[0] = (byte) RecordCodec.VERSION;
-            b[1] = (byte) level.ordinal();
-            b[2] = (byte) format.ordinal();
-            b[3] = 0; // no syslog section
-            putLong(b, RecordCodec.RECEIVE_TIME_OFFSET, receiveTimeNanos);
-            putLong(b, 16, eventTimeNanos);
-            pos = FIXED;
+            pos = RecordCodec.putFixed(buf, level, format, false, receiveTimeNanos, eventTimeNanos);
             putVarint(flagBits & 0xFFFF_FFFFL);
             fieldCount = 0;
             stage = HOST;
@@ -225,7 +216,7 @@ public final class EncodedRecord {
             if (facility < 0 || facility > 23 || severity < 0 || severity > 7) {
                 throw new IllegalArgumentException("facility " + facility + " / severity " + severity);
             }
-            buf[3] = 1;
+            buf[RecordCodec.SYSLOG_MARKER_OFFSET] = 1;
             ensure(2);
             buf[pos++] = (byte) facility;
             buf[pos++] = (byte) severity;
@@ -306,12 +297,6 @@ public final class EncodedRecord {
         private void putVarint(long v) {
             ensure(10);
             pos = RecordCodec.putVarint(buf, pos, v);
-        }
-
-        private static void putLong(byte[] b, int at, long v) {
-            for (int i = 0; i < 8; i++) {
-                b[at + i] = (byte) (v >>> (8 * i));
-            }
         }
     }
 

@@ -47,6 +47,12 @@ public final class RecordCodec {
     /** Byte offset of the receive time (int64 little-endian) from the start of a record; fixed so time search reads 8 bytes. */
     public static final int RECEIVE_TIME_OFFSET = 8;
 
+    /** Byte offset of the event time (int64 little-endian). */
+    public static final int EVENT_TIME_OFFSET = 16;
+
+    /** Byte offset of the marker that a syslog section follows the fields (1) or not (0). */
+    public static final int SYSLOG_MARKER_OFFSET = 3;
+
     private static final int KIND_STRING = 0;
     private static final int KIND_JSON = 1;
 
@@ -57,10 +63,8 @@ public final class RecordCodec {
      * cheaper than one bounds-checked Chronicle call per byte. */
     private byte[] buf = new byte[512];
     private int pos;
-    /** The length of the record {@link #encodeBody} last encoded or {@link #adopt} took. */
+    /** The length of the record {@link #encodeBody} last encoded or {@link #adopt} copied. */
     private int encodedLength;
-    /** What {@link #writeEncoded} seals and writes: {@link #buf}, or the array {@link #adopt} took. */
-    private byte[] encoded = buf;
     /** Copy Latin-1 strings' own arrays ({@link StringBytes}) rather than reading them char by char. */
     private final boolean copyStringBytes;
     /** Reused: the JDK's CRC32C is an intrinsic (SSE4.2 / ARMv8 CRC instructions), and update on an array allocates nothing. */
@@ -105,13 +109,7 @@ public final class RecordCodec {
         pos = 0;
         SyslogInfo sys = r.syslog();
         ensure(V2_FIXED);
-        buf[0] = (byte) VERSION;
-        buf[1] = (byte) r.level().ordinal();
-        buf[2] = (byte) r.format().ordinal();
-        buf[3] = (byte) (sys == null ? 0 : 1);
-        LONG_LE.set(buf, 8, r.receiveTimeNanos());
-        LONG_LE.set(buf, 16, r.eventTimeNanos());
-        pos = V2_FIXED;
+        pos = putFixed(buf, r.level(), r.format(), sys != null, r.receiveTimeNanos(), r.eventTimeNanos());
         putVarint(r.flagBits() & 0xFFFF_FFFFL);
         putString(r.host());
         putString(r.service());
@@ -136,22 +134,43 @@ public final class RecordCodec {
             putString(sys.structuredData());
         }
         encodedLength = pos;
-        encoded = buf;
         return pos;
     }
 
     /**
-     * Takes {@code body}, a record already in this layout with its index and checksum not yet set
-     * (an {@code EncodedRecord}'s), as the record {@link #writeEncoded} writes next, sealing it in
-     * place; returns its length.
+     * Writes the fixed part of a version {@value #VERSION} record into {@code b[0, 32)}, the checksum
+     * and journal index zero (set when the record is sealed); returns where the rest begins. The one
+     * place the fixed part is laid out: {@link #encodeBody} and {@code EncodedRecord.Encoder} use it.
+     */
+    public static int putFixed(byte[] b, Level level, SourceFormat format, boolean syslog,
+                               long receiveTimeNanos, long eventTimeNanos) {
+        b[0] = (byte) VERSION;
+        b[1] = (byte) level.ordinal();
+        b[2] = (byte) format.ordinal();
+        b[SYSLOG_MARKER_OFFSET] = (byte) (syslog ? 1 : 0);
+        INT_LE.set(b, CRC_OFFSET, 0);
+        LONG_LE.set(b, RECEIVE_TIME_OFFSET, receiveTimeNanos);
+        LONG_LE.set(b, EVENT_TIME_OFFSET, eventTimeNanos);
+        LONG_LE.set(b, INDEX_OFFSET, 0L);
+        return V2_FIXED;
+    }
+
+    /**
+     * Copies {@code body}, a record already in this layout with its index and checksum not yet set
+     * (an {@code EncodedRecord}'s), as the record {@link #writeEncoded} seals and writes next; returns
+     * its length. The copy is sealed, not {@code body}: an {@code EncodedRecord} stays as it was made.
      */
     public int adopt(byte[] body) {
-        if (body.length < MIN_V2_BYTES || body[0] != VERSION) {
+        int n = body.length;
+        if (n < MIN_V2_BYTES || body[0] != VERSION) {
             throw new IllegalArgumentException("not a version " + VERSION + " record body");
         }
-        encoded = body;
-        encodedLength = body.length;
-        return body.length;
+        if (buf.length < n) {
+            buf = new byte[Math.max(n, buf.length * 2)];
+        }
+        System.arraycopy(body, 0, buf, 0, n);
+        encodedLength = n;
+        return n;
     }
 
     /**
@@ -162,12 +181,12 @@ public final class RecordCodec {
      */
     public long writeEncoded(Bytes<?> out, long index) {
         seal(index);
-        out.write(encoded, 0, encodedLength);
+        out.write(buf, 0, encodedLength);
         return encodedLength;
     }
 
     private void seal(long index) {
-        byte[] b = encoded;
+        byte[] b = buf;
         LONG_LE.set(b, INDEX_OFFSET, index);
         // one pass over the encoded bytes, skipping the checksum's own 4 bytes
         INT_LE.set(b, CRC_OFFSET, checksum(b, encodedLength));

@@ -263,7 +263,8 @@ public final class JournalWriter implements Runnable {
         int appended = 0;
         long[] indices = null;
         BytesStore<?, ?> endChunk = null;
-        long endOffset = -1;
+        // where the batch's last record ends (file offset); stays -1 if that one was refused, and the
+        // sync's page-cache drop then waits for the next batch
         long lastEnd = -1;
         for (int i = 0; i < n; i++) {
             AppendRequest req = batch.get(i);
@@ -280,10 +281,11 @@ public final class JournalWriter implements Runnable {
                 try {
                     // the index Chronicle gives this excerpt, kept in the record so a reader past damage knows it
                     bytes += codec.writeEncoded(dc.wire().bytes(), dc.index());
-                    lastEnd = dc.wire().bytes().writePosition();
-                    if (i == n - 1 && prefaulter != null && n >= batchSize / 2) {
-                        endChunk = dc.wire().bytes().bytesStore();
-                        endOffset = dc.wire().bytes().writePosition();
+                    if (i == n - 1) {
+                        lastEnd = dc.wire().bytes().writePosition();
+                        if (prefaulter != null && n >= batchSize / 2) {
+                            endChunk = dc.wire().bytes().bytesStore();
+                        }
                     }
                 } catch (Throwable t) {
                     dc.rollbackOnClose(); // never leave half a record
@@ -317,7 +319,7 @@ public final class JournalWriter implements Runnable {
         if (endChunk != null) {
             // only under load (batches at least half full): prefaulted pages are dirty zeros, and a
             // sync writes those it finds; a busy writer fills them first, an idle one would not
-            prefaulter.afterBatch(endChunk, endOffset);
+            prefaulter.afterBatch(endChunk, lastEnd);
         }
         counters.writtenPosition = new WriterCounters.WrittenPosition(state.currentCycle(), lastEnd);
         counters.writtenIndex = last; // publishes the appended records to the sync task

@@ -54,6 +54,10 @@ final class FlatJsonScanner {
     /** Whether the string {@link #stringEnd} last read has an escape. */
     private boolean lastEscaped;
     private StringBuilder escaped;
+    /** What {@link #unescapeUtf8} decodes into. */
+    private byte[] utf8 = new byte[256];
+    /** A decode buffer larger than this is dropped on {@link #release}. */
+    private static final int MAX_KEPT_UTF8 = 64 * 1024;
 
     /** Members of the last line {@link #scan} accepted. */
     int count() {
@@ -127,9 +131,12 @@ final class FlatJsonScanner {
         return (escapes[i] & 2) != 0;
     }
 
-    /** Lets go of the last line's array (a frame's, which may be large): call when done with its members. */
+    /** Lets go of the last line's array (a frame's, which may be large), and of a large decode buffer: call when done with its members. */
     void release() {
         b = null;
+        if (utf8.length > MAX_KEPT_UTF8) {
+            utf8 = new byte[256]; // a huge escaped string does not pin its buffer for the connection's life
+        }
     }
 
     /**
@@ -413,6 +420,64 @@ final class FlatJsonScanner {
                 return -1;
             }
         }
+    }
+
+    /**
+     * Member {@code i}'s string value with its escapes decoded, as UTF-8, into {@link #unescaped()};
+     * its length, or -1 for an escaped surrogate (a String keeps a lone one, which UTF-8 cannot hold:
+     * leave the line to the builder's way). The UTF-8 twin of {@link #text}.
+     */
+    int unescapeUtf8(int i) {
+        int start = valueStart[i];
+        int end = valueEnd[i];
+        if (utf8.length < end - start) {
+            utf8 = new byte[Math.max(end - start, utf8.length * 2)];
+        }
+        byte[] out = utf8;
+        int o = 0;
+        int p = start;
+        while (p < end) {
+            byte c = b[p];
+            if (c != '\\') {
+                out[o++] = c;
+                p++;
+                continue;
+            }
+            byte e = b[p + 1];
+            switch (e) {
+                case 'b' -> out[o++] = '\b';
+                case 'f' -> out[o++] = '\f';
+                case 'n' -> out[o++] = '\n';
+                case 'r' -> out[o++] = '\r';
+                case 't' -> out[o++] = '\t';
+                case 'u' -> {
+                    int v = Integer.parseInt(new String(b, p + 2, 4, StandardCharsets.ISO_8859_1), 16);
+                    if (v >= 0xD800 && v <= 0xDFFF) {
+                        return -1;
+                    }
+                    // six escaped bytes make at most three: the array stays large enough
+                    if (v < 0x80) {
+                        out[o++] = (byte) v;
+                    } else if (v < 0x800) {
+                        out[o++] = (byte) (0xC0 | v >> 6);
+                        out[o++] = (byte) (0x80 | (v & 0x3F));
+                    } else {
+                        out[o++] = (byte) (0xE0 | v >> 12);
+                        out[o++] = (byte) (0x80 | (v >> 6 & 0x3F));
+                        out[o++] = (byte) (0x80 | (v & 0x3F));
+                    }
+                    p += 4;
+                }
+                default -> out[o++] = e; // '"', '\\', '/'
+            }
+            p += 2;
+        }
+        return o;
+    }
+
+    /** The buffer {@link #unescapeUtf8} decodes into; valid until the next call. */
+    byte[] unescaped() {
+        return utf8;
     }
 
     /** The text of the string content {@code b[start, end)}, escapes decoded (checked by the scan: they are all valid). */

@@ -14,7 +14,6 @@ import dev.logpipe.filesink.LogRecord;
 import dev.logpipe.filesink.SourceFormat;
 import java.io.IOException;
 import java.math.BigDecimal;
-import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 
 /**
@@ -130,8 +129,6 @@ final class JsonLineParser implements FrameParser {
         }
     }
 
-    /** Scratch buffers larger than this are dropped after their frame. */
-    private static final int MAX_KEPT_SCRATCH = 64 * 1024;
     /** More members than this go the way of the builder (the duplicate check is quadratic). */
     private static final int MAX_DIRECT_MEMBERS = 32;
     /** Level values up to this many bytes are remembered (a connection's lines repeat a few). */
@@ -139,8 +136,6 @@ final class JsonLineParser implements FrameParser {
 
     /** Members that become fields, by index, for {@link #encode}. */
     private final int[] fieldMembers = new int[MAX_DIRECT_MEMBERS];
-    /** A string's text with its escapes decoded, as UTF-8, for {@link #encode}. */
-    private byte[] unescaped = new byte[256];
     /** Level values remembered: a connection's lines mix a few (INFO, WARN, DEBUG...). */
     private static final int LEVEL_SLOTS = 8;
     /** The last level values' raw bytes and kinds, and the levels they gave (null: unusable); replaced in turn. */
@@ -166,9 +161,6 @@ final class JsonLineParser implements FrameParser {
             return encodeFlat(frame, receiveTimeNanos, source, flagBits, out);
         } finally {
             flat.release(); // the frame's array is not the scanner's to keep
-            if (unescaped.length > MAX_KEPT_SCRATCH) {
-                unescaped = new byte[256]; // a huge escaped string does not pin its buffer for the connection's life
-            }
         }
     }
 
@@ -264,11 +256,11 @@ final class JsonLineParser implements FrameParser {
             int vs = f.valueStart(i);
             int ve = f.valueEnd(i);
             if (string && f.valueEscaped(i)) {
-                int len = unescape(b, vs, ve);
+                int len = f.unescapeUtf8(i);
                 if (len < 0) {
                     return null;
                 }
-                out.field(b, ks, f.keyEnd(i) - ks, false, unescaped, 0, len);
+                out.field(b, ks, f.keyEnd(i) - ks, false, f.unescaped(), 0, len);
             } else {
                 out.field(b, ks, f.keyEnd(i) - ks, !string, b, vs, ve - vs);
             }
@@ -288,11 +280,11 @@ final class JsonLineParser implements FrameParser {
             off = 0;
             len = 0;
         } else if (f.valueEscaped(i)) {
-            len = unescape(f.bytes(), f.valueStart(i), f.valueEnd(i));
+            len = f.unescapeUtf8(i);
             if (len < 0) {
                 return false;
             }
-            src = unescaped;
+            src = f.unescaped();
             off = 0;
         } else {
             src = f.bytes();
@@ -305,57 +297,6 @@ final class JsonLineParser implements FrameParser {
             default -> out.message(src, off, len);
         }
         return true;
-    }
-
-    /**
-     * The string content {@code b[start, end)} (escapes checked by the scan) decoded into
-     * {@link #unescaped} as UTF-8; its length, or -1 for an escaped surrogate (a String keeps a lone
-     * one, which UTF-8 cannot hold: the builder's way decides).
-     */
-    private int unescape(byte[] b, int start, int end) {
-        if (unescaped.length < end - start) {
-            unescaped = new byte[Math.max(end - start, unescaped.length * 2)];
-        }
-        byte[] out = unescaped;
-        int o = 0;
-        int i = start;
-        while (i < end) {
-            byte c = b[i];
-            if (c != '\\') {
-                out[o++] = c;
-                i++;
-                continue;
-            }
-            byte e = b[i + 1];
-            switch (e) {
-                case 'b' -> out[o++] = '\b';
-                case 'f' -> out[o++] = '\f';
-                case 'n' -> out[o++] = '\n';
-                case 'r' -> out[o++] = '\r';
-                case 't' -> out[o++] = '\t';
-                case 'u' -> {
-                    int v = Integer.parseInt(new String(b, i + 2, 4, StandardCharsets.ISO_8859_1), 16);
-                    if (v >= 0xD800 && v <= 0xDFFF) {
-                        return -1;
-                    }
-                    // six escaped bytes make at most three: the array stays large enough
-                    if (v < 0x80) {
-                        out[o++] = (byte) v;
-                    } else if (v < 0x800) {
-                        out[o++] = (byte) (0xC0 | v >> 6);
-                        out[o++] = (byte) (0x80 | (v & 0x3F));
-                    } else {
-                        out[o++] = (byte) (0xE0 | v >> 12);
-                        out[o++] = (byte) (0x80 | (v >> 6 & 0x3F));
-                        out[o++] = (byte) (0x80 | (v & 0x3F));
-                    }
-                    i += 4;
-                }
-                default -> out[o++] = e; // '"', '\\', '/'
-            }
-            i += 2;
-        }
-        return o;
     }
 
     /** The connection's last time of the usual shape, and its second. */

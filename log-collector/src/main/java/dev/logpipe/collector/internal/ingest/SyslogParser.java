@@ -151,9 +151,6 @@ final class SyslogParser implements FrameParser {
     /** A field name ({@code sd.ID.name}) or an unescaped value being encoded. */
     private byte[] nameScratch = new byte[64];
     private byte[] valueScratch = new byte[64];
-    /** A timestamp's bytes as chars, for {@link Timestamps#parseDateTime}. */
-    private final AsciiView timestampView = new AsciiView();
-
     /**
      * An RFC 5424 frame straight into the journal layout: the record {@link #parse} makes, without a
      * builder or a String per field. Null for RFC 3164, for anything {@link #parse} would refuse, and
@@ -166,9 +163,8 @@ final class SyslogParser implements FrameParser {
         try {
             return encode5424(frame, receiveTimeNanos, source, flagBits, out);
         } finally {
-            timestampView.of(null, 0, 0); // the frame's array is not ours to keep
             if (valueScratch.length > MAX_KEPT_SCRATCH) {
-                valueScratch = new byte[64]; // nor a huge value's buffer, for the connection's life
+                valueScratch = new byte[64]; // a huge value's buffer is not kept for the connection's life
             }
             if (nameScratch.length > MAX_KEPT_SCRATCH) {
                 nameScratch = new byte[64];
@@ -206,7 +202,9 @@ final class SyslogParser implements FrameParser {
                         return null;
                     }
                 }
-                eventTime = Timestamps.parseDateTime(timestampView.of(b, p, end), 0, end - p, true);
+                // once a second or so per connection (TimeCache has the rest): a String is fine here
+                String stamp = new String(b, p, end - p, java.nio.charset.StandardCharsets.ISO_8859_1);
+                eventTime = Timestamps.parseDateTime(stamp, 0, stamp.length(), true);
                 if (eventTime == Timestamps.NONE) {
                     return null;
                 }
@@ -441,42 +439,6 @@ final class SyslogParser implements FrameParser {
         }
         return p;
     }
-
-    /** Bytes seen as chars one to one (for ASCII text), reused. */
-    private static final class AsciiView implements CharSequence {
-        private byte[] b;
-        private int start;
-        private int length;
-
-        AsciiView of(byte[] bytes, int from, int to) {
-            b = bytes;
-            start = from;
-            length = to - from;
-            return this;
-        }
-
-        @Override
-        public int length() {
-            return length;
-        }
-
-        @Override
-        public char charAt(int index) {
-            return (char) (b[start + index] & 0xFF);
-        }
-
-        @Override
-        public CharSequence subSequence(int from, int to) {
-            return new String(b, start + from, to - from, java.nio.charset.StandardCharsets.ISO_8859_1);
-        }
-
-        @Override
-        public String toString() {
-            return new String(b, start, length, java.nio.charset.StandardCharsets.ISO_8859_1);
-        }
-    }
-
-    // ---------------------------------------------------------------- RFC 5424
 
     // ---------------------------------------------------------------- RFC 5424
 
