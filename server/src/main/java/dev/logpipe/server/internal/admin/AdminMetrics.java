@@ -3,6 +3,7 @@ package dev.logpipe.server.internal.admin;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import io.prometheus.metrics.model.snapshots.MetricSnapshots;
 import java.util.Map;
+import java.util.function.Predicate;
 
 /**
  * What an {@link AdminServer} serves: the Prometheus registry behind {@code /metrics} and the key
@@ -19,7 +20,15 @@ public interface AdminMetrics {
 
     /** One scrape of {@link #registry()}, as {@code /metrics} serves it. */
     default MetricSnapshots scrape() {
-        return registry().scrape();
+        return scrape(name -> true);
+    }
+
+    /**
+     * One scrape of the metrics whose names {@code includedNames} accepts, as {@code /metrics?name[]=...}
+     * serves it (the predicate sees a metric's name without its {@code _total} suffix).
+     */
+    default MetricSnapshots scrape(Predicate<String> includedNames) {
+        return registry().scrape(includedNames);
     }
 
     /** The key numbers for {@code /stats} and {@code logpipe stats}, as a JSON-ready map with stable keys. */

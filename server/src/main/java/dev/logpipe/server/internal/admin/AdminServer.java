@@ -28,13 +28,16 @@ import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.QueryStringDecoder;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import io.prometheus.metrics.expositionformats.PrometheusTextFormatWriter;
+import io.prometheus.metrics.model.registry.MetricNameFilter;
 import java.io.IOException;
 import java.net.BindException;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Predicate;
 import java.util.function.Supplier;
 
 /**
@@ -154,8 +157,8 @@ public final class AdminServer implements AutoCloseable {
             r.headers().set(HttpHeaderNames.ALLOW, "GET, HEAD");
             return r;
         }
-        String path = new QueryStringDecoder(req.uri()).path();
-        switch (path) {
+        QueryStringDecoder query = new QueryStringDecoder(req.uri());
+        switch (query.path()) {
             case "/health":
                 return text(HttpResponseStatus.OK, "ok\n");
             case "/ready": {
@@ -167,7 +170,7 @@ public final class AdminServer implements AutoCloseable {
                 PrometheusTextFormatWriter writer = PrometheusTextFormatWriter.create();
                 FullHttpResponse r = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK);
                 try (ByteBufOutputStream out = new ByteBufOutputStream(r.content())) {
-                    writer.write(out, metrics.scrape());
+                    writer.write(out, metrics.scrape(nameFilter(query)));
                 }
                 r.headers().set(HttpHeaderNames.CONTENT_TYPE, PrometheusTextFormatWriter.CONTENT_TYPE);
                 return r;
@@ -184,6 +187,16 @@ public final class AdminServer implements AutoCloseable {
             default:
                 return text(HttpResponseStatus.NOT_FOUND, "not found; try /metrics, /health, /ready or /stats\n");
         }
+    }
+
+    /**
+     * The Prometheus client's {@code name[]} filter: {@code /metrics?name[]=a&name[]=b} serves only those
+     * metrics (a name may carry its {@code _total} suffix); no {@code name[]}, every metric.
+     */
+    private static Predicate<String> nameFilter(QueryStringDecoder query) {
+        List<String> names = query.parameters().get("name[]");
+        return names == null || names.isEmpty() ? MetricNameFilter.ALLOW_ALL
+                : MetricNameFilter.builder().nameMustBeEqualTo(names).build();
     }
 
     private static FullHttpResponse text(HttpResponseStatus status, String body) {

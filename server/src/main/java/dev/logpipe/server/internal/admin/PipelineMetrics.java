@@ -18,6 +18,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Predicate;
 import java.util.function.Supplier;
 import org.HdrHistogram.Recorder;
 
@@ -237,11 +238,11 @@ public final class PipelineMetrics implements AdminMetrics {
      * snapshot per scrape rather than one per metric.
      */
     @Override
-    public synchronized MetricSnapshots scrape() {
+    public synchronized MetricSnapshots scrape(Predicate<String> includedNames) {
         PipelineStats s = source.get();
         scraping = s == null ? NOT_STARTED : s;
         try {
-            return registry.scrape();
+            return registry.scrape(includedNames);
         } finally {
             scraping = null;
         }

@@ -160,6 +160,31 @@ class AdminServerTest {
     }
 
     @Test
+    void metricsNameFilterServesOnlyTheNamedFamilies() throws Exception {
+        metrics.onSync(2_000_000);
+        // name[] URL-encoded as a client sends it; one name with its _total suffix, one without
+        HttpResponse<String> r = get("/metrics?name%5B%5D=logpipe_durable_records_total&name%5B%5D=logpipe_sync_duration_seconds");
+        assertEquals(200, r.statusCode());
+        Set<String> families = new HashSet<>();
+        for (String line : r.body().split("\n")) {
+            if (line.startsWith("# TYPE ")) {
+                families.add(line.split(" ")[2]);
+            } else if (!line.startsWith("#") && !line.isEmpty()) {
+                assertTrue(SAMPLE.matcher(line).matches(), "not a Prometheus sample line: " + line);
+            }
+        }
+        assertEquals(Set.of("logpipe_durable_records_total", "logpipe_sync_duration_seconds"), families, r.body());
+        assertTrue(r.body().contains("logpipe_durable_records_total 0\n") || r.body().contains("logpipe_durable_records_total 0.0\n"),
+                r.body());
+        assertTrue(r.body().contains("logpipe_sync_duration_seconds_count 1"), r.body());
+
+        HttpResponse<String> none = get("/metrics?name[]=no_such_metric");
+        assertEquals(200, none.statusCode());
+        assertEquals("", none.body());
+        assertTrue(get("/metrics?other=1").body().contains("# TYPE logpipe_syncs_total counter"), "no name[], every metric");
+    }
+
+    @Test
     void readyFollowsTheReadinessCheckWhileHealthStays200() throws Exception {
         AtomicReference<String> journal = new AtomicReference<>("ready");
         server.readiness(journal::get);
