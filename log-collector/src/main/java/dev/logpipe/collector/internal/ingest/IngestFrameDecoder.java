@@ -215,6 +215,7 @@ final class IngestFrameDecoder extends ChannelDuplexHandler {
     private void decode(ChannelHandlerContext ctx, boolean atEnd) {
         firedInPass = false;
         heldForBackpressure = false;
+        processor.beginPass();
         try {
             while (cumulation != null && state != State.CLOSED && !ctx.isRemoved() && cumulation.isReadable()) {
                 if (!atEnd && firedInPass && !ctx.channel().config().isAutoRead()) {
@@ -234,6 +235,7 @@ final class IngestFrameDecoder extends ChannelDuplexHandler {
             ctx.channel().config().setOption(ChannelOption.SO_LINGER, 0); // RST: the client must learn of it
             ctx.close();
         } finally {
+            processor.endPass();
             if (cumulation != null) {
                 if (!cumulation.isReadable()) {
                     releaseCumulation();

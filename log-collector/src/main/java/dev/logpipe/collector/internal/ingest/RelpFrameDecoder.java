@@ -144,6 +144,7 @@ public final class RelpFrameDecoder extends ChannelDuplexHandler {
     private void decode(ChannelHandlerContext ctx, boolean atEnd) {
         firedInPass = false;
         heldForBackpressure = false;
+        processor.beginPass();
         try {
             while (cumulation != null && !failed && !ctx.isRemoved() && cumulation.isReadable()) {
                 if (!atEnd && firedInPass && !ctx.channel().config().isAutoRead()) {
@@ -157,6 +158,7 @@ public final class RelpFrameDecoder extends ChannelDuplexHandler {
         } catch (RuntimeException e) {
             fail(ctx, RejectReason.DECODER_ERROR.label(), "decoder error: " + e);
         } finally {
+            processor.endPass();
             if (cumulation != null) {
                 if (!cumulation.isReadable()) {
                     releaseCumulation();

@@ -17,6 +17,7 @@ import java.time.Instant;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.LongSupplier;
 
 /**
  * Runs bytes through the decoder chain on an {@link EmbeddedChannel} with a fixed clock (so records
@@ -39,9 +40,14 @@ final class Harness {
 
     /** A harness whose clock always says {@code nowNanos}. */
     Harness(IngestDecoderConfig cfg, long nowNanos) {
+        this(cfg, () -> nowNanos);
+    }
+
+    /** A harness whose decoders read {@code clockNanos}. */
+    Harness(IngestDecoderConfig cfg, LongSupplier clockNanos) {
         this.cfg = cfg;
         channel.config().setAllocator(alloc);
-        IngestDecoders.install(channel.pipeline(), cfg, observer, () -> nowNanos, ZoneOffset.UTC);
+        IngestDecoders.install(channel.pipeline(), cfg, observer, clockNanos, ZoneOffset.UTC);
     }
 
     static Harness of(WireFormat format) {

@@ -17,6 +17,7 @@ import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.socket.ChannelInputShutdownEvent;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.Test;
 
 /** LF/CRLF framing, limits and flow control, seen through the plain-text format. */
@@ -37,6 +38,26 @@ class LineFramingTest {
         assertEquals("tcp:embedded", first.source());
         assertEquals(Harness.NOW, first.receiveTimeNanos());
         assertEquals(Harness.NOW, first.eventTimeNanos(), "no event time given: the receive time");
+    }
+
+    @Test
+    void theFramesOfOneReadShareOneClockReadingAndTheNextReadTakesANewOne() {
+        AtomicLong clock = new AtomicLong(Harness.NOW);
+        Harness h = new Harness(IngestDecoderConfig.defaults().withFormat(WireFormat.JSON),
+                () -> clock.addAndGet(1_000));
+        // one read: two whole lines (one direct, one nested, so both ways of decoding) and half a third
+        h.write("{\"msg\":\"a\"}\n{\"msg\":\"b\",\"ctx\":{\"k\":1}}\n{\"msg\":");
+        List<LogRecord> first = h.drain();
+        assertEquals(List.of("a", "b"), messages(first));
+        long t1 = first.get(0).receiveTimeNanos();
+        assertEquals(t1, first.get(1).receiveTimeNanos(), "one read, one reading");
+        // the next read completes the third line: it takes that read's reading, not the first one's
+        h.write("\"c\"}\n");
+        List<LogRecord> second = h.drain();
+        assertEquals(List.of("c"), messages(second));
+        assertTrue(second.get(0).receiveTimeNanos() > t1, "a later read reads the clock again");
+        assertEquals(clock.get(), second.get(0).receiveTimeNanos(), "one reading per read");
+        h.finish();
     }
 
     @Test

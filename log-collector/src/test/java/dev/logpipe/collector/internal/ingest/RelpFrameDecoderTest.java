@@ -19,6 +19,8 @@ import java.nio.charset.StandardCharsets;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.LongSupplier;
 import org.junit.jupiter.api.Test;
 
 class RelpFrameDecoderTest {
@@ -36,10 +38,14 @@ class RelpFrameDecoderTest {
         final EmbeddedChannel channel = new EmbeddedChannel();
 
         Run(int maxFrameBytes) {
+            this(maxFrameBytes, () -> Harness.NOW);
+        }
+
+        Run(int maxFrameBytes, LongSupplier clockNanos) {
             channel.config().setAllocator(alloc);
             IngestDecoderConfig cfg = new IngestDecoderConfig(WireFormat.SYSLOG, maxFrameBytes, OversizePolicy.TRUNCATE,
                     MalformedPolicy.STORE_RAW);
-            channel.pipeline().addLast(RelpFrameDecoder.create(cfg, observer, () -> Harness.NOW, ZoneOffset.UTC));
+            channel.pipeline().addLast(RelpFrameDecoder.create(cfg, observer, clockNanos, ZoneOffset.UTC));
         }
 
         Run write(byte[] bytes, int from, int to) {
@@ -62,6 +68,23 @@ class RelpFrameDecoderTest {
             }
             return out;
         }
+    }
+
+    @Test
+    void theMessagesOfOneReadShareOneClockReading() {
+        AtomicLong clock = new AtomicLong(Harness.NOW);
+        Run r = new Run(1 << 20, () -> clock.addAndGet(1_000));
+        byte[] one = (frame(1, "syslog", MSG1) + frame(2, "syslog", MSG2)).getBytes(StandardCharsets.UTF_8);
+        byte[] two = frame(3, "syslog", MSG1).getBytes(StandardCharsets.UTF_8);
+        r.write(one, 0, one.length);
+        long afterFirst = clock.get();
+        r.write(two, 0, two.length);
+        List<Object> out = r.finish();
+        assertEquals(3, out.size(), out.toString());
+        long t1 = ((RelpFrame) out.get(0)).decoded().receiveTimeNanos();
+        assertEquals(afterFirst, t1, "one reading for the first read");
+        assertEquals(t1, ((RelpFrame) out.get(1)).decoded().receiveTimeNanos(), "direct and builder records alike");
+        assertEquals(afterFirst + 1_000, ((RelpFrame) out.get(2)).decoded().receiveTimeNanos(), "the next read reads again");
     }
 
     static String frame(long txnr, String command, String data) {
