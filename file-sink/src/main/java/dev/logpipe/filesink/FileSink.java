@@ -183,6 +183,7 @@ public final class FileSink implements AutoCloseable {
         private JournalSettings.Builder settings = JournalSettings.builder();
         private SinkListener listener = SinkListener.NOOP;
         private BroadcastReceiver<?> shutdownSignal;
+        private dev.logpipe.filesink.internal.writer.PagePrefaulter.Madvise madvise;
 
         private Builder(Path dir) {
             this.dir = Objects.requireNonNull(dir, "dir");
@@ -311,13 +312,19 @@ public final class FileSink implements AutoCloseable {
             return this;
         }
 
+        /** Tests: the page prefaulter's system call, to see which advice the writer asks for. */
+        Builder madvise(dev.logpipe.filesink.internal.writer.PagePrefaulter.Madvise madvise) {
+            this.madvise = madvise;
+            return this;
+        }
+
         /** Builds the sink; nothing is opened until {@link FileSink#start}. */
         public FileSink build() {
             JournalSettings j = settings.build();
             return new FileSink(new SinkConfig(dir, runtime, j.syncPolicy(), j.rollCycle(),
                     new RetentionPolicy(j.retentionMaxAge(), j.retentionMaxBytes(), j.retentionHardMaxBytes()),
                     j.retentionCheckInterval(), j.batchSize(), j.prefaultPages(), j.fileStore(), j.minFreeBytes(),
-                    j.spaceCheckInterval(), j.clock(), j.maxRecordBytes(), listener, shutdownSignal));
+                    j.spaceCheckInterval(), j.clock(), j.maxRecordBytes(), listener, shutdownSignal, madvise));
         }
     }
 }

@@ -90,8 +90,8 @@ class FileSinkTest {
 
     @Test
     void aJournalWrittenWithPrefaultingReadsBackWhole() throws Exception {
-        // ~44 MB: ten and more 4 MiB prefault ranges, full batches (the writer asks only then), and
-        // syncs every 20 ms that write the prefaulted zero pages ahead of the last record
+        // ~44 MB: ten and more 4 MiB prefault ranges, full batches (populated writable: no durable
+        // receipts), and syncs every 20 ms that write the prefaulted zero pages ahead of the last record
         String body = "p".repeat(1_000);
         int count = 40_000;
         FileSink sink = FileSink.builder(dir).runtime(runtime).syncInterval(Duration.ofMillis(20)).batchSize(64)

@@ -71,6 +71,8 @@ public final class JournalSink implements AutoCloseable {
     private final Duration retentionCheckInterval;
     private final int batchSize;
     private final boolean prefaultPages;
+    /** The prefaulter's system call; null: this OS's. */
+    private final PagePrefaulter.Madvise madvise;
     private final FileStore fileStore;
     private final long minFreeBytes;
     private final Duration spaceCheckInterval;
@@ -123,6 +125,7 @@ public final class JournalSink implements AutoCloseable {
         this.retentionCheckInterval = config.retentionCheckInterval();
         this.batchSize = config.batchSize();
         this.prefaultPages = config.prefaultPages();
+        this.madvise = config.madvise();
         this.fileStore = config.fileStore();
         this.minFreeBytes = config.minFreeBytes();
         this.spaceCheckInterval = config.spaceCheckInterval();
@@ -194,7 +197,8 @@ public final class JournalSink implements AutoCloseable {
             this.writer = new JournalWriter(new JournalWriter.Config(dir, rollCycle, batchSize, syncPolicy, maxRecordBytes),
                     new JournalWriter.Parts(queue, input, runtime, counters, shared, sync, listener, segmentSender,
                             receipts, encodedBodies, this::requestRetention,
-                            prefaultPages ? PagePrefaulter.forThisOs(runtime) : null, space));
+                            prefaultPages ? (madvise == null ? PagePrefaulter.forThisOs(runtime)
+                                    : new PagePrefaulter(runtime, madvise)) : null, space));
             if (syncPolicy.syncsWhileRunning()) {
                 this.sync = sync;
             }

@@ -263,6 +263,7 @@ public final class JournalWriter implements Runnable {
         int appended = 0;
         long[] indices = null;
         BytesStore<?, ?> endChunk = null;
+        boolean durableReceipts = false;
         // where the batch's last record ends (file offset); stays -1 if that one was refused, and the
         // sync's page-cache drop then waits for the next batch
         long lastEnd = -1;
@@ -283,7 +284,7 @@ public final class JournalWriter implements Runnable {
                     bytes += codec.writeEncoded(dc.wire().bytes(), dc.index());
                     if (i == n - 1) {
                         lastEnd = dc.wire().bytes().writePosition();
-                        if (prefaulter != null && n >= batchSize / 2) {
+                        if (prefaulter != null) {
                             endChunk = dc.wire().bytes().bytesStore();
                         }
                     }
@@ -311,15 +312,18 @@ public final class JournalWriter implements Runnable {
                     java.util.Arrays.fill(indices, -1);
                 }
                 indices[i] = index;
+                durableReceipts |= req.receiptWhenDurable();
             }
         }
         if (appended == 0) {
             return;
         }
         if (endChunk != null) {
-            // only under load (batches at least half full): prefaulted pages are dirty zeros, and a
-            // sync writes those it finds; a busy writer fills them first, an idle one would not
-            prefaulter.afterBatch(endChunk, lastEnd);
+            // Pages populated writable are dirty zeros until written, and a sync writes those it finds:
+            // only when busy (a batch at least half full) and no sync follows at once does the writer
+            // fill them first.
+            boolean syncFollows = syncEveryBatch || durableReceipts;
+            prefaulter.afterBatch(endChunk, lastEnd, n >= batchSize / 2 && !syncFollows);
         }
         counters.writtenPosition = new WriterCounters.WrittenPosition(state.currentCycle(), lastEnd);
         counters.writtenIndex = last; // publishes the appended records to the sync task

@@ -10,41 +10,47 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * Faults in the pages of the segment mapping just ahead of the writer, on the runtime's blocking
- * pool, with {@code madvise(MADV_POPULATE_WRITE)} (Linux 5.14+), so that the writer's stores find
- * them mapped instead of taking a page fault each.
+ * Keeps the writer's segment mapping cheap for the kernel: pages just ahead of the writer are faulted
+ * in on the runtime's blocking pool ({@code madvise(MADV_POPULATE_WRITE)} or {@code _READ}, Linux
+ * 5.14+), and pages just behind it leave the mapping on the writer thread ({@code MADV_DONTNEED}).
  *
- * <p>Why: Chronicle Queue appends through a shared mapping of a sparse file; the first store to each
- * 4 KiB faults, and the kernel allocates, zeroes and maps a page-cache page inside that fault, on
+ * <p>Ahead, why: Chronicle Queue appends through a shared mapping of a sparse file; the first store to
+ * each 4 KiB faults, and the kernel allocates, zeroes and maps a page-cache page inside that fault, on
  * the writer thread, the largest single item of its per-record cost (see {@code bench/RESULTS.md}).
  * Populating from another thread moves that work off the one thread every record goes through.
  * Filling only the page cache (reading the file ahead, or touching it through a second mapping)
  * would leave the fault itself on the writer; populating the writer's own mapping removes it.
  *
- * <p>Safety: {@code MADV_POPULATE_WRITE} prefaults as a write would but writes nothing, so it cannot
- * change a byte of the journal; pages ahead of the writer are zero and stay zero until it writes
- * them, and a reader stops at the first zero header as it does at a hole. The range is always
- * inside the chunk the writer is using when it is chosen; if Chronicle has unmapped that chunk before
- * the call runs, the kernel answers ENOMEM and nothing happens (counted, not fatal). A failure
- * before any success (an older kernel without the advice, another OS, no native access) switches
- * the prefaulter off for good, logged once; an exception while choosing a range does too. It is an
- * optimisation, never a reason to stop storing records.
+ * <p>Which advice: {@code MADV_POPULATE_WRITE} maps the pages writable and dirty, so the writer takes no
+ * fault at all, but they are dirty zeros: a sync before the writer has filled them writes them, and
+ * write-protects each one (one TLB shootdown per page: an interrupt to every other CPU the process
+ * runs on, costly in a VM), after which the writer's store faults anyway. That is fine when syncs are
+ * far apart (a busy writer fills 4 MiB long before a 100 ms interval ends), and a waste when they
+ * follow each other (durable receipts: each batch asks for the next sync at once). So the writer says
+ * which it is: after a full batch without durable receipts, write; otherwise read, which leaves the
+ * pages clean (a sync neither writes nor write-protects them) and costs the writer one light fault per
+ * page on its first store (the page exists; the kernel only marks it writable). Embedded emits with
+ * durable receipts, cold, with the release below: 0.93–1.11 M records/s instead of 0.76–0.98 M, TLB
+ * shootdowns per million records 5–7 k instead of 29–40 k ({@code bench/RESULTS.md}).
  *
- * <p>Cost: the populated pages are dirty zeros, so a sync may write up to {@link #AHEAD} bytes of
- * zeros past the last record. That is why the writer asks only after batches at least half full: a
- * busy writer fills those pages before the next sync, an idle one would leave them to be written
- * twice. {@code MADV_POPULATE_READ} would leave the pages clean (shorter syncs) but fault again on
- * the writer's first store to each page.
+ * <p>Behind, why: writing back a page that is still mapped write-protects it, with one TLB shootdown
+ * per page; a page no longer mapped costs nothing there. And Chronicle keeps a segment's first mapping
+ * piece (its header and index) and the one or two it writes mapped, so without this every page
+ * written through them stays in the process's RSS. So after every batch the pages more than
+ * {@link #KEEP_BEHIND} behind the last record (never the file's first {@link #KEEP_HEAD}) leave the
+ * mapping, in steps of at least {@link #RELEASE_STEP} (one shootdown per call, not per page). Safe for
+ * a shared file mapping: the kernel moves each page's dirty state to the page cache before it unmaps
+ * it, so a sync still writes it, and a later access maps the same page again; nothing is read or
+ * written differently. The piece is reserved around the call, so Chronicle cannot unmap it (and the
+ * address be reused) meanwhile.
  *
- * <p>Behind the writer it does the opposite, on the writer thread itself: pages more than
- * {@link #KEEP_BEHIND} behind the last record are dropped from the writer's mapping with
- * {@code madvise(MADV_DONTNEED)}, so that the segment's pages do not stay in the process's RSS while
- * Chronicle keeps a piece mapped (a segment's first piece stays mapped as long as the segment is
- * written: 20 MiB of RSS for the whole hour). Safe for a shared file mapping: the kernel moves each
- * page's dirty state to the page cache before it unmaps it, so a sync still writes it, and a later
- * access maps the same page again; nothing is read or written differently. The piece is reserved
- * around the call, so Chronicle cannot unmap it (and the address be reused) meanwhile; the first
- * {@link #KEEP_HEAD} of the file (the segment's header and first index) is never released. The
+ * <p>Safety: neither populate advice writes a byte, so neither can change the journal; pages ahead of
+ * the writer are zero and stay zero until it writes them, and a reader stops at the first zero header
+ * as it does at a hole. The range is always inside the chunk the writer is using when it is chosen; if
+ * Chronicle has unmapped that chunk before the call runs, the kernel answers ENOMEM and nothing
+ * happens (counted, not fatal). A failure before any success (an older kernel without the advice,
+ * another OS, no native access) switches the prefaulter off for good, logged once; an exception while
+ * choosing a range does too. It is an optimisation, never a reason to stop storing records. The
  * release goes with the prefaulting: off when it is turned off or has switched itself off.
  *
  * <p>Threading: {@link #afterBatch} on the writer thread only; one populate call in flight at a time
@@ -54,14 +60,16 @@ public final class PagePrefaulter {
 
     /** Linux {@code MADV_POPULATE_WRITE}. */
     static final int MADV_POPULATE_WRITE = 23;
+    /** Linux {@code MADV_POPULATE_READ}. */
+    static final int MADV_POPULATE_READ = 22;
     /** Bytes populated per call; a call is due when less than half of that is left ahead of the writer. */
     static final long AHEAD = 4L << 20;
     /** Linux {@code MADV_DONTNEED}. */
     static final int MADV_DONTNEED = 4;
-    /** Pages this close behind the writer stay mapped (the next records' index updates touch them). */
-    static final long KEEP_BEHIND = 2L << 20;
+    /** Pages this close behind the writer stay mapped (the page it writes in, and the one before). */
+    static final long KEEP_BEHIND = 16L << 10;
     /** Released in steps of at least this much. */
-    static final long RELEASE_STEP = 2L << 20;
+    static final long RELEASE_STEP = 128L << 10;
     /** The file's head: never released. */
     static final long KEEP_HEAD = 1L << 20;
     private static final net.openhft.chronicle.core.io.ReferenceOwner OWNER =
@@ -108,17 +116,19 @@ public final class PagePrefaulter {
     }
 
     /**
-     * Called by the writer after a batch whose last record ended at file offset {@code end} of the
-     * chunk {@code chunk} (the excerpt's bytes store).
+     * Called by the writer after each batch, whose last record ended at file offset {@code end} of the
+     * chunk {@code chunk} (the excerpt's bytes store). {@code fillsBeforeSync}: the writer is busy
+     * and no sync was asked for at once (a full batch without durable receipts), so pages populated
+     * ahead will most likely be written before a sync finds them: they may be populated writable.
      *
      * @return true if it submitted a populate call
      */
-    public boolean afterBatch(BytesStore<?, ?> chunk, long end) {
+    public boolean afterBatch(BytesStore<?, ?> chunk, long end, boolean fillsBeforeSync) {
         if (disabled || !(chunk instanceof MappedBytesStore m)) {
             return false;
         }
         try {
-            return plan(m, end);
+            return plan(m, end, fillsBeforeSync ? MADV_POPULATE_WRITE : MADV_POPULATE_READ);
         } catch (RuntimeException e) {
             // never let the optimisation stop the writer (it calls this on its own thread)
             off(e.toString());
@@ -126,7 +136,7 @@ public final class PagePrefaulter {
         }
     }
 
-    private boolean plan(MappedBytesStore m, long end) {
+    private boolean plan(MappedBytesStore m, long end, int advice) {
         if (m != store) { // a new chunk (or segment): start at the write position
             store = m;
             populatedUpTo = 0;
@@ -146,7 +156,7 @@ public final class PagePrefaulter {
         populatedUpTo = to;
         running.set(true);
         try {
-            runtime.spawnBlocking(() -> populate(address, length));
+            runtime.spawnBlocking(() -> populate(address, length, advice));
             return true;
         } catch (RuntimeException e) {
             running.set(false); // the runtime is shutting down
@@ -181,14 +191,14 @@ public final class PagePrefaulter {
         }
     }
 
-    private void populate(long address, long length) {
+    private void populate(long address, long length, int advice) {
         try {
-            int rc = madvise.madvise(address, length, MADV_POPULATE_WRITE);
+            int rc = madvise.madvise(address, length, advice);
             if (rc == 0) {
                 populatedBytes.addAndGet(length);
             } else if (populatedBytes.get() == 0) {
                 // never worked: no such advice here (older kernel, another OS)
-                off("madvise(MADV_POPULATE_WRITE) returned " + rc);
+                off("madvise(MADV_POPULATE_" + (advice == MADV_POPULATE_WRITE ? "WRITE" : "READ") + ") returned " + rc);
             } else {
                 failures.incrementAndGet(); // e.g. ENOMEM: the chunk was unmapped before the call ran
             }

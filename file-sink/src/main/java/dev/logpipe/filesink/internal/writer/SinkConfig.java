@@ -33,9 +33,11 @@ import java.time.Duration;
  * @param maxRecordBytes the largest encoded record the writer appends; a larger one is refused alone
  * @param listener hooks
  * @param shutdownSignal a broadcast whose message stops new sends; null: none
+ * @param madvise the prefaulter's system call; null: this OS's (tests watch it through this)
  */
 public record SinkConfig(Path dir, TaskRuntime runtime, SyncPolicy syncPolicy, RollCycle rollCycle,
                          RetentionPolicy retention, Duration retentionCheckInterval, int batchSize,
                          boolean prefaultPages, FileStore fileStore, long minFreeBytes, Duration spaceCheckInterval,
-                         Clock clock, int maxRecordBytes, SinkListener listener, BroadcastReceiver<?> shutdownSignal) {
+                         Clock clock, int maxRecordBytes, SinkListener listener, BroadcastReceiver<?> shutdownSignal,
+                         PagePrefaulter.Madvise madvise) {
 }

@@ -7,6 +7,8 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 import java.io.File;
 import java.nio.file.Files;
@@ -66,8 +68,8 @@ class PagePrefaulterTest {
         });
         BytesStore<?, ?> store = append(5000);
         long base = store.addressForRead(0);
-        assertTrue(p.afterBatch(store, bytes.writePosition()));
-        assertFalse(p.afterBatch(store, bytes.writePosition()), "one call in flight at a time");
+        assertTrue(p.afterBatch(store, bytes.writePosition(), true));
+        assertFalse(p.afterBatch(store, bytes.writePosition(), true), "one call in flight at a time");
         waitFor(() -> calls.size() == 1);
         Call first = calls.get(0);
         assertEquals(PagePrefaulter.MADV_POPULATE_WRITE, first.advice());
@@ -78,14 +80,33 @@ class PagePrefaulterTest {
         waitFor(() -> p.populatedBytes() == PagePrefaulter.AHEAD);
 
         // still more than half of AHEAD populated ahead: nothing to do
-        assertFalse(p.afterBatch(store, bytes.writePosition()));
+        assertFalse(p.afterBatch(store, bytes.writePosition(), true));
 
         // the writer moves on past half of it: the next range starts where the last one ended
         bytes.writePosition(8192 + PagePrefaulter.AHEAD / 2 + 100);
-        assertTrue(p.afterBatch(store, bytes.writePosition()));
-        waitFor(() -> calls.size() == 2);
-        assertEquals(first.address() + first.length(), calls.get(1).address());
+        assertTrue(p.afterBatch(store, bytes.writePosition(), true));
+        waitFor(() -> populates(calls).size() == 2);
+        assertEquals(first.address() + first.length(), populates(calls).get(1).address());
         assertFalse(p.disabled());
+    }
+
+    @Test
+    void populatesReadableWhenTheWriterWillNotFillThePagesBeforeASync() throws Exception {
+        List<Call> calls = new CopyOnWriteArrayList<>();
+        PagePrefaulter p = new PagePrefaulter(runtime, (a, l, adv) -> {
+            calls.add(new Call(a, l, adv));
+            return 0;
+        });
+        BytesStore<?, ?> store = append(5000);
+        assertTrue(p.afterBatch(store, bytes.writePosition(), false));
+        waitFor(() -> p.populatedBytes() == PagePrefaulter.AHEAD);
+        assertEquals(1, calls.size());
+        assertEquals(PagePrefaulter.MADV_POPULATE_READ, calls.get(0).advice(), "clean pages: a sync neither writes nor write-protects them");
+        // busy again: the next range may be writable
+        bytes.writePosition(8192 + PagePrefaulter.AHEAD / 2 + 100);
+        assertTrue(p.afterBatch(store, bytes.writePosition(), true));
+        waitFor(() -> populates(calls).size() == 2);
+        assertEquals(PagePrefaulter.MADV_POPULATE_WRITE, populates(calls).get(1).advice());
     }
 
     @Test
@@ -97,11 +118,11 @@ class PagePrefaulterTest {
         });
         BytesStore<?, ?> store = append(100);
         long base = store.addressForRead(0);
-        p.afterBatch(store, bytes.writePosition());
+        p.afterBatch(store, bytes.writePosition(), true);
         assertTrue(releases(calls).isEmpty(), "nothing far enough behind yet");
 
         long end = PagePrefaulter.KEEP_HEAD + PagePrefaulter.KEEP_BEHIND + PagePrefaulter.RELEASE_STEP + 5000;
-        p.afterBatch(store, end);
+        p.afterBatch(store, end, true);
         List<Call> released = releases(calls);
         assertEquals(1, released.size(), "on the writer's thread, before afterBatch returns: " + calls);
         Call first = released.get(0);
@@ -110,11 +131,15 @@ class PagePrefaulterTest {
         assertEquals(to - PagePrefaulter.KEEP_HEAD, first.length(), "up to KEEP_BEHIND before the writer, page-aligned");
         assertEquals(first.length(), p.releasedBytes());
 
-        p.afterBatch(store, end + PagePrefaulter.RELEASE_STEP / 2);
+        p.afterBatch(store, end + PagePrefaulter.RELEASE_STEP / 2, true);
         assertEquals(1, releases(calls).size(), "less than a step more: nothing");
-        p.afterBatch(store, end + PagePrefaulter.RELEASE_STEP);
+        p.afterBatch(store, end + PagePrefaulter.RELEASE_STEP, true);
         assertEquals(2, releases(calls).size());
         assertEquals(first.address() + first.length(), releases(calls).get(1).address(), "from where the last one ended");
+    }
+
+    private static List<Call> populates(List<Call> calls) {
+        return calls.stream().filter(c -> c.advice() != PagePrefaulter.MADV_DONTNEED).toList();
     }
 
     private static List<Call> releases(List<Call> calls) {
@@ -133,7 +158,7 @@ class PagePrefaulterTest {
             bytes.write(block);
         }
         BytesStore<?, ?> store = bytes.bytesStore();
-        p.afterBatch(store, bytes.writePosition());
+        p.afterBatch(store, bytes.writePosition(), true);
         if (System.getProperty("os.name").equals("Linux")) {
             assertTrue(p.releasedBytes() >= PagePrefaulter.RELEASE_STEP, "the real madvise dropped pages: " + p.releasedBytes());
         }
@@ -160,31 +185,34 @@ class PagePrefaulterTest {
             return -1; // EINVAL on a kernel without MADV_POPULATE_WRITE
         });
         BytesStore<?, ?> store = append(100);
-        p.afterBatch(store, bytes.writePosition());
+        p.afterBatch(store, bytes.writePosition(), true);
         waitFor(p::disabled);
         bytes.writePosition(PagePrefaulter.AHEAD * 2);
-        assertFalse(p.afterBatch(store, bytes.writePosition()), "no call after it switched off");
+        assertFalse(p.afterBatch(store, bytes.writePosition(), true), "no call after it switched off");
         assertEquals(1, calls.size());
     }
 
     @Test
     void aFailureAfterASuccessIsCountedNotFatal() throws Exception {
         int[] n = {0};
-        PagePrefaulter p = new PagePrefaulter(runtime, (a, l, adv) -> n[0]++ == 0 ? 0 : -1);
+        // the populate calls fail after the first (the releases behind succeed)
+        PagePrefaulter p = new PagePrefaulter(runtime,
+                (a, l, adv) -> adv == PagePrefaulter.MADV_DONTNEED || n[0]++ == 0 ? 0 : -1);
         BytesStore<?, ?> store = append(100);
-        p.afterBatch(store, bytes.writePosition());
+        p.afterBatch(store, bytes.writePosition(), true);
         waitFor(() -> p.populatedBytes() > 0);
         bytes.writePosition(PagePrefaulter.AHEAD);
-        p.afterBatch(store, bytes.writePosition());
+        p.afterBatch(store, bytes.writePosition(), true);
         waitFor(() -> p.failures() == 1);
         assertFalse(p.disabled());
     }
 
-    @Test
-    void theRealCallChangesNoByte() throws Exception {
+    @ParameterizedTest(name = "writable {0}")
+    @ValueSource(booleans = {true, false})
+    void theRealCallChangesNoByte(boolean writable) throws Exception {
         PagePrefaulter p = PagePrefaulter.forThisOs(runtime);
         BytesStore<?, ?> store = append(10_000);
-        assertTrue(p.afterBatch(store, bytes.writePosition()));
+        assertTrue(p.afterBatch(store, bytes.writePosition(), writable));
         waitFor(() -> p.populatedBytes() > 0 || p.disabled());
         if (kernelHasPopulateWrite()) {
             assertEquals(PagePrefaulter.AHEAD, p.populatedBytes(), "the real madvise worked");
@@ -201,7 +229,7 @@ class PagePrefaulterTest {
         assertTrue(Files.size(tmp.resolve("segment")) >= CHUNK);
     }
 
-    /** Linux 5.14 or later (MADV_POPULATE_WRITE). */
+    /** Linux 5.14 or later (MADV_POPULATE_WRITE and _READ). */
     private static boolean kernelHasPopulateWrite() {
         if (!System.getProperty("os.name").equals("Linux")) {
             return false;
