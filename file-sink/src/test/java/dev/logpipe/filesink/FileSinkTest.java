@@ -90,7 +90,7 @@ class FileSinkTest {
 
     @Test
     void aJournalWrittenWithPrefaultingReadsBackWhole() throws Exception {
-        // ~44 MB: ten and more 4 MiB prefault ranges, full batches (populated writable: no durable
+        // ~44 MB: many prefault ranges, full batches (populated writable: no durable
         // receipts), and syncs every 20 ms that write the prefaulted zero pages ahead of the last record
         String body = "p".repeat(1_000);
         int count = 40_000;

@@ -25,8 +25,9 @@ import java.util.concurrent.atomic.AtomicLong;
  * fault at all, but they are dirty zeros: a sync before the writer has filled them writes them, and
  * write-protects each one (one TLB shootdown per page: an interrupt to every other CPU the process
  * runs on, costly in a VM), after which the writer's store faults anyway. That is fine when syncs are
- * far apart (a busy writer fills 4 MiB long before a 100 ms interval ends), and a waste when they
- * follow each other (durable receipts: each batch asks for the next sync at once). So the writer says
+ * far apart and the window is small (a busy writer fills {@link #AHEAD} in a few milliseconds, so a
+ * sync every 100 ms finds at most that much unwritten), and a waste when they follow each other
+ * (durable receipts: each batch asks for the next sync at once). So the writer says
  * which it is: after a full batch without durable receipts, write; otherwise read, which leaves the
  * pages clean (a sync neither writes nor write-protects them) and costs the writer one light fault per
  * page on its first store (the page exists; the kernel only marks it writable). Embedded emits with
@@ -62,8 +63,14 @@ public final class PagePrefaulter {
     static final int MADV_POPULATE_WRITE = 23;
     /** Linux {@code MADV_POPULATE_READ}. */
     static final int MADV_POPULATE_READ = 22;
-    /** Bytes populated per call; a call is due when less than half of that is left ahead of the writer. */
-    static final long AHEAD = 4L << 20;
+    /**
+     * Bytes populated per call; a call is due when less than half of that is left ahead of the writer.
+     * Small, because a sync writes whatever populated-writable pages the writer has not filled yet
+     * (dirty zeros, written again once filled): with 4 MiB, {@code serve} at full rate wrote 31–46 %
+     * more bytes than its journal holds and spent twice the blocking-pool CPU; with 512 KiB, 3 % more,
+     * and both {@code serve} and the writer alone ran faster ({@code bench/RESULTS.md}).
+     */
+    static final long AHEAD = 512L << 10;
     /** Linux {@code MADV_DONTNEED}. */
     static final int MADV_DONTNEED = 4;
     /** Pages this close behind the writer stay mapped (the page it writes in, and the one before). */
