@@ -6,6 +6,7 @@ import dev.logpipe.channels.WatchReceiver;
 import dev.logpipe.filesink.internal.retention.RetentionPolicy;
 import dev.logpipe.filesink.internal.writer.JournalSink;
 import dev.logpipe.filesink.internal.writer.JournalWriter;
+import dev.logpipe.filesink.internal.writer.PagePrefaulter;
 import dev.logpipe.filesink.internal.writer.SinkConfig;
 import dev.logpipe.runtime.TaskRuntime;
 
@@ -183,7 +184,7 @@ public final class FileSink implements AutoCloseable {
         private JournalSettings.Builder settings = JournalSettings.builder();
         private SinkListener listener = SinkListener.NOOP;
         private BroadcastReceiver<?> shutdownSignal;
-        private dev.logpipe.filesink.internal.writer.PagePrefaulter.Madvise madvise;
+        private PagePrefaulter.Madvise madvise;
 
         private Builder(Path dir) {
             this.dir = Objects.requireNonNull(dir, "dir");
@@ -313,7 +314,7 @@ public final class FileSink implements AutoCloseable {
         }
 
         /** Tests: the page prefaulter's system call, to see which advice the writer asks for. */
-        Builder madvise(dev.logpipe.filesink.internal.writer.PagePrefaulter.Madvise madvise) {
+        Builder madvise(PagePrefaulter.Madvise madvise) {
             this.madvise = madvise;
             return this;
         }
