@@ -51,7 +51,11 @@ class PrefaultAdviceTest {
     }
 
     private FileSink sink() {
-        return FileSink.builder(dir).runtime(runtime).syncInterval(Duration.ofMillis(100)).batchSize(64)
+        return sink(SyncPolicy.every(Duration.ofMillis(100)));
+    }
+
+    private FileSink sink(SyncPolicy policy) {
+        return FileSink.builder(dir).runtime(runtime).syncPolicy(policy).batchSize(64)
                 .prefaultPages(true).madvise((address, length, adv) -> {
                     advice.add(adv);
                     return 0;
@@ -64,6 +68,10 @@ class PrefaultAdviceTest {
 
     /** Fills the channel before the writer starts, so that its batches are full; then lets it drain. */
     private WriterReport fullBatches(boolean durableReceipts, int count) throws Exception {
+        return fullBatches(durableReceipts, count, SyncPolicy.every(Duration.ofMillis(100)));
+    }
+
+    private WriterReport fullBatches(boolean durableReceipts, int count, SyncPolicy policy) throws Exception {
         Mpsc.Channel<AppendRequest> ch = Mpsc.bounded(count);
         List<CompletableFuture<Long>> receipts = new ArrayList<>();
         try (MpscSender<AppendRequest> tx = ch.sender()) {
@@ -74,7 +82,7 @@ class PrefaultAdviceTest {
                     receipts.add(req.durable());
                 }
             }
-            FileSink sink = sink();
+            FileSink sink = sink(policy);
             sink.start(ch.receiver());
             for (CompletableFuture<Long> r : receipts) {
                 r.get(30, TimeUnit.SECONDS);
@@ -106,6 +114,21 @@ class PrefaultAdviceTest {
         assertTrue(report.clean(), report.toString());
         assertFalse(populates().isEmpty(), "it populated: " + advice);
         assertTrue(populates().stream().allMatch(a -> a == POPULATE_READ), "never dirty zeros a sync would write: " + advice);
+    }
+
+    @Test
+    void aBatchThatAsksForASyncByPolicyPopulatesReadable() throws Exception {
+        // every batch of 64 records of ~1 KB crosses a 16 KiB threshold: each asks for a sync
+        WriterReport report = fullBatches(false, 4_096, SyncPolicy.everyBytes(16 * 1024));
+        assertTrue(report.clean(), report.toString());
+        assertFalse(populates().isEmpty(), "it populated: " + advice);
+        assertTrue(populates().stream().allMatch(a -> a == POPULATE_READ), "bytes policy: " + advice);
+
+        advice.clear();
+        report = fullBatches(false, 4_096, SyncPolicy.everyBatch());
+        assertTrue(report.clean(), report.toString());
+        assertFalse(populates().isEmpty(), "it populated: " + advice);
+        assertTrue(populates().stream().allMatch(a -> a == POPULATE_READ), "sync every batch: " + advice);
     }
 
     @Test

@@ -263,7 +263,6 @@ public final class JournalWriter implements Runnable {
         int appended = 0;
         long[] indices = null;
         BytesStore<?, ?> endChunk = null;
-        boolean durableReceipts = false;
         // where the batch's last record ends (file offset); stays -1 if that one was refused, and the
         // sync's page-cache drop then waits for the next batch
         long lastEnd = -1;
@@ -312,18 +311,10 @@ public final class JournalWriter implements Runnable {
                     java.util.Arrays.fill(indices, -1);
                 }
                 indices[i] = index;
-                durableReceipts |= req.receiptWhenDurable();
             }
         }
         if (appended == 0) {
             return;
-        }
-        if (endChunk != null) {
-            // Pages populated writable are dirty zeros until written, and a sync writes those it finds:
-            // only when busy (a batch at least half full) and no sync follows at once does the writer
-            // fill them first.
-            boolean syncFollows = syncEveryBatch || durableReceipts;
-            prefaulter.afterBatch(endChunk, lastEnd, n >= batchSize / 2 && !syncFollows);
         }
         counters.writtenPosition = new WriterCounters.WrittenPosition(state.currentCycle(), lastEnd);
         counters.writtenIndex = last; // publishes the appended records to the sync task
@@ -332,17 +323,31 @@ public final class JournalWriter implements Runnable {
         counters.batches++;
         sync.noteBatch(last, appended, batch.get(0).receiveTimeNanos());
         listener.onBatch(appended, bytes);
-        if (indices != null) {
-            completeReceipts(batch, indices);
-        }
+        boolean durableWaiters = indices != null && completeReceipts(batch, indices);
         bytesSinceSyncRequest += bytes;
-        if (syncEveryBatch || (syncEveryBytes > 0 && bytesSinceSyncRequest >= syncEveryBytes)) {
+        boolean policySync = syncEveryBatch || (syncEveryBytes > 0 && bytesSinceSyncRequest >= syncEveryBytes);
+        // Someone waits for durable receipts: sync now rather than at the next interval. With a sync in
+        // flight this only marks another to run right after it (group commit), so a client waiting for
+        // acknowledgements keeps the disk busy, never idle between syncs. Under the policy "never" they
+        // wait for the final sync, as that policy says.
+        boolean syncNow = policySync || (durableWaiters && sync.syncsWhileRunning());
+        if (endChunk != null) {
+            // Before the sync is asked for, so that the pages behind leave the mapping first. Pages
+            // populated writable are dirty zeros until written, and a sync writes those it finds: only
+            // when busy (a batch at least half full) and no sync follows at once does the writer fill
+            // them first.
+            prefaulter.afterBatch(endChunk, lastEnd, n >= batchSize / 2 && !syncNow);
+        }
+        if (policySync) {
             bytesSinceSyncRequest = 0;
+        }
+        if (syncNow) {
             sync.request();
         }
     }
 
-    private void completeReceipts(List<AppendRequest> batch, long[] indices) {
+    /** Hands the batch's receipts over; returns whether any of them waits for durability. */
+    private boolean completeReceipts(List<AppendRequest> batch, long[] indices) {
         int written = 0;
         int durable = 0;
         for (int i = 0; i < indices.length; i++) {
@@ -377,13 +382,6 @@ public final class JournalWriter implements Runnable {
         if (durable > 0) {
             // in index order, one hand-over per batch; the sync that covers them completes them
             sync.awaitDurable(dIdx, dFutures, durable);
-            // Someone waits for these to be on disk: sync now rather than at the next interval. With
-            // a sync in flight this only marks another to run right after it (group commit), so a
-            // client waiting for acknowledgements keeps the disk busy, never idle between syncs. Under
-            // the policy "never" they wait for the final sync, as that policy says.
-            if (sync.syncsWhileRunning()) {
-                sync.request();
-            }
         }
         if (written > 0) {
             // one worker task per batch: the writer thread never runs users' callbacks
@@ -393,6 +391,7 @@ public final class JournalWriter implements Runnable {
                 }
             }));
         }
+        return durable > 0;
     }
 
     private void roll(int cycle, long firstIndex) {

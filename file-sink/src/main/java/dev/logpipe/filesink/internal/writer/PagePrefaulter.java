@@ -21,18 +21,19 @@ import java.util.concurrent.atomic.AtomicLong;
  * Filling only the page cache (reading the file ahead, or touching it through a second mapping)
  * would leave the fault itself on the writer; populating the writer's own mapping removes it.
  *
- * <p>Which advice: {@code MADV_POPULATE_WRITE} maps the pages writable and dirty, so the writer takes no
- * fault at all, but they are dirty zeros: a sync before the writer has filled them writes them, and
- * write-protects each one (one TLB shootdown per page: an interrupt to every other CPU the process
- * runs on, costly in a VM), after which the writer's store faults anyway. That is fine when syncs are
- * far apart and the window is small (a busy writer fills {@link #AHEAD} in a few milliseconds, so a
- * sync every 100 ms finds at most that much unwritten), and a waste when they follow each other
- * (durable receipts: each batch asks for the next sync at once). So the writer says
- * which it is: after a full batch without durable receipts, write; otherwise read, which leaves the
- * pages clean (a sync neither writes nor write-protects them) and costs the writer one light fault per
- * page on its first store (the page exists; the kernel only marks it writable). Embedded emits with
- * durable receipts, cold, with the release below: 0.93–1.11 M records/s instead of 0.76–0.98 M, TLB
- * shootdowns per million records 5–7 k instead of 29–40 k ({@code bench/RESULTS.md}).
+ * <p>Which advice: {@code MADV_POPULATE_WRITE} maps the pages writable and dirty, so the writer
+ * takes no fault at all, but they are dirty zeros: a sync before the writer has filled them writes
+ * them, and write-protects each one (one TLB shootdown per page: an interrupt to every other CPU
+ * the process runs on, costly in a VM), after which the writer's store faults anyway. That is fine
+ * when syncs are far apart and the window is small (a busy writer fills {@link #AHEAD} in a few
+ * milliseconds, so a sync every 100 ms finds at most that much unwritten), and a waste when they
+ * follow each other (durable receipts: each batch asks for the next sync at once). So the writer
+ * says which it is: after a full batch that asks for no sync (no durable receipt, no sync policy
+ * due), write; otherwise read, which leaves the pages clean (a sync neither writes nor
+ * write-protects them) and costs the writer one light fault per page on its first store (the page
+ * exists; the kernel only marks it writable). Embedded emits with durable receipts, cold, with the
+ * release below: 0.93–1.11 M records/s instead of 0.76–0.98 M, TLB shootdowns per million records
+ * 5–7 k instead of 29–40 k ({@code bench/RESULTS.md}).
  *
  * <p>Behind, why: writing back a page that is still mapped write-protects it, with one TLB shootdown
  * per page; a page no longer mapped costs nothing there. And Chronicle keeps a segment's first mapping
@@ -125,7 +126,7 @@ public final class PagePrefaulter {
     /**
      * Called by the writer after each batch, whose last record ended at file offset {@code end} of the
      * chunk {@code chunk} (the excerpt's bytes store). {@code fillsBeforeSync}: the writer is busy
-     * and no sync was asked for at once (a full batch without durable receipts), so pages populated
+     * and the batch asks for no sync (no durable receipt, no sync policy due), so pages populated
      * ahead will most likely be written before a sync finds them: they may be populated writable.
      *
      * @return true if it submitted a populate call
