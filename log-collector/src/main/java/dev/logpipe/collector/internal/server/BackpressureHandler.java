@@ -198,7 +198,10 @@ final class BackpressureHandler extends ChannelInboundHandlerAdapter {
     private void resume() {
         if (paused) {
             paused = false;
-            if (ctx.channel().isActive() && !readsHeld) {
+            // After the client's EOF there is nothing left to read, and the native transport may have
+            // taken the socket out of its poll set: asking it to read again then fails (epoll_ctl ENOENT)
+            // and closed the connection with a false warning that records were not stored.
+            if (ctx.channel().isActive() && !readsHeld && !inputShutdown) {
                 // setAutoRead(true) also issues a read() when it was off.
                 ctx.channel().config().setAutoRead(true);
             }

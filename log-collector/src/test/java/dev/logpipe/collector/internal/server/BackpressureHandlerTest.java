@@ -11,16 +11,21 @@ import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelOutboundHandlerAdapter;
 import io.netty.channel.embedded.EmbeddedChannel;
 import io.netty.channel.socket.ChannelInputShutdownEvent;
 import io.netty.handler.timeout.IdleStateEvent;
 import org.junit.jupiter.api.Test;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -127,6 +132,45 @@ class BackpressureHandlerTest {
         assertEquals("r 2", take(roomy));
         assertEquals(Map.of(), counters.lost());
         assertEquals(0, counters.pendingRecords.sum(), "nothing held in flight");
+    }
+
+    @Test
+    void afterTheClientsEofMakingRoomAsksTheSocketForNoMoreReads() {
+        // The native (epoll) transport takes a socket whose input has ended out of its poll set; asking
+        // it to read again failed (epoll_ctl: ENOENT), and the handler closed the connection with a
+        // warning that what it sent was not stored, when everything was. Here a handler at the head
+        // fails a read after the EOF the way that transport did.
+        Mpsc.Channel<AppendRequest> ch = Mpsc.bounded(1);
+        PipelineCounters counters = new PipelineCounters();
+        AtomicBoolean eof = new AtomicBoolean();
+        AtomicInteger readsAfterEof = new AtomicInteger();
+        EmbeddedChannel ec = new EmbeddedChannel(new ChannelOutboundHandlerAdapter() {
+            @Override
+            public void read(ChannelHandlerContext ctx) {
+                if (eof.get()) {
+                    readsAfterEof.incrementAndGet();
+                    throw new UncheckedIOException(new IOException("epoll_ctl(..) failed with error(-2): No such file or directory"));
+                }
+                ctx.read();
+            }
+        }, new BackpressureHandler(ch.sender(), counters, new ConnectionTracker()));
+        ec.writeInbound(rec(0));
+        ec.writeInbound(rec(1));
+        ec.writeInbound(rec(2)); // 1 and 2 held: the channel is full, reading paused
+        assertFalse(ec.config().isAutoRead());
+        eof.set(true);
+        ec.pipeline().fireUserEventTriggered(ChannelInputShutdownEvent.INSTANCE); // the client's EOF
+        assertEquals("r 0", take(ch));
+        ec.runPendingTasks();
+        assertEquals("r 1", take(ch));
+        ec.runPendingTasks(); // the FIFO is empty now: the point where reading used to resume
+
+        assertEquals(0, readsAfterEof.get(), "no read asked of a socket whose input has ended");
+        assertEquals(0, counters.connectionErrors.sum(), "no error, no false 'not stored' warning");
+        assertFalse(ec.isOpen(), "closed by the server once everything was handed over");
+        assertEquals("r 2", take(ch));
+        assertEquals(Map.of(), counters.lost());
+        assertEquals(0, counters.pendingRecords.sum());
     }
 
     @Test
