@@ -340,8 +340,8 @@ public final class JournalSink implements AutoCloseable {
             synchronized (lifecycle) {
                 state = State.STOPPED;
             }
-            LOG.info("journal writer stopped: {} records, {} bytes written, last index {}, durable {}, {} failed,"
-                    + " {} abandoned", report.writtenRecords(), report.writtenBytes(), report.lastIndex(),
+            LOG.info("journal writer stopped ({}): {} records, {} bytes written, last index {}, durable {}, {} failed,"
+                    + " {} abandoned", dir, report.writtenRecords(), report.writtenBytes(), report.lastIndex(),
                     report.durableIndex(), report.failedRecords(), report.abandonedRecords());
             if (ownRuntime) {
                 runtime.shutdown(Duration.ofSeconds(5));

@@ -1,0 +1,221 @@
+package dev.logpipe.collector;
+
+import dev.logpipe.filesink.JournalSettings;
+import dev.logpipe.filesink.Level;
+import dev.logpipe.filesink.LogRecord;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.lang.management.CompilationMXBean;
+import java.lang.management.ManagementFactory;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.SplittableRandom;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.stream.Stream;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The JIT warm-up {@link LogPipeline.Builder#warmup} asks for, run by {@code start()} after the
+ * journal is open and before the listeners bind: a throwaway pipeline with the same channel and
+ * journal write settings takes synthetic records through {@link Emitter#emit}, so that the emit
+ * path, the channel, the journal writer and its syncs are compiled when the application's first
+ * record comes: on two cores, 4 threads emitting 250,000 records each ran 1.6-2x as fast from the
+ * first emit after a 2 s warm-up as cold (figures in bench/RESULTS.md).
+ *
+ * <p>What it runs: a pipeline on a journal in a new temporary directory (deleted after), with a
+ * channel a sixteenth of the real one's size so that it fills and empties over and over (the code
+ * for a full channel is compiled too); two threads emit into it. It stops after {@link #MAX_RECORDS}
+ * records or three quarters of the budget, waits within the budget until they are durable and the
+ * compiler has gone quiet. Nothing of it reaches the real journal, its counters or its sink
+ * listener; the throwaway pipeline logs its start and stop at debug.
+ *
+ * <p>What it does not warm: the listeners' decoders. The same idea over loopback TCP, with a varied
+ * corpus of JSON, syslog and text, was built and measured for {@code serve}: no gain, because the
+ * compiled decoders were thrown away ("unstable_if" traps) as soon as real traffic took a branch the
+ * synthetic one had not: a timestamp with another number of fraction digits, a key of another
+ * length, a connection's first record.
+ *
+ * <p>It never stops a start: a warm-up that fails (no temporary directory, say) logs a warning and
+ * the pipeline starts cold.
+ *
+ * <p>Threading: called on the thread running {@code start()}; it starts and joins its own emitters.
+ */
+final class JitWarmup {
+
+    private static final Logger LOG = LoggerFactory.getLogger(JitWarmup.class);
+
+    /** Records to emit at most. */
+    static final int MAX_RECORDS = 600_000;
+    private static final int EMITTERS = 2;
+    /** How long the compiler must have done nothing for its queue to count as drained. */
+    private static final long COMPILER_QUIET_NANOS = TimeUnit.MILLISECONDS.toNanos(150);
+
+    private JitWarmup() {
+    }
+
+    /** What a warm-up did: records emitted, of them durable, and how long it took. */
+    record Outcome(long emitted, long durable, Duration took) {
+    }
+
+    /**
+     * Runs the warm-up for {@code real}'s settings within {@code budget}, its journal in a new
+     * directory under {@code tempParent} (null: the system's temporary directory); returns what it
+     * did, or null if it could not run (logged as a warning).
+     */
+    static Outcome run(LogPipeline.Builder real, Duration budget, Path tempParent) {
+        long start = System.nanoTime();
+        long deadline = start + budget.toNanos();
+        // Emitting stops at three quarters of the budget: the rest is for what was emitted to become
+        // durable (the shutdown then has nothing left to drain) and for the compiler to catch up.
+        long emitting = budget.toNanos() / 4 * 3;
+        long emitted;
+        long durable;
+        Path dir = null;
+        try {
+            dir = tempParent == null
+                    ? Files.createTempDirectory("logpipe-warmup-")
+                    : Files.createTempDirectory(tempParent, "logpipe-warmup-");
+            try (LogPipeline p = real.warmupCopy(dir).start()) {
+                emitted = emit(p, templates(), MAX_RECORDS, start + emitting);
+                durable = awaitDurable(p, emitted, deadline);
+            }
+            awaitCompilerQuiet(deadline);
+            Outcome o = new Outcome(emitted, durable, Duration.ofNanos(System.nanoTime() - start));
+            LOG.info("JIT warm-up: {} synthetic records emitted ({} durable) on a throwaway journal in {} ms (budget {} ms)",
+                    o.emitted(), o.durable(), o.took().toMillis(), budget.toMillis());
+            return o;
+        } catch (IOException | RuntimeException e) {
+            LOG.warn("JIT warm-up skipped, starting cold: {}", e.toString());
+            return null;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return null;
+        } finally {
+            if (dir != null) {
+                deleteTree(dir);
+            }
+        }
+    }
+
+    /** The throwaway journal's settings: the real one's write path, none of its housekeeping. */
+    static JournalSettings journalFor(JournalSettings real) {
+        return JournalSettings.builder()
+                .syncPolicy(real.syncPolicy())
+                .rollCycle(real.rollCycle())
+                .batchSize(real.batchSize())
+                .prefaultPages(real.prefaultPages())
+                .maxRecordBytes(real.maxRecordBytes())
+                .build();
+    }
+
+    /** Emits from {@link #EMITTERS} threads until {@code records} or the deadline; returns how many. */
+    private static long emit(LogPipeline p, LogRecord[] templates, long records, long deadline)
+            throws InterruptedException {
+        AtomicLong emitted = new AtomicLong();
+        AtomicReference<Throwable> failure = new AtomicReference<>();
+        List<Thread> emitters = new ArrayList<>();
+        for (int t = 0; t < EMITTERS; t++) {
+            Emitter emitter = p.emitter("warmup-" + t);
+            Thread thread = new Thread(() -> {
+                try {
+                    for (long i = 0; i < records / EMITTERS && ((i & 1023) != 0 || System.nanoTime() - deadline < 0); i++) {
+                        CompletionStage<Long> stage = emitter.emit(templates[(int) (i & (templates.length - 1))]);
+                        emitted.incrementAndGet();
+                        if ((i & 16383) == 16383) {
+                            // a bounded number of stages outstanding, as a well-behaved caller keeps
+                            stage.toCompletableFuture().join();
+                        }
+                    }
+                } catch (RuntimeException e) {
+                    failure.compareAndSet(null, e);
+                }
+            }, "logpipe-warmup-emitter-" + t);
+            thread.setDaemon(true);
+            emitters.add(thread);
+        }
+        emitters.forEach(Thread::start);
+        for (Thread t : emitters) {
+            t.join();
+        }
+        if (failure.get() != null) {
+            throw new IllegalStateException("a warm-up emit failed", failure.get());
+        }
+        return emitted.get();
+    }
+
+    /** Waits until {@code emitted} records are durable or the deadline; returns the durable count. */
+    private static long awaitDurable(LogPipeline p, long emitted, long deadline) throws InterruptedException {
+        long durable;
+        while ((durable = p.stats().durableRecords()) < emitted && System.nanoTime() - deadline < 0) {
+            Thread.sleep(5); // a stats snapshot per 5 ms, for at most the budget
+        }
+        return durable;
+    }
+
+    /** Waits until the JIT has compiled nothing for a while (its queue has drained) or the deadline. */
+    private static void awaitCompilerQuiet(long deadline) throws InterruptedException {
+        CompilationMXBean jit = ManagementFactory.getCompilationMXBean();
+        if (jit == null || !jit.isCompilationTimeMonitoringSupported()) {
+            return;
+        }
+        long last = jit.getTotalCompilationTime();
+        long quietSince = System.nanoTime();
+        while (System.nanoTime() - deadline < 0 && System.nanoTime() - quietSince < COMPILER_QUIET_NANOS) {
+            Thread.sleep(10);
+            long now = jit.getTotalCompilationTime();
+            if (now != last) {
+                last = now;
+                quietSince = System.nanoTime();
+            }
+        }
+    }
+
+    private static void deleteTree(Path dir) {
+        try (Stream<Path> files = Files.walk(dir)) {
+            for (Path f : files.sorted(Comparator.reverseOrder()).toList()) {
+                Files.deleteIfExists(f);
+            }
+        } catch (IOException | UncheckedIOException e) {
+            LOG.warn("could not delete the warm-up journal {}: {}", dir, e.toString());
+        }
+    }
+
+    /** 64 records of the shapes applications emit: levels, services, hosts or not, fields, JSON fields. */
+    static LogRecord[] templates() {
+        String[] services = {"checkout", "payments", "search", "auth", "inventory", "mailer"};
+        String[] words = {"request", "completed", "user", "cache", "miss", "order", "retry", "upstream",
+            "latency", "token", "refresh", "session", "timeout", "db", "query", "ok", "card", "déclinée"};
+        SplittableRandom rnd = new SplittableRandom(7);
+        Level[] levels = Level.values();
+        LogRecord[] out = new LogRecord[64];
+        for (int i = 0; i < out.length; i++) {
+            StringBuilder msg = new StringBuilder();
+            for (int w = 3 + rnd.nextInt(rnd.nextInt(8) == 0 ? 60 : 12); w > 0; w--) {
+                msg.append(words[rnd.nextInt(words.length)]).append(' ');
+            }
+            LogRecord.Builder b = LogRecord.builder()
+                    .level(levels[rnd.nextInt(levels.length)])
+                    .service(services[rnd.nextInt(services.length)])
+                    .message(msg.append('#').append(i).toString());
+            if (rnd.nextBoolean()) {
+                b.host("web-" + rnd.nextInt(16));
+            }
+            for (int f = rnd.nextInt(5); f > 0; f--) {
+                b.field("k" + f, Long.toHexString(rnd.nextLong()));
+            }
+            if (rnd.nextInt(3) == 0) {
+                b.fieldJson("ctx", "{\"n\":" + rnd.nextInt(100) + ",\"tags\":[\"a\",\"b\"]}");
+            }
+            out[i] = b.build();
+        }
+        return out;
+    }
+}

@@ -1,0 +1,122 @@
+package dev.logpipe.collector;
+
+import static dev.logpipe.collector.TestSupport.readJournal;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.logpipe.filesink.LogRecord;
+import dev.logpipe.filesink.ReadRecord;
+import dev.logpipe.filesink.SinkListener;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The JIT warm-up of {@link LogPipeline.Builder#warmup}: it runs, leaves nothing behind, and the pipeline starts as usual. */
+class JitWarmupTest {
+
+    @Test
+    @Timeout(60)
+    void theWarmupEmitsIntoAThrowawayJournalAndDeletesIt(@TempDir Path data, @TempDir Path temp) throws Exception {
+        JitWarmup.Outcome o = JitWarmup.run(LogPipeline.builder(data), Duration.ofSeconds(10), temp);
+
+        assertNotNull(o, "the warm-up ran");
+        assertTrue(o.emitted() > 0, "it emitted records: " + o);
+        assertTrue(o.emitted() <= JitWarmup.MAX_RECORDS, "at most the cap: " + o);
+        assertEquals(o.emitted(), o.durable(), "every one of them became durable within a generous budget");
+        try (Stream<Path> left = Files.list(temp)) {
+            assertEquals(List.of(), left.toList(), "its journal is deleted");
+        }
+        try (Stream<Path> touched = Files.list(data)) {
+            assertEquals(List.of(), touched.toList(), "the real data directory is not touched");
+        }
+    }
+
+    @Test
+    @Timeout(60)
+    void aWarmedUpPipelineStartsEmptyAndStoresTheApplicationsRecordsInOrder(@TempDir Path data) throws Exception {
+        AtomicLong batched = new AtomicLong();
+        SinkListener listener = new SinkListener() {
+            @Override
+            public void onBatch(int records, long bytes) {
+                batched.addAndGet(records);
+            }
+        };
+        try (LogPipeline p = LogPipeline.builder(data).warmup(Duration.ofSeconds(1)).sinkListener(listener).start()) {
+            PipelineStats before = p.stats();
+            assertEquals(0, before.writtenRecords(), "no warm-up record counted as this pipeline's");
+            assertEquals(0, before.durableRecords());
+            assertEquals(0, batched.get(), "nor seen by its sink listener");
+
+            int threads = 2;
+            int perThread = 5_000;
+            List<Thread> emitters = new ArrayList<>();
+            List<CompletableFuture<Long>> last = new ArrayList<>();
+            for (int t = 0; t < threads; t++) {
+                Emitter e = p.emitter("app-" + t);
+                CompletableFuture<Long> done = new CompletableFuture<>();
+                last.add(done);
+                String tag = "t" + t;
+                emitters.add(new Thread(() -> {
+                    CompletableFuture<Long> stage = null;
+                    for (int i = 0; i < perThread; i++) {
+                        stage = e.emit(LogRecord.builder().message(tag + " " + i).build()).toCompletableFuture();
+                    }
+                    stage.whenComplete((v, err) -> {
+                        if (err != null) {
+                            done.completeExceptionally(err);
+                        } else {
+                            done.complete(v);
+                        }
+                    });
+                }));
+            }
+            emitters.forEach(Thread::start);
+            for (Thread t : emitters) {
+                t.join();
+            }
+            for (CompletableFuture<Long> f : last) {
+                f.join(); // durable
+            }
+            assertEquals((long) threads * perThread, p.stats().writtenRecords());
+        }
+        List<ReadRecord> journal = readJournal(data);
+        assertEquals(10_000, journal.size(), "exactly the application's records, no warm-up record");
+        assertEquals(10_000, batched.get(), "the sink listener saw exactly those");
+        Map<String, Integer> next = new HashMap<>();
+        for (ReadRecord rr : journal) {
+            String[] parts = rr.record().message().split(" ");
+            int expected = next.getOrDefault(parts[0], 0);
+            assertEquals(expected, Integer.parseInt(parts[1]), "order per emitting thread: " + rr.record().message());
+            next.put(parts[0], expected + 1);
+        }
+    }
+
+    @Test
+    void aWarmupThatCannotRunReturnsNothingAndLeavesNothing(@TempDir Path data, @TempDir Path dir) throws Exception {
+        Path notADirectory = Files.writeString(dir.resolve("file"), "x");
+
+        assertNull(JitWarmup.run(LogPipeline.builder(data), Duration.ofSeconds(1), notADirectory));
+        try (Stream<Path> touched = Files.list(data)) {
+            assertEquals(List.of(), touched.toList());
+        }
+    }
+
+    @Test
+    void aNegativeBudgetIsRefused() {
+        assertThrows(IllegalArgumentException.class,
+                () -> LogPipeline.builder(Path.of("unused")).warmup(Duration.ofMillis(-1)));
+    }
+}
