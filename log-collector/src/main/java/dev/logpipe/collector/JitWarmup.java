@@ -3,6 +3,7 @@ package dev.logpipe.collector;
 import dev.logpipe.filesink.JournalSettings;
 import dev.logpipe.filesink.Level;
 import dev.logpipe.filesink.LogRecord;
+import dev.logpipe.filesink.SyncPolicy;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.lang.management.CompilationMXBean;
@@ -15,7 +16,9 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.SplittableRandom;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.stream.Stream;
@@ -33,8 +36,9 @@ import org.slf4j.LoggerFactory;
  * <p>What it runs: a pipeline on a journal in a new temporary directory (deleted after), with a
  * channel a sixteenth of the real one's size so that it fills and empties over and over (the code
  * for a full channel is compiled too); two threads emit into it. It stops after {@link #MAX_RECORDS}
- * records or three quarters of the budget, waits within the budget until they are durable and the
- * compiler has gone quiet. Nothing of it reaches the real journal, its counters or its sink
+ * records or three quarters of the budget, waits within the budget until they are durable (written,
+ * when the journal never syncs while running) and the compiler has gone quiet; no call in it waits
+ * past the budget. Nothing of it reaches the real journal, its counters or its sink
  * listener; the throwaway pipeline logs its start and stop at debug.
  *
  * <p>What it does not warm: the listeners' decoders. The same idea over loopback TCP, with a varied
@@ -61,8 +65,8 @@ final class JitWarmup {
     private JitWarmup() {
     }
 
-    /** What a warm-up did: records emitted, of them durable, and how long it took. */
-    record Outcome(long emitted, long durable, Duration took) {
+    /** What a warm-up did: records emitted, how many of them became durable (written, with sync never), how long it took. */
+    record Outcome(long emitted, long stored, Duration took) {
     }
 
     /**
@@ -77,20 +81,24 @@ final class JitWarmup {
         // durable (the shutdown then has nothing left to drain) and for the compiler to catch up.
         long emitting = budget.toNanos() / 4 * 3;
         long emitted;
-        long durable;
+        long stored;
         Path dir = null;
         try {
             dir = tempParent == null
                     ? Files.createTempDirectory("logpipe-warmup-")
                     : Files.createTempDirectory(tempParent, "logpipe-warmup-");
-            try (LogPipeline p = real.warmupCopy(dir).start()) {
-                emitted = emit(p, templates(), MAX_RECORDS, start + emitting);
-                durable = awaitDurable(p, emitted, deadline);
+            LogPipeline.Builder copy = real.warmupCopy(dir, budget);
+            // durable, as applications mostly ask, unless nothing syncs while running
+            Durability level = copy.journalSettings().syncPolicy().kind() == SyncPolicy.Kind.NEVER
+                    ? Durability.WRITTEN : Durability.DURABLE;
+            try (LogPipeline p = copy.start()) {
+                emitted = emit(p, templates(), MAX_RECORDS, level, start + emitting);
+                stored = awaitStored(p, emitted, level, deadline);
             }
             awaitCompilerQuiet(deadline);
-            Outcome o = new Outcome(emitted, durable, Duration.ofNanos(System.nanoTime() - start));
-            LOG.info("JIT warm-up: {} synthetic records emitted ({} durable) on a throwaway journal in {} ms (budget {} ms)",
-                    o.emitted(), o.durable(), o.took().toMillis(), budget.toMillis());
+            Outcome o = new Outcome(emitted, stored, Duration.ofNanos(System.nanoTime() - start));
+            LOG.info("JIT warm-up: {} synthetic records emitted ({} stored) on a throwaway journal in {} ms (budget {} ms)",
+                    o.emitted(), o.stored(), o.took().toMillis(), budget.toMillis());
             return o;
         } catch (IOException | RuntimeException e) {
             LOG.warn("JIT warm-up skipped, starting cold: {}", e.toString());
@@ -116,8 +124,11 @@ final class JitWarmup {
                 .build();
     }
 
-    /** Emits from {@link #EMITTERS} threads until {@code records} or the deadline; returns how many. */
-    private static long emit(LogPipeline p, LogRecord[] templates, long records, long deadline)
+    /**
+     * Emits at {@code level} from {@link #EMITTERS} threads until {@code records} or the deadline;
+     * returns how many.
+     */
+    private static long emit(LogPipeline p, LogRecord[] templates, long records, Durability level, long deadline)
             throws InterruptedException {
         AtomicLong emitted = new AtomicLong();
         AtomicReference<Throwable> failure = new AtomicReference<>();
@@ -127,14 +138,21 @@ final class JitWarmup {
             Thread thread = new Thread(() -> {
                 try {
                     for (long i = 0; i < records / EMITTERS && ((i & 1023) != 0 || System.nanoTime() - deadline < 0); i++) {
-                        CompletionStage<Long> stage = emitter.emit(templates[(int) (i & (templates.length - 1))]);
+                        CompletionStage<Long> stage = emitter.emit(templates[(int) (i & (templates.length - 1))], level);
                         emitted.incrementAndGet();
                         if ((i & 16383) == 16383) {
-                            // a bounded number of stages outstanding, as a well-behaved caller keeps
-                            stage.toCompletableFuture().join();
+                            // a bounded number of stages outstanding, as a well-behaved caller keeps,
+                            // waiting for one no longer than the budget
+                            long left = deadline - System.nanoTime();
+                            if (left <= 0) {
+                                break;
+                            }
+                            stage.toCompletableFuture().get(left, TimeUnit.NANOSECONDS);
                         }
                     }
-                } catch (RuntimeException e) {
+                } catch (TimeoutException | InterruptedException e) {
+                    // out of budget (or asked to stop): what was emitted is enough
+                } catch (ExecutionException | RuntimeException e) {
                     failure.compareAndSet(null, e);
                 }
             }, "logpipe-warmup-emitter-" + t);
@@ -151,13 +169,15 @@ final class JitWarmup {
         return emitted.get();
     }
 
-    /** Waits until {@code emitted} records are durable or the deadline; returns the durable count. */
-    private static long awaitDurable(LogPipeline p, long emitted, long deadline) throws InterruptedException {
-        long durable;
-        while ((durable = p.stats().durableRecords()) < emitted && System.nanoTime() - deadline < 0) {
+    /** Waits until {@code emitted} records reach {@code level} or the deadline; returns how many did. */
+    private static long awaitStored(LogPipeline p, long emitted, Durability level, long deadline)
+            throws InterruptedException {
+        long stored;
+        while ((stored = level == Durability.DURABLE ? p.stats().durableRecords() : p.stats().writtenRecords()) < emitted
+                && System.nanoTime() - deadline < 0) {
             Thread.sleep(5); // a stats snapshot per 5 ms, for at most the budget
         }
-        return durable;
+        return stored;
     }
 
     /** Waits until the JIT has compiled nothing for a while (its queue has drained) or the deadline. */

@@ -833,11 +833,17 @@ public final class LogPipeline implements AutoCloseable {
             return this;
         }
 
+        /** The journal settings {@link #start()} would use. */
+        JournalSettings journalSettings() {
+            return journal.build();
+        }
+
         /**
          * A warm-up's throwaway pipeline in {@code dir}: these journal write settings, the emit
-         * settings, a channel a sixteenth the size; no listeners, receivers or sink listener.
+         * settings (waits no longer than {@code budget}), a channel a sixteenth the size; no
+         * listeners, receivers or sink listener.
          */
-        Builder warmupCopy(Path dir) {
+        Builder warmupCopy(Path dir, Duration budget) {
             Builder b = new Builder(dir);
             // A channel a sixteenth the size fills and empties over and over, so the code for a full
             // channel (emitters waiting for room, the writer waking them) is compiled too.
@@ -846,7 +852,7 @@ public final class LogPipeline implements AutoCloseable {
             b.journal = JitWarmup.journalFor(journal.build()).toBuilder();
             b.drainTimeout = Duration.ofSeconds(5);
             b.workerThreads = workerThreads;
-            b.emitMaxBlock = emitMaxBlock;
+            b.emitMaxBlock = emitMaxBlock.compareTo(budget) < 0 ? emitMaxBlock : budget; // no emit waits past the budget
             b.emitAsyncWaiters = emitAsyncWaiters;
             b.quiet = true;
             return b;
