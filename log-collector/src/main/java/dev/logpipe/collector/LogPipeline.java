@@ -571,7 +571,8 @@ public final class LogPipeline implements AutoCloseable {
      * {@link #start()}.
      *
      * <p>Defaults: channel of 32,768 records and 16 MiB of their estimated heap; sync every 100 ms; the journal's roll cycle
-     * and retention defaults (hourly, keep everything); drain timeout 30 s; no TCP listener.
+     * and retention defaults (hourly, keep everything); drain timeout 30 s; no TCP listener; no JIT
+     * warm-up ({@link #warmup}).
      *
      * <p>Threading: confined; use one builder from one thread.
      */
