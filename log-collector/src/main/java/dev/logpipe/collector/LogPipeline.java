@@ -819,7 +819,7 @@ public final class LogPipeline implements AutoCloseable {
          * pipeline with this channel and journal write settings, in a temporary directory deleted
          * afterwards, takes synthetic records (up to 600,000) through {@link Emitter#emit}, so the
          * application's first records meet compiled code instead of the interpreter: on two cores,
-         * 4 threads emitting 250,000 records each ran 1.6-2x as fast from the first emit as cold
+         * 4 threads emitting 250,000 records each ran 1.6-1.9x as fast from the first emit as cold
          * (bench/RESULTS.md). {@code start()} takes up to {@code budget} longer and the heap grows
          * to what the warm-up used (within {@code -Xmx}); nothing of it reaches this pipeline's journal, counters or sink
          * listener. The listeners' decoders are not warmed (a synthetic TCP warm-up measured no
