@@ -10,6 +10,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.logpipe.filesink.LogRecord;
 import dev.logpipe.filesink.ReadRecord;
 import dev.logpipe.filesink.SinkListener;
+import java.net.Socket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -101,6 +102,29 @@ class JitWarmupTest {
             int expected = next.getOrDefault(parts[0], 0);
             assertEquals(expected, Integer.parseInt(parts[1]), "order per emitting thread: " + rr.record().message());
             next.put(parts[0], expected + 1);
+        }
+    }
+
+    @Test
+    @Timeout(60)
+    void withAListenerTheWarmupRunsBeforeItBindsAndTcpRecordsAreStoredAsUsual(@TempDir Path data) throws Exception {
+        int lines = 500;
+        try (LogPipeline p = LogPipeline.builder(data).warmup(Duration.ofMillis(500))
+                .listener(TcpIngestTest.textListener().build()).start()) {
+            assertEquals(0, p.stats().receivedTotal(), "the warm-up's records are not this pipeline's");
+            try (Socket s = TestSupport.connect(TcpIngestTest.address(p))) {
+                StringBuilder sb = new StringBuilder();
+                for (int i = 0; i < lines; i++) {
+                    sb.append("line ").append(i).append('\n');
+                }
+                TestSupport.write(s, sb.toString());
+            }
+            TestSupport.awaitCondition(Duration.ofSeconds(30), "every line durable", () -> p.stats().durableRecords() == lines);
+        }
+        List<ReadRecord> journal = readJournal(data);
+        assertEquals(lines, journal.size());
+        for (int i = 0; i < lines; i++) {
+            assertEquals("line " + i, journal.get(i).record().message());
         }
     }
 
