@@ -4,10 +4,8 @@ import dev.logpipe.channels.Mpsc;
 import dev.logpipe.channels.MpscSender;
 import dev.logpipe.channels.SendResult;
 import dev.logpipe.channels.WatchReceiver;
-import dev.logpipe.runtime.TaskRuntime;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -29,17 +27,8 @@ class FileSinkTest {
     @TempDir
     Path dir;
 
-    TaskRuntime runtime;
-
-    @BeforeEach
-    void setUp() {
-        runtime = TaskRuntime.builder().workerThreads(2).maxBlockingThreads(4).threadNamePrefix("test").build();
-    }
-
-    @AfterEach
-    void tearDown() {
-        runtime.shutdown(Duration.ofSeconds(5));
-    }
+    @RegisterExtension
+    final TestRuntime runtime = new TestRuntime();
 
     private static List<ReadRecord> readAll(Path dir) {
         List<ReadRecord> out = new ArrayList<>();
@@ -69,7 +58,7 @@ class FileSinkTest {
 
     @Test
     void recordsReadBackEqualAndInOrderWithIncreasingReceipts() throws Exception {
-        FileSink sink = FileSink.builder(dir).runtime(runtime).syncInterval(Duration.ofMillis(20)).batchSize(64).build();
+        FileSink sink = FileSink.builder(dir).runtime(runtime.get()).syncInterval(Duration.ofMillis(20)).batchSize(64).build();
         List<CompletableFuture<Long>> receipts = new ArrayList<>();
         WriterReport report = runSink(sink, 5_000, receipts);
         assertTrue(report.clean(), report.toString());
@@ -94,7 +83,7 @@ class FileSinkTest {
         // receipts), and syncs every 20 ms that write the prefaulted zero pages ahead of the last record
         String body = "p".repeat(1_000);
         int count = 40_000;
-        FileSink sink = FileSink.builder(dir).runtime(runtime).syncInterval(Duration.ofMillis(20)).batchSize(64)
+        FileSink sink = FileSink.builder(dir).runtime(runtime.get()).syncInterval(Duration.ofMillis(20)).batchSize(64)
                 .prefaultPages(true).build();
         Mpsc.Channel<AppendRequest> ch = Mpsc.bounded(1024);
         sink.start(ch.receiver());
@@ -121,7 +110,7 @@ class FileSinkTest {
     @Test
     void requestSyncMakesWrittenRecordsDurableBeforeTheInterval() throws Exception {
         // An interval far longer than the test, and nobody waits for durability: only requestSync syncs.
-        FileSink sink = FileSink.builder(dir).runtime(runtime).syncInterval(Duration.ofHours(1)).build();
+        FileSink sink = FileSink.builder(dir).runtime(runtime.get()).syncInterval(Duration.ofHours(1)).build();
         Mpsc.Channel<AppendRequest> ch = Mpsc.bounded(128);
         sink.start(ch.receiver());
         for (int round = 0; round < 3; round++) {
@@ -139,7 +128,7 @@ class FileSinkTest {
 
     @Test
     void aRecordWhoseReceiptWaitsForDurabilityIsSyncedWithoutWaitingForTheInterval() throws Exception {
-        FileSink sink = FileSink.builder(dir).runtime(runtime).syncInterval(Duration.ofHours(1)).build();
+        FileSink sink = FileSink.builder(dir).runtime(runtime.get()).syncInterval(Duration.ofHours(1)).build();
         Mpsc.Channel<AppendRequest> ch = Mpsc.bounded(128);
         sink.start(ch.receiver());
         for (int round = 0; round < 3; round++) {
@@ -155,7 +144,7 @@ class FileSinkTest {
 
     @Test
     void underThePolicyNeverADurableReceiptWaitsForTheFinalSync() throws Exception {
-        FileSink sink = FileSink.builder(dir).runtime(runtime).syncNever().build();
+        FileSink sink = FileSink.builder(dir).runtime(runtime.get()).syncNever().build();
         Mpsc.Channel<AppendRequest> ch = Mpsc.bounded(128);
         sink.start(ch.receiver());
         AppendRequest durable = AppendRequest.withDurableReceipt(TestRecords.record(0));
@@ -172,7 +161,7 @@ class FileSinkTest {
 
     @Test
     void watermarkReachesTheLastIndexWhileRunningWithIntervalSync() throws Exception {
-        FileSink sink = FileSink.builder(dir).runtime(runtime).syncInterval(Duration.ofMillis(10)).build();
+        FileSink sink = FileSink.builder(dir).runtime(runtime.get()).syncInterval(Duration.ofMillis(10)).build();
         Mpsc.Channel<AppendRequest> ch = Mpsc.bounded(128);
         sink.start(ch.receiver());
         WatchReceiver<Long> wm = sink.durableWatermark();
@@ -195,7 +184,7 @@ class FileSinkTest {
     void everyBatchAndBytesPoliciesMakeEverythingDurable() throws Exception {
         for (int mode = 0; mode < 2; mode++) {
             Path d = dir.resolve("m" + mode);
-            FileSink.Builder b = FileSink.builder(d).runtime(runtime).syncNever();
+            FileSink.Builder b = FileSink.builder(d).runtime(runtime.get()).syncNever();
             b = mode == 0 ? b.syncEveryBatch() : b.syncEveryBytes(4096);
             FileSink sink = b.build();
             Mpsc.Channel<AppendRequest> ch = Mpsc.bounded(64);
@@ -220,7 +209,7 @@ class FileSinkTest {
 
     @Test
     void syncNeverStillSyncsOnceAtClose() throws Exception {
-        FileSink sink = FileSink.builder(dir).runtime(runtime).syncNever().build();
+        FileSink sink = FileSink.builder(dir).runtime(runtime.get()).syncNever().build();
         WriterReport report = runSink(sink, 100, null);
         assertEquals(report.lastIndex(), report.durableIndex());
         assertEquals(1, report.syncs());
@@ -228,8 +217,8 @@ class FileSinkTest {
 
     @Test
     void reopenedJournalContinuesAfterTheLastRecord() throws Exception {
-        runSink(FileSink.builder(dir).runtime(runtime).build(), 100, null);
-        FileSink second = FileSink.builder(dir).runtime(runtime).build();
+        runSink(FileSink.builder(dir).runtime(runtime.get()).build(), 100, null);
+        FileSink second = FileSink.builder(dir).runtime(runtime.get()).build();
         Mpsc.Channel<AppendRequest> ch = Mpsc.bounded(16);
         second.start(ch.receiver());
         for (int i = 100; i < 150; i++) {
@@ -246,17 +235,17 @@ class FileSinkTest {
 
     @Test
     void secondWriterOnTheSameDirectoryIsRefused() throws Exception {
-        FileSink first = FileSink.builder(dir).runtime(runtime).build();
+        FileSink first = FileSink.builder(dir).runtime(runtime.get()).build();
         Mpsc.Channel<AppendRequest> ch = Mpsc.bounded(16);
         first.start(ch.receiver());
-        FileSink second = FileSink.builder(dir).runtime(runtime).build();
+        FileSink second = FileSink.builder(dir).runtime(runtime.get()).build();
         JournalLockedException e = assertThrows(JournalLockedException.class,
                 () -> second.start(Mpsc.<AppendRequest>bounded(1).receiver()));
         assertTrue(e.getMessage().contains("in use by another logpipe writer"), e.getMessage());
         ch.sender().close();
         first.close();
         // once the first one is gone the directory is free again
-        FileSink third = FileSink.builder(dir).runtime(runtime).build();
+        FileSink third = FileSink.builder(dir).runtime(runtime.get()).build();
         Mpsc.Channel<AppendRequest> ch3 = Mpsc.bounded(1);
         third.start(ch3.receiver());
         ch3.sender().close();
@@ -265,7 +254,7 @@ class FileSinkTest {
 
     @Test
     void closeStopsNewSendsAndDrainsBuffered() throws Exception {
-        FileSink sink = FileSink.builder(dir).runtime(runtime).build();
+        FileSink sink = FileSink.builder(dir).runtime(runtime.get()).build();
         Mpsc.Channel<AppendRequest> ch = Mpsc.bounded(1000);
         for (int i = 0; i < 500; i++) {
             ch.sender().trySend(AppendRequest.of(TestRecords.record(i)));
@@ -279,7 +268,7 @@ class FileSinkTest {
 
     @Test
     void readerFromEndSeesOnlyNewRecords() throws Exception {
-        runSink(FileSink.builder(dir).runtime(runtime).build(), 10, null);
+        runSink(FileSink.builder(dir).runtime(runtime.get()).build(), 10, null);
         try (JournalReader r = JournalReader.builder(dir).fromEnd().build()) {
             assertNull(r.next());
         }

@@ -4,10 +4,8 @@ import dev.logpipe.testsupport.FakeFileStore;
 import dev.logpipe.testsupport.MutableClock;
 import dev.logpipe.channels.Mpsc;
 import dev.logpipe.channels.SendResult;
-import dev.logpipe.runtime.TaskRuntime;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -46,17 +44,8 @@ class JournalPauseTest {
     @TempDir
     Path dir;
 
-    TaskRuntime runtime;
-
-    @BeforeEach
-    void setUp() {
-        runtime = TaskRuntime.builder().workerThreads(2).maxBlockingThreads(4).threadNamePrefix("test").build();
-    }
-
-    @AfterEach
-    void tearDown() {
-        runtime.shutdown(Duration.ofSeconds(5));
-    }
+    @RegisterExtension
+    final TestRuntime runtime = new TestRuntime();
 
     /** Sends records 0..total-1 with blockingSend until done or Closed; counts what was sent. */
     static final class Producer extends Thread {
@@ -108,7 +97,7 @@ class JournalPauseTest {
     }
 
     private FileSink.Builder sink(FakeFileStore store) {
-        return FileSink.builder(dir).runtime(runtime).fileStore(store).minFreeBytes(RESERVE)
+        return FileSink.builder(dir).runtime(runtime.get()).fileStore(store).minFreeBytes(RESERVE)
                 .spaceCheckInterval(Duration.ofMillis(5)).batchSize(32).syncInterval(Duration.ofMillis(20));
     }
 

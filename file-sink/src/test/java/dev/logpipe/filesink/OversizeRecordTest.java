@@ -3,10 +3,8 @@ package dev.logpipe.filesink;
 import dev.logpipe.channels.Mpsc;
 import dev.logpipe.channels.MpscSender;
 import dev.logpipe.filesink.internal.codec.RecordCodec;
-import dev.logpipe.runtime.TaskRuntime;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -34,17 +32,8 @@ class OversizeRecordTest {
     @TempDir
     Path dir;
 
-    TaskRuntime runtime;
-
-    @BeforeEach
-    void setUp() {
-        runtime = TaskRuntime.builder().workerThreads(2).maxBlockingThreads(4).threadNamePrefix("test").build();
-    }
-
-    @AfterEach
-    void tearDown() {
-        runtime.shutdown(Duration.ofSeconds(5));
-    }
+    @RegisterExtension
+    final TestRuntime runtime = new TestRuntime();
 
     private static LogRecord record(int n, String message) {
         return LogRecord.builder().receiveTimeNanos(n).message(message).field("n", Integer.toString(n)).build();
@@ -63,7 +52,7 @@ class OversizeRecordTest {
         int max = JournalSettings.DEFAULT_MAX_RECORD_BYTES;
         // the first oversize one is larger than Chronicle's old 16 MiB excerpt limit, which stopped the writer
         String[] messages = {"a", "x".repeat(17 << 20), "b", messageFor(3, max), messageFor(4, max + 1), "c"};
-        FileSink sink = FileSink.builder(dir).runtime(runtime).syncInterval(Duration.ofMillis(20)).build();
+        FileSink sink = FileSink.builder(dir).runtime(runtime.get()).syncInterval(Duration.ofMillis(20)).build();
         Mpsc.Channel<AppendRequest> ch = Mpsc.bounded(16);
         sink.start(ch.receiver());
         List<CompletableFuture<Long>> receipts = new ArrayList<>();
@@ -109,7 +98,7 @@ class OversizeRecordTest {
     void aLargerLimitTakesLargerRecords() throws Exception {
         int max = 24 << 20;
         String big = messageFor(0, max);
-        FileSink sink = FileSink.builder(dir).runtime(runtime)
+        FileSink sink = FileSink.builder(dir).runtime(runtime.get())
                 .settings(JournalSettings.builder().maxRecordBytes(max).build()).build();
         Mpsc.Channel<AppendRequest> ch = Mpsc.bounded(4);
         sink.start(ch.receiver());

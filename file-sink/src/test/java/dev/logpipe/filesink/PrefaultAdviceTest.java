@@ -2,10 +2,8 @@ package dev.logpipe.filesink;
 
 import dev.logpipe.channels.Mpsc;
 import dev.logpipe.channels.MpscSender;
-import dev.logpipe.runtime.TaskRuntime;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -37,25 +35,16 @@ class PrefaultAdviceTest {
     @TempDir
     Path dir;
 
-    private TaskRuntime runtime;
+    @RegisterExtension
+    final TestRuntime runtime = new TestRuntime();
     private final List<Integer> advice = new CopyOnWriteArrayList<>();
-
-    @BeforeEach
-    void setUp() {
-        runtime = TaskRuntime.builder().workerThreads(2).maxBlockingThreads(4).threadNamePrefix("test").build();
-    }
-
-    @AfterEach
-    void tearDown() {
-        runtime.shutdown(Duration.ofSeconds(5));
-    }
 
     private FileSink sink() {
         return sink(SyncPolicy.every(Duration.ofMillis(100)));
     }
 
     private FileSink sink(SyncPolicy policy) {
-        return FileSink.builder(dir).runtime(runtime).syncPolicy(policy).batchSize(64)
+        return FileSink.builder(dir).runtime(runtime.get()).syncPolicy(policy).batchSize(64)
                 .prefaultPages(true).madvise((address, length, adv) -> {
                     advice.add(adv);
                     return 0;

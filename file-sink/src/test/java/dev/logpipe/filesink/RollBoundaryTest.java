@@ -4,10 +4,8 @@ import dev.logpipe.testsupport.MutableClock;
 import dev.logpipe.channels.Mpsc;
 import dev.logpipe.channels.MpscSender;
 import dev.logpipe.channels.WatchReceiver;
-import dev.logpipe.runtime.TaskRuntime;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -30,23 +28,14 @@ class RollBoundaryTest {
     @TempDir
     Path dir;
 
-    TaskRuntime runtime;
-
-    @BeforeEach
-    void setUp() {
-        runtime = TaskRuntime.builder().workerThreads(2).maxBlockingThreads(4).threadNamePrefix("test").build();
-    }
-
-    @AfterEach
-    void tearDown() {
-        runtime.shutdown(Duration.ofSeconds(5));
-    }
+    @RegisterExtension
+    final TestRuntime runtime = new TestRuntime();
 
     @Test
     void recordsStraddlingRollsAreAllReadBackInOrderByALiveReader() throws Exception {
         Instant t0 = Instant.parse("2026-11-25T17:58:59.500Z");
         MutableClock clock = new MutableClock(t0);
-        FileSink sink = FileSink.builder(dir).runtime(runtime).rollCycle(RollCycle.MINUTELY).timeProvider(clock)
+        FileSink sink = FileSink.builder(dir).runtime(runtime.get()).rollCycle(RollCycle.MINUTELY).timeProvider(clock)
                 .syncInterval(Duration.ofMillis(10)).batchSize(16).build();
         Mpsc.Channel<AppendRequest> ch = Mpsc.bounded(64);
         sink.start(ch.receiver());

@@ -57,6 +57,14 @@ class PagePrefaulterTest {
 
     private record Call(long address, long length, int advice) { }
 
+    /** An madvise that records every call and succeeds. */
+    private static PagePrefaulter.Madvise recording(List<Call> calls) {
+        return (a, l, adv) -> {
+            calls.add(new Call(a, l, adv));
+            return 0;
+        };
+    }
+
     @Test
     void asksForPageAlignedRangesAheadOfTheWriterOneAtATime() throws Exception {
         List<Call> calls = new CopyOnWriteArrayList<>();
@@ -93,10 +101,7 @@ class PagePrefaulterTest {
     @Test
     void populatesReadableWhenTheWriterWillNotFillThePagesBeforeASync() throws Exception {
         List<Call> calls = new CopyOnWriteArrayList<>();
-        PagePrefaulter p = new PagePrefaulter(runtime, (a, l, adv) -> {
-            calls.add(new Call(a, l, adv));
-            return 0;
-        });
+        PagePrefaulter p = new PagePrefaulter(runtime, recording(calls));
         BytesStore<?, ?> store = append(5000);
         assertTrue(p.afterBatch(store, bytes.writePosition(), false));
         waitFor(() -> p.populatedBytes() == PagePrefaulter.AHEAD);
@@ -112,10 +117,7 @@ class PagePrefaulterTest {
     @Test
     void dropsPagesFarBehindTheWriterOnItsOwnThreadInSteps() throws Exception {
         List<Call> calls = new CopyOnWriteArrayList<>();
-        PagePrefaulter p = new PagePrefaulter(runtime, (a, l, adv) -> {
-            calls.add(new Call(a, l, adv));
-            return 0;
-        });
+        PagePrefaulter p = new PagePrefaulter(runtime, recording(calls));
         BytesStore<?, ?> store = append(100);
         long base = store.addressForRead(0);
         p.afterBatch(store, bytes.writePosition(), true);
