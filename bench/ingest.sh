@@ -170,7 +170,7 @@ CONF
 fi
 
 echo "# $(date -u +%FT%TZ) $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)," \
-     "$(java -version 2>&1 | head -1)$([[ "$TARGET" == logpipe && -x "${JAVA_HOME:-}/bin/java" ]] \
+     "$(java -version 2>&1 | head -1)$([[ "$TARGET" == logpipe && -n "${JAVA_HOME:-}" && -x "$JAVA_HOME/bin/java" ]] \
         && echo " (the server's, from JAVA_HOME: $("$JAVA_HOME/bin/java" -version 2>&1 | head -1))");" \
      "server: $DESC; load: $(cut -d' ' -f1-3 /proc/loadavg)"
 GEN_ARGS+=("${PROBE_ARGS[@]}")
