@@ -57,11 +57,11 @@ class LauncherTest {
     }
 
     /**
-     * The launcher's memory defaults, run for real: a copy of ./logpipe beside a jar it need not build,
+     * The launcher's memory and JIT defaults, run for real: a copy of ./logpipe beside a jar it need not build,
      * with a {@code java} that prints what it was given.
      */
     @Test
-    void serveGetsASmallHeapAndTheSerialCollectorUnlessJavaOptsChooses(@TempDir Path dir) throws Exception {
+    void serveGetsASmallHeapTheSerialCollectorAndLaterC2UnlessJavaOptsChooses(@TempDir Path dir) throws Exception {
         Path repo = Files.createDirectories(dir.resolve("repo"));
         Files.copy(REPO.resolve("logpipe"), repo.resolve("logpipe"));
         Files.createDirectories(repo.resolve("server/target"));
@@ -78,6 +78,14 @@ class LauncherTest {
         assertEquals(List.of("-jar", repo.resolve("server/target/logpipe-run.jar").toString(), "serve", "--port", "0"),
                 serve.subList(serve.size() - 5, serve.size()));
 
+        List<String> jit = List.of("-XX:Tier4InvocationThreshold=25000", "-XX:Tier4MinInvocationThreshold=3000",
+                "-XX:Tier4CompileThreshold=75000", "-XX:Tier4BackEdgeThreshold=200000");
+        assertTrue(serve.containsAll(jit), "serve's C2 thresholds: " + serve);
+        // JAVA_OPTS comes after the launcher's flags, so a threshold of one's own wins (the JVM takes the last)
+        List<String> ownJit = launch(repo, dir, "-XX:Tier4CompileThreshold=15000", "serve");
+        assertTrue(ownJit.lastIndexOf("-XX:Tier4CompileThreshold=15000") > ownJit.indexOf("-XX:Tier4CompileThreshold=75000"),
+                ownJit.toString());
+
         List<String> ownGc = launch(repo, dir, "-XX:+UseG1GC", "serve");
         assertTrue(ownGc.containsAll(List.of("-XX:+UseG1GC", "-Xmx96m")) && !ownGc.contains("-XX:+UseSerialGC")
                 && !ownGc.contains("-Xmn48m"), "a collector of one's own keeps the heap cap only: " + ownGc);
@@ -88,7 +96,8 @@ class LauncherTest {
         }
 
         List<String> tail = launch(repo, dir, "", "tail");
-        assertTrue(tail.contains("-Xmx512m") && !tail.contains("-XX:+UseSerialGC"), tail.toString());
+        assertTrue(tail.contains("-Xmx512m") && !tail.contains("-XX:+UseSerialGC")
+                && tail.stream().noneMatch(a -> a.startsWith("-XX:Tier4")), tail.toString());
     }
 
     private static List<String> launch(Path repo, Path dir, String javaOpts, String... args) throws Exception {
