@@ -83,10 +83,15 @@ final class JitWarmup {
         long emitted;
         long stored;
         Path dir = null;
+        Thread cleanup = null;
         try {
             dir = tempParent == null
                     ? Files.createTempDirectory("logpipe-warmup-")
                     : Files.createTempDirectory(tempParent, "logpipe-warmup-");
+            // A JVM stopped during the warm-up (SIGTERM before serve handles signals) deletes it too.
+            Path created = dir;
+            cleanup = new Thread(() -> deleteTree(created), "logpipe-warmup-cleanup");
+            Runtime.getRuntime().addShutdownHook(cleanup);
             LogPipeline.Builder copy = real.warmupCopy(dir, budget);
             // durable, as applications mostly ask, unless nothing syncs while running
             Durability level = copy.journalSettings().syncPolicy().kind() == SyncPolicy.Kind.NEVER
@@ -109,6 +114,13 @@ final class JitWarmup {
         } finally {
             if (dir != null) {
                 deleteTree(dir);
+            }
+            if (cleanup != null) {
+                try {
+                    Runtime.getRuntime().removeShutdownHook(cleanup);
+                } catch (IllegalStateException e) {
+                    // the JVM is shutting down: the hook runs, and finds nothing left to delete
+                }
             }
         }
     }
@@ -202,6 +214,9 @@ final class JitWarmup {
     }
 
     private static void deleteTree(Path dir) {
+        if (!Files.exists(dir)) {
+            return; // deleted already (the shutdown hook after the warm-up's own cleanup)
+        }
         try (Stream<Path> files = Files.walk(dir)) {
             for (Path f : files.sorted(Comparator.reverseOrder()).toList()) {
                 Files.deleteIfExists(f);

@@ -171,6 +171,10 @@ public final class ServeCommand implements Callable<Integer> {
             description = "when RELP, Fluent and OTLP acknowledge: durable (synced to disk) or written (appended; survives a crash of logpipe, not of the machine) (default: durable)")
     String ackLevel;
 
+    @Option(names = "--warmup", paramLabel = "DURATION",
+            description = "before listening, warm up the JIT for up to this long with synthetic records on a throwaway journal in the temporary directory, so the first records meet compiled code; 0 = off (default: 2s)")
+    String warmup;
+
     /** The loader; tests give one with a fixed environment. */
     ConfigLoader loader = ConfigLoader.withSystemEnv();
 
@@ -229,6 +233,7 @@ public final class ServeCommand implements Callable<Integer> {
         given.put(ConfigKey.FLUENT_PORT, fluentPort);
         given.put(ConfigKey.OTLP_PORT, otlpPort);
         given.put(ConfigKey.ACK_LEVEL, ackLevel);
+        given.put(ConfigKey.WARMUP, warmup);
         for (Map.Entry<ConfigKey, String> e : given.entrySet()) {
             if (e.getValue() != null) { // options have no picocli default: non-null means given
                 try {
@@ -412,7 +417,8 @@ public final class ServeCommand implements Callable<Integer> {
                 .journal(journalSettings(s))
                 .drainTimeout(s.drainTimeout())
                 .listener(l.build())
-                .sinkListener(new MetricsSinkListener(metrics));
+                .sinkListener(new MetricsSinkListener(metrics))
+                .warmup(s.warmup());
         acked.forEach(b::listener);
         return b;
     }

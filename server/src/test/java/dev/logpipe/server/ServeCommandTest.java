@@ -83,6 +83,23 @@ class ServeCommandTest {
     }
 
     @Test
+    void theJitWarmUpTakesUpToTwoSecondsUnlessSetAndZeroTurnsItOff() throws Exception {
+        ServeSettings defaults = settings(Map.of());
+        assertEquals(Duration.ofSeconds(2), defaults.warmup());
+        assertTrue(defaults.describe().contains("warm-up     up to 2s (JIT, on a throwaway journal, before listening)"),
+                defaults.describe().toString());
+        ServeSettings off = settings(Map.of(), "--warmup", "0");
+        assertEquals(Duration.ZERO, off.warmup());
+        assertTrue(off.describe().contains("warm-up     off"), off.describe().toString());
+        Path cfg = dir.resolve("warm.yaml");
+        Files.writeString(cfg, "warmup: 500ms\n");
+        assertEquals(Duration.ofMillis(500), settings(Map.of(), "--config", cfg.toString()).warmup());
+        CliRun r = CliRun.run("serve", "--warmup", "soon", "--data", dir.toString());
+        assertEquals(2, r.code(), r.toString());
+        assertTrue(r.err().startsWith("logpipe serve: --warmup: 'soon'"), r.toString());
+    }
+
+    @Test
     void theJournalTakesRecordsOfThreeTimesMaxFrameAtMostItsLimit() throws Exception {
         assertEquals((3 << 20) + (64 << 10), ServeCommand.maxRecordBytesFor(1 << 20));
         assertEquals(16L << 20, ServeCommand.journalSettings(ServeSettings.defaults()).chunkBytes(),

@@ -53,7 +53,10 @@ public enum ConfigKey {
     OTLP_PORT("otlp-port", null, "OTLP/HTTP logs listener port (POST /v1/logs) for OpenTelemetry SDKs and the Collector, answered once stored (off unless set; 4318 is usual; 0 = any free port)",
             ConfigValues::port),
     ACK_LEVEL("ack-level", "durable", "when the RELP, Fluent and OTLP listeners acknowledge a record: durable (synced to disk) or written (appended)",
-            s -> ConfigValues.oneOf(s, "durable", "written"));
+            s -> ConfigValues.oneOf(s, "durable", "written")),
+    WARMUP("warmup", "2s", "before listening, spend up to this long warming up the JIT with synthetic records on a throwaway "
+            + "journal in the system's temporary directory, so the first real records meet compiled code (0 = off)",
+            Units::parseDuration);
 
     private final String key;
     private final String defaultText;

@@ -24,7 +24,7 @@ public record ServeSettings(
         long maxFrameBytes, String oversize, String malformed, Duration idleTimeout, Duration drainTimeout,
         int channelRecords, long channelBytes, Path tlsCert, Path tlsKey, Path tlsClientCa,
         Path configFile, long minFreeBytes, Integer relpPort, Integer fluentPort, Integer otlpPort, String ackLevel,
-        Map<ConfigKey, String> written) {
+        Duration warmup, Map<ConfigKey, String> written) {
 
     /**
      * Resolves settings from layers, lowest precedence first (the config file, then the flags).
@@ -60,6 +60,7 @@ public record ServeSettings(
                 (Integer) pick(ConfigKey.FLUENT_PORT, layers),
                 (Integer) pick(ConfigKey.OTLP_PORT, layers),
                 (String) pick(ConfigKey.ACK_LEVEL, layers),
+                (Duration) pick(ConfigKey.WARMUP, layers),
                 writtenTexts(layers));
         if ((s.tlsCert == null) != (s.tlsKey == null)) {
             ConfigKey set = s.tlsCert != null ? ConfigKey.TLS_CERT : ConfigKey.TLS_KEY;
@@ -167,6 +168,8 @@ public record ServeSettings(
                 + (idleTimeout.isZero() ? "never" : written(ConfigKey.IDLE_TIMEOUT))));
         lines.add(row("channel", channelRecords + " records / " + written(ConfigKey.CHANNEL_BYTES)));
         lines.add(row("drain", written(ConfigKey.DRAIN_TIMEOUT)));
+        lines.add(row("warm-up", warmup.isZero() ? "off"
+                : "up to " + written(ConfigKey.WARMUP) + " (JIT, on a throwaway journal, before listening)"));
         lines.add(row("min-free", written(ConfigKey.MIN_FREE) + " (below it the journal pauses until space returns)"));
         if (tls()) {
             lines.add(row("tls", "cert " + tlsCert + ", key " + tlsKey

@@ -1,0 +1,99 @@
+package dev.logpipe.it;
+
+import dev.logpipe.it.support.ChildJvm;
+import dev.logpipe.it.support.JournalScan;
+import dev.logpipe.it.support.ServeProcess;
+import dev.logpipe.it.support.WireFrames;
+import dev.logpipe.testsupport.Conditions;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.OutputStream;
+import java.net.Socket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * {@code serve}'s JIT warm-up (on by default, {@code --warmup}): it runs on a throwaway journal in
+ * the temporary directory before the listener binds, leaves nothing there afterwards, not even when
+ * the server is stopped in the middle of it, and none of its records reach the real journal.
+ */
+class WarmupTest {
+
+    @TempDir
+    Path dir;
+
+    @Test
+    @Timeout(value = 120, unit = TimeUnit.SECONDS)
+    void theDefaultWarmUpRunsBeforeListeningAndLeavesOnlyTheClientsRecords() throws Exception {
+        Path tmp = Files.createDirectories(dir.resolve("tmp"));
+        Path data = dir.resolve("data");
+        try (ServeProcess serve = ServeProcess.start(data, dir, "serve", List.of("-Xmx256m", "-Djava.io.tmpdir=" + tmp))) {
+            assertTrue(serve.stdout().contains("warm-up     up to 2s"), serve.output());
+            assertTrue(serve.output().contains("JIT warm-up: "), "the warm-up ran before 'ready': " + serve.output());
+            assertEquals(List.of(), warmupDirs(tmp), "the throwaway journal is deleted before serve is ready");
+            try (Socket socket = new Socket("127.0.0.1", serve.port());
+                 OutputStream os = socket.getOutputStream()) {
+                for (int i = 0; i < 100; i++) {
+                    os.write(WireFrames.frame(WireFrames.Format.NDJSON, "w", i));
+                }
+            }
+            Conditions.await(Duration.ofSeconds(30), "the client's 100 records durable",
+                    () -> serve.metric("logpipe_durable_records_total") >= 100);
+            serve.sigterm();
+            assertEquals(0, serve.awaitExit(Duration.ofSeconds(60)), serve.output());
+        }
+        JournalScan scan = JournalScan.read(data);
+        assertEquals(100, scan.records(), "only the client's records, none of the warm-up's: " + scan);
+        scan.assertExactly("w", 100);
+    }
+
+    @Test
+    @Timeout(value = 120, unit = TimeUnit.SECONDS)
+    void aSigtermDuringTheWarmUpLeavesNoThrowawayJournalBehind() throws Exception {
+        Path tmp = Files.createDirectories(dir.resolve("tmp"));
+        Path out = dir.resolve("serve.out");
+        Path err = dir.resolve("serve.err");
+        List<String> jvm = List.of("-Xmx256m", "-Djava.io.tmpdir=" + tmp);
+        // a budget far longer than the test waits: the signal comes while it runs
+        Process p = ChildJvm.start(out, err, jvm, List.of("serve", "--data", dir.resolve("data").toString(),
+                "--port", "0", "--admin-port", "0", "--warmup", "5m"));
+        try {
+            Conditions.await(Duration.ofSeconds(60), "the warm-up's journal to hold a segment", () -> {
+                assertTrue(p.isAlive(), () -> "serve exited early: " + ChildJvm.read(out) + ChildJvm.read(err));
+                return warmupDirs(tmp).stream().anyMatch(WarmupTest::holdsAFile);
+            });
+            assertFalse(ChildJvm.read(out).contains("\nready"), "still warming up when signalled: " + ChildJvm.read(out));
+            p.destroy(); // SIGTERM, before serve handles signals itself
+            assertTrue(p.waitFor(60, TimeUnit.SECONDS), "serve did not exit after SIGTERM");
+        } finally {
+            p.destroyForcibly();
+        }
+        assertEquals(List.of(), warmupDirs(tmp), "the shutdown deletes the throwaway journal; stderr: " + ChildJvm.read(err));
+    }
+
+    private static List<Path> warmupDirs(Path tmp) {
+        try (Stream<Path> s = Files.list(tmp)) {
+            return s.filter(f -> f.getFileName().toString().startsWith("logpipe-warmup-")).toList();
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
+    private static boolean holdsAFile(Path d) {
+        try (Stream<Path> s = Files.walk(d)) {
+            return s.anyMatch(Files::isRegularFile);
+        } catch (java.io.IOException | java.io.UncheckedIOException e) {
+            return false; // being created or deleted right now
+        }
+    }
+}
