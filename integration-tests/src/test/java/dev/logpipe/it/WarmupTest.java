@@ -5,6 +5,7 @@ import dev.logpipe.it.support.JournalScan;
 import dev.logpipe.it.support.ServeProcess;
 import dev.logpipe.it.support.WireFrames;
 import dev.logpipe.testsupport.Conditions;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -79,6 +80,42 @@ class WarmupTest {
             p.destroyForcibly();
         }
         assertEquals(List.of(), warmupDirs(tmp), "the shutdown deletes the throwaway journal; stderr: " + ChildJvm.read(err));
+    }
+
+    /**
+     * A temporary directory too small for the warm-up's journal (an 8 MiB tmpfs: its journal pauses
+     * for space at once): serve still becomes ready soon after the budget, starting cold, and leaves
+     * nothing there. Needs permission to mount a tmpfs (root on Linux); skipped otherwise.
+     */
+    @Test
+    @Timeout(value = 120, unit = TimeUnit.SECONDS)
+    void aTemporaryDirectoryTooSmallForTheWarmUpDelaysReadyByLittleMoreThanItsBudget() throws Exception {
+        Path tmp = Files.createDirectories(dir.resolve("small-tmp"));
+        Process mount;
+        try {
+            mount = new ProcessBuilder("mount", "-t", "tmpfs", "-o", "size=8m", "tmpfs", tmp.toString())
+                    .redirectErrorStream(true).start();
+        } catch (java.io.IOException e) {
+            Assumptions.abort("cannot run mount: " + e.getMessage() + "; this test needs a tmpfs (root)");
+            return;
+        }
+        Assumptions.assumeTrue(mount.waitFor(20, TimeUnit.SECONDS) && mount.exitValue() == 0,
+                "cannot mount a tmpfs here (needs root): " + new String(mount.getInputStream().readAllBytes()).trim());
+        try {
+            long start = System.nanoTime();
+            try (ServeProcess serve = ServeProcess.start(dir.resolve("data"), dir, "serve-small-tmp",
+                    List.of("-Xmx256m", "-Djava.io.tmpdir=" + tmp))) {
+                long readyMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
+                // the 2 s budget, a quarter more for the paused journal's drain, and a JVM's start on a busy machine
+                assertTrue(readyMs < 20_000, "ready after " + readyMs + " ms: " + serve.output());
+                assertTrue(serve.output().contains("JIT warm-up skipped, starting cold"), serve.output());
+                assertEquals(List.of(), warmupDirs(tmp), "the throwaway journal is deleted");
+                serve.sigterm();
+                assertEquals(0, serve.awaitExit(Duration.ofSeconds(60)), serve.output());
+            }
+        } finally {
+            new ProcessBuilder("umount", "-l", tmp.toString()).start().waitFor(20, TimeUnit.SECONDS);
+        }
     }
 
     private static List<Path> warmupDirs(Path tmp) {

@@ -15,6 +15,7 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.SplittableRandom;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -37,8 +38,11 @@ import org.slf4j.LoggerFactory;
  * channel a sixteenth of the real one's size so that it fills and empties over and over (the code
  * for a full channel is compiled too); two threads emit into it. It stops after {@link #MAX_RECORDS}
  * records or three quarters of the budget, waits within the budget until they are durable (written,
- * when the journal never syncs while running) and the compiler has gone quiet; no call in it waits
- * past the budget. Nothing of it reaches the real journal, its counters or its sink
+ * when the journal never syncs while running) and the compiler has gone quiet. An emit blocks for a
+ * quarter of the budget at most and the throwaway pipeline's close drains for as long, so a warm-up
+ * whose journal cannot keep up (a temporary directory short of space pauses it) stops at its first
+ * refused emit and ends within about 1.25 times the budget; the pipeline then starts cold. Nothing of
+ * it reaches the real journal, its counters or its sink
  * listener; the throwaway pipeline logs its start and stop at debug.
  *
  * <p>What it does not warm: the listeners' decoders. The same idea over loopback TCP, with a varied
@@ -150,8 +154,14 @@ final class JitWarmup {
             Thread thread = new Thread(() -> {
                 long n = 0; // emitted by this thread
                 try {
-                    for (long i = 0; i < records / EMITTERS && ((i & 1023) != 0 || System.nanoTime() - deadline < 0); i++) {
+                    // the deadline on every emit: one that blocks (a journal paused for space) takes up
+                    // to the emit block time, and a thousand of them would be far past the budget
+                    for (long i = 0; i < records / EMITTERS && System.nanoTime() - deadline < 0; i++) {
                         CompletionStage<Long> stage = emitter.emit(templates[(int) (i & (templates.length - 1))], level);
+                        CompletableFuture<Long> f = stage.toCompletableFuture();
+                        if (f.isCompletedExceptionally()) {
+                            f.get(); // refused (the channel stayed full, or closed): stop, and say why
+                        }
                         n++;
                         if ((i & 16383) == 16383) {
                             // a bounded number of stages outstanding, as a well-behaved caller keeps,
@@ -160,7 +170,7 @@ final class JitWarmup {
                             if (left <= 0) {
                                 break;
                             }
-                            stage.toCompletableFuture().get(left, TimeUnit.NANOSECONDS);
+                            f.get(left, TimeUnit.NANOSECONDS);
                         }
                     }
                 } catch (TimeoutException | InterruptedException e) {
@@ -179,7 +189,9 @@ final class JitWarmup {
             t.join();
         }
         if (failure.get() != null) {
-            throw new IllegalStateException("a warm-up emit failed", failure.get());
+            Throwable f = failure.get();
+            Throwable cause = f instanceof ExecutionException && f.getCause() != null ? f.getCause() : f;
+            throw new IllegalStateException("a warm-up emit failed: " + cause, cause);
         }
         return emitted.get();
     }

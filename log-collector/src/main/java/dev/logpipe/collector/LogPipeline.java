@@ -851,9 +851,13 @@ public final class LogPipeline implements AutoCloseable {
             b.channelRecords = Math.max(1, channelRecords / 16);
             b.channelBytes = Math.max(b.channelRecords, channelBytes / 16);
             b.journal = JitWarmup.journalFor(journal.build()).toBuilder();
-            b.drainTimeout = Duration.ofSeconds(5);
+            // A quarter of the budget at most for one blocked emit and for the drain at its close, so
+            // that a warm-up whose journal cannot keep up (a temporary directory short of space pauses
+            // it) ends soon after its budget: emitting stops at three quarters of it.
+            Duration quarter = budget.dividedBy(4).compareTo(Duration.ofMillis(1)) > 0 ? budget.dividedBy(4) : Duration.ofMillis(1);
+            b.drainTimeout = quarter.compareTo(Duration.ofSeconds(5)) < 0 ? quarter : Duration.ofSeconds(5);
             b.workerThreads = workerThreads;
-            b.emitMaxBlock = emitMaxBlock.compareTo(budget) < 0 ? emitMaxBlock : budget; // no emit waits past the budget
+            b.emitMaxBlock = emitMaxBlock.compareTo(quarter) < 0 ? emitMaxBlock : quarter;
             b.emitAsyncWaiters = emitAsyncWaiters;
             b.quiet = true;
             return b;
