@@ -62,6 +62,12 @@ final class JitWarmup {
 
     /** Records to emit at most. */
     static final int MAX_RECORDS = 600_000;
+    /** The throwaway journals' directory names start with this, in the temporary directory. */
+    static final String PREFIX = "logpipe-warmup-";
+    /** The file in a throwaway journal's directory that names the process it belongs to. */
+    static final String OWNER_FILE = "owner.pid";
+    /** A leftover is deleted only if nothing in it was written for this long. */
+    static final long LEFTOVER_QUIET_MILLIS = 60_000;
     private static final int EMITTERS = 2;
     /** How long the compiler must have done nothing for its queue to count as drained. */
     private static final long COMPILER_QUIET_NANOS = TimeUnit.MILLISECONDS.toNanos(150);
@@ -89,9 +95,11 @@ final class JitWarmup {
         Path dir = null;
         Thread cleanup = null;
         try {
-            dir = tempParent == null
-                    ? Files.createTempDirectory("logpipe-warmup-")
-                    : Files.createTempDirectory(tempParent, "logpipe-warmup-");
+            Path parent = tempParent != null ? tempParent : Path.of(System.getProperty("java.io.tmpdir"));
+            deleteLeftovers(parent);
+            dir = Files.createTempDirectory(parent, PREFIX);
+            // who owns it: a later warm-up deletes it once this process is gone (killed mid-warm-up)
+            Files.writeString(dir.resolve(OWNER_FILE), Long.toString(ProcessHandle.current().pid()));
             // A JVM stopped during the warm-up (SIGTERM before serve handles signals) deletes it too.
             Path created = dir;
             cleanup = new Thread(() -> deleteTree(created), "logpipe-warmup-cleanup");
@@ -223,6 +231,49 @@ final class JitWarmup {
                 quietSince = System.nanoTime();
             }
         }
+    }
+
+    /**
+     * Deletes the warm-up journals in {@code parent} whose owner file names a process that is no
+     * longer running: left by a JVM killed during its warm-up (SIGKILL runs no shutdown hook), each
+     * up to ~120 MB. One without an owner file, whose owner runs, or with a file written in the last
+     * minute is another warm-up's (being created right now, or of a process in another PID namespace
+     * that shares this directory) and is left alone.
+     */
+    static void deleteLeftovers(Path parent) {
+        try (Stream<Path> entries = Files.list(parent)) {
+            for (Path d : entries.filter(e -> e.getFileName().toString().startsWith(PREFIX)).toList()) {
+                long owner;
+                try {
+                    owner = Long.parseLong(Files.readString(d.resolve(OWNER_FILE)).trim());
+                } catch (IOException | NumberFormatException e) {
+                    continue;
+                }
+                try {
+                    if (owner != ProcessHandle.current().pid() && ProcessHandle.of(owner).isEmpty()
+                            && lastWrittenMillis(d) < System.currentTimeMillis() - LEFTOVER_QUIET_MILLIS) {
+                        LOG.info("deleting the warm-up journal {} of process {}, which is gone (stopped during its warm-up)",
+                                d, owner);
+                        deleteTree(d);
+                    }
+                } catch (IOException | UncheckedIOException e) {
+                    // being deleted by its owner right now, or unreadable: not ours to judge
+                }
+            }
+        } catch (IOException | UncheckedIOException e) {
+            LOG.debug("could not look for warm-up journals left in {}: {}", parent, e.toString());
+        }
+    }
+
+    /** The newest modification time of anything in {@code dir}, in epoch milliseconds. */
+    private static long lastWrittenMillis(Path dir) throws IOException {
+        long newest = Files.getLastModifiedTime(dir).toMillis();
+        try (Stream<Path> files = Files.walk(dir)) {
+            for (Path f : files.toList()) {
+                newest = Math.max(newest, Files.getLastModifiedTime(f).toMillis());
+            }
+        }
+        return newest;
     }
 
     private static void deleteTree(Path dir) {

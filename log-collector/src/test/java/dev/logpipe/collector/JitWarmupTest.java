@@ -2,6 +2,7 @@ package dev.logpipe.collector;
 
 import static dev.logpipe.collector.TestSupport.readJournal;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -13,6 +14,7 @@ import dev.logpipe.filesink.SinkListener;
 import java.net.Socket;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -149,6 +151,40 @@ class JitWarmupTest {
         try (Stream<Path> touched = Files.list(data)) {
             assertEquals(List.of(), touched.toList());
         }
+    }
+
+    @Test
+    void aWarmupDeletesTheJournalsThatWarmupsOfProcessesNowGoneLeftBehind(@TempDir Path data, @TempDir Path temp)
+            throws Exception {
+        Process gone = new ProcessBuilder("true").start();
+        assertEquals(0, gone.waitFor());
+        long old = System.currentTimeMillis() - 2 * JitWarmup.LEFTOVER_QUIET_MILLIS;
+        Path leftover = warmupDir(temp, "1", gone.pid(), old); // killed during its warm-up
+        Path running = warmupDir(temp, "2", ProcessHandle.current().parent().orElseThrow().pid(), old);
+        Path justWritten = warmupDir(temp, "3", gone.pid(), System.currentTimeMillis()); // another PID namespace's?
+        Path noOwner = warmupDir(temp, "4", -1, old); // being created: no owner file yet
+
+        assertNotNull(JitWarmup.run(LogPipeline.builder(data), Duration.ofSeconds(1), temp));
+
+        assertFalse(Files.exists(leftover), "the journal of a process that is gone is deleted");
+        assertTrue(Files.exists(running) && Files.exists(justWritten) && Files.exists(noOwner),
+                "the others are left alone");
+        try (Stream<Path> left = Files.list(temp)) {
+            assertEquals(3, left.count(), "and the warm-up deleted its own");
+        }
+    }
+
+    /** A warm-up journal's directory as one would leave it: owned by {@code pid} (none if negative), last written at {@code millis}. */
+    private static Path warmupDir(Path parent, String suffix, long pid, long millis) throws Exception {
+        Path d = Files.createDirectories(parent.resolve(JitWarmup.PREFIX + suffix));
+        Path segment = Files.writeString(d.resolve("20261206-00.cq4"), "x");
+        Files.setLastModifiedTime(segment, FileTime.fromMillis(millis));
+        if (pid >= 0) {
+            Files.setLastModifiedTime(Files.writeString(d.resolve(JitWarmup.OWNER_FILE), Long.toString(pid)),
+                    FileTime.fromMillis(millis));
+        }
+        Files.setLastModifiedTime(d, FileTime.fromMillis(millis));
+        return d;
     }
 
     @Test
