@@ -834,6 +834,14 @@ public final class LogPipeline implements AutoCloseable {
             return this;
         }
 
+        private static Duration min(Duration a, Duration b) {
+            return a.compareTo(b) <= 0 ? a : b;
+        }
+
+        private static Duration max(Duration a, Duration b) {
+            return a.compareTo(b) >= 0 ? a : b;
+        }
+
         /** The journal settings {@link #start()} would use. */
         JournalSettings journalSettings() {
             return journal.build();
@@ -854,10 +862,10 @@ public final class LogPipeline implements AutoCloseable {
             // A quarter of the budget at most for one blocked emit and for the drain at its close, so
             // that a warm-up whose journal cannot keep up (a temporary directory short of space pauses
             // it) ends soon after its budget: emitting stops at three quarters of it.
-            Duration quarter = budget.dividedBy(4).compareTo(Duration.ofMillis(1)) > 0 ? budget.dividedBy(4) : Duration.ofMillis(1);
-            b.drainTimeout = quarter.compareTo(Duration.ofSeconds(5)) < 0 ? quarter : Duration.ofSeconds(5);
+            Duration quarter = max(budget.dividedBy(4), Duration.ofMillis(1));
+            b.drainTimeout = min(quarter, Duration.ofSeconds(5));
             b.workerThreads = workerThreads;
-            b.emitMaxBlock = emitMaxBlock.compareTo(quarter) < 0 ? emitMaxBlock : quarter;
+            b.emitMaxBlock = min(emitMaxBlock, quarter);
             b.emitAsyncWaiters = emitAsyncWaiters;
             b.quiet = true;
             return b;
