@@ -34,13 +34,13 @@ import org.slf4j.LoggerFactory;
  * record comes: on two cores, 4 threads emitting 250,000 records each ran 1.6-1.9x as fast from the
  * first emit after a 2 s warm-up as cold (figures in bench/RESULTS.md).
  *
- * <p>What it runs: a pipeline on a journal in a new temporary directory (deleted after), with a
+ * <p>What it runs: a pipeline on a journal in {@value #DIR_NAME} of the real journal's directory (deleted after), with a
  * channel a sixteenth of the real one's size so that it fills and empties over and over (the code
  * for a full channel is compiled too); two threads emit into it. It stops after {@link #MAX_RECORDS}
  * records or three quarters of the budget, waits within the budget until they are durable (written,
  * when the journal never syncs while running) and the compiler has gone quiet. An emit blocks for a
  * quarter of the budget at most and the throwaway pipeline's close drains for as long, so a warm-up
- * whose journal cannot keep up (a temporary directory short of space pauses it) stops at its first
+ * whose journal cannot keep up stops at its first
  * refused emit and ends within about 1.25 times the budget; the pipeline then starts cold. Nothing of
  * it reaches the real journal, its counters or its sink
  * listener; the throwaway pipeline logs its start and stop at debug.
@@ -51,7 +51,7 @@ import org.slf4j.LoggerFactory;
  * synthetic one had not: a timestamp with another number of fraction digits, a key of another
  * length, a connection's first record.
  *
- * <p>It never stops a start: a warm-up that fails (no temporary directory, say) logs a warning and
+ * <p>It never stops a start: a warm-up that fails (its directory cannot be made, say) logs a warning and
  * the pipeline starts cold.
  *
  * <p>Threading: called on the thread running {@code start()}; it starts and joins its own emitters.
@@ -62,12 +62,15 @@ final class JitWarmup {
 
     /** Records to emit at most. */
     static final int MAX_RECORDS = 600_000;
-    /** The throwaway journals' directory names start with this, in the temporary directory. */
-    static final String PREFIX = "logpipe-warmup-";
-    /** The file in a throwaway journal's directory that names the process it belongs to. */
-    static final String OWNER_FILE = "owner.pid";
-    /** A leftover is deleted only if nothing in it was written for this long. */
-    static final long LEFTOVER_QUIET_MILLIS = 60_000;
+    /**
+     * The throwaway journal's directory, in the real journal's: on the file system the journal was
+     * given (not a temporary directory that may be small, or in memory), and covered by the real
+     * journal's lock, so one left by a warm-up killed before it could delete it is deleted safely by
+     * the next.
+     */
+    static final String DIR_NAME = "warmup.tmp";
+    /** Free space the warm-up asks for beside the journal's reserve: its journal takes up to ~120 MB. */
+    static final long SPACE_NEEDED = 256L << 20;
     private static final int EMITTERS = 2;
     /** How long the compiler must have done nothing for its queue to count as drained. */
     private static final long COMPILER_QUIET_NANOS = TimeUnit.MILLISECONDS.toNanos(150);
@@ -80,11 +83,11 @@ final class JitWarmup {
     }
 
     /**
-     * Runs the warm-up for {@code real}'s settings within {@code budget}, its journal in a new
-     * directory under {@code tempParent} (null: the system's temporary directory); returns what it
-     * did, or null if it could not run (logged as a warning).
+     * Runs the warm-up for {@code real}'s settings within {@code budget}, its journal in {@code dir}
+     * (created, deleted afterwards; one already there is a leftover and deleted first: nothing else
+     * may use it); returns what it did, or null if it could not run (logged as a warning).
      */
-    static Outcome run(LogPipeline.Builder real, Duration budget, Path tempParent) {
+    static Outcome run(LogPipeline.Builder real, Duration budget, Path dir) {
         long start = System.nanoTime();
         long deadline = start + budget.toNanos();
         // Emitting stops at three quarters of the budget: the rest is for what was emitted to become
@@ -92,17 +95,27 @@ final class JitWarmup {
         long emitting = budget.toNanos() / 4 * 3;
         long emitted;
         long stored;
-        Path dir = null;
+        boolean created = false;
         Thread cleanup = null;
         try {
-            Path parent = tempParent != null ? tempParent : Path.of(System.getProperty("java.io.tmpdir"));
-            deleteLeftovers(parent);
-            dir = Files.createTempDirectory(parent, PREFIX);
-            // who owns it: a later warm-up deletes it once this process is gone (killed mid-warm-up)
-            Files.writeString(dir.resolve(OWNER_FILE), Long.toString(ProcessHandle.current().pid()));
+            if (Files.exists(dir)) {
+                // left by a warm-up killed before it could delete it (a SIGKILL runs no shutdown hook)
+                LOG.info("deleting {}, the journal of a warm-up that was stopped", dir);
+                deleteTree(dir);
+            }
+            // Room: on a volume short of space the warm-up's journal would only pause (and say so
+            // as loudly as the real one), and take space the real journal may need.
+            long need = SPACE_NEEDED + real.journalSettings().minFreeBytes();
+            long usable = Files.getFileStore(dir.toAbsolutePath().getParent()).getUsableSpace();
+            if (usable < need) {
+                LOG.info("JIT warm-up skipped, starting cold: {} has {} MiB free, the warm-up needs {} MiB beside the"
+                        + " journal's reserve", dir.toAbsolutePath().getParent(), usable >> 20, SPACE_NEEDED >> 20);
+                return null;
+            }
+            Files.createDirectory(dir);
+            created = true;
             // A JVM stopped during the warm-up (SIGTERM before serve handles signals) deletes it too.
-            Path created = dir;
-            cleanup = new Thread(() -> deleteTree(created), "logpipe-warmup-cleanup");
+            cleanup = new Thread(() -> deleteTree(dir), "logpipe-warmup-cleanup");
             Runtime.getRuntime().addShutdownHook(cleanup);
             LogPipeline.Builder copy = real.warmupCopy(dir, budget);
             // durable, as applications mostly ask, unless nothing syncs while running
@@ -124,7 +137,7 @@ final class JitWarmup {
             Thread.currentThread().interrupt();
             return null;
         } finally {
-            if (dir != null) {
+            if (created) {
                 deleteTree(dir);
             }
             if (cleanup != null) {
@@ -231,49 +244,6 @@ final class JitWarmup {
                 quietSince = System.nanoTime();
             }
         }
-    }
-
-    /**
-     * Deletes the warm-up journals in {@code parent} whose owner file names a process that is no
-     * longer running: left by a JVM killed during its warm-up (SIGKILL runs no shutdown hook), each
-     * up to ~120 MB. One without an owner file, whose owner runs, or with a file written in the last
-     * minute is another warm-up's (being created right now, or of a process in another PID namespace
-     * that shares this directory) and is left alone.
-     */
-    static void deleteLeftovers(Path parent) {
-        try (Stream<Path> entries = Files.list(parent)) {
-            for (Path d : entries.filter(e -> e.getFileName().toString().startsWith(PREFIX)).toList()) {
-                long owner;
-                try {
-                    owner = Long.parseLong(Files.readString(d.resolve(OWNER_FILE)).trim());
-                } catch (IOException | NumberFormatException e) {
-                    continue;
-                }
-                try {
-                    if (owner != ProcessHandle.current().pid() && ProcessHandle.of(owner).isEmpty()
-                            && lastWrittenMillis(d) < System.currentTimeMillis() - LEFTOVER_QUIET_MILLIS) {
-                        LOG.info("deleting the warm-up journal {} of process {}, which is gone (stopped during its warm-up)",
-                                d, owner);
-                        deleteTree(d);
-                    }
-                } catch (IOException | UncheckedIOException e) {
-                    // being deleted by its owner right now, or unreadable: not ours to judge
-                }
-            }
-        } catch (IOException | UncheckedIOException e) {
-            LOG.debug("could not look for warm-up journals left in {}: {}", parent, e.toString());
-        }
-    }
-
-    /** The newest modification time of anything in {@code dir}, in epoch milliseconds. */
-    private static long lastWrittenMillis(Path dir) throws IOException {
-        long newest = Files.getLastModifiedTime(dir).toMillis();
-        try (Stream<Path> files = Files.walk(dir)) {
-            for (Path f : files.toList()) {
-                newest = Math.max(newest, Files.getLastModifiedTime(f).toMillis());
-            }
-        }
-        return newest;
     }
 
     private static void deleteTree(Path dir) {

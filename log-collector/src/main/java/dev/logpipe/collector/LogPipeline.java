@@ -816,8 +816,10 @@ public final class LogPipeline implements AutoCloseable {
 
         /**
          * Before {@link #start()} returns, spend up to {@code budget} warming up the JIT: a throwaway
-         * pipeline with this channel and journal write settings, in a temporary directory deleted
-         * afterwards, takes synthetic records (up to 600,000) through {@link Emitter#emit}, so the
+         * pipeline with this channel and journal write settings, its journal in {@code warmup.tmp} of
+         * the journal directory (up to ~120 MB for a moment; deleted afterwards, and a leftover of a
+         * killed warm-up at the next start), takes synthetic records (up to 600,000) through
+         * {@link Emitter#emit}, so the
          * application's first records meet compiled code instead of the interpreter: on two cores,
          * 4 threads emitting 250,000 records each ran 1.6-1.9x as fast from the first emit as cold
          * (bench/RESULTS.md). {@code start()} takes up to {@code budget} longer and the heap grows
@@ -860,7 +862,7 @@ public final class LogPipeline implements AutoCloseable {
             b.channelBytes = Math.max(b.channelRecords, channelBytes / 16);
             b.journal = JitWarmup.journalFor(journal.build()).toBuilder();
             // A quarter of the budget at most for one blocked emit and for the drain at its close, so
-            // that a warm-up whose journal cannot keep up (a temporary directory short of space pauses
+            // that a warm-up whose journal cannot keep up (a file system short of space pauses
             // it) ends soon after its budget: emitting stops at three quarters of it.
             Duration quarter = max(budget.dividedBy(4), Duration.ofMillis(1));
             b.drainTimeout = min(quarter, Duration.ofSeconds(5));
@@ -904,7 +906,7 @@ public final class LogPipeline implements AutoCloseable {
                 sink.start(channel.receiver());
                 if (!warmup.isZero()) {
                     // after the journal opened (a locked or unusable directory fails first), before binding
-                    JitWarmup.run(this, warmup, null);
+                    JitWarmup.run(this, warmup, dataDirectory.resolve(JitWarmup.DIR_NAME));
                 }
                 if (!listeners.isEmpty()) {
                     transport = Transport.start(ioThreads > 0 ? ioThreads : cores, preferNativeTransport, "logpipe");

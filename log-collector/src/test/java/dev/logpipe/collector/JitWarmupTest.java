@@ -14,7 +14,6 @@ import dev.logpipe.filesink.SinkListener;
 import java.net.Socket;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.FileTime;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -33,7 +32,7 @@ class JitWarmupTest {
     @Test
     @Timeout(60)
     void theWarmupEmitsIntoAThrowawayJournalAndDeletesIt(@TempDir Path data, @TempDir Path temp) throws Exception {
-        JitWarmup.Outcome o = JitWarmup.run(LogPipeline.builder(data), Duration.ofSeconds(10), temp);
+        JitWarmup.Outcome o = JitWarmup.run(LogPipeline.builder(data), Duration.ofSeconds(10), temp.resolve("w"));
 
         assertNotNull(o, "the warm-up ran");
         assertTrue(o.emitted() > 0, "it emitted records: " + o);
@@ -135,7 +134,7 @@ class JitWarmupTest {
     void withSyncNeverTheWarmupWaitsForWrittenNotForASyncThatNeverComes(@TempDir Path data, @TempDir Path temp) {
         // Durable stages complete only at close when nothing syncs: a warm-up waiting on them would
         // hang start(); it emits at WRITTEN instead and counts what was written.
-        JitWarmup.Outcome o = JitWarmup.run(LogPipeline.builder(data).syncNever(), Duration.ofSeconds(10), temp);
+        JitWarmup.Outcome o = JitWarmup.run(LogPipeline.builder(data).syncNever(), Duration.ofSeconds(10), temp.resolve("w"));
 
         assertNotNull(o);
         assertTrue(o.emitted() > 0, "it emitted records: " + o);
@@ -147,44 +146,26 @@ class JitWarmupTest {
     void aWarmupThatCannotRunReturnsNothingAndLeavesNothing(@TempDir Path data, @TempDir Path dir) throws Exception {
         Path notADirectory = Files.writeString(dir.resolve("file"), "x");
 
-        assertNull(JitWarmup.run(LogPipeline.builder(data), Duration.ofSeconds(1), notADirectory));
+        assertNull(JitWarmup.run(LogPipeline.builder(data), Duration.ofSeconds(1), notADirectory.resolve("w")));
         try (Stream<Path> touched = Files.list(data)) {
             assertEquals(List.of(), touched.toList());
         }
     }
 
     @Test
-    void aWarmupDeletesTheJournalsThatWarmupsOfProcessesNowGoneLeftBehind(@TempDir Path data, @TempDir Path temp)
-            throws Exception {
-        Process gone = new ProcessBuilder("true").start();
-        assertEquals(0, gone.waitFor());
-        long old = System.currentTimeMillis() - 2 * JitWarmup.LEFTOVER_QUIET_MILLIS;
-        Path leftover = warmupDir(temp, "1", gone.pid(), old); // killed during its warm-up
-        Path running = warmupDir(temp, "2", ProcessHandle.current().parent().orElseThrow().pid(), old);
-        Path justWritten = warmupDir(temp, "3", gone.pid(), System.currentTimeMillis()); // another PID namespace's?
-        Path noOwner = warmupDir(temp, "4", -1, old); // being created: no owner file yet
+    @Timeout(60)
+    void startWarmsUpInTheJournalDirectoryAndDeletesWhatAKilledWarmupLeftThere(@TempDir Path data) throws Exception {
+        Path leftover = Files.createDirectories(data.resolve(JitWarmup.DIR_NAME));
+        Files.writeString(leftover.resolve("20261206-00.cq4"), "a killed warm-up's segment");
 
-        assertNotNull(JitWarmup.run(LogPipeline.builder(data), Duration.ofSeconds(1), temp));
-
-        assertFalse(Files.exists(leftover), "the journal of a process that is gone is deleted");
-        assertTrue(Files.exists(running) && Files.exists(justWritten) && Files.exists(noOwner),
-                "the others are left alone");
-        try (Stream<Path> left = Files.list(temp)) {
-            assertEquals(3, left.count(), "and the warm-up deleted its own");
+        try (LogPipeline p = LogPipeline.builder(data).warmup(Duration.ofSeconds(1)).start()) {
+            assertFalse(Files.exists(leftover), "the leftover and the warm-up's own journal are gone once start() returns");
+            p.emitter("app").emit(LogRecord.builder().message("first").build(), Durability.DURABLE)
+                    .toCompletableFuture().get();
         }
-    }
-
-    /** A warm-up journal's directory as one would leave it: owned by {@code pid} (none if negative), last written at {@code millis}. */
-    private static Path warmupDir(Path parent, String suffix, long pid, long millis) throws Exception {
-        Path d = Files.createDirectories(parent.resolve(JitWarmup.PREFIX + suffix));
-        Path segment = Files.writeString(d.resolve("20261206-00.cq4"), "x");
-        Files.setLastModifiedTime(segment, FileTime.fromMillis(millis));
-        if (pid >= 0) {
-            Files.setLastModifiedTime(Files.writeString(d.resolve(JitWarmup.OWNER_FILE), Long.toString(pid)),
-                    FileTime.fromMillis(millis));
-        }
-        Files.setLastModifiedTime(d, FileTime.fromMillis(millis));
-        return d;
+        List<ReadRecord> stored = readJournal(data);
+        assertEquals(1, stored.size(), "only the application's record: " + stored);
+        assertEquals("first", stored.get(0).record().message());
     }
 
     @Test

@@ -172,7 +172,7 @@ public final class ServeCommand implements Callable<Integer> {
     String ackLevel;
 
     @Option(names = "--warmup", paramLabel = "DURATION",
-            description = "before listening, warm up the JIT for up to this long with synthetic records on a throwaway journal in the temporary directory, so the first records meet compiled code; 0 = off (default: 2s)")
+            description = "before listening, warm up the JIT for up to this long with synthetic records on a throwaway journal in DATA/warmup.tmp (deleted afterwards), so the first records meet compiled code; 0 = off (default: 2s)")
     String warmup;
 
     /** The loader; tests give one with a fixed environment. */

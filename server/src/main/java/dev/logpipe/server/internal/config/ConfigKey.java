@@ -55,7 +55,7 @@ public enum ConfigKey {
     ACK_LEVEL("ack-level", "durable", "when the RELP, Fluent and OTLP listeners acknowledge a record: durable (synced to disk) or written (appended)",
             s -> ConfigValues.oneOf(s, "durable", "written")),
     WARMUP("warmup", "2s", "before listening, spend up to this long warming up the JIT with synthetic records on a throwaway "
-            + "journal in the system's temporary directory, so the first real records meet compiled code (0 = off)",
+            + "journal in warmup.tmp of the data directory (deleted afterwards), so the first real records meet compiled code (0 = off)",
             Units::parseDuration);
 
     private final String key;
