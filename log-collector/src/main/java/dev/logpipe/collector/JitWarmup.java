@@ -34,16 +34,15 @@ import org.slf4j.LoggerFactory;
  * record comes: on two cores, 4 threads emitting 250,000 records each ran 1.6-1.9x as fast from the
  * first emit after a 2 s warm-up as cold (figures in bench/RESULTS.md).
  *
- * <p>What it runs: a pipeline on a journal in {@value #DIR_NAME} of the real journal's directory (deleted after), with a
- * channel a sixteenth of the real one's size so that it fills and empties over and over (the code
- * for a full channel is compiled too); two threads emit into it. It stops after {@link #MAX_RECORDS}
- * records or three quarters of the budget, waits within the budget until they are durable (written,
- * when the journal never syncs while running) and the compiler has gone quiet. An emit blocks for a
- * quarter of the budget at most and the throwaway pipeline's close drains for as long, so a warm-up
- * whose journal cannot keep up stops at its first
- * refused emit and ends within about 1.25 times the budget; the pipeline then starts cold. Nothing of
- * it reaches the real journal, its counters or its sink
- * listener; the throwaway pipeline logs its start and stop at debug.
+ * <p>What it runs: a pipeline on a journal in {@value #DIR_NAME} of the real journal's directory
+ * (deleted after), with a channel a sixteenth of the real one's size so that it fills and empties
+ * over and over (the code for a full channel is compiled too); two threads emit into it. It stops
+ * after {@link #MAX_RECORDS} records or three quarters of the budget, waits within the budget until
+ * they are durable (written, when the journal never syncs while running) and the compiler has gone
+ * quiet. An emit blocks for a quarter of the budget at most and the throwaway pipeline's close drains
+ * for as long, so a warm-up whose journal cannot keep up stops at its first refused emit and ends
+ * within about 1.25 times the budget. Nothing of it reaches the real journal, its counters or its
+ * sink listener; the throwaway pipeline logs its start and stop at debug.
  *
  * <p>What it does not warm: the listeners' decoders. The same idea over loopback TCP, with a varied
  * corpus of JSON, syslog and text, was built and measured for {@code serve}: no gain, because the
@@ -51,8 +50,9 @@ import org.slf4j.LoggerFactory;
  * synthetic one had not: a timestamp with another number of fraction digits, a key of another
  * length, a connection's first record.
  *
- * <p>It never stops a start: a warm-up that fails (its directory cannot be made, say) logs a warning and
- * the pipeline starts cold.
+ * <p>It never stops a start: with less than {@link #SPACE_NEEDED} free beside the journal's reserve
+ * it is skipped (logged at info), a warm-up that fails (its directory cannot be made, say) logs a
+ * warning, and either way the pipeline starts cold.
  *
  * <p>Threading: called on the thread running {@code start()}; it starts and joins its own emitters.
  */

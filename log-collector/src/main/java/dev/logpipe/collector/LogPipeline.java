@@ -101,6 +101,8 @@ public final class LogPipeline implements AutoCloseable {
     private final Duration drainTimeout;
     /** A JIT warm-up's throwaway pipeline: start and stop logged at debug. */
     private final boolean quiet;
+    /** What the JIT warm-up of {@code start()} did; null when none ran. Set before start() returns. */
+    private JitWarmup.Outcome warmupOutcome;
     private final TaskRuntime runtime;
     private final Mpsc.Channel<AppendRequest> channel;
     private final MpscSender<AppendRequest> tcpSender;
@@ -303,6 +305,11 @@ public final class LogPipeline implements AutoCloseable {
     /** Completes once the record at {@code index} is durable (on a logpipe thread; do not block in it). */
     public CompletionStage<Long> whenDurable(long index) {
         return sink.whenDurable(index);
+    }
+
+    /** What the JIT warm-up before {@link Builder#start()} did, or null if none ran (for tests). */
+    JitWarmup.Outcome warmupOutcome() {
+        return warmupOutcome;
     }
 
     /** A snapshot of the pipeline's counters. Cheap; call it as often as metrics need. */
@@ -822,10 +829,12 @@ public final class LogPipeline implements AutoCloseable {
          * {@link Emitter#emit}, so the
          * application's first records meet compiled code instead of the interpreter: on two cores,
          * 4 threads emitting 250,000 records each ran 1.6-1.9x as fast from the first emit as cold
-         * (bench/RESULTS.md). {@code start()} takes up to {@code budget} longer and the heap grows
-         * to what the warm-up used (within {@code -Xmx}); nothing of it reaches this pipeline's journal, counters or sink
+         * (bench/RESULTS.md). {@code start()} takes up to {@code budget} longer (about 1.25 times it
+         * when the warm-up's journal cannot keep up) and the heap grows to what the warm-up used
+         * (within {@code -Xmx}); nothing of it reaches this pipeline's journal, counters or sink
          * listener. The listeners' decoders are not warmed (a synthetic TCP warm-up measured no
-         * gain). A warm-up that cannot run logs a warning and the pipeline starts cold. Default:
+         * gain). With less than 256 MiB free beside the journal's reserve it is skipped (logged at
+         * info); a warm-up that fails logs a warning; either way the pipeline starts cold. Default:
          * zero, no warm-up; 2 s is enough on two cores.
          */
         public Builder warmup(Duration budget) {
@@ -851,8 +860,9 @@ public final class LogPipeline implements AutoCloseable {
 
         /**
          * A warm-up's throwaway pipeline in {@code dir}: these journal write settings, the emit
-         * settings (waits no longer than {@code budget}), a channel a sixteenth the size; no
-         * listeners, receivers or sink listener.
+         * settings (an emit blocks for a quarter of {@code budget} at most), a channel a sixteenth
+         * the size, a drain of a quarter of the budget at most; no listeners, receivers or sink
+         * listener.
          */
         Builder warmupCopy(Path dir, Duration budget) {
             Builder b = new Builder(dir);
@@ -904,9 +914,10 @@ public final class LogPipeline implements AutoCloseable {
                         .settings(journalSettings);
                 sink = fb.build();
                 sink.start(channel.receiver());
+                JitWarmup.Outcome warmedUp = null;
                 if (!warmup.isZero()) {
                     // after the journal opened (a locked or unusable directory fails first), before binding
-                    JitWarmup.run(this, warmup, dataDirectory.resolve(JitWarmup.DIR_NAME));
+                    warmedUp = JitWarmup.run(this, warmup, dataDirectory.resolve(JitWarmup.DIR_NAME));
                 }
                 if (!listeners.isEmpty()) {
                     transport = Transport.start(ioThreads > 0 ? ioThreads : cores, preferNativeTransport, "logpipe");
@@ -923,6 +934,7 @@ public final class LogPipeline implements AutoCloseable {
                 }
                 LogPipeline p = new LogPipeline(this, runtime, channel, sink, counters, transport,
                         servers, tcpSender, started, ingresses);
+                p.warmupOutcome = warmedUp;
                 (quiet ? LOG.atDebug() : LOG.atInfo()).log("logpipe started: journal {}, channel {} records / {} bytes, sync {}, listeners {} ({}){}",
                         dataDirectory.toAbsolutePath(), channelRecords, channelBytes, describeSync(journalSettings.syncPolicy()),
                         p.listenerAddresses(), p.transportName(),
