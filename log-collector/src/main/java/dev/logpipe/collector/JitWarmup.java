@@ -1,19 +1,28 @@
 package dev.logpipe.collector;
 
+import dev.logpipe.channels.MpscSender;
+import dev.logpipe.channels.SendResult;
+import dev.logpipe.collector.internal.pipeline.PipelineCounters;
+import dev.logpipe.filesink.AppendRequest;
+import dev.logpipe.filesink.EncodedRecord;
+import dev.logpipe.filesink.FieldValue;
 import dev.logpipe.filesink.JournalSettings;
 import dev.logpipe.filesink.Level;
 import dev.logpipe.filesink.LogRecord;
+import dev.logpipe.filesink.SourceFormat;
 import dev.logpipe.filesink.SyncPolicy;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.lang.management.CompilationMXBean;
 import java.lang.management.ManagementFactory;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Map;
 import java.util.SplittableRandom;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
@@ -36,10 +45,17 @@ import org.slf4j.LoggerFactory;
  *
  * <p>What it runs: a pipeline on a journal in {@value #DIR_NAME} of the real journal's directory
  * (deleted after), with a channel a sixteenth of the real one's size so that it fills and empties
- * over and over (the code for a full channel is compiled too); two threads emit into it. It stops
- * after {@link #MAX_RECORDS} records or three quarters of the budget, waits within the budget until
- * they are durable (written, when the journal never syncs while running) and the compiler has gone
- * quiet. An emit blocks for a quarter of the budget at most and the throwaway pipeline's close drains
+ * over and over (the code for a full channel is compiled too). Two threads emit {@link LogRecord}s
+ * into it through {@link Emitter#emit}, as an application does. When the real pipeline has listeners
+ * or receivers, the second thread instead sends records already in the journal's layout
+ * ({@link EncodedRecord}) the way the TCP listeners do ({@code trySend}, then an async send while the
+ * channel is full), one in 16 with a receipt as the acknowledged protocols ask: a writer compiled
+ * for emitted records only was thrown away ("unstable_if" traps in the writer, the channel's
+ * weigher and the request's size) at a server's first network record, just when its traffic began.
+ * It runs in two rounds, each on a fresh journal (see {@link #run}): the first stops after a quarter
+ * of {@link #MAX_RECORDS} records or of its time, the second after {@link #MAX_RECORDS} records or
+ * three quarters of the budget; each waits within the budget until its records are durable
+ * (written, when the journal never syncs while running), and then the compiler must go quiet. An emit blocks for a quarter of the budget at most and the throwaway pipeline's close drains
  * for as long, so a warm-up whose journal cannot keep up stops at its first refused emit and ends
  * within about 1.25 times the budget. Nothing of it reaches the real journal, its counters or its
  * sink listener; the throwaway pipeline logs its start and stop at debug.
@@ -62,6 +78,8 @@ final class JitWarmup {
 
     /** Records to emit at most. */
     static final int MAX_RECORDS = 600_000;
+    /** Records the first, shorter round emits at most. */
+    static final int FIRST_ROUND_RECORDS = MAX_RECORDS / 4;
     /**
      * The throwaway journal's directory, in the real journal's: on the file system the journal was
      * given (not a temporary directory that may be small, or in memory), and covered by the real
@@ -78,8 +96,15 @@ final class JitWarmup {
     private JitWarmup() {
     }
 
-    /** What a warm-up did: records emitted, how many of them became durable (written, with sync never), how long it took. */
-    record Outcome(long emitted, long stored, Duration took) {
+    /**
+     * What a warm-up did: records emitted in all, how many of them were sent the way the listeners
+     * send, the rounds run, how many records became durable (written, with sync never), how long it took.
+     */
+    record Outcome(long emitted, long sent, int rounds, long stored, Duration took) {
+    }
+
+    /** Records emitted by one round and, of them, sent the way the listeners send. */
+    private record Emitted(long total, long sent) {
     }
 
     /**
@@ -117,18 +142,37 @@ final class JitWarmup {
             // A JVM stopped during the warm-up (SIGTERM before serve handles signals) deletes it too.
             cleanup = new Thread(() -> deleteTree(dir), "logpipe-warmup-cleanup");
             Runtime.getRuntime().addShutdownHook(cleanup);
-            LogPipeline.Builder copy = real.warmupCopy(dir, budget);
-            // durable, as applications mostly ask, unless nothing syncs while running
-            Durability level = copy.journalSettings().syncPolicy().kind() == SyncPolicy.Kind.NEVER
-                    ? Durability.WRITTEN : Durability.DURABLE;
-            try (LogPipeline p = copy.start()) {
-                emitted = emit(p, templates(), MAX_RECORDS, level, start + emitting);
-                stored = awaitStored(p, emitted, level, deadline);
+            boolean listenerLike = real.takesNetworkInput();
+            LogRecord[] templates = templates();
+            emitted = 0;
+            stored = 0;
+            long sent = 0;
+            int rounds = 0;
+            // Two rounds, each on a fresh journal: a journal's first appends take branches in
+            // Chronicle's appender that later ones do not, so code compiled during one round is thrown
+            // away at the next journal's first append; that second time is still in the warm-up.
+            for (int round = 1; round <= 2; round++) {
+                Path roundDir = dir.resolve("round-" + round);
+                LogPipeline.Builder copy = real.warmupCopy(roundDir, budget);
+                // durable, as applications mostly ask, unless nothing syncs while running
+                Durability level = copy.journalSettings().syncPolicy().kind() == SyncPolicy.Kind.NEVER
+                        ? Durability.WRITTEN : Durability.DURABLE;
+                boolean first = round == 1;
+                try (LogPipeline p = copy.start()) {
+                    Emitted e = emit(p, templates, first ? FIRST_ROUND_RECORDS : MAX_RECORDS, level,
+                            start + (first ? emitting / 4 : emitting), listenerLike);
+                    emitted += e.total();
+                    sent += e.sent();
+                    stored += awaitStored(p, e.total(), level, deadline);
+                }
+                rounds++;
+                deleteTree(roundDir);
             }
             awaitCompilerQuiet(deadline);
-            Outcome o = new Outcome(emitted, stored, Duration.ofNanos(System.nanoTime() - start));
-            LOG.info("JIT warm-up: {} synthetic records emitted ({} stored) on a throwaway journal in {} ms (budget {} ms)",
-                    o.emitted(), o.stored(), o.took().toMillis(), budget.toMillis());
+            Outcome o = new Outcome(emitted, sent, rounds, stored, Duration.ofNanos(System.nanoTime() - start));
+            LOG.info("JIT warm-up: {} synthetic records ({} of them sent as a listener sends, {} stored) on {} throwaway"
+                    + " journals in {} ms (budget {} ms)", o.emitted(), o.sent(), o.stored(), o.rounds(),
+                    o.took().toMillis(), budget.toMillis());
             return o;
         } catch (IOException | RuntimeException e) {
             LOG.warn("JIT warm-up skipped, starting cold: {}", e.toString());
@@ -163,18 +207,25 @@ final class JitWarmup {
 
     /**
      * Emits at {@code level} from {@link #EMITTERS} threads until {@code records} or the deadline;
-     * returns how many.
+     * returns how many. With {@code listenerLike}, the second thread sends records the way the
+     * listeners do instead ({@link #sendEncoded}).
      */
-    private static long emit(LogPipeline p, LogRecord[] templates, long records, Durability level, long deadline)
-            throws InterruptedException {
+    private static Emitted emit(LogPipeline p, LogRecord[] templates, long records, Durability level, long deadline,
+                                boolean listenerLike) throws InterruptedException {
         AtomicLong emitted = new AtomicLong();
+        AtomicLong sent = new AtomicLong();
         AtomicReference<Throwable> failure = new AtomicReference<>();
         List<Thread> emitters = new ArrayList<>();
         for (int t = 0; t < EMITTERS; t++) {
-            Emitter emitter = p.emitter("warmup-" + t);
+            boolean sends = listenerLike && t == 1;
+            Emitter emitter = sends ? null : p.emitter("warmup-" + t);
             Thread thread = new Thread(() -> {
                 long n = 0; // emitted by this thread
                 try {
+                    if (sends) {
+                        n = sendEncoded(p, templates, records / EMITTERS, level, deadline);
+                        return;
+                    }
                     // the deadline on every emit: one that blocks (a journal paused for space) takes up
                     // to the emit block time, and a thousand of them would be far past the budget
                     for (long i = 0; i < records / EMITTERS && System.nanoTime() - deadline < 0; i++) {
@@ -200,8 +251,11 @@ final class JitWarmup {
                     failure.compareAndSet(null, e);
                 } finally {
                     emitted.addAndGet(n);
+                    if (sends) {
+                        sent.addAndGet(n);
+                    }
                 }
-            }, "logpipe-warmup-emitter-" + t);
+            }, "logpipe-warmup-" + (sends ? "sender-" : "emitter-") + t);
             thread.setDaemon(true);
             emitters.add(thread);
         }
@@ -214,7 +268,97 @@ final class JitWarmup {
             Throwable cause = f instanceof ExecutionException && f.getCause() != null ? f.getCause() : f;
             throw new IllegalStateException("a warm-up emit failed: " + cause, cause);
         }
-        return emitted.get();
+        return new Emitted(emitted.get(), sent.get());
+    }
+
+    /**
+     * Sends {@code records} of {@code templates}, encoded as a listener's parser encodes them, into the
+     * channel the way the TCP listeners do, until the deadline: {@code trySend}, and while the channel
+     * is full an async send whose completion (on the writer) lets the next one go. One in 16 carries a
+     * receipt at {@code level}, as an acknowledged protocol's record does. Returns how many were
+     * sent.
+     */
+    private static long sendEncoded(LogPipeline p, LogRecord[] templates, long records, Durability level,
+                                    long deadline) throws ExecutionException, InterruptedException {
+        MpscSender<AppendRequest> sender = p.listenerSender();
+        PipelineCounters counters = p.counters();
+        EncodedRecord.Encoder encoder = new EncodedRecord.Encoder(false);
+        byte[][][] parts = new byte[templates.length][][];
+        for (int i = 0; i < templates.length; i++) {
+            parts[i] = partsOf(templates[i]);
+        }
+        String[] sources = new String[8];
+        for (int i = 0; i < sources.length; i++) {
+            sources[i] = "tcp:127.0.0.1:" + (40_000 + i);
+        }
+        long n = 0;
+        for (long i = 0; i < records && System.nanoTime() - deadline < 0; i++) {
+            int k = (int) (i & (templates.length - 1));
+            EncodedRecord e = encode(encoder, templates[k], parts[k], sources[(int) (i >>> 6) & 7]);
+            AppendRequest request = (i & 15) != 15 ? AppendRequest.of(e)
+                    : level == Durability.DURABLE ? AppendRequest.withDurableReceipt(e) : AppendRequest.withReceipt(e);
+            counters.recordAccepted(SourceFormat.JSON);
+            SendResult<AppendRequest> r = sender.trySend(request);
+            if (r instanceof SendResult.Full<AppendRequest>) {
+                long left = deadline - System.nanoTime();
+                if (left <= 0) {
+                    break;
+                }
+                try {
+                    r = sender.send(request).toCompletableFuture().get(left, TimeUnit.NANOSECONDS);
+                } catch (TimeoutException timedOut) {
+                    break; // out of budget; the record may still go in, and be stored
+                }
+            }
+            if (!(r instanceof SendResult.Sent<AppendRequest>)) {
+                throw new IllegalStateException("the warm-up's channel refused a record: " + r);
+            }
+            n++;
+        }
+        return n;
+    }
+
+    /**
+     * A template's parts as UTF-8: host, service, message, then name and value of each field, and
+     * last one byte per field, 1 when its value is JSON text.
+     */
+    private static byte[][] partsOf(LogRecord r) {
+        Map<String, FieldValue> fields = r.fields();
+        byte[][] parts = new byte[3 + 2 * fields.size() + 1][];
+        parts[0] = utf8(r.host());
+        parts[1] = utf8(r.service());
+        parts[2] = utf8(r.message());
+        byte[] json = new byte[fields.size()];
+        int f = 0;
+        for (Map.Entry<String, FieldValue> e : fields.entrySet()) {
+            parts[3 + 2 * f] = utf8(e.getKey());
+            parts[4 + 2 * f] = utf8(e.getValue().text());
+            json[f] = (byte) (e.getValue().json() ? 1 : 0);
+            f++;
+        }
+        parts[parts.length - 1] = json;
+        return parts;
+    }
+
+    private static byte[] utf8(String s) {
+        return s == null ? new byte[0] : s.getBytes(StandardCharsets.UTF_8);
+    }
+
+    private static EncodedRecord encode(EncodedRecord.Encoder out, LogRecord template, byte[][] parts, String source) {
+        long now = LogRecord.nowNanos();
+        out.begin(now, now, template.level(), SourceFormat.JSON, 0)
+                .host(parts[0], 0, parts[0].length)
+                .service(parts[1], 0, parts[1].length)
+                .source(source)
+                .message(parts[2], 0, parts[2].length);
+        byte[] json = parts[parts.length - 1];
+        out.fieldCount(json.length);
+        for (int f = 0; f < json.length; f++) {
+            byte[] name = parts[3 + 2 * f];
+            byte[] value = parts[4 + 2 * f];
+            out.field(name, 0, name.length, json[f] == 1, value, 0, value.length);
+        }
+        return out.finish();
     }
 
     /** Waits until {@code emitted} records reach {@code level} or the deadline; returns how many did. */

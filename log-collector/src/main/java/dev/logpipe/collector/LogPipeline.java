@@ -307,6 +307,16 @@ public final class LogPipeline implements AutoCloseable {
         return sink.whenDurable(index);
     }
 
+    /** The listeners' way into the channel, for the JIT warm-up to send as they do. */
+    MpscSender<AppendRequest> listenerSender() {
+        return tcpSender;
+    }
+
+    /** The pipeline's counters, for the JIT warm-up to count as the listeners do. */
+    PipelineCounters counters() {
+        return counters;
+    }
+
     /** What the JIT warm-up before {@link Builder#start()} did, or null if none ran (for tests). */
     JitWarmup.Outcome warmupOutcome() {
         return warmupOutcome;
@@ -864,6 +874,11 @@ public final class LogPipeline implements AutoCloseable {
          * the size, a drain of a quarter of the budget at most; no listeners, receivers or sink
          * listener.
          */
+        /** Whether records will come from listeners or receivers, not only from emitters. */
+        boolean takesNetworkInput() {
+            return !listeners.isEmpty() || !receivers.isEmpty();
+        }
+
         Builder warmupCopy(Path dir, Duration budget) {
             Builder b = new Builder(dir);
             // A channel a sixteenth the size fills and empties over and over, so the code for a full

@@ -39,13 +39,38 @@ class JitWarmupTest {
 
         assertNotNull(o, "the warm-up ran");
         assertTrue(o.emitted() > 0, "it emitted records: " + o);
-        assertTrue(o.emitted() <= JitWarmup.MAX_RECORDS, "at most the cap: " + o);
+        assertTrue(o.emitted() <= JitWarmup.MAX_RECORDS + JitWarmup.FIRST_ROUND_RECORDS, "at most the caps: " + o);
+        assertEquals(2, o.rounds(), "two rounds, each on a fresh journal: " + o);
+        assertEquals(0, o.sent(), "no listener or receiver: every record through emit: " + o);
         assertEquals(o.emitted(), o.stored(), "every one of them became durable within a generous budget");
         try (Stream<Path> left = Files.list(temp)) {
-            assertEquals(List.of(), left.toList(), "its journal is deleted");
+            assertEquals(List.of(), left.toList(), "its journals are deleted");
         }
         try (Stream<Path> touched = Files.list(data)) {
             assertEquals(List.of(), touched.toList(), "the real data directory is not touched");
+        }
+    }
+
+    @Test
+    @Timeout(60)
+    void withAListenerPartOfTheWarmupIsSentAsTheListenersSendAndStoredLikeTheRest(@TempDir Path data, @TempDir Path temp)
+            throws Exception {
+        assumeRoomForAWarmup(temp);
+        // A server's writer takes records in the journal's layout from its listeners: the warm-up
+        // sends some that way, or the writer's code compiled for emitted records only is thrown away
+        // at the first network record.
+        LogPipeline.Builder server = LogPipeline.builder(data).listener(TcpIngestTest.textListener().build());
+        JitWarmup.Outcome o = JitWarmup.run(server, Duration.ofSeconds(10), temp.resolve("w"));
+
+        assertNotNull(o, "the warm-up ran");
+        assertTrue(o.sent() > 0 && o.sent() < o.emitted(), "some records sent as a listener sends, the rest emitted: " + o);
+        assertEquals(2, o.rounds(), o.toString());
+        assertEquals(o.emitted(), o.stored(), "both kinds became durable");
+        try (Stream<Path> left = Files.list(temp)) {
+            assertEquals(List.of(), left.toList(), "its journals are deleted");
+        }
+        try (Stream<Path> touched = Files.list(data)) {
+            assertEquals(List.of(), touched.toList(), "the real data directory is not touched, nor anything bound");
         }
     }
 
