@@ -185,6 +185,7 @@ public final class FileSink implements AutoCloseable {
         private SinkListener listener = SinkListener.NOOP;
         private BroadcastReceiver<?> shutdownSignal;
         private PagePrefaulter.Madvise madvise;
+        private boolean quiet;
 
         private Builder(Path dir) {
             this.dir = Objects.requireNonNull(dir, "dir");
@@ -313,6 +314,15 @@ public final class FileSink implements AutoCloseable {
             return this;
         }
 
+        /**
+         * Logs the writer's stop summary at debug instead of info: for a journal the operator does not
+         * look after, such as the one a JIT warm-up writes and deletes (default false).
+         */
+        public Builder quiet(boolean quiet) {
+            this.quiet = quiet;
+            return this;
+        }
+
         /** Tests: the page prefaulter's system call, to see which advice the writer asks for. */
         Builder madvise(PagePrefaulter.Madvise madvise) {
             this.madvise = madvise;
@@ -325,7 +335,7 @@ public final class FileSink implements AutoCloseable {
             return new FileSink(new SinkConfig(dir, runtime, j.syncPolicy(), j.rollCycle(),
                     new RetentionPolicy(j.retentionMaxAge(), j.retentionMaxBytes(), j.retentionHardMaxBytes()),
                     j.retentionCheckInterval(), j.batchSize(), j.prefaultPages(), j.fileStore(), j.minFreeBytes(),
-                    j.spaceCheckInterval(), j.clock(), j.maxRecordBytes(), listener, shutdownSignal, madvise));
+                    j.spaceCheckInterval(), j.clock(), j.maxRecordBytes(), listener, shutdownSignal, madvise, quiet));
         }
     }
 }

@@ -926,7 +926,8 @@ public final class LogPipeline implements AutoCloseable {
             try {
                 FileSink.Builder fb = FileSink.builder(dataDirectory).runtime(runtime)
                         .listener(sinkListener == null ? SinkListener.NOOP : sinkListener)
-                        .settings(journalSettings);
+                        .settings(journalSettings)
+                        .quiet(quiet);
                 sink = fb.build();
                 sink.start(channel.receiver());
                 JitWarmup.Outcome warmedUp = null;

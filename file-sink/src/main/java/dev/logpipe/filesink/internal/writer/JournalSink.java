@@ -61,6 +61,8 @@ public final class JournalSink implements AutoCloseable {
     private enum State { NEW, RUNNING, STOPPED }
 
     private final Path dir;
+    /** The stop summary at debug: a throwaway journal (a JIT warm-up's). */
+    private final boolean quiet;
     private final Function<AppendRequest, CompletableFuture<Long>> receipts;
     private final Function<AppendRequest, byte[]> encodedBodies;
     private final TaskRuntime runtime;
@@ -113,6 +115,7 @@ public final class JournalSink implements AutoCloseable {
     public JournalSink(SinkConfig config, Function<AppendRequest, CompletableFuture<Long>> receipts,
                        Function<AppendRequest, byte[]> encodedBodies) {
         this.dir = config.dir();
+        this.quiet = config.quiet();
         this.receipts = receipts;
         this.encodedBodies = encodedBodies;
         this.ownRuntime = config.runtime() == null;
@@ -340,8 +343,8 @@ public final class JournalSink implements AutoCloseable {
             synchronized (lifecycle) {
                 state = State.STOPPED;
             }
-            LOG.info("journal writer stopped ({}): {} records, {} bytes written, last index {}, durable {}, {} failed,"
-                    + " {} abandoned", dir, report.writtenRecords(), report.writtenBytes(), report.lastIndex(),
+            (quiet ? LOG.atDebug() : LOG.atInfo()).log("journal writer stopped ({}): {} records, {} bytes written, last index {},"
+                    + " durable {}, {} failed, {} abandoned", dir, report.writtenRecords(), report.writtenBytes(), report.lastIndex(),
                     report.durableIndex(), report.failedRecords(), report.abandonedRecords());
             if (ownRuntime) {
                 runtime.shutdown(Duration.ofSeconds(5));

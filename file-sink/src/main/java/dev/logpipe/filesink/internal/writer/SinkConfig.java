@@ -34,10 +34,11 @@ import java.time.Duration;
  * @param listener hooks
  * @param shutdownSignal a broadcast whose message stops new sends; null: none
  * @param madvise the prefaulter's system call; null: this OS's (tests watch it through this)
+ * @param quiet the writer's stop summary at debug instead of info (a throwaway journal's)
  */
 public record SinkConfig(Path dir, TaskRuntime runtime, SyncPolicy syncPolicy, RollCycle rollCycle,
                          RetentionPolicy retention, Duration retentionCheckInterval, int batchSize,
                          boolean prefaultPages, FileStore fileStore, long minFreeBytes, Duration spaceCheckInterval,
                          Clock clock, int maxRecordBytes, SinkListener listener, BroadcastReceiver<?> shutdownSignal,
-                         PagePrefaulter.Madvise madvise) {
+                         PagePrefaulter.Madvise madvise, boolean quiet) {
 }
