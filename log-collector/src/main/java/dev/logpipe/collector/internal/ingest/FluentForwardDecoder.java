@@ -196,7 +196,9 @@ public final class FluentForwardDecoder extends ChannelDuplexHandler {
                 if (!cumulation.isReadable()) {
                     releaseCumulation();
                 } else if (scanPos == 0) {
-                    cumulation.discardSomeReadBytes(); // only between messages: the scanner's offsets stay valid
+                    // only between messages, where the scanner has no offsets into the buffer; an
+                    // unfinished message keeps a buffer of its size, not the read's (see Cumulation)
+                    cumulation = Cumulation.afterPass(ctx.alloc(), cumulation);
                 }
             }
         }

@@ -237,11 +237,8 @@ final class IngestFrameDecoder extends ChannelDuplexHandler {
         } finally {
             processor.endPass();
             if (cumulation != null) {
-                if (!cumulation.isReadable()) {
-                    releaseCumulation();
-                } else {
-                    cumulation.discardSomeReadBytes();
-                }
+                // an unfinished frame keeps a buffer of its size, not the read's (see Cumulation)
+                cumulation = Cumulation.afterPass(ctx.alloc(), cumulation);
             }
         }
     }

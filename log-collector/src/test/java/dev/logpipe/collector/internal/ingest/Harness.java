@@ -113,6 +113,17 @@ final class Harness {
         return out;
     }
 
+    /** Bytes of capacity in the buffers the test wrote or the decoders allocated that are still held. */
+    long heldCapacity() {
+        long held = 0;
+        for (ByteBuf b : alloc.allocated) {
+            if (b.refCnt() > 0) {
+                held += b.capacity();
+            }
+        }
+        return held;
+    }
+
     void assertReleased() {
         for (ByteBuf b : alloc.allocated) {
             assertEquals(0, b.refCnt(), "a buffer written to or allocated by the decoders was not released");
