@@ -140,6 +140,28 @@ final class IngestFrameDecoder extends ChannelDuplexHandler {
             in.release(); // we own it and nobody will read it
             return;
         }
+        if (cumulation != null && cumulation.isReadable()) {
+            // The last read ended inside a frame. Complete it with this read's bytes up to its first LF,
+            // decoded as a read of their own, so that the rest of this read is decoded in its own buffer
+            // rather than copied behind that frame (a bulk sender's every read ends inside a line).
+            int lf = in.indexOf(in.readerIndex(), in.writerIndex(), (byte) '\n');
+            if (lf >= 0 && lf + 1 < in.writerIndex()) {
+                ByteBuf head = in.readRetainedSlice(lf + 1 - in.readerIndex());
+                cumulation = ByteToMessageDecoder.MERGE_CUMULATOR.cumulate(ctx.alloc(), cumulation, head);
+                decode(ctx, false);
+                if (state == State.CLOSED || inputEnded || ctx.isRemoved()) {
+                    in.release();
+                    return;
+                }
+                if (heldForBackpressure || (firedInPass && !ctx.channel().config().isAutoRead())) {
+                    // the downstream wants no more now: keep the rest for the next read(), as a pass does
+                    cumulation = ByteToMessageDecoder.MERGE_CUMULATOR.cumulate(ctx.alloc(),
+                            cumulation == null ? Unpooled.EMPTY_BUFFER : cumulation, in);
+                    heldForBackpressure = true;
+                    return;
+                }
+            }
+        }
         // Ownership of `in` passes to the cumulator: it releases it or returns it as the cumulation.
         cumulation = ByteToMessageDecoder.MERGE_CUMULATOR.cumulate(ctx.alloc(),
                 cumulation == null ? Unpooled.EMPTY_BUFFER : cumulation, in);

@@ -219,6 +219,31 @@ class LineFramingTest {
     }
 
     @Test
+    void aLineCutByTheLastReadIsCompletedFirstAndThenTheRestIsHeldByBackpressure() {
+        // The read that completes a cut line decodes that line on its own, then the rest in its own
+        // buffer; a pause after the completed line keeps the rest, in order, for the next read().
+        Harness h = Harness.of(WireFormat.TEXT);
+        Backpressure bp = new Backpressure();
+        h.channel.pipeline().addLast(bp);
+        h.write("one\ntw");
+        assertEquals(List.of("one"), bp.seen);
+        h.channel.config().setAutoRead(true);
+        h.write("o\nthree\nfour\nfi");
+        assertEquals(List.of("one", "two"), bp.seen, "the completed line, then a pause");
+        h.channel.read();
+        assertEquals(List.of("one", "two", "three"), bp.seen);
+        h.channel.read();
+        assertEquals(List.of("one", "two", "three", "four"), bp.seen);
+        h.channel.config().setAutoRead(true);
+        h.write("ve\nsix\n");
+        h.channel.config().setAutoRead(true);
+        h.channel.read();
+        assertEquals(List.of("one", "two", "three", "four", "five", "six"), bp.seen);
+        h.channel.finish();
+        h.assertReleased();
+    }
+
+    @Test
     void whileAutoReadStaysOffEachReadGetsOneRecord() {
         Harness h = Harness.of(WireFormat.TEXT);
         Backpressure bp = new Backpressure();
