@@ -193,13 +193,9 @@ public final class FluentForwardDecoder extends ChannelDuplexHandler {
             fail(ctx, RejectReason.DECODER_ERROR.label(), "decoder error: " + e);
         } finally {
             if (cumulation != null) {
-                if (!cumulation.isReadable()) {
-                    releaseCumulation();
-                } else if (scanPos == 0) {
-                    // only between messages, where the scanner has no offsets into the buffer; an
-                    // unfinished message keeps a buffer of its size, not the read's (see Cumulation)
-                    cumulation = Cumulation.afterPass(ctx.alloc(), cumulation);
-                }
+                // an unfinished message keeps a buffer of its size, not the read's (see Cumulation); the
+                // scanner's offsets are relative to the reader index, which the move keeps
+                cumulation = Cumulation.afterPass(ctx.alloc(), cumulation);
             }
         }
     }

@@ -209,6 +209,39 @@ class FluentForwardDecoderTest {
     }
 
     @Test
+    void aMessageCutByAReadKeepsOnlyItsOwnBytesBetweenReadsAndDecodesWhole() throws IOException {
+        // A read (a 64 KiB buffer) holds one whole Forward message and the start of the next: between
+        // reads the connection keeps that start in a buffer of its size, mid-message, and the next
+        // read completes it.
+        Packing forward = p -> {
+            p.packArrayHeader(3).packString("app.bulk").packArrayHeader(300);
+            for (int i = 0; i < 300; i++) {
+                entry(p, i);
+            }
+            p.packMapHeader(1).packString("chunk").packString("c");
+        };
+        byte[] one = packed(forward);
+        byte[] both = new byte[2 * one.length];
+        System.arraycopy(one, 0, both, 0, one.length);
+        System.arraycopy(one, 0, both, one.length, one.length);
+        int cut = one.length + 3_000;
+        Run r = new Run(MalformedPolicy.STORE_RAW, 1 << 20);
+        ByteBuf read = r.alloc.directBuffer(64 * 1024).writeBytes(both, 0, cut);
+        r.channel.writeInbound(read);
+
+        long held = r.alloc.allocated.stream().filter(b -> b.refCnt() > 0).mapToLong(ByteBuf::capacity).sum();
+        assertTrue(held <= 3_000 + Cumulation.MAX_SLACK, "kept " + held + " bytes for 3,000 of an unfinished message");
+        r.write(both, cut, both.length);
+        List<Object> out = r.finish();
+        assertEquals(2, out.size(), out.toString());
+        for (Object o : out) {
+            FluentMessage m = (FluentMessage) o;
+            assertEquals(300, m.records().size());
+            assertEquals("event 299", m.records().get(299).message());
+        }
+    }
+
+    @Test
     void aRecordsOwnServiceAndMessageWinAndLogIsThenAField() throws IOException {
         byte[] b = packed(p -> {
             p.packArrayHeader(3).packString("tag").packLong(T);
