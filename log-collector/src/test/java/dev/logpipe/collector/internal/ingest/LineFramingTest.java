@@ -173,6 +173,13 @@ class LineFramingTest {
     private static final class Backpressure extends ChannelInboundHandlerAdapter {
         final List<String> seen = new ArrayList<>();
 
+        /** One at the end of {@code h}'s pipeline. */
+        static Backpressure after(Harness h) {
+            Backpressure bp = new Backpressure();
+            h.channel.pipeline().addLast(bp);
+            return bp;
+        }
+
         @Override
         public void channelRead(ChannelHandlerContext ctx, Object msg) {
             seen.add((msg instanceof AppendRequest r ? r.record() : (LogRecord) msg).message());
@@ -183,8 +190,7 @@ class LineFramingTest {
     @Test
     void autoReadOffPausesDecodingUntilTheNextRead() {
         Harness h = Harness.of(WireFormat.TEXT);
-        Backpressure bp = new Backpressure();
-        h.channel.pipeline().addLast(bp);
+        Backpressure bp = Backpressure.after(h);
         h.write("1\n2\n3\n4");
         assertEquals(List.of("1"), bp.seen, "one record, then the decoder holds the rest");
         h.channel.config().setAutoRead(true); // issues read(): one more buffered record
@@ -202,8 +208,7 @@ class LineFramingTest {
     @Test
     void aPauseAfterTheLastBufferedFrameDoesNotStickAcrossReads() {
         Harness h = Harness.of(WireFormat.TEXT);
-        Backpressure bp = new Backpressure();
-        h.channel.pipeline().addLast(bp);
+        Backpressure bp = Backpressure.after(h);
         h.write("1\n");
         assertEquals(List.of("1"), bp.seen);
         h.channel.config().setAutoRead(true); // nothing held: the read goes to the transport
@@ -223,8 +228,7 @@ class LineFramingTest {
         // The read that completes a cut line decodes that line on its own, then the rest in its own
         // buffer; a pause after the completed line keeps the rest, in order, for the next read().
         Harness h = Harness.of(WireFormat.TEXT);
-        Backpressure bp = new Backpressure();
-        h.channel.pipeline().addLast(bp);
+        Backpressure bp = Backpressure.after(h);
         h.write("one\ntw");
         assertEquals(List.of("one"), bp.seen);
         h.channel.config().setAutoRead(true);
@@ -246,8 +250,7 @@ class LineFramingTest {
     @Test
     void whileAutoReadStaysOffEachReadGetsOneRecord() {
         Harness h = Harness.of(WireFormat.TEXT);
-        Backpressure bp = new Backpressure();
-        h.channel.pipeline().addLast(bp);
+        Backpressure bp = Backpressure.after(h);
         h.channel.config().setAutoRead(false);
         h.write("a\nb\nc\n");
         assertEquals(List.of("a"), bp.seen, "data that arrives answers a read: one record");
