@@ -55,9 +55,10 @@ import org.slf4j.LoggerFactory;
  * It runs in two rounds, each on a fresh journal (see {@link #run}): the first stops after a quarter
  * of {@link #MAX_RECORDS} records or of its time, the second after {@link #MAX_RECORDS} records or
  * three quarters of the budget; each waits within the budget until its records are durable
- * (written, when the journal never syncs while running), and then the compiler must go quiet. An emit blocks for a quarter of the budget at most and the throwaway pipeline's close drains
- * for as long, so a warm-up whose journal cannot keep up stops at its first refused emit and ends
- * within about 1.25 times the budget. Nothing of it reaches the real journal, its counters or its
+ * (written, when the journal never syncs while running), and then the compiler must go quiet. An
+ * emit blocks for a quarter of the budget at most and a throwaway pipeline's close drains for as
+ * long, so a warm-up whose journal cannot keep up stops at its first refused emit and ends within
+ * about 1.25 times the budget. Nothing of it reaches the real journal, its counters or its
  * sink listener; the throwaway pipeline logs its start and stop at debug.
  *
  * <p>What it does not warm: the listeners' decoders. The same idea over loopback TCP, with a varied

@@ -868,17 +868,17 @@ public final class LogPipeline implements AutoCloseable {
             return journal.build();
         }
 
+        /** Whether records will come from listeners or receivers, not only from emitters. */
+        boolean takesNetworkInput() {
+            return !listeners.isEmpty() || !receivers.isEmpty();
+        }
+
         /**
          * A warm-up's throwaway pipeline in {@code dir}: these journal write settings, the emit
          * settings (an emit blocks for a quarter of {@code budget} at most), a channel a sixteenth
          * the size, a drain of a quarter of the budget at most; no listeners, receivers or sink
          * listener.
          */
-        /** Whether records will come from listeners or receivers, not only from emitters. */
-        boolean takesNetworkInput() {
-            return !listeners.isEmpty() || !receivers.isEmpty();
-        }
-
         Builder warmupCopy(Path dir, Duration budget) {
             Builder b = new Builder(dir);
             // A channel a sixteenth the size fills and empties over and over, so the code for a full

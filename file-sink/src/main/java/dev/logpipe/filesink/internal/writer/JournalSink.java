@@ -343,9 +343,10 @@ public final class JournalSink implements AutoCloseable {
             synchronized (lifecycle) {
                 state = State.STOPPED;
             }
-            (quiet ? LOG.atDebug() : LOG.atInfo()).log("journal writer stopped ({}): {} records, {} bytes written, last index {},"
-                    + " durable {}, {} failed, {} abandoned", dir, report.writtenRecords(), report.writtenBytes(), report.lastIndex(),
-                    report.durableIndex(), report.failedRecords(), report.abandonedRecords());
+            (quiet ? LOG.atDebug() : LOG.atInfo()).log("journal writer stopped ({}): {} records, {} bytes written,"
+                    + " last index {}, durable {}, {} failed, {} abandoned", dir, report.writtenRecords(),
+                    report.writtenBytes(), report.lastIndex(), report.durableIndex(), report.failedRecords(),
+                    report.abandonedRecords());
             if (ownRuntime) {
                 runtime.shutdown(Duration.ofSeconds(5));
             }
