@@ -15,6 +15,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -44,6 +45,10 @@ class FluentListenerTest {
         b.setReadTimeoutMilli(20_000);
         b.setFlushAttemptIntervalMillis(50);
         b.setSenderMaxRetryCount(0);
+        // Fluency resends a chunk after any error (a failed ack read, a closed connection): caught here
+        // so that a duplicate says whether the client resent it or the server stored it twice
+        List<Throwable> clientErrors = new CopyOnWriteArrayList<>();
+        b.setErrorHandler(clientErrors::add);
         Fluency fluency = b.build("127.0.0.1", p.tcpPort());
         try {
             for (int i = 0; i < n; i++) {
@@ -57,12 +62,14 @@ class FluentListenerTest {
             fluency.waitUntilFlusherTerminated(10);
         }
         AckStats acks = p.ackStats();
+        assertEquals(List.of(), clientErrors.stream().map(e -> e + " caused by " + e.getCause()).toList(),
+                "errors seen by the client; server side " + acks);
         assertTrue(acks.acksSent() >= 1, "acks sent: " + acks);
         assertEquals(0, acks.acksPending());
         assertTrue(p.stats().durableRecords() >= n, "acked records are durable");
         p.shutdown();
         List<ReadRecord> all = readJournal(dir);
-        assertEquals(n, all.size(), "each event once");
+        assertEquals(n, all.size(), "each event once; server side " + acks);
         long even = all.stream().filter(r -> r.record().service().equals("app.even")).count();
         assertEquals(n / 2, even, "tag as service");
         assertTrue(all.stream().allMatch(r -> r.record().format() == SourceFormat.FLUENT));
