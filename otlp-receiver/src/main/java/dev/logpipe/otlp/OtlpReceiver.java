@@ -80,7 +80,7 @@ public final class OtlpReceiver implements Receiver {
         }
         SslContext ssl = sslContext();
         ServerSettings s = new ServerSettings(config.bindAddress, config.port, config.maxBodyBytes,
-                config.maxRequestsInFlight, config.maxConnections, config.idleTimeout, config.ackLevel,
+                config.maxRequestsInFlight, config.maxBytesInFlight, config.maxConnections, config.idleTimeout, config.ackLevel,
                 config.retryAfter, config.ioThreads, ssl);
         OtlpHttpServer srv = OtlpHttpServer.bind(s, context, counters);
         synchronized (lock) {
@@ -143,7 +143,8 @@ public final class OtlpReceiver implements Receiver {
     /** A snapshot of the receiver's counters; cheap. */
     public OtlpStats stats() {
         return new OtlpStats(counters.responses(), counters.records.sum(), counters.rejectedRecords.sum(),
-                counters.requestBytes.sum(), counters.requestsInFlight.get(), counters.openConnections.get(),
+                counters.requestBytes.sum(), counters.requestsInFlight.get(), counters.bytesInFlight.get(),
+                counters.openConnections.get(),
                 counters.refusedConnections.sum());
     }
 
@@ -166,6 +167,7 @@ public final class OtlpReceiver implements Receiver {
         private int port = DEFAULT_PORT;
         private long maxBodyBytes = DEFAULT_MAX_BODY_BYTES;
         private int maxRequestsInFlight = DEFAULT_MAX_REQUESTS_IN_FLIGHT;
+        private long maxBytesInFlight = defaultMaxBytesInFlight();
         private int maxConnections = 1024;
         private Duration idleTimeout = Duration.ofMinutes(5);
         private Durability ackLevel = Durability.DURABLE;
@@ -204,7 +206,7 @@ public final class OtlpReceiver implements Receiver {
 
         /**
          * How many requests may be held at once (body being read, decoded, or records waiting to be
-         * stored); one more is answered 429. Bounds memory at about this many bodies.
+         * stored); one more is answered 429. Memory is bounded by {@link #maxBytesInFlight}.
          */
         public Builder maxRequestsInFlight(int max) {
             if (max < 1) {
@@ -212,6 +214,26 @@ public final class OtlpReceiver implements Receiver {
             }
             this.maxRequestsInFlight = max;
             return this;
+        }
+
+        /**
+         * How many body bytes (inflated, for gzip) the requests in flight may hold together, from the
+         * first byte read until the answer; a request that would go past it is answered 429 (before its
+         * body is read when it declares its length), unless nothing else is in flight: one request alone
+         * may always hold up to {@link #maxBodyBytes}. Decoding and mapping hold about five times a
+         * body's bytes on the heap while it is processed, so the default is a twelfth of the maximum
+         * heap, between 1 MiB and 64 MiB (8 MiB under {@code logpipe serve}'s 96 MiB).
+         */
+        public Builder maxBytesInFlight(long bytes) {
+            if (bytes < 1) {
+                throw new IllegalArgumentException("maxBytesInFlight must be >= 1, got " + bytes);
+            }
+            this.maxBytesInFlight = bytes;
+            return this;
+        }
+
+        private static long defaultMaxBytesInFlight() {
+            return Math.max(1L << 20, Math.min(64L << 20, Runtime.getRuntime().maxMemory() / 12));
         }
 
         /** Connections open at once; one more is closed as soon as it is accepted. */

@@ -14,11 +14,13 @@ import java.util.Map;
  * @param rejectedRecords    log records refused within otherwise good requests (partial success)
  * @param requestBytes       request bodies received, as sent (before gzip inflation)
  * @param requestsInFlight   requests whose body is held or whose records wait to be stored now
+ * @param bytesInFlight      body bytes (inflated) those requests hold now, bounded by
+ *                           {@link OtlpReceiver.Builder#maxBytesInFlight}
  * @param openConnections    connections open now
  * @param refusedConnections connections closed at once (over the connection limit, or while draining)
  */
 public record OtlpStats(Map<Integer, Long> responses, long records, long rejectedRecords, long requestBytes,
-                        int requestsInFlight, int openConnections, long refusedConnections) {
+                        int requestsInFlight, long bytesInFlight, int openConnections, long refusedConnections) {
 
     /** Answers sent with this status code. */
     public long responses(int status) {

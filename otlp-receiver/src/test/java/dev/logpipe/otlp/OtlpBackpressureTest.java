@@ -64,6 +64,35 @@ class OtlpBackpressureTest {
                 .receiver(otlp);
     }
 
+    /**
+     * Pauses the journal of {@code p}, which had plenty of space: from now on records are taken but not
+     * stored. The writer reads the free space when it takes records, at most once per 100 ms while there
+     * was plenty: nudged with a record per poll until one batch reads it (each nudge is counted).
+     */
+    private static void pause(LogPipeline p, FakeFileStore store, AtomicInteger nudges) {
+        store.usable(0);
+        Emitter nudger = p.emitter("nudge");
+        Conditions.await(Duration.ofSeconds(10), "the journal to pause", () -> {
+            if (p.journalState() == JournalState.PAUSED) {
+                return true;
+            }
+            if (nudger.tryEmit(LogRecord.builder().message("nudge").build()) instanceof SendResult.Sent<LogRecord>) {
+                nudges.incrementAndGet();
+            }
+            return false;
+        });
+    }
+
+    private static CompletableFuture<HttpResponse<byte[]>> postAsync(OtlpReceiver otlp, byte[] body) {
+        return CompletableFuture.supplyAsync(() -> {
+            try {
+                return post(logsUri(otlp.localAddress()), "application/x-protobuf", null, body);
+            } catch (Exception e) {
+                throw new RuntimeException(e);
+            }
+        });
+    }
+
     private static byte[] request(String prefix, int n) {
         ScopeLogs.Builder sl = ScopeLogs.newBuilder();
         for (int i = 0; i < n; i++) {
@@ -134,19 +163,7 @@ class OtlpBackpressureTest {
         try {
             // one record written, then the journal pauses: what comes next is taken but not stored
             assertEquals(200, post(logsUri(otlp.localAddress()), "application/x-protobuf", null, request("first", 1)).statusCode());
-            store.usable(0);
-            // The writer reads the free space when it takes records, at most once per 100 ms while there
-            // was plenty: nudge with a record per poll until one batch reads it (each nudge is counted).
-            Emitter nudger = p.emitter("nudge");
-            Conditions.await(Duration.ofSeconds(10), "the journal to pause", () -> {
-                if (p.journalState() == JournalState.PAUSED) {
-                    return true;
-                }
-                if (nudger.tryEmit(LogRecord.builder().message("nudge").build()) instanceof SendResult.Sent<LogRecord>) {
-                    nudges.incrementAndGet();
-                }
-                return false;
-            });
+            pause(p, store, nudges);
 
             List<CompletableFuture<HttpResponse<byte[]>>> held = new ArrayList<>();
             for (int i = 0; i < 2; i++) {
@@ -181,5 +198,53 @@ class OtlpBackpressureTest {
         assertEquals(5 + nudges.get(), messages.size(), messages.toString());
         assertEquals(nudges.get(), messages.stream().filter("nudge"::equals).count(), "every nudge stored once");
         assertEquals(0, otlp.stats().requestsInFlight());
+    }
+
+    @Test
+    void theBodyBytesInFlightAreBoundedAndOneRequestAloneMayHoldMore() throws Exception {
+        byte[] a = request("a", 20); // records within the channel's 64 (more would fill it: a 429 of its own)
+        byte[] small = request("c", 1);
+        long budget = a.length + small.length;
+        FakeFileStore store = new FakeFileStore(GIB);
+        AtomicInteger nudges = new AtomicInteger();
+        OtlpReceiver otlp = OtlpReceiver.builder().port(0).maxBytesInFlight(budget).build();
+        LogPipeline p = pipeline(store, otlp).start();
+        try {
+            pause(p, store, nudges);
+            CompletableFuture<HttpResponse<byte[]>> heldA = postAsync(otlp, a);
+            Conditions.await(Duration.ofSeconds(10), "a held", () -> otlp.stats().bytesInFlight() == a.length);
+
+            byte[] b = request("b", 20);
+            HttpResponse<byte[]> declared = post(logsUri(otlp.localAddress()), "application/x-protobuf", null, b);
+            assertEquals(429, declared.statusCode(), "its declared length does not fit beside a");
+            assertEquals("1", declared.headers().firstValue("Retry-After").orElse(""));
+            HttpResponse<byte[]> chunked = OtlpTestSupport.postChunked(logsUri(otlp.localAddress()), b);
+            assertEquals(429, chunked.statusCode(), "refused once it outgrew the room");
+            assertEquals(a.length, otlp.stats().bytesInFlight(), "the refused ones hold nothing");
+
+            CompletableFuture<HttpResponse<byte[]>> heldC = postAsync(otlp, small);
+            Conditions.await(Duration.ofSeconds(10), "c held beside a", () -> otlp.stats().requestsInFlight() == 2);
+            assertEquals(budget, otlp.stats().bytesInFlight());
+
+            store.usable(GIB);
+            assertEquals(200, heldA.get(20, TimeUnit.SECONDS).statusCode());
+            assertEquals(200, heldC.get(20, TimeUnit.SECONDS).statusCode());
+            Conditions.await(Duration.ofSeconds(10), "nothing held", () -> otlp.stats().bytesInFlight() == 0);
+
+            byte[] big = request("d", 100);
+            assertTrue(big.length > budget);
+            assertEquals(200, post(logsUri(otlp.localAddress()), "application/x-protobuf", null, big).statusCode(),
+                    "alone, a request may hold more than the bound");
+            assertEquals(200, OtlpTestSupport.postChunked(logsUri(otlp.localAddress()), big).statusCode(),
+                    "chunked too");
+            assertEquals(0, otlp.stats().bytesInFlight());
+            assertEquals(0, otlp.stats().requestsInFlight());
+        } finally {
+            p.close();
+        }
+        List<String> messages = readJournal(dir).stream().map(rr -> rr.record().message())
+                .filter(m -> !m.equals("nudge")).toList();
+        assertEquals(20 + 1 + 200, messages.size());
+        assertFalse(messages.stream().anyMatch(m -> m.startsWith("b ")), "a 429 takes nothing");
     }
 }

@@ -47,6 +47,14 @@ final class OtlpTestSupport {
         return HTTP.send(b.build(), HttpResponse.BodyHandlers.ofByteArray());
     }
 
+    /** POSTs protobuf {@code body} chunked ({@code Transfer-Encoding: chunked}, no length declared). */
+    static HttpResponse<byte[]> postChunked(URI uri, byte[] body) throws IOException, InterruptedException {
+        HttpRequest r = HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(20))
+                .header("Content-Type", "application/x-protobuf")
+                .POST(HttpRequest.BodyPublishers.ofInputStream(() -> new java.io.ByteArrayInputStream(body))).build();
+        return HTTP.send(r, HttpResponse.BodyHandlers.ofByteArray());
+    }
+
     static byte[] gzip(byte[] data) {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         try (GZIPOutputStream z = new GZIPOutputStream(out)) {

@@ -6,6 +6,7 @@ import io.netty.buffer.ByteBufInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
+import java.nio.ByteBuffer;
 import java.util.zip.GZIPInputStream;
 import java.util.zip.ZipException;
 
@@ -36,31 +37,48 @@ final class Bodies {
 
     /**
      * Inflates a gzip body (one or more members, as {@link GZIPInputStream} reads them), up to
-     * {@code maxBytes}.
+     * {@code maxBytes}, into a buffer sized by the gzip trailer's length when it is within the limit
+     * (no growing copies for the usual single member).
      *
+     * @return the inflated bytes, from position 0 to the limit (a heap buffer)
      * @throws BadRequestException if it is not gzip or is cut short
      * @throws TooLargeException   if it inflates past {@code maxBytes}
      */
-    static byte[] gunzip(ByteBuf body, long maxBytes) throws BadRequestException, TooLargeException {
+    static ByteBuffer gunzip(ByteBuf body, long maxBytes) throws BadRequestException, TooLargeException {
+        int n = body.readableBytes();
+        // ISIZE, the last 4 bytes (little-endian): the last member's inflated length mod 2^32
+        long trailer = n >= 18 ? body.getUnsignedIntLE(body.writerIndex() - 4) : 0;
+        int initial = (int) (trailer > 0 && trailer <= maxBytes ? trailer : Math.min(maxBytes, Math.max(64, n * 4L)));
         try (InputStream in = new GZIPInputStream(new ByteBufInputStream(body.duplicate()), 8192)) {
-            ByteArrayOutputStream out = new ByteArrayOutputStream(Math.max(64, Math.min(body.readableBytes() * 4, 1 << 20)));
+            Inflated out = new Inflated(initial);
             byte[] buf = new byte[8192];
             long total = 0;
-            int n;
-            while ((n = in.read(buf)) > 0) {
-                total += n;
+            int r;
+            while ((r = in.read(buf)) > 0) {
+                total += r;
                 if (total > maxBytes) {
                     throw new TooLargeException("the gzip body inflates past " + maxBytes + " bytes");
                 }
-                out.write(buf, 0, n);
+                out.write(buf, 0, r);
             }
-            return out.toByteArray();
+            return out.buffer();
         } catch (ZipException e) {
             throw new BadRequestException("Content-Encoding is gzip but the body is not gzip: " + e.getMessage());
         } catch (java.io.EOFException e) {
             throw new BadRequestException("the gzip body is cut short");
         } catch (IOException e) {
             throw new BadRequestException("the gzip body could not be inflated: " + e.getMessage());
+        }
+    }
+
+    /** A byte stream whose bytes are handed out without the copy of {@code toByteArray}. */
+    private static final class Inflated extends ByteArrayOutputStream {
+        Inflated(int initial) {
+            super(initial);
+        }
+
+        ByteBuffer buffer() {
+            return ByteBuffer.wrap(buf, 0, count);
         }
     }
 }

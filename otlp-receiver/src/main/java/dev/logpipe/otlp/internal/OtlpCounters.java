@@ -5,6 +5,7 @@ import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
 
 /**
@@ -23,6 +24,8 @@ public final class OtlpCounters {
     public final LongAdder requestBytes = new LongAdder();
     /** Requests whose body is held or whose records wait to be stored (the bounded number). */
     public final AtomicInteger requestsInFlight = new AtomicInteger();
+    /** Body bytes (inflated when gzip) of the requests in flight: the bounded memory. */
+    public final AtomicLong bytesInFlight = new AtomicLong();
     public final AtomicInteger openConnections = new AtomicInteger();
     public final LongAdder refusedConnections = new LongAdder();
 

@@ -7,7 +7,6 @@ import dev.logpipe.collector.ReceiverContext;
 import dev.logpipe.filesink.LogRecord;
 import dev.logpipe.filesink.SourceFormat;
 import io.opentelemetry.proto.collector.logs.v1.ExportLogsPartialSuccess;
-import io.opentelemetry.proto.collector.logs.v1.ExportLogsServiceRequest;
 import io.opentelemetry.proto.collector.logs.v1.ExportLogsServiceResponse;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
@@ -38,6 +37,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.Locale;
 import java.util.concurrent.RejectedExecutionException;
@@ -97,6 +97,12 @@ final class OtlpHttpHandler extends ChannelInboundHandlerAdapter {
     private Encoding encoding;
     private ByteBuf body;
     private long bodyBytes;
+    /** The request declared its body's length (reserved whole at the start), or is chunked (reserved as it comes). */
+    private boolean lengthDeclared;
+    /** Body bytes this request holds in the server's bytes in flight; released with its permit. */
+    private long reservedBytes;
+    /** A batch of this request's records was taken: its completion answers and releases the permit. */
+    private boolean batchTaken;
     /** The answer prepared for a refused request, written once its body has been read and dropped. */
     private FullHttpResponse refusal;
 
@@ -207,7 +213,14 @@ final class OtlpHttpHandler extends ChannelInboundHandlerAdapter {
                     + server.settings().maxRequestsInFlight() + "); retry later", expectContinue);
             return;
         }
+        if (!server.tryReserveBytes(0, Math.max(length, 0))) {
+            server.releaseRequest();
+            refuse(HttpResponseStatus.TOO_MANY_REQUESTS, null, tooManyBytes(), expectContinue);
+            return;
+        }
         holdsPermit = true;
+        lengthDeclared = length >= 0;
+        reservedBytes = Math.max(length, 0);
         state = State.READING;
         int initial = (int) Math.min(maxBodyBytes, length >= 0 ? Math.max(length, 1) : 8192);
         body = ctx.alloc().heapBuffer(initial);
@@ -229,11 +242,20 @@ final class OtlpHttpHandler extends ChannelInboundHandlerAdapter {
                         + maxBodyBytes + " bytes; send smaller batches", true);
                 return;
             }
-            body.writeBytes(content);
-            if (c instanceof LastHttpContent) {
-                process();
+            if (lengthDeclared || n == 0 || server.tryReserveBytes(reservedBytes, n)) {
+                reservedBytes += lengthDeclared ? 0 : n;
+                body.writeBytes(content);
+                if (c instanceof LastHttpContent) {
+                    process();
+                }
+                return;
             }
-        } else if (state == State.DISCARDING) {
+            // A chunked body that outgrew the room: refused once read to its end, as if refused at once
+            releaseBody();
+            releasePermit();
+            refuse(HttpResponseStatus.TOO_MANY_REQUESTS, null, tooManyBytes(), false);
+        }
+        if (state == State.DISCARDING) {
             if (bodyBytes > maxBodyBytes) {
                 closeAfterAnswer = true; // not worth reading on: answer and close
                 FullHttpResponse r = refusal;
@@ -249,17 +271,52 @@ final class OtlpHttpHandler extends ChannelInboundHandlerAdapter {
         }
     }
 
+    private String tooManyBytes() {
+        return "too many request bytes in flight (over " + server.settings().maxBytesInFlight() + "); retry later";
+    }
+
     /** The whole body is here: decode, map, offer, and answer when stored. */
     private void process() {
         state = State.WAITING;
         ctx.channel().config().setAutoRead(false);
         counters.requestBytes.add(bodyBytes);
         server.context().receivedBytes(SourceFormat.OTLP, bodyBytes);
-        ExportLogsServiceRequest request;
+        batchTaken = false;
         try {
-            byte[] data = gzip ? Bodies.gunzip(body, maxBodyBytes) : Bodies.bytes(body);
+            decodeAndOffer();
+        } catch (Error e) {
+            // Out of memory or the like while decoding: nothing of the request is taken unless its batch
+            // was; the client retries a 503. Logged: an Error is never routine.
             releaseBody();
-            request = encoding == Encoding.PROTOBUF ? ExportLogsServiceRequest.parseFrom(data) : OtlpJson.decodeRequest(data);
+            LOG.error("an OTLP request from {} could not be processed: {}", source, e.toString());
+            if (!batchTaken && state == State.WAITING) {
+                keepAlive = false;
+                answerNow(HttpResponseStatus.SERVICE_UNAVAILABLE, "the request could not be processed ("
+                        + e.getClass().getSimpleName() + "); retry later", true);
+            }
+        }
+    }
+
+    private void decodeAndOffer() {
+        OtlpLogMapper.Mapped mapped;
+        long now = LogRecord.nowNanos();
+        try {
+            ByteBuffer data;
+            if (gzip) {
+                data = Bodies.gunzip(body, maxBodyBytes);
+                releaseBody();
+                long more = data.remaining() - reservedBytes; // held inflated from here
+                if (more > 0) {
+                    server.reserveBytes(more);
+                    reservedBytes += more;
+                }
+            } else {
+                data = body.nioBuffer(); // the body's own bytes, held until mapped
+            }
+            // Protobuf is mapped record by record from the wire; JSON is decoded whole first.
+            mapped = encoding == Encoding.PROTOBUF ? OtlpLogMapper.mapProtobuf(data, source, now)
+                    : OtlpLogMapper.map(OtlpJson.decodeRequest(data), source, now);
+            releaseBody();
         } catch (Bodies.TooLargeException e) {
             releaseBody();
             server.context().protocolError("otlp_body_too_large");
@@ -279,7 +336,6 @@ final class OtlpHttpHandler extends ChannelInboundHandlerAdapter {
             answerNow(HttpResponseStatus.BAD_REQUEST, "the body could not be decoded: " + e, false);
             return;
         }
-        OtlpLogMapper.Mapped mapped = OtlpLogMapper.map(request, source, LogRecord.nowNanos());
         mapped.rejectedByReason().forEach(server.context()::rejected);
         counters.rejectedRecords.add(mapped.rejected());
         String partial = mapped.rejected() == 0 ? null
@@ -290,6 +346,7 @@ final class OtlpHttpHandler extends ChannelInboundHandlerAdapter {
         }
         ReceiverContext.Offer offer = server.context().offer(mapped.records(), server.settings().ackLevel());
         if (offer instanceof ReceiverContext.Accepted accepted) {
+            batchTaken = true;
             ReceiverBatch batch = accepted.batch();
             counters.records.add(batch.size());
             long rejected = mapped.rejected();
@@ -465,6 +522,8 @@ final class OtlpHttpHandler extends ChannelInboundHandlerAdapter {
         if (holdsPermit) {
             holdsPermit = false;
             server.releaseRequest();
+            server.releaseBytes(reservedBytes);
+            reservedBytes = 0;
         }
     }
 
@@ -530,8 +589,8 @@ final class OtlpHttpHandler extends ChannelInboundHandlerAdapter {
             refusal.release();
             refusal = null;
         }
-        if (state != State.WAITING) {
-            releasePermit(); // WAITING: released when the receipts complete, which also counts the batch
+        if (state != State.WAITING || !batchTaken) {
+            releasePermit(); // a taken batch: released when its receipts complete, which also counts it
         }
         if (state != State.WAITING) {
             state = State.CLOSED;
@@ -541,7 +600,11 @@ final class OtlpHttpHandler extends ChannelInboundHandlerAdapter {
 
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-        LOG.debug("OTLP connection error on {}", ctx.channel().remoteAddress(), cause);
+        if (cause instanceof IOException) {
+            LOG.debug("OTLP connection error on {}", ctx.channel().remoteAddress(), cause);
+        } else {
+            LOG.warn("OTLP connection from {} closed after an unexpected error", ctx.channel().remoteAddress(), cause);
+        }
         ctx.close();
     }
 }

@@ -23,6 +23,7 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.math.BigInteger;
+import java.nio.ByteBuffer;
 import java.util.Base64;
 
 /**
@@ -54,9 +55,20 @@ public final class OtlpJson {
      * @throws BadRequestException when the body is not JSON or does not have the request's shape
      */
     public static ExportLogsServiceRequest decodeRequest(byte[] body) throws BadRequestException {
+        return decodeRequest(ByteBuffer.wrap(body));
+    }
+
+    /** Decodes an {@code ExportLogsServiceRequest} from the buffer's position to its limit (not modified). */
+    public static ExportLogsServiceRequest decodeRequest(ByteBuffer body) throws BadRequestException {
         JsonNode root;
         try {
-            root = MAPPER.readTree(body);
+            if (body.hasArray()) {
+                root = MAPPER.readTree(body.array(), body.arrayOffset() + body.position(), body.remaining());
+            } else {
+                byte[] copy = new byte[body.remaining()];
+                body.duplicate().get(copy);
+                root = MAPPER.readTree(copy);
+            }
         } catch (JsonProcessingException e) {
             throw new BadRequestException("the body is not valid JSON: " + e.getOriginalMessage());
         } catch (IOException e) {

@@ -3,6 +3,10 @@ package dev.logpipe.otlp.internal;
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
 import com.google.protobuf.ByteString;
+import com.google.protobuf.CodedInputStream;
+import com.google.protobuf.InvalidProtocolBufferException;
+import com.google.protobuf.UnsafeByteOperations;
+import com.google.protobuf.WireFormat;
 import dev.logpipe.collector.RejectReason;
 import dev.logpipe.filesink.FieldValue;
 import dev.logpipe.filesink.Level;
@@ -19,6 +23,7 @@ import io.opentelemetry.proto.resource.v1.Resource;
 import java.io.IOException;
 import java.io.StringWriter;
 import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.EnumMap;
@@ -56,67 +61,223 @@ public final class OtlpLogMapper {
     }
 
     /**
-     * Maps every log record of {@code request}.
+     * Maps every log record of {@code request} (a decoded request: the OTLP JSON path).
      *
      * @param source          the records' source (the HTTP peer)
      * @param receiveTimeNanos the records' receive time
      */
     public static Mapped map(ExportLogsServiceRequest request, String source, long receiveTimeNanos) {
-        List<LogRecord> out = new ArrayList<>();
-        Map<RejectReason, Long> rejected = new EnumMap<>(RejectReason.class);
-        long rejectedCount = 0;
-        String firstError = null;
-        int index = 0;
+        Records out = new Records(source, receiveTimeNanos);
         for (ResourceLogs rl : request.getResourceLogsList()) {
-            Resource resource = rl.getResource();
-            String service = "";
-            String host = "";
-            for (KeyValue kv : resource.getAttributesList()) {
-                if (kv.getKey().equals("service.name") && kv.getValue().hasStringValue()) {
-                    service = kv.getValue().getStringValue();
-                } else if (kv.getKey().equals("host.name") && kv.getValue().hasStringValue()) {
-                    host = kv.getValue().getStringValue();
-                }
-            }
+            ResourceFields resource = ResourceFields.of(rl.getResource());
             for (ScopeLogs sl : rl.getScopeLogsList()) {
-                InstrumentationScope scope = sl.getScope();
+                ScopeFields scope = ScopeFields.of(sl.getScope());
                 for (io.opentelemetry.proto.logs.v1.LogRecord lr : sl.getLogRecordsList()) {
-                    RejectReason reason = null;
-                    String error = null;
-                    if (!lr.getTraceId().isEmpty() && lr.getTraceId().size() != 16) {
-                        reason = RejectReason.OTLP_BAD_TRACE_ID;
-                        error = "log record " + index + ": trace_id must be 16 bytes (32 hex digits in JSON), got "
-                                + lr.getTraceId().size() + " bytes";
-                    } else if (!lr.getSpanId().isEmpty() && lr.getSpanId().size() != 8) {
-                        reason = RejectReason.OTLP_BAD_SPAN_ID;
-                        error = "log record " + index + ": span_id must be 8 bytes (16 hex digits in JSON), got "
-                                + lr.getSpanId().size() + " bytes";
-                    }
-                    index++;
-                    if (reason != null) {
-                        rejected.merge(reason, 1L, Long::sum);
-                        rejectedCount++;
-                        if (firstError == null) {
-                            firstError = error;
-                        }
-                        continue;
-                    }
-                    out.add(record(lr, resource, scope, service, host, source, receiveTimeNanos));
+                    out.add(lr, resource, scope);
                 }
             }
         }
-        return new Mapped(out, rejected, rejectedCount, firstError);
+        return out.mapped();
     }
 
-    private static LogRecord record(io.opentelemetry.proto.logs.v1.LogRecord lr, Resource resource,
-                                    InstrumentationScope scope, String service, String host, String source,
-                                    long receiveTimeNanos) {
+    /**
+     * Maps every log record of a protobuf {@code ExportLogsServiceRequest} without decoding the request
+     * whole: each log record is decoded and mapped in turn, so what is held at once is the body and
+     * the records, not also the request's message tree (five times the body). Same records, same
+     * order, same rejections as {@link #map} of the decoded request; a body that does not decode is
+     * refused whole, as by {@code ExportLogsServiceRequest.parseFrom}.
+     *
+     * @param body the request body, from its position to its limit (not modified)
+     * @throws InvalidProtocolBufferException if it is not an {@code ExportLogsServiceRequest}
+     */
+    public static Mapped mapProtobuf(ByteBuffer body, String source, long receiveTimeNanos)
+            throws InvalidProtocolBufferException {
+        Records out = new Records(source, receiveTimeNanos);
+        forEachMessageField(body, (field, resourceLogs) -> {
+            if (field == 1) { // ExportLogsServiceRequest.resource_logs
+                mapResourceLogs(resourceLogs, out);
+            }
+        });
+        return out.mapped();
+    }
+
+    /** ResourceLogs: resource = 1, scope_logs = 2, schema_url = 3 (in any order on the wire). */
+    private static void mapResourceLogs(ByteBuffer resourceLogs, Records out) throws InvalidProtocolBufferException {
+        Resource.Builder resource = Resource.newBuilder();
+        forEachMessageField(resourceLogs, (field, value) -> {
+            if (field == 1) {
+                resource.mergeFrom(CodedInputStream.newInstance(value)); // repeated occurrences merge, as protobuf's
+            } else if (field == 3) {
+                requireUtf8(value, "schema_url");
+            }
+        });
+        ResourceFields fields = ResourceFields.of(resource.build());
+        forEachMessageField(resourceLogs, (field, scopeLogs) -> {
+            if (field == 2) {
+                mapScopeLogs(scopeLogs, fields, out);
+            }
+        });
+    }
+
+    /** ScopeLogs: scope = 1, log_records = 2, schema_url = 3. */
+    private static void mapScopeLogs(ByteBuffer scopeLogs, ResourceFields resource, Records out)
+            throws InvalidProtocolBufferException {
+        InstrumentationScope.Builder scope = InstrumentationScope.newBuilder();
+        forEachMessageField(scopeLogs, (field, value) -> {
+            if (field == 1) {
+                scope.mergeFrom(CodedInputStream.newInstance(value));
+            } else if (field == 3) {
+                requireUtf8(value, "schema_url");
+            }
+        });
+        ScopeFields fields = ScopeFields.of(scope.build());
+        forEachMessageField(scopeLogs, (field, logRecord) -> {
+            if (field == 2) {
+                out.add(io.opentelemetry.proto.logs.v1.LogRecord.parseFrom(logRecord), resource, fields);
+            }
+        });
+    }
+
+    private static void requireUtf8(ByteBuffer value, String name) throws InvalidProtocolBufferException {
+        if (!UnsafeByteOperations.unsafeWrap(value).isValidUtf8()) {
+            throw new InvalidProtocolBufferException(name + " is not valid UTF-8");
+        }
+    }
+
+    /** Receives one length-delimited field of a message: its number and its bytes. */
+    private interface FieldVisitor {
+        void field(int number, ByteBuffer value) throws IOException;
+    }
+
+    /**
+     * Calls {@code visitor} with every length-delimited field of the message in {@code message}, in
+     * wire order; other wire types are skipped (as unknown fields are by the generated parsers).
+     */
+    private static void forEachMessageField(ByteBuffer message, FieldVisitor visitor)
+            throws InvalidProtocolBufferException {
+        ByteBuffer m = message.slice();
+        CodedInputStream in = CodedInputStream.newInstance(m);
+        try {
+            for (int tag; (tag = in.readTag()) != 0; ) {
+                if (WireFormat.getTagWireType(tag) != WireFormat.WIRETYPE_LENGTH_DELIMITED) {
+                    if (!in.skipField(tag)) {
+                        throw new InvalidProtocolBufferException("an end-group tag where a field was expected");
+                    }
+                    continue;
+                }
+                int length = in.readRawVarint32();
+                int start = in.getTotalBytesRead();
+                if (length < 0 || length > m.limit() - start) {
+                    throw new InvalidProtocolBufferException("a field of " + Integer.toUnsignedString(length)
+                            + " bytes where " + (m.limit() - start) + " remain: the message is cut short or corrupt");
+                }
+                visitor.field(WireFormat.getTagFieldNumber(tag), m.duplicate().position(start).limit(start + length).slice());
+                in.skipRawBytes(length);
+            }
+        } catch (InvalidProtocolBufferException e) {
+            throw e;
+        } catch (IOException e) {
+            throw new InvalidProtocolBufferException(e); // not from a buffer's stream, but the signature says so
+        }
+    }
+
+    /** What a resource gives each of its records: service, host, and its {@code resource.<key>} fields. */
+    private record ResourceFields(String service, String host, String[] names, FieldValue[] values) {
+        static ResourceFields of(Resource resource) {
+            String service = "";
+            String host = "";
+            List<String> names = new ArrayList<>();
+            List<FieldValue> values = new ArrayList<>();
+            for (KeyValue kv : resource.getAttributesList()) {
+                String key = kv.getKey();
+                if (kv.getValue().hasStringValue() && (key.equals("service.name") || key.equals("host.name"))) {
+                    if (key.equals("service.name")) {
+                        service = kv.getValue().getStringValue();
+                    } else {
+                        host = kv.getValue().getStringValue();
+                    }
+                    continue; // mapped to service and host
+                }
+                names.add("resource." + key);
+                values.add(valueOf(kv.getValue()));
+            }
+            return new ResourceFields(service, host, names.toArray(String[]::new), values.toArray(FieldValue[]::new));
+        }
+    }
+
+    /** What a scope gives each of its records: {@code scope.name}, {@code scope.version}, {@code scope.attributes.<key>}. */
+    private record ScopeFields(String[] names, FieldValue[] values) {
+        static ScopeFields of(InstrumentationScope scope) {
+            List<String> names = new ArrayList<>();
+            List<FieldValue> values = new ArrayList<>();
+            if (!scope.getName().isEmpty()) {
+                names.add("scope.name");
+                values.add(FieldValue.string(scope.getName()));
+            }
+            if (!scope.getVersion().isEmpty()) {
+                names.add("scope.version");
+                values.add(FieldValue.string(scope.getVersion()));
+            }
+            for (KeyValue kv : scope.getAttributesList()) {
+                names.add("scope.attributes." + kv.getKey());
+                values.add(valueOf(kv.getValue()));
+            }
+            return new ScopeFields(names.toArray(String[]::new), values.toArray(FieldValue[]::new));
+        }
+    }
+
+    /** The records of one request as they are mapped, and what was rejected. */
+    private static final class Records {
+        private final String source;
+        private final long receiveTimeNanos;
+        private final List<LogRecord> records = new ArrayList<>();
+        private final Map<RejectReason, Long> rejected = new EnumMap<>(RejectReason.class);
+        private long rejectedCount;
+        private String firstError;
+        private int index;
+
+        Records(String source, long receiveTimeNanos) {
+            this.source = source;
+            this.receiveTimeNanos = receiveTimeNanos;
+        }
+
+        void add(io.opentelemetry.proto.logs.v1.LogRecord lr, ResourceFields resource, ScopeFields scope) {
+            RejectReason reason = null;
+            String error = null;
+            if (!lr.getTraceId().isEmpty() && lr.getTraceId().size() != 16) {
+                reason = RejectReason.OTLP_BAD_TRACE_ID;
+                error = "log record " + index + ": trace_id must be 16 bytes (32 hex digits in JSON), got "
+                        + lr.getTraceId().size() + " bytes";
+            } else if (!lr.getSpanId().isEmpty() && lr.getSpanId().size() != 8) {
+                reason = RejectReason.OTLP_BAD_SPAN_ID;
+                error = "log record " + index + ": span_id must be 8 bytes (16 hex digits in JSON), got "
+                        + lr.getSpanId().size() + " bytes";
+            }
+            index++;
+            if (reason != null) {
+                rejected.merge(reason, 1L, Long::sum);
+                rejectedCount++;
+                if (firstError == null) {
+                    firstError = error;
+                }
+                return;
+            }
+            records.add(record(lr, resource, scope, source, receiveTimeNanos));
+        }
+
+        Mapped mapped() {
+            return new Mapped(records, rejected, rejectedCount, firstError);
+        }
+    }
+
+    private static LogRecord record(io.opentelemetry.proto.logs.v1.LogRecord lr, ResourceFields resource,
+                                    ScopeFields scope, String source, long receiveTimeNanos) {
         LogRecord.Builder b = LogRecord.builder()
                 .format(SourceFormat.OTLP)
                 .source(source)
                 .receiveTimeNanos(receiveTimeNanos)
-                .service(service)
-                .host(host);
+                .service(resource.service())
+                .host(resource.host());
         long time = lr.getTimeUnixNano() != 0 ? lr.getTimeUnixNano() : lr.getObservedTimeUnixNano();
         // fixed64 on the wire: a time past 2262 reads negative here; keep the receive time then
         b.eventTimeNanos(time > 0 ? time : receiveTimeNanos);
@@ -159,21 +320,11 @@ public final class OtlpLogMapper {
         if (!lr.getEventName().isEmpty()) {
             b.field("event_name", lr.getEventName());
         }
-        if (!scope.getName().isEmpty()) {
-            b.field("scope.name", scope.getName());
+        for (int i = 0; i < scope.names().length; i++) {
+            b.field(scope.names()[i], scope.values()[i]);
         }
-        if (!scope.getVersion().isEmpty()) {
-            b.field("scope.version", scope.getVersion());
-        }
-        for (KeyValue kv : scope.getAttributesList()) {
-            put(b, "scope.attributes." + kv.getKey(), kv.getValue());
-        }
-        for (KeyValue kv : resource.getAttributesList()) {
-            String key = kv.getKey();
-            if ((key.equals("service.name") || key.equals("host.name")) && kv.getValue().hasStringValue()) {
-                continue; // mapped to service and host
-            }
-            put(b, "resource." + key, kv.getValue());
+        for (int i = 0; i < resource.names().length; i++) {
+            b.field(resource.names()[i], resource.values()[i]);
         }
         if (lr.getDroppedAttributesCount() != 0) {
             b.fieldJson("dropped_attributes_count", Integer.toUnsignedString(lr.getDroppedAttributesCount()));
@@ -200,11 +351,11 @@ public final class OtlpLogMapper {
     }
 
     private static void put(LogRecord.Builder b, String name, AnyValue value) {
-        if (value.hasStringValue()) {
-            b.field(name, value.getStringValue());
-        } else {
-            b.field(name, FieldValue.json(toJson(value)));
-        }
+        b.field(name, valueOf(value));
+    }
+
+    private static FieldValue valueOf(AnyValue value) {
+        return value.hasStringValue() ? FieldValue.string(value.getStringValue()) : FieldValue.json(toJson(value));
     }
 
     /**

@@ -10,9 +10,11 @@ import java.time.Duration;
  *
  * <p>Threading: immutable.
  *
+ * @param maxBytesInFlight the body bytes (inflated) the requests in flight may hold together; one
+ *     request alone may hold more, up to {@code maxBodyBytes}
  * @param ssl null without TLS
  */
-public record ServerSettings(String bindAddress, int port, long maxBodyBytes, int maxRequestsInFlight,
+public record ServerSettings(String bindAddress, int port, long maxBodyBytes, int maxRequestsInFlight, long maxBytesInFlight,
                              int maxConnections, Duration idleTimeout, Durability ackLevel, Duration retryAfter,
                              int ioThreads, SslContext ssl) {
 }

@@ -1,6 +1,8 @@
 package dev.logpipe.otlp.internal;
 
 import com.google.protobuf.ByteString;
+import com.google.protobuf.CodedOutputStream;
+import com.google.protobuf.InvalidProtocolBufferException;
 import dev.logpipe.filesink.FieldValue;
 import dev.logpipe.filesink.Level;
 import dev.logpipe.filesink.LogRecord;
@@ -13,6 +15,9 @@ import io.opentelemetry.proto.logs.v1.ScopeLogs;
 import io.opentelemetry.proto.resource.v1.Resource;
 import org.junit.jupiter.api.Test;
 
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 
@@ -33,7 +38,105 @@ class OtlpLogMapperTest {
                 .addScopeLogs(ScopeLogs.newBuilder().addLogRecords(lr))).build();
         OtlpLogMapper.Mapped m = OtlpLogMapper.map(req, "http:127.0.0.1:1", 42L);
         assertEquals(1, m.records().size());
+        assertSame(m, wire(req.toByteArray(), "http:127.0.0.1:1", 42L));
         return m.records().get(0);
+    }
+
+    /** The records of a protobuf body mapped from the wire, record by record. */
+    private static OtlpLogMapper.Mapped wire(byte[] body, String source, long now) {
+        try {
+            return OtlpLogMapper.mapProtobuf(ByteBuffer.wrap(body), source, now);
+        } catch (InvalidProtocolBufferException e) {
+            throw new AssertionError(e);
+        }
+    }
+
+    private static void assertSame(OtlpLogMapper.Mapped expected, OtlpLogMapper.Mapped actual) {
+        assertEquals(expected.records(), actual.records());
+        assertEquals(expected.rejectedByReason(), actual.rejectedByReason());
+        assertEquals(expected.rejected(), actual.rejected());
+        assertEquals(expected.firstError(), actual.firstError());
+    }
+
+    private static byte[] field(int number, byte[]... parts) throws IOException {
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        for (byte[] p : parts) {
+            bytes.write(p);
+        }
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        CodedOutputStream c = CodedOutputStream.newInstance(out);
+        c.writeByteArray(number, bytes.toByteArray());
+        c.flush();
+        return out.toByteArray();
+    }
+
+    private static byte[] concat(byte[]... parts) throws IOException {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        for (byte[] p : parts) {
+            out.write(p);
+        }
+        return out.toByteArray();
+    }
+
+    @Test
+    void mappedFromTheWireRecordByRecordAsFromTheDecodedRequest() throws Exception {
+        var lr = io.opentelemetry.proto.logs.v1.LogRecord.newBuilder();
+        KeyValue nested = KeyValue.newBuilder().setKey("cart").setValue(AnyValue.newBuilder().setArrayValue(
+                ArrayValue.newBuilder().addValues(AnyValue.newBuilder().setIntValue(3)))).build();
+        ExportLogsServiceRequest req = ExportLogsServiceRequest.newBuilder()
+                .addResourceLogs(ResourceLogs.newBuilder().setSchemaUrl("https://opentelemetry.io/schemas/1.21.0")
+                        .setResource(Resource.newBuilder().addAttributes(kv("service.name", "api"))
+                                .addAttributes(kv("host.name", "h1")).addAttributes(nested)
+                                .addAttributes(kv("k8s.pod.name", "api-7")))
+                        .addScopeLogs(ScopeLogs.newBuilder()
+                                .setScope(io.opentelemetry.proto.common.v1.InstrumentationScope.newBuilder()
+                                        .setName("lib").setVersion("1.2").addAttributes(kv("team", "pay")))
+                                .addLogRecords(lr.clone().setTimeUnixNano(5).setSeverityNumberValue(10)
+                                        .setBody(AnyValue.newBuilder().setStringValue("one")).addAttributes(nested))
+                                .addLogRecords(lr.clone().setSpanId(ByteString.copyFrom(new byte[3])))
+                                .addLogRecords(lr.clone().setBody(AnyValue.newBuilder().setStringValue("three"))))
+                        .addScopeLogs(ScopeLogs.newBuilder().addLogRecords(lr.clone().setEventName("e"))))
+                .addResourceLogs(ResourceLogs.newBuilder()
+                        .addScopeLogs(ScopeLogs.newBuilder().addLogRecords(lr.clone().setSeverityText("warn")
+                                .setTraceId(ByteString.copyFrom(new byte[16])))))
+                .build();
+        OtlpLogMapper.Mapped expected = OtlpLogMapper.map(req, "s", 7);
+        assertEquals(4, expected.records().size());
+        assertEquals(1, expected.rejected());
+        assertSame(expected, wire(req.toByteArray(), "s", 7));
+
+        // The same request with each resource after its scope logs and each scope after its records, an
+        // unknown field, and a resource sent in two parts (protobuf merges them): the same records.
+        ResourceLogs first = req.getResourceLogs(0);
+        byte[] resourceLogs = concat(
+                field(2, field(2, first.getScopeLogs(0).getLogRecords(0).toByteArray()),
+                        field(2, first.getScopeLogs(0).getLogRecords(1).toByteArray()),
+                        field(9, new byte[] {1, 2, 3}),
+                        field(2, first.getScopeLogs(0).getLogRecords(2).toByteArray()),
+                        field(1, first.getScopeLogs(0).getScope().toByteArray())),
+                field(2, first.getScopeLogs(1).toByteArray()),
+                field(1, Resource.newBuilder().addAttributes(kv("service.name", "api")).addAttributes(kv("host.name", "h1"))
+                        .build().toByteArray()),
+                field(3, first.getSchemaUrlBytes().toByteArray()),
+                field(1, Resource.newBuilder().addAttributes(nested).addAttributes(kv("k8s.pod.name", "api-7"))
+                        .build().toByteArray()));
+        byte[] reordered = concat(field(1, resourceLogs), field(1, req.getResourceLogs(1).toByteArray()));
+        assertSame(expected, OtlpLogMapper.map(ExportLogsServiceRequest.parseFrom(reordered), "s", 7)); // protobuf reads it so
+        assertSame(expected, wire(reordered, "s", 7));
+    }
+
+    @Test
+    void aBodyThatDoesNotDecodeIsRefusedWholeFromTheWireToo() throws Exception {
+        byte[] good = ExportLogsServiceRequest.newBuilder().addResourceLogs(ResourceLogs.newBuilder()
+                .addScopeLogs(ScopeLogs.newBuilder().addLogRecords(io.opentelemetry.proto.logs.v1.LogRecord.newBuilder()
+                        .setBody(AnyValue.newBuilder().setStringValue("x"))))).build().toByteArray();
+        byte[] badUtf8 = field(1, field(3, new byte[] {(byte) 0xc3, 0x28}));
+        List<byte[]> bad = List.of(java.util.Arrays.copyOf(good, good.length - 1), badUtf8,
+                new byte[] {0x0a, (byte) 0xff, (byte) 0xff, (byte) 0xff, (byte) 0xff, 0x0f}, new byte[] {0x0c});
+        for (byte[] b : bad) {
+            assertThrows(InvalidProtocolBufferException.class, () -> ExportLogsServiceRequest.parseFrom(b));
+            assertThrows(InvalidProtocolBufferException.class, () -> OtlpLogMapper.mapProtobuf(ByteBuffer.wrap(b), "s", 1));
+        }
     }
 
     @Test

@@ -26,7 +26,7 @@ final class OtlpMetrics {
         this.source = source;
         CounterWithCallback.builder().name("logpipe_otlp_responses_total")
                 .help("Answers of the OTLP/HTTP receiver, by HTTP status (200 stored, 400 undecodable, 404/405/415"
-                        + " refused, 413 too large, 429 channel full or too many requests in flight, 503 shutting down"
+                        + " refused, 413 too large, 429 channel full or too many requests or bytes in flight, 503 shutting down"
                         + " or not stored).")
                 .labelNames("status")
                 .callback(cb -> get().responses().forEach((status, n) -> cb.call(n, Integer.toString(status))))
@@ -34,6 +34,10 @@ final class OtlpMetrics {
         GaugeWithCallback.builder().name("logpipe_otlp_requests_in_flight")
                 .help("OTLP/HTTP requests whose body is held or whose records wait to be stored.")
                 .callback(cb -> cb.call(get().requestsInFlight()))
+                .register(registry);
+        GaugeWithCallback.builder().name("logpipe_otlp_bytes_in_flight")
+                .help("Body bytes (inflated) held by the OTLP/HTTP requests in flight.")
+                .callback(cb -> cb.call(get().bytesInFlight()))
                 .register(registry);
         GaugeWithCallback.builder().name("logpipe_otlp_connections")
                 .help("OTLP/HTTP connections open.")
@@ -47,7 +51,7 @@ final class OtlpMetrics {
 
     private OtlpStats get() {
         OtlpStats s = source.get();
-        return s != null ? s : new OtlpStats(Map.of(), 0, 0, 0, 0, 0, 0);
+        return s != null ? s : new OtlpStats(Map.of(), 0, 0, 0, 0, 0, 0, 0);
     }
 
     /** The key numbers for {@code /stats}. */
@@ -60,6 +64,7 @@ final class OtlpMetrics {
         m.put("rejected_records", s.rejectedRecords());
         m.put("responses", responses);
         m.put("requests_in_flight", s.requestsInFlight());
+        m.put("bytes_in_flight", s.bytesInFlight());
         m.put("connections", s.openConnections());
         return m;
     }
