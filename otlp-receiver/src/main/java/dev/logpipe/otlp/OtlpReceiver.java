@@ -219,10 +219,11 @@ public final class OtlpReceiver implements Receiver {
         /**
          * How many body bytes (inflated, for gzip) the requests in flight may hold together, from the
          * first byte read until the answer; a request that would go past it is answered 429 (before its
-         * body is read when it declares its length), unless nothing else is in flight: one request alone
-         * may always hold up to {@link #maxBodyBytes}. Decoding and mapping hold about five times a
-         * body's bytes on the heap while it is processed, so the default is a twelfth of the maximum
-         * heap, between 1 MiB and 64 MiB (8 MiB under {@code logpipe serve}'s 96 MiB).
+         * body is read when it declares its length; a gzip body once inflated, before it is decoded),
+         * unless nothing else is in flight: one request alone may always hold up to {@link #maxBodyBytes}.
+         * Decoding and mapping hold about five times a body's bytes on the heap while it is processed,
+         * so the default is a twelfth of the maximum heap, between 1 MiB and 64 MiB (8 MiB under
+         * {@code logpipe serve}'s 96 MiB).
          */
         public Builder maxBytesInFlight(long bytes) {
             if (bytes < 1) {

@@ -204,7 +204,17 @@ class OtlpBackpressureTest {
     void theBodyBytesInFlightAreBoundedAndOneRequestAloneMayHoldMore() throws Exception {
         byte[] a = request("a", 20); // records within the channel's 64 (more would fill it: a 429 of its own)
         byte[] small = request("c", 1);
-        long budget = a.length + small.length;
+        // a gzip body is counted as four times its size until inflated: this one inflates a hundredfold
+        ScopeLogs.Builder padded = ScopeLogs.newBuilder();
+        for (int i = 0; i < 60; i++) {
+            padded.addLogRecords(io.opentelemetry.proto.logs.v1.LogRecord.newBuilder()
+                    .setBody(AnyValue.newBuilder().setStringValue("g " + "x".repeat(500))));
+        }
+        byte[] inflates = ExportLogsServiceRequest.newBuilder().addResourceLogs(ResourceLogs.newBuilder()
+                .addScopeLogs(padded)).build().toByteArray();
+        byte[] zipped = OtlpTestSupport.gzip(inflates);
+        long budget = a.length + Math.max(small.length, 4L * zipped.length);
+        assertTrue(inflates.length > 2 * budget, "inflates past twice the bound");
         FakeFileStore store = new FakeFileStore(GIB);
         AtomicInteger nudges = new AtomicInteger();
         OtlpReceiver otlp = OtlpReceiver.builder().port(0).maxBytesInFlight(budget).build();
@@ -214,17 +224,20 @@ class OtlpBackpressureTest {
             CompletableFuture<HttpResponse<byte[]>> heldA = postAsync(otlp, a);
             Conditions.await(Duration.ofSeconds(10), "a held", () -> otlp.stats().bytesInFlight() == a.length);
 
-            byte[] b = request("b", 20);
+            byte[] b = request("b" + "-".repeat(30), 60);
+            assertTrue(b.length > budget - a.length);
             HttpResponse<byte[]> declared = post(logsUri(otlp.localAddress()), "application/x-protobuf", null, b);
             assertEquals(429, declared.statusCode(), "its declared length does not fit beside a");
             assertEquals("1", declared.headers().firstValue("Retry-After").orElse(""));
             HttpResponse<byte[]> chunked = OtlpTestSupport.postChunked(logsUri(otlp.localAddress()), b);
             assertEquals(429, chunked.statusCode(), "refused once it outgrew the room");
+            HttpResponse<byte[]> inflated = post(logsUri(otlp.localAddress()), "application/x-protobuf", "gzip", zipped);
+            assertEquals(429, inflated.statusCode(), "admitted by its estimate, refused once inflated");
             assertEquals(a.length, otlp.stats().bytesInFlight(), "the refused ones hold nothing");
 
             CompletableFuture<HttpResponse<byte[]>> heldC = postAsync(otlp, small);
             Conditions.await(Duration.ofSeconds(10), "c held beside a", () -> otlp.stats().requestsInFlight() == 2);
-            assertEquals(budget, otlp.stats().bytesInFlight());
+            assertEquals(a.length + small.length, otlp.stats().bytesInFlight());
 
             store.usable(GIB);
             assertEquals(200, heldA.get(20, TimeUnit.SECONDS).statusCode());
@@ -245,6 +258,6 @@ class OtlpBackpressureTest {
         List<String> messages = readJournal(dir).stream().map(rr -> rr.record().message())
                 .filter(m -> !m.equals("nudge")).toList();
         assertEquals(20 + 1 + 200, messages.size());
-        assertFalse(messages.stream().anyMatch(m -> m.startsWith("b ")), "a 429 takes nothing");
+        assertFalse(messages.stream().anyMatch(m -> m.startsWith("b-") || m.startsWith("g ")), "a 429 takes nothing");
     }
 }

@@ -75,6 +75,9 @@ final class OtlpHttpHandler extends ChannelInboundHandlerAdapter {
 
     private enum State { IDLE, READING, DISCARDING, WAITING, CLOSED }
 
+    /** What a gzip body counts for in the bytes in flight until it is inflated: this many times its size. */
+    static final int GZIP_RATIO = 4;
+
     /** How long a connection closed before its request was read to the end still reads and drops what arrives. */
     static final long LINGER_MILLIS = 2_000;
 
@@ -213,14 +216,15 @@ final class OtlpHttpHandler extends ChannelInboundHandlerAdapter {
                     + server.settings().maxRequestsInFlight() + "); retry later", expectContinue);
             return;
         }
-        if (!server.tryReserveBytes(0, Math.max(length, 0))) {
+        long reserve = weigh(Math.max(length, 0));
+        if (!server.tryReserveBytes(0, reserve, server.settings().maxBytesInFlight())) {
             server.releaseRequest();
             refuse(HttpResponseStatus.TOO_MANY_REQUESTS, null, tooManyBytes(), expectContinue);
             return;
         }
         holdsPermit = true;
         lengthDeclared = length >= 0;
-        reservedBytes = Math.max(length, 0);
+        reservedBytes = reserve;
         state = State.READING;
         int initial = (int) Math.min(maxBodyBytes, length >= 0 ? Math.max(length, 1) : 8192);
         body = ctx.alloc().heapBuffer(initial);
@@ -242,8 +246,9 @@ final class OtlpHttpHandler extends ChannelInboundHandlerAdapter {
                         + maxBodyBytes + " bytes; send smaller batches", true);
                 return;
             }
-            if (lengthDeclared || n == 0 || server.tryReserveBytes(reservedBytes, n)) {
-                reservedBytes += lengthDeclared ? 0 : n;
+            long more = lengthDeclared ? 0 : weigh(n);
+            if (more == 0 || server.tryReserveBytes(reservedBytes, more, server.settings().maxBytesInFlight())) {
+                reservedBytes += more;
                 body.writeBytes(content);
                 if (c instanceof LastHttpContent) {
                     process();
@@ -269,6 +274,11 @@ final class OtlpHttpHandler extends ChannelInboundHandlerAdapter {
                 write(r, false);
             }
         }
+    }
+
+    /** How many bytes in flight {@code n} bytes of body count for: gzip ones as their estimated inflated size. */
+    private long weigh(long n) {
+        return gzip ? Math.min(maxBodyBytes, n * GZIP_RATIO) : n;
     }
 
     private String tooManyBytes() {
@@ -305,9 +315,17 @@ final class OtlpHttpHandler extends ChannelInboundHandlerAdapter {
             if (gzip) {
                 data = Bodies.gunzip(body, maxBodyBytes);
                 releaseBody();
-                long more = data.remaining() - reservedBytes; // held inflated from here
-                if (more > 0) {
-                    server.reserveBytes(more);
+                // Held inflated from here: the estimate becomes the size. One that inflated past it may go
+                // past the bound up to twice (the estimate is only that); past that it is not mapped.
+                long more = data.remaining() - reservedBytes;
+                if (more < 0) {
+                    server.releaseBytes(-more);
+                    reservedBytes += more;
+                } else if (more > 0) {
+                    if (!server.tryReserveBytes(reservedBytes, more, 2 * server.settings().maxBytesInFlight())) {
+                        answerNow(HttpResponseStatus.TOO_MANY_REQUESTS, tooManyBytes(), false);
+                        return;
+                    }
                     reservedBytes += more;
                 }
             } else {

@@ -165,22 +165,17 @@ public final class OtlpHttpServer {
     /**
      * Reserves {@code bytes} more of body for a request that holds {@code held} already: granted when
      * the other requests in flight hold nothing (one request alone may hold up to the body limit), or
-     * when all stay within {@code maxBytesInFlight}; false otherwise (nothing reserved).
+     * when all stay within {@code limit}; false otherwise (nothing reserved).
      */
-    boolean tryReserveBytes(long held, long bytes) {
+    boolean tryReserveBytes(long held, long bytes, long limit) {
         long n;
         do {
             n = counters.bytesInFlight.get();
-            if (n > held && n + bytes > settings.maxBytesInFlight()) {
+            if (n > held && n + bytes > limit) {
                 return false;
             }
         } while (!counters.bytesInFlight.compareAndSet(n, n + bytes));
         return true;
-    }
-
-    /** Reserves {@code bytes} more for a request already admitted (its body inflated larger than sent). */
-    void reserveBytes(long bytes) {
-        counters.bytesInFlight.addAndGet(bytes);
     }
 
     void releaseBytes(long bytes) {
