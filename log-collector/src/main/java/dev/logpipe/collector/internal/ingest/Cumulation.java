@@ -55,4 +55,30 @@ final class Cumulation {
         cumulation.discardSomeReadBytes();
         return cumulation;
     }
+
+    /**
+     * As {@link #afterPass(ByteBufAllocator, ByteBuf)}, for an unfinished message whose length is known
+     * to be at least {@code expected} bytes (e.g. from a bin header): its unread bytes are kept in a
+     * buffer of that size, so that the reads still to come fill it instead of growing it step by step
+     * (a copy of everything so far at each step, and up to twice the message while it grows).
+     */
+    static ByteBuf afterPass(ByteBufAllocator alloc, ByteBuf cumulation, int expected) {
+        int unread = cumulation.readableBytes();
+        if (unread == 0 || expected <= unread) {
+            return afterPass(alloc, cumulation);
+        }
+        int room = cumulation.capacity() - cumulation.readerIndex();
+        if (room >= expected && room - expected <= MAX_SLACK) {
+            return cumulation; // already the message's size
+        }
+        ByteBuf kept = alloc.buffer(expected);
+        try {
+            kept.writeBytes(cumulation, cumulation.readerIndex(), unread);
+        } catch (RuntimeException | Error e) {
+            kept.release();
+            throw e;
+        }
+        cumulation.release();
+        return kept;
+    }
 }

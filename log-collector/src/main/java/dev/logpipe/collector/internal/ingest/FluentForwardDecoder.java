@@ -63,6 +63,10 @@ public final class FluentForwardDecoder extends ChannelDuplexHandler {
     static final int MAX_DEPTH = 64;
     /** The smallest message size limit, whatever the listener's max frame: Fluent Bit sends chunks of megabytes. */
     public static final int MIN_MESSAGE_BYTES = 16 << 20;
+    /** A payload longer than this, once its header is read, sizes the buffer for its message at once. */
+    static final int PRESIZE_FROM = 64 * 1024;
+    /** Room for what follows a PackedForward payload (the option, e.g. {@code {"size":n,"chunk":"<uuid>"}}). */
+    static final int OPTION_ROOM = 128;
     /** The error reason of a malformed entry. */
     static final RejectReason BAD_ENTRY = RejectReason.FLUENT_BAD_ENTRY;
 
@@ -70,6 +74,7 @@ public final class FluentForwardDecoder extends ChannelDuplexHandler {
     private final MalformedPolicy malformed;
     private final IngestObserver observer;
     private final LongSupplier clock;
+    private final HeldBytes heldBytes;
     private String source = "";
     private ByteBuf cumulation;
     private boolean failed;
@@ -84,21 +89,35 @@ public final class FluentForwardDecoder extends ChannelDuplexHandler {
     private final long[] remaining = new long[MAX_DEPTH];
 
     private FluentForwardDecoder(int maxMessageBytes, MalformedPolicy malformed, IngestObserver observer,
-                                 LongSupplier clock) {
+                                 LongSupplier clock, HeldBytes heldBytes) {
         this.maxMessageBytes = maxMessageBytes;
         this.malformed = malformed;
         this.observer = observer;
         this.clock = clock;
+        this.heldBytes = heldBytes;
     }
 
-    /** A decoder with the listener's malformed policy; messages up to max(max frame, 16 MiB). */
+    /**
+     * A decoder with the listener's malformed policy; messages up to max(max frame, 16 MiB). After each
+     * pass it tells {@code heldBytes} how many bytes of an unfinished message it holds.
+     */
+    public static FluentForwardDecoder create(IngestDecoderConfig cfg, IngestObserver observer, HeldBytes heldBytes) {
+        return create(cfg, observer, LogRecord::nowNanos, heldBytes);
+    }
+
+    /** A decoder that tells nobody what it holds (tests). */
     public static FluentForwardDecoder create(IngestDecoderConfig cfg, IngestObserver observer) {
-        return create(cfg, observer, LogRecord::nowNanos);
+        return create(cfg, observer, HeldBytes.NONE);
     }
 
     static FluentForwardDecoder create(IngestDecoderConfig cfg, IngestObserver observer, LongSupplier clockNanos) {
+        return create(cfg, observer, clockNanos, HeldBytes.NONE);
+    }
+
+    static FluentForwardDecoder create(IngestDecoderConfig cfg, IngestObserver observer, LongSupplier clockNanos,
+                                       HeldBytes heldBytes) {
         return new FluentForwardDecoder(Math.max(cfg.maxFrameBytes(), MIN_MESSAGE_BYTES), cfg.malformed(), observer,
-                clockNanos);
+                clockNanos, heldBytes);
     }
 
     @Override
@@ -155,7 +174,7 @@ public final class FluentForwardDecoder extends ChannelDuplexHandler {
 
     @Override
     public void handlerRemoved(ChannelHandlerContext ctx) {
-        releaseCumulation();
+        releaseCumulation(ctx);
     }
 
     private void endOfInput(ChannelHandlerContext ctx) {
@@ -165,14 +184,15 @@ public final class FluentForwardDecoder extends ChannelDuplexHandler {
             if (cumulation != null && cumulation.isReadable() && !failed) {
                 observer.frameRejected(RejectReason.INCOMPLETE_FRAME);
             }
-            releaseCumulation();
+            releaseCumulation(ctx);
         }
     }
 
-    private void releaseCumulation() {
+    private void releaseCumulation(ChannelHandlerContext ctx) {
         if (cumulation != null) {
             cumulation.release();
             cumulation = null;
+            heldBytes.held(ctx, 0);
         }
     }
 
@@ -195,8 +215,14 @@ public final class FluentForwardDecoder extends ChannelDuplexHandler {
             if (cumulation != null) {
                 // an unfinished message keeps a buffer of its size, not the read's (see Cumulation); the
                 // scanner's offsets are relative to the reader index, which the move keeps
-                cumulation = Cumulation.afterPass(ctx.alloc(), cumulation);
+                // inside a large bin/str payload the message's length is known to this much: one buffer
+                // of that size, if the listener's memory for unfinished messages has room for it now
+                long expected = scanPos + skipBytes + OPTION_ROOM;
+                cumulation = skipBytes > PRESIZE_FROM && expected <= maxMessageBytes && heldBytes.wouldHold(ctx, expected)
+                        ? Cumulation.afterPass(ctx.alloc(), cumulation, (int) expected)
+                        : Cumulation.afterPass(ctx.alloc(), cumulation);
             }
+            heldBytes.held(ctx, cumulation == null || failed ? 0 : cumulation.capacity()); // what it takes
         }
     }
 
@@ -363,7 +389,7 @@ public final class FluentForwardDecoder extends ChannelDuplexHandler {
 
     private boolean fail(ChannelHandlerContext ctx, String reason, String detail) {
         failed = true;
-        releaseCumulation();
+        releaseCumulation(ctx);
         ctx.fireChannelRead(new FluentProtocolError(reason, detail));
         return false;
     }
@@ -394,7 +420,10 @@ public final class FluentForwardDecoder extends ChannelDuplexHandler {
             }
             String tag = tagValue.asStringValue().asString();
             ValueType second = u.getNextFormat().getValueType();
-            List<Value> entries = new ArrayList<>();
+            // Each entry is mapped as it is unpacked: what is held is the message and its records, not
+            // also a tree of every entry's values (several times the message).
+            List<LogRecord> records = new ArrayList<>();
+            int[] entries = {0};
             Value option;
             switch (second) {
                 case ARRAY -> { // Forward
@@ -403,7 +432,7 @@ public final class FluentForwardDecoder extends ChannelDuplexHandler {
                     }
                     int m = u.unpackArrayHeader();
                     for (int i = 0; i < m; i++) {
-                        entries.add(u.unpackValue());
+                        add(records, entries, tag, u.unpackValue(), now);
                     }
                     option = n == 3 ? u.unpackValue() : null;
                 }
@@ -412,18 +441,20 @@ public final class FluentForwardDecoder extends ChannelDuplexHandler {
                         throw new BadMessage(FluentProtocolError.BAD_MESSAGE, "PackedForward mode has 2 or 3 elements");
                     }
                     int plen = second == ValueType.STRING ? u.unpackRawStringHeader() : u.unpackBinaryHeader();
-                    byte[] packed = u.readPayload(plen);
+                    ByteBuffer packed = u.readPayloadAsReference(plen).sliceAsByteBuffer(); // no copy
                     option = n == 3 ? u.unpackValue() : null;
                     String compressed = optionString(option, "compressed");
                     if (compressed != null && !compressed.equals("text")) {
                         if (!compressed.equals("gzip")) {
                             throw new BadMessage(FluentProtocolError.BAD_COMPRESSION, "compressed=" + compressed + " is not supported");
                         }
-                        packed = gunzip(packed);
+                        byte[] gz = new byte[packed.remaining()];
+                        packed.get(gz);
+                        packed = ByteBuffer.wrap(gunzip(gz));
                     }
                     try (MessageUnpacker p = MessagePack.newDefaultUnpacker(packed)) {
                         while (p.hasNext()) {
-                            entries.add(p.unpackValue());
+                            add(records, entries, tag, p.unpackValue(), now);
                         }
                     }
                 }
@@ -433,7 +464,7 @@ public final class FluentForwardDecoder extends ChannelDuplexHandler {
                     }
                     ImmutableValue time = u.unpackValue();
                     ImmutableValue record = u.unpackValue();
-                    entries.add(org.msgpack.value.ValueFactory.newArray(time, record));
+                    add(records, entries, tag, org.msgpack.value.ValueFactory.newArray(time, record), now);
                     option = n == 4 ? u.unpackValue() : null;
                 }
                 default -> throw new BadMessage(FluentProtocolError.BAD_MESSAGE,
@@ -450,16 +481,20 @@ public final class FluentForwardDecoder extends ChannelDuplexHandler {
                     }
                 }
             }
-            List<LogRecord> records = new ArrayList<>(entries.size());
-            int perRecord = entries.isEmpty() ? 0 : Math.max(1, len / entries.size());
-            for (Value entry : entries) {
-                LogRecord r = toRecord(tag, entry, now);
-                if (r != null) {
-                    records.add(r);
-                    observer.frameDecoded(SourceFormat.FLUENT, perRecord);
-                }
+            int perRecord = entries[0] == 0 ? 0 : Math.max(1, len / entries[0]);
+            for (int i = 0; i < records.size(); i++) {
+                observer.frameDecoded(SourceFormat.FLUENT, perRecord);
             }
             return new FluentMessage(tag, List.copyOf(records), chunk);
+        }
+    }
+
+    /** Maps one entry (counted in {@code entries[0]}), adding its record unless the policy drops it. */
+    private void add(List<LogRecord> records, int[] entries, String tag, Value entry, long now) {
+        entries[0]++;
+        LogRecord r = toRecord(tag, entry, now);
+        if (r != null) {
+            records.add(r);
         }
     }
 

@@ -74,6 +74,10 @@ final class BackpressureHandler extends ChannelInboundHandlerAdapter {
     private long quietMark = -1;
     /** Reading is held by an upstream handler (too many unacknowledged records), besides channel room. */
     private boolean readsHeld;
+    /** Reading is held until the listener's budget for unfinished messages has room (see {@link MessageBudget}). */
+    private boolean memoryHeld;
+    /** Run once no record of this connection waits for channel room any more. */
+    private final ArrayDeque<Runnable> whenDrained = new ArrayDeque<>();
     /**
      * Ends the connection when the drain or the client's EOF asks for it: a plain close, or, on an
      * acknowledged protocol, a close once every acknowledgement has been sent.
@@ -94,7 +98,41 @@ final class BackpressureHandler extends ChannelInboundHandlerAdapter {
 
     /** True while this connection waits for channel room; the idle timeout must not close it then. */
     boolean isWaitingForRoom() {
-        return paused || readsHeld || sendInFlight || !pending.isEmpty();
+        return paused || readsHeld || memoryHeld || sendInFlight || !pending.isEmpty();
+    }
+
+    /**
+     * Runs {@code action} once every record this connection has handed over is in the channel (or
+     * lost): at once when none waits, else on this loop when the FIFO empties or the connection ends.
+     */
+    void whenDrained(Runnable action) {
+        if (!sendInFlight && pending.isEmpty()) {
+            action.run();
+        } else {
+            whenDrained.addLast(action);
+        }
+    }
+
+    private void runDrained() {
+        while (!sendInFlight && pending.isEmpty() && !whenDrained.isEmpty()) {
+            whenDrained.pollFirst().run();
+        }
+    }
+
+    /**
+     * Holds or releases reading until memory for unfinished messages has room (event loop); like
+     * {@link #holdReads}, independent of it and of channel room.
+     */
+    void holdReadsForMemory(boolean hold) {
+        if (hold == memoryHeld) {
+            return;
+        }
+        memoryHeld = hold;
+        if (hold) {
+            ctx.channel().config().setAutoRead(false);
+        } else if (!paused && !readsHeld && !inputShutdown && ctx.channel().isActive()) {
+            ctx.channel().config().setAutoRead(true);
+        }
     }
 
     /**
@@ -116,7 +154,7 @@ final class BackpressureHandler extends ChannelInboundHandlerAdapter {
         readsHeld = hold;
         if (hold) {
             ctx.channel().config().setAutoRead(false);
-        } else if (!paused && ctx.channel().isActive()) {
+        } else if (!paused && !memoryHeld && ctx.channel().isActive()) {
             ctx.channel().config().setAutoRead(true);
         }
     }
@@ -201,7 +239,7 @@ final class BackpressureHandler extends ChannelInboundHandlerAdapter {
             // After the client's EOF there is nothing left to read, and the native transport may have
             // taken the socket out of its poll set: asking it to read again then fails (epoll_ctl ENOENT)
             // and closed the connection with a false warning that records were not stored.
-            if (ctx.channel().isActive() && !readsHeld && !inputShutdown) {
+            if (ctx.channel().isActive() && !readsHeld && !memoryHeld && !inputShutdown) {
                 // setAutoRead(true) also issues a read() when it was off.
                 ctx.channel().config().setAutoRead(true);
             }
@@ -245,6 +283,7 @@ final class BackpressureHandler extends ChannelInboundHandlerAdapter {
             }
         }
         resume();
+        runDrained();
         closeIfInputDone();
         maybeFinished();
     }
@@ -262,6 +301,7 @@ final class BackpressureHandler extends ChannelInboundHandlerAdapter {
                     + " (with any it still decodes), closing the connection", n, ctx.channel().remoteAddress());
         }
         ctx.close();
+        runDrained();
         maybeFinished();
     }
 

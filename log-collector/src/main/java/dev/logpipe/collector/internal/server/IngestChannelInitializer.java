@@ -42,6 +42,9 @@ final class IngestChannelInitializer extends ChannelInitializer<SocketChannel> {
     /** Open connections of this listener, for its limit (the pipeline-wide count is in the counters). */
     private final AtomicInteger open = new AtomicInteger();
 
+    /** What this listener's connections may hold together for messages not yet stored (Fluent Forward). */
+    private final MessageBudget messageBudget = new MessageBudget(MessageBudget.defaultLimit());
+
     /** Asks the journal for a sync now (acknowledged protocols, sync on pressure). */
     private final Runnable syncNow;
 
@@ -93,7 +96,8 @@ final class IngestChannelInitializer extends ChannelInitializer<SocketChannel> {
                         config.maxPendingAcks(), syncNow, PRESSURE_DELAY_NANOS));
             }
             case FLUENT -> {
-                p.addLast("fluent-decoder", FluentForwardDecoder.create(decoderConfig, counters));
+                p.addLast("fluent-decoder", FluentForwardDecoder.create(decoderConfig, counters,
+                        new ConnectionMemory(messageBudget, backpressure)));
                 p.addLast("fluent-session", new FluentSessionHandler(backpressure, counters.acks, config.ackLevel(),
                         config.maxPendingAcks(), syncNow, PRESSURE_DELAY_NANOS));
             }

@@ -242,6 +242,39 @@ class FluentForwardDecoderTest {
     }
 
     @Test
+    void aLargePackedMessageArrivingInReadsIsKeptInOneBufferOfItsSize() throws IOException {
+        // 20,000 entries (~2.4 MB) in one PackedForward message, read 64 KiB at a time: once the bin
+        // header is in, the message gets one buffer of its size; the reads fill it, no growing copies.
+        MessageBufferPacker entries = MessagePack.newDefaultBufferPacker();
+        for (int i = 0; i < 20_000; i++) {
+            entry(entries, i);
+        }
+        byte[] payload = entries.toByteArray();
+        byte[] msg = packed(p -> {
+            p.packArrayHeader(3).packString("app.big").packBinaryHeader(payload.length);
+            p.writePayload(payload);
+            p.packMapHeader(1).packString("chunk").packString("big-1");
+        });
+        Run r = new Run(MalformedPolicy.STORE_RAW, 1 << 20);
+        int read = 64 * 1024;
+        r.write(msg, 0, read);
+        int allocationsAfterFirstRead = r.alloc.allocated.size();
+        long kept = r.alloc.allocated.stream().filter(b -> b.refCnt() > 0).mapToLong(ByteBuf::capacity).max().orElse(0);
+        assertTrue(kept >= msg.length && kept <= msg.length + FluentForwardDecoder.OPTION_ROOM, "kept " + kept);
+        for (int from = read; from < msg.length; from += read) {
+            r.write(msg, from, Math.min(msg.length, from + read));
+        }
+        int reads = (msg.length + read - 1) / read;
+        assertEquals(allocationsAfterFirstRead + reads - 1, r.alloc.allocated.size(),
+                "one buffer per read, none to grow the message's");
+        List<Object> out = r.finish();
+        assertEquals(1, out.size());
+        FluentMessage m = (FluentMessage) out.get(0);
+        assertEquals(20_000, m.records().size());
+        assertEquals("event 19999", m.records().get(19_999).message());
+    }
+
+    @Test
     void aRecordsOwnServiceAndMessageWinAndLogIsThenAField() throws IOException {
         byte[] b = packed(p -> {
             p.packArrayHeader(3).packString("tag").packLong(T);
