@@ -1,14 +1,20 @@
 package dev.logpipe.collector.internal.ingest;
 
 import io.netty.channel.ChannelHandlerContext;
+import io.netty.util.AttributeKey;
 
 /**
  * Told, after each decoding pass, how many bytes a connection's decoder holds for unfinished input
  * (the buffer of a message whose end has not arrived), so that memory held across connections can be
- * bounded. Called on the connection's event loop; must not read from or decode on the channel.
+ * bounded. Called on the connection's event loop; must not read from or decode on the channel. The
+ * line and RELP decoders find a connection's instance in its channel attribute {@link #KEY} (the line
+ * decoder is created later, by the format sniffer); the Fluent decoder is given one.
  */
 @FunctionalInterface
 public interface HeldBytes {
+
+    /** The channel attribute holding a connection's instance. */
+    AttributeKey<HeldBytes> KEY = AttributeKey.valueOf("logpipe.heldBytes");
 
     /** Nothing to tell. */
     HeldBytes NONE = (ctx, bytes) -> { };

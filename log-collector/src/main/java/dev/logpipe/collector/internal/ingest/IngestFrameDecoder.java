@@ -82,6 +82,9 @@ final class IngestFrameDecoder extends ChannelDuplexHandler {
     private final IngestObserver observer;
 
     private ByteBuf cumulation;
+    /** Told what the cumulation holds after each pass (the connection's {@link HeldBytes#KEY}, if any). */
+    private HeldBytes heldBytes = HeldBytes.NONE;
+    private ChannelHandlerContext ctx;
     private State state = State.FRAME_START;
     private int octetLength;
     private boolean usedOctetCounting;
@@ -113,6 +116,11 @@ final class IngestFrameDecoder extends ChannelDuplexHandler {
 
     @Override
     public void handlerAdded(ChannelHandlerContext ctx) {
+        this.ctx = ctx;
+        HeldBytes held = ctx.channel().attr(HeldBytes.KEY).get();
+        if (held != null) {
+            heldBytes = held;
+        }
         processor.source(sourceOf(ctx.channel().remoteAddress()));
     }
 
@@ -227,6 +235,9 @@ final class IngestFrameDecoder extends ChannelDuplexHandler {
         if (cumulation != null) {
             cumulation.release();
             cumulation = null;
+            if (ctx != null) {
+                heldBytes.held(ctx, 0);
+            }
         }
     }
 
@@ -262,6 +273,7 @@ final class IngestFrameDecoder extends ChannelDuplexHandler {
                 // an unfinished frame keeps a buffer of its size, not the read's (see Cumulation)
                 cumulation = Cumulation.afterPass(ctx.alloc(), cumulation);
             }
+            heldBytes.held(ctx, cumulation == null ? 0 : cumulation.capacity());
         }
     }
 

@@ -44,6 +44,9 @@ public final class RelpFrameDecoder extends ChannelDuplexHandler {
     private final int maxFrameBytes;
     private final IngestObserver observer;
     private ByteBuf cumulation;
+    /** Told what the cumulation holds after each pass (the connection's {@link HeldBytes#KEY}, if any). */
+    private HeldBytes heldBytes = HeldBytes.NONE;
+    private ChannelHandlerContext ctx;
     private boolean failed;
     private boolean inputEnded;
     private boolean heldForBackpressure;
@@ -68,6 +71,11 @@ public final class RelpFrameDecoder extends ChannelDuplexHandler {
 
     @Override
     public void handlerAdded(ChannelHandlerContext ctx) {
+        this.ctx = ctx;
+        HeldBytes held = ctx.channel().attr(HeldBytes.KEY).get();
+        if (held != null) {
+            heldBytes = held;
+        }
         processor.source(IngestFrameDecoder.sourceOf(ctx.channel().remoteAddress()));
     }
 
@@ -138,6 +146,9 @@ public final class RelpFrameDecoder extends ChannelDuplexHandler {
         if (cumulation != null) {
             cumulation.release();
             cumulation = null;
+            if (ctx != null) {
+                heldBytes.held(ctx, 0);
+            }
         }
     }
 
@@ -163,6 +174,7 @@ public final class RelpFrameDecoder extends ChannelDuplexHandler {
                 // an unfinished frame keeps a buffer of its size, not the read's (see Cumulation)
                 cumulation = Cumulation.afterPass(ctx.alloc(), cumulation);
             }
+            heldBytes.held(ctx, cumulation == null ? 0 : cumulation.capacity());
         }
     }
 

@@ -4,6 +4,7 @@ import dev.logpipe.channels.MpscSender;
 import dev.logpipe.collector.ListenerConfig;
 import dev.logpipe.collector.internal.ingest.IngestDecoderConfig;
 import dev.logpipe.collector.internal.ingest.FluentForwardDecoder;
+import dev.logpipe.collector.internal.ingest.HeldBytes;
 import dev.logpipe.collector.internal.ingest.IngestDecoders;
 import dev.logpipe.collector.internal.ingest.RelpFrameDecoder;
 import dev.logpipe.collector.internal.pipeline.PipelineCounters;
@@ -42,7 +43,7 @@ final class IngestChannelInitializer extends ChannelInitializer<SocketChannel> {
     /** Open connections of this listener, for its limit (the pipeline-wide count is in the counters). */
     private final AtomicInteger open = new AtomicInteger();
 
-    /** What this listener's connections may hold together for messages not yet stored (Fluent Forward). */
+    /** What this listener's connections may hold together for frames and messages not yet stored. */
     private final MessageBudget messageBudget = new MessageBudget(MessageBudget.defaultLimit());
 
     /** Asks the journal for a sync now (acknowledged protocols, sync on pressure). */
@@ -88,6 +89,8 @@ final class IngestChannelInitializer extends ChannelInitializer<SocketChannel> {
             p.addLast("idle", new IdleStateHandler(config.idleTimeout().toNanos(), 0, 0, TimeUnit.NANOSECONDS));
         }
         p.addLast("guard", new ConnectionGuardHandler(backpressure, counters));
+        ConnectionMemory memory = new ConnectionMemory(messageBudget, backpressure);
+        ch.attr(HeldBytes.KEY).set(memory); // for the line decoder, which the format sniffer creates later
         switch (config.protocol()) {
             case STREAM -> IngestDecoders.install(p, decoderConfig, counters);
             case RELP -> {
@@ -96,8 +99,7 @@ final class IngestChannelInitializer extends ChannelInitializer<SocketChannel> {
                         config.maxPendingAcks(), syncNow, PRESSURE_DELAY_NANOS));
             }
             case FLUENT -> {
-                p.addLast("fluent-decoder", FluentForwardDecoder.create(decoderConfig, counters,
-                        new ConnectionMemory(messageBudget, backpressure)));
+                p.addLast("fluent-decoder", FluentForwardDecoder.create(decoderConfig, counters, memory));
                 p.addLast("fluent-session", new FluentSessionHandler(backpressure, counters.acks, config.ackLevel(),
                         config.maxPendingAcks(), syncNow, PRESSURE_DELAY_NANOS));
             }
