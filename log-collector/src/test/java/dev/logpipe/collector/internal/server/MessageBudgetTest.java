@@ -164,4 +164,37 @@ class MessageBudgetTest {
         c.close();
         assertEquals(0, budget.used());
     }
+
+    @Test
+    void aLongUnfinishedLineTakesTheBudgetAndASecondWaitsWithItsReadsOff() {
+        Mpsc.Channel<AppendRequest> journal = Mpsc.bounded(10_000);
+        MessageBudget budget = new MessageBudget(100 * 1024);
+        IngestDecoderConfig cfg = new IngestDecoderConfig(WireFormat.AUTO, 1 << 20, OversizePolicy.TRUNCATE,
+                MalformedPolicy.STORE_RAW);
+        List<EmbeddedChannel> lines = new ArrayList<>();
+        for (int i = 0; i < 2; i++) {
+            EmbeddedChannel ch = new EmbeddedChannel();
+            BackpressureHandler bp = new BackpressureHandler(journal.sender(), counters, new ConnectionTracker());
+            ch.attr(dev.logpipe.collector.internal.ingest.HeldBytes.KEY).set(new ConnectionMemory(budget, bp));
+            dev.logpipe.collector.internal.ingest.IngestDecoders.install(ch.pipeline(), cfg, counters);
+            ch.pipeline().addLast(bp);
+            lines.add(ch);
+        }
+        byte[] start = ("{\"message\":\"" + "a".repeat(120 * 1024)).getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        lines.get(0).writeInbound(Unpooled.wrappedBuffer(start));
+        assertTrue(budget.used() >= start.length, "the first holds its line in the budget: " + budget.used());
+        lines.get(1).writeInbound(Unpooled.wrappedBuffer(start));
+        assertFalse(lines.get(1).config().isAutoRead(), "the second would go past the bound");
+
+        lines.get(0).writeInbound(Unpooled.wrappedBuffer("\"}\n".getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+        assertEquals(0, budget.used(), "its line stored, its memory given back");
+        lines.get(1).runPendingTasks();
+        lines.get(1).runPendingTasks();
+        assertTrue(lines.get(1).config().isAutoRead(), "the second reads again");
+        lines.get(1).writeInbound(Unpooled.wrappedBuffer("\"}\n".getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+        List<String> stored = drain(journal, lines.get(0), lines.get(1));
+        assertEquals(2, stored.size());
+        assertEquals(120 * 1024, stored.get(1).length());
+        assertEquals(0, budget.used());
+    }
 }
