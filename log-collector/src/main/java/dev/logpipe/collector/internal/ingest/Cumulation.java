@@ -42,15 +42,7 @@ final class Cumulation {
         }
         int slack = cumulation.capacity() - unread;
         if (slack > MAX_SLACK && slack > unread) {
-            ByteBuf kept = alloc.buffer(unread);
-            try {
-                kept.writeBytes(cumulation, cumulation.readerIndex(), unread);
-            } catch (RuntimeException | Error e) {
-                kept.release();
-                throw e;
-            }
-            cumulation.release();
-            return kept;
+            return moveUnread(alloc, cumulation, unread);
         }
         cumulation.discardSomeReadBytes();
         return cumulation;
@@ -71,9 +63,14 @@ final class Cumulation {
         if (room >= expected && room - expected <= MAX_SLACK) {
             return cumulation; // already the message's size
         }
-        ByteBuf kept = alloc.buffer(expected);
+        return moveUnread(alloc, cumulation, expected);
+    }
+
+    /** The unread bytes of {@code cumulation} (released) in a new buffer of {@code capacity}. */
+    private static ByteBuf moveUnread(ByteBufAllocator alloc, ByteBuf cumulation, int capacity) {
+        ByteBuf kept = alloc.buffer(capacity);
         try {
-            kept.writeBytes(cumulation, cumulation.readerIndex(), unread);
+            kept.writeBytes(cumulation, cumulation.readerIndex(), cumulation.readableBytes());
         } catch (RuntimeException | Error e) {
             kept.release();
             throw e;
