@@ -349,7 +349,7 @@ public final class LogPipeline implements AutoCloseable {
                 channel.receiver().maxCapacity(), counters.activeConnections.get(),
                 counters.acceptedConnections.sum(), counters.refusedConnections.sum(),
                 counters.idleClosedConnections.sum(), counters.tlsFailures.sum(), counters.backpressurePauses.sum(),
-                counters.maxPendingPerConnection(),
+                counters.memoryPauses.sum(), counters.maxPendingPerConnection(),
                 segment == null || segment.file() == null ? "" : segment.file().getFileName().toString(),
                 lost, inFlight);
     }
@@ -520,7 +520,7 @@ public final class LogPipeline implements AutoCloseable {
         return new PipelineStats(s.state(), s.receivedRecords(), s.receivedBytes(), s.rejected(), s.truncated(),
                 s.sink(), s.durableIndex(), s.channelDepth(), s.channelCapacity(), s.activeConnections(),
                 s.acceptedConnections(), s.refusedConnections(), s.idleClosedConnections(), s.tlsFailures(),
-                s.backpressurePauses(), s.maxPendingPerConnection(), s.currentSegment(), lost, 0);
+                s.backpressurePauses(), s.memoryPauses(), s.maxPendingPerConnection(), s.currentSegment(), lost, 0);
     }
 
     private void stopThreads(long deadline) {

@@ -40,6 +40,8 @@ import java.util.Objects;
  * @param idleClosedConnections   TCP connections closed by the idle timeout
  * @param tlsFailures             TLS handshakes or records that failed (bad or missing client certificate, ...)
  * @param backpressurePauses      times a connection stopped reading because the channel was full
+ * @param memoryPauses            times a connection stopped reading because its listener's memory for unfinished
+ *                                frames and messages was taken (until another's was stored)
  * @param maxPendingPerConnection the most records one paused connection ever held (bounded by what its
  *                                reads in flight decoded)
  * @param currentSegment          the journal segment being written, or "" if not known yet
@@ -64,6 +66,7 @@ public record PipelineStats(
         long idleClosedConnections,
         long tlsFailures,
         long backpressurePauses,
+        long memoryPauses,
         int maxPendingPerConnection,
         String currentSegment,
         Map<LostReason, Long> lostByReason,

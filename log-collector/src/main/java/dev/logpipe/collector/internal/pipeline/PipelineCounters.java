@@ -37,6 +37,8 @@ public final class PipelineCounters implements IngestObserver {
     public final LongAdder connectionErrors = new LongAdder();
     /** Times a connection turned autoRead off because the journal channel was full. */
     public final LongAdder backpressurePauses = new LongAdder();
+    /** Times a connection stopped reading until its listener's memory for unfinished messages had room. */
+    public final LongAdder memoryPauses = new LongAdder();
     /**
      * Records decoded from a connection that could not be put into the channel because it was closed,
      * per reason.

@@ -130,6 +130,7 @@ final class BackpressureHandler extends ChannelInboundHandlerAdapter {
         memoryHeld = hold;
         if (hold) {
             ctx.channel().config().setAutoRead(false);
+            counters.memoryPauses.increment();
         } else if (!paused && !readsHeld && !inputShutdown && ctx.channel().isActive()) {
             ctx.channel().config().setAutoRead(true);
         }

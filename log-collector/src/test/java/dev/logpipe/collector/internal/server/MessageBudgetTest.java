@@ -123,6 +123,7 @@ class MessageBudgetTest {
         b.writeInbound(Unpooled.wrappedBuffer(Arrays.copyOfRange(mb, 0, 90 * 1024)));
         assertFalse(b.config().isAutoRead(), "b would go past the bound: its reads stop");
         assertEquals(1, budget.waiting());
+        assertEquals(1, counters.memoryPauses.sum());
         assertEquals(120 * 1024, budget.used(), "b holds its 90 KiB outside the budget, reading nothing more");
 
         a.writeInbound(Unpooled.wrappedBuffer(Arrays.copyOfRange(ma, 120 * 1024, ma.length)));

@@ -44,7 +44,7 @@ public final class PipelineMetrics implements AdminMetrics {
     /** What the metrics show before the pipeline has started: zeros, the journal starting. */
     static final PipelineStats NOT_STARTED = new PipelineStats(LogPipeline.State.RUNNING, Map.of(), Map.of(),
             Map.of(), Map.of(), new SinkStats(0, 0, 0, -1, -1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, null,
-            JournalState.STARTING, 0, 0, 0, 0, 0, 0, 0), -1, 0, 0, 0, 0, 0, 0, 0, 0, 0, "", Map.of(), 0);
+            JournalState.STARTING, 0, 0, 0, 0, 0, 0, 0), -1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, "", Map.of(), 0);
 
     private final PrometheusRegistry registry = new PrometheusRegistry();
     private final Supplier<PipelineStats> source;
@@ -113,6 +113,11 @@ public final class PipelineMetrics implements AdminMetrics {
         CounterWithCallback.builder().name("logpipe_backpressure_pauses_total")
                 .help("Times a connection stopped reading because the ingest channel was full.")
                 .callback(cb -> cb.call(stats().backpressurePauses()))
+                .register(registry);
+        CounterWithCallback.builder().name("logpipe_memory_pauses_total")
+                .help("Times a connection stopped reading because its listener's memory for unfinished frames and"
+                        + " messages was taken, until another connection's was stored.")
+                .callback(cb -> cb.call(stats().memoryPauses()))
                 .register(registry);
         CounterWithCallback.builder().name("logpipe_truncated_records_total")
                 .help("Frames cut at max-frame (stored flagged TRUNCATED), by wire format.")
@@ -320,6 +325,7 @@ public final class PipelineMetrics implements AdminMetrics {
         m.put("connections_active", (long) s.activeConnections());
         m.put("connections_refused", s.refusedConnections());
         m.put("backpressure_pauses", s.backpressurePauses());
+        m.put("memory_pauses", s.memoryPauses());
         m.put("truncated_records", byFormat(s.truncated()));
         m.put("lost_records", s.lostRecords());
         m.put("lost_records_by_reason", byLabel(s.lostByReason()));

@@ -89,7 +89,7 @@ class AdminServerTest {
                 Map.of(SourceFormat.JSON, 7L, SourceFormat.SYSLOG_5424, 2L),
                 Map.of(SourceFormat.JSON, 700L, SourceFormat.SYSLOG_5424, 150L),
                 Map.of(RejectReason.INVALID_JSON, 3L), Map.of(SourceFormat.JSON, 1L), sink, 5, 1, 65536, 2, 5, 4, 1, 0,
-                4, 0, "20261125-17", Map.of(LostReason.DRAIN_TIMEOUT, 4L), 3));
+                4, 3, 0, "20261125-17", Map.of(LostReason.DRAIN_TIMEOUT, 4L), 3));
         metrics.onBatch(9, 1024);
         metrics.onSync(2_000_000);
         metrics.onDurable(1_000_000_000L, 1_040_000_000L);
@@ -141,6 +141,7 @@ class AdminServerTest {
         assertEquals(0.0, samples.get("logpipe_retention_deleted_segments_total{forced=\"true\"}"));
         assertEquals(1.0, samples.get("logpipe_sink_errors_total"));
         assertEquals(4.0, samples.get("logpipe_backpressure_pauses_total"));
+        assertEquals(3.0, samples.get("logpipe_memory_pauses_total"));
         assertEquals(1.0, samples.get("logpipe_writer_batch_records_count"));
         assertEquals(1.0, samples.get("logpipe_sync_duration_seconds_bucket{le=\"0.0025\"}"));
         assertEquals(0.0, samples.get("logpipe_sync_duration_seconds_bucket{le=\"0.001\"}"));
@@ -209,7 +210,7 @@ class AdminServerTest {
         SinkStats sink = new SinkStats(5, 500, 1, 4, 4, 1, 0, 1_000_000, 1_000_000, 1_000_000, 0, 0, 0, 0, 0,
                 null, JournalState.WRITABLE, 0, 0, 0, 0, 5, 0, 0);
         snapshot.set(new PipelineStats(LogPipeline.State.RUNNING, Map.of(SourceFormat.TEXT, 5L),
-                Map.of(SourceFormat.TEXT, 50L), Map.of(), Map.of(), sink, 4, 0, 100, 1, 1, 0, 0, 0, 0, 0, "seg",
+                Map.of(SourceFormat.TEXT, 50L), Map.of(), Map.of(), sink, 4, 0, 100, 1, 1, 0, 0, 0, 0, 0, 0, "seg",
                 Map.of(), 0));
         metrics.onDurable(0, 40_000_000L);
         server.ready(true);
