@@ -80,7 +80,8 @@ public final class OtlpReceiver implements Receiver {
         }
         SslContext ssl = sslContext();
         ServerSettings s = new ServerSettings(config.bindAddress, config.port, config.maxBodyBytes,
-                config.maxRequestsInFlight, config.maxBytesInFlight, config.maxConnections, config.idleTimeout, config.ackLevel,
+                config.maxRequestsInFlight, config.maxBytesInFlight, config.maxConnections, config.idleTimeout,
+                config.ackLevel,
                 config.retryAfter, config.ioThreads, ssl);
         OtlpHttpServer srv = OtlpHttpServer.bind(s, context, counters);
         synchronized (lock) {

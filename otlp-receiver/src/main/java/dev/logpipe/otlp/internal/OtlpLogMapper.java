@@ -171,7 +171,8 @@ public final class OtlpLogMapper {
                     throw new InvalidProtocolBufferException("a field of " + Integer.toUnsignedString(length)
                             + " bytes where " + (m.limit() - start) + " remain: the message is cut short or corrupt");
                 }
-                visitor.field(WireFormat.getTagFieldNumber(tag), m.duplicate().position(start).limit(start + length).slice());
+                ByteBuffer value = m.duplicate().position(start).limit(start + length).slice();
+                visitor.field(WireFormat.getTagFieldNumber(tag), value);
                 in.skipRawBytes(length);
             }
         } catch (InvalidProtocolBufferException e) {
@@ -205,7 +206,10 @@ public final class OtlpLogMapper {
         }
     }
 
-    /** What a scope gives each of its records: {@code scope.name}, {@code scope.version}, {@code scope.attributes.<key>}. */
+    /**
+     * What a scope gives each of its records: {@code scope.name}, {@code scope.version},
+     * {@code scope.attributes.<key>}.
+     */
     private record ScopeFields(String[] names, FieldValue[] values) {
         static ScopeFields of(InstrumentationScope scope) {
             List<String> names = new ArrayList<>();

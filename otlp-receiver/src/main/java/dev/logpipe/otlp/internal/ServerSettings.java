@@ -14,7 +14,7 @@ import java.time.Duration;
  *     request alone may hold more, up to {@code maxBodyBytes}
  * @param ssl null without TLS
  */
-public record ServerSettings(String bindAddress, int port, long maxBodyBytes, int maxRequestsInFlight, long maxBytesInFlight,
-                             int maxConnections, Duration idleTimeout, Durability ackLevel, Duration retryAfter,
-                             int ioThreads, SslContext ssl) {
+public record ServerSettings(String bindAddress, int port, long maxBodyBytes, int maxRequestsInFlight,
+                             long maxBytesInFlight, int maxConnections, Duration idleTimeout, Durability ackLevel,
+                             Duration retryAfter, int ioThreads, SslContext ssl) {
 }

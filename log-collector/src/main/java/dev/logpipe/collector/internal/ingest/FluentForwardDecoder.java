@@ -218,7 +218,9 @@ public final class FluentForwardDecoder extends ChannelDuplexHandler {
                 // inside a large bin/str payload the message's length is known to this much: one buffer
                 // of that size, if the listener's memory for unfinished messages has room for it now
                 long expected = scanPos + skipBytes + OPTION_ROOM;
-                cumulation = skipBytes > PRESIZE_FROM && expected <= maxMessageBytes && heldBytes.wouldHold(ctx, expected)
+                boolean presize = skipBytes > PRESIZE_FROM && expected <= maxMessageBytes
+                        && heldBytes.wouldHold(ctx, expected);
+                cumulation = presize
                         ? Cumulation.afterPass(ctx.alloc(), cumulation, (int) expected)
                         : Cumulation.afterPass(ctx.alloc(), cumulation);
             }
