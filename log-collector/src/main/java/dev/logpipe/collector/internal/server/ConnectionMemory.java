@@ -4,10 +4,12 @@ import dev.logpipe.collector.internal.ingest.HeldBytes;
 import io.netty.channel.ChannelHandlerContext;
 
 import java.util.concurrent.RejectedExecutionException;
+import java.util.function.IntSupplier;
 
 /**
  * One connection's share of its listener's {@link MessageBudget}: told by the decoder how many bytes
- * of an unfinished message it holds, it takes memory for them beyond a small free allowance, stops
+ * of an unfinished message it holds, it takes memory for them beyond a small free allowance (smaller
+ * the more connections are open), stops
  * the connection's reads while the budget has no room, and gives the memory back once the message's
  * records have all gone into the channel.
  *
@@ -15,26 +17,43 @@ import java.util.concurrent.RejectedExecutionException;
  */
 final class ConnectionMemory implements HeldBytes {
 
-    /** Bytes of an unfinished message a connection holds without asking the budget. */
-    static final long ALLOWANCE = 64 * 1024;
+    /** The most a connection holds without asking the budget (with few connections open). */
+    static final long MAX_ALLOWANCE = 64 * 1024;
+    /** The least (with many open). */
+    static final long MIN_ALLOWANCE = 8 * 1024;
+    /**
+     * What the allowances of a listener's connections may add up to: each connection's is this shared by
+     * the connections open, within [{@link #MIN_ALLOWANCE}, {@link #MAX_ALLOWANCE}]. A connection the
+     * budget stops still holds its allowance and the read that crossed it (up to 64 KiB): with a fixed
+     * 64 KiB, 1,000 connections each holding a 130 KB line ran the direct memory out.
+     */
+    static final long ALLOWANCES = 8L << 20;
 
     private final MessageBudget budget;
     private final BackpressureHandler backpressure;
+    private final IntSupplier openConnections;
     private long reserved;
     /** The last count the decoder gave: what a wake-up asks for again. */
     private long lastHeld;
     private boolean waiting;
     private boolean releaseQueued;
 
-    ConnectionMemory(MessageBudget budget, BackpressureHandler backpressure) {
+    ConnectionMemory(MessageBudget budget, BackpressureHandler backpressure, IntSupplier openConnections) {
         this.budget = budget;
         this.backpressure = backpressure;
+        this.openConnections = openConnections;
+    }
+
+    /** What this connection may hold without asking the budget, now. */
+    private long allowance() {
+        return Math.max(MIN_ALLOWANCE, Math.min(MAX_ALLOWANCE, ALLOWANCES / Math.max(1, openConnections.getAsInt())));
     }
 
     @Override
     public void held(ChannelHandlerContext ctx, long bytes) {
         lastHeld = bytes;
-        long want = bytes > ALLOWANCE ? bytes : 0;
+        long allowance = allowance();
+        long want = bytes > allowance ? bytes : 0;
         if (want > reserved) {
             if (budget.tryGrow(this, want - reserved, () -> wake(ctx))) {
                 reserved = want;
@@ -61,7 +80,7 @@ final class ConnectionMemory implements HeldBytes {
             releaseQueued = true;
             backpressure.whenDrained(() -> {
                 releaseQueued = false;
-                if (lastHeld <= ALLOWANCE) {
+                if (lastHeld <= allowance()) {
                     reserved = 0;
                     budget.release(this);
                 }
@@ -71,7 +90,7 @@ final class ConnectionMemory implements HeldBytes {
 
     @Override
     public boolean wouldHold(ChannelHandlerContext ctx, long bytes) {
-        long want = bytes > ALLOWANCE ? bytes : 0;
+        long want = bytes > allowance() ? bytes : 0;
         return want <= reserved || budget.wouldGrant(this, want - reserved);
     }
 

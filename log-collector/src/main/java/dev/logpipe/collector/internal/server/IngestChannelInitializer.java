@@ -89,7 +89,7 @@ final class IngestChannelInitializer extends ChannelInitializer<SocketChannel> {
             p.addLast("idle", new IdleStateHandler(config.idleTimeout().toNanos(), 0, 0, TimeUnit.NANOSECONDS));
         }
         p.addLast("guard", new ConnectionGuardHandler(backpressure, counters));
-        ConnectionMemory memory = new ConnectionMemory(messageBudget, backpressure);
+        ConnectionMemory memory = new ConnectionMemory(messageBudget, backpressure, open::get);
         ch.attr(HeldBytes.KEY).set(memory); // for the line decoder, which the format sniffer creates later
         switch (config.protocol()) {
             case STREAM -> IngestDecoders.install(p, decoderConfig, counters);

@@ -70,7 +70,7 @@ class MessageBudgetTest {
         BackpressureHandler bp = new BackpressureHandler(journal.sender(), counters, new ConnectionTracker());
         IngestDecoderConfig cfg = new IngestDecoderConfig(WireFormat.AUTO, 4096, OversizePolicy.TRUNCATE,
                 MalformedPolicy.STORE_RAW);
-        return new EmbeddedChannel(FluentForwardDecoder.create(cfg, counters, new ConnectionMemory(budget, bp)),
+        return new EmbeddedChannel(FluentForwardDecoder.create(cfg, counters, new ConnectionMemory(budget, bp, () -> 2)),
                 new FluentSessionHandler(bp, counters.acks, Durability.DURABLE, 100, () -> { },
                         TimeUnit.MILLISECONDS.toNanos(2)),
                 bp);
@@ -176,7 +176,7 @@ class MessageBudgetTest {
         for (int i = 0; i < 2; i++) {
             EmbeddedChannel ch = new EmbeddedChannel();
             BackpressureHandler bp = new BackpressureHandler(journal.sender(), counters, new ConnectionTracker());
-            ch.attr(dev.logpipe.collector.internal.ingest.HeldBytes.KEY).set(new ConnectionMemory(budget, bp));
+            ch.attr(dev.logpipe.collector.internal.ingest.HeldBytes.KEY).set(new ConnectionMemory(budget, bp, () -> 2));
             dev.logpipe.collector.internal.ingest.IngestDecoders.install(ch.pipeline(), cfg, counters);
             ch.pipeline().addLast(bp);
             lines.add(ch);
