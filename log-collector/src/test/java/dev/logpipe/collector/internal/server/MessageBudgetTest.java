@@ -67,10 +67,14 @@ class MessageBudgetTest {
     private final PipelineCounters counters = new PipelineCounters();
 
     private EmbeddedChannel connection(Mpsc.Channel<AppendRequest> journal, MessageBudget budget) {
+        return connection(journal, budget, 2);
+    }
+
+    private EmbeddedChannel connection(Mpsc.Channel<AppendRequest> journal, MessageBudget budget, int open) {
         BackpressureHandler bp = new BackpressureHandler(journal.sender(), counters, new ConnectionTracker());
         IngestDecoderConfig cfg = new IngestDecoderConfig(WireFormat.AUTO, 4096, OversizePolicy.TRUNCATE,
                 MalformedPolicy.STORE_RAW);
-        return new EmbeddedChannel(FluentForwardDecoder.create(cfg, counters, new ConnectionMemory(budget, bp, () -> 2)),
+        return new EmbeddedChannel(FluentForwardDecoder.create(cfg, counters, new ConnectionMemory(budget, bp, () -> open)),
                 new FluentSessionHandler(bp, counters.acks, Durability.DURABLE, 100, () -> { },
                         TimeUnit.MILLISECONDS.toNanos(2)),
                 bp);
@@ -197,5 +201,22 @@ class MessageBudgetTest {
         assertEquals(2, stored.size());
         assertEquals(120 * 1024, stored.get(1).length());
         assertEquals(0, budget.used());
+    }
+
+    @Test
+    void withManyConnectionsOpenEachHoldsLessOutsideTheBudget() throws Exception {
+        Mpsc.Channel<AppendRequest> journal = Mpsc.bounded(10_000);
+        byte[] m = forward("a", 1_500);
+        MessageBudget few = new MessageBudget(1 << 20);
+        EmbeddedChannel a = connection(journal, few, 2);
+        a.writeInbound(Unpooled.wrappedBuffer(Arrays.copyOfRange(m, 0, 20 * 1024)));
+        assertEquals(0, few.used(), "20 KiB is within the allowance of 2 connections (64 KiB)");
+        MessageBudget many = new MessageBudget(1 << 20);
+        EmbeddedChannel b = connection(journal, many, 1_000);
+        b.writeInbound(Unpooled.wrappedBuffer(Arrays.copyOfRange(m, 0, 20 * 1024)));
+        assertTrue(many.used() >= 20 * 1024, "past the allowance of 1,000 connections (8 KiB): " + many.used());
+        a.close();
+        b.close();
+        assertEquals(0, many.used());
     }
 }
