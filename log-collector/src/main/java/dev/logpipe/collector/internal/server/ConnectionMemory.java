@@ -9,9 +9,8 @@ import java.util.function.IntSupplier;
 /**
  * One connection's share of its listener's {@link MessageBudget}: told by the decoder how many bytes
  * of an unfinished message it holds, it takes memory for them beyond a small free allowance (smaller
- * the more connections are open), stops
- * the connection's reads while the budget has no room, and gives the memory back once the message's
- * records have all gone into the channel.
+ * the more connections are open), stops the connection's reads while the budget has no room, and
+ * gives the memory back once the message's records have all gone into the channel.
  *
  * <p>Threading: confined to the connection's event loop (the budget's wake-up hops onto it).
  */

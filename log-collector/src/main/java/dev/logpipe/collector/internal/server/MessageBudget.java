@@ -12,7 +12,8 @@ import java.util.List;
  *
  * <p>Progress: the connection that has held memory the longest (the head) may always grow, up to the
  * largest message; so connections that each hold part of a message cannot wait for each other
- * forever. Memory is then bounded by the limit plus one message.
+ * forever. Memory is then bounded by the limit, plus one message, plus each connection's allowance
+ * outside the budget (see {@link ConnectionMemory}).
  *
  * <p>Threading: thread-safe (connections of several event loops share one); wake-ups run outside the
  * lock, on the caller's thread, and only schedule work on the waiter's own loop.
