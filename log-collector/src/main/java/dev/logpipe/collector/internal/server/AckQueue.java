@@ -81,8 +81,9 @@ final class AckQueue {
 
     /**
      * Adds an acknowledgement that is written once every receipt has completed (none: at once, in
-     * order). Receipts of one connection complete in order, so the last one completing implies the
-     * earlier ones have; each is still checked for failure.
+     * order). One callback per acknowledgement, on its last receipt: receipts mostly complete in order.
+     * Not always (durable receipts complete in batches on more than one thread), so each is checked,
+     * and one not done yet is waited for; each is checked for failure.
      */
     void add(Response response, CompletableFuture<?>... receipts) {
         if (discarded) {
@@ -148,6 +149,14 @@ final class AckQueue {
         ByteBuf out = null;
         Entry head;
         while ((head = entries.peekFirst()) != null && ready(head)) {
+            CompletableFuture<?> notYet = firstNotDone(head);
+            if (notYet != null) {
+                // Its last receipt is done but not an earlier one: durable receipts are completed in
+                // batches that can run on two threads at once (the writer's, for indexes already durable
+                // when it registers them, and the sync's), so a later batch may finish first. Wait for it.
+                notYet.whenComplete((v, t) -> queueFlush());
+                break;
+            }
             entries.pollFirst();
             counters.acksPending.decrementAndGet();
             Throwable failure = failureOf(head);
@@ -206,12 +215,18 @@ final class AckQueue {
         return e.receipts.length == 0 || e.receipts[e.receipts.length - 1].isDone();
     }
 
-    private static Throwable failureOf(Entry e) {
+    private static CompletableFuture<?> firstNotDone(Entry e) {
         for (CompletableFuture<?> f : e.receipts) {
             if (!f.isDone()) {
-                // Not possible for one connection's receipts (they complete in order); never ack it.
-                return new IllegalStateException("an earlier record of the message is not stored yet");
+                return f;
             }
+        }
+        return null;
+    }
+
+    /** The first failure among the receipts of {@code e}, all done; null when none failed. */
+    private static Throwable failureOf(Entry e) {
+        for (CompletableFuture<?> f : e.receipts) {
             if (f.isCompletedExceptionally()) {
                 try {
                     f.join();

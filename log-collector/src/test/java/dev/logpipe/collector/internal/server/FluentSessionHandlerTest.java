@@ -105,6 +105,29 @@ class FluentSessionHandlerTest {
     }
 
     @Test
+    void theAckWaitsForReceiptsThatCompleteOutOfOrder() throws Exception {
+        // durable receipts complete in batches, on the writer's thread or the sync's: a later batch can
+        // finish first. That is no failure: the ack waits for the earlier ones, then goes out.
+        EmbeddedChannel ch = session();
+        ch.writeInbound(Unpooled.wrappedBuffer(forward(3, "abc")));
+        List<AppendRequest> reqs = taken();
+        reqs.get(2).durable().complete(3L);
+        ch.runPendingTasks();
+        assertEquals(0, out(ch).length, "the last is durable, not the first two: no ack yet");
+        assertTrue(ch.isActive());
+        reqs.get(0).durable().complete(1L);
+        ch.runPendingTasks();
+        assertEquals(0, out(ch).length);
+        reqs.get(1).durable().complete(2L);
+        ch.runPendingTasks();
+        assertArrayEquals(FluentSessionHandler.ackFor(ValueFactory.newString("abc")), out(ch));
+        assertTrue(ch.isActive());
+        assertEquals(1, counters.acks.acksSent.sum());
+        assertEquals(0, counters.acks.nacksSent.sum());
+        ch.finishAndReleaseAll();
+    }
+
+    @Test
     void noChunkNoAckAndNoReceipts() throws Exception {
         EmbeddedChannel ch = session();
         ch.writeInbound(Unpooled.wrappedBuffer(forward(2, null)));
