@@ -38,7 +38,13 @@ import org.msgpack.value.ValueType;
  * PackedForward {@code [tag, bin-or-str of concatenated [time, record], option?]} and
  * CompressedPackedForward (the same with {@code option.compressed = "gzip"}; the payload may hold
  * several gzip members). Time is an integer (seconds), a float, or the EventTime extension (type 0:
- * big-endian 32-bit seconds and nanoseconds). Fires one {@link FluentMessage} per array.
+ * big-endian 32-bit seconds and nanoseconds). Fires each message as {@link FluentMessage}s: one for a
+ * small message, parts of at most {@value #PART_RECORDS} records or {@value #PART_BYTES} bytes of their
+ * heap for a large one. The next part of a message is fired once the records of the one before are all
+ * in the channel ({@link HeldBytes#drainedOrLater}), so that a connection holds one part's records, not a
+ * whole message's: a 16 MiB message of tiny events maps to over a million records, several hundred MiB of
+ * heap at once. Everything that can refuse a message whole (its option, its compression, an inner
+ * stream that is not msgpack) is checked before its first part.
  *
  * <p>Mapping of each event: format {@link SourceFormat#FLUENT}; the event time is the entry's time;
  * the service is the tag unless the record has {@code service}/{@code app}; {@code level}/{@code
@@ -67,6 +73,10 @@ public final class FluentForwardDecoder extends ChannelDuplexHandler {
     static final int PRESIZE_FROM = 64 * 1024;
     /** Room for what follows a PackedForward payload (the option, e.g. {@code {"size":n,"chunk":"<uuid>"}}). */
     static final int OPTION_ROOM = 128;
+    /** The most records one part of a message holds. */
+    public static final int PART_RECORDS = 4096;
+    /** The most heap (the records' estimate) one part of a message holds; the part that crosses it ends there. */
+    static final long PART_BYTES = 256 * 1024;
     /** The error reason of a malformed entry. */
     static final RejectReason BAD_ENTRY = RejectReason.FLUENT_BAD_ENTRY;
 
@@ -81,6 +91,12 @@ public final class FluentForwardDecoder extends ChannelDuplexHandler {
     private boolean inputEnded;
     private boolean heldForBackpressure;
     private boolean firedInPass;
+    /** The message whose records are being fired in parts, or null. */
+    private Events events;
+    /** A next part waits for the records of the one before to be in the channel. */
+    private boolean waitingForPart;
+    /** The channel closed: what is left of a message is fired at once (nothing will read it later). */
+    private boolean closed;
 
     // scanner state, relative to the cumulation's reader index
     private int scanPos;
@@ -161,14 +177,16 @@ public final class FluentForwardDecoder extends ChannelDuplexHandler {
     @Override
     public void userEventTriggered(ChannelHandlerContext ctx, Object evt) throws Exception {
         if (evt instanceof ChannelInputShutdownEvent) {
-            endOfInput(ctx);
+            // Forwarded at once, also while a message's parts wait: the BackpressureHandler then holds the
+            // records before them, and closes the connection only once it holds none and the parts are done.
+            endOfInput(ctx, false);
         }
         super.userEventTriggered(ctx, evt);
     }
 
     @Override
     public void channelInactive(ChannelHandlerContext ctx) throws Exception {
-        endOfInput(ctx);
+        endOfInput(ctx, true);
         super.channelInactive(ctx);
     }
 
@@ -177,10 +195,27 @@ public final class FluentForwardDecoder extends ChannelDuplexHandler {
         releaseCumulation(ctx);
     }
 
-    private void endOfInput(ChannelHandlerContext ctx) {
-        if (!inputEnded) {
-            inputEnded = true;
+    /**
+     * The client ended its stream ({@code closed} false: the connection stays open until what it sent is
+     * in the channel) or the connection closed: decode what is complete; an unfinished tail is counted.
+     */
+    private void endOfInput(ChannelHandlerContext ctx, boolean closed) {
+        boolean first = !inputEnded;
+        inputEnded = true;
+        if (closed && !this.closed) {
+            this.closed = true;
+            waitingForPart = false;
+            first = true; // a message still in parts: the rest now
+        }
+        if (first) {
             decode(ctx, true);
+            finishInputIfDone(ctx);
+        }
+    }
+
+    /** After the end of input, once no message waits in parts: counts an unfinished tail and lets go of it. */
+    private void finishInputIfDone(ChannelHandlerContext ctx) {
+        if (events == null || failed) {
             if (cumulation != null && cumulation.isReadable() && !failed) {
                 observer.frameRejected(RejectReason.INCOMPLETE_FRAME);
             }
@@ -189,10 +224,27 @@ public final class FluentForwardDecoder extends ChannelDuplexHandler {
     }
 
     private void releaseCumulation(ChannelHandlerContext ctx) {
+        events = null; // its bytes are the cumulation's
+        waitingForPart = false;
         if (cumulation != null) {
             cumulation.release();
             cumulation = null;
             heldBytes.held(ctx, 0);
+        }
+    }
+
+    /** The records of the last part are all in the channel: fire the next ones (event loop). */
+    private void resumeParts(ChannelHandlerContext ctx) {
+        if (!waitingForPart) {
+            return;
+        }
+        waitingForPart = false;
+        if (events == null || cumulation == null || failed || ctx.isRemoved()) {
+            return;
+        }
+        decode(ctx, inputEnded);
+        if (inputEnded) {
+            finishInputIfDone(ctx);
         }
     }
 
@@ -201,7 +253,14 @@ public final class FluentForwardDecoder extends ChannelDuplexHandler {
         heldForBackpressure = false;
         try {
             while (cumulation != null && !failed && !ctx.isRemoved() && cumulation.isReadable()) {
-                if (!atEnd && firedInPass && !ctx.channel().config().isAutoRead()) {
+                if (events != null) {
+                    // a message in parts: the next once the last one's records are all in the channel
+                    if (!closed && (waitingForPart
+                            || firedInPass && !heldBytes.drainedOrLater(ctx, () -> resumeParts(ctx)))) {
+                        waitingForPart = true;
+                        break;
+                    }
+                } else if (!atEnd && firedInPass && !ctx.channel().config().isAutoRead()) {
                     heldForBackpressure = true;
                     break;
                 }
@@ -224,11 +283,15 @@ public final class FluentForwardDecoder extends ChannelDuplexHandler {
                         ? Cumulation.afterPass(ctx.alloc(), cumulation, (int) expected)
                         : Cumulation.afterPass(ctx.alloc(), cumulation);
             }
-            heldBytes.held(ctx, cumulation == null || failed ? 0 : cumulation.capacity()); // what it takes
+            long inflated = events != null && events.inflated != null ? events.inflated.length : 0;
+            heldBytes.held(ctx, cumulation == null || failed ? 0 : cumulation.capacity() + inflated); // what it takes
         }
     }
 
     private boolean decodeOne(ChannelHandlerContext ctx) {
+        if (events != null) {
+            return firePart(ctx);
+        }
         int len = scan();
         if (len == -2) {
             return fail(ctx, pendingReason, pendingFailure);
@@ -243,18 +306,89 @@ public final class FluentForwardDecoder extends ChannelDuplexHandler {
             return fail(ctx, FluentProtocolError.OVERSIZE, "a message of " + len + " bytes, over " + maxMessageBytes);
         }
         ByteBuffer bytes = cumulation.nioBuffer(cumulation.readerIndex(), len);
-        FluentMessage m;
         try {
-            m = parse(bytes, len);
+            events = begin(bytes, len);
         } catch (BadMessage e) {
             return fail(ctx, e.reason, e.getMessage());
         } catch (IOException | RuntimeException e) {
             return fail(ctx, FluentProtocolError.BAD_MESSAGE, "not a Forward protocol message: " + e);
         }
-        cumulation.skipBytes(len);
+        return firePart(ctx);
+    }
+
+    /**
+     * Maps and fires the next part of {@link #events}; the last one lets go of the message's bytes. The
+     * entries are read from the cumulation at an offset from its reader index (which the cumulation's
+     * moves and growth keep), or from the inflated payload.
+     */
+    private boolean firePart(ChannelHandlerContext ctx) {
+        Events e = events;
+        List<LogRecord> part = new ArrayList<>();
+        try {
+            if (e.single != null) {
+                add(part, e, e.single);
+                e.remaining = 0;
+            } else if (e.remaining > 0) {
+                ByteBuffer src = e.inflated != null ? ByteBuffer.wrap(e.inflated, e.pos, e.end - e.pos)
+                        : cumulation.nioBuffer(cumulation.readerIndex() + e.pos, e.end - e.pos);
+                long weight = 0;
+                try (MessageUnpacker u = MessagePack.newDefaultUnpacker(src)) {
+                    while (e.remaining > 0 && part.size() < PART_RECORDS && weight < PART_BYTES) {
+                        e.remaining--;
+                        LogRecord r = add(part, e, u.unpackValue());
+                        weight += r == null ? 0 : r.heapBytes();
+                    }
+                    e.pos += (int) u.getTotalReadBytes();
+                }
+            }
+        } catch (IOException | RuntimeException ex) {
+            // checked whole before the first part: only a bug of ours gets here
+            return fail(ctx, FluentProtocolError.BAD_MESSAGE, "not a Forward protocol message: " + ex);
+        }
+        for (int i = 0; i < part.size(); i++) {
+            observer.frameDecoded(SourceFormat.FLUENT, e.perRecord);
+        }
+        boolean last = e.remaining == 0;
+        if (last) {
+            cumulation.skipBytes(e.len);
+            events = null;
+        }
         firedInPass = true;
-        ctx.fireChannelRead(m);
+        ctx.fireChannelRead(new FluentMessage(e.tag, List.copyOf(part), e.chunk, last));
         return true;
+    }
+
+    /** A complete message whose records are still to be fired, and where its next entry is. */
+    private static final class Events {
+        final String tag;
+        final ImmutableValue chunk;
+        final long receiveTimeNanos;
+        /** The message's length in the cumulation, from its reader index. */
+        final int len;
+        /** Bytes per record for the decoded-bytes counter: the message's length over its entries. */
+        final int perRecord;
+        /** Message mode's one entry, already read; else null and the entries are at {@link #pos}. */
+        final Value single;
+        /** A CompressedPackedForward payload, inflated; else null and the entries are in the cumulation. */
+        final byte[] inflated;
+        /** The entries still to map: [pos, end) of the inflated payload or of the cumulation (from its reader index). */
+        int pos;
+        final int end;
+        long remaining;
+
+        Events(String tag, ImmutableValue chunk, long receiveTimeNanos, int len, Value single, byte[] inflated,
+               int pos, int end, long entries) {
+            this.tag = tag;
+            this.chunk = chunk;
+            this.receiveTimeNanos = receiveTimeNanos;
+            this.len = len;
+            this.single = single;
+            this.inflated = inflated;
+            this.pos = pos;
+            this.end = end;
+            this.remaining = entries;
+            this.perRecord = entries == 0 ? 0 : (int) Math.max(1, len / entries);
+        }
     }
 
     /**
@@ -406,7 +540,12 @@ public final class FluentForwardDecoder extends ChannelDuplexHandler {
         }
     }
 
-    private FluentMessage parse(ByteBuffer bytes, int len) throws IOException, BadMessage {
+    /**
+     * Reads a complete message's header and option and checks everything that refuses it whole (the
+     * option, the compression, an inner stream that is not msgpack) without mapping an entry; where its
+     * entries are is returned. {@code bytes} starts at the cumulation's reader index.
+     */
+    private Events begin(ByteBuffer bytes, int len) throws IOException, BadMessage {
         long now = clock.getAsLong();
         try (MessageUnpacker u = MessagePack.newDefaultUnpacker(bytes)) {
             if (u.getNextFormat().getValueType() != ValueType.ARRAY) {
@@ -422,29 +561,30 @@ public final class FluentForwardDecoder extends ChannelDuplexHandler {
             }
             String tag = tagValue.asStringValue().asString();
             ValueType second = u.getNextFormat().getValueType();
-            // Each entry is mapped as it is unpacked: what is held is the message and its records, not
-            // also a tree of every entry's values (several times the message).
-            List<LogRecord> records = new ArrayList<>();
-            int[] entries = {0};
-            Value option;
             switch (second) {
                 case ARRAY -> { // Forward
                     if (n > 3) {
                         throw new BadMessage(FluentProtocolError.BAD_MESSAGE, "Forward mode has 2 or 3 elements");
                     }
                     int m = u.unpackArrayHeader();
+                    int from = (int) u.getTotalReadBytes();
                     for (int i = 0; i < m; i++) {
-                        add(records, entries, tag, u.unpackValue(), now);
+                        u.skipValue(); // the scanner has checked their msgpack
                     }
-                    option = n == 3 ? u.unpackValue() : null;
+                    int to = (int) u.getTotalReadBytes();
+                    Value option = n == 3 ? u.unpackValue() : null;
+                    return new Events(tag, chunkOf(option), now, len, null, null, from, to, m);
                 }
                 case STRING, BINARY -> { // PackedForward, CompressedPackedForward
                     if (n > 3) {
                         throw new BadMessage(FluentProtocolError.BAD_MESSAGE, "PackedForward mode has 2 or 3 elements");
                     }
                     int plen = second == ValueType.STRING ? u.unpackRawStringHeader() : u.unpackBinaryHeader();
+                    int from = (int) u.getTotalReadBytes();
                     ByteBuffer packed = u.readPayloadAsReference(plen).sliceAsByteBuffer(); // no copy
-                    option = n == 3 ? u.unpackValue() : null;
+                    Value option = n == 3 ? u.unpackValue() : null;
+                    ImmutableValue chunk = chunkOf(option);
+                    byte[] inflated = null;
                     String compressed = optionString(option, "compressed");
                     if (compressed != null && !compressed.equals("text")) {
                         if (!compressed.equals("gzip")) {
@@ -452,13 +592,21 @@ public final class FluentForwardDecoder extends ChannelDuplexHandler {
                         }
                         byte[] gz = new byte[packed.remaining()];
                         packed.get(gz);
-                        packed = ByteBuffer.wrap(gunzip(gz));
+                        inflated = gunzip(gz);
+                        packed = ByteBuffer.wrap(inflated);
+                        from = 0;
+                        plen = inflated.length;
                     }
+                    // The inner stream is opaque to the scanner: read it through once (no value kept), so
+                    // that one that is not msgpack refuses the message before any of it is stored.
+                    long entries = 0;
                     try (MessageUnpacker p = MessagePack.newDefaultUnpacker(packed)) {
                         while (p.hasNext()) {
-                            add(records, entries, tag, p.unpackValue(), now);
+                            p.skipValue();
+                            entries++;
                         }
                     }
+                    return new Events(tag, chunk, now, len, null, inflated, from, from + plen, entries);
                 }
                 case INTEGER, FLOAT, EXTENSION -> { // Message
                     if (n < 3) {
@@ -466,38 +614,39 @@ public final class FluentForwardDecoder extends ChannelDuplexHandler {
                     }
                     ImmutableValue time = u.unpackValue();
                     ImmutableValue record = u.unpackValue();
-                    add(records, entries, tag, org.msgpack.value.ValueFactory.newArray(time, record), now);
-                    option = n == 4 ? u.unpackValue() : null;
+                    Value option = n == 4 ? u.unpackValue() : null;
+                    return new Events(tag, chunkOf(option), now, len,
+                            org.msgpack.value.ValueFactory.newArray(time, record), null, 0, 0, 1);
                 }
                 default -> throw new BadMessage(FluentProtocolError.BAD_MESSAGE,
                         "the second element must be an array, bin, str, time or EventTime, not " + second);
             }
-            if (option != null && !option.isNilValue() && !option.isMapValue()) {
-                throw new BadMessage(FluentProtocolError.BAD_MESSAGE, "the option must be a map");
-            }
-            ImmutableValue chunk = null;
-            if (option != null && option.isMapValue()) {
-                for (Map.Entry<Value, Value> e : option.asMapValue().entrySet()) {
-                    if (e.getKey().isStringValue() && e.getKey().asStringValue().asString().equals("chunk")) {
-                        chunk = e.getValue().immutableValue();
-                    }
-                }
-            }
-            int perRecord = entries[0] == 0 ? 0 : Math.max(1, len / entries[0]);
-            for (int i = 0; i < records.size(); i++) {
-                observer.frameDecoded(SourceFormat.FLUENT, perRecord);
-            }
-            return new FluentMessage(tag, List.copyOf(records), chunk);
         }
     }
 
-    /** Maps one entry (counted in {@code entries[0]}), adding its record unless the policy drops it. */
-    private void add(List<LogRecord> records, int[] entries, String tag, Value entry, long now) {
-        entries[0]++;
-        LogRecord r = toRecord(tag, entry, now);
-        if (r != null) {
-            records.add(r);
+    /** The option's {@code chunk} (null when there is none); refuses an option that is not a map. */
+    private static ImmutableValue chunkOf(Value option) throws BadMessage {
+        if (option != null && !option.isNilValue() && !option.isMapValue()) {
+            throw new BadMessage(FluentProtocolError.BAD_MESSAGE, "the option must be a map");
         }
+        ImmutableValue chunk = null;
+        if (option != null && option.isMapValue()) {
+            for (Map.Entry<Value, Value> e : option.asMapValue().entrySet()) {
+                if (e.getKey().isStringValue() && e.getKey().asStringValue().asString().equals("chunk")) {
+                    chunk = e.getValue().immutableValue();
+                }
+            }
+        }
+        return chunk;
+    }
+
+    /** Maps one entry, adding its record to {@code part} unless the policy drops it; the record or null. */
+    private LogRecord add(List<LogRecord> part, Events e, Value entry) {
+        LogRecord r = toRecord(e.tag, entry, e.receiveTimeNanos);
+        if (r != null) {
+            part.add(r);
+        }
+        return r;
     }
 
     private static String optionString(Value option, String key) {

@@ -28,4 +28,15 @@ public interface HeldBytes {
     default boolean wouldHold(ChannelHandlerContext ctx, long bytes) {
         return true;
     }
+
+    /**
+     * Whether every record the connection's decoder has fired is in the channel now. If not, answers
+     * false and runs {@code resume} on the event loop once they are (or once the connection's records
+     * are lost with the journal): a decoder firing one large message in parts asks before each next
+     * part, so that the connection holds one part's records at a time. Without a channel behind (tests):
+     * always true.
+     */
+    default boolean drainedOrLater(ChannelHandlerContext ctx, Runnable resume) {
+        return true;
+    }
 }

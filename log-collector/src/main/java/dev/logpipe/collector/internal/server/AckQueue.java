@@ -39,7 +39,8 @@ final class AckQueue {
         void write(ChannelHandlerContext ctx, ByteBuf out, Throwable failure);
     }
 
-    private record Entry(CompletableFuture<?>[] receipts, long startNanos, Response response) {
+    /** {@code part}: the receipts of a message's part before its last; not an acknowledgement, not counted as one. */
+    private record Entry(CompletableFuture<?>[] receipts, long startNanos, Response response, boolean part) {
     }
 
     private final ChannelHandlerContext ctx;
@@ -57,6 +58,8 @@ final class AckQueue {
     private ScheduledFuture<?> pressureTimer;
     private boolean held;
     private boolean discarded;
+    /** The first failure among the parts flushed since the last acknowledgement: that of the message in parts. */
+    private Throwable partFailure;
     /** Runs once the queue is empty, then is cleared (a graceful close waiting for the last ack). */
     private Runnable whenEmpty;
 
@@ -86,12 +89,29 @@ final class AckQueue {
      * and one not done yet is waited for; each is checked for failure.
      */
     void add(Response response, CompletableFuture<?>... receipts) {
+        add(response, receipts, false);
+    }
+
+    /**
+     * Adds the receipts of one part of a message that comes in parts, other than its last, which carries
+     * the acknowledgement: that acknowledgement's response gets the failure of any part before it (the
+     * first), and a part is not counted as an acknowledgement (pending, sent or refused).
+     */
+    void addPart(CompletableFuture<?>... receipts) {
+        add(NO_RESPONSE, receipts, true);
+    }
+
+    private static final Response NO_RESPONSE = (ctx, out, failure) -> { };
+
+    private void add(Response response, CompletableFuture<?>[] receipts, boolean part) {
         if (discarded) {
             return;
         }
-        Entry e = new Entry(receipts, System.nanoTime(), response);
+        Entry e = new Entry(receipts, System.nanoTime(), response, part);
         entries.addLast(e);
-        counters.acksPending.incrementAndGet();
+        if (!part) {
+            counters.acksPending.incrementAndGet();
+        }
         if (receipts.length > 0) {
             CompletableFuture<?> last = receipts[receipts.length - 1];
             if (!last.isDone()) {
@@ -121,7 +141,7 @@ final class AckQueue {
     void discard() {
         if (!discarded) {
             discarded = true;
-            counters.acksPending.addAndGet(-entries.size());
+            counters.acksPending.addAndGet(-entries.stream().filter(e -> !e.part).count());
             entries.clear();
             whenEmpty = null;
             if (pressureTimer != null) {
@@ -158,8 +178,18 @@ final class AckQueue {
                 break;
             }
             entries.pollFirst();
-            counters.acksPending.decrementAndGet();
+            if (!head.part) {
+                counters.acksPending.decrementAndGet();
+            }
             Throwable failure = failureOf(head);
+            if (head.part) {
+                partFailure = partFailure != null ? partFailure : failure;
+                continue;
+            }
+            if (partFailure != null) {
+                failure = failure != null ? failure : partFailure; // a message fails with any of its parts
+                partFailure = null;
+            }
             if (ctx.channel().isActive()) {
                 if (out == null) {
                     out = ctx.alloc().ioBuffer(256);

@@ -101,6 +101,11 @@ final class BackpressureHandler extends ChannelInboundHandlerAdapter {
         return paused || readsHeld || memoryHeld || sendInFlight || !pending.isEmpty();
     }
 
+    /** Whether every record this connection has handed over is in the channel (or lost). */
+    boolean isDrained() {
+        return !sendInFlight && pending.isEmpty();
+    }
+
     /**
      * Runs {@code action} once every record this connection has handed over is in the channel (or
      * lost): at once when none waits, else on this loop when the FIFO empties or the connection ends.

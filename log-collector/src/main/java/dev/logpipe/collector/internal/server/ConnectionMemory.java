@@ -93,6 +93,15 @@ final class ConnectionMemory implements HeldBytes {
         return want <= reserved || budget.wouldGrant(this, want - reserved);
     }
 
+    @Override
+    public boolean drainedOrLater(ChannelHandlerContext ctx, Runnable resume) {
+        if (backpressure.isDrained()) {
+            return true;
+        }
+        backpressure.whenDrained(resume);
+        return false;
+    }
+
     private static void onLoop(ChannelHandlerContext ctx, Runnable task) {
         try {
             ctx.executor().execute(task);

@@ -29,6 +29,11 @@ import java.util.concurrent.CompletableFuture;
  * message is durable (or written, by the ack level), in message order. Without {@code chunk} nothing
  * is answered.
  *
+ * <p>A large message comes in parts ({@link FluentMessage#last()}): its acknowledgement waits for the
+ * last part's records, and is not sent if a part before failed. Once its first part is taken, the rest
+ * is taken too, also while the connection closes gracefully; a message whose first part comes after the
+ * close began is not taken at all.
+ *
  * <p>A message whose records could not all be stored is not acknowledged: the connection is closed
  * after the acknowledgements before it, and the client resends. A protocol error (see
  * {@link dev.logpipe.collector.internal.ingest.FluentForwardDecoder}) closes the connection the same
@@ -50,6 +55,10 @@ final class FluentSessionHandler extends ChannelInboundHandlerAdapter {
     private final long pressureDelayNanos;
     private AckQueue acks;
     private boolean closing;
+    /** A message's first part was taken and its last has not come: the parts between are taken too. */
+    private boolean inMessage;
+    /** A message's first part was not taken (closing): neither are its other parts. */
+    private boolean skippingMessage;
 
     FluentSessionHandler(BackpressureHandler backpressure, AckCounters counters, Durability ackLevel,
                          int maxPendingAcks, Runnable syncNow, long pressureDelayNanos) {
@@ -81,10 +90,19 @@ final class FluentSessionHandler extends ChannelInboundHandlerAdapter {
             ReferenceCountUtil.release(msg);
             return;
         }
-        if (closing && m.chunk() != null) {
+        if (skippingMessage) {
+            skippingMessage = !m.last();
+            return;
+        }
+        if (closing && m.chunk() != null && !inMessage) {
+            skippingMessage = !m.last();
             return; // not acknowledged: the client resends it (storing it too would only duplicate it)
         }
-        counters.received(PROTOCOL);
+        boolean first = !inMessage;
+        inMessage = !m.last();
+        if (first) {
+            counters.received(PROTOCOL);
+        }
         List<LogRecord> records = m.records();
         if (m.chunk() == null) {
             // Unacknowledged mode: stored even while closing, as on a plain TCP connection; the client
@@ -105,16 +123,21 @@ final class FluentSessionHandler extends ChannelInboundHandlerAdapter {
                 receipts[i] = requests[i].written().toCompletableFuture();
             }
         }
-        byte[] ack = ackFor(m.chunk());
-        acks.add((c, out, failure) -> {
-            if (failure == null) {
-                out.writeBytes(ack);
-            } else {
-                LOG.warn("records of a Fluent message from {} could not be stored ({}); not acknowledging it,"
-                        + " closing the connection so that the client resends", c.channel().remoteAddress(), failure.toString());
-                closeGracefully(c);
-            }
-        }, receipts);
+        if (!m.last()) {
+            acks.addPart(receipts); // the last part's acknowledgement fails if this part does
+        } else {
+            byte[] ack = ackFor(m.chunk());
+            acks.add((c, out, failure) -> {
+                if (failure == null) {
+                    out.writeBytes(ack);
+                } else {
+                    LOG.warn("records of a Fluent message from {} could not be stored ({}); not acknowledging it,"
+                            + " closing the connection so that the client resends", c.channel().remoteAddress(),
+                            failure.toString());
+                    closeGracefully(c);
+                }
+            }, receipts);
+        }
         for (AppendRequest r : requests) {
             ctx.fireChannelRead(r); // on to the BackpressureHandler
         }

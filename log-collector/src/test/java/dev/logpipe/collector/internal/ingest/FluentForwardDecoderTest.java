@@ -267,11 +267,85 @@ class FluentForwardDecoderTest {
         int reads = (msg.length + read - 1) / read;
         assertEquals(allocationsAfterFirstRead + reads - 1, r.alloc.allocated.size(),
                 "one buffer per read, none to grow the message's");
-        List<Object> out = r.finish();
-        assertEquals(1, out.size());
-        FluentMessage m = (FluentMessage) out.get(0);
-        assertEquals(20_000, m.records().size());
-        assertEquals("event 19999", m.records().get(19_999).message());
+        List<LogRecord> records = records(r.finish(), "big-1");
+        assertEquals(20_000, records.size());
+        assertEquals("event 19999", records.get(19_999).message());
+    }
+
+    @Test
+    void aLargeMessageThatIsRefusedIsRefusedBeforeAnyOfItsParts() throws IOException {
+        // 20,000 good entries (several parts' worth) then what refuses the message: nothing of it is fired
+        MessageBufferPacker good = MessagePack.newDefaultBufferPacker();
+        for (int i = 0; i < 20_000; i++) {
+            entry(good, i);
+        }
+        byte[] entries = good.toByteArray();
+        byte[] truncatedTail = new byte[entries.length + 2];
+        System.arraycopy(entries, 0, truncatedTail, 0, entries.length);
+        truncatedTail[entries.length] = (byte) 0x92; // an array of two, then one byte: the stream ends inside it
+        truncatedTail[entries.length + 1] = (byte) 0x01;
+        byte[] badInner = packed(p -> {
+            p.packArrayHeader(2).packString("app").packBinaryHeader(truncatedTail.length);
+            p.writePayload(truncatedTail);
+        });
+        byte[] badOption = packed(p -> {
+            p.packArrayHeader(3).packString("app").packArrayHeader(20_000);
+            for (int i = 0; i < 20_000; i++) {
+                entry(p, i);
+            }
+            p.packString("not a map");
+        });
+        byte[] badCompression = packed(p -> {
+            p.packArrayHeader(3).packString("app").packBinaryHeader(entries.length);
+            p.writePayload(entries);
+            p.packMapHeader(1).packString("compressed").packString("zstd");
+        });
+        for (byte[] msg : List.of(badInner, badOption, badCompression)) {
+            List<Object> out = decode(msg);
+            assertEquals(1, out.size(), out.toString());
+            assertTrue(out.get(0) instanceof FluentProtocolError, out.toString());
+        }
+    }
+
+    @Test
+    void aLargeCompressedMessageComesInPartsInOrder() throws IOException {
+        MessageBufferPacker entries = MessagePack.newDefaultBufferPacker();
+        for (int i = 0; i < 30_000; i++) {
+            entry(entries, i);
+        }
+        ByteArrayOutputStream gz = new ByteArrayOutputStream();
+        try (GZIPOutputStream z = new GZIPOutputStream(gz)) {
+            z.write(entries.toByteArray());
+        }
+        byte[] gzipped = gz.toByteArray();
+        byte[] msg = packed(p -> {
+            p.packArrayHeader(3).packString("app.gz").packBinaryHeader(gzipped.length);
+            p.writePayload(gzipped);
+            p.packMapHeader(2).packString("compressed").packString("gzip").packString("chunk").packString("gz-1");
+        });
+        List<Object> out = decode(msg, msg.length / 3, 2 * msg.length / 3);
+        assertTrue(out.size() > 1, "in parts: " + out.size());
+        List<LogRecord> records = records(out, "gz-1");
+        assertEquals(30_000, records.size());
+        for (int i = 0; i < 30_000; i++) {
+            assertEquals("event " + i, records.get(i).message());
+        }
+    }
+
+    /**
+     * The records of one message fired in parts: checks each part (its size bound, the message's tag and
+     * chunk, only the last one marked last) and returns them all, in order.
+     */
+    static List<LogRecord> records(List<Object> out, String chunk) {
+        List<LogRecord> all = new ArrayList<>();
+        for (int i = 0; i < out.size(); i++) {
+            FluentMessage part = (FluentMessage) out.get(i);
+            assertEquals(i == out.size() - 1, part.last(), "only the last part completes the message");
+            assertEquals(chunk, part.chunk() == null ? null : part.chunk().asStringValue().asString());
+            assertTrue(part.records().size() <= FluentForwardDecoder.PART_RECORDS);
+            all.addAll(part.records());
+        }
+        return all;
     }
 
     @Test

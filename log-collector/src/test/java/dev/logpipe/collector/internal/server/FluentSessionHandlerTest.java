@@ -47,6 +47,103 @@ class FluentSessionHandlerTest {
                 bp);
     }
 
+    /**
+     * A session whose decoder fires a large message in parts paced by the connection's drain (through
+     * its {@link ConnectionMemory}), as a listener's connection does.
+     */
+    private EmbeddedChannel pacedSession() {
+        BackpressureHandler bp = new BackpressureHandler(journal.sender(), counters, new ConnectionTracker());
+        IngestDecoderConfig cfg = new IngestDecoderConfig(WireFormat.AUTO, 4096, OversizePolicy.TRUNCATE,
+                MalformedPolicy.STORE_RAW);
+        ConnectionMemory memory = new ConnectionMemory(new MessageBudget(1 << 20), bp, () -> 1);
+        return new EmbeddedChannel(FluentForwardDecoder.create(cfg, counters, memory),
+                new FluentSessionHandler(bp, counters.acks, Durability.DURABLE, 100, () -> { },
+                        TimeUnit.MILLISECONDS.toNanos(2)),
+                bp);
+    }
+
+    /**
+     * Takes what the journal channel gets until the connection has nothing more to give, completing each
+     * record's durable receipt except the one of the record numbered {@code keep}; checks on the way that
+     * the connection never holds more than one part's records outside the channel.
+     */
+    private List<AppendRequest> storeAll(EmbeddedChannel ch, int keep) {
+        List<AppendRequest> all = new ArrayList<>();
+        while (true) {
+            assertTrue(counters.pendingRecords.sum() <= FluentForwardDecoder.PART_RECORDS,
+                    "held outside the channel: " + counters.pendingRecords.sum());
+            List<AppendRequest> got = taken();
+            for (AppendRequest r : got) {
+                if (r.hasReceipt() && all.size() != keep) {
+                    r.durable().complete((long) all.size());
+                }
+                all.add(r);
+            }
+            boolean ran = ch.hasPendingTasks();
+            ch.runPendingTasks();
+            if (got.isEmpty() && !ran) {
+                return all;
+            }
+        }
+    }
+
+    private static void assertInOrder(List<AppendRequest> stored, int n) {
+        assertEquals(n, stored.size());
+        for (int i = 0; i < n; i++) {
+            assertEquals("m" + i, stored.get(i).record().message());
+        }
+    }
+
+    @Test
+    void aMessageOfManyEventsIsStoredInPartsHoldingOnePartAtATimeAndAcknowledgedOnceAfterItsLastRecord()
+            throws Exception {
+        // 50,000 events in one message, a channel of 1,024 records: the decoder fires one part, then the
+        // next only once the one before is all in the channel; one acknowledgement, after the last record
+        EmbeddedChannel ch = pacedSession();
+        ch.writeInbound(Unpooled.wrappedBuffer(forward(50_000, "big")));
+        List<AppendRequest> stored = storeAll(ch, 49_999);
+        assertInOrder(stored, 50_000);
+        assertEquals(0, out(ch).length, "not acknowledged before its last record is durable");
+        assertEquals(1, counters.acks.acksPending.get(), "one acknowledgement waits, not one per part");
+        stored.get(49_999).durable().complete(49_999L);
+        ch.runPendingTasks();
+        assertArrayEquals(FluentSessionHandler.ackFor(ValueFactory.newString("big")), out(ch));
+        assertEquals(1, counters.acks.acksSent.sum());
+        assertEquals(1, counters.acks.received().get("fluent"), "one message received");
+        assertEquals(0, counters.acks.acksPending.get());
+        assertTrue(ch.isActive());
+        ch.finishAndReleaseAll();
+    }
+
+    @Test
+    void aPartThatIsNotStoredWithholdsTheMessagesAcknowledgement() throws Exception {
+        EmbeddedChannel ch = pacedSession();
+        ch.writeInbound(Unpooled.wrappedBuffer(forward(50_000, "big")));
+        List<AppendRequest> stored = storeAll(ch, 0);
+        assertInOrder(stored, 50_000);
+        stored.get(0).durable().completeExceptionally(new JournalWriteException("disk full", null));
+        ch.runPendingTasks();
+        ch.runPendingTasks();
+        assertEquals(0, out(ch).length, "the first part failed: the message is not acknowledged");
+        assertEquals(0, counters.acks.acksSent.sum());
+        assertEquals(1, counters.acks.nacksSent.sum());
+        assertFalse(ch.isActive(), "closed so that the client resends it");
+        ch.finishAndReleaseAll();
+    }
+
+    @Test
+    void theClientsEndOfInputWhilePartsWaitStoresTheRestThenCloses() throws Exception {
+        // an unacknowledged message and EOF at once (a sender that writes and shuts its side down)
+        EmbeddedChannel ch = pacedSession();
+        ch.writeInbound(Unpooled.wrappedBuffer(forward(50_000, null)));
+        ch.pipeline().fireUserEventTriggered(io.netty.channel.socket.ChannelInputShutdownEvent.INSTANCE);
+        assertTrue(ch.isActive(), "open while the message's parts wait for room");
+        assertInOrder(storeAll(ch, -1), 50_000);
+        ch.runPendingTasks();
+        assertFalse(ch.isActive(), "closed once everything it sent is in the channel");
+        ch.finishAndReleaseAll();
+    }
+
     /** A Forward-mode message of {@code n} events with the given chunk (or none). */
     private static byte[] forward(int n, String chunk) throws Exception {
         try (MessageBufferPacker p = MessagePack.newDefaultBufferPacker()) {

@@ -157,7 +157,8 @@ class MessageBudgetTest {
         assertEquals(100 * 1024, budget.used());
         a.writeInbound(Unpooled.wrappedBuffer(Arrays.copyOfRange(ma, 100 * 1024, ma.length)));
         assertFalse(a.config().isAutoRead(), "the channel is full");
-        assertEquals(100 * 1024, budget.used(), "decoded, but 1,400 of its records wait for room");
+        assertTrue(budget.used() >= ma.length, "its records wait for room, and its bytes are kept until"
+                + " its last part is fired: " + budget.used());
         List<String> stored = drain(journal, a);
         assertEquals(1_500, stored.size());
         assertEquals(0, budget.used(), "given back once every record is in the channel");
