@@ -49,6 +49,8 @@ public final class OtlpReceiver implements Receiver {
     public static final long DEFAULT_MAX_BODY_BYTES = 8L << 20;
     /** The default bound on requests in flight. */
     public static final int DEFAULT_MAX_REQUESTS_IN_FLIGHT = 16;
+    /** The default most log records in one request: eight times the Collector's default batch (8,192). */
+    public static final int DEFAULT_MAX_RECORDS_PER_REQUEST = 65_536;
 
     private final Builder config;
     private final OtlpCounters counters = new OtlpCounters();
@@ -82,7 +84,7 @@ public final class OtlpReceiver implements Receiver {
         ServerSettings s = new ServerSettings(config.bindAddress, config.port, config.maxBodyBytes,
                 config.maxRequestsInFlight, config.maxBytesInFlight, config.maxConnections, config.idleTimeout,
                 config.ackLevel,
-                config.retryAfter, config.ioThreads, ssl);
+                config.retryAfter, config.ioThreads, config.maxRecordsPerRequest, ssl);
         OtlpHttpServer srv = OtlpHttpServer.bind(s, context, counters);
         synchronized (lock) {
             server = srv;
@@ -168,6 +170,7 @@ public final class OtlpReceiver implements Receiver {
         private int port = DEFAULT_PORT;
         private long maxBodyBytes = DEFAULT_MAX_BODY_BYTES;
         private int maxRequestsInFlight = DEFAULT_MAX_REQUESTS_IN_FLIGHT;
+        private int maxRecordsPerRequest = DEFAULT_MAX_RECORDS_PER_REQUEST;
         private long maxBytesInFlight = defaultMaxBytesInFlight();
         private int maxConnections = 1024;
         private Duration idleTimeout = Duration.ofMinutes(5);
@@ -202,6 +205,21 @@ public final class OtlpReceiver implements Receiver {
                 throw new IllegalArgumentException("maxBodyBytes must be 1024..2^31-9, got " + bytes);
             }
             this.maxBodyBytes = bytes;
+            return this;
+        }
+
+        /**
+         * The most log records one request may hold (default {@value OtlpReceiver#DEFAULT_MAX_RECORDS_PER_REQUEST});
+         * a request with more is answered 413, which clients do not retry: they must send smaller
+         * batches. A request's records are made whole before they are offered, and the body limit does
+         * not bound them: small records weigh many times their wire size (a 7.7 MB body of 1.1 million
+         * one-character bodies maps to about 250 MB of records, where this limit stops at about 15 MB).
+         */
+        public Builder maxRecordsPerRequest(int max) {
+            if (max < 1) {
+                throw new IllegalArgumentException("maxRecordsPerRequest must be >= 1, got " + max);
+            }
+            this.maxRecordsPerRequest = max;
             return this;
         }
 

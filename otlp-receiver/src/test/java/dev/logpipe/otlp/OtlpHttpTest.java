@@ -34,6 +34,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 
@@ -290,6 +291,37 @@ class OtlpHttpTest {
         assertEquals(1L, errors.get("otlp_unsupported_encoding"));
         assertEquals(2L, errors.get("otlp_body_too_large"));
         assertEquals(List.of("x"), closeAndRead().stream().map(LogRecord::message).toList());
+    }
+
+    @Test
+    void aRequestOfMoreLogRecordsThanTheLimitIsAnswered413AndNothingOfItIsStored() throws Exception {
+        pipeline.close();
+        otlp = OtlpReceiver.builder().port(0).maxBodyBytes(MAX_BODY).maxRecordsPerRequest(100).build();
+        pipeline = LogPipeline.builder(dir).syncInterval(Duration.ofMillis(50)).receiver(otlp).start();
+        logs = logsUri(otlp.localAddress());
+        io.opentelemetry.proto.logs.v1.LogRecord[] over = new io.opentelemetry.proto.logs.v1.LogRecord[101];
+        String[] overJson = new String[101];
+        for (int i = 0; i < over.length; i++) {
+            over[i] = protoRecord("over " + i);
+            overJson[i] = jsonRecord("over " + i, "");
+        }
+        HttpResponse<byte[]> r = post(logs, PROTOBUF, null, protoRequest("s", over).toByteArray());
+        assertEquals(413, r.statusCode());
+        assertTrue(statusMessage(r.body()).contains("more than 100 log records"), statusMessage(r.body()));
+        assertEquals(413, post(logs, JSON_TYPE, null, jsonRequest("s", overJson)).statusCode());
+        assertEquals(413, post(logs, PROTOBUF, "gzip", gzip(protoRequest("s", over).toByteArray())).statusCode());
+
+        io.opentelemetry.proto.logs.v1.LogRecord[] limit = Arrays.copyOf(over, 100);
+        for (int i = 0; i < limit.length; i++) {
+            limit[i] = protoRecord("r" + i);
+        }
+        assertEquals(200, post(logs, PROTOBUF, null, protoRequest("s", limit).toByteArray()).statusCode());
+        assertEquals(3L, pipeline.ackStats().protocolErrors().get("otlp_too_many_records"));
+        List<String> stored = closeAndRead().stream().map(LogRecord::message).toList();
+        assertEquals(100, stored.size(), "none of the refused requests");
+        for (int i = 0; i < 100; i++) {
+            assertEquals("r" + i, stored.get(i));
+        }
     }
 
     @Test

@@ -332,13 +332,21 @@ final class OtlpHttpHandler extends ChannelInboundHandlerAdapter {
                 data = body.nioBuffer(); // the body's own bytes, held until mapped
             }
             // Protobuf is mapped record by record from the wire; JSON is decoded whole first.
-            mapped = encoding == Encoding.PROTOBUF ? OtlpLogMapper.mapProtobuf(data, source, now)
-                    : OtlpLogMapper.map(OtlpJson.decodeRequest(data), source, now);
+            int maxRecords = server.settings().maxRecordsPerRequest();
+            mapped = encoding == Encoding.PROTOBUF ? OtlpLogMapper.mapProtobuf(data, source, now, maxRecords)
+                    : OtlpLogMapper.map(OtlpJson.decodeRequest(data), source, now, maxRecords);
             releaseBody();
         } catch (Bodies.TooLargeException e) {
             releaseBody();
             server.context().protocolError("otlp_body_too_large");
             answerNow(HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE, e.getMessage() + "; send smaller batches", false);
+            return;
+        } catch (OtlpLogMapper.TooManyRecordsException e) {
+            // Not retryable as it is (a 413, as for a body over the limit): the client must split it.
+            releaseBody();
+            server.context().protocolError("otlp_too_many_records");
+            answerNow(HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE, e.getMessage() + "; send smaller batches (e.g. the"
+                    + " Collector's batch processor send_batch_max_size)", false);
             return;
         } catch (BadRequestException | InvalidProtocolBufferException e) {
             releaseBody();

@@ -67,7 +67,17 @@ public final class OtlpLogMapper {
      * @param receiveTimeNanos the records' receive time
      */
     public static Mapped map(ExportLogsServiceRequest request, String source, long receiveTimeNanos) {
-        Records out = new Records(source, receiveTimeNanos);
+        return map(request, source, receiveTimeNanos, Integer.MAX_VALUE);
+    }
+
+    /**
+     * As {@link #map(ExportLogsServiceRequest, String, long)}, refusing a request of more than {@code
+     * maxRecords} log records.
+     *
+     * @throws TooManyRecordsException past {@code maxRecords}, once that many are mapped
+     */
+    public static Mapped map(ExportLogsServiceRequest request, String source, long receiveTimeNanos, int maxRecords) {
+        Records out = new Records(source, receiveTimeNanos, maxRecords);
         for (ResourceLogs rl : request.getResourceLogsList()) {
             ResourceFields resource = ResourceFields.of(rl.getResource());
             for (ScopeLogs sl : rl.getScopeLogsList()) {
@@ -92,7 +102,19 @@ public final class OtlpLogMapper {
      */
     public static Mapped mapProtobuf(ByteBuffer body, String source, long receiveTimeNanos)
             throws InvalidProtocolBufferException {
-        Records out = new Records(source, receiveTimeNanos);
+        return mapProtobuf(body, source, receiveTimeNanos, Integer.MAX_VALUE);
+    }
+
+    /**
+     * As {@link #mapProtobuf(ByteBuffer, String, long)}, refusing a request of more than {@code
+     * maxRecords} log records: its mapping stops there, so that what it holds is bounded whatever the
+     * records' size (a 7.7 MB body of 1.1 million one-byte bodies maps to about 250 MB of records).
+     *
+     * @throws TooManyRecordsException past {@code maxRecords}
+     */
+    public static Mapped mapProtobuf(ByteBuffer body, String source, long receiveTimeNanos, int maxRecords)
+            throws InvalidProtocolBufferException {
+        Records out = new Records(source, receiveTimeNanos, maxRecords);
         forEachMessageField(body, (field, resourceLogs) -> {
             if (field == 1) { // ExportLogsServiceRequest.resource_logs
                 mapResourceLogs(resourceLogs, out);
@@ -141,6 +163,15 @@ public final class OtlpLogMapper {
     private static void requireUtf8(ByteBuffer value, String name) throws InvalidProtocolBufferException {
         if (!UnsafeByteOperations.unsafeWrap(value).isValidUtf8()) {
             throw new InvalidProtocolBufferException(name + " is not valid UTF-8");
+        }
+    }
+
+    /** A request with more log records than the receiver takes in one request. */
+    public static final class TooManyRecordsException extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+
+        TooManyRecordsException(int max) {
+            super("more than " + max + " log records in one request", null, false, false);
         }
     }
 
@@ -239,13 +270,18 @@ public final class OtlpLogMapper {
         private long rejectedCount;
         private String firstError;
         private int index;
+        private final int maxRecords;
 
-        Records(String source, long receiveTimeNanos) {
+        Records(String source, long receiveTimeNanos, int maxRecords) {
             this.source = source;
             this.receiveTimeNanos = receiveTimeNanos;
+            this.maxRecords = maxRecords;
         }
 
         void add(io.opentelemetry.proto.logs.v1.LogRecord lr, ResourceFields resource, ScopeFields scope) {
+            if (index == maxRecords) {
+                throw new TooManyRecordsException(maxRecords);
+            }
             RejectReason reason = null;
             String error = null;
             if (!lr.getTraceId().isEmpty() && lr.getTraceId().size() != 16) {
