@@ -95,7 +95,7 @@ public final class FluentForwardDecoder extends ChannelDuplexHandler {
     private Events events;
     /** A next part waits for the records of the one before to be in the channel. */
     private boolean waitingForPart;
-    /** The channel closed: what is left of a message is fired at once (nothing will read it later). */
+    /** The channel closed: what is left is fired while the channel has room, then dropped (see IngestFrameDecoder). */
     private boolean closed;
 
     // scanner state, relative to the cumulation's reader index
@@ -260,7 +260,17 @@ public final class FluentForwardDecoder extends ChannelDuplexHandler {
                         waitingForPart = true;
                         break;
                     }
-                } else if (!atEnd && firedInPass && !ctx.channel().config().isAutoRead()) {
+                }
+                if (closed && firedInPass && !heldBytes.drained(ctx)) {
+                    // closed with the channel full: the rest is not decoded (an acknowledged message is
+                    // resent; see IngestFrameDecoder)
+                    IngestFrameDecoder.notDecodedAtClose(ctx, cumulation.readableBytes());
+                    events = null;
+                    cumulation.skipBytes(cumulation.readableBytes());
+                    complete(); // the scanner starts over (on nothing: the input has ended)
+                    break;
+                }
+                if (events == null && !atEnd && firedInPass && !ctx.channel().config().isAutoRead()) {
                     heldForBackpressure = true;
                     break;
                 }

@@ -39,4 +39,14 @@ public interface HeldBytes {
     default boolean drainedOrLater(ChannelHandlerContext ctx, Runnable resume) {
         return true;
     }
+
+    /**
+     * Whether every record the connection's decoder has fired is in the channel now (no callback). A
+     * decoder whose connection closed fires what it still holds only while this is true: closing
+     * hundreds of flooding connections at once (a shutdown's grace deadline) made each decode a whole
+     * read of tiny lines at once, and ran the heap out.
+     */
+    default boolean drained(ChannelHandlerContext ctx) {
+        return true;
+    }
 }

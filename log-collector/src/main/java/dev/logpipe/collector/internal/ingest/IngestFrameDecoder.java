@@ -25,8 +25,13 @@ import java.net.SocketAddress;
  * to a whole UTF-8 character, are delivered flagged, the rest up to the frame's end is skipped) or
  * ends the connection (CLOSE: frames before it are delivered, then the channel is closed).
  *
- * <p>End of input: every complete frame still buffered is delivered, whoever ended the connection.
- * An unterminated tail (a line without its LF, an octet-counted body cut short) is the client's last
+ * <p>End of input: every complete frame still buffered is delivered. After the client's EOF the
+ * connection stays open and they are fired no faster than the channel takes them (the next once the
+ * records before are all in it): a buffer can hold a whole read of tiny lines, 32,768 records in 64
+ * KiB. When the connection closed (reset, or closed by the server: a shutdown's grace deadline), they
+ * are fired while the channel takes them at once; what is left when it does not (the channel full) is
+ * not decoded, like bytes the connection never read, and logged: hundreds of flooding connections
+ * closed at once each decoding a whole read ran the heap out. An unterminated tail (a line without its LF, an octet-counted body cut short) is the client's last
  * frame only when the client ended its stream: a {@link ChannelInputShutdownEvent} (EOF read on a
  * channel with {@code ALLOW_HALF_CLOSURE}) delivers it like any frame. When the channel goes inactive
  * without that event (the server closed it: shutdown drain, idle timeout, ...) or the input ends after
@@ -48,8 +53,7 @@ import java.net.SocketAddress;
  * at least one record if it has one, then stops while the channel's {@code autoRead} is off (the
  * downstream handler is applying backpressure), keeping the remaining bytes. The next {@code read()}
  * (which {@code setAutoRead(true)} issues) fires held frames first and asks the transport for more
- * only if it had none to fire or {@code autoRead} is back on. At the end of the input every buffered
- * frame is fired regardless.
+ * only if it had none to fire or {@code autoRead} is back on. At the end of the input, as above.
  *
  * <p>Threading: confined to the channel's event loop; one instance per connection (not sharable).
  *
@@ -58,6 +62,8 @@ import java.net.SocketAddress;
  * Only immutable {@link LogRecord}s are fired; no buffer leaves this handler.
  */
 final class IngestFrameDecoder extends ChannelDuplexHandler {
+
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(IngestFrameDecoder.class);
 
     private enum State {
         /** At the start of a frame. */
@@ -104,6 +110,10 @@ final class IngestFrameDecoder extends ChannelDuplexHandler {
     private boolean endedByClient;
     /** Whether an exception (e.g. a connection reset) reached this connection: its end is not a clean EOF. */
     private boolean failed;
+    /** After the client's EOF: the rest waits until the records fired before are all in the channel. */
+    private boolean waitingForDrain;
+    /** The channel closed: what is left is fired while the channel has room, then dropped. */
+    private boolean closed;
 
     IngestFrameDecoder(FrameProcessor processor, int maxFrameBytes, OversizePolicy oversize,
                        boolean syslogFraming, IngestObserver observer) {
@@ -191,7 +201,9 @@ final class IngestFrameDecoder extends ChannelDuplexHandler {
     public void userEventTriggered(ChannelHandlerContext ctx, Object evt) throws Exception {
         if (evt instanceof ChannelInputShutdownEvent) {
             // With ALLOW_HALF_CLOSURE a read error (reset) also ends in this event, after exceptionCaught.
-            endOfInput(ctx, !failed);
+            // Forwarded at once, also while the rest waits for room: the BackpressureHandler then holds
+            // records, and closes the connection only once it holds none and this decoder is done.
+            endOfInput(ctx, !failed, false);
         }
         super.userEventTriggered(ctx, evt);
     }
@@ -205,7 +217,7 @@ final class IngestFrameDecoder extends ChannelDuplexHandler {
     @Override
     public void channelInactive(ChannelHandlerContext ctx) throws Exception {
         // Inactive without a prior input shutdown: the server closed the connection, or it broke.
-        endOfInput(ctx, false);
+        endOfInput(ctx, false, true);
         super.channelInactive(ctx);
     }
 
@@ -215,20 +227,57 @@ final class IngestFrameDecoder extends ChannelDuplexHandler {
     }
 
     /**
-     * Delivers every buffered frame; the unterminated tail is delivered only when {@code byClient}.
+     * Delivers every buffered frame; the unterminated tail is delivered only when {@code byClient}. While
+     * the channel is open (the client's EOF), no faster than the channel takes them: the buffer may hold a
+     * whole read of tiny lines (32,768 records in 64 KiB), and at once over hundreds of connections that
+     * ran the heap out. Once it is {@code closed}, at once.
      */
-    private void endOfInput(ChannelHandlerContext ctx, boolean byClient) {
+    private void endOfInput(ChannelHandlerContext ctx, boolean byClient, boolean closed) {
+        boolean decodeNow = !inputEnded;
         if (!inputEnded) {
             inputEnded = true;
             endedByClient = byClient;
-            decode(ctx, true);
-            if (state == State.OCTET_BODY) {
-                // A count was read but not one byte of its frame came: nothing to store, still counted.
-                observer.frameRejected(RejectReason.INCOMPLETE_FRAME);
-                state = State.FRAME_START;
-            }
-            releaseCumulation();
         }
+        if (closed && !this.closed) {
+            this.closed = true;
+            decodeNow |= waitingForDrain;
+            waitingForDrain = false;
+        }
+        if (decodeNow) {
+            decode(ctx, true);
+            finishInputIfDone();
+        }
+    }
+
+    static void notDecodedAtClose(ChannelHandlerContext ctx, int bytes) {
+        LOG.info("{} closed with {} bytes it sent not yet decoded and the journal channel full: they are not"
+                + " stored (as bytes it never read)", ctx.channel().remoteAddress(), bytes);
+    }
+
+    /** After the end of input, once nothing waits for room: counts an unfinished count and lets go. */
+    private void finishInputIfDone() {
+        if (waitingForDrain) {
+            return;
+        }
+        if (state == State.OCTET_BODY) {
+            // A count was read but not one byte of its frame came: nothing to store, still counted.
+            observer.frameRejected(RejectReason.INCOMPLETE_FRAME);
+            state = State.FRAME_START;
+        }
+        releaseCumulation();
+    }
+
+    /** The records fired after the client's EOF are all in the channel: deliver more (event loop). */
+    private void resumeAtEnd(ChannelHandlerContext ctx) {
+        if (!waitingForDrain) {
+            return;
+        }
+        waitingForDrain = false;
+        if (cumulation == null || state == State.CLOSED || ctx.isRemoved()) {
+            return;
+        }
+        decode(ctx, true);
+        finishInputIfDone();
     }
 
     private void releaseCumulation() {
@@ -253,6 +302,17 @@ final class IngestFrameDecoder extends ChannelDuplexHandler {
             while (cumulation != null && state != State.CLOSED && !ctx.isRemoved() && cumulation.isReadable()) {
                 if (!atEnd && firedInPass && !ctx.channel().config().isAutoRead()) {
                     heldForBackpressure = true;
+                    break;
+                }
+                if (atEnd && !closed && firedInPass
+                        && (waitingForDrain || !heldBytes.drainedOrLater(ctx, () -> resumeAtEnd(ctx)))) {
+                    waitingForDrain = true;
+                    break;
+                }
+                if (atEnd && closed && firedInPass && !heldBytes.drained(ctx)) {
+                    notDecodedAtClose(ctx, cumulation.readableBytes());
+                    cumulation.skipBytes(cumulation.readableBytes());
+                    state = State.FRAME_START;
                     break;
                 }
                 if (!decodeOne(ctx, atEnd)) {

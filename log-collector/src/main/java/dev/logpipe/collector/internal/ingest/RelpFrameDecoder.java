@@ -51,6 +51,10 @@ public final class RelpFrameDecoder extends ChannelDuplexHandler {
     private boolean inputEnded;
     private boolean heldForBackpressure;
     private boolean firedInPass;
+    /** After the client's EOF: the rest waits until the records fired before are all in the channel. */
+    private boolean waitingForDrain;
+    /** The channel closed: what is left is decoded while the channel has room, then dropped. */
+    private boolean closed;
 
     private RelpFrameDecoder(FrameProcessor processor, int maxFrameBytes, IngestObserver observer) {
         this.processor = processor;
@@ -115,14 +119,14 @@ public final class RelpFrameDecoder extends ChannelDuplexHandler {
     @Override
     public void userEventTriggered(ChannelHandlerContext ctx, Object evt) throws Exception {
         if (evt instanceof ChannelInputShutdownEvent) {
-            endOfInput(ctx);
+            endOfInput(ctx, false); // forwarded at once: the BackpressureHandler closes once this decoder is done
         }
         super.userEventTriggered(ctx, evt);
     }
 
     @Override
     public void channelInactive(ChannelHandlerContext ctx) throws Exception {
-        endOfInput(ctx);
+        endOfInput(ctx, true);
         super.channelInactive(ctx);
     }
 
@@ -131,15 +135,45 @@ public final class RelpFrameDecoder extends ChannelDuplexHandler {
         releaseCumulation();
     }
 
-    private void endOfInput(ChannelHandlerContext ctx) {
-        if (!inputEnded) {
-            inputEnded = true;
-            decode(ctx, true);
-            if (cumulation != null && cumulation.isReadable() && !failed) {
-                observer.frameRejected(RejectReason.INCOMPLETE_FRAME);
-            }
-            releaseCumulation();
+    /**
+     * Decodes every complete frame left: after the client's EOF no faster than the channel takes their
+     * records (a read of small frames holds thousands), once the channel is {@code closed} at once.
+     */
+    private void endOfInput(ChannelHandlerContext ctx, boolean closed) {
+        boolean decodeNow = !inputEnded;
+        inputEnded = true;
+        if (closed && !this.closed) {
+            this.closed = true;
+            decodeNow |= waitingForDrain;
+            waitingForDrain = false;
         }
+        if (decodeNow) {
+            decode(ctx, true);
+            finishInputIfDone();
+        }
+    }
+
+    private void finishInputIfDone() {
+        if (waitingForDrain) {
+            return;
+        }
+        if (cumulation != null && cumulation.isReadable() && !failed) {
+            observer.frameRejected(RejectReason.INCOMPLETE_FRAME);
+        }
+        releaseCumulation();
+    }
+
+    /** The records fired after the client's EOF are all in the channel: decode more (event loop). */
+    private void resumeAtEnd(ChannelHandlerContext ctx) {
+        if (!waitingForDrain) {
+            return;
+        }
+        waitingForDrain = false;
+        if (cumulation == null || failed || ctx.isRemoved()) {
+            return;
+        }
+        decode(ctx, true);
+        finishInputIfDone();
     }
 
     private void releaseCumulation() {
@@ -160,6 +194,17 @@ public final class RelpFrameDecoder extends ChannelDuplexHandler {
             while (cumulation != null && !failed && !ctx.isRemoved() && cumulation.isReadable()) {
                 if (!atEnd && firedInPass && !ctx.channel().config().isAutoRead()) {
                     heldForBackpressure = true;
+                    break;
+                }
+                if (atEnd && !closed && firedInPass
+                        && (waitingForDrain || !heldBytes.drainedOrLater(ctx, () -> resumeAtEnd(ctx)))) {
+                    waitingForDrain = true;
+                    break;
+                }
+                if (atEnd && closed && firedInPass && !heldBytes.drained(ctx)) {
+                    // closed with the channel full: the rest is not decoded (not acknowledged: resent)
+                    IngestFrameDecoder.notDecodedAtClose(ctx, cumulation.readableBytes());
+                    cumulation.skipBytes(cumulation.readableBytes());
                     break;
                 }
                 if (!decodeOne(ctx)) {

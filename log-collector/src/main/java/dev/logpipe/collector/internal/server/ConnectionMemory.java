@@ -94,6 +94,11 @@ final class ConnectionMemory implements HeldBytes {
     }
 
     @Override
+    public boolean drained(ChannelHandlerContext ctx) {
+        return backpressure.isDrained();
+    }
+
+    @Override
     public boolean drainedOrLater(ChannelHandlerContext ctx, Runnable resume) {
         if (backpressure.isDrained()) {
             return true;
