@@ -3,6 +3,7 @@ package dev.logpipe.filesink.internal.writer;
 import dev.logpipe.runtime.TaskRuntime;
 import net.openhft.chronicle.bytes.BytesStore;
 import net.openhft.chronicle.bytes.MappedBytes;
+import net.openhft.chronicle.bytes.MappedBytesStore;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -140,6 +141,44 @@ class PagePrefaulterTest {
         assertEquals(first.address() + first.length(), releases(calls).get(1).address(), "from where the last one ended");
     }
 
+    @Test
+    void whenTheWriterMovesToTheNextChunkWhatItWroteThroughTheLastIsReleased() throws Exception {
+        // Chronicle keeps some of a segment's chunk mappings while it is open (one every 4 M records, for
+        // its index), with what was written or zeroed through them, the 4 MiB overlap past the chunk's end
+        // included: 276 MiB resident for a 13 GB segment
+        List<Call> calls = new CopyOnWriteArrayList<>();
+        PagePrefaulter p = new PagePrefaulter(runtime, recording(calls));
+        BytesStore<?, ?> first = append(100);
+        net.openhft.chronicle.core.io.ReferenceOwner queue = net.openhft.chronicle.core.io.ReferenceOwner.temporary("queue");
+        first.reserve(queue); // kept mapped, as the queue keeps it
+        long base = first.addressForRead(0);
+        long end = CHUNK - 10_000; // near the end of the first chunk
+        p.afterBatch(first, end, true);
+        int before = releases(calls).size();
+
+        bytes.writePosition(CHUNK + 5000);
+        bytes.writeByte((byte) 'x');
+        BytesStore<?, ?> next = bytes.bytesStore();
+        assertTrue(next != first, "the writer is in the next chunk's mapping");
+        p.afterBatch(next, bytes.writePosition(), true);
+        List<Call> released = releases(calls);
+        assertEquals(before + 1, released.size(), "the last chunk, once: " + released);
+        Call all = released.get(before);
+        MappedBytesStore m = (MappedBytesStore) first;
+        assertEquals(base + PagePrefaulter.KEEP_HEAD, all.address(), "all of it but the file's head");
+        assertEquals(m.capacity() - PagePrefaulter.KEEP_HEAD, all.length(),
+                "to the end of its mapping, overlap included, and not a byte past it");
+        assertTrue(m.capacity() > CHUNK, "the mapping has an overlap past the chunk");
+
+        // and once more at the next switch: what Chronicle touched in it after the writer left is released too
+        bytes.writePosition(2 * CHUNK + 5000);
+        bytes.writeByte((byte) 'x');
+        p.afterBatch(bytes.bytesStore(), bytes.writePosition(), true);
+        assertTrue(releases(calls).stream().skip(before + 1).anyMatch(c -> c.address() == all.address()
+                && c.length() == all.length()), "released again: " + releases(calls));
+        first.release(queue);
+    }
+
     private static List<Call> populates(List<Call> calls) {
         return calls.stream().filter(c -> c.advice() != PagePrefaulter.MADV_DONTNEED).toList();
     }
@@ -147,6 +186,39 @@ class PagePrefaulterTest {
     private static List<Call> releases(List<Call> calls) {
         return calls.stream().filter(c -> c.advice() == PagePrefaulter.MADV_DONTNEED).toList();
     }
+
+    @Test
+    void theRealReleaseOfAChunkTheWriterLeftKeepsEveryByteAndTouchesNothingElse() throws Exception {
+        // a wrong range here would drop another mapping's pages (the heap's, say): the JVM would crash
+        PagePrefaulter p = PagePrefaulter.forThisOs(runtime);
+        BytesStore<?, ?> first = append(100);
+        net.openhft.chronicle.core.io.ReferenceOwner queue = net.openhft.chronicle.core.io.ReferenceOwner.temporary("queue");
+        first.reserve(queue);
+        byte[] marks = new byte[CHUNK_MARKS];
+        java.util.Random rnd = new java.util.Random(7);
+        rnd.nextBytes(marks);
+        long[] at = {100, PagePrefaulter.KEEP_HEAD + 5, CHUNK - 3, CHUNK + 1000}; // the last in the overlap
+        for (int i = 0; i < at.length; i++) {
+            first.writeByte(at[i], marks[i]);
+        }
+        p.afterBatch(first, CHUNK - 2, true);
+        bytes.writePosition(CHUNK + 5000);
+        bytes.writeByte((byte) 'x');
+        p.afterBatch(bytes.bytesStore(), bytes.writePosition(), true);
+        bytes.writePosition(2 * CHUNK + 5000);
+        bytes.writeByte((byte) 'y');
+        p.afterBatch(bytes.bytesStore(), bytes.writePosition(), true);
+        if (System.getProperty("os.name").equals("Linux")) {
+            assertTrue(p.releasedBytes() >= CHUNK, "the real madvise dropped the chunk: " + p.releasedBytes());
+        }
+        for (int i = 0; i < at.length; i++) {
+            assertEquals(marks[i], first.readByte(at[i]), "through the old mapping, offset " + at[i]);
+        }
+        assertEquals((byte) 'x', bytes.readByte(CHUNK + 5000));
+        first.release(queue);
+    }
+
+    private static final int CHUNK_MARKS = 4;
 
     @Test
     void theRealReleaseKeepsEveryByteInTheFileAndTheMapping() throws Exception {
