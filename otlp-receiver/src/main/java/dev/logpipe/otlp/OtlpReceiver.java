@@ -214,6 +214,9 @@ public final class OtlpReceiver implements Receiver {
          * batches. A request's records are made whole before they are offered, and the body limit does
          * not bound them: small records weigh many times their wire size (a 7.7 MB body of 1.1 million
          * one-character bodies maps to about 250 MB of records, where this limit stops at about 15 MB).
+         * A JSON request may hold a quarter of it (16,384 by default): it is decoded whole before it is
+         * mapped, about three times the heap per record (two requests of 65,536 tiny records decoded at
+         * once ran {@code serve}'s heap out).
          */
         public Builder maxRecordsPerRequest(int max) {
             if (max < 1) {

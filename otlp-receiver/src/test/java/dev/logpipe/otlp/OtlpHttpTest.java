@@ -296,31 +296,41 @@ class OtlpHttpTest {
     @Test
     void aRequestOfMoreLogRecordsThanTheLimitIsAnswered413AndNothingOfItIsStored() throws Exception {
         pipeline.close();
-        otlp = OtlpReceiver.builder().port(0).maxBodyBytes(MAX_BODY).maxRecordsPerRequest(100).build();
+        otlp = OtlpReceiver.builder().port(0).maxBodyBytes(MAX_BODY).maxRecordsPerRequest(400).build();
         pipeline = LogPipeline.builder(dir).syncInterval(Duration.ofMillis(50)).receiver(otlp).start();
         logs = logsUri(otlp.localAddress());
-        io.opentelemetry.proto.logs.v1.LogRecord[] over = new io.opentelemetry.proto.logs.v1.LogRecord[101];
-        String[] overJson = new String[101];
+        io.opentelemetry.proto.logs.v1.LogRecord[] over = new io.opentelemetry.proto.logs.v1.LogRecord[401];
+        String[] overJson = new String[101]; // JSON: a quarter of the limit
         for (int i = 0; i < over.length; i++) {
             over[i] = protoRecord("over " + i);
+        }
+        for (int i = 0; i < overJson.length; i++) {
             overJson[i] = jsonRecord("over " + i, "");
         }
         HttpResponse<byte[]> r = post(logs, PROTOBUF, null, protoRequest("s", over).toByteArray());
         assertEquals(413, r.statusCode());
-        assertTrue(statusMessage(r.body()).contains("more than 100 log records"), statusMessage(r.body()));
+        assertTrue(statusMessage(r.body()).contains("more than 400 log records"), statusMessage(r.body()));
         assertEquals(413, post(logs, JSON_TYPE, null, jsonRequest("s", overJson)).statusCode());
         assertEquals(413, post(logs, PROTOBUF, "gzip", gzip(protoRequest("s", over).toByteArray())).statusCode());
 
-        io.opentelemetry.proto.logs.v1.LogRecord[] limit = Arrays.copyOf(over, 100);
+        io.opentelemetry.proto.logs.v1.LogRecord[] limit = Arrays.copyOf(over, 400);
         for (int i = 0; i < limit.length; i++) {
             limit[i] = protoRecord("r" + i);
         }
         assertEquals(200, post(logs, PROTOBUF, null, protoRequest("s", limit).toByteArray()).statusCode());
+        String[] jsonLimit = new String[100];
+        for (int i = 0; i < jsonLimit.length; i++) {
+            jsonLimit[i] = jsonRecord("j" + i, "");
+        }
+        assertEquals(200, post(logs, JSON_TYPE, null, jsonRequest("s", jsonLimit)).statusCode());
         assertEquals(3L, pipeline.ackStats().protocolErrors().get("otlp_too_many_records"));
         List<String> stored = closeAndRead().stream().map(LogRecord::message).toList();
-        assertEquals(100, stored.size(), "none of the refused requests");
-        for (int i = 0; i < 100; i++) {
+        assertEquals(500, stored.size(), "none of the refused requests");
+        for (int i = 0; i < 400; i++) {
             assertEquals("r" + i, stored.get(i));
+        }
+        for (int i = 0; i < 100; i++) {
+            assertEquals("j" + i, stored.get(400 + i));
         }
     }
 

@@ -58,6 +58,60 @@ public final class OtlpJson {
         return decodeRequest(ByteBuffer.wrap(body));
     }
 
+    /**
+     * As {@link #decodeRequest(ByteBuffer)}, refusing a request of more than {@code maxRecords} log records
+     * before it is decoded: the tree of a JSON body holds many times its bytes (an 8 MiB body of 289,000
+     * one-character bodies ran serve's heap out), so the records are first counted from the token stream,
+     * which holds nothing.
+     *
+     * @throws OtlpLogMapper.TooManyRecordsException past {@code maxRecords}
+     */
+    public static ExportLogsServiceRequest decodeRequest(ByteBuffer body, int maxRecords) throws BadRequestException {
+        if (countLogRecords(body, maxRecords) > maxRecords) {
+            throw new OtlpLogMapper.TooManyRecordsException(maxRecords);
+        }
+        return decodeRequest(body);
+    }
+
+    /**
+     * The elements of the {@code logRecords} (or {@code log_records}) arrays in the body, counted from its
+     * tokens up to one past {@code stopAfter}; what a body that is not JSON gave before its error (the
+     * decoder then reports it).
+     */
+    static long countLogRecords(ByteBuffer body, long stopAfter) {
+        long count = 0;
+        // per open container: the field name an array was opened under, or null (objects, unnamed arrays)
+        java.util.ArrayDeque<String> open = new java.util.ArrayDeque<>();
+        ByteBuffer b = body.duplicate();
+        try (com.fasterxml.jackson.core.JsonParser p = b.hasArray()
+                ? MAPPER.getFactory().createParser(b.array(), b.arrayOffset() + b.position(), b.remaining())
+                : MAPPER.getFactory().createParser((java.io.InputStream) new io.netty.buffer.ByteBufInputStream(
+                        io.netty.buffer.Unpooled.wrappedBuffer(b)))) {
+            for (com.fasterxml.jackson.core.JsonToken t; (t = p.nextToken()) != null; ) {
+                switch (t) {
+                    case START_ARRAY -> open.push(p.getParsingContext().getParent() != null
+                            && p.getParsingContext().getParent().getCurrentName() != null
+                            ? p.getParsingContext().getParent().getCurrentName() : "");
+                    case START_OBJECT -> {
+                        String in = open.peek();
+                        if ("logRecords".equals(in) || "log_records".equals(in)) {
+                            if (++count > stopAfter) {
+                                return count;
+                            }
+                        }
+                        open.push("");
+                    }
+                    case END_ARRAY, END_OBJECT -> open.poll();
+                    default -> {
+                    }
+                }
+            }
+        } catch (IOException e) {
+            return count;
+        }
+        return count;
+    }
+
     /** Decodes an {@code ExportLogsServiceRequest} from the buffer's position to its limit (not modified). */
     public static ExportLogsServiceRequest decodeRequest(ByteBuffer body) throws BadRequestException {
         JsonNode root;

@@ -170,7 +170,7 @@ public final class OtlpLogMapper {
     public static final class TooManyRecordsException extends RuntimeException {
         private static final long serialVersionUID = 1L;
 
-        TooManyRecordsException(int max) {
+        public TooManyRecordsException(int max) {
             super("more than " + max + " log records in one request", null, false, false);
         }
     }

@@ -224,4 +224,20 @@ class OtlpLogMapperTest {
             assertThrows(BadRequestException.class, () -> OtlpJson.decodeRequest(bad.getBytes(StandardCharsets.UTF_8)), bad);
         }
     }
+    @Test
+    void jsonLogRecordsAreCountedFromTheTokensBeforeTheRequestIsDecoded() throws Exception {
+        String rec = "{\"body\":{\"kvlistValue\":{\"values\":[{\"key\":\"logRecords\",\"value\":{}}]}},"
+                + "\"attributes\":[{\"key\":\"a\",\"value\":{\"arrayValue\":{\"values\":[{}]}}}]}";
+        String body = "{\"resourceLogs\":[{\"resource\":{\"attributes\":[{\"key\":\"k\"}]},\"scopeLogs\":["
+                + "{\"logRecords\":[" + rec + "," + rec + "]},{\"log_records\":[" + rec + "]}]},"
+                + "{\"scopeLogs\":[{\"logRecords\":[" + rec + "]}]}]}";
+        ByteBuffer b = ByteBuffer.wrap(body.getBytes(StandardCharsets.UTF_8));
+        assertEquals(4, OtlpJson.countLogRecords(b, Long.MAX_VALUE), "only the elements of logRecords arrays");
+        assertEquals(4, OtlpJson.decodeRequest(b, 4).getResourceLogsList().stream()
+                .flatMap(r -> r.getScopeLogsList().stream()).mapToInt(ScopeLogs::getLogRecordsCount).sum());
+        assertEquals(4, OtlpJson.countLogRecords(b.asReadOnlyBuffer(), Long.MAX_VALUE), "also from a buffer without an array");
+        assertEquals(3, OtlpJson.countLogRecords(b, 2), "stops one past the limit");
+        assertThrows(OtlpLogMapper.TooManyRecordsException.class, () -> OtlpJson.decodeRequest(b, 3));
+        assertEquals(0, OtlpJson.countLogRecords(ByteBuffer.wrap("not json".getBytes(StandardCharsets.UTF_8)), 10));
+    }
 }
