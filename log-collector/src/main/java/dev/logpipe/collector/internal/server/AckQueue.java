@@ -10,6 +10,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.IntSupplier;
 
 /**
  * One connection's acknowledgements, in the order their messages arrived: each waits for its
@@ -46,10 +47,27 @@ final class AckQueue {
     private final ChannelHandlerContext ctx;
     private final AckCounters counters;
     private final BackpressureHandler backpressure;
-    private final int maxPending;
+    private final IntSupplier maxPending;
     private final Runnable syncNow;
     private final long pressureDelayNanos;
     private final ArrayDeque<Entry> entries = new ArrayDeque<>();
+
+    /** What a listener's connections may hold waiting together: each its share of this among those open. */
+    static final int LISTENER_PENDING = 65_536;
+    /** The least a connection may hold waiting, however many are open. */
+    static final int MIN_PENDING = 64;
+
+    /**
+     * A connection's bound on waiting acknowledgements: {@value #LISTENER_PENDING} shared by the
+     * connections open, within [{@value #MIN_PENDING}, {@code maxPerConnection}]. Each waiting one holds
+     * its receipts until they are durable (about 200 bytes for a RELP frame): 200 connections sending
+     * small frames outside their window, each allowed 8,192, held over half a million and ran the heap
+     * out.
+     */
+    static IntSupplier shared(int maxPerConnection, IntSupplier openConnections) {
+        return () -> Math.max(Math.min(MIN_PENDING, maxPerConnection),
+                Math.min(maxPerConnection, LISTENER_PENDING / Math.max(1, openConnections.getAsInt())));
+    }
     private final AtomicBoolean flushQueued = new AtomicBoolean();
     private final Runnable flushTask = () -> {
         flushQueued.set(false);
@@ -67,7 +85,7 @@ final class AckQueue {
      * @param syncNow asks the journal for a sync now; null when acknowledgements wait only for
      *     records to be written
      */
-    AckQueue(ChannelHandlerContext ctx, AckCounters counters, BackpressureHandler backpressure, int maxPending,
+    AckQueue(ChannelHandlerContext ctx, AckCounters counters, BackpressureHandler backpressure, IntSupplier maxPending,
              Runnable syncNow, long pressureDelayNanos) {
         this.ctx = ctx;
         this.counters = counters;
@@ -119,7 +137,7 @@ final class AckQueue {
                 armPressureTimer();
             }
         }
-        if (!held && entries.size() >= maxPending) {
+        if (!held && entries.size() >= maxPending.getAsInt()) {
             held = true;
             backpressure.holdReads(true);
         }
@@ -220,7 +238,7 @@ final class AckQueue {
         if (wrote) {
             ctx.flush();
         }
-        if (held && entries.size() <= maxPending / 2) {
+        if (held && entries.size() <= maxPending.getAsInt() / 2) {
             held = false;
             backpressure.holdReads(false);
         }

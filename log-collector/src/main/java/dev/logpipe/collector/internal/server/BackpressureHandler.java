@@ -76,6 +76,13 @@ final class BackpressureHandler extends ChannelInboundHandlerAdapter {
     private boolean readsHeld;
     /** Reading is held until the listener's budget for unfinished messages has room (see {@link MessageBudget}). */
     private boolean memoryHeld;
+    /**
+     * Reading is held while what this connection writes (acknowledgements) waits above the channel's
+     * write high-water mark: a client that sends and does not read its acknowledgements (outside its
+     * protocol's window) would otherwise pile them up in the outbound buffer without bound; 200 RELP
+     * connections sending 100,000 small frames each without reading ran the heap out.
+     */
+    private boolean writesHeld;
     /** Run once no record of this connection waits for channel room any more. */
     private final ArrayDeque<Runnable> whenDrained = new ArrayDeque<>();
     /**
@@ -98,6 +105,7 @@ final class BackpressureHandler extends ChannelInboundHandlerAdapter {
 
     /** True while this connection waits for channel room; the idle timeout must not close it then. */
     boolean isWaitingForRoom() {
+        // not writesHeld: a client that does not read what it is sent is not waiting for us
         return paused || readsHeld || memoryHeld || sendInFlight || !pending.isEmpty();
     }
 
@@ -136,7 +144,7 @@ final class BackpressureHandler extends ChannelInboundHandlerAdapter {
         if (hold) {
             ctx.channel().config().setAutoRead(false);
             counters.memoryPauses.increment();
-        } else if (!paused && !readsHeld && !inputShutdown && ctx.channel().isActive()) {
+        } else if (!paused && !readsHeld && !writesHeld && !inputShutdown && ctx.channel().isActive()) {
             ctx.channel().config().setAutoRead(true);
         }
     }
@@ -160,9 +168,24 @@ final class BackpressureHandler extends ChannelInboundHandlerAdapter {
         readsHeld = hold;
         if (hold) {
             ctx.channel().config().setAutoRead(false);
-        } else if (!paused && !memoryHeld && ctx.channel().isActive()) {
+        } else if (!paused && !memoryHeld && !writesHeld && !inputShutdown && ctx.channel().isActive()) {
+            // not after the client's EOF: see resume()
             ctx.channel().config().setAutoRead(true);
         }
+    }
+
+    @Override
+    public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+        boolean hold = !ctx.channel().isWritable();
+        if (hold != writesHeld) {
+            writesHeld = hold;
+            if (hold) {
+                ctx.channel().config().setAutoRead(false);
+            } else if (!paused && !readsHeld && !memoryHeld && !inputShutdown && ctx.channel().isActive()) {
+                ctx.channel().config().setAutoRead(true);
+            }
+        }
+        ctx.fireChannelWritabilityChanged();
     }
 
     private void closeConnection() {
@@ -245,7 +268,7 @@ final class BackpressureHandler extends ChannelInboundHandlerAdapter {
             // After the client's EOF there is nothing left to read, and the native transport may have
             // taken the socket out of its poll set: asking it to read again then fails (epoll_ctl ENOENT)
             // and closed the connection with a false warning that records were not stored.
-            if (ctx.channel().isActive() && !readsHeld && !memoryHeld && !inputShutdown) {
+            if (ctx.channel().isActive() && !readsHeld && !memoryHeld && !writesHeld && !inputShutdown) {
                 // setAutoRead(true) also issues a read() when it was off.
                 ctx.channel().config().setAutoRead(true);
             }

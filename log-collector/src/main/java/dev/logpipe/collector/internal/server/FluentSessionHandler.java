@@ -21,6 +21,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.function.IntSupplier;
 
 /**
  * The server side of a Fluent Forward connection: hands each message's records downstream as
@@ -50,7 +51,7 @@ final class FluentSessionHandler extends ChannelInboundHandlerAdapter {
     private final BackpressureHandler backpressure;
     private final AckCounters counters;
     private final Durability ackLevel;
-    private final int maxPendingAcks;
+    private final IntSupplier maxPendingAcks;
     private final Runnable syncNow;
     private final long pressureDelayNanos;
     private AckQueue acks;
@@ -61,7 +62,7 @@ final class FluentSessionHandler extends ChannelInboundHandlerAdapter {
     private boolean skippingMessage;
 
     FluentSessionHandler(BackpressureHandler backpressure, AckCounters counters, Durability ackLevel,
-                         int maxPendingAcks, Runnable syncNow, long pressureDelayNanos) {
+                         IntSupplier maxPendingAcks, Runnable syncNow, long pressureDelayNanos) {
         this.backpressure = backpressure;
         this.counters = counters;
         this.ackLevel = ackLevel;

@@ -96,12 +96,12 @@ final class IngestChannelInitializer extends ChannelInitializer<SocketChannel> {
             case RELP -> {
                 p.addLast("relp-decoder", RelpFrameDecoder.create(decoderConfig, counters));
                 p.addLast("relp-session", new RelpSessionHandler(backpressure, counters.acks, config.ackLevel(),
-                        config.maxPendingAcks(), syncNow, PRESSURE_DELAY_NANOS));
+                        AckQueue.shared(config.maxPendingAcks(), open::get), syncNow, PRESSURE_DELAY_NANOS));
             }
             case FLUENT -> {
                 p.addLast("fluent-decoder", FluentForwardDecoder.create(decoderConfig, counters, memory));
                 p.addLast("fluent-session", new FluentSessionHandler(backpressure, counters.acks, config.ackLevel(),
-                        config.maxPendingAcks(), syncNow, PRESSURE_DELAY_NANOS));
+                        AckQueue.shared(config.maxPendingAcks(), open::get), syncNow, PRESSURE_DELAY_NANOS));
             }
         }
         p.addLast("backpressure", backpressure);

@@ -16,6 +16,7 @@ import org.slf4j.LoggerFactory;
 
 import java.nio.charset.StandardCharsets;
 import java.util.concurrent.CompletableFuture;
+import java.util.function.IntSupplier;
 
 /**
  * The server side of a RELP session (librelp's {@code doc/relp.md}): answers {@code open} with the
@@ -48,14 +49,14 @@ final class RelpSessionHandler extends ChannelInboundHandlerAdapter {
     private final BackpressureHandler backpressure;
     private final AckCounters counters;
     private final Durability ackLevel;
-    private final int maxPendingAcks;
+    private final IntSupplier maxPendingAcks;
     private final Runnable syncNow;
     private final long pressureDelayNanos;
     private AckQueue acks;
     private State state = State.NEW;
 
     RelpSessionHandler(BackpressureHandler backpressure, AckCounters counters, Durability ackLevel,
-                       int maxPendingAcks, Runnable syncNow, long pressureDelayNanos) {
+                       IntSupplier maxPendingAcks, Runnable syncNow, long pressureDelayNanos) {
         this.backpressure = backpressure;
         this.counters = counters;
         this.ackLevel = ackLevel;

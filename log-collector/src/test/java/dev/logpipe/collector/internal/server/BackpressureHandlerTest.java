@@ -246,4 +246,54 @@ class BackpressureHandlerTest {
         assertEquals("r 0", take(ch));
         assertEquals("r 1", take(ch));
     }
+    @Test
+    void readingStopsWhileWhatTheConnectionWritesWaitsAboveItsHighWaterMark() {
+        // acknowledgements to a client that does not read them would pile up without bound
+        Mpsc.Channel<AppendRequest> ch = Mpsc.bounded(100);
+        BackpressureHandler h = new BackpressureHandler(ch.sender(), new PipelineCounters(), new ConnectionTracker());
+        EmbeddedChannel ec = new EmbeddedChannel(h);
+        ec.config().setWriteBufferWaterMark(new io.netty.channel.WriteBufferWaterMark(8, 16));
+        ec.write(io.netty.buffer.Unpooled.wrappedBuffer(new byte[64])); // not flushed: waiting, over 16 bytes
+        assertFalse(ec.isWritable());
+        assertFalse(ec.config().isAutoRead(), "reading held while the writes wait");
+        ec.flush();
+        assertTrue(ec.isWritable());
+        assertTrue(ec.config().isAutoRead(), "reading again once they are out");
+        ec.finishAndReleaseAll();
+    }
+
+    @Test
+    void aHoldReleasedAfterTheClientsEofDoesNotAskTheSocketToReadAgain() {
+        // the epoll transport has taken an ended socket out of its poll set: reading again failed with
+        // epoll_ctl ENOENT and closed the connection before its acknowledgements were sent
+        Mpsc.Channel<AppendRequest> ch = Mpsc.bounded(1);
+        BackpressureHandler h = new BackpressureHandler(ch.sender(), new PipelineCounters(), new ConnectionTracker());
+        EmbeddedChannel ec = new EmbeddedChannel(h);
+        h.closer(() -> { }); // an acknowledged protocol closes once its acknowledgements are out
+        ec.writeInbound(rec(0));
+        ec.writeInbound(rec(1)); // the channel is full: held, reading paused
+        h.holdReads(true); // too many acknowledgements waiting
+        ec.pipeline().fireUserEventTriggered(io.netty.channel.socket.ChannelInputShutdownEvent.INSTANCE);
+        take(ch);
+        ec.runPendingTasks(); // record 1 in the channel
+        h.holdReads(false);
+        assertFalse(ec.config().isAutoRead(), "nothing to read after the EOF");
+        h.channelWritabilityChanged(ec.pipeline().context(h));
+        assertFalse(ec.config().isAutoRead());
+        ec.finishAndReleaseAll();
+    }
+
+    @Test
+    void theWaitingAcknowledgementsOfAListenersConnectionsAreSharedAmongThoseOpen() {
+        int[] open = {1};
+        java.util.function.IntSupplier cap = AckQueue.shared(8192, () -> open[0]);
+        assertEquals(8192, cap.getAsInt(), "one connection: its own bound");
+        open[0] = 8;
+        assertEquals(8192, cap.getAsInt());
+        open[0] = 200;
+        assertEquals(327, cap.getAsInt(), "65,536 shared by 200");
+        open[0] = 5000;
+        assertEquals(AckQueue.MIN_PENDING, cap.getAsInt(), "never below the least");
+        assertEquals(10, AckQueue.shared(10, () -> 5000).getAsInt(), "never above a smaller bound");
+    }
 }

@@ -42,7 +42,7 @@ class FluentSessionHandlerTest {
         IngestDecoderConfig cfg = new IngestDecoderConfig(WireFormat.AUTO, 4096, OversizePolicy.TRUNCATE,
                 MalformedPolicy.STORE_RAW);
         return new EmbeddedChannel(FluentForwardDecoder.create(cfg, counters),
-                new FluentSessionHandler(bp, counters.acks, Durability.DURABLE, 100, () -> { },
+                new FluentSessionHandler(bp, counters.acks, Durability.DURABLE, () -> 100, () -> { },
                         TimeUnit.MILLISECONDS.toNanos(2)),
                 bp);
     }
@@ -57,7 +57,7 @@ class FluentSessionHandlerTest {
                 MalformedPolicy.STORE_RAW);
         ConnectionMemory memory = new ConnectionMemory(new MessageBudget(1 << 20), bp, () -> 1);
         return new EmbeddedChannel(FluentForwardDecoder.create(cfg, counters, memory),
-                new FluentSessionHandler(bp, counters.acks, Durability.DURABLE, 100, () -> { },
+                new FluentSessionHandler(bp, counters.acks, Durability.DURABLE, () -> 100, () -> { },
                         TimeUnit.MILLISECONDS.toNanos(2)),
                 bp);
     }

@@ -75,7 +75,7 @@ class MessageBudgetTest {
         IngestDecoderConfig cfg = new IngestDecoderConfig(WireFormat.AUTO, 4096, OversizePolicy.TRUNCATE,
                 MalformedPolicy.STORE_RAW);
         return new EmbeddedChannel(FluentForwardDecoder.create(cfg, counters, new ConnectionMemory(budget, bp, () -> open)),
-                new FluentSessionHandler(bp, counters.acks, Durability.DURABLE, 100, () -> { },
+                new FluentSessionHandler(bp, counters.acks, Durability.DURABLE, () -> 100, () -> { },
                         TimeUnit.MILLISECONDS.toNanos(2)),
                 bp);
     }

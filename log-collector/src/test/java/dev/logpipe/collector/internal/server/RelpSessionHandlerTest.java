@@ -45,7 +45,7 @@ class RelpSessionHandlerTest {
         IngestDecoderConfig cfg = new IngestDecoderConfig(WireFormat.SYSLOG, 4096, OversizePolicy.TRUNCATE,
                 MalformedPolicy.STORE_RAW);
         return new EmbeddedChannel(RelpFrameDecoder.create(cfg, counters),
-                new RelpSessionHandler(bp, counters.acks, level, maxPendingAcks, syncRequests::incrementAndGet,
+                new RelpSessionHandler(bp, counters.acks, level, () -> maxPendingAcks, syncRequests::incrementAndGet,
                         TimeUnit.MILLISECONDS.toNanos(2)),
                 bp);
     }
