@@ -154,7 +154,10 @@ public final class ListenerConfig {
         return ackLevel;
     }
 
-    /** Most acknowledgements one connection may have waiting before it stops reading. */
+    /**
+     * Most acknowledgements one connection may have waiting before it stops reading; with many connections
+     * open, less: the connections of a listener share 65,536 (each at least 64).
+     */
     public int maxPendingAcks() {
         return maxPendingAcks;
     }
@@ -212,7 +215,9 @@ public final class ListenerConfig {
 
         /**
          * Most acknowledgements one connection may have waiting; past it the connection stops reading
-         * until half are sent (default {@value ListenerConfig#DEFAULT_MAX_PENDING_ACKS}).
+         * until half are sent (default {@value ListenerConfig#DEFAULT_MAX_PENDING_ACKS}). With many
+         * connections open each gets less: a listener's connections share 65,536, each at least 64 (each
+         * waiting one holds its records' receipts until they are durable).
          */
         public Builder maxPendingAcks(int max) {
             if (max < 2) {

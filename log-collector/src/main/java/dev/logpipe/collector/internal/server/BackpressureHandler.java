@@ -144,8 +144,8 @@ final class BackpressureHandler extends ChannelInboundHandlerAdapter {
         if (hold) {
             ctx.channel().config().setAutoRead(false);
             counters.memoryPauses.increment();
-        } else if (!paused && !readsHeld && !writesHeld && !inputShutdown && ctx.channel().isActive()) {
-            ctx.channel().config().setAutoRead(true);
+        } else {
+            readAgainIfFree();
         }
     }
 
@@ -168,9 +168,8 @@ final class BackpressureHandler extends ChannelInboundHandlerAdapter {
         readsHeld = hold;
         if (hold) {
             ctx.channel().config().setAutoRead(false);
-        } else if (!paused && !memoryHeld && !writesHeld && !inputShutdown && ctx.channel().isActive()) {
-            // not after the client's EOF: see resume()
-            ctx.channel().config().setAutoRead(true);
+        } else {
+            readAgainIfFree();
         }
     }
 
@@ -181,8 +180,8 @@ final class BackpressureHandler extends ChannelInboundHandlerAdapter {
             writesHeld = hold;
             if (hold) {
                 ctx.channel().config().setAutoRead(false);
-            } else if (!paused && !readsHeld && !memoryHeld && !inputShutdown && ctx.channel().isActive()) {
-                ctx.channel().config().setAutoRead(true);
+            } else {
+                readAgainIfFree();
             }
         }
         ctx.fireChannelWritabilityChanged();
@@ -265,13 +264,20 @@ final class BackpressureHandler extends ChannelInboundHandlerAdapter {
     private void resume() {
         if (paused) {
             paused = false;
-            // After the client's EOF there is nothing left to read, and the native transport may have
-            // taken the socket out of its poll set: asking it to read again then fails (epoll_ctl ENOENT)
-            // and closed the connection with a false warning that records were not stored.
-            if (ctx.channel().isActive() && !readsHeld && !memoryHeld && !writesHeld && !inputShutdown) {
-                // setAutoRead(true) also issues a read() when it was off.
-                ctx.channel().config().setAutoRead(true);
-            }
+            readAgainIfFree();
+        }
+    }
+
+    /**
+     * Turns reading back on when nothing holds it: not paused for channel room, no upstream hold (waiting
+     * acknowledgements), no memory hold, no write hold. The one place that does, so that every release
+     * checks every hold. Never after the client's EOF: there is nothing left to read, and the native
+     * transport may have taken the socket out of its poll set, so asking it to read again fails
+     * (epoll_ctl ENOENT) and closed the connection with a false warning that records were not stored.
+     */
+    private void readAgainIfFree() {
+        if (!paused && !readsHeld && !memoryHeld && !writesHeld && !inputShutdown && ctx.channel().isActive()) {
+            ctx.channel().config().setAutoRead(true); // also issues a read() when it was off
         }
     }
 
