@@ -26,7 +26,9 @@ public enum RejectReason {
     /**
      * A frame cut short by the end of the connection: an octet-counted body the client's EOF cut
      * short (stored raw or dropped by policy), or any unterminated frame left when the server closed
-     * the connection or it was reset (dropped: not a frame the client finished sending).
+     * the connection or it was reset (dropped: not a frame the client finished sending). Also, once per
+     * connection, complete frames a closed connection still held undecoded behind a full journal channel
+     * (dropped, as bytes never read: decoding them all at once ran the heap out).
      */
     INCOMPLETE_FRAME,
     /** A frame over the limit under {@code OversizePolicy.CLOSE}. */

@@ -264,7 +264,7 @@ public final class FluentForwardDecoder extends ChannelDuplexHandler {
                 if (closed && firedInPass && !heldBytes.drained(ctx)) {
                     // closed with the channel full: the rest is not decoded (an acknowledged message is
                     // resent; see IngestFrameDecoder)
-                    IngestFrameDecoder.notDecodedAtClose(ctx, cumulation.readableBytes());
+                    IngestFrameDecoder.notDecodedAtClose(ctx, cumulation.readableBytes(), observer);
                     events = null;
                     cumulation.skipBytes(cumulation.readableBytes());
                     complete(); // the scanner starts over (on nothing: the input has ended)

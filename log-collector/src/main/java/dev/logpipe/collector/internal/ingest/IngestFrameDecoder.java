@@ -249,9 +249,15 @@ final class IngestFrameDecoder extends ChannelDuplexHandler {
         }
     }
 
-    static void notDecodedAtClose(ChannelHandlerContext ctx, int bytes) {
+    /**
+     * A closed connection's buffer left undecoded behind a full channel: counted once as {@code
+     * incomplete_frame} (frames the server holds and does not store, as for an unfinished one at a
+     * close), and logged with its size.
+     */
+    static void notDecodedAtClose(ChannelHandlerContext ctx, int bytes, IngestObserver observer) {
+        observer.frameRejected(RejectReason.INCOMPLETE_FRAME);
         LOG.info("{} closed with {} bytes it sent not yet decoded and the journal channel full: they are not"
-                + " stored (as bytes it never read)", ctx.channel().remoteAddress(), bytes);
+                + " stored (as bytes it never read; counted incomplete_frame)", ctx.channel().remoteAddress(), bytes);
     }
 
     /** After the end of input, once nothing waits for room: counts an unfinished count and lets go. */
@@ -310,7 +316,7 @@ final class IngestFrameDecoder extends ChannelDuplexHandler {
                     break;
                 }
                 if (atEnd && closed && firedInPass && !heldBytes.drained(ctx)) {
-                    notDecodedAtClose(ctx, cumulation.readableBytes());
+                    notDecodedAtClose(ctx, cumulation.readableBytes(), observer);
                     cumulation.skipBytes(cumulation.readableBytes());
                     state = State.FRAME_START;
                     break;

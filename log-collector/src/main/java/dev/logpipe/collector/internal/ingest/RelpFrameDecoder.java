@@ -203,7 +203,7 @@ public final class RelpFrameDecoder extends ChannelDuplexHandler {
                 }
                 if (atEnd && closed && firedInPass && !heldBytes.drained(ctx)) {
                     // closed with the channel full: the rest is not decoded (not acknowledged: resent)
-                    IngestFrameDecoder.notDecodedAtClose(ctx, cumulation.readableBytes());
+                    IngestFrameDecoder.notDecodedAtClose(ctx, cumulation.readableBytes(), observer);
                     cumulation.skipBytes(cumulation.readableBytes());
                     break;
                 }

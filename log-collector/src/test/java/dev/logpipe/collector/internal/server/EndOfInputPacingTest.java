@@ -103,6 +103,8 @@ class EndOfInputPacingTest {
         long received = counters.receivedRecords().values().stream().mapToLong(Long::longValue).sum();
         assertEquals(stored.size(), received, "the rest was never decoded: not received, not lost");
         assertTrue(counters.lost().isEmpty());
+        assertEquals(java.util.Map.of(dev.logpipe.collector.RejectReason.INCOMPLETE_FRAME, 1L), counters.rejected(),
+                "the undecoded rest counted once, as frames held at a close are");
         ch.finishAndReleaseAll();
     }
 }
