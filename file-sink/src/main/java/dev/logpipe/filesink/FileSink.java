@@ -184,7 +184,7 @@ public final class FileSink implements AutoCloseable {
         private JournalSettings.Builder settings = JournalSettings.builder();
         private SinkListener listener = SinkListener.NOOP;
         private BroadcastReceiver<?> shutdownSignal;
-        private PagePrefaulter.Madvise madvise;
+        private dev.logpipe.filesink.internal.queue.Madvise madvise;
         private boolean quiet;
 
         private Builder(Path dir) {
@@ -324,7 +324,7 @@ public final class FileSink implements AutoCloseable {
         }
 
         /** Tests: the page prefaulter's system call, to see which advice the writer asks for. */
-        Builder madvise(PagePrefaulter.Madvise madvise) {
+        Builder madvise(dev.logpipe.filesink.internal.queue.Madvise madvise) {
             this.madvise = madvise;
             return this;
         }

@@ -74,7 +74,7 @@ public final class JournalSink implements AutoCloseable {
     private final int batchSize;
     private final boolean prefaultPages;
     /** The prefaulter's system call; null: this OS's. */
-    private final PagePrefaulter.Madvise madvise;
+    private final dev.logpipe.filesink.internal.queue.Madvise madvise;
     private final FileStore fileStore;
     private final long minFreeBytes;
     private final Duration spaceCheckInterval;

@@ -1,5 +1,7 @@
 package dev.logpipe.filesink.internal.writer;
 
+import dev.logpipe.filesink.internal.queue.Madvise;
+import dev.logpipe.filesink.internal.queue.PassedPages;
 import dev.logpipe.runtime.TaskRuntime;
 import net.openhft.chronicle.bytes.BytesStore;
 import net.openhft.chronicle.bytes.MappedBytesStore;
@@ -40,16 +42,10 @@ import java.util.concurrent.atomic.AtomicLong;
  * piece (its header and index) and the one or two it writes mapped, so without this every page
  * written through them stays in the process's RSS. So after every batch the pages more than
  * {@link #KEEP_BEHIND} behind the last record (never the file's first {@link #KEEP_HEAD}) leave the
- * mapping, in steps of at least {@link #RELEASE_STEP} (one shootdown per call, not per page). When the
- * writer moves to the next chunk, the whole mapping of the one it left goes, overlap included, and
- * again at the switch after (what was touched through it meanwhile): Chronicle keeps one chunk every
- * four million records mapped for its index for as long as the segment is open, with what was written
- * or zeroed through it, the 4 MiB overlap past the chunk's end included; a 13 GB segment of tiny
- * records kept 276 MiB of it resident (peak RSS 466 MiB; 212 MiB since). Safe for
- * a shared file mapping: the kernel moves each page's dirty state to the page cache before it unmaps
- * it, so a sync still writes it, and a later access maps the same page again; nothing is read or
- * written differently. The piece is reserved around the call, so Chronicle cannot unmap it (and the
- * address be reused) meanwhile.
+ * mapping, in steps of at least {@link #RELEASE_STEP} (one shootdown per call, not per page), and the
+ * whole mapping of a chunk the writer left goes too: {@link PassedPages}, which readers use as well.
+ * A 13 GB segment of tiny records kept 276 MiB of chunk mappings resident without the last part (peak
+ * RSS 466 MiB; 212 MiB since).
  *
  * <p>Safety: neither populate advice writes a byte, so neither can change the journal; pages ahead of
  * the writer are zero and stay zero until it writes them, and a reader stops at the first zero header
@@ -65,10 +61,8 @@ import java.util.concurrent.atomic.AtomicLong;
  */
 public final class PagePrefaulter {
 
-    /** Linux {@code MADV_POPULATE_WRITE}. */
-    static final int MADV_POPULATE_WRITE = 23;
-    /** Linux {@code MADV_POPULATE_READ}. */
-    static final int MADV_POPULATE_READ = 22;
+    static final int MADV_POPULATE_WRITE = Madvise.MADV_POPULATE_WRITE;
+    static final int MADV_POPULATE_READ = Madvise.MADV_POPULATE_READ;
     /**
      * Bytes populated per call; a call is due when less than half of that is left ahead of the writer.
      * Small, because a sync writes whatever populated-writable pages the writer has not filled yet
@@ -77,23 +71,15 @@ public final class PagePrefaulter {
      * and both {@code serve} and the writer alone ran faster ({@code bench/RESULTS.md}).
      */
     static final long AHEAD = 512L << 10;
-    /** Linux {@code MADV_DONTNEED}. */
-    static final int MADV_DONTNEED = 4;
+    static final int MADV_DONTNEED = Madvise.MADV_DONTNEED;
     /** Pages this close behind the writer stay mapped (the page it writes in, and the one before). */
     static final long KEEP_BEHIND = 16L << 10;
     /** Released in steps of at least this much. */
     static final long RELEASE_STEP = 128L << 10;
     /** The file's head: never released. */
     static final long KEEP_HEAD = 1L << 20;
-    private static final net.openhft.chronicle.core.io.ReferenceOwner OWNER =
-            net.openhft.chronicle.core.io.ReferenceOwner.temporary("logpipe-page-release");
     private static final long PAGE = 4096;
     private static final Logger LOG = LoggerFactory.getLogger(PagePrefaulter.class);
-
-    /** The system call, replaceable in tests: (address, length, advice) -> 0 or an error. */
-    public interface Madvise {
-        int madvise(long address, long length, int advice) throws Throwable;
-    }
 
     private final TaskRuntime runtime;
     private final Madvise madvise;
@@ -102,18 +88,17 @@ public final class PagePrefaulter {
     private final AtomicLong failures = new AtomicLong();
     private volatile boolean disabled;
 
+    /** The release behind the writer. */
+    private final PassedPages behind;
+
     // writer thread only
     private MappedBytesStore store;
-    private MappedBytesStore olderStore;
     private long populatedUpTo;
-    private long releasedUpTo;
-    /** Where the last batch through {@link #store} ended. */
-    private long lastEnd;
-    private final AtomicLong releasedBytes = new AtomicLong();
 
     public PagePrefaulter(TaskRuntime runtime, Madvise madvise) {
         this.runtime = runtime;
         this.madvise = madvise;
+        this.behind = new PassedPages(madvise, KEEP_BEHIND, RELEASE_STEP, KEEP_HEAD, this::off);
     }
 
     /**
@@ -122,13 +107,7 @@ public final class PagePrefaulter {
      * to everything), every call fails, so the prefaulter switches itself off on its first one.
      */
     public static PagePrefaulter forThisOs(TaskRuntime runtime) {
-        return new PagePrefaulter(runtime, (a, l, adv) -> {
-            net.openhft.posix.PosixAPI api = net.openhft.posix.PosixAPI.posix();
-            if (!"Linux".equals(System.getProperty("os.name")) || api.getClass().getSimpleName().startsWith("NoOp")) {
-                return -1;
-            }
-            return api.madvise(a, l, adv);
-        });
+        return new PagePrefaulter(runtime, Madvise.ofThisOs());
     }
 
     /**
@@ -153,24 +132,11 @@ public final class PagePrefaulter {
     }
 
     private boolean plan(MappedBytesStore m, long end, int advice) {
+        behind.passed(m, end);
         if (m != store) { // a new chunk (or segment): start at the write position
-            if (store != null) {
-                // The writer is done with the last one, whose mapping Chronicle keeps while the segment is
-                // open: what it wrote through it since the last release (up to a step, and whatever went
-                // into the overlap past the chunk's end) would stay resident: about 300 KiB a chunk, 276
-                // MiB of RSS for a 13 GB segment.
-                release(store, 0, Long.MAX_VALUE);
-            }
-            if (olderStore != null) {
-                release(olderStore, 0, Long.MAX_VALUE);
-            }
-            olderStore = store;
             store = m;
             populatedUpTo = 0;
-            releasedUpTo = 0;
         }
-        lastEnd = end;
-        releaseBehind(m, end);
         long from = Math.max(populatedUpTo, (end + PAGE - 1) & -PAGE);
         if (from - end >= AHEAD / 2 || running.get()) {
             return false;
@@ -189,45 +155,6 @@ public final class PagePrefaulter {
         } catch (RuntimeException e) {
             running.set(false); // the runtime is shutting down
             return false;
-        }
-    }
-
-    /** Drops the pages of {@code m} more than {@link #KEEP_BEHIND} behind {@code end} from the mapping. */
-    private void releaseBehind(MappedBytesStore m, long end) {
-        long to = (end - KEEP_BEHIND) & -PAGE;
-        if (to - Math.max(releasedUpTo, KEEP_HEAD) >= RELEASE_STEP && release(m, releasedUpTo, to)) {
-            releasedUpTo = to;
-        }
-    }
-
-    /**
-     * Drops the pages of {@code m} in [{@code releasedFrom}, {@code to}) from the mapping (never the file's
-     * head, never before the mapping's start); false if there was nothing to do or {@code m} is unmapped.
-     */
-    private boolean release(MappedBytesStore m, long releasedFrom, long to) {
-        long from = Math.max(Math.max(releasedFrom, KEEP_HEAD), (m.start() + PAGE - 1) & -PAGE);
-        to = Math.min(to, m.capacity() & -PAGE); // its end, overlap included (an absolute offset, as start)
-        if (to <= from) {
-            return false;
-        }
-        try {
-            m.reserve(OWNER);
-        } catch (RuntimeException e) {
-            return false; // already released by Chronicle: not ours to touch
-        }
-        try {
-            int rc = madvise.madvise(m.addressForRead(from), to - from, MADV_DONTNEED);
-            if (rc == 0) {
-                releasedBytes.addAndGet(to - from);
-            } else {
-                failures.incrementAndGet();
-            }
-            return true;
-        } catch (Throwable t) {
-            off(t.toString());
-            return false;
-        } finally {
-            m.release(OWNER);
         }
     }
 
@@ -264,12 +191,12 @@ public final class PagePrefaulter {
 
     /** Bytes dropped from the writer's mapping behind it so far. */
     public long releasedBytes() {
-        return releasedBytes.get();
+        return behind.releasedBytes();
     }
 
     /** Calls that failed after the first success (a chunk unmapped in between). */
     public long failures() {
-        return failures.get();
+        return failures.get() + behind.failures();
     }
 
     /** True once a failure switched it off. */

@@ -40,5 +40,5 @@ public record SinkConfig(Path dir, TaskRuntime runtime, SyncPolicy syncPolicy, R
                          RetentionPolicy retention, Duration retentionCheckInterval, int batchSize,
                          boolean prefaultPages, FileStore fileStore, long minFreeBytes, Duration spaceCheckInterval,
                          Clock clock, int maxRecordBytes, SinkListener listener, BroadcastReceiver<?> shutdownSignal,
-                         PagePrefaulter.Madvise madvise, boolean quiet) {
+                         dev.logpipe.filesink.internal.queue.Madvise madvise, boolean quiet) {
 }

@@ -1,5 +1,6 @@
 package dev.logpipe.filesink.internal.writer;
 
+import dev.logpipe.filesink.internal.queue.Madvise;
 import dev.logpipe.runtime.TaskRuntime;
 import net.openhft.chronicle.bytes.BytesStore;
 import net.openhft.chronicle.bytes.MappedBytes;
@@ -59,7 +60,7 @@ class PagePrefaulterTest {
     private record Call(long address, long length, int advice) { }
 
     /** An madvise that records every call and succeeds. */
-    private static PagePrefaulter.Madvise recording(List<Call> calls) {
+    private static Madvise recording(List<Call> calls) {
         return (a, l, adv) -> {
             calls.add(new Call(a, l, adv));
             return 0;
