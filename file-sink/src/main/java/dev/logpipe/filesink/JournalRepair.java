@@ -36,6 +36,11 @@ import java.util.concurrent.TimeoutException;
  */
 public final class JournalRepair {
 
+    /** Records being copied at most: in the channel to the writer, and written but not yet mapped. */
+    static final int IN_FLIGHT_RECORDS = 4096;
+    /** Their estimated heap at most, in the channel and again written but not yet mapped (records of up to 4 MiB). */
+    static final long IN_FLIGHT_BYTES = 16L << 20;
+
     private JournalRepair() {
     }
 
@@ -58,7 +63,9 @@ public final class JournalRepair {
         }
         net.openhft.chronicle.queue.RollCycle rc = ChronicleRollCycles.of(meta.rollCycle());
         SettableClock clock = new SettableClock();
-        Mpsc.Channel<AppendRequest> ch = Mpsc.bounded(4096);
+        // bounded by the records' heap as serve's channel is, so big records cannot run the heap out
+        Mpsc.Channel<AppendRequest> ch = Mpsc.weighted(IN_FLIGHT_BYTES,
+                r -> Math.max(r.weight(), IN_FLIGHT_BYTES / IN_FLIGHT_RECORDS));
         FileSink sink = FileSink.builder(target).rollCycle(meta.rollCycle()).syncNever().timeProvider(clock)
                 .prefaultPages(false).build();
         sink.start(ch.receiver());
@@ -66,6 +73,7 @@ public final class JournalRepair {
         java.util.ArrayDeque<Object[]> inFlight = new java.util.ArrayDeque<>();
         List<IndexRange> map = new ArrayList<>();
         long[] copied = {0};
+        long[] inFlightBytes = {0};
         int[] cycle = {Integer.MIN_VALUE};
         AppendRequest[] lastOfCycle = {null};
         VerifyReport before;
@@ -87,10 +95,13 @@ public final class JournalRepair {
                     throw new IllegalStateException("interrupted while repairing " + source, e);
                 }
                 inFlight.addLast(new Object[] {r.index(), req});
+                inFlightBytes[0] += req.weight();
                 copied[0]++;
                 lastOfCycle[0] = req;
-                while (inFlight.size() > 4096 || !inFlight.isEmpty() && ((AppendRequest) inFlight.peekFirst()[1]).written().toCompletableFuture().isDone()) {
+                while (inFlight.size() > IN_FLIGHT_RECORDS || inFlightBytes[0] > IN_FLIGHT_BYTES
+                        || !inFlight.isEmpty() && ((AppendRequest) inFlight.peekFirst()[1]).written().toCompletableFuture().isDone()) {
                     Object[] head = inFlight.removeFirst();
+                    inFlightBytes[0] -= ((AppendRequest) head[1]).weight();
                     await((AppendRequest) head[1]);
                     mapOne(map, (Long) head[0], ((AppendRequest) head[1]).written().toCompletableFuture().join());
                 }

@@ -61,7 +61,7 @@ class LauncherTest {
      * with a {@code java} that prints what it was given.
      */
     @Test
-    void serveGetsASmallHeapTheSerialCollectorAndLaterC2UnlessJavaOptsChooses(@TempDir Path dir) throws Exception {
+    void eachCommandGetsItsHeapAndCollectorAndServeLaterC2UnlessJavaOptsChooses(@TempDir Path dir) throws Exception {
         Path repo = Files.createDirectories(dir.resolve("repo"));
         Files.copy(REPO.resolve("logpipe"), repo.resolve("logpipe"));
         Files.createDirectories(repo.resolve("server/target"));
@@ -96,8 +96,12 @@ class LauncherTest {
         }
 
         List<String> tail = launch(repo, dir, "", "tail");
-        assertTrue(tail.contains("-Xmx512m") && !tail.contains("-XX:+UseSerialGC")
+        assertTrue(tail.containsAll(List.of("-Xmx128m", "-XX:+UseSerialGC")) && !tail.contains("-Xmn48m")
                 && tail.stream().noneMatch(a -> a.startsWith("-XX:Tier4")), tail.toString());
+        List<String> ownTailHeap = launch(repo, dir, "-Xmx1g", "verify");
+        assertTrue(!ownTailHeap.contains("-Xmx128m") && !ownTailHeap.contains("-XX:+UseSerialGC"), ownTailHeap.toString());
+        List<String> forward = launch(repo, dir, "", "forward", "kafka");
+        assertTrue(forward.contains("-Xmx512m") && !forward.contains("-XX:+UseSerialGC"), forward.toString());
     }
 
     private static List<String> launch(Path repo, Path dir, String javaOpts, String... args) throws Exception {
