@@ -3,6 +3,7 @@ package dev.logpipe.collector.internal.ingest;
 import dev.logpipe.collector.RejectReason;
 
 import dev.logpipe.collector.MalformedPolicy;
+import dev.logpipe.filesink.EncodedRecord;
 import dev.logpipe.filesink.FieldValue;
 import dev.logpipe.filesink.Level;
 import dev.logpipe.filesink.LogRecord;
@@ -103,6 +104,10 @@ public final class FluentForwardDecoder extends ChannelDuplexHandler {
     private long skipBytes;
     private int depth;
     private final long[] remaining = new long[MAX_DEPTH];
+    /** {@link #toRecord} met a string that is not well-formed UTF-8. */
+    private boolean invalidText;
+    /** Maps the entries of the common shape straight to encoded records. */
+    private final FluentEntryEncoder entries = new FluentEntryEncoder();
 
     private FluentForwardDecoder(int maxMessageBytes, MalformedPolicy malformed, IngestObserver observer,
                                  LongSupplier clock, HeldBytes heldBytes) {
@@ -333,19 +338,32 @@ public final class FluentForwardDecoder extends ChannelDuplexHandler {
      */
     private boolean firePart(ChannelHandlerContext ctx) {
         Events e = events;
-        List<LogRecord> part = new ArrayList<>();
+        List<EncodedRecord> part = new ArrayList<>();
         try {
             if (e.single != null) {
-                add(part, e, e.single);
+                addSlow(part, e, e.single);
                 e.remaining = 0;
             } else if (e.remaining > 0) {
                 ByteBuffer src = e.inflated != null ? ByteBuffer.wrap(e.inflated, e.pos, e.end - e.pos)
                         : cumulation.nioBuffer(cumulation.readerIndex() + e.pos, e.end - e.pos);
+                int base = src.position();
                 long weight = 0;
-                try (MessageUnpacker u = MessagePack.newDefaultUnpacker(src)) {
+                try (MessageUnpacker u = MessagePack.newDefaultUnpacker(src.duplicate())) {
                     while (e.remaining > 0 && part.size() < PART_RECORDS && weight < PART_BYTES) {
                         e.remaining--;
-                        LogRecord r = add(part, e, u.unpackValue());
+                        int from = base + (int) u.getTotalReadBytes();
+                        u.skipValue(); // the scanner has checked the message's msgpack
+                        int len = base + (int) u.getTotalReadBytes() - from;
+                        EncodedRecord r = entries.encode(src, from, len, e.tagBytes, source, e.receiveTimeNanos);
+                        if (r != null) {
+                            part.add(r);
+                        } else {
+                            ByteBuffer entry = src.duplicate();
+                            entry.limit(from + len).position(from);
+                            try (MessageUnpacker one = MessagePack.newDefaultUnpacker(entry)) {
+                                r = addSlow(part, e, one.unpackValue());
+                            }
+                        }
                         weight += r == null ? 0 : r.heapBytes();
                     }
                     e.pos += (int) u.getTotalReadBytes();
@@ -371,6 +389,7 @@ public final class FluentForwardDecoder extends ChannelDuplexHandler {
     /** A complete message whose records are still to be fired, and where its next entry is. */
     private static final class Events {
         final String tag;
+        final byte[] tagBytes;
         final ImmutableValue chunk;
         final long receiveTimeNanos;
         /** The message's length in the cumulation, from its reader index. */
@@ -389,6 +408,7 @@ public final class FluentForwardDecoder extends ChannelDuplexHandler {
         Events(String tag, ImmutableValue chunk, long receiveTimeNanos, int len, Value single, byte[] inflated,
                int pos, int end, long entries) {
             this.tag = tag;
+            this.tagBytes = tag.getBytes(java.nio.charset.StandardCharsets.UTF_8);
             this.chunk = chunk;
             this.receiveTimeNanos = receiveTimeNanos;
             this.len = len;
@@ -650,13 +670,18 @@ public final class FluentForwardDecoder extends ChannelDuplexHandler {
         return chunk;
     }
 
-    /** Maps one entry, adding its record to {@code part} unless the policy drops it; the record or null. */
-    private LogRecord add(List<LogRecord> part, Events e, Value entry) {
+    /**
+     * Maps one entry through msgpack values (an entry {@link FluentEntryEncoder} leaves to this
+     * decoder), adding its record to {@code part} unless the policy drops it; the record or null.
+     */
+    private EncodedRecord addSlow(List<EncodedRecord> part, Events e, Value entry) {
         LogRecord r = toRecord(e.tag, entry, e.receiveTimeNanos);
-        if (r != null) {
-            part.add(r);
+        if (r == null) {
+            return null;
         }
-        return r;
+        EncodedRecord encoded = entries.encode(r);
+        part.add(encoded);
+        return encoded;
     }
 
     private static String optionString(Value option, String key) {
@@ -690,7 +715,7 @@ public final class FluentForwardDecoder extends ChannelDuplexHandler {
     }
 
     /** One event as a record, or null when it is malformed and dropped by policy. */
-    private LogRecord toRecord(String tag, Value entry, long now) {
+    LogRecord toRecord(String tag, Value entry, long now) {
         LogRecord.Builder b = LogRecord.builder().receiveTimeNanos(now).source(source).format(SourceFormat.FLUENT);
         long time = entry.isArrayValue() && entry.asArrayValue().size() == 2 ? timeOf(entry.asArrayValue().get(0)) : -1;
         if (time == -1 || !entry.asArrayValue().get(1).isMapValue()) {
@@ -710,9 +735,9 @@ public final class FluentForwardDecoder extends ChannelDuplexHandler {
         Map<Value, Value> map = entry.asArrayValue().get(1).asMapValue().map();
         for (Map.Entry<Value, Value> e : map.entrySet()) {
             Value k = e.getKey();
-            String name = k.isRawValue() ? k.asRawValue().asString() : k.toJson();
+            String name = k.isRawValue() ? text(k) : k.toJson();
             Value v = e.getValue();
-            String text = v.isRawValue() ? v.asRawValue().asString() : null;
+            String text = v.isRawValue() ? text(v) : null;
             boolean used = false;
             switch (name) {
                 case "level", "severity" -> {
@@ -767,7 +792,23 @@ public final class FluentForwardDecoder extends ChannelDuplexHandler {
         if (!haveService) {
             b.service(tag);
         }
+        if (invalidText) {
+            // stored with U+FFFD in place of the bad bytes, flagged and counted, as on the line protocols
+            invalidText = false;
+            observer.frameRejected(RejectReason.INVALID_UTF8);
+            b.flag(RecordFlag.INVALID_UTF8);
+        }
         return b.build();
+    }
+
+    /** A str or bin value as text; bytes that are not UTF-8 become U+FFFD and set {@link #invalidText}. */
+    private String text(Value v) {
+        byte[] raw = v.asRawValue().asByteArray();
+        String s = new String(raw, java.nio.charset.StandardCharsets.UTF_8);
+        if (!java.util.Arrays.equals(s.getBytes(java.nio.charset.StandardCharsets.UTF_8), raw)) {
+            invalidText = true; // well-formed UTF-8 decodes and encodes back to the same bytes; anything else does not
+        }
+        return s;
     }
 
     /** The entry time in nanoseconds since the epoch, or -1 when it is not a time. */

@@ -1,6 +1,6 @@
 package dev.logpipe.collector.internal.ingest;
 
-import dev.logpipe.filesink.LogRecord;
+import dev.logpipe.filesink.EncodedRecord;
 import java.util.List;
 import org.msgpack.value.ImmutableValue;
 
@@ -13,10 +13,10 @@ import org.msgpack.value.ImmutableValue;
  * <p>Threading: immutable, thread-safe. It owns no buffer.
  *
  * @param tag the message's tag
- * @param records this part's events as records, in order (empty for an empty stream)
+ * @param records this part's events as encoded records, in order (empty for an empty stream)
  * @param chunk the {@code chunk} option exactly as sent (str or bin), or null when the client asks
  *     for no acknowledgement
  * @param last whether this part completes the message: the acknowledgement waits for it
  */
-public record FluentMessage(String tag, List<LogRecord> records, ImmutableValue chunk, boolean last) {
+public record FluentMessage(String tag, List<EncodedRecord> records, ImmutableValue chunk, boolean last) {
 }

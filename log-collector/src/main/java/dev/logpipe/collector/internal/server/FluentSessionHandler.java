@@ -5,7 +5,7 @@ import dev.logpipe.collector.internal.ingest.FluentMessage;
 import dev.logpipe.collector.internal.ingest.FluentProtocolError;
 import dev.logpipe.collector.internal.pipeline.AckCounters;
 import dev.logpipe.filesink.AppendRequest;
-import dev.logpipe.filesink.LogRecord;
+import dev.logpipe.filesink.EncodedRecord;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
@@ -104,11 +104,11 @@ final class FluentSessionHandler extends ChannelInboundHandlerAdapter {
         if (first) {
             counters.received(PROTOCOL);
         }
-        List<LogRecord> records = m.records();
+        List<EncodedRecord> records = m.records();
         if (m.chunk() == null) {
             // Unacknowledged mode: stored even while closing, as on a plain TCP connection; the client
             // never resends it.
-            for (LogRecord r : records) {
+            for (EncodedRecord r : records) {
                 ctx.fireChannelRead(AppendRequest.of(r));
             }
             return;

@@ -10,6 +10,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.logpipe.collector.MalformedPolicy;
 import dev.logpipe.collector.OversizePolicy;
 import dev.logpipe.collector.WireFormat;
+import dev.logpipe.filesink.EncodedRecord;
 import dev.logpipe.filesink.Level;
 import dev.logpipe.filesink.LogRecord;
 import dev.logpipe.filesink.RecordFlag;
@@ -157,7 +158,7 @@ class FluentForwardDecoderTest {
         assertEquals(5, out.size(), out.toString());
         FluentMessage m1 = (FluentMessage) out.get(0);
         assertEquals("app.one", m1.tag());
-        LogRecord r = m1.records().get(0);
+        LogRecord r = m1.records().stream().map(EncodedRecord::decode).toList().get(0);
         assertEquals("docker line", r.message(), "Docker's log key is the message, its newline dropped");
         assertEquals("app.one", r.service(), "the tag is the service");
         assertEquals(Level.WARN, r.level());
@@ -168,19 +169,19 @@ class FluentForwardDecoderTest {
         assertEquals("c1", m1.chunk().asStringValue().asString());
 
         FluentMessage m2 = (FluentMessage) out.get(1);
-        assertEquals(2, m2.records().size());
-        assertEquals("event 1", m2.records().get(1).message());
-        assertEquals((T + 1) * 1_000_000_000L + 500, m2.records().get(1).eventTimeNanos(), "EventTime keeps nanoseconds");
+        assertEquals(2, m2.records().stream().map(EncodedRecord::decode).toList().size());
+        assertEquals("event 1", m2.records().stream().map(EncodedRecord::decode).toList().get(1).message());
+        assertEquals((T + 1) * 1_000_000_000L + 500, m2.records().stream().map(EncodedRecord::decode).toList().get(1).eventTimeNanos(), "EventTime keeps nanoseconds");
         assertArrayEquals(new byte[] {1, 2, 3}, m2.chunk().asBinaryValue().asByteArray(), "a bin chunk stays bin");
 
         FluentMessage m3 = (FluentMessage) out.get(2);
-        assertEquals(List.of("event 10", "event 11", "event 12"), m3.records().stream().map(LogRecord::message).toList());
+        assertEquals(List.of("event 10", "event 11", "event 12"), m3.records().stream().map(EncodedRecord::decode).toList().stream().map(LogRecord::message).toList());
         assertNull(m3.chunk());
         FluentMessage m4 = (FluentMessage) out.get(3);
-        assertEquals(List.of("event 20", "event 21"), m4.records().stream().map(LogRecord::message).toList());
+        assertEquals(List.of("event 20", "event 21"), m4.records().stream().map(EncodedRecord::decode).toList().stream().map(LogRecord::message).toList());
         assertNull(m4.chunk());
         FluentMessage m5 = (FluentMessage) out.get(4);
-        assertEquals(List.of("event 30", "event 31"), m5.records().stream().map(LogRecord::message).toList(),
+        assertEquals(List.of("event 30", "event 31"), m5.records().stream().map(EncodedRecord::decode).toList().stream().map(LogRecord::message).toList(),
                 "both gzip members inflated");
         assertEquals("c5", m5.chunk().asStringValue().asString());
     }
@@ -236,8 +237,8 @@ class FluentForwardDecoderTest {
         assertEquals(2, out.size(), out.toString());
         for (Object o : out) {
             FluentMessage m = (FluentMessage) o;
-            assertEquals(300, m.records().size());
-            assertEquals("event 299", m.records().get(299).message());
+            assertEquals(300, m.records().stream().map(EncodedRecord::decode).toList().size());
+            assertEquals("event 299", m.records().stream().map(EncodedRecord::decode).toList().get(299).message());
         }
     }
 
@@ -342,8 +343,8 @@ class FluentForwardDecoderTest {
             FluentMessage part = (FluentMessage) out.get(i);
             assertEquals(i == out.size() - 1, part.last(), "only the last part completes the message");
             assertEquals(chunk, part.chunk() == null ? null : part.chunk().asStringValue().asString());
-            assertTrue(part.records().size() <= FluentForwardDecoder.PART_RECORDS);
-            all.addAll(part.records());
+            assertTrue(part.records().stream().map(EncodedRecord::decode).toList().size() <= FluentForwardDecoder.PART_RECORDS);
+            all.addAll(part.records().stream().map(EncodedRecord::decode).toList());
         }
         return all;
     }
@@ -354,7 +355,7 @@ class FluentForwardDecoderTest {
             p.packArrayHeader(3).packString("tag").packLong(T);
             record(p, "service", "billing", "log", "raw", "msg", "the message");
         });
-        LogRecord r = ((FluentMessage) decode(b).get(0)).records().get(0);
+        LogRecord r = ((FluentMessage) decode(b).get(0)).records().stream().map(EncodedRecord::decode).toList().get(0);
         assertEquals("billing", r.service());
         assertEquals("the message", r.message());
         assertEquals("raw", r.fields().get("log").toString().replace("\"", ""), r.toString());
@@ -368,9 +369,26 @@ class FluentForwardDecoderTest {
             entry(p, 1);
         });
         FluentMessage m = (FluentMessage) decode(b).get(0);
-        assertEquals(2, m.records().size());
-        assertTrue(m.records().get(0).flags().contains(RecordFlag.MALFORMED));
-        assertEquals("event 1", m.records().get(1).message());
+        assertEquals(2, m.records().stream().map(EncodedRecord::decode).toList().size());
+        assertTrue(m.records().stream().map(EncodedRecord::decode).toList().get(0).flags().contains(RecordFlag.MALFORMED));
+        assertEquals("event 1", m.records().stream().map(EncodedRecord::decode).toList().get(1).message());
+    }
+
+    @Test
+    void aStringThatIsNotUtf8IsStoredReplacedAndFlaggedWithTheRestOfTheMessage() throws IOException {
+        // before, msgpack's asString threw on it and the whole message was refused (and resent, forever)
+        byte[] b = packed(p -> {
+            p.packArrayHeader(2).packString("tag").packArrayHeader(2);
+            p.packArrayHeader(2).packLong(T).packMapHeader(1).packString("msg")
+                    .packRawStringHeader(2).writePayload(new byte[] {(byte) 0xff, 'x'});
+            entry(p, 1);
+        });
+        List<LogRecord> rs = ((FluentMessage) decode(b).get(0)).records().stream().map(EncodedRecord::decode).toList();
+        assertEquals(2, rs.size());
+        assertEquals("\uFFFDx", rs.get(0).message());
+        assertTrue(rs.get(0).flags().contains(RecordFlag.INVALID_UTF8), rs.get(0).toString());
+        assertEquals("event 1", rs.get(1).message());
+        assertTrue(rs.get(1).flags().isEmpty());
     }
 
     @Test
@@ -424,7 +442,7 @@ class FluentForwardDecoderTest {
         both[good.length] = (byte) 0xc1;
         List<Object> out = decode(both);
         assertEquals(2, out.size());
-        assertEquals("ok", ((FluentMessage) out.get(0)).records().get(0).message());
+        assertEquals("ok", ((FluentMessage) out.get(0)).records().stream().map(EncodedRecord::decode).toList().get(0).message());
         assertTrue(out.get(1) instanceof FluentProtocolError);
     }
 
