@@ -101,7 +101,7 @@ class LauncherTest {
         List<String> ownTailHeap = launch(repo, dir, "-Xmx1g", "verify");
         assertTrue(!ownTailHeap.contains("-Xmx128m") && !ownTailHeap.contains("-XX:+UseSerialGC"), ownTailHeap.toString());
         List<String> forward = launch(repo, dir, "", "forward", "kafka");
-        assertTrue(forward.contains("-Xmx512m") && !forward.contains("-XX:+UseSerialGC"), forward.toString());
+        assertTrue(forward.containsAll(List.of("-Xmx128m", "-XX:+UseSerialGC")), forward.toString());
     }
 
     private static List<String> launch(Path repo, Path dir, String javaOpts, String... args) throws Exception {
