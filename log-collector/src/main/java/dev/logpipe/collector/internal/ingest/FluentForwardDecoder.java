@@ -632,7 +632,7 @@ public final class FluentForwardDecoder extends ChannelDuplexHandler {
                     long entries = 0;
                     try (MessageUnpacker p = MessagePack.newDefaultUnpacker(packed)) {
                         while (p.hasNext()) {
-                            p.skipValue();
+                            skipWithin(p, MAX_DEPTH);
                             entries++;
                         }
                     }
@@ -650,6 +650,36 @@ public final class FluentForwardDecoder extends ChannelDuplexHandler {
                 }
                 default -> throw new BadMessage(FluentProtocolError.BAD_MESSAGE,
                         "the second element must be an array, bin, str, time or EventTime, not " + second);
+            }
+        }
+    }
+
+    /**
+     * Skips the next value of {@code p}, refusing nesting deeper than {@code maxDepth}: an entry of a
+     * packed stream nested a million deep would otherwise overflow the stack of the code that maps it
+     * (msgpack's own and ours recurse), on the event loop. Iterative, so the check itself cannot.
+     */
+    static void skipWithin(MessageUnpacker p, int maxDepth) throws IOException, BadMessage {
+        long[] left = new long[maxDepth + 1];
+        int depth = 0;
+        left[0] = 1;
+        while (depth >= 0) {
+            if (left[depth] == 0) {
+                depth--;
+                continue;
+            }
+            left[depth]--;
+            ValueType type = p.getNextFormat().getValueType();
+            long n = type == ValueType.ARRAY ? p.unpackArrayHeader()
+                    : type == ValueType.MAP ? 2L * p.unpackMapHeader() : -1;
+            if (n < 0) {
+                p.skipValue();
+            } else if (n > 0) {
+                if (++depth > maxDepth) {
+                    throw new BadMessage(FluentProtocolError.BAD_MESSAGE,
+                            "an entry of the packed stream nests deeper than " + maxDepth);
+                }
+                left[depth] = n;
             }
         }
     }

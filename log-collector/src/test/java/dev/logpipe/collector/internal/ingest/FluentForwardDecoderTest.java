@@ -432,6 +432,28 @@ class FluentForwardDecoderTest {
     }
 
     @Test
+    void nestingDeeperThanTheLimitInsideAPackedStreamIsRefusedBeforeAnyRecord() throws IOException {
+        // the inner stream of PackedForward is opaque to the message scanner: its depth is checked apart
+        for (int depth : new int[] {65, 200_000}) {
+            MessageBufferPacker inner = MessagePack.newDefaultBufferPacker();
+            inner.packArrayHeader(2).packLong(T).packMapHeader(1).packString("message").packString("first");
+            inner.packArrayHeader(2).packLong(T).packMapHeader(1).packString("deep");
+            for (int i = 0; i < depth; i++) {
+                inner.packArrayHeader(1);
+            }
+            inner.packInt(1);
+            byte[] stream = inner.toByteArray();
+            byte[] b = packed(p -> {
+                p.packArrayHeader(2).packString("t").packBinaryHeader(stream.length);
+                p.writePayload(stream);
+            });
+            List<Object> out = decode(b);
+            assertEquals(1, out.size(), "depth " + depth + ": " + out);
+            assertEquals(FluentProtocolError.BAD_MESSAGE, ((FluentProtocolError) out.get(0)).reason(), "depth " + depth);
+        }
+    }
+
+    @Test
     void goodMessagesBeforeAnErrorAreDelivered() throws IOException {
         byte[] good = packed(p -> {
             p.packArrayHeader(3).packString("t").packLong(T);
