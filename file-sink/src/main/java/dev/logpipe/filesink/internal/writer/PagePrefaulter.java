@@ -53,8 +53,10 @@ import java.util.concurrent.atomic.AtomicLong;
  * Chronicle has unmapped that chunk before the call runs, the kernel answers ENOMEM and nothing
  * happens (counted, not fatal). A failure before any success (an older kernel without the advice,
  * another OS, no native access) switches the prefaulter off for good, logged once; an exception while
- * choosing a range does too. It is an optimisation, never a reason to stop storing records. The
- * release goes with the prefaulting: off when it is turned off or has switched itself off.
+ * choosing a range switches populating and the release off. It is an optimisation, never a reason
+ * to stop storing records. The release does not need the populate advice (kernels before 5.14, RHEL 8's
+ * 4.18 say, lack it but not {@code MADV_DONTNEED}): it goes on when populating has switched itself off,
+ * and switches itself off on its own failure; both are off when prefaulting is turned off.
  *
  * <p>Threading: {@link #afterBatch} on the writer thread only; one populate call in flight at a time
  * on a blocking-pool thread; the two share {@code running} and {@code disabled}.
@@ -86,7 +88,10 @@ public final class PagePrefaulter {
     private final AtomicBoolean running = new AtomicBoolean();
     private final AtomicLong populatedBytes = new AtomicLong();
     private final AtomicLong failures = new AtomicLong();
+    /** Populating ahead is off (the advice failed, or {@link #broken}). */
     private volatile boolean disabled;
+    /** An exception while choosing a range: populating and the release are off. Writer thread only. */
+    private boolean broken;
 
     /** The release behind the writer. */
     private final PassedPages behind;
@@ -98,7 +103,8 @@ public final class PagePrefaulter {
     public PagePrefaulter(TaskRuntime runtime, Madvise madvise) {
         this.runtime = runtime;
         this.madvise = madvise;
-        this.behind = new PassedPages(madvise, KEEP_BEHIND, RELEASE_STEP, KEEP_HEAD, this::off);
+        this.behind = new PassedPages(madvise, KEEP_BEHIND, RELEASE_STEP, KEEP_HEAD, why -> LOG.info(
+                "pages behind the journal writer stay in its mapping ({}); records are unaffected", why));
     }
 
     /**
@@ -119,20 +125,21 @@ public final class PagePrefaulter {
      * @return true if it submitted a populate call
      */
     public boolean afterBatch(BytesStore<?, ?> chunk, long end, boolean fillsBeforeSync) {
-        if (disabled || !(chunk instanceof MappedBytesStore m)) {
+        if (broken || !(chunk instanceof MappedBytesStore m)) {
             return false;
         }
         try {
-            return plan(m, end, fillsBeforeSync ? MADV_POPULATE_WRITE : MADV_POPULATE_READ);
+            behind.passed(m, end);
+            return !disabled && plan(m, end, fillsBeforeSync ? MADV_POPULATE_WRITE : MADV_POPULATE_READ);
         } catch (RuntimeException e) {
             // never let the optimisation stop the writer (it calls this on its own thread)
+            broken = true;
             off(e.toString());
             return false;
         }
     }
 
     private boolean plan(MappedBytesStore m, long end, int advice) {
-        behind.passed(m, end);
         if (m != store) { // a new chunk (or segment): start at the write position
             store = m;
             populatedUpTo = 0;
@@ -180,7 +187,8 @@ public final class PagePrefaulter {
         if (!disabled) {
             disabled = true;
             LOG.info("page prefaulting ahead of the journal writer is off ({}); records are unaffected,"
-                    + " the writer takes its own page faults", why);
+                    + " the writer takes its own page faults{}", why,
+                    broken ? "" : " (pages behind it still leave its mapping)");
         }
     }
 
@@ -199,7 +207,7 @@ public final class PagePrefaulter {
         return failures.get() + behind.failures();
     }
 
-    /** True once a failure switched it off. */
+    /** True once a failure switched populating ahead off. */
     public boolean disabled() {
         return disabled;
     }

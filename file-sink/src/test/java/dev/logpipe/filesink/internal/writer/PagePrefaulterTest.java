@@ -268,6 +268,24 @@ class PagePrefaulterTest {
     }
 
     @Test
+    void withoutThePopulateAdviceThePagesBehindStillLeaveTheMapping() throws Exception {
+        // a kernel before 5.14 (RHEL 8's 4.18): no MADV_POPULATE_*, but MADV_DONTNEED works
+        List<Call> calls = new CopyOnWriteArrayList<>();
+        PagePrefaulter p = new PagePrefaulter(runtime, (a, l, adv) -> {
+            calls.add(new Call(a, l, adv));
+            return adv == PagePrefaulter.MADV_DONTNEED ? 0 : -1;
+        });
+        BytesStore<?, ?> store = append(100);
+        p.afterBatch(store, bytes.writePosition(), true);
+        waitFor(p::disabled);
+        long end = PagePrefaulter.KEEP_HEAD + PagePrefaulter.KEEP_BEHIND + PagePrefaulter.RELEASE_STEP + 5000;
+        assertFalse(p.afterBatch(store, end, true), "no populate call after it switched off");
+        assertEquals(1, populates(calls).size());
+        assertEquals(1, releases(calls).size(), "the release goes on: " + calls);
+        assertTrue(p.releasedBytes() >= PagePrefaulter.RELEASE_STEP);
+    }
+
+    @Test
     void aFailureAfterASuccessIsCountedNotFatal() throws Exception {
         int[] n = {0};
         // the populate calls fail after the first (the releases behind succeed)
