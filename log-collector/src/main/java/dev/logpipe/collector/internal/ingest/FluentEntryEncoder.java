@@ -27,18 +27,19 @@ import org.msgpack.core.MessageUnpacker;
  *
  * <p>It takes only the common shape and answers null for the rest, which the decoder maps through
  * msgpack values as before: an entry that is not {@code [time, map]}, a key that is not a string, two
- * fields of one name, more than {@link #MAX_FIELDS} fields, or a string that is not well-formed UTF-8.
+ * fields of one name, or a string that is not well-formed UTF-8. Values that are not strings are
+ * written as JSON straight from their msgpack ({@link #render}), as msgpack's {@code Value.toJson}
+ * writes them, so a map of a million keys costs a few bytes of scratch per key, not a tree of objects.
  * The two paths give equal records ({@code FluentEntryEncoderTest} compares them over generated entries).
  *
  * <p>Threading: confined to the connection's event loop; it keeps its scratch buffers.
  */
 final class FluentEntryEncoder {
 
-    /** More fields than this go the slow way (the check for repeated names compares every pair). */
-    static final int MAX_FIELDS = 64;
-    private static final byte[] NULL = "null".getBytes(StandardCharsets.US_ASCII);
-    private static final byte[] TRUE = "true".getBytes(StandardCharsets.US_ASCII);
-    private static final byte[] FALSE = "false".getBytes(StandardCharsets.US_ASCII);
+    /** Up to this many fields, repeated names are found by comparing every pair; beyond, by hashing. */
+    private static final int PAIRWISE_FIELDS = 16;
+    /** Deepest nesting {@link #render} follows (the decoder refuses deeper messages and packed entries). */
+    private static final int MAX_DEPTH = FluentForwardDecoder.MAX_DEPTH + 2;
 
     private final EncodedRecord.Encoder out = new EncodedRecord.Encoder(false); // the UTF-8 is checked here
     private final CharsetDecoder utf8 = StandardCharsets.UTF_8.newDecoder()
@@ -50,12 +51,20 @@ final class FluentEntryEncoder {
     private byte[] json = new byte[256];
     private int jsonLen;
     // the fields, in order: name [off, len), value [off, len) in b (or in json when valueJson)
-    private final int[] nameOff = new int[MAX_FIELDS + 1];
-    private final int[] nameLen = new int[MAX_FIELDS + 1];
-    private final int[] valueOff = new int[MAX_FIELDS + 1];
-    private final int[] valueLen = new int[MAX_FIELDS + 1];
-    private final boolean[] valueJson = new boolean[MAX_FIELDS + 1];
+    private int[] nameOff = new int[16];
+    private int[] nameLen = new int[16];
+    private int[] valueOff = new int[16];
+    private int[] valueLen = new int[16];
+    private boolean[] valueJson = new boolean[16];
     private int fields;
+    /** For the repeated-name check of many fields: field index + 1 by name hash, open addressing. */
+    private int[] nameTable = new int[64];
+    /** The keys of the last entry's record map, -1 when the entry was not {@code [time, map]}. */
+    private long lastKeys = -1;
+    // render's stack: per open array or map, the values it holds and how many were written
+    private final long[] total = new long[MAX_DEPTH];
+    private final long[] done = new long[MAX_DEPTH];
+    private final boolean[] isMap = new boolean[MAX_DEPTH];
     /** The last level text and what it parsed to: a stream's records mostly share one or a few. */
     private byte[] lastLevelText = new byte[0];
     private Level lastLevel;
@@ -82,6 +91,7 @@ final class FluentEntryEncoder {
     }
 
     private EncodedRecord encode(byte[] tag, String source, long receiveTimeNanos) {
+        lastKeys = -1;
         int t = b[0] & 0xff;
         if (t != 0x92) { // a fixarray of two; [time, record] in any longer array header is left to the slow path
             return null;
@@ -92,7 +102,7 @@ final class FluentEntryEncoder {
         }
         int i = skip(1);
         t = b[i] & 0xff;
-        int count;
+        long count;
         if (t >= 0x80 && t <= 0x8f) {
             count = t & 0x0f;
             i += 1;
@@ -100,18 +110,12 @@ final class FluentEntryEncoder {
             count = u16(i + 1);
             i += 3;
         } else if (t == 0xdf) {
-            long n = u32(i + 1);
-            if (n > MAX_FIELDS + 8) {
-                return null;
-            }
-            count = (int) n;
+            count = u32(i + 1);
             i += 5;
         } else {
             return null;
         }
-        if (count > MAX_FIELDS + 8) { // room for the core keys
-            return null;
-        }
+        lastKeys = count;
         Level level = Level.UNSET;
         boolean haveLevel = false;
         int hostOff = 0;
@@ -124,7 +128,7 @@ final class FluentEntryEncoder {
         int logLen = -1;
         fields = 0;
         jsonLen = 0;
-        for (int k = 0; k < count; k++) {
+        for (long k = 0; k < count; k++) {
             if (!isRaw(i)) {
                 return null; // a key that is not a string: its name is its JSON text, the slow path's
             }
@@ -182,9 +186,6 @@ final class FluentEntryEncoder {
                 }
             }
             if (!used) {
-                if (fields == MAX_FIELDS) {
-                    return null;
-                }
                 if (text) {
                     addField(kOff, kLen, vOff, vLen, false);
                 } else {
@@ -222,6 +223,39 @@ final class FluentEntryEncoder {
             out.field(names, Math.max(nameOff[f], 0), nameLen[f], valueJson[f], valueJson[f] ? json : b, valueOff[f], valueLen[f]);
         }
         return out.finish();
+    }
+
+    /** The keys of the last entry's record map, -1 when it was not {@code [time, map]}. */
+    long lastKeys() {
+        return lastKeys;
+    }
+
+    /**
+     * The JSON text of the entry at {@code src[from, from + len)}, cut at {@code cap} bytes (on a
+     * character boundary): what an entry not mapped field by field is stored as. Map keys that are
+     * not strings are written as their JSON, unquoted (not JSON then; it is a record's raw text).
+     */
+    String renderCut(ByteBuffer src, int from, int len, int cap) {
+        if (b.length < len) {
+            b = new byte[len];
+        }
+        src.get(from, b, 0, len);
+        jsonLen = 0;
+        try {
+            render(0, cap, false);
+            int cut = Math.min(jsonLen, cap);
+            while (cut > 0 && cut < jsonLen && (json[cut] & 0xC0) == 0x80) {
+                cut--; // not inside a character
+            }
+            return new String(json, 0, cut, StandardCharsets.UTF_8);
+        } finally {
+            if (b.length > 64 * 1024) {
+                b = new byte[1024];
+            }
+            if (json.length > 64 * 1024) {
+                json = new byte[256];
+            }
+        }
     }
 
     /** {@code r} as an encoded record (the slow path's records). */
@@ -296,6 +330,14 @@ final class FluentEntryEncoder {
     }
 
     private void addField(int nOff, int nLen, int vOff, int vLen, boolean isJson) {
+        if (fields == nameOff.length) {
+            int n = fields * 2;
+            nameOff = Arrays.copyOf(nameOff, n);
+            nameLen = Arrays.copyOf(nameLen, n);
+            valueOff = Arrays.copyOf(valueOff, n);
+            valueLen = Arrays.copyOf(valueLen, n);
+            valueJson = Arrays.copyOf(valueJson, n);
+        }
         nameOff[fields] = nOff;
         nameLen[fields] = nLen;
         valueOff[fields] = vOff;
@@ -306,15 +348,50 @@ final class FluentEntryEncoder {
 
     /** Whether two fields have one name (the slow path keeps the first one's place and the last value). */
     private boolean repeatedName() {
-        for (int f = 1; f < fields; f++) {
-            for (int g = 0; g < f; g++) {
-                if (nameLen[f] == nameLen[g] && Arrays.equals(nameBytes(f), nameStart(f), nameStart(f) + nameLen[f],
-                        nameBytes(g), nameStart(g), nameStart(g) + nameLen[g])) {
-                    return true;
+        if (fields <= PAIRWISE_FIELDS) {
+            for (int f = 1; f < fields; f++) {
+                for (int g = 0; g < f; g++) {
+                    if (sameName(f, g)) {
+                        return true;
+                    }
                 }
             }
+            return false;
+        }
+        int size = Integer.highestOneBit(fields * 2 - 1) << 1;
+        if (nameTable.length < size) {
+            nameTable = new int[size];
+        } else {
+            Arrays.fill(nameTable, 0, size, 0);
+        }
+        int mask = size - 1;
+        for (int f = 0; f < fields; f++) {
+            int h = hash(nameBytes(f), nameStart(f), nameLen[f]) & mask;
+            while (nameTable[h] != 0) {
+                if (sameName(f, nameTable[h] - 1)) {
+                    return true;
+                }
+                h = (h + 1) & mask;
+            }
+            nameTable[h] = f + 1;
+        }
+        if (nameTable.length > 1 << 16) {
+            nameTable = new int[64]; // do not keep a huge entry's table
         }
         return false;
+    }
+
+    private boolean sameName(int f, int g) {
+        return nameLen[f] == nameLen[g] && Arrays.equals(nameBytes(f), nameStart(f), nameStart(f) + nameLen[f],
+                nameBytes(g), nameStart(g), nameStart(g) + nameLen[g]);
+    }
+
+    private static int hash(byte[] a, int off, int len) {
+        int h = 0x9E3779B9;
+        for (int j = off; j < off + len; j++) {
+            h = (h ^ a[j]) * 0x01000193;
+        }
+        return h ^ (h >>> 16);
     }
 
     private byte[] nameBytes(int f) {
@@ -374,28 +451,16 @@ final class FluentEntryEncoder {
     }
 
     /**
-     * Appends the JSON text of the value at [from, to) (not a string) to {@link #json}: integers,
-     * booleans and nil here; anything else as msgpack-java's {@code Value.toJson} writes it, so both
-     * paths store the same text. False if the value cannot be read.
+     * Appends the JSON text of the value at [from, to) (not a string) to {@link #json}, as msgpack-java's
+     * {@code Value.toJson} writes it, so both paths store the same text; through msgpack values only
+     * for a map with a key that is not a string. False if the value cannot be read.
      */
     private boolean jsonValue(int from, int to) {
-        int t = b[from] & 0xff;
-        long v = integerAt(from);
-        if (v != Long.MIN_VALUE) {
-            ensureJson(20);
-            String s = Long.toString(v);
-            for (int j = 0; j < s.length(); j++) {
-                json[jsonLen++] = (byte) s.charAt(j);
-            }
+        int mark = jsonLen;
+        if (render(from, Long.MAX_VALUE, true) >= 0) {
             return true;
         }
-        if (t == 0xc0 || t == 0xc2 || t == 0xc3) {
-            byte[] lit = t == 0xc0 ? NULL : t == 0xc3 ? TRUE : FALSE;
-            ensureJson(lit.length);
-            System.arraycopy(lit, 0, json, jsonLen, lit.length);
-            jsonLen += lit.length;
-            return true;
-        }
+        jsonLen = mark;
         try (MessageUnpacker u = MessagePack.newDefaultUnpacker(b, from, to - from)) {
             byte[] text = u.unpackValue().toJson().getBytes(StandardCharsets.UTF_8);
             ensureJson(text.length);
@@ -404,6 +469,209 @@ final class FluentEntryEncoder {
             return true;
         } catch (java.io.IOException | RuntimeException e) {
             return false;
+        }
+    }
+
+    /** Returned by {@link #render} when it stopped at its cap. */
+    static final int CAPPED = -2;
+
+    /**
+     * Writes the JSON text of the value at {@code i} to {@link #json} as msgpack-java's {@code
+     * Value.toJson} does, iteratively; returns the offset after the value, {@link #CAPPED} once it has
+     * written {@code cap} bytes or more (the value is then cut), or -1 for a map key that is not a
+     * string or a timestamp extension when {@code strictKeys} (msgpack quotes such a key's {@code
+     * toString} and writes a timestamp as a date, neither done here; without {@code strictKeys} they are
+     * written as JSON, the key unquoted, the extension as any other) or nesting deeper than the stack.
+     */
+    int render(int i, long cap, boolean strictKeys) {
+        exact = strictKeys;
+        int start = jsonLen;
+        int d = -1;
+        while (true) {
+            if (d >= 0) {
+                boolean key = isMap[d] && (done[d] & 1) == 0;
+                if (done[d] > 0) {
+                    putJson(key ? (byte) ',' : isMap[d] ? (byte) ':' : (byte) ',');
+                }
+                done[d]++;
+                if (key && !isRaw(i) && strictKeys) {
+                    return -1;
+                }
+            }
+            int t = b[i] & 0xff;
+            long n = -1;
+            boolean map = false;
+            if (t >= 0x80 && t <= 0x8f) {
+                n = 2L * (t & 0x0f);
+                map = true;
+                i += 1;
+            } else if (t >= 0x90 && t <= 0x9f) {
+                n = t & 0x0f;
+                i += 1;
+            } else if (t == 0xdc || t == 0xde) {
+                n = u16(i + 1) * (t == 0xde ? 2L : 1L);
+                map = t == 0xde;
+                i += 3;
+            } else if (t == 0xdd || t == 0xdf) {
+                n = u32(i + 1) * (t == 0xdf ? 2L : 1L);
+                map = t == 0xdf;
+                i += 5;
+            } else {
+                i = scalar(i);
+                if (i < 0) {
+                    return -1;
+                }
+            }
+            if (n == 0) {
+                putJson(map ? (byte) '{' : (byte) '[');
+                putJson(map ? (byte) '}' : (byte) ']');
+            } else if (n > 0) {
+                if (++d == MAX_DEPTH) {
+                    return -1;
+                }
+                putJson(map ? (byte) '{' : (byte) '[');
+                total[d] = n;
+                done[d] = 0;
+                isMap[d] = map;
+                continue;
+            }
+            while (d >= 0 && done[d] == total[d]) {
+                putJson(isMap[d] ? (byte) '}' : (byte) ']');
+                d--;
+            }
+            if (d < 0) {
+                return i;
+            }
+            if (jsonLen - start >= cap) {
+                return CAPPED;
+            }
+        }
+    }
+
+    /** {@link #render}'s mode: exactly as msgpack-java's {@code Value.toJson}, or -1. */
+    private boolean exact;
+
+    /** Writes the scalar at {@code i} as JSON; returns the offset after it, -1 if {@link #exact} cannot. */
+    private int scalar(int i) {
+        int t = b[i] & 0xff;
+        if (t <= 0x7f || t >= 0xe0 || t >= 0xcc && t <= 0xd3) {
+            String s = t == 0xcf ? Long.toUnsignedString(s64(i + 1)) : Long.toString(t == 0xd3 ? s64(i + 1) : integerAt(i));
+            putAscii(s);
+            return skip(i);
+        }
+        switch (t) {
+            case 0xc0 -> putAscii("null");
+            case 0xc2 -> putAscii("false");
+            case 0xc3 -> putAscii("true");
+            case 0xca, 0xcb -> {
+                double v = t == 0xca ? Float.intBitsToFloat((int) u32(i + 1)) : Double.longBitsToDouble(s64(i + 1));
+                putAscii(Double.isNaN(v) || Double.isInfinite(v) ? "null" : Double.toString(v));
+            }
+            default -> {
+                if (isRaw(i)) {
+                    putJsonString(new String(b, rawOff(i), rawLen(i), StandardCharsets.UTF_8));
+                } else { // an extension: [type,"hex of each (signed) byte"], as msgpack writes it
+                    int type;
+                    int at;
+                    int len;
+                    switch (t) {
+                        case 0xd4, 0xd5, 0xd6, 0xd7, 0xd8 -> {
+                            len = 1 << (t - 0xd4);
+                            type = b[i + 1];
+                            at = i + 2;
+                        }
+                        case 0xc7 -> {
+                            len = b[i + 1] & 0xff;
+                            type = b[i + 2];
+                            at = i + 3;
+                        }
+                        case 0xc8 -> {
+                            len = u16(i + 1);
+                            type = b[i + 3];
+                            at = i + 4;
+                        }
+                        default -> {
+                            len = (int) u32(i + 1);
+                            type = b[i + 5];
+                            at = i + 6;
+                        }
+                    }
+                    if (type == -1 && exact) {
+                        return -1; // msgpack reads type -1 as a timestamp, written differently (or refused)
+                    }
+                    putJson((byte) '[');
+                    putAscii(Byte.toString((byte) type));
+                    putAscii(",\"");
+                    for (int j = at; j < at + len; j++) {
+                        putAscii(Integer.toString(b[j], 16));
+                    }
+                    putAscii("\"]");
+                }
+            }
+        }
+        return skip(i);
+    }
+
+    /** {@code s} as a JSON string, escaped as msgpack-java escapes it (surrogates too, one by one). */
+    private void putJsonString(String s) {
+        ensureJson(s.length() * 6 + 2);
+        json[jsonLen++] = '"';
+        for (int j = 0; j < s.length(); j++) {
+            char c = s.charAt(j);
+            if (c < 0x20) {
+                switch (c) {
+                    case '\n' -> putEscape('n');
+                    case '\r' -> putEscape('r');
+                    case '\t' -> putEscape('t');
+                    case '\f' -> putEscape('f');
+                    case '\b' -> putEscape('b');
+                    default -> putUnicodeEscape(c);
+                }
+            } else if (c < 0x80) {
+                if (c == '"' || c == '\\') {
+                    putEscape(c);
+                } else {
+                    json[jsonLen++] = (byte) c;
+                }
+            } else if (c >= 0xD800 && c <= 0xDFFF) {
+                putUnicodeEscape(c);
+            } else if (c < 0x800) {
+                json[jsonLen++] = (byte) (0xC0 | c >> 6);
+                json[jsonLen++] = (byte) (0x80 | c & 0x3F);
+            } else {
+                json[jsonLen++] = (byte) (0xE0 | c >> 12);
+                json[jsonLen++] = (byte) (0x80 | c >> 6 & 0x3F);
+                json[jsonLen++] = (byte) (0x80 | c & 0x3F);
+            }
+        }
+        json[jsonLen++] = '"';
+    }
+
+    private void putEscape(char c) {
+        json[jsonLen++] = '\\';
+        json[jsonLen++] = (byte) c;
+    }
+
+    private static final byte[] HEX_UPPER = "0123456789ABCDEF".getBytes(StandardCharsets.US_ASCII);
+
+    private void putUnicodeEscape(char c) {
+        json[jsonLen++] = '\\';
+        json[jsonLen++] = 'u';
+        json[jsonLen++] = HEX_UPPER[c >> 12 & 15];
+        json[jsonLen++] = HEX_UPPER[c >> 8 & 15];
+        json[jsonLen++] = HEX_UPPER[c >> 4 & 15];
+        json[jsonLen++] = HEX_UPPER[c & 15];
+    }
+
+    private void putJson(byte c) {
+        ensureJson(1);
+        json[jsonLen++] = c;
+    }
+
+    private void putAscii(String s) {
+        ensureJson(s.length());
+        for (int j = 0; j < s.length(); j++) {
+            json[jsonLen++] = (byte) s.charAt(j);
         }
     }
 

@@ -78,10 +78,14 @@ public final class FluentForwardDecoder extends ChannelDuplexHandler {
     public static final int PART_RECORDS = 4096;
     /** The most heap (the records' estimate) one part of a message holds; the part that crosses it ends there. */
     static final long PART_BYTES = 256 * 1024;
+    /** An entry the fast way cannot take with more keys than this is stored raw, not mapped through msgpack values. */
+    static final int SLOW_MAX_KEYS = 4096;
     /** The error reason of a malformed entry. */
     static final RejectReason BAD_ENTRY = RejectReason.FLUENT_BAD_ENTRY;
 
     private final int maxMessageBytes;
+    /** The largest entry mapped (the listener's max frame: one record); a larger one is stored cut. */
+    private final int maxEntryBytes;
     private final MalformedPolicy malformed;
     private final IngestObserver observer;
     private final LongSupplier clock;
@@ -109,9 +113,10 @@ public final class FluentForwardDecoder extends ChannelDuplexHandler {
     /** Maps the entries of the common shape straight to encoded records. */
     private final FluentEntryEncoder entries = new FluentEntryEncoder();
 
-    private FluentForwardDecoder(int maxMessageBytes, MalformedPolicy malformed, IngestObserver observer,
-                                 LongSupplier clock, HeldBytes heldBytes) {
+    private FluentForwardDecoder(int maxMessageBytes, int maxEntryBytes, MalformedPolicy malformed,
+                                 IngestObserver observer, LongSupplier clock, HeldBytes heldBytes) {
         this.maxMessageBytes = maxMessageBytes;
+        this.maxEntryBytes = maxEntryBytes;
         this.malformed = malformed;
         this.observer = observer;
         this.clock = clock;
@@ -137,8 +142,8 @@ public final class FluentForwardDecoder extends ChannelDuplexHandler {
 
     static FluentForwardDecoder create(IngestDecoderConfig cfg, IngestObserver observer, LongSupplier clockNanos,
                                        HeldBytes heldBytes) {
-        return new FluentForwardDecoder(Math.max(cfg.maxFrameBytes(), MIN_MESSAGE_BYTES), cfg.malformed(), observer,
-                clockNanos, heldBytes);
+        return new FluentForwardDecoder(Math.max(cfg.maxFrameBytes(), MIN_MESSAGE_BYTES), cfg.maxFrameBytes(),
+                cfg.malformed(), observer, clockNanos, heldBytes);
     }
 
     @Override
@@ -354,17 +359,11 @@ public final class FluentForwardDecoder extends ChannelDuplexHandler {
                         int from = base + (int) u.getTotalReadBytes();
                         u.skipValue(); // the scanner has checked the message's msgpack
                         int len = base + (int) u.getTotalReadBytes() - from;
-                        EncodedRecord r = entries.encode(src, from, len, e.tagBytes, source, e.receiveTimeNanos);
+                        EncodedRecord r = mapEntry(e, src, from, len);
                         if (r != null) {
                             part.add(r);
-                        } else {
-                            ByteBuffer entry = src.duplicate();
-                            entry.limit(from + len).position(from);
-                            try (MessageUnpacker one = MessagePack.newDefaultUnpacker(entry)) {
-                                r = addSlow(part, e, one.unpackValue());
-                            }
+                            weight += r.heapBytes();
                         }
-                        weight += r == null ? 0 : r.heapBytes();
                     }
                     e.pos += (int) u.getTotalReadBytes();
                 }
@@ -384,6 +383,60 @@ public final class FluentForwardDecoder extends ChannelDuplexHandler {
         firedInPass = true;
         ctx.fireChannelRead(new FluentMessage(e.tag, List.copyOf(part), e.chunk, last));
         return true;
+    }
+
+    /**
+     * Maps the entry at {@code src[from, from + len)}; null when the policy drops it. Memory stays
+     * within a few times {@link #maxEntryBytes} whatever the entry holds: a larger entry is not mapped
+     * but stored cut (as a line over the max frame is), one the fast way cannot take is mapped through
+     * msgpack values only while that stays small, and one msgpack cannot read is stored raw; none of
+     * these refuses the rest of the message.
+     */
+    private EncodedRecord mapEntry(Events e, ByteBuffer src, int from, int len) throws IOException {
+        if (len > maxEntryBytes) {
+            return unmapped(e, src, from, len, RejectReason.OVERSIZE, RecordFlag.TRUNCATED);
+        }
+        EncodedRecord r = entries.encode(src, from, len, e.tagBytes, source, e.receiveTimeNanos);
+        if (r != null) {
+            if (r.heapBytes() <= 2L * maxEntryBytes) {
+                return r;
+            }
+            return unmapped(e, src, from, len, RejectReason.OVERSIZE, RecordFlag.TRUNCATED); // many tiny fields
+        }
+        if (entries.lastKeys() > SLOW_MAX_KEYS) {
+            // a value tree of a million keys would be tens of megabytes: stored raw instead
+            return unmapped(e, src, from, len, BAD_ENTRY, RecordFlag.MALFORMED);
+        }
+        ByteBuffer entry = src.duplicate();
+        entry.limit(from + len).position(from);
+        Value v;
+        try (MessageUnpacker one = MessagePack.newDefaultUnpacker(entry)) {
+            v = one.unpackValue();
+        } catch (RuntimeException ex) {
+            // msgpack-java refuses some values the format allows (a timestamp extension of a bad length)
+            return unmapped(e, src, from, len, BAD_ENTRY, RecordFlag.MALFORMED);
+        }
+        LogRecord slow = toRecord(e.tag, v, e.receiveTimeNanos);
+        return slow == null ? null : entries.encode(slow);
+    }
+
+    /**
+     * The entry as one record whose message is its JSON (cut at the max frame), flagged; counted under
+     * {@code reason} (an oversize entry as truncated). Null, counted, under {@code --malformed drop}.
+     */
+    private EncodedRecord unmapped(Events e, ByteBuffer src, int from, int len, RejectReason reason, RecordFlag flag) {
+        if (reason == RejectReason.OVERSIZE) {
+            observer.frameTruncated(SourceFormat.FLUENT);
+        } else {
+            observer.frameRejected(reason);
+        }
+        if (malformed == MalformedPolicy.DROP) {
+            return null;
+        }
+        String json = entries.renderCut(src, from, len, maxEntryBytes);
+        return entries.encode(LogRecord.builder().receiveTimeNanos(e.receiveTimeNanos).source(source)
+                .format(SourceFormat.FLUENT).service(e.tag).message(json).flag(flag).flag(RecordFlag.MALFORMED)
+                .field(FrameProcessor.ERROR_FIELD, reason.label()).build());
     }
 
     /** A complete message whose records are still to be fired, and where its next entry is. */

@@ -46,7 +46,15 @@ class FluentEntryEncoderTest {
         byte[] padded = new byte[entry.length + 7]; // at an offset, as in a message
         System.arraycopy(entry, 0, padded, 3, entry.length);
         EncodedRecord f = fast.encode(ByteBuffer.wrap(padded), 3, entry.length, TAG.getBytes(StandardCharsets.UTF_8), "", NOW);
-        Value v = MessagePack.newDefaultUnpacker(entry).unpackValue();
+        Value v;
+        try {
+            v = MessagePack.newDefaultUnpacker(entry).unpackValue();
+        } catch (RuntimeException e) {
+            // msgpack-java refuses a timestamp extension (type -1) of a bad length: the decoder stores
+            // such an entry raw (FluentForwardDecoderTest); the fast path must not have taken it
+            assertNull(f, what + ": the fast path took an entry msgpack cannot read");
+            return false;
+        }
         LogRecord slow = decoder.toRecord(TAG, v, NOW);
         if (f != null) {
             assertEquals(slow, f.decode(), what + ": " + v);
@@ -136,7 +144,7 @@ class FluentEntryEncoderTest {
             value(p, rnd, 0); // not a map, mostly
             return;
         }
-        int count = rnd.nextInt(50) == 0 ? 70 + rnd.nextInt(5) : rnd.nextInt(9);
+        int count = rnd.nextInt(50) == 0 ? 17 + rnd.nextInt(300) : rnd.nextInt(9); // many: the hashed name check
         p.packMapHeader(count);
         for (int k = 0; k < count; k++) {
             key(p, rnd);
@@ -180,7 +188,8 @@ class FluentEntryEncoderTest {
                 byte[] b = "as bin".getBytes(StandardCharsets.US_ASCII);
                 p.packBinaryHeader(b.length).writePayload(b);
             }
-            case 5 -> p.packString("x".repeat(rnd.nextInt(300))); // str8, str16
+            case 5 -> p.packString(rnd.nextBoolean() ? "x".repeat(rnd.nextInt(300)) // str8, str16
+                    : "ctl \u0001\u000b\u007f \uD83D\uDE00 \u2028 end"); // escapes, a surrogate pair
             default -> p.packString("v" + rnd.nextInt(1000) + " \"quoted\" \\ \t");
         }
     }
@@ -216,7 +225,11 @@ class FluentEntryEncoderTest {
             case 7 -> p.packInt(10 * (1 + rnd.nextInt(6))); // a pino level
             case 8 -> p.packFloat(rnd.nextFloat());
             case 9 -> p.packDouble(rnd.nextBoolean() ? rnd.nextDouble() * 1e6 : Double.POSITIVE_INFINITY);
-            case 10 -> p.packExtensionTypeHeader((byte) 5, 3).writePayload(new byte[] {1, 2, 3});
+            case 10 -> {
+                byte[] data = new byte[new int[] {1, 2, 4, 8, 16, 3, 20}[rnd.nextInt(7)]];
+                rnd.nextBytes(data); // negative bytes too: msgpack writes each as signed hex
+                p.packExtensionTypeHeader((byte) (rnd.nextInt(256) - 128), data.length).writePayload(data);
+            }
             case 11 -> text(p, rnd);
             case 12 -> {
                 int n = rnd.nextInt(4);

@@ -391,6 +391,81 @@ class FluentForwardDecoderTest {
         assertTrue(rs.get(1).flags().isEmpty());
     }
 
+    /** A PackedForward message of the given entries (each a full entry, packed by the caller). */
+    private static byte[] packedMessage(Packing entries) throws IOException {
+        MessageBufferPacker inner = MessagePack.newDefaultBufferPacker();
+        entries.pack(inner);
+        byte[] stream = inner.toByteArray();
+        return packed(p -> {
+            p.packArrayHeader(2).packString("tag").packBinaryHeader(stream.length);
+            p.writePayload(stream);
+        });
+    }
+
+    /** The records of every part of the one message in {@code out}. */
+    private static List<LogRecord> records(List<Object> out) {
+        List<LogRecord> all = new ArrayList<>();
+        for (int i = 0; i < out.size(); i++) {
+            FluentMessage m = (FluentMessage) out.get(i);
+            assertEquals(i == out.size() - 1, m.last(), out.toString());
+            m.records().stream().map(EncodedRecord::decode).forEach(all::add);
+        }
+        return all;
+    }
+
+    @Test
+    void anEntryOverTheMaxFrameIsStoredCutAndTheRestOfTheMessageMapped() throws IOException {
+        String big = "x".repeat(1_500_000); // the decoder's max frame is 1 MiB here
+        List<LogRecord> rs = records(decode(packedMessage(p -> {
+            p.packArrayHeader(2).packLong(T).packMapHeader(1).packString("msg").packString(big);
+            entry(p, 1);
+        })));
+        assertEquals(2, rs.size());
+        LogRecord cut = rs.get(0);
+        assertTrue(cut.flags().contains(RecordFlag.TRUNCATED) && cut.flags().contains(RecordFlag.MALFORMED), cut.flags().toString());
+        assertTrue(cut.message().startsWith("[" + T + ",{\"msg\":\"xxx"), cut.message().substring(0, 40));
+        assertTrue(cut.message().getBytes(StandardCharsets.UTF_8).length <= 1 << 20, "cut at the max frame");
+        assertEquals("oversize", cut.fields().get("logpipe.error").text());
+        assertEquals("tag", cut.service());
+        assertEquals("event 1", rs.get(1).message());
+    }
+
+    @Test
+    void anEntryMsgpackCannotReadIsStoredRawAndTheRestMapped() throws IOException {
+        List<LogRecord> rs = records(decode(packedMessage(p -> {
+            // a timestamp extension (type -1) of 3 bytes: msgpack-java's unpackValue refuses it
+            p.packArrayHeader(2).packLong(T).packMapHeader(2).packString("msg").packString("m");
+            p.packString("when").packExtensionTypeHeader((byte) -1, 3).writePayload(new byte[] {1, 2, 3});
+            entry(p, 1);
+        })));
+        assertEquals(2, rs.size());
+        assertTrue(rs.get(0).flags().contains(RecordFlag.MALFORMED), rs.get(0).toString());
+        assertEquals("[" + T + ",{\"msg\":\"m\",\"when\":[-1,\"123\"]}]", rs.get(0).message());
+        assertEquals("event 1", rs.get(1).message());
+    }
+
+    @Test
+    void aMapOfManyKeysIsMappedWithoutATreeOfValues() throws IOException {
+        int keys = 60_000; // about 540 KB: within the 1 MiB max frame
+        List<LogRecord> rs = records(decode(packedMessage(p -> {
+            p.packArrayHeader(2).packLong(T).packMapHeader(keys);
+            for (int i = 0; i < keys; i++) {
+                p.packString("k" + i).packInt(i);
+            }
+        })));
+        assertEquals(keys, rs.get(0).fieldCount(), rs.get(0).flags() + " " + rs.get(0).fields().get("logpipe.error"));
+        assertEquals("59999", rs.get(0).fields().get("k59999").text());
+        // the same keys with one repeated: the fast way cannot take it, and the slow way is not tried
+        List<LogRecord> dup = records(decode(packedMessage(p -> {
+            p.packArrayHeader(2).packLong(T).packMapHeader(keys);
+            for (int i = 0; i < keys; i++) {
+                p.packString(i == keys - 1 ? "k0" : "k" + i).packInt(i);
+            }
+        })));
+        assertTrue(dup.get(0).flags().contains(RecordFlag.MALFORMED), "stored raw");
+        assertTrue(dup.get(0).message().startsWith("[" + T + ",{\"k0\":0,\"k1\":1,"), dup.get(0).message().substring(0, 30));
+    }
+
     @Test
     void garbageAndNonMessagesEndTheStreamWithAProtocolError() throws IOException {
         byte[][] bad = {
