@@ -336,8 +336,11 @@ final class OtlpHttpHandler extends ChannelInboundHandlerAdapter {
             // protobuf holds per record, so a quarter of the records
             int maxRecords = encoding == Encoding.PROTOBUF ? server.settings().maxRecordsPerRequest()
                     : Math.max(1, server.settings().maxRecordsPerRequest() / 4);
-            mapped = encoding == Encoding.PROTOBUF ? OtlpLogMapper.mapProtobuf(data, source, now, maxRecords)
-                    : OtlpLogMapper.map(OtlpJson.decodeRequest(data, maxRecords), source, now, maxRecords);
+            // and what the records hold once mapped, at most four times the body limit (32 MiB by default)
+            long maxMapped = 4 * server.settings().maxBodyBytes();
+            mapped = encoding == Encoding.PROTOBUF ? OtlpLogMapper.mapProtobuf(data, source, now, maxRecords, maxMapped)
+                    : OtlpLogMapper.map(OtlpJson.decodeRequest(data, maxRecords, OtlpJson.MAX_TOKENS), source, now,
+                    maxRecords, maxMapped);
             releaseBody();
         } catch (Bodies.TooLargeException e) {
             releaseBody();
@@ -350,6 +353,11 @@ final class OtlpHttpHandler extends ChannelInboundHandlerAdapter {
             server.context().protocolError("otlp_too_many_records");
             answerNow(HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE, e.getMessage() + "; send smaller batches (e.g. the"
                     + " Collector's batch processor send_batch_max_size)", false);
+            return;
+        } catch (OtlpLogMapper.TooMuchToMapException e) {
+            releaseBody();
+            server.context().protocolError("otlp_too_large");
+            answerNow(HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE, e.getMessage() + "; send smaller batches", false);
             return;
         } catch (BadRequestException | InvalidProtocolBufferException e) {
             releaseBody();

@@ -67,7 +67,22 @@ public final class OtlpJson {
      * @throws OtlpLogMapper.TooManyRecordsException past {@code maxRecords}
      */
     public static ExportLogsServiceRequest decodeRequest(ByteBuffer body, int maxRecords) throws BadRequestException {
-        if (countLogRecords(body, maxRecords) > maxRecords) {
+        return decodeRequest(body, maxRecords, Long.MAX_VALUE);
+    }
+
+    /** The most JSON tokens (values, names, brackets) a body may have: its tree takes ~100 bytes of heap per token. */
+    public static final long MAX_TOKENS = 256 * 1024;
+
+    /**
+     * As {@link #decodeRequest(ByteBuffer, int)}, also refusing a body of more than {@code maxTokens}
+     * JSON tokens before it is decoded: one log record of 300,000 attributes fits the body limit, and
+     * its tree would not fit the heap.
+     *
+     * @throws OtlpLogMapper.TooMuchToMapException past {@code maxTokens}
+     */
+    public static ExportLogsServiceRequest decodeRequest(ByteBuffer body, int maxRecords, long maxTokens)
+            throws BadRequestException {
+        if (countLogRecords(body, maxRecords, maxTokens) > maxRecords) {
             throw new OtlpLogMapper.TooManyRecordsException(maxRecords);
         }
         return decodeRequest(body);
@@ -79,7 +94,13 @@ public final class OtlpJson {
      * decoder then reports it).
      */
     static long countLogRecords(ByteBuffer body, long stopAfter) {
+        return countLogRecords(body, stopAfter, Long.MAX_VALUE);
+    }
+
+    /** As {@link #countLogRecords(ByteBuffer, long)}; throws once the body has more than {@code maxTokens} tokens. */
+    static long countLogRecords(ByteBuffer body, long stopAfter, long maxTokens) {
         long count = 0;
+        long tokens = 0;
         // per open container: the field name an array was opened under, or null (objects, unnamed arrays)
         java.util.ArrayDeque<String> open = new java.util.ArrayDeque<>();
         ByteBuffer b = body.duplicate();
@@ -88,6 +109,10 @@ public final class OtlpJson {
                 : MAPPER.getFactory().createParser((java.io.InputStream) new io.netty.buffer.ByteBufInputStream(
                         io.netty.buffer.Unpooled.wrappedBuffer(b)))) {
             for (com.fasterxml.jackson.core.JsonToken t; (t = p.nextToken()) != null; ) {
+                if (++tokens > maxTokens) {
+                    throw new OtlpLogMapper.TooMuchToMapException("more than " + maxTokens
+                            + " JSON tokens in one request (its tree would take ~100 bytes of heap each)");
+                }
                 switch (t) {
                     case START_ARRAY -> open.push(p.getParsingContext().getParent() != null
                             && p.getParsingContext().getParent().getCurrentName() != null

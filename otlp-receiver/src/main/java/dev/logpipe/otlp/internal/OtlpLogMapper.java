@@ -48,6 +48,15 @@ public final class OtlpLogMapper {
     private static final JsonFactory JSON = new JsonFactory();
     private static final char[] HEX = "0123456789abcdef".toCharArray();
 
+    /**
+     * The largest log record mapped, encoded (a protobuf body's bytes; a JSON record's size once
+     * decoded): as a line over the max frame, a larger one is not stored, here rejected alone (partial
+     * success: the client does not resend it).
+     */
+    public static final int MAX_RECORD_BYTES = 1 << 20;
+    /** The largest resource or instrumentation scope message taken (real ones are a few KB). */
+    public static final int MAX_PART_BYTES = 1 << 20;
+
     private OtlpLogMapper() {
     }
 
@@ -77,13 +86,27 @@ public final class OtlpLogMapper {
      * @throws TooManyRecordsException past {@code maxRecords}, once that many are mapped
      */
     public static Mapped map(ExportLogsServiceRequest request, String source, long receiveTimeNanos, int maxRecords) {
-        Records out = new Records(source, receiveTimeNanos, maxRecords);
+        return map(request, source, receiveTimeNanos, maxRecords, Long.MAX_VALUE);
+    }
+
+    /**
+     * As {@link #map(ExportLogsServiceRequest, String, long, int)}, refusing a request whose records
+     * would hold more than {@code maxMappedBytes} of heap once mapped (see {@link TooMuchToMapException}).
+     */
+    public static Mapped map(ExportLogsServiceRequest request, String source, long receiveTimeNanos, int maxRecords,
+                             long maxMappedBytes) {
+        Records out = new Records(source, receiveTimeNanos, maxRecords, maxMappedBytes);
         for (ResourceLogs rl : request.getResourceLogsList()) {
             ResourceFields resource = ResourceFields.of(rl.getResource());
             for (ScopeLogs sl : rl.getScopeLogsList()) {
                 ScopeFields scope = ScopeFields.of(sl.getScope());
                 for (io.opentelemetry.proto.logs.v1.LogRecord lr : sl.getLogRecordsList()) {
-                    out.add(lr, resource, scope);
+                    int size = lr.getSerializedSize();
+                    if (size > MAX_RECORD_BYTES) {
+                        out.oversize(size);
+                    } else {
+                        out.add(lr, resource, scope);
+                    }
                 }
             }
         }
@@ -114,7 +137,18 @@ public final class OtlpLogMapper {
      */
     public static Mapped mapProtobuf(ByteBuffer body, String source, long receiveTimeNanos, int maxRecords)
             throws InvalidProtocolBufferException {
-        Records out = new Records(source, receiveTimeNanos, maxRecords);
+        return mapProtobuf(body, source, receiveTimeNanos, maxRecords, Long.MAX_VALUE);
+    }
+
+    /**
+     * As {@link #mapProtobuf(ByteBuffer, String, long, int)}, refusing a request whose records would
+     * hold more than {@code maxMappedBytes} of heap once mapped, and a resource or scope of more than
+     * {@link #MAX_PART_BYTES} (see {@link TooMuchToMapException}); a log record of more than {@link
+     * #MAX_RECORD_BYTES} is rejected alone (partial success), without being decoded.
+     */
+    public static Mapped mapProtobuf(ByteBuffer body, String source, long receiveTimeNanos, int maxRecords,
+                                     long maxMappedBytes) throws InvalidProtocolBufferException {
+        Records out = new Records(source, receiveTimeNanos, maxRecords, maxMappedBytes);
         forEachMessageField(body, (field, resourceLogs) -> {
             if (field == 1) { // ExportLogsServiceRequest.resource_logs
                 mapResourceLogs(resourceLogs, out);
@@ -128,6 +162,7 @@ public final class OtlpLogMapper {
         Resource.Builder resource = Resource.newBuilder();
         forEachMessageField(resourceLogs, (field, value) -> {
             if (field == 1) {
+                requireSmall(value, "a resource");
                 resource.mergeFrom(CodedInputStream.newInstance(value)); // repeated occurrences merge, as protobuf's
             } else if (field == 3) {
                 requireUtf8(value, "schema_url");
@@ -147,6 +182,7 @@ public final class OtlpLogMapper {
         InstrumentationScope.Builder scope = InstrumentationScope.newBuilder();
         forEachMessageField(scopeLogs, (field, value) -> {
             if (field == 1) {
+                requireSmall(value, "an instrumentation scope");
                 scope.mergeFrom(CodedInputStream.newInstance(value));
             } else if (field == 3) {
                 requireUtf8(value, "schema_url");
@@ -155,7 +191,11 @@ public final class OtlpLogMapper {
         ScopeFields fields = ScopeFields.of(scope.build());
         forEachMessageField(scopeLogs, (field, logRecord) -> {
             if (field == 2) {
-                out.add(io.opentelemetry.proto.logs.v1.LogRecord.parseFrom(logRecord), resource, fields);
+                if (logRecord.remaining() > MAX_RECORD_BYTES) {
+                    out.oversize(logRecord.remaining()); // not decoded: its message tree could be many times its size
+                } else {
+                    out.add(io.opentelemetry.proto.logs.v1.LogRecord.parseFrom(logRecord), resource, fields);
+                }
             }
         });
     }
@@ -163,6 +203,27 @@ public final class OtlpLogMapper {
     private static void requireUtf8(ByteBuffer value, String name) throws InvalidProtocolBufferException {
         if (!UnsafeByteOperations.unsafeWrap(value).isValidUtf8()) {
             throw new InvalidProtocolBufferException(name + " is not valid UTF-8");
+        }
+    }
+
+    private static void requireSmall(ByteBuffer value, String what) {
+        if (value.remaining() > MAX_PART_BYTES) {
+            throw new TooMuchToMapException(what + " of " + value.remaining() + " bytes (at most " + MAX_PART_BYTES
+                    + ": its attributes go into every one of its records)");
+        }
+    }
+
+    /**
+     * A request that would take too much heap to map: a resource or scope over {@link #MAX_PART_BYTES},
+     * or records that would hold more than the receiver's bound once mapped (small attributes weigh
+     * many times their wire size: one log record of 500,000 attributes in a 7.9 MB body ran serve's heap
+     * out). Not retryable as it is: a 413.
+     */
+    public static final class TooMuchToMapException extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+
+        public TooMuchToMapException(String message) {
+            super(message, null, false, false);
         }
     }
 
@@ -214,7 +275,8 @@ public final class OtlpLogMapper {
     }
 
     /** What a resource gives each of its records: service, host, and its {@code resource.<key>} fields. */
-    private record ResourceFields(String service, String host, String[] names, FieldValue[] values) {
+    private record ResourceFields(String service, String host, String[] names, FieldValue[] values, long sharedHeap) {
+
         static ResourceFields of(Resource resource) {
             String service = "";
             String host = "";
@@ -233,7 +295,10 @@ public final class OtlpLogMapper {
                 names.add("resource." + key);
                 values.add(valueOf(kv.getValue()));
             }
-            return new ResourceFields(service, host, names.toArray(String[]::new), values.toArray(FieldValue[]::new));
+            String[] n = names.toArray(String[]::new);
+            FieldValue[] v = values.toArray(FieldValue[]::new);
+            // what its fields weigh in each record's heapBytes(), though every record shares them
+            return new ResourceFields(service, host, n, v, OtlpLogMapper.sharedHeap(n, v) + stringHeap(service) + stringHeap(host));
         }
     }
 
@@ -241,7 +306,8 @@ public final class OtlpLogMapper {
      * What a scope gives each of its records: {@code scope.name}, {@code scope.version},
      * {@code scope.attributes.<key>}.
      */
-    private record ScopeFields(String[] names, FieldValue[] values) {
+    private record ScopeFields(String[] names, FieldValue[] values, long sharedHeap) {
+
         static ScopeFields of(InstrumentationScope scope) {
             List<String> names = new ArrayList<>();
             List<FieldValue> values = new ArrayList<>();
@@ -257,8 +323,24 @@ public final class OtlpLogMapper {
                 names.add("scope.attributes." + kv.getKey());
                 values.add(valueOf(kv.getValue()));
             }
-            return new ScopeFields(names.toArray(String[]::new), values.toArray(FieldValue[]::new));
+            String[] n = names.toArray(String[]::new);
+            FieldValue[] v = values.toArray(FieldValue[]::new);
+            return new ScopeFields(n, v, OtlpLogMapper.sharedHeap(n, v));
         }
+    }
+
+    /** About what {@code LogRecord.heapBytes()} counts for these fields, less the two array slots each record has. */
+    private static long sharedHeap(String[] names, FieldValue[] values) {
+        long n = 0;
+        for (int i = 0; i < names.length; i++) {
+            n += 24 + stringHeap(names[i]) + stringHeap(values[i].text());
+        }
+        return n;
+    }
+
+    /** As {@code LogRecord}'s estimate of a string. */
+    private static long stringHeap(String s) {
+        return 40 + (long) s.length();
     }
 
     /** The records of one request as they are mapped, and what was rejected. */
@@ -271,11 +353,33 @@ public final class OtlpLogMapper {
         private String firstError;
         private int index;
         private final int maxRecords;
+        private final long maxMappedBytes;
+        /** The records' heap so far, less what they share with their resource and scope. */
+        private long mappedBytes;
 
-        Records(String source, long receiveTimeNanos, int maxRecords) {
+        Records(String source, long receiveTimeNanos, int maxRecords, long maxMappedBytes) {
             this.source = source;
             this.receiveTimeNanos = receiveTimeNanos;
             this.maxRecords = maxRecords;
+            this.maxMappedBytes = maxMappedBytes;
+        }
+
+        /** A log record of {@code bytes} over {@link #MAX_RECORD_BYTES}: rejected, not decoded. */
+        void oversize(int bytes) {
+            if (index == maxRecords) {
+                throw new TooManyRecordsException(maxRecords);
+            }
+            reject(RejectReason.OVERSIZE, "log record " + index + ": " + bytes + " bytes, over the " + MAX_RECORD_BYTES
+                    + " bytes a log record may have");
+            index++;
+        }
+
+        private void reject(RejectReason reason, String error) {
+            rejected.merge(reason, 1L, Long::sum);
+            rejectedCount++;
+            if (firstError == null) {
+                firstError = error;
+            }
         }
 
         void add(io.opentelemetry.proto.logs.v1.LogRecord lr, ResourceFields resource, ScopeFields scope) {
@@ -295,14 +399,16 @@ public final class OtlpLogMapper {
             }
             index++;
             if (reason != null) {
-                rejected.merge(reason, 1L, Long::sum);
-                rejectedCount++;
-                if (firstError == null) {
-                    firstError = error;
-                }
+                reject(reason, error);
                 return;
             }
-            records.add(record(lr, resource, scope, source, receiveTimeNanos));
+            LogRecord r = record(lr, resource, scope, source, receiveTimeNanos);
+            mappedBytes += Math.max(64, r.heapBytes() - resource.sharedHeap() - scope.sharedHeap());
+            if (mappedBytes > maxMappedBytes) {
+                throw new TooMuchToMapException("the records would take more than " + maxMappedBytes
+                        + " bytes of heap once mapped (many small attributes weigh many times their size on the wire)");
+            }
+            records.add(r);
         }
 
         Mapped mapped() {

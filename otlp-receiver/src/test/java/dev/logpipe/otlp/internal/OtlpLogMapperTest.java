@@ -240,4 +240,94 @@ class OtlpLogMapperTest {
         assertThrows(OtlpLogMapper.TooManyRecordsException.class, () -> OtlpJson.decodeRequest(b, 3));
         assertEquals(0, OtlpJson.countLogRecords(ByteBuffer.wrap("not json".getBytes(StandardCharsets.UTF_8)), 10));
     }
+
+    private static io.opentelemetry.proto.logs.v1.LogRecord.Builder withAttributes(int n, String prefix) {
+        var lr = io.opentelemetry.proto.logs.v1.LogRecord.newBuilder().setBody(AnyValue.newBuilder().setStringValue("m"));
+        for (int i = 0; i < n; i++) {
+            lr.addAttributes(kv(prefix + i, "v"));
+        }
+        return lr;
+    }
+
+    @Test
+    void aLogRecordOverTheLimitIsRejectedAloneAndTheOthersAreKept() throws Exception {
+        var small = io.opentelemetry.proto.logs.v1.LogRecord.newBuilder().setBody(AnyValue.newBuilder().setStringValue("ok"));
+        var big = withAttributes(80_000, "attribute-"); // ~1.3 MB on the wire
+        ExportLogsServiceRequest req = ExportLogsServiceRequest.newBuilder().addResourceLogs(ResourceLogs.newBuilder()
+                .addScopeLogs(ScopeLogs.newBuilder().addLogRecords(small).addLogRecords(big).addLogRecords(small))).build();
+        assertTrue(big.build().getSerializedSize() > OtlpLogMapper.MAX_RECORD_BYTES);
+        OtlpLogMapper.Mapped m = wire(req.toByteArray(), "s", 1);
+        assertEquals(2, m.records().size());
+        assertEquals(1, m.rejected());
+        assertEquals(java.util.Map.of(dev.logpipe.collector.RejectReason.OVERSIZE, 1L), m.rejectedByReason());
+        assertTrue(m.firstError().startsWith("log record 1: "), m.firstError());
+        assertSame(m, OtlpLogMapper.map(req, "s", 1));
+    }
+
+    @Test
+    void recordsThatWouldHoldMoreThanTheBoundOnceMappedRefuseTheRequest() throws Exception {
+        // eight records of 20,000 small attributes: 2.3 MB on the wire, some 30 MB of heap once mapped
+        var scope = ScopeLogs.newBuilder();
+        for (int i = 0; i < 8; i++) {
+            scope.addLogRecords(withAttributes(20_000, "a"));
+        }
+        ExportLogsServiceRequest req = ExportLogsServiceRequest.newBuilder()
+                .addResourceLogs(ResourceLogs.newBuilder().addScopeLogs(scope)).build();
+        long bound = 4L * req.getSerializedSize();
+        OtlpLogMapper.TooMuchToMapException e = assertThrows(OtlpLogMapper.TooMuchToMapException.class,
+                () -> OtlpLogMapper.mapProtobuf(ByteBuffer.wrap(req.toByteArray()), "s", 1, 100_000, bound));
+        assertTrue(e.getMessage().contains(Long.toString(bound)), e.getMessage());
+        assertThrows(OtlpLogMapper.TooMuchToMapException.class, () -> OtlpLogMapper.map(req, "s", 1, 100_000, bound));
+        // the same records within a bound they fit: all mapped
+        assertEquals(8, OtlpLogMapper.mapProtobuf(ByteBuffer.wrap(req.toByteArray()), "s", 1, 100_000, 1L << 30)
+                .records().size());
+    }
+
+    @Test
+    void resourceAttributesCountOnceNotOncePerRecord() throws Exception {
+        // 1,000 records sharing a resource of 500 attributes of 1,000 characters: counted per record, their
+        // text would be 500 MB; shared, the records hold only their references to it (4 MB)
+        Resource.Builder resource = Resource.newBuilder();
+        for (int i = 0; i < 500; i++) {
+            resource.addAttributes(kv("r" + i, "v".repeat(1_000)));
+        }
+        var scope = ScopeLogs.newBuilder();
+        for (int i = 0; i < 1_000; i++) {
+            scope.addLogRecords(io.opentelemetry.proto.logs.v1.LogRecord.newBuilder()
+                    .setBody(AnyValue.newBuilder().setStringValue("line " + i)));
+        }
+        byte[] body = ExportLogsServiceRequest.newBuilder()
+                .addResourceLogs(ResourceLogs.newBuilder().setResource(resource).addScopeLogs(scope)).build().toByteArray();
+        long serveBound = 4L * 8 * 1024 * 1024; // serve's: four times the default body limit
+        assertEquals(1_000, OtlpLogMapper.mapProtobuf(ByteBuffer.wrap(body), "s", 1, 100_000, serveBound)
+                .records().size());
+    }
+
+    @Test
+    void aResourceOrScopeOverTheLimitRefusesTheRequest() throws Exception {
+        Resource.Builder resource = Resource.newBuilder();
+        for (int i = 0; i < 70_000; i++) {
+            resource.addAttributes(kv("resource-attribute-" + i, "v"));
+        }
+        assertTrue(resource.build().getSerializedSize() > OtlpLogMapper.MAX_PART_BYTES);
+        byte[] body = ExportLogsServiceRequest.newBuilder().addResourceLogs(ResourceLogs.newBuilder().setResource(resource)
+                .addScopeLogs(ScopeLogs.newBuilder().addLogRecords(io.opentelemetry.proto.logs.v1.LogRecord.newBuilder())))
+                .build().toByteArray();
+        OtlpLogMapper.TooMuchToMapException e = assertThrows(OtlpLogMapper.TooMuchToMapException.class,
+                () -> OtlpLogMapper.mapProtobuf(ByteBuffer.wrap(body), "s", 1, 100_000, Long.MAX_VALUE));
+        assertTrue(e.getMessage().startsWith("a resource of "), e.getMessage());
+    }
+
+    @Test
+    void aJsonBodyOfTooManyTokensIsRefusedBeforeItIsDecoded() throws Exception {
+        StringBuilder attrs = new StringBuilder();
+        for (int i = 0; i < 1_000; i++) {
+            attrs.append(i == 0 ? "" : ",").append("{\"key\":\"a").append(i).append("\",\"value\":{\"stringValue\":\"v\"}}");
+        }
+        String body = "{\"resourceLogs\":[{\"scopeLogs\":[{\"logRecords\":[{\"attributes\":[" + attrs + "]}]}]}]}";
+        ByteBuffer b = ByteBuffer.wrap(body.getBytes(StandardCharsets.UTF_8));
+        // 1,000 attributes of 9 tokens each, and the 20 around them
+        assertThrows(OtlpLogMapper.TooMuchToMapException.class, () -> OtlpJson.decodeRequest(b, 10, 9_019));
+        assertEquals(1, OtlpJson.decodeRequest(b, 10, 9_020).getResourceLogs(0).getScopeLogs(0).getLogRecordsCount());
+    }
 }
