@@ -378,7 +378,7 @@ class DamageCliTest {
                 .whenComplete((code, e) -> {
                     if (!saw.isDone()) {
                         saw.completeExceptionally(new AssertionError("tail -f ended (" + code + ", " + e + ") before "
-                                + text + ": " + seen));
+                                + text + ": " + seen, e));
                     }
                 });
         return saw;

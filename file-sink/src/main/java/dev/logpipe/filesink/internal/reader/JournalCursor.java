@@ -11,6 +11,7 @@ import dev.logpipe.filesink.internal.queue.JournalMeta;
 import dev.logpipe.filesink.internal.queue.JournalQueues;
 import dev.logpipe.filesink.internal.queue.Madvise;
 import dev.logpipe.filesink.internal.queue.PassedPages;
+import dev.logpipe.filesink.internal.queue.QueueEnds;
 import dev.logpipe.filesink.internal.scan.SegmentScanner;
 import net.openhft.chronicle.bytes.Bytes;
 import net.openhft.chronicle.bytes.MappedBytesStore;
@@ -215,7 +216,7 @@ public final class JournalCursor implements AutoCloseable {
         switch (start) {
             case START -> toFirst();
             case END -> {
-                tailer.toEnd();
+                QueueEnds.toEnd(tailer, queue);
                 settle(tailer.index());
             }
             case INDEX -> {
@@ -226,7 +227,7 @@ public final class JournalCursor implements AutoCloseable {
                     if (first >= 0 && arg < first) {
                         toFirst(); // the segment holding it was deleted: continue with what is left
                     } else {
-                        tailer.toEnd();
+                        QueueEnds.toEnd(tailer, queue);
                         long end = tailer.index();
                         if (arg < end) {
                             throw new IllegalArgumentException("index " + arg + " is not in the journal");
@@ -256,14 +257,23 @@ public final class JournalCursor implements AutoCloseable {
         }
         int cycle = rc.toCycle(nextIndex);
         if (!tailer.moveToIndex(nextIndex)) {
-            if (Files.exists(segmentFile(cycle))) {
+            if (Files.exists(segmentFile(cycle)) && !(rc.toSequenceNumber(nextIndex) == 0 && holdsNothing(cycle))) {
                 scanFrom(cycle, nextIndex - 1); // Chronicle cannot get there (damage on the way): read the segment byte by byte
                 return;
             }
-            tailer.toEnd(); // nothing written there yet
+            QueueEnds.toEnd(tailer, queue); // nothing written there yet
         }
         lastCycle = cycle;
         lastEnd = 0;
+    }
+
+    /** True if {@code cycle}'s segment holds nothing after its header: no record, no damage (the writer has just rolled into it). */
+    private boolean holdsNothing(int cycle) {
+        try (SegmentScanner sc = new SegmentScanner(segmentFile(cycle), rc.toIndex(cycle, 0), rc.maxMessagesPerCycle())) {
+            return sc.next(0) instanceof SegmentScanner.End e && e.kind() == SegmentScanner.EndKind.ZEROS;
+        } catch (IOException e) {
+            return false;
+        }
     }
 
     private void resumeAfter(long lastRead) {
@@ -804,7 +814,7 @@ public final class JournalCursor implements AutoCloseable {
             return -1;
         }
         try {
-            long last = queue.lastIndex();
+            long last = QueueEnds.lastIndex(queue);
             if (last < 0 || last <= index) {
                 return 0;
             }
@@ -825,14 +835,14 @@ public final class JournalCursor implements AutoCloseable {
 
     private void seekLast(long n) {
         if (n <= 0) {
-            tailer.toEnd();
+            QueueEnds.toEnd(tailer, queue);
             settle(tailer.index());
             return;
         }
-        tailer.direction(TailerDirection.BACKWARD).toEnd();
+        boolean any = QueueEnds.toLast(tailer, queue);
         long idx = -1;
         long seen = 0;
-        while (seen < n) {
+        while (any && seen < n) {
             try (DocumentContext dc = tailer.readingDocument()) {
                 if (!dc.isPresent()) {
                     break;
@@ -846,7 +856,7 @@ public final class JournalCursor implements AutoCloseable {
         }
         tailer.direction(TailerDirection.FORWARD);
         if (idx < 0) {
-            tailer.toEnd();
+            QueueEnds.toEnd(tailer, queue);
             if (seen == 0 && firstCycleOnDisk() != Integer.MIN_VALUE && lastIndexScanned(segments(), 1) >= 0) {
                 throw new IllegalStateException("Chronicle sees no record where the segments hold some");
             }
@@ -951,7 +961,7 @@ public final class JournalCursor implements AutoCloseable {
         } else if (candidate + 1 < cycles.size()) {
             settle(rc.toIndex(cycles.get(candidate + 1), 0));
         } else {
-            tailer.toEnd();
+            QueueEnds.toEnd(tailer, queue);
             settle(tailer.index());
         }
     }
@@ -991,46 +1001,9 @@ public final class JournalCursor implements AutoCloseable {
         return Long.MIN_VALUE;
     }
 
-    /** The highest sequence present in {@code cycle}: exponential probe, then binary search. */
+    /** The highest sequence present in {@code cycle}, -1 if none. */
     private long lastSequence(int cycle) {
-        if (!exists(rc.toIndex(cycle, 0))) {
-            return -1;
-        }
-        long good = 0;
-        long step = 1;
-        long bad;
-        while (true) {
-            long probe = good + step;
-            if (probe > rc.maxMessagesPerCycle()) {
-                bad = rc.maxMessagesPerCycle() + 1;
-                break;
-            }
-            if (exists(rc.toIndex(cycle, probe))) {
-                good = probe;
-                step <<= 1;
-            } else {
-                bad = probe;
-                break;
-            }
-        }
-        while (bad - good > 1) {
-            long m = (good + bad) >>> 1;
-            if (exists(rc.toIndex(cycle, m))) {
-                good = m;
-            } else {
-                bad = m;
-            }
-        }
-        return good;
-    }
-
-    private boolean exists(long index) {
-        if (!tailer.moveToIndex(index)) {
-            return false;
-        }
-        try (DocumentContext dc = tailer.readingDocument()) {
-            return dc.isPresent() && dc.index() == index;
-        }
+        return QueueEnds.lastSequence(tailer, queue.rollCycle(), cycle);
     }
 
     /** The receive time of the record at {@code index}, or MIN_VALUE if there is none or it is damaged. */

@@ -12,6 +12,7 @@ import dev.logpipe.filesink.SinkListener;
 import dev.logpipe.filesink.SyncPolicy;
 import dev.logpipe.filesink.internal.codec.RecordCodec;
 import dev.logpipe.filesink.internal.queue.JournalQueues;
+import dev.logpipe.filesink.internal.queue.QueueEnds;
 import dev.logpipe.filesink.internal.scan.SegmentLink;
 import dev.logpipe.runtime.TaskRuntime;
 import net.openhft.chronicle.bytes.BytesStore;
@@ -161,7 +162,7 @@ public final class JournalWriter implements Runnable {
      * @param lastValid the index of the last valid record in that segment, -1 if it has none
      */
     public void recoverPosition(Integer damagedCycle, long lastValid) {
-        long last = damagedCycle == null ? queue.lastIndex() : lastValid;
+        long last = damagedCycle == null ? QueueEnds.lastIndex(queue) : lastValid;
         if (damagedCycle != null && last < 0) {
             state.currentCycle(damagedCycle); // so the segment written next links to it
             sync.noteCycle(damagedCycle);

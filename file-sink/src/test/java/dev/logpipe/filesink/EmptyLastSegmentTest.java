@@ -1,0 +1,118 @@
+package dev.logpipe.filesink;
+
+import dev.logpipe.channels.Mpsc;
+import dev.logpipe.filesink.internal.queue.ClockTimeProvider;
+import dev.logpipe.filesink.internal.queue.JournalQueues;
+import dev.logpipe.testsupport.MutableClock;
+import net.openhft.chronicle.queue.ExcerptAppender;
+import net.openhft.chronicle.queue.impl.single.SingleChronicleQueue;
+import net.openhft.chronicle.wire.DocumentContext;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * A journal whose newest segment holds no record yet (the writer has just rolled into it, or
+ * crashed right after), long after the segment before it. Chronicle's {@code toEnd()} and
+ * {@code lastIndex()} then recurse once per cycle number in the gap: with MINUTELY segments and a
+ * gap of days, {@code StackOverflowError} in {@code tail} and in the writer's restart.
+ */
+@Timeout(value = 60, unit = TimeUnit.SECONDS)
+class EmptyLastSegmentTest {
+
+    static final Instant T0 = Instant.parse("2026-01-05T10:00:00Z");
+    /** 100 days of MINUTELY cycles after the records: 144,000 cycle numbers with no segment. */
+    static final Instant T1 = T0.plus(Duration.ofDays(100));
+
+    @TempDir
+    Path dir;
+
+    @RegisterExtension
+    final TestRuntime runtime = new TestRuntime();
+
+    @BeforeEach
+    void journalWithAnEmptyNewestSegment() throws Exception {
+        write(new MutableClock(T0), 0, 20);
+        // the newest segment: created, no excerpt in it
+        try (SingleChronicleQueue q = JournalQueues.openForWrite(dir, RollCycle.MINUTELY,
+                new ClockTimeProvider(new MutableClock(T1)));
+             ExcerptAppender a = q.createAppender()) {
+            try (DocumentContext dc = a.writingDocument()) {
+                dc.rollbackOnClose();
+            }
+        }
+        assertEquals(2, JournalQueues.listSegments(dir, RollCycle.MINUTELY).size(), "two segments on disk");
+    }
+
+    private void write(MutableClock clock, long from, long to) throws Exception {
+        FileSink sink = FileSink.builder(dir).runtime(runtime.get()).rollCycle(RollCycle.MINUTELY).timeProvider(clock)
+                .syncInterval(Duration.ofMillis(10)).build();
+        Mpsc.Channel<AppendRequest> ch = Mpsc.bounded(64);
+        sink.start(ch.receiver());
+        for (long n = from; n < to; n++) {
+            assertTrue(ch.sender().blockingSend(AppendRequest.of(TestRecords.record(n))).isSent());
+        }
+        ch.sender().close();
+        WriterReport report = sink.terminated().toCompletableFuture().get(30, TimeUnit.SECONDS);
+        assertTrue(report.clean(), report.toString());
+    }
+
+    private static List<Long> numbers(JournalReader r) {
+        List<Long> out = new ArrayList<>();
+        for (ReadRecord rr; (rr = r.next()) != null; ) {
+            out.add(TestRecords.numberOf(rr.record()));
+        }
+        return out;
+    }
+
+    @Test
+    void theLastRecordsAreFoundBeforeTheEmptySegment() {
+        try (JournalReader r = JournalReader.builder(dir).fromLast(3).build()) {
+            assertEquals(List.of(17L, 18L, 19L), numbers(r));
+        }
+    }
+
+    @Test
+    void aReaderFromTheEndWaitsForTheNextRecord() throws Exception {
+        try (JournalReader r = JournalReader.builder(dir).fromEnd().build()) {
+            assertNull(r.next());
+            write(new MutableClock(T1), 20, 23);
+            assertEquals(List.of(20L, 21L, 22L), numbers(r));
+        }
+    }
+
+    @Test
+    void theWriterRestartsAfterItAndEveryRecordReadsBackInOrder() throws Exception {
+        write(new MutableClock(T1.plusSeconds(1)), 20, 25);
+        try (JournalReader r = JournalReader.builder(dir).fromStart().build()) {
+            List<Long> all = numbers(r);
+            assertEquals(25, all.size(), all.toString());
+            for (int i = 0; i < all.size(); i++) {
+                assertEquals(i, all.get(i));
+            }
+        }
+        try (JournalReader r = JournalReader.builder(dir).fromLast(2).build()) {
+            assertEquals(List.of(23L, 24L), numbers(r));
+        }
+    }
+
+    @Test
+    void recordsAfterAnIndexAreCounted() {
+        try (JournalReader r = JournalReader.builder(dir).fromStart().build()) {
+            assertEquals(20, r.recordsAfter(-1));
+        }
+    }
+}
