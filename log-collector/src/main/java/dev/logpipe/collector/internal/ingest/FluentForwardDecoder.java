@@ -345,10 +345,7 @@ public final class FluentForwardDecoder extends ChannelDuplexHandler {
         Events e = events;
         List<EncodedRecord> part = new ArrayList<>();
         try {
-            if (e.single != null) {
-                addSlow(part, e, e.single);
-                e.remaining = 0;
-            } else if (e.remaining > 0) {
+            if (e.remaining > 0) {
                 ByteBuffer src = e.inflated != null ? ByteBuffer.wrap(e.inflated, e.pos, e.end - e.pos)
                         : cumulation.nioBuffer(cumulation.readerIndex() + e.pos, e.end - e.pos);
                 int base = src.position();
@@ -449,23 +446,23 @@ public final class FluentForwardDecoder extends ChannelDuplexHandler {
         final int len;
         /** Bytes per record for the decoded-bytes counter: the message's length over its entries. */
         final int perRecord;
-        /** Message mode's one entry, already read; else null and the entries are at {@link #pos}. */
-        final Value single;
-        /** A CompressedPackedForward payload, inflated; else null and the entries are in the cumulation. */
+        /**
+         * A CompressedPackedForward payload, inflated, or Message mode's time and record as one entry;
+         * else null and the entries are in the cumulation.
+         */
         final byte[] inflated;
         /** The entries still to map: [pos, end) of the inflated payload or of the cumulation (from its reader index). */
         int pos;
         final int end;
         long remaining;
 
-        Events(String tag, ImmutableValue chunk, long receiveTimeNanos, int len, Value single, byte[] inflated,
+        Events(String tag, ImmutableValue chunk, long receiveTimeNanos, int len, byte[] inflated,
                int pos, int end, long entries) {
             this.tag = tag;
             this.tagBytes = tag.getBytes(java.nio.charset.StandardCharsets.UTF_8);
             this.chunk = chunk;
             this.receiveTimeNanos = receiveTimeNanos;
             this.len = len;
-            this.single = single;
             this.inflated = inflated;
             this.pos = pos;
             this.end = end;
@@ -630,6 +627,7 @@ public final class FluentForwardDecoder extends ChannelDuplexHandler {
      */
     private Events begin(ByteBuffer bytes, int len) throws IOException, BadMessage {
         long now = clock.getAsLong();
+        int base = bytes.position();
         try (MessageUnpacker u = MessagePack.newDefaultUnpacker(bytes)) {
             if (u.getNextFormat().getValueType() != ValueType.ARRAY) {
                 throw new BadMessage(FluentProtocolError.BAD_MESSAGE, "a message must be an array");
@@ -656,7 +654,7 @@ public final class FluentForwardDecoder extends ChannelDuplexHandler {
                     }
                     int to = (int) u.getTotalReadBytes();
                     Value option = n == 3 ? u.unpackValue() : null;
-                    return new Events(tag, chunkOf(option), now, len, null, null, from, to, m);
+                    return new Events(tag, chunkOf(option), now, len, null, from, to, m);
                 }
                 case STRING, BINARY -> { // PackedForward, CompressedPackedForward
                     if (n > 3) {
@@ -689,17 +687,23 @@ public final class FluentForwardDecoder extends ChannelDuplexHandler {
                             entries++;
                         }
                     }
-                    return new Events(tag, chunk, now, len, null, inflated, from, from + plen, entries);
+                    return new Events(tag, chunk, now, len, inflated, from, from + plen, entries);
                 }
                 case INTEGER, FLOAT, EXTENSION -> { // Message
                     if (n < 3) {
                         throw new BadMessage(FluentProtocolError.BAD_MESSAGE, "Message mode has 3 or 4 elements");
                     }
-                    ImmutableValue time = u.unpackValue();
-                    ImmutableValue record = u.unpackValue();
+                    // [time, record] as one entry of a stream, mapped as the other modes' entries are (a
+                    // record's value tree could be many times its bytes: a 12 MB map of 2 million keys)
+                    int from = (int) u.getTotalReadBytes();
+                    u.skipValue();
+                    u.skipValue(); // the scanner has checked their msgpack
+                    int to = (int) u.getTotalReadBytes();
                     Value option = n == 4 ? u.unpackValue() : null;
-                    return new Events(tag, chunkOf(option), now, len,
-                            org.msgpack.value.ValueFactory.newArray(time, record), null, 0, 0, 1);
+                    byte[] entry = new byte[1 + to - from];
+                    entry[0] = (byte) 0x92; // fixarray of 2
+                    bytes.get(base + from, entry, 1, to - from);
+                    return new Events(tag, chunkOf(option), now, len, entry, 0, entry.length, 1);
                 }
                 default -> throw new BadMessage(FluentProtocolError.BAD_MESSAGE,
                         "the second element must be an array, bin, str, time or EventTime, not " + second);
@@ -751,20 +755,6 @@ public final class FluentForwardDecoder extends ChannelDuplexHandler {
             }
         }
         return chunk;
-    }
-
-    /**
-     * Maps one entry through msgpack values (an entry {@link FluentEntryEncoder} leaves to this
-     * decoder), adding its record to {@code part} unless the policy drops it; the record or null.
-     */
-    private EncodedRecord addSlow(List<EncodedRecord> part, Events e, Value entry) {
-        LogRecord r = toRecord(e.tag, entry, e.receiveTimeNanos);
-        if (r == null) {
-            return null;
-        }
-        EncodedRecord encoded = entries.encode(r);
-        part.add(encoded);
-        return encoded;
     }
 
     private static String optionString(Value option, String key) {

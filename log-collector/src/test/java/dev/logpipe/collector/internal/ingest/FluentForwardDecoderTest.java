@@ -467,6 +467,36 @@ class FluentForwardDecoderTest {
     }
 
     @Test
+    void aMessageModeRecordIsMappedAndBoundedAsAnEntryIs() throws IOException {
+        // Message mode ([tag, time, record, option], Docker's fluentd driver): the record is not read into
+        // a value tree (a 12 MB map of 2 million keys ran the heap out), but mapped as an entry of a stream
+        int keys = 60_000;
+        List<Object> out = decode(packed(p -> {
+            p.packArrayHeader(4).packString("docker.app");
+            eventTime(p, T, 250);
+            p.packMapHeader(keys);
+            for (int i = 0; i < keys; i++) {
+                p.packString("k" + i).packInt(i);
+            }
+            p.packMapHeader(1).packString("chunk").packString("c9");
+            p.packArrayHeader(3).packString("docker.app").packLong(T + 1);
+            p.packMapHeader(1).packString("msg").packString("x".repeat(1_500_000)); // over the 1 MiB max frame
+        }));
+        assertEquals(2, out.size(), out.toString());
+        assertEquals("c9", ((FluentMessage) out.get(0)).chunk().asStringValue().asString());
+        List<LogRecord> rs = out.stream().flatMap(m -> ((FluentMessage) m).records().stream())
+                .map(EncodedRecord::decode).toList();
+        assertEquals(keys, rs.get(0).fieldCount());
+        assertEquals("59999", rs.get(0).fields().get("k59999").text());
+        assertEquals(T * 1_000_000_000L + 250, rs.get(0).eventTimeNanos(), "EventTime keeps nanoseconds");
+        assertEquals("docker.app", rs.get(0).service());
+        LogRecord cut = rs.get(1);
+        assertTrue(cut.flags().contains(RecordFlag.TRUNCATED) && cut.flags().contains(RecordFlag.MALFORMED), cut.flags().toString());
+        assertTrue(cut.message().startsWith("[" + (T + 1) + ",{\"msg\":\"xxx"), cut.message().substring(0, 40));
+        assertEquals("oversize", cut.fields().get("logpipe.error").text());
+    }
+
+    @Test
     void garbageAndNonMessagesEndTheStreamWithAProtocolError() throws IOException {
         byte[][] bad = {
                 "GET / HTTP/1.1\r\n\r\n".getBytes(StandardCharsets.US_ASCII), // a fixstr then more: not an array
