@@ -22,6 +22,13 @@ import java.util.function.LongSupplier;
  */
 final class FrameProcessor {
 
+    /**
+     * The most fields a record is built with on the general parsers' way (JSON lines the direct way
+     * cannot take, RFC 5424 structured data): a frame with more is stored as its text, flagged,
+     * {@link RejectReason#TOO_MANY_FIELDS}. The direct way's records are bytes, bounded by the max frame.
+     */
+    public static final int MAX_FIELDS = 4096;
+
     /** The field a raw (malformed) record carries its reason in. */
     static final String ERROR_FIELD = "logpipe.error";
 

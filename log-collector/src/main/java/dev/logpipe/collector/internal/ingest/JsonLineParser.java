@@ -94,7 +94,9 @@ final class JsonLineParser implements FrameParser {
                     if (flat.scan(frame.bytes, frame.length)) {
                         members.reset();
                         for (int i = 0; i < flat.count(); i++) {
-                            members.member(b, flat.name(i), flat.kind(i), flat.text(i));
+                            if (!members.member(b, flat.name(i), flat.kind(i), flat.text(i))) {
+                                return RejectReason.TOO_MANY_FIELDS;
+                            }
                         }
                         members.finish(b);
                         return null;
@@ -484,7 +486,9 @@ final class JsonLineParser implements FrameParser {
                 }
                 default -> throw new IllegalStateException("unexpected JSON token " + t);
             }
-            members.member(b, name, kind, value);
+            if (!members.member(b, name, kind, value)) {
+                return RejectReason.TOO_MANY_FIELDS;
+            }
         }
         if (t != JsonToken.END_OBJECT) {
             return RejectReason.INVALID_JSON;
@@ -506,13 +510,16 @@ final class JsonLineParser implements FrameParser {
         // The first string "log": the message unless a msg/message follows, which only the end tells.
         private String dockerLog;
         private boolean dockerLogAsField;
+        private int fields;
 
         void reset() {
             haveTime = haveLevel = haveService = haveHost = haveMessage = dockerLogAsField = false;
             dockerLog = null;
+            fields = 0;
         }
 
-        void member(LogRecord.Builder b, String name, FlatJsonScanner.Kind kind, String text) {
+        /** Adds one member; false, adding nothing, if it would be field number {@link FrameProcessor#MAX_FIELDS} + 1. */
+        boolean member(LogRecord.Builder b, String name, FlatJsonScanner.Kind kind, String text) {
             boolean used = false;
             boolean string = kind == FlatJsonScanner.Kind.STRING;
             switch (targetOf(name)) {
@@ -564,8 +571,12 @@ final class JsonLineParser implements FrameParser {
                 }
             }
             if (!used) {
+                if (++fields > FrameProcessor.MAX_FIELDS) {
+                    return false;
+                }
                 b.field(name, string ? FieldValue.string(text) : FieldValue.json(text));
             }
+            return true;
         }
 
         void finish(LogRecord.Builder b) {

@@ -481,6 +481,9 @@ final class SyslogParser implements FrameParser {
                 p++;
             } else if (c == '[') {
                 int sdEnd = parseStructuredData(s, p, b);
+                if (sdEnd == TOO_MANY_PARAMS) {
+                    return RejectReason.TOO_MANY_FIELDS;
+                }
                 if (sdEnd < 0) {
                     return RejectReason.BAD_SYSLOG_HEADER;
                 }
@@ -502,10 +505,14 @@ final class SyslogParser implements FrameParser {
     }
 
     /**
-     * Parses SD-ELEMENTs from {@code p}, adding {@code sd.ID.name} fields; returns the end, or -1. A
+     * Parses SD-ELEMENTs from {@code p}, adding {@code sd.ID.name} fields; returns the end, -1 if they do
+     * not parse, {@link #TOO_MANY_PARAMS} past {@link FrameProcessor#MAX_FIELDS} distinct names. A
      * name given more than once (the same ID twice, or a repeated PARAM) becomes one field holding a
      * JSON array of its values, in order.
      */
+    /** {@link #parseStructuredData}'s answer for more distinct params than {@link FrameProcessor#MAX_FIELDS}. */
+    private static final int TOO_MANY_PARAMS = -2;
+
     private int parseStructuredData(String s, int p, LogRecord.Builder b) {
         int n = s.length();
         // Per record and usually a handful of params: parallel lists, no map (duplicates are rare and
@@ -578,6 +585,9 @@ final class SyslogParser implements FrameParser {
                 }
                 p++; // the closing quote
                 index = addParam(names, values, index, name, value);
+                if (names.size() > FrameProcessor.MAX_FIELDS) {
+                    return TOO_MANY_PARAMS;
+                }
             }
         }
         for (int i = 0; i < names.size(); i++) {

@@ -62,6 +62,61 @@ class FrameProcessorTest {
         assertNull(process(dropping, "payload"));
     }
 
+    private static String jsonOfMembers(int n, String first) {
+        StringBuilder sb = new StringBuilder("{").append(first);
+        for (int i = 0; i < n; i++) {
+            sb.append(i == 0 && first.isEmpty() ? "" : ",").append("\"k").append(i).append("\":").append(i % 10);
+        }
+        return sb.append('}').toString();
+    }
+
+    @Test
+    void aFrameOfMoreFieldsThanARecordIsBuiltWithIsStoredAsItsText() {
+        RecordingObserver obs = new RecordingObserver();
+        for (JsonLineParser parser : List.of(new JsonLineParser(true), new JsonLineParser(false))) {
+            FrameProcessor p = new FrameProcessor(parser, MalformedPolicy.STORE_RAW, obs, () -> 7L);
+            p.source("tcp:127.0.0.1:5000");
+            // at the limit: every member a field
+            LogRecord fits = process(p, jsonOfMembers(FrameProcessor.MAX_FIELDS, "\"msg\":\"m\""));
+            assertEquals(FrameProcessor.MAX_FIELDS, fits.fieldCount());
+            assertEquals("m", fits.message());
+            // one more (95,000 here: a 1 MiB line ran the heap out on the event loops): stored as its text
+            String wide = jsonOfMembers(95_000, "");
+            LogRecord raw = process(p, wide);
+            assertEquals(wide, raw.message());
+            assertTrue(raw.hasFlag(RecordFlag.MALFORMED));
+            assertEquals(FieldValue.string("too_many_fields"), raw.fields().get("logpipe.error"));
+            assertEquals(1, raw.fieldCount());
+            // the same through the direct way (which takes up to 32 members and leaves the rest to the parser)
+            ByteBuf buf = Unpooled.copiedBuffer(wide, StandardCharsets.UTF_8);
+            try {
+                Object direct = p.processDirect(buf, 0, buf.readableBytes(), false, null);
+                LogRecord r = direct instanceof LogRecord lr ? lr : ((dev.logpipe.filesink.EncodedRecord) direct).decode();
+                assertEquals(FieldValue.string("too_many_fields"), r.fields().get("logpipe.error"));
+            } finally {
+                buf.release();
+            }
+        }
+        assertTrue(obs.rejections().stream().allMatch("too_many_fields"::equals), obs.rejections().toString());
+        assertEquals(4, obs.rejections().size(), obs.rejections().toString());
+
+        StringBuilder sd = new StringBuilder("<14>1 2026-12-07T12:00:00Z h app - - [x");
+        for (int i = 0; i <= FrameProcessor.MAX_FIELDS; i++) {
+            sd.append(" p").append(i).append("=\"1\"");
+        }
+        String syslog = sd.append("] hello").toString();
+        FrameProcessor p = new FrameProcessor(new SyslogParser(java.time.ZoneOffset.UTC), MalformedPolicy.STORE_RAW,
+                obs, () -> 7L);
+        LogRecord raw = process(p, syslog);
+        assertEquals(syslog, raw.message());
+        assertEquals(FieldValue.string("too_many_fields"), raw.fields().get("logpipe.error"));
+        // a param repeated many times is one field (a JSON array): within the limit
+        String repeated = "<14>1 2026-12-07T12:00:00Z h app - - [x" + " p=\"1\"".repeat(10_000) + "] hello";
+        LogRecord one = process(p, repeated);
+        assertEquals("hello", one.message());
+        assertEquals(1, one.fieldCount());
+    }
+
     @Test
     void readsOnlyItsRangeOfTheBuffer() {
         RecordingObserver obs = new RecordingObserver();
