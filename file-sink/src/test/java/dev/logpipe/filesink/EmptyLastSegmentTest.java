@@ -115,4 +115,12 @@ class EmptyLastSegmentTest {
             assertEquals(20, r.recordsAfter(-1));
         }
     }
+
+    @Test
+    void verifyFindsNoDamage() {
+        VerifyReport report = JournalVerifier.verify(dir);
+        assertTrue(report.ok(), report.toString());
+        assertEquals(20, report.records());
+        assertEquals(2, report.segments());
+    }
 }
