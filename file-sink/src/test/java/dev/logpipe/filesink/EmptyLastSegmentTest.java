@@ -123,4 +123,14 @@ class EmptyLastSegmentTest {
         assertEquals(20, report.records());
         assertEquals(2, report.segments());
     }
+
+    @Test
+    void aReaderFromATimeAfterTheLastRecordWaitsAtTheEnd() throws Exception {
+        // TestRecords' receive times are in 2023: every record is before this time
+        try (JournalReader r = JournalReader.builder(dir).fromTime(T0.plus(Duration.ofDays(1))).build()) {
+            assertNull(r.next());
+            write(new MutableClock(T1), 20, 22);
+            assertEquals(List.of(20L, 21L), numbers(r));
+        }
+    }
 }
