@@ -37,19 +37,19 @@ public enum RejectReason {
     BINARY_GARBAGE,
     /** A decoder bug caught at the frame boundary (should never be seen). */
     DECODER_ERROR,
+    /** A Fluent Forward entry that is not a {@code [time, record]} pair with a map record. */
+    FLUENT_BAD_ENTRY,
+    /** An OTLP log record whose trace id is not 16 bytes. */
+    OTLP_BAD_TRACE_ID,
+    /** An OTLP log record whose span id is not 8 bytes. */
+    OTLP_BAD_SPAN_ID,
     /**
      * A JSON line or RFC 5424 structured data with more fields than a record is built with
      * ({@code FrameProcessor.MAX_FIELDS}, 4,096) on the general parser's way: stored as its text.
      * A 1 MiB line of 95,000 one-digit members would take ~20 MB of heap as a record being built,
      * on the event loop, per connection.
      */
-    TOO_MANY_FIELDS,
-    /** A Fluent Forward entry that is not a {@code [time, record]} pair with a map record. */
-    FLUENT_BAD_ENTRY,
-    /** An OTLP log record whose trace id is not 16 bytes. */
-    OTLP_BAD_TRACE_ID,
-    /** An OTLP log record whose span id is not 8 bytes. */
-    OTLP_BAD_SPAN_ID;
+    TOO_MANY_FIELDS;
 
     private final String label = name().toLowerCase(Locale.ROOT);
 

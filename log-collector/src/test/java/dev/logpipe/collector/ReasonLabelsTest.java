@@ -16,7 +16,7 @@ class ReasonLabelsTest {
     void rejectReasonLabelsAreTheDocumentedLowercaseNames() {
         assertEquals(List.of("invalid_json", "not_an_object", "invalid_utf8", "bad_syslog_header", "bad_octet_count",
                         "incomplete_frame", "oversize", "binary_garbage", "decoder_error", "fluent_bad_entry",
-                        "otlp_bad_trace_id", "otlp_bad_span_id"),
+                        "otlp_bad_trace_id", "otlp_bad_span_id", "too_many_fields"),
                 Arrays.stream(RejectReason.values()).map(RejectReason::label).toList());
         assertEquals("invalid_json", RejectReason.INVALID_JSON.toString(), "toString is the label (log lines)");
     }
