@@ -154,6 +154,11 @@ public final class JournalReader implements AutoCloseable {
         }
     }
 
+    /** Whether the reader reads byte by byte now (after damage) rather than through Chronicle; for tests. */
+    boolean readsBytes() {
+        return cursor.readingBytes();
+    }
+
     /** The index at which the next record will be read. */
     public long index() {
         return cursor.index();

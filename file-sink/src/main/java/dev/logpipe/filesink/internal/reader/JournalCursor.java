@@ -103,6 +103,14 @@ public final class JournalCursor implements AutoCloseable {
     /** Cycles whose segment file has a Chronicle header. */
     private final java.util.Set<Integer> headerChecked = new java.util.HashSet<>();
     /**
+     * The store of the segment whose write position was last asked, kept: acquiring and releasing it
+     * per question cost a following reader ~10 µs of CPU per record (a reader that catches up asks on
+     * each catch-up, and byte by byte on every record), and churned Chronicle's background releaser.
+     * Its header's write position is read live from the mapping.
+     */
+    private SingleChronicleQueueStore heldStore;
+    private int heldStoreCycle = Integer.MIN_VALUE;
+    /**
      * Drops the pages read from the mapping: without it, reading a 13 GB segment of tiny records kept
      * about 150 MB of it resident ({@code bench/RESULTS.md}).
      */
@@ -194,6 +202,7 @@ public final class JournalCursor implements AutoCloseable {
 
     /** Stops using Chronicle for good; every segment is read byte by byte from now on. */
     private void dropTailer() {
+        releaseHeldStore();
         try {
             if (tailer != null) {
                 tailer.close();
@@ -304,6 +313,11 @@ public final class JournalCursor implements AutoCloseable {
                 return;
             }
             if (s.bytes() > 0) {
+                if (holdsNothing(s.cycle()) && tailer.moveToCycle(s.cycle())) {
+                    lastCycle = s.cycle(); // the writer has just rolled into it: its first record is still to come
+                    lastEnd = 0;
+                    return;
+                }
                 scanFrom(s.cycle(), -1); // the first record of this segment is damaged: read it byte by byte
                 return;
             }
@@ -450,6 +464,14 @@ public final class JournalCursor implements AutoCloseable {
             if (cycle == Integer.MIN_VALUE) {
                 return false;
             }
+            if (tailer.moveToIndex(rc.toIndex(cycle, 0))) {
+                // The journal's first segment came after the tailer was made, and Chronicle's listing of
+                // the directory has not caught up with it: point the tailer at its first record. (Read byte
+                // by byte instead, a reader opened on a new journal cost ~10 µs a record and fell behind.)
+                lastCycle = cycle;
+                lastEnd = 0;
+                return true;
+            }
         }
         long now = System.nanoTime();
         if (from == checkedPosition && cycle == checkedCycle && now - nextCheck < 0) {
@@ -501,15 +523,28 @@ public final class JournalCursor implements AutoCloseable {
         if (queue == null || !chronicleCanRead(cycle)) {
             return -1;
         }
-        SingleChronicleQueueStore store = null;
         try {
-            store = queue.storeForCycle(cycle, queue.epoch(), false, null);
-            return store == null ? -1 : store.writePosition();
+            if (heldStore == null || heldStoreCycle != cycle) {
+                releaseHeldStore();
+                heldStore = queue.storeForCycle(cycle, queue.epoch(), false, null);
+                heldStoreCycle = cycle;
+            }
+            return heldStore == null ? -1 : heldStore.writePosition();
         } catch (RuntimeException | InternalError e) {
+            releaseHeldStore();
             return -1;
-        } finally {
-            if (store != null) {
-                queue.closeStore(store);
+        }
+    }
+
+    /** Lets go of the store {@link #writePosition} keeps (before the queue closes, or for another cycle). */
+    private void releaseHeldStore() {
+        SingleChronicleQueueStore s = heldStore;
+        heldStore = null;
+        if (s != null && queue != null) {
+            try {
+                queue.closeStore(s);
+            } catch (RuntimeException | InternalError ignored) {
+                // released for good either way
             }
         }
     }
@@ -774,6 +809,14 @@ public final class JournalCursor implements AutoCloseable {
             }
         }
         return ring.isEmpty() ? -1 : ring.peekFirst();
+    }
+
+    /**
+     * True while this cursor reads a segment byte by byte (damage, or no Chronicle) rather than
+     * through Chronicle's tailer: correct either way, but byte by byte costs more per record.
+     */
+    public boolean readingBytes() {
+        return scanner != null || tailer == null;
     }
 
     /** The index of the next record this cursor will return once written (for diagnostics). */
