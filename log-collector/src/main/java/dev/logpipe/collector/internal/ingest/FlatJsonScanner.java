@@ -137,6 +137,27 @@ final class FlatJsonScanner {
         if (utf8.length > MAX_KEPT_UTF8) {
             utf8 = new byte[256]; // a huge escaped string does not pin its buffer for the connection's life
         }
+        if (kinds.length > MAX_KEPT_MEMBERS) {
+            // nor does a line of very many members pin its spans and key Strings: one line of 95,000
+            // members kept ~2.5 MB per connection, so 200 idle connections ran the heap out
+            keyStart = new int[16];
+            keyEnd = new int[16];
+            valueStart = new int[16];
+            valueEnd = new int[16];
+            kinds = new Kind[16];
+            escapes = new byte[16];
+        }
+        if (seenNames.length > MAX_KEPT_MEMBERS) {
+            seenNames = Arrays.copyOf(seenNames, MAX_KEPT_MEMBERS);
+        }
+    }
+
+    /** Member arrays and remembered keys beyond this many are dropped on {@link #release}. */
+    static final int MAX_KEPT_MEMBERS = 256;
+
+    /** How many members' spans and keys this scanner holds room for now (for tests). */
+    int keptCapacity() {
+        return Math.max(kinds.length, seenNames.length);
     }
 
     /**

@@ -81,13 +81,39 @@ final class FluentEntryEncoder {
         try {
             return encode(tag, source, receiveTimeNanos);
         } finally {
-            if (b.length > 64 * 1024) {
-                b = new byte[1024]; // do not keep a huge entry's buffer for the connection's life
-            }
-            if (json.length > 64 * 1024) {
-                json = new byte[256];
-            }
+            dropLarge();
         }
+    }
+
+    /**
+     * Lets go of what one large entry grew, so it is not kept for the connection's life: its bytes, its
+     * JSON, its fields' spans (80,000 keys kept ~1.7 MB) and its repeated-name table.
+     */
+    private void dropLarge() {
+        if (b.length > 64 * 1024) {
+            b = new byte[1024];
+        }
+        if (json.length > 64 * 1024) {
+            json = new byte[256];
+        }
+        if (nameOff.length > MAX_KEPT_FIELDS) {
+            nameOff = new int[16];
+            nameLen = new int[16];
+            valueOff = new int[16];
+            valueLen = new int[16];
+            valueJson = new boolean[16];
+        }
+        if (nameTable.length > 4 * MAX_KEPT_FIELDS) {
+            nameTable = new int[64];
+        }
+    }
+
+    /** Field spans beyond this many are dropped after an entry. */
+    static final int MAX_KEPT_FIELDS = 256;
+
+    /** Room for how many fields' spans this encoder holds now (for tests). */
+    int keptFields() {
+        return nameOff.length;
     }
 
     private EncodedRecord encode(byte[] tag, String source, long receiveTimeNanos) {
@@ -249,12 +275,7 @@ final class FluentEntryEncoder {
             }
             return new String(json, 0, cut, StandardCharsets.UTF_8);
         } finally {
-            if (b.length > 64 * 1024) {
-                b = new byte[1024];
-            }
-            if (json.length > 64 * 1024) {
-                json = new byte[256];
-            }
+            dropLarge();
         }
     }
 
@@ -374,9 +395,6 @@ final class FluentEntryEncoder {
                 h = (h + 1) & mask;
             }
             nameTable[h] = f + 1;
-        }
-        if (nameTable.length > 1 << 16) {
-            nameTable = new int[64]; // do not keep a huge entry's table
         }
         return false;
     }

@@ -248,4 +248,19 @@ class FluentEntryEncoderTest {
             }
         }
     }
+
+    @Test
+    void anEntryOfVeryManyKeysDoesNotStayInTheEncoderAfterIt() throws Exception {
+        // one encoder per connection: the spans of an 80,000-key entry stayed for the connection's life
+        org.msgpack.core.MessageBufferPacker p = org.msgpack.core.MessagePack.newDefaultBufferPacker();
+        p.packArrayHeader(2).packLong(1_765_000_000L).packMapHeader(80_000);
+        for (int i = 0; i < 80_000; i++) {
+            p.packString("k" + i).packInt(i);
+        }
+        byte[] entry = p.toByteArray();
+        EncodedRecord r = fast.encode(ByteBuffer.wrap(entry), 0, entry.length, new byte[] {'t'}, "", NOW);
+        assertNotNull(r);
+        assertEquals(80_000, r.decode().fieldCount());
+        assertTrue(fast.keptFields() <= FluentEntryEncoder.MAX_KEPT_FIELDS, "kept " + fast.keptFields());
+    }
 }

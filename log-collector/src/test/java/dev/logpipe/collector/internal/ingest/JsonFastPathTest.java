@@ -283,4 +283,28 @@ class JsonFastPathTest {
             sb.append(" \t\r\n".charAt(rnd.nextInt(4)));
         }
     }
+
+    @Test
+    void aLineOfVeryManyMembersDoesNotStayInTheScannerAfterIt() {
+        // one scanner per connection: a line of 95,000 members kept ~2.5 MB of spans and key Strings
+        // for the connection's life, and 200 connections that each sent one ran serve's heap out
+        StringBuilder sb = new StringBuilder("{");
+        for (int i = 0; i < 95_000; i++) {
+            sb.append(i == 0 ? "" : ",").append("\"k").append(i).append("\":").append(i % 10);
+        }
+        byte[] wide = sb.append('}').toString().getBytes(StandardCharsets.UTF_8);
+        FlatJsonScanner s = new FlatJsonScanner();
+        assertTrue(s.scan(wide, wide.length));
+        assertEquals(95_000, s.count());
+        for (int i = 0; i < s.count(); i++) {
+            assertEquals("k" + i, s.name(i));
+        }
+        assertTrue(s.keptCapacity() >= 95_000);
+        s.release();
+        assertTrue(s.keptCapacity() <= FlatJsonScanner.MAX_KEPT_MEMBERS, "kept " + s.keptCapacity());
+        byte[] next = "{\"msg\":\"after\",\"k0\":1}".getBytes(StandardCharsets.UTF_8);
+        assertTrue(s.scan(next, next.length));
+        assertEquals("k0", s.name(1));
+        s.release();
+    }
 }
