@@ -304,4 +304,24 @@ class JsonLineParserTest {
         String already = "{\"a\":1}";
         assertTrue(already == JsonLineParser.compact(already));
     }
+
+    @Test
+    void theConnectionsParserIsNotKeptAfterALongLine() {
+        // a line that is not flat goes through the connection's Jackson parser, which then held its
+        // bytes and a char buffer of its longest string: 300 connections of one 1 MB line ran serve out
+        JsonLineParser parser = new JsonLineParser(true);
+        String longText = "x".repeat(JsonLineParser.MAX_LINE_FOR_KEPT_PARSER);
+        String[][] lines = {
+            {"{\"a\":[1],\"msg\":\"short\"}", "short", "kept"},
+            {"{\"a\":[1],\"msg\":\"" + longText + "\"}", longText, "dropped"},
+            {"{\"a\":[2],\"msg\":\"short again\"}", "short again", "kept"},
+        };
+        for (String[] l : lines) {
+            byte[] bytes = l[0].getBytes(java.nio.charset.StandardCharsets.UTF_8);
+            LogRecord.Builder b = LogRecord.builder().receiveTimeNanos(1L);
+            assertNull(parser.parse(FrameText.scan(bytes, bytes.length), b, 1L));
+            assertEquals(l[1], b.build().message());
+            assertEquals(l[2].equals("kept"), parser.keepsLineParser(), "after a line of " + bytes.length + " bytes");
+        }
+    }
 }
