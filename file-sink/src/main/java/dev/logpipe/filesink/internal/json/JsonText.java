@@ -18,7 +18,8 @@ import java.io.Writer;
  * and {@code \} escaped, {@code \n \r \t \b \f} by name, other control characters as {@code \}{@code u00xx}
  * in lower-case hex, and everything else ({@code /}, DEL, non-ASCII) as the character itself.
  *
- * <p>Threading: stateless, thread-safe; each generator it makes is confined to its caller.
+ * <p>Threading: thread-safe; {@link #append} keeps one generator per thread (a {@code ThreadLocal}),
+ * used by one call at a time; each generator it hands out is confined to its caller.
  */
 public final class JsonText {
 
@@ -30,6 +31,8 @@ public final class JsonText {
             .build();
 
     private static final char[] HEX = "0123456789abcdef".toCharArray();
+    private static final IsoInstant EVENT_TIME = new IsoInstant();
+    private static final IsoInstant RECEIVE_TIME = new IsoInstant();
 
     private JsonText() {
     }
@@ -40,14 +43,84 @@ public final class JsonText {
         void writeTo(JsonGenerator g) throws IOException;
     }
 
-    /** Appends what {@code content} writes to {@code sb}; returns {@code sb}. */
+    /**
+     * Appends what {@code content} writes to {@code sb}; returns {@code sb}. Through a generator kept per
+     * thread: making one per call (its buffers taken from and given back to Jackson's recycler) cost a
+     * quarter of {@code tail --format json}'s time.
+     */
     public static StringBuilder append(StringBuilder sb, Content content) {
+        Reused r = REUSED.get();
+        if (r.out.target != null) {
+            return appendFresh(sb, content); // called from inside a content: not the thread's generator
+        }
+        r.out.target = sb;
+        boolean done = false;
+        try {
+            content.writeTo(r.g);
+            r.g.flush();
+            done = true;
+        } catch (IOException e) {
+            throw new UncheckedIOException("writing JSON to memory", e); // a StringBuilder does not fail
+        } finally {
+            r.out.target = null;
+            if (!done) {
+                REUSED.remove(); // a generator left inside a value is not used again
+            }
+        }
+        return sb;
+    }
+
+    private static StringBuilder appendFresh(StringBuilder sb, Content content) {
         try (JsonGenerator g = FACTORY.createGenerator(new StringBuilderWriter(sb))) {
             content.writeTo(g);
         } catch (IOException e) {
-            throw new UncheckedIOException("writing JSON to memory", e); // a StringBuilder does not fail
+            throw new UncheckedIOException("writing JSON to memory", e);
         }
         return sb;
+    }
+
+    private static final ThreadLocal<Reused> REUSED = ThreadLocal.withInitial(Reused::new);
+
+    /** A thread's generator, writing into whichever StringBuilder the current call gave. */
+    private static final class Reused {
+        final TargetWriter out = new TargetWriter();
+        final JsonGenerator g;
+
+        Reused() {
+            try {
+                g = FACTORY.createGenerator(out);
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        }
+    }
+
+    /** Appends to its current target. */
+    private static final class TargetWriter extends Writer {
+        StringBuilder target;
+
+        @Override
+        public void write(char[] cbuf, int off, int len) {
+            target.append(cbuf, off, len);
+        }
+
+        @Override
+        public void write(String str, int off, int len) {
+            target.append(str, off, off + len);
+        }
+
+        @Override
+        public void write(int c) {
+            target.append((char) c);
+        }
+
+        @Override
+        public void flush() {
+        }
+
+        @Override
+        public void close() {
+        }
     }
 
     /**
@@ -86,8 +159,8 @@ public final class JsonText {
     public static void record(JsonGenerator g, long index, LogRecord r) throws IOException {
         g.writeStartObject();
         g.writeNumberField("index", index);
-        g.writeStringField("time", r.eventTime().toString());
-        g.writeStringField("receive_time", r.receiveTime().toString());
+        g.writeStringField("time", EVENT_TIME.of(r.eventTimeNanos()));
+        g.writeStringField("receive_time", RECEIVE_TIME.of(r.receiveTimeNanos()));
         g.writeStringField("level", r.level().name());
         g.writeStringField("host", r.host());
         g.writeStringField("service", r.service());
