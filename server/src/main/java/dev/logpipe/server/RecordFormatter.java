@@ -24,12 +24,17 @@ final class RecordFormatter {
 
     private static final DateTimeFormatter TIME = DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HH:mm:ss.SSS'Z'")
             .withZone(ZoneOffset.UTC);
+    private static final DateTimeFormatter SECOND = DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HH:mm:ss")
+            .withZone(ZoneOffset.UTC);
     private static final int MAX_COLUMN = 24;
     private static final String RESET = "\u001b[0m";
 
     private final boolean color;
     private int serviceWidth = 1;
     private int hostWidth = 1;
+    /** The last second {@link #appendTime} wrote, as {@link #SECOND} text: records come many to a second. */
+    private long cachedSecond = Long.MIN_VALUE;
+    private String cachedSecondText = "";
 
     RecordFormatter(boolean color) {
         this.color = color;
@@ -39,7 +44,7 @@ final class RecordFormatter {
     String text(ReadRecord rr) {
         LogRecord r = rr.record();
         StringBuilder sb = new StringBuilder(96 + r.message().length());
-        sb.append(TIME.format(r.eventTime())).append(' ');
+        appendTime(sb, r.eventTimeNanos()).append(' ');
         String level = r.level() == Level.UNSET ? "-" : r.level().name();
         if (color) {
             sb.append(levelColor(r.level()));
@@ -69,6 +74,19 @@ final class RecordFormatter {
             sb.append(" [").append(flag.name()).append(']');
         }
         return sb.toString();
+    }
+
+    /** Appends {@code epochNanos} as {@link #TIME} writes it, formatting only a new second. */
+    StringBuilder appendTime(StringBuilder sb, long epochNanos) {
+        long second = Math.floorDiv(epochNanos, 1_000_000_000L);
+        int millis = (int) (Math.floorMod(epochNanos, 1_000_000_000L) / 1_000_000);
+        if (second != cachedSecond) {
+            cachedSecondText = SECOND.format(Instant.ofEpochSecond(second));
+            cachedSecond = second;
+        }
+        return sb.append(cachedSecondText).append('.')
+                .append((char) ('0' + millis / 100)).append((char) ('0' + millis / 10 % 10)).append((char) ('0' + millis % 10))
+                .append('Z');
     }
 
     /** One JSON object with every field of the record and its index, without the line break. */
