@@ -110,6 +110,10 @@ public final class JournalCursor implements AutoCloseable {
      */
     private SingleChronicleQueueStore heldStore;
     private int heldStoreCycle = Integer.MIN_VALUE;
+    /** {@link #laterSegmentSeen}'s last answer, for which cycle, and when (a later segment, once seen, stays). */
+    private Boolean laterSeen;
+    private int laterCheckedCycle = Integer.MIN_VALUE;
+    private long laterCheckedAt;
     /**
      * Drops the pages read from the mapping: without it, reading a 13 GB segment of tiny records kept
      * about 150 MB of it resident ({@code bench/RESULTS.md}).
@@ -455,6 +459,7 @@ public final class JournalCursor implements AutoCloseable {
     private boolean checkStuck() {
         int cycle;
         long from;
+        boolean fresh = lastCycle == Integer.MIN_VALUE;
         if (lastCycle != Integer.MIN_VALUE) {
             cycle = lastCycle;
             from = lastEnd;
@@ -480,8 +485,8 @@ public final class JournalCursor implements AutoCloseable {
         checkedPosition = from;
         checkedCycle = cycle;
         nextCheck = now + CHECK_INTERVAL_NANOS;
-        boolean later = laterCycle(cycle) != Integer.MIN_VALUE;
         long writePosition = writePosition(cycle);
+        boolean later = laterSegmentSeen(cycle, now);
         if (!later && writePosition >= 0 && writePosition < from) {
             return false; // the last excerpt written is behind us: nothing more yet
         }
@@ -491,8 +496,11 @@ public final class JournalCursor implements AutoCloseable {
             probe.seek(from, lastReturned);
             while (true) {
                 SegmentScanner.Step s = probe.next(lookTo, !later && writePosition < 0);
-                if (s instanceof SegmentScanner.Rec r && r.position() == from && retriedAt != from) {
-                    retriedAt = from; // written just after the tailer looked: let it read it
+                // the next record (the segment's first when this cursor has read none) written just after
+                // the tailer looked: let the tailer read it
+                if (s instanceof SegmentScanner.Rec r && retriedAt != from
+                        && (r.position() == from || fresh && r.index() == rc.toIndex(cycle, 0))) {
+                    retriedAt = from;
                     checkedPosition = -1;
                     return true;
                 }
@@ -710,6 +718,23 @@ public final class JournalCursor implements AutoCloseable {
         }
         scanFrom(next, lastReturned);
         return true;
+    }
+
+    /**
+     * Whether a segment after {@code cycle}'s is on disk, listing the directory at most once per
+     * {@link #CHECK_INTERVAL_NANOS} for one cycle: a follower that catches up with the writer asks on
+     * every catch-up, and a listing parses every segment's name. A segment that appears is seen within
+     * that interval (it matters only for one that ended without Chronicle's end marker: at an
+     * ordinary roll the tailer moves on by itself).
+     */
+    private boolean laterSegmentSeen(int cycle, long now) {
+        if (cycle != laterCheckedCycle || laterSeen == Boolean.FALSE && now - laterCheckedAt >= CHECK_INTERVAL_NANOS
+                || laterSeen == null) {
+            laterSeen = laterCycle(cycle) != Integer.MIN_VALUE;
+            laterCheckedCycle = cycle;
+            laterCheckedAt = now;
+        }
+        return laterSeen;
     }
 
     private int laterCycle(int cycle) {
