@@ -24,6 +24,11 @@ public final class DecodeThroughput {
         int lines = args.length > 0 ? Integer.parseInt(args[0]) : 300_000;
         run("JSON", WireFormat.JSON, "{\"ts\":\"2024-03-10T11:59:58.123456Z\",\"level\":\"info\",\"service\":\"billing\","
                 + "\"msg\":\"card declined for customer\",\"customer\":\"c-42\",\"attempt\":3,\"ctx\":{\"a\":1}}\n", lines);
+        StringBuilder wide = new StringBuilder("{\"ts\":\"2024-03-10T11:59:58.123Z\",\"level\":\"info\",\"msg\":\"request\"");
+        for (int i = 0; i < 40; i++) {
+            wide.append(",\"attr_").append(i).append("\":").append(i % 2 == 0 ? "\"v" + i + "\"" : Integer.toString(i));
+        }
+        run("JSON 40 flat", WireFormat.JSON, wide.append("}\n").toString(), lines);
         run("SYSLOG 5424", WireFormat.SYSLOG, "<165>1 2003-10-11T22:14:15.003Z mymachine.example.com evntslog - ID47 "
                 + "[exampleSDID@32473 iut=\"3\" eventSource=\"Application\"] An application event log entry\n", lines);
         run("SYSLOG 3164", WireFormat.SYSLOG, "<30>Mar 10 11:59:58 web1 sshd[1234]: Accepted publickey for bob from "

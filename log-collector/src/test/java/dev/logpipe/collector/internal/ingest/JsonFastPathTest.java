@@ -307,4 +307,31 @@ class JsonFastPathTest {
         assertEquals("k0", s.name(1));
         s.release();
     }
+
+    @Test
+    void wideFlatLinesAreTakenDirectlyUpTo256MembersAndARepeatedKeyIsLeftToJackson() {
+        for (int members : new int[] {17, 33, 40, 100, 253}) {
+            StringBuilder sb = new StringBuilder("{\"msg\":\"m\",\"level\":\"warn\",\"service\":\"envoy\"");
+            for (int i = 0; i < members - 3; i++) {
+                sb.append(",\"k").append(i).append("\":").append(i % 3 == 0 ? "\"v" + i + "\"" : i % 3 == 1 ? "1.5" : "true");
+            }
+            String unique = sb + "}";
+            byte[] bytes = unique.getBytes(StandardCharsets.UTF_8);
+            assertTrue(same(unique), members + " members: scanned");
+            assertTrue(directSame(unique, bytes), members + " members: taken directly");
+            // the same keys with one repeated, first and last and in between: left to Jackson's way
+            for (String repeat : List.of(",\"k0\":2", ",\"k" + (members - 4) + "\":2", ",\"k" + (members / 2) + "\":\"x\"")) {
+                String dup = sb + repeat + "}";
+                same(dup);
+                assertFalse(directSame(dup, dup.getBytes(StandardCharsets.UTF_8)), members + " members, repeated: " + repeat);
+            }
+        }
+        StringBuilder sb = new StringBuilder("{");
+        for (int i = 0; i < 257; i++) {
+            sb.append(i == 0 ? "" : ",").append("\"k").append(i).append("\":").append(i);
+        }
+        String over = sb + "}";
+        assertFalse(directSame(over, over.getBytes(StandardCharsets.UTF_8)), "over 256 members: the builder's way");
+        same(over);
+    }
 }
