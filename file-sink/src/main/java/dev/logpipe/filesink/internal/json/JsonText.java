@@ -83,7 +83,7 @@ public final class JsonText {
 
     /** A thread's generator, writing into whichever StringBuilder the current call gave. */
     private static final class Reused {
-        final TargetWriter out = new TargetWriter();
+        final StringBuilderWriter out = new StringBuilderWriter(null);
         final JsonGenerator g;
 
         Reused() {
@@ -95,33 +95,6 @@ public final class JsonText {
         }
     }
 
-    /** Appends to its current target. */
-    private static final class TargetWriter extends Writer {
-        StringBuilder target;
-
-        @Override
-        public void write(char[] cbuf, int off, int len) {
-            target.append(cbuf, off, len);
-        }
-
-        @Override
-        public void write(String str, int off, int len) {
-            target.append(str, off, off + len);
-        }
-
-        @Override
-        public void write(int c) {
-            target.append((char) c);
-        }
-
-        @Override
-        public void flush() {
-        }
-
-        @Override
-        public void close() {
-        }
-    }
 
     /**
      * Appends {@code s} as a quoted JSON string, escaped as the generators here escape. Written by hand:
@@ -197,27 +170,30 @@ public final class JsonText {
         g.writeEndObject();
     }
 
-    /** A {@link Writer} that appends to a {@link StringBuilder}, without {@link java.io.StringWriter}'s locking. */
+    /**
+     * A {@link Writer} that appends to a {@link StringBuilder}, without {@link java.io.StringWriter}'s
+     * locking. {@link #append}'s kept generator writes through one whose target each call sets.
+     */
     public static final class StringBuilderWriter extends Writer {
-        private final StringBuilder sb;
+        StringBuilder target;
 
         public StringBuilderWriter(StringBuilder sb) {
-            this.sb = sb;
+            this.target = sb;
         }
 
         @Override
         public void write(char[] cbuf, int off, int len) {
-            sb.append(cbuf, off, len);
+            target.append(cbuf, off, len);
         }
 
         @Override
         public void write(String str, int off, int len) {
-            sb.append(str, off, off + len);
+            target.append(str, off, off + len);
         }
 
         @Override
         public void write(int c) {
-            sb.append((char) c);
+            target.append((char) c);
         }
 
         @Override

@@ -111,7 +111,7 @@ public final class JournalCursor implements AutoCloseable {
     private SingleChronicleQueueStore heldStore;
     private int heldStoreCycle = Integer.MIN_VALUE;
     /** {@link #laterSegmentSeen}'s last answer, for which cycle, and when (a later segment, once seen, stays). */
-    private Boolean laterSeen;
+    private boolean laterSeen;
     private int laterCheckedCycle = Integer.MIN_VALUE;
     private long laterCheckedAt;
     /**
@@ -728,8 +728,7 @@ public final class JournalCursor implements AutoCloseable {
      * ordinary roll the tailer moves on by itself).
      */
     private boolean laterSegmentSeen(int cycle, long now) {
-        if (cycle != laterCheckedCycle || laterSeen == Boolean.FALSE && now - laterCheckedAt >= CHECK_INTERVAL_NANOS
-                || laterSeen == null) {
+        if (cycle != laterCheckedCycle || !laterSeen && now - laterCheckedAt >= CHECK_INTERVAL_NANOS) {
             laterSeen = laterCycle(cycle) != Integer.MIN_VALUE;
             laterCheckedCycle = cycle;
             laterCheckedAt = now;
