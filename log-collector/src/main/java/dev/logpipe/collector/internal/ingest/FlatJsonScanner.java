@@ -382,14 +382,17 @@ final class FlatJsonScanner {
         int i = start;
         boolean esc = false;
         while (true) {
-            // eight bytes at a time up to the first quote, backslash or control character
+            // eight bytes at a time, straight to the first quote, backslash or control character
             while (i + 8 <= limit) {
                 long w = (long) LONG_LE.get(b, i);
                 long quote = w ^ (ONES * '"');
                 long slash = w ^ (ONES * '\\');
-                long special = ((quote - ONES) & ~quote) | ((slash - ONES) & ~slash) | ((w - ONES * 0x20) & ~w);
-                if ((special & HIGHS) != 0) {
-                    break; // one of the eight (or a byte >= 0x80, which the loop below passes)
+                long special = (((quote - ONES) & ~quote) | ((slash - ONES) & ~slash) | ((w - ONES * 0x20) & ~w)) & HIGHS;
+                if (special != 0) {
+                    // Each term's lowest flagged byte is a true match (a borrow can only flag bytes above
+                    // one), so the lowest flag of all is the first special byte; bytes >= 0x80 are never flagged.
+                    i += Long.numberOfTrailingZeros(special) >>> 3;
+                    break;
                 }
                 i += 8;
             }

@@ -175,6 +175,27 @@ class JsonFastPathTest {
         }
     }
 
+    /** The string scan reads eight bytes at a time and jumps to the first special byte: at every offset in the word. */
+    @Test
+    void aSpecialByteAtEveryOffsetOfTheEightByteScanIsFound() {
+        String[] specials = {"\\\"", "\\\\", "\\n", "\\u00e9", "é", "日", "😀", "\u007f", "\u0001", "\t"};
+        int taken = 0;
+        int tried = 0;
+        for (String special : specials) {
+            for (int before = 0; before < 18; before++) {
+                for (int after = 0; after < 10; after += 3) {
+                    String value = "a".repeat(before) + special + "b".repeat(after);
+                    tried++;
+                    if (same("{\"msg\":\"" + value + "\",\"k\":\"" + special + value + "\"}")) {
+                        taken++;
+                    }
+                }
+            }
+        }
+        // raw control characters are invalid JSON (Jackson decides); every other string is taken
+        assertEquals(tried - 2 * 18 * 4, taken, "taken " + taken + " of " + tried);
+    }
+
     @Test
     void randomLinesComeOutTheSameEitherWay() {
         Random rnd = new Random(20261205);
