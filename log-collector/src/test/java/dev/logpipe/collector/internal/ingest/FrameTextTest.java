@@ -109,6 +109,28 @@ class FrameTextTest {
     }
 
 
+    /** A byte to count at every place of a frame's first three words and its tail, whatever the frame's length. */
+    @Test
+    void aByteToCountAtAnyPlaceOfTheLastWordIsSeen() {
+        byte[][] specials = {{0}, {(byte) 0xFF}, {(byte) 0xC3}, {0x1F}, {(byte) 0xC3, (byte) 0xA9}, {0x7F}};
+        for (int length = 1; length <= 24; length++) {
+            for (byte[] special : specials) {
+                for (int at = 0; at + special.length <= length; at++) {
+                    byte[] b = "abcdefghijklmnopqrstuvwxyz".substring(0, length).getBytes(StandardCharsets.US_ASCII);
+                    System.arraycopy(special, 0, b, at, special.length);
+                    FrameText t = FrameText.scan(b, b.length);
+                    boolean[] expected = reference(b, b.length);
+                    String what = java.util.Arrays.toString(b);
+                    assertEquals(expected[0], t.validUtf8, () -> "validUtf8 of " + what);
+                    assertEquals(expected[1], t.garbage, () -> "garbage of " + what);
+                }
+            }
+        }
+        assertTrue(FrameText.scan(new byte[] {'a', 'b', 'c', 'd', 'e', 'f', 'g', 'h', 'i', 0}, 10).garbage, "a NUL last");
+        assertFalse(FrameText.scan(new byte[] {'a', 'b', 'c', 'd', 'e', 'f', 'g', 'h', 'i', (byte) 0xC3}, 10).validUtf8,
+                "a sequence cut by the end");
+    }
+
     @Test
     void theWordAtATimeScanAgreesWithTheByteAtATimeOne() {
         java.util.Random rnd = new java.util.Random(42);
