@@ -422,10 +422,21 @@ public final class IngestLoad {
             }
         }
 
+        /** Bytes per socket write of a connection's corpus. */
+        private static final int WRITE_CHUNK = 256 * 1024;
+
         private static void writeFully(SocketChannel ch, byte[] bytes, int off, int len) throws IOException {
-            ByteBuffer b = ByteBuffer.wrap(bytes, off, len);
-            while (b.hasRemaining()) {
-                ch.write(b);
+            // In pieces: the JDK writes a heap buffer by first copying ALL it has left into a temporary
+            // direct buffer, whatever the socket then takes, so writing a connection's whole corpus as
+            // one buffer copied it over and over (quadratic: 0.5 s of the generator's CPU over 2 M
+            // records, 5 s over 6 M, on the cores the server runs on).
+            ByteBuffer b = ByteBuffer.wrap(bytes);
+            int end = off + len;
+            for (int p = off; p < end; p = b.limit()) {
+                b.limit(Math.min(end, p + WRITE_CHUNK)).position(p);
+                while (b.hasRemaining()) {
+                    ch.write(b);
+                }
             }
         }
 
