@@ -390,7 +390,7 @@ final class FlatJsonScanner {
                 long special = (((quote - ONES) & ~quote) | ((slash - ONES) & ~slash) | ((w - ONES * 0x20) & ~w)) & HIGHS;
                 if (special != 0) {
                     // Each term's lowest flagged byte is a true match (a borrow can only flag bytes above
-                    // one), so the lowest flag of all is the first special byte; bytes >= 0x80 are never flagged.
+                    // one), so the lowest flag of all is the first special byte (never a byte >= 0x80).
                     i += Long.numberOfTrailingZeros(special) >>> 3;
                     break;
                 }

@@ -108,10 +108,9 @@ class FrameTextTest {
         return new boolean[] {bad == 0, garbage};
     }
 
-
     /** A byte to count at every place of a frame's first three words and its tail, whatever the frame's length. */
     @Test
-    void aByteToCountAtAnyPlaceOfTheLastWordIsSeen() {
+    void aByteToCountAtAnyPlaceOfAShortFrameIsSeen() {
         byte[][] specials = {{0}, {(byte) 0xFF}, {(byte) 0xC3}, {0x1F}, {(byte) 0xC3, (byte) 0xA9}, {0x7F}};
         for (int length = 1; length <= 24; length++) {
             for (byte[] special : specials) {
