@@ -140,4 +140,101 @@ class FrameProcessorTest {
         assertThrows(IllegalArgumentException.class, () -> d.withMaxFrameBytes(15));
         assertThrows(NullPointerException.class, () -> d.withFormat(null));
     }
+
+    private static Object processDirect(FrameProcessor p, byte[] frame) {
+        ByteBuf buf = Unpooled.buffer(frame.length + 2).writeBytes(new byte[] {'x', 'x'}).writeBytes(frame);
+        try {
+            return p.processDirect(buf, 2, frame.length, false, null);
+        } finally {
+            buf.release();
+        }
+    }
+
+    private static LogRecord processChecked(FrameProcessor p, byte[] frame) {
+        ByteBuf buf = Unpooled.buffer(frame.length + 2).writeBytes(new byte[] {'x', 'x'}).writeBytes(frame);
+        try {
+            return p.process(buf, 2, frame.length, false, null);
+        } finally {
+            buf.release();
+        }
+    }
+
+    private static FrameProcessor auto(RecordingObserver obs) {
+        FrameProcessor p = new FrameProcessor(new AutoLineParser(new JsonLineParser(), new SyslogParser(java.time.ZoneOffset.UTC),
+                new TextParser()), MalformedPolicy.STORE_RAW, obs, () -> 7L);
+        p.source("tcp:127.0.0.1:5000");
+        return p;
+    }
+
+    private static byte[] bytes(Object... parts) {
+        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+        for (Object part : parts) {
+            out.writeBytes(part instanceof byte[] b ? b : part.toString().getBytes(StandardCharsets.UTF_8));
+        }
+        return out.toByteArray();
+    }
+
+    /**
+     * The direct way (a frame straight into the journal layout) stores what the builder's way makes:
+     * the same record, flags included, and the same counts, whatever the frame holds (other UTF-8,
+     * invalid UTF-8, DEL, controls, garbage, nested JSON, syslog, text).
+     */
+    @Test
+    void theDirectWayStoresWhatTheBuildersWayMakesWhateverTheFrameHolds() {
+        byte[] del = {0x7F};
+        byte[][] frames = {
+            bytes("{\"ts\":\"2026-12-07T10:00:00.5Z\",\"level\":\"info\",\"msg\":\"plain ascii\",\"n\":1}"),
+            bytes("{\"msg\":\"caf\u00e9 \u65e5\u672c \ud83d\ude00 raw UTF-8\"}"),
+            bytes("{\"msg\":\"invalid ", new byte[] {(byte) 0xFF}, " byte\"}"),
+            bytes("{\"msg\":\"cut ", new byte[] {(byte) 0xC3}, "\",\"k\":1}"),
+            bytes("{\"msg\":\"overlong ", new byte[] {(byte) 0xC0, (byte) 0xAF}, "\"}"),
+            bytes("{\"msg\":\"surrogate ", new byte[] {(byte) 0xED, (byte) 0xA0, (byte) 0x80}, "\"}"),
+            bytes("{\"msg\":\"one DEL ", del, "\"}"),
+            bytes("{\"m\":\"", del, del, del, del, del, del, del, del, del, del, del, del, "\"}"), // mostly DEL: garbage
+            bytes("{\"m\":\"", "\u007f".repeat(40), "\",\"k\":\"abcdefgh\"}"), // mostly DEL, a longer line
+            bytes("{\"k", del, "\":\"DEL in a key\"}"),
+            bytes("{\"k", new byte[] {(byte) 0xC3, (byte) 0xA9}, "\":\"UTF-8 in a key\"}"),
+            bytes("{\"k", new byte[] {(byte) 0xFE}, "\":\"invalid in a key\"}"),
+            bytes("{\"msg\":\"ctl ", new byte[] {1}, "\"}"),
+            bytes("{\"msg\":\"nul ", new byte[] {0}, "\"}"),
+            bytes("{\"msg\":\"tab\tin a string\"}"),
+            bytes(" \t{ \"msg\" :\t\"spaces\" }\r"),
+            bytes("{\"msg\":\"nested\",\"ctx\":{\"a\":1}}"),
+            bytes("{\"msg\":\"trailing\"} ", new byte[] {(byte) 0xFF}),
+            bytes("{\"msg\":\"escaped \\u00e9 \\u007f stays ASCII\"}"),
+            bytes("not json ", new byte[] {(byte) 0xFF}),
+            bytes("<14>1 2026-12-07T10:00:00Z h app - - - syslog"),
+            // short lines
+            bytes("{\"m\":\"", new byte[] {(byte) 0xFF}, "\"}"),
+            bytes("{\"m\":\"", del, "\"}"),
+            bytes("{\"m\":\"\u00e9\"}"),
+        };
+        for (byte[] frame : frames) {
+            RecordingObserver fast = new RecordingObserver();
+            RecordingObserver checked = new RecordingObserver();
+            Object direct = processDirect(auto(fast), frame);
+            LogRecord expected = processChecked(auto(checked), frame);
+            LogRecord got = direct instanceof dev.logpipe.filesink.EncodedRecord e ? e.decode() : (LogRecord) direct;
+            String what = new String(frame, StandardCharsets.ISO_8859_1);
+            assertEquals(expected, got, () -> "frame: " + what);
+            assertEquals(checked.events, fast.events, () -> "counts of frame: " + what);
+        }
+
+        // one connection, frames of every kind in a random order
+        java.util.Random rnd = new java.util.Random(7);
+        RecordingObserver fast = new RecordingObserver();
+        RecordingObserver checked = new RecordingObserver();
+        FrameProcessor direct = auto(fast);
+        FrameProcessor builder = auto(checked);
+        int encoded = 0;
+        for (int i = 0; i < 20_000; i++) {
+            byte[] frame = rnd.nextInt(4) == 0 ? frames[rnd.nextInt(frames.length)] : frames[0];
+            Object d = processDirect(direct, frame);
+            encoded += d instanceof dev.logpipe.filesink.EncodedRecord ? 1 : 0;
+            LogRecord got = d instanceof dev.logpipe.filesink.EncodedRecord e ? e.decode() : (LogRecord) d;
+            assertEquals(processChecked(builder, frame), got);
+        }
+        assertEquals(checked.events, fast.events);
+        assertTrue(encoded > 10_000, "most frames went the direct way: " + encoded);
+    }
 }
