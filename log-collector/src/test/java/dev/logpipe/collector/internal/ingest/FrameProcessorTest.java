@@ -37,9 +37,14 @@ class FrameProcessorTest {
     };
 
     private static LogRecord process(FrameProcessor p, String frame) {
-        ByteBuf buf = Unpooled.copiedBuffer("xx" + frame, StandardCharsets.UTF_8);
+        return (LogRecord) decode(p, frame.getBytes(StandardCharsets.UTF_8), false);
+    }
+
+    /** The frame, two bytes into a buffer, through the builder's way or the direct way. */
+    private static Object decode(FrameProcessor p, byte[] frame, boolean direct) {
+        ByteBuf buf = Unpooled.buffer(frame.length + 2).writeBytes(new byte[] {'x', 'x'}).writeBytes(frame);
         try {
-            return p.process(buf, 2, buf.readableBytes() - 2, false, null);
+            return direct ? p.processDirect(buf, 2, frame.length, false, null) : p.process(buf, 2, frame.length, false, null);
         } finally {
             buf.release();
         }
@@ -141,22 +146,9 @@ class FrameProcessorTest {
         assertThrows(NullPointerException.class, () -> d.withFormat(null));
     }
 
-    private static Object processDirect(FrameProcessor p, byte[] frame) {
-        ByteBuf buf = Unpooled.buffer(frame.length + 2).writeBytes(new byte[] {'x', 'x'}).writeBytes(frame);
-        try {
-            return p.processDirect(buf, 2, frame.length, false, null);
-        } finally {
-            buf.release();
-        }
-    }
-
-    private static LogRecord processChecked(FrameProcessor p, byte[] frame) {
-        ByteBuf buf = Unpooled.buffer(frame.length + 2).writeBytes(new byte[] {'x', 'x'}).writeBytes(frame);
-        try {
-            return p.process(buf, 2, frame.length, false, null);
-        } finally {
-            buf.release();
-        }
+    /** What the direct way gave, as a record (an encoded one decoded). */
+    private static LogRecord asRecord(Object decoded) {
+        return decoded instanceof dev.logpipe.filesink.EncodedRecord e ? e.decode() : (LogRecord) decoded;
     }
 
     private static FrameProcessor auto(RecordingObserver obs) {
@@ -212,9 +204,8 @@ class FrameProcessorTest {
         for (byte[] frame : frames) {
             RecordingObserver fast = new RecordingObserver();
             RecordingObserver checked = new RecordingObserver();
-            Object direct = processDirect(auto(fast), frame);
-            LogRecord expected = processChecked(auto(checked), frame);
-            LogRecord got = direct instanceof dev.logpipe.filesink.EncodedRecord e ? e.decode() : (LogRecord) direct;
+            LogRecord got = asRecord(decode(auto(fast), frame, true));
+            LogRecord expected = (LogRecord) decode(auto(checked), frame, false);
             String what = new String(frame, StandardCharsets.ISO_8859_1);
             assertEquals(expected, got, () -> "frame: " + what);
             assertEquals(checked.events, fast.events, () -> "counts of frame: " + what);
@@ -229,12 +220,11 @@ class FrameProcessorTest {
         int encoded = 0;
         for (int i = 0; i < 20_000; i++) {
             byte[] frame = rnd.nextInt(4) == 0 ? frames[rnd.nextInt(frames.length)] : frames[0];
-            Object d = processDirect(direct, frame);
+            Object d = decode(direct, frame, true);
             encoded += d instanceof dev.logpipe.filesink.EncodedRecord ? 1 : 0;
-            LogRecord got = d instanceof dev.logpipe.filesink.EncodedRecord e ? e.decode() : (LogRecord) d;
-            assertEquals(processChecked(builder, frame), got);
+            assertEquals(decode(builder, frame, false), asRecord(d));
         }
-        assertEquals(checked.events, fast.events);
         assertTrue(encoded > 10_000, "most frames went the direct way: " + encoded);
+        assertEquals(checked.events, fast.events);
     }
 }
