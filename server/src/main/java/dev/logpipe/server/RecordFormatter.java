@@ -18,7 +18,7 @@ import java.time.format.DateTimeFormatter;
  * as {@code key=value} and any flags in brackets. The service and host columns widen to the widest
  * value seen so far (up to a cap), so a stream stays aligned without reading ahead.
  *
- * <p>Threading: confined (it remembers column widths).
+ * <p>Threading: confined (it remembers column widths and the last second it wrote).
  */
 final class RecordFormatter {
 

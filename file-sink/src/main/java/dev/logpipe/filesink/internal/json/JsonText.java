@@ -95,7 +95,6 @@ public final class JsonText {
         }
     }
 
-
     /**
      * Appends {@code s} as a quoted JSON string, escaped as the generators here escape. Written by hand:
      * a generator per short string costs more than the escaping (bench/RESULTS.md, JsonWriteBench (a')),

@@ -504,15 +504,15 @@ final class SyslogParser implements FrameParser {
         return null;
     }
 
+    /** {@link #parseStructuredData}'s answer for more distinct params than {@link FrameProcessor#MAX_FIELDS}. */
+    private static final int TOO_MANY_PARAMS = -2;
+
     /**
      * Parses SD-ELEMENTs from {@code p}, adding {@code sd.ID.name} fields; returns the end, -1 if they do
      * not parse, {@link #TOO_MANY_PARAMS} past {@link FrameProcessor#MAX_FIELDS} distinct names. A
      * name given more than once (the same ID twice, or a repeated PARAM) becomes one field holding a
      * JSON array of its values, in order.
      */
-    /** {@link #parseStructuredData}'s answer for more distinct params than {@link FrameProcessor#MAX_FIELDS}. */
-    private static final int TOO_MANY_PARAMS = -2;
-
     private int parseStructuredData(String s, int p, LogRecord.Builder b) {
         int n = s.length();
         // Per record and usually a handful of params: parallel lists, no map (duplicates are rare and
