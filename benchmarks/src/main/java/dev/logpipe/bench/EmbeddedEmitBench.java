@@ -15,14 +15,12 @@ import java.lang.management.MemoryType;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.Comparator;
 import java.util.Locale;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
-import java.util.stream.Stream;
 
 /**
  * Benchmark program of the embedded API as an application uses it: {@code --threads} threads each
@@ -77,7 +75,8 @@ public final class EmbeddedEmitBench {
                 }
             }
         }
-        if (base == null) {
+        boolean temporary = base == null;
+        if (temporary) {
             base = Files.createTempDirectory("emit-bench");
         }
         System.out.printf(Locale.ROOT, "# EmbeddedEmitBench threads=%d records/thread=%d sync=%s level=%s warmup=%dms max-heap=%dMiB cores=%d%n",
@@ -88,8 +87,11 @@ public final class EmbeddedEmitBench {
             try {
                 runOnce(dir, threads, records, sync, level, channelRecords, channelMib, warmup);
             } finally {
-                deleteTree(dir);
+                BenchFiles.deleteTree(dir);
             }
+        }
+        if (temporary) {
+            BenchFiles.deleteTree(base);
         }
     }
 
@@ -232,16 +234,5 @@ public final class EmbeddedEmitBench {
             return -1;
         }
         return -1;
-    }
-
-    private static void deleteTree(Path dir) throws IOException {
-        if (!Files.exists(dir)) {
-            return;
-        }
-        try (Stream<Path> s = Files.walk(dir)) {
-            for (Path p : (Iterable<Path>) s.sorted(Comparator.reverseOrder())::iterator) {
-                Files.deleteIfExists(p);
-            }
-        }
     }
 }

@@ -79,6 +79,7 @@ public final class KafkaForwardBench {
             bootstrap = kit.bootstrapServers();
         }
         Path root = base != null ? Files.createDirectories(base) : Files.createTempDirectory("kafka-forward-bench");
+        boolean temporary = base == null;
         TaskRuntime runtime = TaskRuntime.builder().threadNamePrefix("bench").build();
         System.out.printf(Locale.ROOT, "# KafkaForwardBench: %d records per run, broker %s, %d cores, java %s%n",
                 records, kit != null ? "in this JVM" : bootstrap, Runtime.getRuntime().availableProcessors(),
@@ -88,14 +89,24 @@ public final class KafkaForwardBench {
             for (DeliveryMode mode : modes) {
                 for (int tx : mode == DeliveryMode.EXACTLY_ONCE ? txSizes : List.of(0)) {
                     run++;
-                    backlog(runtime, root.resolve("backlog-" + run), bootstrap, "bench-backlog-" + run, mode, tx, records);
-                    live(runtime, root.resolve("live-" + run), bootstrap, "bench-live-" + run, mode, tx, records);
+                    Path backlog = root.resolve("backlog-" + run);
+                    Path live = root.resolve("live-" + run);
+                    try {
+                        backlog(runtime, backlog, bootstrap, "bench-backlog-" + run, mode, tx, records);
+                        live(runtime, live, bootstrap, "bench-live-" + run, mode, tx, records);
+                    } finally {
+                        BenchFiles.deleteTree(backlog);
+                        BenchFiles.deleteTree(live);
+                    }
                 }
             }
         } finally {
             runtime.shutdown(Duration.ofSeconds(5));
             if (kit != null) {
                 kit.close();
+            }
+            if (temporary) {
+                BenchFiles.deleteTree(root);
             }
         }
     }

@@ -25,13 +25,11 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.stream.Stream;
 import java.util.zip.GZIPOutputStream;
 
 /**
@@ -117,9 +115,7 @@ public final class OtlpHttpBench {
             if (pipeline != null) {
                 pipeline.close();
                 if (dir == null) {
-                    try (Stream<Path> files = Files.walk(data)) {
-                        files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-                    }
+                    BenchFiles.deleteTree(data);
                 }
             }
         }

@@ -22,7 +22,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
 import java.time.Duration;
-import java.util.Comparator;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -313,7 +312,7 @@ public final class WriterBench {
             System.out.printf(Locale.ROOT, "writer sync=%-5s records=%d FAILED: %s%n", policy, n, e);
             return false;
         } finally {
-            deleteTree(dir);
+            BenchFiles.deleteTree(dir);
         }
     }
 
@@ -418,14 +417,6 @@ public final class WriterBench {
             Thread.currentThread().interrupt();
         } catch (ChannelClosedException e) {
             // The sink ended before everything became durable; the caller reports the shortfall.
-        }
-    }
-
-    private static void deleteTree(Path dir) {
-        try (Stream<Path> s = Files.walk(dir)) {
-            s.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-        } catch (IOException e) {
-            System.err.println("could not delete " + dir + ": " + e);
         }
     }
 }
