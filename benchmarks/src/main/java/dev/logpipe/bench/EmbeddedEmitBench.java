@@ -16,10 +16,12 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Locale;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 
 /**
@@ -35,6 +37,11 @@ import java.util.concurrent.atomic.AtomicReference;
  * ({@link LogPipeline.Builder#warmup}) before the first emit; the line then also shows how long
  * {@code start()} took. The rate is still timed from the first emit.
  *
+ * <p>{@code -Dbench.threads=true} adds a line of CPU per record by thread from the first emit until the
+ * last stage completed ({@link ThreadTicks}: the JIT's compiler threads, the journal writer, the
+ * blocking pool, GC), the emitting threads' own CPU measured apart ({@code emitters=}, since they have
+ * ended by then).
+ *
  * <p>Usage: {@code java <chronicle flags> -Xmx256m -cp benchmarks.jar dev.logpipe.bench.EmbeddedEmitBench
  * [--threads 4] [--records 250000] [--sync 100ms|batch|never] [--level durable|written] [--dir DIR]
  * [--runs 1] [--channel-records N] [--channel-mib M] [--warmup-ms 0]} (the channel: LogPipeline's defaults unless given). Each run uses a fresh journal directory under {@code --dir} (default a temp dir),
@@ -43,6 +50,8 @@ import java.util.concurrent.atomic.AtomicReference;
  * <p>Threading: a program; state confined to {@code main} and the emitting threads it starts.
  */
 public final class EmbeddedEmitBench {
+
+    private static final boolean THREAD_REPORT = Boolean.getBoolean("bench.threads");
 
     private EmbeddedEmitBench() {
     }
@@ -82,16 +91,19 @@ public final class EmbeddedEmitBench {
         System.out.printf(Locale.ROOT, "# EmbeddedEmitBench threads=%d records/thread=%d sync=%s level=%s warmup=%dms max-heap=%dMiB cores=%d%n",
                 threads, records, sync, level, warmup.toMillis(), Runtime.getRuntime().maxMemory() >> 20,
                 Runtime.getRuntime().availableProcessors());
-        for (int r = 0; r < runs; r++) {
-            Path dir = base.resolve("run-" + r);
-            try {
-                runOnce(dir, threads, records, sync, level, channelRecords, channelMib, warmup);
-            } finally {
-                BenchFiles.deleteTree(dir);
+        try {
+            for (int r = 0; r < runs; r++) {
+                Path dir = base.resolve("run-" + r);
+                try {
+                    runOnce(dir, threads, records, sync, level, channelRecords, channelMib, warmup);
+                } finally {
+                    BenchFiles.deleteTree(dir);
+                }
             }
-        }
-        if (temporary) {
-            BenchFiles.deleteTree(base);
+        } finally {
+            if (temporary) {
+                BenchFiles.deleteTree(base);
+            }
         }
     }
 
@@ -131,6 +143,7 @@ public final class EmbeddedEmitBench {
             final CompletionStage<Long>[][] stages = new CompletionStage[threads][records];
             CountDownLatch start = new CountDownLatch(1);
             AtomicReference<Throwable> error = new AtomicReference<>();
+            AtomicLong emitterCpuNanos = new AtomicLong();
             Thread[] ts = new Thread[threads];
             for (int t = 0; t < threads; t++) {
                 final int tt = t;
@@ -143,12 +156,16 @@ public final class EmbeddedEmitBench {
                         for (int i = 0; i < n; i++) {
                             mine[i] = emitter.emit(templates[i & (templates.length - 1)], lv);
                         }
+                        if (THREAD_REPORT) {
+                            emitterCpuNanos.addAndGet(ManagementFactory.getThreadMXBean().getCurrentThreadCpuTime());
+                        }
                     } catch (Throwable e) {
                         error.compareAndSet(null, e);
                     }
                 }, "emitter-" + t);
                 ts[t].start();
             }
+            Map<String, Long> threads0 = THREAD_REPORT ? ThreadTicks.snapshot() : Map.of();
             long t0 = System.nanoTime();
             start.countDown();
             for (Thread t : ts) {
@@ -177,6 +194,10 @@ public final class EmbeddedEmitBench {
                 }
             }
             long done = System.nanoTime();
+            if (THREAD_REPORT) {
+                System.out.println(ThreadTicks.report(threads0, ThreadTicks.snapshot(), (long) threads * records,
+                        String.format(Locale.ROOT, "emitters=%.0f", emitterCpuNanos.get() / ((double) threads * records))));
+            }
             PipelineStats stats = pipeline.stats();
             double secs = (done - t0) / 1e9;
             long total = (long) threads * records;

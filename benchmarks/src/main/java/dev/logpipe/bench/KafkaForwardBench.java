@@ -46,7 +46,8 @@ import java.util.concurrent.TimeUnit;
  *
  * <p>Usage: {@code java <chronicle flags> -cp benchmarks.jar dev.logpipe.bench.KafkaForwardBench
  * [--records N] [--tx-records N,N,...] [--modes exactly-once,at-least-once] [--bootstrap HOST:PORT]
- * [--dir DIR]}.
+ * [--dir DIR]}. Each phase's journal (under {@code --dir}, default a temporary directory) is deleted
+ * when the phase ends.
  *
  * <p>Threading: a program; all state confined to {@code main} and the threads it starts.
  */

@@ -226,7 +226,7 @@ public final class WriterBench {
                 long process0 = processCpu();
                 long[] machine0 = machineNanos();
                 long jit0 = jitMillis();
-                Map<String, Long> threads0 = THREAD_REPORT ? threadTicks() : Map.of();
+                Map<String, Long> threads0 = THREAD_REPORT ? ThreadTicks.snapshot() : Map.of();
                 if (!policy.equals("never")) {
                     watcher = new Thread(() -> watchDurable(durable, firstIndex, n, sent, latency, durableCount),
                             "bench-durable-watcher");
@@ -262,15 +262,7 @@ public final class WriterBench {
                 long[] machine1 = machineNanos();
                 long jitMs = jitMillis() - jit0;
                 if (THREAD_REPORT && print) {
-                    Map<String, Long> threads1 = threadTicks();
-                    StringBuilder sb = new StringBuilder("# cpu_ns/record by thread (from /proc, 10 ms ticks):");
-                    threads1.entrySet().stream()
-                            .map(e -> Map.entry(e.getKey(), e.getValue() - threads0.getOrDefault(e.getKey(), 0L)))
-                            .filter(e -> e.getValue() > 0)
-                            .sorted((a, b) -> Long.compare(b.getValue(), a.getValue()))
-                            .forEach(e -> sb.append(String.format(Locale.ROOT, " %s=%.0f", e.getKey(),
-                                    e.getValue() * 1e7 / n)));
-                    System.out.println(sb);
+                    System.out.println(ThreadTicks.report(threads0, ThreadTicks.snapshot(), n, ""));
                 }
                 long machineBusy = machine0[0] < 0 ? -1 : machine1[0] - machine0[0];
                 long machineSteal = machine0[1] < 0 ? -1 : machine1[1] - machine0[1];
@@ -326,26 +318,6 @@ public final class WriterBench {
             }
         }
         return sum;
-    }
-
-    /** utime+stime ticks of every thread of this process, by name (names summed), from /proc. */
-    private static Map<String, Long> threadTicks() {
-        Map<String, Long> out = new java.util.TreeMap<>();
-        try (Stream<Path> tasks = Files.list(Paths.get("/proc/self/task"))) {
-            for (Path t : (Iterable<Path>) tasks::iterator) {
-                try {
-                    String stat = Files.readString(t.resolve("stat"));
-                    String name = stat.substring(stat.indexOf('(') + 1, stat.lastIndexOf(')')).replaceAll("[0-9#]+$", "N");
-                    String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
-                    out.merge(name.replace(' ', '_'), Long.parseLong(f[11]) + Long.parseLong(f[12]), Long::sum);
-                } catch (IOException | RuntimeException e) {
-                    // the thread ended between the listing and the read
-                }
-            }
-        } catch (IOException e) {
-            return out;
-        }
-        return out;
     }
 
     /** Milliseconds the JIT compilers have spent so far (a compiler still busy in the timed run takes a core from it). */
