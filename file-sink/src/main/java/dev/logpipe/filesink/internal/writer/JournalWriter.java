@@ -116,6 +116,12 @@ public final class JournalWriter implements Runnable {
     private final WriterState state;
     private volatile boolean abandoned;
     private long bytesSinceSyncRequest;
+    // the batch being appended (writer thread only): its bytes so far, and where its last record ends
+    // (file offset, and the chunk) or -1 if that one was refused, when the sync's page-cache drop
+    // then waits for the next batch
+    private long batchBytes;
+    private long batchLastEnd;
+    private BytesStore<?, ?> batchEndChunk;
 
     public JournalWriter(Config config, Parts parts) {
         this.dir = config.dir();
@@ -259,46 +265,24 @@ public final class JournalWriter implements Runnable {
 
     private void appendBatch(ExcerptAppender appender, List<AppendRequest> batch) {
         int n = batch.size();
-        long bytes = 0;
         long last = -1;
         int appended = 0;
         long[] indices = null;
-        BytesStore<?, ?> endChunk = null;
-        // where the batch's last record ends (file offset); stays -1 if that one was refused, and the
-        // sync's page-cache drop then waits for the next batch
-        long lastEnd = -1;
+        batchBytes = 0;
+        batchEndChunk = null;
+        batchLastEnd = -1;
         for (int i = 0; i < n; i++) {
             AppendRequest req = batch.get(i);
             long index;
             try {
-                byte[] encoded = encodedBodies.apply(req);
-                // a receiver's record arrives in the layout already: only its index and checksum are added
-                int size = encoded != null ? codec.adopt(encoded) : codec.encodeBody(req.record());
-                if (size > maxRecordBytes) {
-                    refuseOversize(req, size);
-                    continue;
-                }
-                DocumentContext dc = appender.writingDocument();
-                try {
-                    // the index Chronicle gives this excerpt, kept in the record so a reader past damage knows it
-                    bytes += codec.writeEncoded(dc.wire().bytes(), dc.index());
-                    if (i == n - 1) {
-                        lastEnd = dc.wire().bytes().writePosition();
-                        if (prefaulter != null) {
-                            endChunk = dc.wire().bytes().bytesStore();
-                        }
-                    }
-                } catch (Throwable t) {
-                    dc.rollbackOnClose(); // never leave half a record
-                    throw t;
-                } finally {
-                    dc.close();
-                }
-                index = appender.lastIndexAppended();
+                index = appendOne(appender, req, i == n - 1);
             } catch (Throwable t) {
                 fail(t);
                 failFrom(batch, i);
                 break;
+            }
+            if (index < 0) {
+                continue; // refused: over the record size limit
             }
             last = index;
             appended++;
@@ -317,7 +301,9 @@ public final class JournalWriter implements Runnable {
         if (appended == 0) {
             return;
         }
-        counters.writtenPosition = new WriterCounters.WrittenPosition(state.currentCycle(), lastEnd);
+        long bytes = batchBytes;
+        BytesStore<?, ?> endChunk = batchEndChunk;
+        counters.writtenPosition = new WriterCounters.WrittenPosition(state.currentCycle(), batchLastEnd);
         counters.writtenIndex = last; // publishes the appended records to the sync task
         counters.writtenRecords += appended;
         counters.writtenBytes += bytes;
@@ -337,7 +323,7 @@ public final class JournalWriter implements Runnable {
             // populated writable are dirty zeros until written, and a sync writes those it finds: only
             // when busy (a batch at least half full) and no sync follows at once does the writer fill
             // them first.
-            prefaulter.afterBatch(endChunk, lastEnd, n >= batchSize / 2 && !syncNow);
+            prefaulter.afterBatch(endChunk, batchLastEnd, n >= batchSize / 2 && !syncNow);
         }
         if (policySync) {
             bytesSinceSyncRequest = 0;
@@ -345,6 +331,41 @@ public final class JournalWriter implements Runnable {
         if (syncNow) {
             sync.request();
         }
+    }
+
+    /**
+     * Appends one record of the batch and returns its index, or -1 if it was refused (over the size
+     * limit); adds its bytes to {@link #batchBytes} and, for the batch's last record, notes where it
+     * ends. A method of its own, not the body of {@link #appendBatch}'s loop: called once per record,
+     * the JIT compiles it (and what it inlines, Chronicle's append) as soon as records flow, while a
+     * loop body inside a method called once per batch waited a second behind other compilations on
+     * two cores, running profiled C1 code meanwhile (bench/RESULTS.md, stop 34).
+     */
+    private long appendOne(ExcerptAppender appender, AppendRequest req, boolean lastOfBatch) {
+        byte[] encoded = encodedBodies.apply(req);
+        // a receiver's record arrives in the layout already: only its index and checksum are added
+        int size = encoded != null ? codec.adopt(encoded) : codec.encodeBody(req.record());
+        if (size > maxRecordBytes) {
+            refuseOversize(req, size);
+            return -1;
+        }
+        DocumentContext dc = appender.writingDocument();
+        try {
+            // the index Chronicle gives this excerpt, kept in the record so a reader past damage knows it
+            batchBytes += codec.writeEncoded(dc.wire().bytes(), dc.index());
+            if (lastOfBatch) {
+                batchLastEnd = dc.wire().bytes().writePosition();
+                if (prefaulter != null) {
+                    batchEndChunk = dc.wire().bytes().bytesStore();
+                }
+            }
+        } catch (Throwable t) {
+            dc.rollbackOnClose(); // never leave half a record
+            throw t;
+        } finally {
+            dc.close();
+        }
+        return appender.lastIndexAppended();
     }
 
     /** Hands the batch's receipts over; returns whether any of them waits for durability. */
