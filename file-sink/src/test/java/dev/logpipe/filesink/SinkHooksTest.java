@@ -9,6 +9,8 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 import java.nio.file.Path;
 import java.time.Duration;
@@ -164,5 +166,77 @@ class SinkHooksTest {
                 () -> never.get(10, TimeUnit.SECONDS));
         assertInstanceOf(JournalWriteException.class, e.getCause());
         assertThrows(IllegalStateException.class, () -> AppendRequest.of(TestRecords.record(1)).written());
+    }
+
+    /**
+     * An Error that ends the writer's loop (a listener's bug here; an OutOfMemoryError when the
+     * application has taken the heap) must leave nothing waiting for a writer that is gone: the
+     * receipts of the batch in hand and of what is still in the channel fail, a sender blocked on the
+     * full channel gets its record back, and the report counts every record. With {@code alsoOnError}
+     * reporting the failure throws as well, as it may when memory has run out.
+     */
+    @ParameterizedTest
+    @ValueSource(booleans = {false, true})
+    void anErrorThatStopsTheWriterLeavesNoSenderOrReceiptWaiting(boolean alsoOnError) throws Exception {
+        java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+        SinkListener l = new SinkListener() {
+            @Override
+            public void onBatch(int records, long bytes) {
+                try {
+                    release.await();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+                throw new AssertionError("a listener's bug");
+            }
+
+            @Override
+            public void onError(Throwable t) {
+                if (alsoOnError) {
+                    throw new AssertionError("and another while it is reported");
+                }
+            }
+        };
+        FileSink sink = FileSink.builder(dir).runtime(runtime).listener(l).build();
+        Mpsc.Channel<AppendRequest> ch = Mpsc.bounded(64);
+        List<CompletableFuture<Long>> receipts = new ArrayList<>();
+        for (int i = 0; i < 64; i++) {
+            AppendRequest r = AppendRequest.withDurableReceipt(TestRecords.record(i));
+            receipts.add(r.durable());
+            assertTrue(ch.sender().trySend(r).isSent());
+        }
+        sink.start(ch.receiver());
+        // The writer takes those 64 and stops in onBatch; 64 more fill the channel again.
+        for (int i = 64; i < 128; i++) {
+            AppendRequest r = AppendRequest.withDurableReceipt(TestRecords.record(i));
+            receipts.add(r.durable());
+            ch.sender().blockingSend(r);
+        }
+        CompletableFuture<SendResult<AppendRequest>> blocked = new CompletableFuture<>();
+        Thread sender = new Thread(() -> {
+            try {
+                blocked.complete(ch.sender().blockingSend(AppendRequest.withDurableReceipt(TestRecords.record(128))));
+            } catch (Throwable t) {
+                blocked.completeExceptionally(t);
+            }
+        }, "blocked-sender");
+        sender.start();
+        while (sender.getState() != Thread.State.WAITING && sender.getState() != Thread.State.TIMED_WAITING) {
+            Thread.onSpinWait(); // parked on the full channel
+        }
+        release.countDown();
+
+        assertInstanceOf(SendResult.Closed.class, blocked.get(10, TimeUnit.SECONDS), "the blocked sender gets its record back");
+        for (CompletableFuture<Long> f : receipts) {
+            java.util.concurrent.ExecutionException e = assertThrows(java.util.concurrent.ExecutionException.class,
+                    () -> f.get(10, TimeUnit.SECONDS), "every receipt completes, none is left waiting");
+            assertInstanceOf(JournalWriteException.class, e.getCause());
+        }
+        WriterReport report = sink.terminated().toCompletableFuture().get(10, TimeUnit.SECONDS);
+        assertTrue(report.error() != null, "the report says the writer failed");
+        assertEquals(64, report.writtenRecords(), "the batch in hand was written before the error");
+        assertEquals(64, report.failedRecords(), "what the channel still held is counted as not stored");
+        assertEquals(0, sink.stats().heldRecords(), "nothing is left counted as held by a writer that is gone");
+        assertInstanceOf(SendResult.Closed.class, ch.sender().trySend(AppendRequest.of(TestRecords.record(129))));
     }
 }

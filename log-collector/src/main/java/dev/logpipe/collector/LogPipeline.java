@@ -143,7 +143,8 @@ public final class LogPipeline implements AutoCloseable {
         this.embeddedSender = channel.sender().clone();
         this.durableWatch = sink.durableWatermark();
         this.segmentWatch = sink.segments();
-        this.ingress = new EmbeddedIngress(embeddedSender, counters, b.emitMaxBlock, b.emitAsyncWaiters);
+        this.ingress = new EmbeddedIngress(embeddedSender, counters, b.emitMaxBlock, b.emitAsyncWaiters,
+                () -> sink.journalState() == JournalState.FAILED ? sink.stats().lastError() : null);
         // The shutdown broadcast: each listener subscribes and starts its drain when close() sends.
         Broadcast.Channel<ShutdownSignal> bc = Broadcast.channel(4);
         this.shutdownBroadcast = bc.sender();

@@ -4,9 +4,12 @@ import dev.logpipe.channels.ChannelClosedException;
 import dev.logpipe.channels.NonBlockingThread;
 import dev.logpipe.channels.SendResult;
 import dev.logpipe.filesink.JournalSettings;
+import dev.logpipe.filesink.JournalState;
+import dev.logpipe.filesink.JournalWriteException;
 import dev.logpipe.filesink.Level;
 import dev.logpipe.filesink.LogRecord;
 import dev.logpipe.filesink.ReadRecord;
+import dev.logpipe.filesink.SinkListener;
 import dev.logpipe.filesink.SourceFormat;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -178,6 +181,38 @@ class EmitterTest {
             assertInstanceOf(IllegalStateException.class, thrown.get());
             assertTrue(thrown.get().getMessage().contains("emit"), thrown.get().getMessage());
             assertEquals(0, p.stats().receivedTotal(), "nothing was sent");
+        }
+    }
+
+    /**
+     * An Error that stops the journal writer (a sink listener's bug here; an OutOfMemoryError when
+     * the application has taken the heap) fails the emits in flight and the ones after it at once,
+     * saying why, instead of leaving their futures waiting for good.
+     */
+    @Test
+    @Timeout(30)
+    void aWriterStoppedByAnErrorFailsEmitsSayingWhyAndLeavesNoneWaiting(@TempDir Path dir) throws Exception {
+        SinkListener failing = new SinkListener() {
+            @Override
+            public void onBatch(int records, long bytes) {
+                throw new AssertionError("a sink listener's bug");
+            }
+        };
+        try (LogPipeline p = LogPipeline.builder(dir).sinkListener(failing).start()) {
+            Emitter emitter = p.emitter("app");
+            CompletionException first = assertThrows(CompletionException.class,
+                    () -> emitter.emit(rec("first")).toCompletableFuture().orTimeout(10, TimeUnit.SECONDS).join());
+            assertInstanceOf(JournalWriteException.class, first.getCause(), "the record's future fails, it does not hang");
+            TestSupport.awaitCondition(Duration.ofSeconds(10), "the journal to fail",
+                    () -> p.journalState() == JournalState.FAILED);
+            CompletionException later = assertThrows(CompletionException.class,
+                    () -> emitter.emit(rec("later")).toCompletableFuture().orTimeout(10, TimeUnit.SECONDS).join());
+            assertInstanceOf(ChannelClosedException.class, later.getCause());
+            assertTrue(later.getCause().getMessage().contains("journal writer stopped"), later.getCause().getMessage());
+            assertInstanceOf(JournalWriteException.class, later.getCause().getCause());
+            ChannelClosedException blocking = assertThrows(ChannelClosedException.class,
+                    () -> emitter.blockingEmit(rec("blocking")));
+            assertTrue(blocking.getMessage().contains("journal writer stopped"), blocking.getMessage());
         }
     }
 

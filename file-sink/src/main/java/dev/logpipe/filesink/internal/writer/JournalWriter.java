@@ -1,6 +1,7 @@
 package dev.logpipe.filesink.internal.writer;
 
 import dev.logpipe.channels.MpscReceiver;
+import dev.logpipe.channels.TryRecv;
 import dev.logpipe.channels.WatchSender;
 import dev.logpipe.filesink.AppendRequest;
 import dev.logpipe.filesink.JournalState;
@@ -116,6 +117,14 @@ public final class JournalWriter implements Runnable {
     private final WriterState state;
     private volatile boolean abandoned;
     private long bytesSinceSyncRequest;
+    /** Records of the batch in hand neither appended nor failed yet (writer thread only). */
+    private int unsettled;
+    /**
+     * What records and receipts fail with when the error that stopped the writer could not even be
+     * reported (an OutOfMemoryError while making the report): made in advance, so failing them needs
+     * no memory of its own.
+     */
+    private final JournalWriteException unreported;
     // the batch being appended (writer thread only): its bytes so far, and where its last record ends
     // (file offset, and the chunk) or -1 if that one was refused, when the sync's page-cache drop
     // then waits for the next batch
@@ -142,6 +151,8 @@ public final class JournalWriter implements Runnable {
         this.encodedBodies = parts.encodedBodies();
         this.onRoll = parts.onRoll();
         this.prefaulter = parts.prefaulter();
+        this.unreported = new JournalWriteException("the journal writer in " + config.dir() + " stopped on an error it"
+                + " could not report (out of memory?); the record was not acknowledged (restart, with more heap)", null);
         this.space = parts.space();
         if (space != null) {
             state.space(space);
@@ -208,6 +219,7 @@ public final class JournalWriter implements Runnable {
                     break; // end of stream
                 }
                 counters.heldRecords = n;
+                unsettled = n;
                 if (state.failure() == null && !abandoned) {
                     awaitRoom(batchBytes(batch));
                 }
@@ -218,11 +230,13 @@ public final class JournalWriter implements Runnable {
                 } else {
                     appendBatch(appender, batch);
                 }
+                unsettled = 0;
                 counters.heldRecords = 0;
             }
         } catch (Throwable t) {
-            // a bug or a failure outside an append (e.g. closing the appender); keep the report honest
-            fail(t);
+            // a bug or an error outside an append: an Error from a listener, an OutOfMemoryError
+            // (the application may have taken the heap), closing the appender
+            failAndDrain(t, batch);
         } finally {
             appenderReady.complete(null); // also when creating the appender failed: nobody waits forever
             if (state.failure() == null) {
@@ -298,6 +312,7 @@ public final class JournalWriter implements Runnable {
                 indices[i] = index;
             }
         }
+        unsettled = 0; // each was appended, refused or failed (and counted) above
         if (appended == 0) {
             return;
         }
@@ -444,6 +459,40 @@ public final class JournalWriter implements Runnable {
         }
     }
 
+    /**
+     * After an error that ended the loop: no record is taken any more, and none is left waiting for a
+     * writer that is gone. Without this a sender blocked on the full channel waited out its own
+     * timeout, and every receipt of the batch in hand and of what was still in the channel stayed
+     * incomplete for good (an application out of heap saw its emits hang). The batch in hand has
+     * its receipts failed (those of records already written too: they will never be acknowledged;
+     * the ones not written count as failed); what the channel still holds is failed as the loop fails
+     * records after a write error. Each step is tried on its own, so that another error (out of
+     * memory again, say) in one does not skip the rest.
+     */
+    private void failAndDrain(Throwable t, List<AppendRequest> hand) {
+        try {
+            fail(t);
+        } catch (Throwable again) {
+            // reporting it failed too: record the failure with the report made in advance
+            state.fail(unreported);
+            counters.error(unreported);
+        }
+        input.close(); // fail() closes it too, unless it failed before that: wakes blocked senders with Closed
+        try {
+            failReceipts(hand, 0); // a receipt completed already stays as it is
+            counters.failedRecords += unsettled; // before the held count drops: a reader never sees them in neither
+            unsettled = 0;
+            counters.heldRecords = 0;
+            List<AppendRequest> rest = new ArrayList<>();
+            for (TryRecv<AppendRequest> r = input.tryRecv(); r instanceof TryRecv.Value<AppendRequest> v; r = input.tryRecv()) {
+                rest.add(v.value());
+            }
+            failFrom(rest, 0);
+        } catch (Throwable again) {
+            LOG.error("failing the receipts of records the stopped journal writer did not store failed too", again);
+        }
+    }
+
     private void fail(Throwable t) {
         if (state.failure() != null) {
             return;
@@ -477,7 +526,13 @@ public final class JournalWriter implements Runnable {
     }
 
     private void failFrom(List<AppendRequest> batch, int from) {
-        JournalWriteException ex = state.failure();
+        counters.failedRecords += batch.size() - from;
+        failReceipts(batch, from);
+    }
+
+    /** Fails the receipts of {@code batch[from..]} with the writer's failure, on a runtime worker (not counted). */
+    private void failReceipts(List<AppendRequest> batch, int from) {
+        JournalWriteException ex = state.failure() != null ? state.failure() : unreported;
         List<CompletableFuture<Long>> futures = new ArrayList<>();
         for (int i = from; i < batch.size(); i++) {
             CompletableFuture<Long> f = receipts.apply(batch.get(i));
@@ -485,7 +540,6 @@ public final class JournalWriter implements Runnable {
                 futures.add(f);
             }
         }
-        counters.failedRecords += batch.size() - from;
         if (!futures.isEmpty()) {
             SyncCoordinator.runOnWorker(runtime, List.of(() -> futures.forEach(f -> f.completeExceptionally(ex))));
         }

@@ -15,6 +15,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Supplier;
 
 /**
  * The in-process way into the journal channel, behind every {@code Emitter}: stamps records (source,
@@ -38,14 +39,20 @@ public final class EmbeddedIngress {
     private final Duration maxBlock;
     private final int maxAsyncWaiters;
     private final AtomicInteger asyncWaiters = new AtomicInteger();
+    private final Supplier<Throwable> journalFailure;
     private volatile boolean closed;
 
+    /**
+     * @param journalFailure what stopped the journal writer, or null while it has not failed: an emit
+     *     refused because the channel closed says that, not that the pipeline was closed
+     */
     public EmbeddedIngress(MpscSender<AppendRequest> sender, PipelineCounters counters, Duration maxBlock,
-                           int maxAsyncWaiters) {
+                           int maxAsyncWaiters, Supplier<Throwable> journalFailure) {
         this.sender = sender;
         this.counters = counters;
         this.maxBlock = maxBlock;
         this.maxAsyncWaiters = maxAsyncWaiters;
+        this.journalFailure = journalFailure;
     }
 
     /** The record as stored: source = emitter name, format EMBEDDED, receive time now. */
@@ -170,7 +177,14 @@ public final class EmbeddedIngress {
         }
     }
 
-    private static ChannelClosedException closedException() {
+    private ChannelClosedException closedException() {
+        Throwable failure = journalFailure.get();
+        if (failure != null) {
+            ChannelClosedException e = new ChannelClosedException("the pipeline's journal writer stopped (" + failure
+                    + "); the record was not stored and no record is taken: see the log, then start a new pipeline");
+            e.initCause(failure);
+            return e;
+        }
         return new ChannelClosedException("the pipeline is closed; emit before close() or start a new pipeline");
     }
 
