@@ -239,4 +239,37 @@ class SinkHooksTest {
         assertEquals(0, sink.stats().heldRecords(), "nothing is left counted as held by a writer that is gone");
         assertInstanceOf(SendResult.Closed.class, ch.sender().trySend(AppendRequest.of(TestRecords.record(129))));
     }
+
+    /**
+     * An Error from the sink listener while a sync reports (a listener's bug; an OutOfMemoryError)
+     * must not keep the records that sync made durable from being acknowledged: nothing more is sent
+     * after them, so no later sync would release them either.
+     */
+    @Test
+    void anErrorFromTheListenerAtASyncDoesNotHoldBackTheDurableReceipts() throws Exception {
+        java.util.concurrent.atomic.AtomicBoolean thrown = new java.util.concurrent.atomic.AtomicBoolean();
+        SinkListener l = new SinkListener() {
+            @Override
+            public void onSync(long durationNanos, long durableIndex) {
+                if (thrown.compareAndSet(false, true)) {
+                    throw new AssertionError("a listener's bug");
+                }
+            }
+        };
+        FileSink sink = FileSink.builder(dir).runtime(runtime).listener(l).build();
+        Mpsc.Channel<AppendRequest> ch = Mpsc.bounded(64);
+        sink.start(ch.receiver());
+        List<CompletableFuture<Long>> receipts = new ArrayList<>();
+        for (int i = 0; i < 10; i++) {
+            AppendRequest r = AppendRequest.withDurableReceipt(TestRecords.record(i));
+            receipts.add(r.durable());
+            ch.sender().blockingSend(r);
+        }
+        for (CompletableFuture<Long> f : receipts) {
+            assertTrue(f.get(10, TimeUnit.SECONDS) >= 0, "every durable receipt completes");
+        }
+        assertTrue(thrown.get(), "the listener did throw");
+        ch.sender().close();
+        sink.terminated().toCompletableFuture().get(10, TimeUnit.SECONDS);
+    }
 }

@@ -254,6 +254,27 @@ public final class SyncCoordinator {
         counters.syncs++;
         counters.durableIndex = target;
         watermark.send(target);
+        try {
+            report(dt, target);
+        } finally {
+            // also after an Error from the listener: a later sync, finding nothing new to force, would
+            // return before this, and these receipts would wait for good
+            DurabilityWaiters.Release release = waiters.advance(target);
+            if (release != null) {
+                runOnWorker(runtime, List.of(release));
+            }
+        }
+        // after the completions are handed on: an optimisation must not delay an acknowledgement
+        PageCacheDrop drop = pageCacheDrop;
+        FileChannel segment = drop == null || written == null || written.cycle() != targetCycle
+                ? null : channels.get(targetCycle);
+        if (segment != null) {
+            drop.afterSync(segment, written.offset());
+        }
+    }
+
+    /** Tells the listener of the sync, and of the batches it made durable (counted too). */
+    private void report(long dt, long target) {
         listener.onSync(dt, target);
         long now = LogRecord.nowNanos();
         long unlistedRecords = 0;
@@ -273,17 +294,6 @@ public final class SyncCoordinator {
             pending.poll();
             counters.durableRecords += b.records;
             listener.onDurable(b.records, b.firstReceiveNanos, now);
-        }
-        DurabilityWaiters.Release release = waiters.advance(target);
-        if (release != null) {
-            runOnWorker(runtime, List.of(release));
-        }
-        // after the completions are handed on: an optimisation must not delay an acknowledgement
-        PageCacheDrop drop = pageCacheDrop;
-        FileChannel segment = drop == null || written == null || written.cycle() != targetCycle
-                ? null : channels.get(targetCycle);
-        if (segment != null) {
-            drop.afterSync(segment, written.offset());
         }
     }
 
