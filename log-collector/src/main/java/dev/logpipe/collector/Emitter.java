@@ -31,6 +31,13 @@ import java.util.concurrent.CompletionStage;
  *       record is durable (or written); it refuses to run on an event loop or runtime worker.</li>
  * </ul>
  *
+ * <p>If the journal writer stops (a disk that fails, or an {@code Error} such as an
+ * {@code OutOfMemoryError}), no stage and no parked caller is left waiting: the stages of records it
+ * had not made durable fail with {@link dev.logpipe.filesink.JournalWriteException}, and every form
+ * refuses new records at once ({@code Closed(record)}, or a
+ * {@link dev.logpipe.channels.ChannelClosedException} that says the journal writer stopped, its
+ * cause attached).
+ *
  * <p>Memory: each stage {@link #emit} returns is one future that the journal completes in bulk (one
  * task per sync for durable ones); a caller that keeps a million stages keeps a million small
  * futures, nothing more. With {@code syncNever()} durable stages complete only at close: ask for
