@@ -18,7 +18,10 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -162,7 +165,7 @@ class SinkHooksTest {
         CompletableFuture<Long> never = sink.whenDurable(Long.MAX_VALUE - 1).toCompletableFuture();
         ch.sender().close();
         sink.close();
-        java.util.concurrent.ExecutionException e = assertThrows(java.util.concurrent.ExecutionException.class,
+        ExecutionException e = assertThrows(ExecutionException.class,
                 () -> never.get(10, TimeUnit.SECONDS));
         assertInstanceOf(JournalWriteException.class, e.getCause());
         assertThrows(IllegalStateException.class, () -> AppendRequest.of(TestRecords.record(1)).written());
@@ -178,7 +181,7 @@ class SinkHooksTest {
     @ParameterizedTest
     @ValueSource(booleans = {false, true})
     void anErrorThatStopsTheWriterLeavesNoSenderOrReceiptWaiting(boolean alsoOnError) throws Exception {
-        java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
         SinkListener l = new SinkListener() {
             @Override
             public void onBatch(int records, long bytes) {
@@ -228,7 +231,7 @@ class SinkHooksTest {
 
         assertInstanceOf(SendResult.Closed.class, blocked.get(10, TimeUnit.SECONDS), "the blocked sender gets its record back");
         for (CompletableFuture<Long> f : receipts) {
-            java.util.concurrent.ExecutionException e = assertThrows(java.util.concurrent.ExecutionException.class,
+            ExecutionException e = assertThrows(ExecutionException.class,
                     () -> f.get(10, TimeUnit.SECONDS), "every receipt completes, none is left waiting");
             assertInstanceOf(JournalWriteException.class, e.getCause());
         }
@@ -247,7 +250,7 @@ class SinkHooksTest {
      */
     @Test
     void anErrorFromTheListenerAtASyncDoesNotHoldBackTheDurableReceipts() throws Exception {
-        java.util.concurrent.atomic.AtomicBoolean thrown = new java.util.concurrent.atomic.AtomicBoolean();
+        AtomicBoolean thrown = new AtomicBoolean();
         SinkListener l = new SinkListener() {
             @Override
             public void onSync(long durationNanos, long durableIndex) {

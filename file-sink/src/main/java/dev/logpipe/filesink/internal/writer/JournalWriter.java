@@ -479,7 +479,7 @@ public final class JournalWriter implements Runnable {
         }
         input.close(); // fail() closes it too, unless it failed before that: wakes blocked senders with Closed
         try {
-            failReceipts(hand, 0); // a receipt completed already stays as it is
+            failReceipts(hand, 0, state.failure() != null ? state.failure() : unreported); // one completed already stays
             counters.failedRecords += unsettled; // before the held count drops: a reader never sees them in neither
             unsettled = 0;
             counters.heldRecords = 0;
@@ -527,27 +527,17 @@ public final class JournalWriter implements Runnable {
 
     private void failFrom(List<AppendRequest> batch, int from) {
         counters.failedRecords += batch.size() - from;
-        failReceipts(batch, from);
-    }
-
-    /** Fails the receipts of {@code batch[from..]} with the writer's failure, on a runtime worker (not counted). */
-    private void failReceipts(List<AppendRequest> batch, int from) {
-        JournalWriteException ex = state.failure() != null ? state.failure() : unreported;
-        List<CompletableFuture<Long>> futures = new ArrayList<>();
-        for (int i = from; i < batch.size(); i++) {
-            CompletableFuture<Long> f = receipts.apply(batch.get(i));
-            if (f != null) {
-                futures.add(f);
-            }
-        }
-        if (!futures.isEmpty()) {
-            SyncCoordinator.runOnWorker(runtime, List.of(() -> futures.forEach(f -> f.completeExceptionally(ex))));
-        }
+        failReceipts(batch, from, state.failure() != null ? state.failure() : unreported);
     }
 
     private void abandonFrom(List<AppendRequest> batch, int from) {
-        JournalWriteException ex = new JournalWriteException("the journal writer was stopped (shutdown out of time)"
-                + " before this record was stored", null);
+        counters.abandonedRecords += batch.size() - from;
+        failReceipts(batch, from, new JournalWriteException("the journal writer was stopped (shutdown out of time)"
+                + " before this record was stored", null));
+    }
+
+    /** Fails the receipts of {@code batch[from..]} with {@code ex}, on a runtime worker (not counted). */
+    private void failReceipts(List<AppendRequest> batch, int from, JournalWriteException ex) {
         List<CompletableFuture<Long>> futures = new ArrayList<>();
         for (int i = from; i < batch.size(); i++) {
             CompletableFuture<Long> f = receipts.apply(batch.get(i));
@@ -555,7 +545,6 @@ public final class JournalWriter implements Runnable {
                 futures.add(f);
             }
         }
-        counters.abandonedRecords += batch.size() - from;
         if (!futures.isEmpty()) {
             SyncCoordinator.runOnWorker(runtime, List.of(() -> futures.forEach(f -> f.completeExceptionally(ex))));
         }
