@@ -26,7 +26,8 @@ import java.util.concurrent.CompletionStage;
  * <p>Lifecycle: {@link #builder}, {@link #start} with the receiving end of the ingest channel, then
  * the writer runs until the channel reaches end of stream: all senders closed (or the receiver
  * closed by {@link #close}, a shutdown signal, or a disk error), and drained. Then it runs a final
- * sync, closes the queue, releases the directory lock and completes {@link #terminated()}.
+ * sync, closes the queue, releases the directory lock, sees every receipt of what it took completed
+ * (written, durable or failed) and then completes {@link #terminated()}.
  *
  * <p>A full file system is backpressure, not failure: before each batch the writer checks that the
  * file system holds it plus {@link Builder#minFreeBytes} and, if not, pauses ({@link JournalState#PAUSED}):
@@ -123,7 +124,11 @@ public final class FileSink implements AutoCloseable {
         return sink.whenDurable(index);
     }
 
-    /** Completes with the writer's report when it has stopped (never exceptionally). */
+    /**
+     * Completes with the writer's report when it has stopped (never exceptionally); by then every
+     * receipt of a record the writer took is complete. (Only a callback that holds a runtime worker
+     * for over 10 s can delay receipts past it; the writer logs a warning then.)
+     */
     public CompletionStage<WriterReport> terminated() {
         return sink.terminated();
     }

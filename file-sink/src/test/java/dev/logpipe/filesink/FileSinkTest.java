@@ -4,6 +4,8 @@ import dev.logpipe.channels.Mpsc;
 import dev.logpipe.channels.MpscSender;
 import dev.logpipe.channels.SendResult;
 import dev.logpipe.channels.WatchReceiver;
+import dev.logpipe.runtime.TaskRuntime;
+import dev.logpipe.testsupport.Conditions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.Timeout;
@@ -14,7 +16,9 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -250,6 +254,56 @@ class FileSinkTest {
         third.start(ch3.receiver());
         ch3.sender().close();
         third.close();
+    }
+
+    /**
+     * Receipts are completed on a runtime worker; the sink's termination used to complete beside
+     * them, so a caller that waited for it and then looked at its receipts could find some not yet
+     * complete (CI saw it: WriterRestartTest, on a busy 2-core machine).
+     */
+    @Test
+    void everyReceiptIsCompleteWhenTerminatedCompletes() throws Exception {
+        TaskRuntime oneWorker = TaskRuntime.builder().workerThreads(1).maxBlockingThreads(2)
+                .threadNamePrefix("one-worker").build();
+        CountDownLatch release = new CountDownLatch(1);
+        try {
+            oneWorker.spawn(() -> {
+                release.await(); // holds the only worker: the completions queue behind it
+                return null;
+            });
+            FileSink sink = FileSink.builder(dir).runtime(oneWorker).batchSize(8).build();
+            Mpsc.Channel<AppendRequest> ch = Mpsc.bounded(64);
+            sink.start(ch.receiver());
+            List<CompletableFuture<Long>> receipts = new ArrayList<>();
+            for (int i = 0; i < 40; i++) {
+                AppendRequest req = i % 2 == 0 ? AppendRequest.withReceipt(TestRecords.record(i))
+                        : AppendRequest.withDurableReceipt(TestRecords.record(i));
+                receipts.add(i % 2 == 0 ? req.written().toCompletableFuture() : req.durable());
+                assertTrue(ch.sender().blockingSend(req).isSent());
+            }
+            ch.sender().close();
+            List<Long> incompleteAtTermination = new ArrayList<>();
+            CompletableFuture<WriterReport> terminated = sink.terminated().toCompletableFuture().whenComplete((r, e) -> {
+                for (int i = 0; i < receipts.size(); i++) {
+                    if (!receipts.get(i).isDone()) {
+                        incompleteAtTermination.add((long) i);
+                    }
+                }
+            });
+            Conditions.await("the writer stopped", () -> sink.journalState() == JournalState.STOPPED);
+            // its final sync takes milliseconds; the completions wait for the held worker
+            assertThrows(TimeoutException.class, () -> terminated.get(2, TimeUnit.SECONDS),
+                    "terminated completed while receipts still waited for a worker");
+            release.countDown();
+            assertTrue(terminated.get(30, TimeUnit.SECONDS).clean());
+            assertEquals(List.of(), incompleteAtTermination, "receipts still incomplete when terminated completed");
+            for (CompletableFuture<Long> r : receipts) {
+                assertTrue(r.get() >= 0);
+            }
+        } finally {
+            release.countDown();
+            oneWorker.shutdown(Duration.ofSeconds(5));
+        }
     }
 
     @Test

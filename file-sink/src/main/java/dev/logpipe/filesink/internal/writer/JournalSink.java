@@ -57,6 +57,8 @@ import java.util.function.Function;
 public final class JournalSink implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(JournalSink.class);
+    /** How long a stopping writer waits for receipt completions still queued for a runtime worker. */
+    private static final Duration RECEIPTS_TIMEOUT = Duration.ofSeconds(10);
 
     private enum State { NEW, RUNNING, STOPPED }
 
@@ -87,6 +89,8 @@ public final class JournalSink implements AutoCloseable {
     /** For {@link #requestSync}; set once by {@link #start}, null under "sync never". */
     private volatile SyncCoordinator sync;
     private final DurabilityWaiters waiters = new DurabilityWaiters();
+    /** Completes receipts on the runtime's workers; {@link #terminated} waits for what it was handed. */
+    private final ReceiptTasks receiptTasks;
     private final WatchSender<Long> watermarkSender;
     private final WatchReceiver<Long> watermarkKeep;
     private final WatchSender<Segment> segmentSender;
@@ -122,6 +126,7 @@ public final class JournalSink implements AutoCloseable {
         this.runtime = ownRuntime
                 ? TaskRuntime.builder().workerThreads(1).maxBlockingThreads(4).threadNamePrefix("logpipe-sink").build()
                 : config.runtime();
+        this.receiptTasks = new ReceiptTasks(runtime);
         this.syncPolicy = config.syncPolicy();
         this.wantedRollCycle = config.rollCycle();
         this.retention = config.retention();
@@ -188,7 +193,7 @@ public final class JournalSink implements AutoCloseable {
             this.input = input;
             this.shared = new WriterState(input, counters);
             SyncCoordinator sync = new SyncCoordinator(dir, rollCycle, runtime, counters, listener, watermarkSender,
-                    waiters, shared::failFromSync, syncPolicy.syncsWhileRunning());
+                    waiters, receiptTasks, shared::failFromSync, syncPolicy.syncsWhileRunning());
             if (prefaultPages) {
                 // the other half of the page-cache work: new pages ahead, durable ones far behind let go
                 sync.pageCacheDrop(PageCacheDrop.forThisOs());
@@ -198,7 +203,7 @@ public final class JournalSink implements AutoCloseable {
             SpaceGuard space = new SpaceGuard(dir, store, minFreeBytes, spaceCheckInterval, counters,
                     this::requestRetention);
             this.writer = new JournalWriter(new JournalWriter.Config(dir, rollCycle, batchSize, syncPolicy, maxRecordBytes),
-                    new JournalWriter.Parts(queue, input, runtime, counters, shared, sync, listener, segmentSender,
+                    new JournalWriter.Parts(queue, input, receiptTasks, counters, shared, sync, listener, segmentSender,
                             receipts, encodedBodies, this::requestRetention,
                             prefaultPages ? (madvise == null ? PagePrefaulter.forThisOs(runtime)
                                     : new PagePrefaulter(runtime, madvise)) : null, space));
@@ -337,6 +342,7 @@ public final class JournalSink implements AutoCloseable {
             if (failed != null) {
                 failed.run();
             }
+            awaitReceipts();
             WriterReport report = new WriterReport(counters.writtenRecords(), counters.writtenBytes(),
                     counters.failedRecords(), counters.writtenIndex(), durable, counters.syncs(), error,
                     counters.abandonedRecords());
@@ -351,6 +357,24 @@ public final class JournalSink implements AutoCloseable {
                 runtime.shutdown(Duration.ofSeconds(5));
             }
             terminated.complete(report);
+        }
+    }
+
+    /**
+     * Waits until the receipts handed to the workers have been completed, so that whoever waits on
+     * {@link #terminated} finds every receipt settled (they used to be completed a moment after it, on
+     * a worker). Bounded: only an application's callback holding a worker delays them.
+     */
+    private void awaitReceipts() {
+        try {
+            long left = receiptTasks.awaitIdle(RECEIPTS_TIMEOUT);
+            if (left > 0) {
+                LOG.warn("journal writer in {} stopping: {} receipt completion task(s) still wait for a runtime"
+                        + " worker after {} s (a callback on a receipt is holding the worker?); not waiting longer",
+                        dir, left, RECEIPTS_TIMEOUT.toSeconds());
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
     }
 

@@ -15,7 +15,6 @@ import dev.logpipe.filesink.internal.codec.RecordCodec;
 import dev.logpipe.filesink.internal.queue.JournalQueues;
 import dev.logpipe.filesink.internal.queue.QueueEnds;
 import dev.logpipe.filesink.internal.scan.SegmentLink;
-import dev.logpipe.runtime.TaskRuntime;
 import net.openhft.chronicle.bytes.BytesStore;
 import net.openhft.chronicle.queue.ExcerptAppender;
 import net.openhft.chronicle.queue.impl.single.SingleChronicleQueue;
@@ -73,7 +72,7 @@ public final class JournalWriter implements Runnable {
      *
      * @param queue the journal queue, opened for writing
      * @param input the ingest channel's receiving end
-     * @param runtime completes receipts on its workers
+     * @param receiptTasks completes receipts on a runtime worker
      * @param counters the journal's counters
      * @param state what the writer shares with sync and retention
      * @param sync asks for syncs and hands durable receipts over
@@ -85,7 +84,7 @@ public final class JournalWriter implements Runnable {
      * @param prefaulter faults pages in ahead of the writer, or null
      * @param space the free-space check
      */
-    public record Parts(SingleChronicleQueue queue, MpscReceiver<AppendRequest> input, TaskRuntime runtime,
+    public record Parts(SingleChronicleQueue queue, MpscReceiver<AppendRequest> input, ReceiptTasks receiptTasks,
                         WriterCounters counters, WriterState state, SyncCoordinator sync, SinkListener listener,
                         WatchSender<Segment> segments, Function<AppendRequest, CompletableFuture<Long>> receipts,
                         Function<AppendRequest, byte[]> encodedBodies, Runnable onRoll, PagePrefaulter prefaulter, SpaceGuard space) {
@@ -95,7 +94,7 @@ public final class JournalWriter implements Runnable {
     private final RollCycle rollCycle;
     private final SingleChronicleQueue queue;
     private final MpscReceiver<AppendRequest> input;
-    private final TaskRuntime runtime;
+    private final ReceiptTasks receiptTasks;
     private final WriterCounters counters;
     private final SyncCoordinator sync;
     private final SinkListener listener;
@@ -141,7 +140,7 @@ public final class JournalWriter implements Runnable {
         this.syncEveryBytes = config.syncPolicy().kind() == SyncPolicy.Kind.BYTES ? config.syncPolicy().bytes() : 0;
         this.queue = parts.queue();
         this.input = parts.input();
-        this.runtime = parts.runtime();
+        this.receiptTasks = parts.receiptTasks();
         this.counters = parts.counters();
         this.state = parts.state();
         this.sync = parts.sync();
@@ -422,11 +421,11 @@ public final class JournalWriter implements Runnable {
         }
         if (written > 0) {
             // one worker task per batch: the writer thread never runs users' callbacks
-            SyncCoordinator.runOnWorker(runtime, List.of(() -> {
+            receiptTasks.run(() -> {
                 for (int i = 0; i < wFutures.length; i++) {
                     wFutures[i].complete(wIdx[i]);
                 }
-            }));
+            });
         }
         return durable > 0;
     }
@@ -521,7 +520,7 @@ public final class JournalWriter implements Runnable {
         CompletableFuture<Long> f = receipts.apply(req);
         if (f != null) {
             RecordTooLargeException ex = new RecordTooLargeException(size, maxRecordBytes);
-            SyncCoordinator.runOnWorker(runtime, List.of(() -> f.completeExceptionally(ex)));
+            receiptTasks.run(() -> f.completeExceptionally(ex));
         }
     }
 
@@ -546,7 +545,7 @@ public final class JournalWriter implements Runnable {
             }
         }
         if (!futures.isEmpty()) {
-            SyncCoordinator.runOnWorker(runtime, List.of(() -> futures.forEach(f -> f.completeExceptionally(ex))));
+            receiptTasks.run(() -> futures.forEach(f -> f.completeExceptionally(ex)));
         }
     }
 }

@@ -19,7 +19,6 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.HashMap;
 import java.util.Iterator;
-import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentLinkedQueue;
@@ -66,6 +65,7 @@ public final class SyncCoordinator {
     private final SinkListener listener;
     private final WatchSender<Long> watermark;
     private final DurabilityWaiters waiters;
+    private final ReceiptTasks receiptTasks;
     private final Consumer<Throwable> onFailure;
 
     private final ConcurrentSkipListSet<Integer> dirtyCycles = new ConcurrentSkipListSet<>();
@@ -83,7 +83,7 @@ public final class SyncCoordinator {
 
     public SyncCoordinator(Path dir, RollCycle rollCycle, TaskRuntime runtime, WriterCounters counters,
                            SinkListener listener, WatchSender<Long> watermark, DurabilityWaiters waiters,
-                           Consumer<Throwable> onFailure, boolean syncsWhileRunning) {
+                           ReceiptTasks receiptTasks, Consumer<Throwable> onFailure, boolean syncsWhileRunning) {
         this.syncsWhileRunning = syncsWhileRunning;
         this.dir = dir;
         this.rollCycle = rollCycle;
@@ -92,6 +92,7 @@ public final class SyncCoordinator {
         this.listener = listener;
         this.watermark = watermark;
         this.waiters = waiters;
+        this.receiptTasks = receiptTasks;
         this.onFailure = onFailure;
     }
 
@@ -261,7 +262,7 @@ public final class SyncCoordinator {
             // return before this, and these receipts would wait for good
             DurabilityWaiters.Release release = waiters.advance(target);
             if (release != null) {
-                runOnWorker(runtime, List.of(release));
+                receiptTasks.run(release);
             }
         }
         // after the completions are handed on: an optimisation must not delay an acknowledgement
@@ -305,28 +306,8 @@ public final class SyncCoordinator {
     void awaitDurable(long[] indexes, CompletableFuture<Long>[] futures, int n) {
         DurabilityWaiters.Release now = waiters.register(indexes, futures, n);
         if (now != null) {
-            runOnWorker(runtime, List.of(now));
+            receiptTasks.run(now);
         }
-    }
-
-    /**
-     * Runs {@code tasks} in one task on a runtime worker. If the runtime refuses it, or cancels it before
-     * it ran (a shutdown cancels queued tasks: the last sync's completions are queued just before it),
-     * they run on the thread that saw the refusal or the cancellation: the futures they complete must
-     * complete, whenever the runtime stops.
-     */
-    static void runOnWorker(TaskRuntime runtime, List<Runnable> tasks) {
-        Runnable all = () -> {
-            for (Runnable r : tasks) {
-                r.run();
-            }
-        };
-        JoinHandle<Void> h = runtime.spawn(all);
-        h.whenComplete((v, error) -> {
-            if (h.isCancelled()) {
-                all.run(); // cancelled means it never started: this is its one run
-            }
-        });
     }
 
     private FileChannel channel(int cycle) throws IOException {
