@@ -1,6 +1,7 @@
 package dev.logpipe.filesink.internal.writer;
 
 import dev.logpipe.runtime.TaskRuntime;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -18,23 +19,36 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * even when the runtime shuts down before a worker took them (a shutdown cancels queued tasks), and
  * the sink can wait until all it handed over have run.
  */
+@Timeout(30)
 class ReceiptTasksTest {
 
-    @Test
-    @Timeout(30)
-    void completionsQueuedWhenTheRuntimeShutsDownStillRunOnce() throws Exception {
-        TaskRuntime runtime = TaskRuntime.builder().workerThreads(1).threadNamePrefix("run-on-worker").build();
+    /** One worker, so that a test can hold it and keep the tasks queued. */
+    private final TaskRuntime runtime = TaskRuntime.builder().workerThreads(1).threadNamePrefix("receipt-tasks").build();
+    private final ReceiptTasks tasks = new ReceiptTasks(runtime);
+    private final CountDownLatch release = new CountDownLatch(1);
+
+    @AfterEach
+    void stop() {
+        release.countDown();
+        runtime.shutdown(Duration.ofSeconds(5)); // a second shutdown returns the first one's report
+    }
+
+    /** Keeps the only worker busy until {@link #release}, so the next tasks stay queued. */
+    private void holdTheWorker() throws InterruptedException {
         CountDownLatch started = new CountDownLatch(1);
-        CountDownLatch release = new CountDownLatch(1);
         runtime.spawn(() -> {
             started.countDown();
-            release.await(); // keeps the only worker busy, so the next task stays queued
+            release.await();
             return null;
         });
         assertTrue(started.await(10, TimeUnit.SECONDS));
+    }
+
+    @Test
+    void completionsQueuedWhenTheRuntimeShutsDownStillRunOnce() throws Exception {
+        holdTheWorker();
         CompletableFuture<Long> receipt = new CompletableFuture<>();
         AtomicInteger runs = new AtomicInteger();
-        ReceiptTasks tasks = new ReceiptTasks(runtime);
         tasks.run(() -> {
             runs.incrementAndGet();
             receipt.complete(42L);
@@ -43,63 +57,40 @@ class ReceiptTasksTest {
         release.countDown();
         assertEquals(42L, receipt.get(10, TimeUnit.SECONDS), "completed although the runtime dropped the task");
         assertEquals(1, runs.get());
+        assertEquals(0, tasks.awaitIdle(Duration.ofSeconds(10)));
     }
 
     @Test
-    @Timeout(30)
     void aRunningRuntimeRunsThemOnAWorkerOnce() throws Exception {
-        TaskRuntime runtime = TaskRuntime.builder().workerThreads(1).threadNamePrefix("run-on-worker").build();
-        try {
-            CompletableFuture<String> thread = new CompletableFuture<>();
-            AtomicInteger runs = new AtomicInteger();
-            new ReceiptTasks(runtime).run(() -> {
-                runs.incrementAndGet();
-                thread.complete(Thread.currentThread().getName());
-            });
-            assertTrue(thread.get(10, TimeUnit.SECONDS).startsWith("run-on-worker"));
-            assertEquals(1, runs.get());
-        } finally {
-            runtime.shutdown(Duration.ofSeconds(5));
-        }
+        CompletableFuture<String> thread = new CompletableFuture<>();
+        AtomicInteger runs = new AtomicInteger();
+        tasks.run(() -> {
+            runs.incrementAndGet();
+            thread.complete(Thread.currentThread().getName());
+        });
+        assertTrue(thread.get(10, TimeUnit.SECONDS).startsWith("receipt-tasks"));
+        assertEquals(1, runs.get());
     }
 
     @Test
-    @Timeout(30)
     void awaitIdleReturnsOnceEveryTaskHandedOverHasRun() throws Exception {
-        TaskRuntime runtime = TaskRuntime.builder().workerThreads(1).threadNamePrefix("run-on-worker").build();
-        try {
-            CountDownLatch release = new CountDownLatch(1);
-            runtime.spawn(() -> {
-                release.await(); // the only worker is busy: the tasks below stay queued
-                return null;
-            });
-            ReceiptTasks tasks = new ReceiptTasks(runtime);
-            AtomicInteger runs = new AtomicInteger();
-            for (int i = 0; i < 3; i++) {
-                tasks.run(runs::incrementAndGet);
-            }
-            assertEquals(3, tasks.awaitIdle(Duration.ofMillis(50)), "none can run while the worker is held");
-            assertEquals(0, runs.get());
-            release.countDown();
-            assertEquals(0, tasks.awaitIdle(Duration.ofSeconds(10)));
-            assertEquals(3, runs.get(), "all ran by the time awaitIdle said so");
-        } finally {
-            runtime.shutdown(Duration.ofSeconds(5));
+        holdTheWorker();
+        AtomicInteger runs = new AtomicInteger();
+        for (int i = 0; i < 3; i++) {
+            tasks.run(runs::incrementAndGet);
         }
+        assertEquals(3, tasks.awaitIdle(Duration.ofMillis(50)), "none can run while the worker is held");
+        assertEquals(0, runs.get());
+        release.countDown();
+        assertEquals(0, tasks.awaitIdle(Duration.ofSeconds(10)));
+        assertEquals(3, runs.get(), "all ran by the time awaitIdle said so");
     }
 
     @Test
-    @Timeout(30)
     void aTaskThatThrowsStillCountsAsRun() throws Exception {
-        TaskRuntime runtime = TaskRuntime.builder().workerThreads(1).threadNamePrefix("run-on-worker").build();
-        try {
-            ReceiptTasks tasks = new ReceiptTasks(runtime);
-            tasks.run(() -> {
-                throw new IllegalStateException("a callback's bug");
-            });
-            assertEquals(0, tasks.awaitIdle(Duration.ofSeconds(10)));
-        } finally {
-            runtime.shutdown(Duration.ofSeconds(5));
-        }
+        tasks.run(() -> {
+            throw new IllegalStateException("a callback's bug");
+        });
+        assertEquals(0, tasks.awaitIdle(Duration.ofSeconds(10)));
     }
 }
