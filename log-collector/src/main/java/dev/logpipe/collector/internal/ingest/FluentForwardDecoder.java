@@ -393,14 +393,15 @@ public final class FluentForwardDecoder extends ChannelDuplexHandler {
         if (len > maxEntryBytes) {
             return unmapped(e, src, from, len, RejectReason.OVERSIZE, RecordFlag.TRUNCATED);
         }
-        EncodedRecord r = entries.encode(src, from, len, e.tagBytes, source, e.receiveTimeNanos);
+        // the fast way flags only what it reads of the entry: a record under a bad tag takes the slow one
+        EncodedRecord r = e.tagInvalid ? null : entries.encode(src, from, len, e.tagBytes, source, e.receiveTimeNanos);
         if (r != null) {
             if (r.heapBytes() <= 2L * maxEntryBytes) {
                 return r;
             }
             return unmapped(e, src, from, len, RejectReason.OVERSIZE, RecordFlag.TRUNCATED); // many tiny fields
         }
-        if (entries.lastKeys() > SLOW_MAX_KEYS) {
+        if (!e.tagInvalid && entries.lastKeys() > SLOW_MAX_KEYS) {
             // a value tree of a million keys would be tens of megabytes: stored raw instead
             return unmapped(e, src, from, len, BAD_ENTRY, RecordFlag.MALFORMED);
         }
@@ -413,7 +414,7 @@ public final class FluentForwardDecoder extends ChannelDuplexHandler {
             // msgpack-java refuses some values the format allows (a timestamp extension of a bad length)
             return unmapped(e, src, from, len, BAD_ENTRY, RecordFlag.MALFORMED);
         }
-        LogRecord slow = toRecord(e.tag, v, e.receiveTimeNanos);
+        LogRecord slow = toRecord(e.tag, e.tagInvalid, v, e.receiveTimeNanos);
         return slow == null ? null : entries.encode(slow);
     }
 
@@ -431,14 +432,20 @@ public final class FluentForwardDecoder extends ChannelDuplexHandler {
             return null;
         }
         String json = entries.renderCut(src, from, len, maxEntryBytes);
-        return entries.encode(LogRecord.builder().receiveTimeNanos(e.receiveTimeNanos).source(source)
+        LogRecord.Builder b = LogRecord.builder().receiveTimeNanos(e.receiveTimeNanos).source(source)
                 .format(SourceFormat.FLUENT).service(e.tag).message(json).flag(flag).flag(RecordFlag.MALFORMED)
-                .field(FrameProcessor.ERROR_FIELD, reason.label()).build());
+                .field(FrameProcessor.ERROR_FIELD, reason.label());
+        if (e.tagInvalid) {
+            b.flag(RecordFlag.INVALID_UTF8);
+        }
+        return entries.encode(b.build());
     }
 
     /** A complete message whose records are still to be fired, and where its next entry is. */
     private static final class Events {
         final String tag;
+        /** The tag was not well-formed UTF-8: {@link #tag} has U+FFFD for its bad bytes, its records are flagged. */
+        final boolean tagInvalid;
         final byte[] tagBytes;
         final ImmutableValue chunk;
         final long receiveTimeNanos;
@@ -456,9 +463,10 @@ public final class FluentForwardDecoder extends ChannelDuplexHandler {
         final int end;
         long remaining;
 
-        Events(String tag, ImmutableValue chunk, long receiveTimeNanos, int len, byte[] inflated,
+        Events(String tag, boolean tagInvalid, ImmutableValue chunk, long receiveTimeNanos, int len, byte[] inflated,
                int pos, int end, long entries) {
             this.tag = tag;
+            this.tagInvalid = tagInvalid;
             this.tagBytes = tag.getBytes(java.nio.charset.StandardCharsets.UTF_8);
             this.chunk = chunk;
             this.receiveTimeNanos = receiveTimeNanos;
@@ -640,7 +648,11 @@ public final class FluentForwardDecoder extends ChannelDuplexHandler {
             if (!tagValue.isStringValue()) {
                 throw new BadMessage(FluentProtocolError.BAD_MESSAGE, "the tag must be a string");
             }
-            String tag = tagValue.asStringValue().asString();
+            // not well-formed UTF-8 (a tag made from a file name, say): stored with U+FFFD and flagged, as a
+            // value would be; refusing the message made the sender retry it for good
+            String tag = text(tagValue);
+            boolean tagInvalid = invalidText;
+            invalidText = false;
             ValueType second = u.getNextFormat().getValueType();
             switch (second) {
                 case ARRAY -> { // Forward
@@ -654,7 +666,7 @@ public final class FluentForwardDecoder extends ChannelDuplexHandler {
                     }
                     int to = (int) u.getTotalReadBytes();
                     Value option = n == 3 ? u.unpackValue() : null;
-                    return new Events(tag, chunkOf(option), now, len, null, from, to, m);
+                    return new Events(tag, tagInvalid, chunkOf(option), now, len, null, from, to, m);
                 }
                 case STRING, BINARY -> { // PackedForward, CompressedPackedForward
                     if (n > 3) {
@@ -687,7 +699,7 @@ public final class FluentForwardDecoder extends ChannelDuplexHandler {
                             entries++;
                         }
                     }
-                    return new Events(tag, chunk, now, len, inflated, from, from + plen, entries);
+                    return new Events(tag, tagInvalid, chunk, now, len, inflated, from, from + plen, entries);
                 }
                 case INTEGER, FLOAT, EXTENSION -> { // Message
                     if (n < 3) {
@@ -703,7 +715,7 @@ public final class FluentForwardDecoder extends ChannelDuplexHandler {
                     byte[] entry = new byte[1 + to - from];
                     entry[0] = (byte) 0x92; // fixarray of 2
                     bytes.get(base + from, entry, 1, to - from);
-                    return new Events(tag, chunkOf(option), now, len, entry, 0, entry.length, 1);
+                    return new Events(tag, tagInvalid, chunkOf(option), now, len, entry, 0, entry.length, 1);
                 }
                 default -> throw new BadMessage(FluentProtocolError.BAD_MESSAGE,
                         "the second element must be an array, bin, str, time or EventTime, not " + second);
@@ -789,7 +801,15 @@ public final class FluentForwardDecoder extends ChannelDuplexHandler {
 
     /** One event as a record, or null when it is malformed and dropped by policy. */
     LogRecord toRecord(String tag, Value entry, long now) {
+        return toRecord(tag, false, entry, now);
+    }
+
+    /** As {@link #toRecord(String, Value, long)}, flagged invalid UTF-8 when {@code tagInvalid} (see {@link Events#tagInvalid}). */
+    private LogRecord toRecord(String tag, boolean tagInvalid, Value entry, long now) {
         LogRecord.Builder b = LogRecord.builder().receiveTimeNanos(now).source(source).format(SourceFormat.FLUENT);
+        if (tagInvalid) {
+            b.flag(RecordFlag.INVALID_UTF8);
+        }
         long time = entry.isArrayValue() && entry.asArrayValue().size() == 2 ? timeOf(entry.asArrayValue().get(0)) : -1;
         if (time == -1 || !entry.asArrayValue().get(1).isMapValue()) {
             observer.frameRejected(BAD_ENTRY);
@@ -865,7 +885,7 @@ public final class FluentForwardDecoder extends ChannelDuplexHandler {
         if (!haveService) {
             b.service(tag);
         }
-        if (invalidText) {
+        if (invalidText || tagInvalid) {
             // stored with U+FFFD in place of the bad bytes, flagged and counted, as on the line protocols
             invalidText = false;
             observer.frameRejected(RejectReason.INVALID_UTF8);

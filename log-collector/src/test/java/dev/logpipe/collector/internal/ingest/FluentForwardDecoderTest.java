@@ -22,6 +22,7 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 import java.util.zip.GZIPOutputStream;
 import org.junit.jupiter.api.Test;
@@ -389,6 +390,50 @@ class FluentForwardDecoderTest {
         assertTrue(rs.get(0).flags().contains(RecordFlag.INVALID_UTF8), rs.get(0).toString());
         assertEquals("event 1", rs.get(1).message());
         assertTrue(rs.get(1).flags().isEmpty());
+    }
+
+    @Test
+    void aTagThatIsNotUtf8IsStoredReplacedAndFlaggedInEveryMode() throws IOException {
+        // before, msgpack's asString threw on the tag and the connection was closed unacknowledged:
+        // Fluent Bit resent the chunk for as long as its retries allowed
+        byte[] badTag = {'a', 'p', 'p', '.', (byte) 0xff, 'x'};
+        byte[] packedEntries = packed(p -> entry(p, 2));
+        byte[] b = packed(p -> {
+            // Message mode
+            p.packArrayHeader(3).packRawStringHeader(badTag.length).writePayload(badTag).packLong(T);
+            record(p, "msg", "message mode");
+            // Forward mode, an entry with its own service, then one without
+            p.packArrayHeader(2).packRawStringHeader(badTag.length).writePayload(badTag).packArrayHeader(2);
+            p.packArrayHeader(2).packLong(T).packMapHeader(2).packString("msg").packString("own service")
+                    .packString("service").packString("svc");
+            entry(p, 1);
+            // PackedForward
+            p.packArrayHeader(2).packRawStringHeader(badTag.length).writePayload(badTag)
+                    .packBinaryHeader(packedEntries.length);
+            p.writePayload(packedEntries);
+            // a good tag after them: not flagged
+            p.packArrayHeader(2).packString("app.good").packArrayHeader(1);
+            entry(p, 3);
+        });
+        Run run = new Run(MalformedPolicy.STORE_RAW, 1 << 20);
+        run.write(b, 0, b.length);
+        List<Object> out = run.finish();
+        assertEquals(4, out.size(), out.toString());
+        List<LogRecord> rs = new ArrayList<>();
+        for (Object o : out) {
+            assertTrue(o instanceof FluentMessage, "a message, not an error: " + o);
+            ((FluentMessage) o).records().stream().map(EncodedRecord::decode).forEach(rs::add);
+        }
+        assertEquals(List.of("message mode", "own service", "event 1", "event 2", "event 3"),
+                rs.stream().map(LogRecord::message).toList());
+        assertEquals(List.of("app.\uFFFDx", "svc", "app.\uFFFDx", "app.\uFFFDx", "app.good"),
+                rs.stream().map(LogRecord::service).toList());
+        for (int i = 0; i < 4; i++) {
+            assertTrue(rs.get(i).flags().contains(RecordFlag.INVALID_UTF8), rs.get(i).toString());
+        }
+        assertTrue(rs.get(4).flags().isEmpty(), rs.get(4).toString());
+        assertEquals(Collections.nCopies(4, RejectReason.INVALID_UTF8.label()), run.observer.rejections(),
+                "counted once per record");
     }
 
     /** A PackedForward message of the given entries (each a full entry, packed by the caller). */
