@@ -11,6 +11,7 @@ import dev.logpipe.filesink.FieldValue;
 import dev.logpipe.filesink.Level;
 import dev.logpipe.filesink.LogRecord;
 import dev.logpipe.filesink.ReadRecord;
+import dev.logpipe.filesink.RecordFlag;
 import dev.logpipe.filesink.SourceFormat;
 import io.opentelemetry.proto.collector.logs.v1.ExportLogsServiceRequest;
 import io.opentelemetry.proto.collector.logs.v1.ExportLogsServiceResponse;
@@ -25,6 +26,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.URI;
@@ -37,6 +39,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 import static dev.logpipe.otlp.OtlpTestSupport.HTTP;
 import static dev.logpipe.otlp.OtlpTestSupport.gzip;
@@ -212,6 +215,33 @@ class OtlpHttpTest {
         assertEquals(2, otlp.stats().rejectedRecords());
         List<LogRecord> records = closeAndRead();
         assertEquals(List.of("j0", "j2", "p0", "p2"), records.stream().map(LogRecord::message).toList());
+    }
+
+    @Test
+    void aRecordWhoseBodyIsNotUtf8IsStoredFlaggedAndTheRequestAnswered200() throws Exception {
+        // ExportLogsServiceRequest{resource_logs{scope_logs{log_records: p0, {body{string_value: "p\xff"}}, p2}}}
+        byte[] badRecord = {0x2a, 0x04, 0x0a, 0x02, 'p', (byte) 0xff}; // body = 5, string_value = 1
+        ByteArrayOutputStream scope = new ByteArrayOutputStream();
+        for (byte[] rec : List.of(protoRecord("p0").toByteArray(), badRecord, protoRecord("p2").toByteArray())) {
+            scope.write(0x12); // log_records = 2
+            scope.write(rec.length);
+            scope.write(rec);
+        }
+        byte[] scopeLogs = scope.toByteArray();
+        byte[] body = new byte[4 + scopeLogs.length];
+        body[0] = 0x0a; // resource_logs = 1
+        body[1] = (byte) (2 + scopeLogs.length);
+        body[2] = 0x12; // scope_logs = 2
+        body[3] = (byte) scopeLogs.length;
+        System.arraycopy(scopeLogs, 0, body, 4, scopeLogs.length);
+        HttpResponse<byte[]> r = post(logs, PROTOBUF, null, body);
+        assertEquals(200, r.statusCode(), statusMessage(r.body()));
+        assertEquals(0, ExportLogsServiceResponse.parseFrom(r.body()).getPartialSuccess().getRejectedLogRecords());
+        assertEquals(Map.of(RejectReason.INVALID_UTF8, 1L), pipeline.stats().rejected(), "counted as the TCP decoders count it");
+        assertEquals(0, otlp.stats().rejectedRecords(), "not refused");
+        List<LogRecord> records = closeAndRead();
+        assertEquals(List.of("p0", "p\uFFFD", "p2"), records.stream().map(LogRecord::message).toList());
+        assertEquals(Set.of(RecordFlag.INVALID_UTF8), records.get(1).flags());
     }
 
     @Test

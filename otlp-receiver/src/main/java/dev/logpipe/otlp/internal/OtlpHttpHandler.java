@@ -374,6 +374,7 @@ final class OtlpHttpHandler extends ChannelInboundHandlerAdapter {
             return;
         }
         mapped.rejectedByReason().forEach(server.context()::rejected);
+        mapped.flaggedByReason().forEach(server.context()::rejected); // stored, flagged: counted as the TCP decoders count them
         counters.rejectedRecords.add(mapped.rejected());
         String partial = mapped.rejected() == 0 ? null
                 : mapped.rejected() + " log record(s) rejected; the first: " + mapped.firstError();

@@ -11,6 +11,7 @@ import dev.logpipe.collector.RejectReason;
 import dev.logpipe.filesink.FieldValue;
 import dev.logpipe.filesink.Level;
 import dev.logpipe.filesink.LogRecord;
+import dev.logpipe.filesink.RecordFlag;
 import dev.logpipe.filesink.SourceFormat;
 import io.opentelemetry.proto.collector.logs.v1.ExportLogsServiceRequest;
 import io.opentelemetry.proto.common.v1.AnyValue;
@@ -65,8 +66,11 @@ public final class OtlpLogMapper {
      *
      * @param rejectedByReason rejected log records per reason
      * @param firstError       a message about the first rejected record, or null
+     * @param flaggedByReason  records stored flagged, per reason (strings that were not UTF-8): counted
+     *                         with the rejections, not reported to the client as rejected
      */
-    public record Mapped(List<LogRecord> records, Map<RejectReason, Long> rejectedByReason, long rejected, String firstError) {
+    public record Mapped(List<LogRecord> records, Map<RejectReason, Long> rejectedByReason, long rejected, String firstError,
+                         Map<RejectReason, Long> flaggedByReason) {
     }
 
     /**
@@ -194,7 +198,7 @@ public final class OtlpLogMapper {
                 if (logRecord.remaining() > MAX_RECORD_BYTES) {
                     out.oversize(logRecord.remaining()); // not decoded: its message tree could be many times its size
                 } else {
-                    out.add(io.opentelemetry.proto.logs.v1.LogRecord.parseFrom(logRecord), resource, fields);
+                    out.add(logRecord, resource, fields);
                 }
             }
         });
@@ -349,6 +353,8 @@ public final class OtlpLogMapper {
         private final long receiveTimeNanos;
         private final List<LogRecord> records = new ArrayList<>();
         private final Map<RejectReason, Long> rejected = new EnumMap<>(RejectReason.class);
+        /** Records stored but flagged, by reason (counted with the rejections, not refused to the client). */
+        private final Map<RejectReason, Long> flagged = new EnumMap<>(RejectReason.class);
         private long rejectedCount;
         private String firstError;
         private int index;
@@ -382,7 +388,34 @@ public final class OtlpLogMapper {
             }
         }
 
+        /**
+         * A log record still in its protobuf bytes: decoded and added. One with strings that are not
+         * UTF-8 (protobuf-java refuses it) is decoded with U+FFFD for the bad bytes, flagged and counted
+         * ({@link Utf8Repair}); anything else that does not decode refuses the request.
+         */
+        void add(ByteBuffer logRecord, ResourceFields resource, ScopeFields scope) throws InvalidProtocolBufferException {
+            io.opentelemetry.proto.logs.v1.LogRecord lr;
+            try {
+                lr = io.opentelemetry.proto.logs.v1.LogRecord.parseFrom(logRecord.duplicate());
+            } catch (InvalidProtocolBufferException e) {
+                byte[] repaired = Utf8Repair.repairLogRecord(logRecord);
+                if (repaired == null) {
+                    throw e;
+                }
+                lr = io.opentelemetry.proto.logs.v1.LogRecord.parseFrom(repaired);
+                flagged.merge(RejectReason.INVALID_UTF8, 1L, Long::sum);
+                add(lr, resource, scope, true);
+                return;
+            }
+            add(lr, resource, scope, false);
+        }
+
         void add(io.opentelemetry.proto.logs.v1.LogRecord lr, ResourceFields resource, ScopeFields scope) {
+            add(lr, resource, scope, false);
+        }
+
+        private void add(io.opentelemetry.proto.logs.v1.LogRecord lr, ResourceFields resource, ScopeFields scope,
+                         boolean invalidUtf8) {
             if (index == maxRecords) {
                 throw new TooManyRecordsException(maxRecords);
             }
@@ -402,7 +435,7 @@ public final class OtlpLogMapper {
                 reject(reason, error);
                 return;
             }
-            LogRecord r = record(lr, resource, scope, source, receiveTimeNanos);
+            LogRecord r = record(lr, resource, scope, source, receiveTimeNanos, invalidUtf8);
             mappedBytes += Math.max(64, r.heapBytes() - resource.sharedHeap() - scope.sharedHeap());
             if (mappedBytes > maxMappedBytes) {
                 throw new TooMuchToMapException("the records would take more than " + maxMappedBytes
@@ -412,12 +445,12 @@ public final class OtlpLogMapper {
         }
 
         Mapped mapped() {
-            return new Mapped(records, rejected, rejectedCount, firstError);
+            return new Mapped(records, rejected, rejectedCount, firstError, flagged);
         }
     }
 
     private static LogRecord record(io.opentelemetry.proto.logs.v1.LogRecord lr, ResourceFields resource,
-                                    ScopeFields scope, String source, long receiveTimeNanos) {
+                                    ScopeFields scope, String source, long receiveTimeNanos, boolean invalidUtf8) {
         LogRecord.Builder b = LogRecord.builder()
                 .format(SourceFormat.OTLP)
                 .source(source)
@@ -483,6 +516,9 @@ public final class OtlpLogMapper {
                 key = "attributes." + key;
             }
             put(b, key, kv.getValue());
+        }
+        if (invalidUtf8) {
+            b.flag(RecordFlag.INVALID_UTF8); // its strings have U+FFFD for the bytes that were not UTF-8
         }
         return b.build();
     }

@@ -125,6 +125,60 @@ class OtlpLogMapperTest {
         assertSame(expected, wire(reordered, "s", 7));
     }
 
+    private static byte[] fixed64(int number, long value) throws IOException {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        CodedOutputStream c = CodedOutputStream.newInstance(out);
+        c.writeFixed64(number, value);
+        c.flush();
+        return out.toByteArray();
+    }
+
+    private static byte[] utf8(String s) {
+        return s.getBytes(StandardCharsets.UTF_8);
+    }
+
+    @Test
+    void aRecordWithStringsThatAreNotUtf8IsStoredReplacedAndFlaggedWithTheRestOfTheRequest() throws Exception {
+        // protobuf-java refuses such a record; the whole request was a 400, which senders do not retry
+        byte[] bad = concat(
+                fixed64(1, 1_700_000_000_000_000_000L), // time_unix_nano, copied as it is
+                field(3, new byte[] {'w', (byte) 0xff}), // severity_text
+                field(5, field(1, new byte[] {'b', 'o', 'd', 'y', (byte) 0xc3, '('})), // body.string_value
+                field(6, field(1, new byte[] {'k', (byte) 0xff}), field(2, field(1, utf8("v")))), // an attribute's key
+                field(6, field(1, utf8("nested")), field(2, field(6, field(1, // kvlist_value.values[0].value
+                        field(1, utf8("in")), field(2, field(1, new byte[] {'x', (byte) 0xfe})))))),
+                field(6, field(1, utf8("list")), field(2, field(5, field(1, field(1, new byte[] {(byte) 0xed, (byte) 0xa0, (byte) 0x80})))))); // a surrogate
+        assertThrows(InvalidProtocolBufferException.class, () -> io.opentelemetry.proto.logs.v1.LogRecord.parseFrom(bad));
+        byte[] good1 = io.opentelemetry.proto.logs.v1.LogRecord.newBuilder()
+                .setBody(AnyValue.newBuilder().setStringValue("first")).build().toByteArray();
+        byte[] good2 = io.opentelemetry.proto.logs.v1.LogRecord.newBuilder()
+                .setBody(AnyValue.newBuilder().setStringValue("last")).build().toByteArray();
+        byte[] body = field(1, field(2, field(2, good1), field(2, bad), field(2, good2)));
+
+        OtlpLogMapper.Mapped m = wire(body, "s", 7);
+        assertEquals(0, m.rejected(), String.valueOf(m.firstError()));
+        assertEquals(java.util.Map.of(dev.logpipe.collector.RejectReason.INVALID_UTF8, 1L), m.flaggedByReason());
+        assertEquals(3, m.records().size());
+        LogRecord r = m.records().get(1);
+        assertEquals("body\uFFFD(", r.message());
+        assertEquals(1_700_000_000_000_000_000L, r.eventTimeNanos());
+        assertTrue(r.flags().contains(dev.logpipe.filesink.RecordFlag.INVALID_UTF8), r.toString());
+        String all = r.toString();
+        for (String part : List.of("w\uFFFD", "k\uFFFD", "x\uFFFD", "[\"\uFFFD\"]")) {
+            assertTrue(all.contains(part), part + " in " + all);
+        }
+        assertEquals(List.of("first", "last"), List.of(m.records().get(0).message(), m.records().get(2).message()));
+        assertTrue(m.records().get(0).flags().isEmpty() && m.records().get(2).flags().isEmpty());
+    }
+
+    @Test
+    void aRecordMalformedOtherwiseStillRefusesTheRequest() throws Exception {
+        // a bad string next to a field cut short: repairing the string does not make it decode
+        byte[] bad = concat(field(3, new byte[] {'w', (byte) 0xff}), new byte[] {0x2a, 0x05, 'a'});
+        byte[] body = field(1, field(2, field(2, bad)));
+        assertThrows(InvalidProtocolBufferException.class, () -> OtlpLogMapper.mapProtobuf(ByteBuffer.wrap(body), "s", 1));
+    }
+
     @Test
     void aBodyThatDoesNotDecodeIsRefusedWholeFromTheWireToo() throws Exception {
         byte[] good = ExportLogsServiceRequest.newBuilder().addResourceLogs(ResourceLogs.newBuilder()
