@@ -101,9 +101,9 @@ public final class OtlpLogMapper {
                              long maxMappedBytes) {
         Records out = new Records(source, receiveTimeNanos, maxRecords, maxMappedBytes);
         for (ResourceLogs rl : request.getResourceLogsList()) {
-            ResourceFields resource = ResourceFields.of(rl.getResource());
+            ResourceFields resource = ResourceFields.of(rl.getResource(), false);
             for (ScopeLogs sl : rl.getScopeLogsList()) {
-                ScopeFields scope = ScopeFields.of(sl.getScope());
+                ScopeFields scope = ScopeFields.of(sl.getScope(), false);
                 for (io.opentelemetry.proto.logs.v1.LogRecord lr : sl.getLogRecordsList()) {
                     int size = lr.getSerializedSize();
                     if (size > MAX_RECORD_BYTES) {
@@ -164,15 +164,19 @@ public final class OtlpLogMapper {
     /** ResourceLogs: resource = 1, scope_logs = 2, schema_url = 3 (in any order on the wire). */
     private static void mapResourceLogs(ByteBuffer resourceLogs, Records out) throws InvalidProtocolBufferException {
         Resource.Builder resource = Resource.newBuilder();
+        boolean[] repaired = {false};
         forEachMessageField(resourceLogs, (field, value) -> {
             if (field == 1) {
                 requireSmall(value, "a resource");
-                resource.mergeFrom(CodedInputStream.newInstance(value)); // repeated occurrences merge, as protobuf's
+                // repeated occurrences merge, as protobuf's
+                Parsed<Resource> part = parseRepairing(value, Utf8Repair.Type.RESOURCE, Resource.parser());
+                resource.mergeFrom(part.message());
+                repaired[0] |= part.repaired();
             } else if (field == 3) {
                 requireUtf8(value, "schema_url");
             }
         });
-        ResourceFields fields = ResourceFields.of(resource.build());
+        ResourceFields fields = ResourceFields.of(resource.build(), repaired[0]);
         forEachMessageField(resourceLogs, (field, scopeLogs) -> {
             if (field == 2) {
                 mapScopeLogs(scopeLogs, fields, out);
@@ -184,15 +188,18 @@ public final class OtlpLogMapper {
     private static void mapScopeLogs(ByteBuffer scopeLogs, ResourceFields resource, Records out)
             throws InvalidProtocolBufferException {
         InstrumentationScope.Builder scope = InstrumentationScope.newBuilder();
+        boolean[] repaired = {false};
         forEachMessageField(scopeLogs, (field, value) -> {
             if (field == 1) {
                 requireSmall(value, "an instrumentation scope");
-                scope.mergeFrom(CodedInputStream.newInstance(value));
+                Parsed<InstrumentationScope> part = parseRepairing(value, Utf8Repair.Type.SCOPE, InstrumentationScope.parser());
+                scope.mergeFrom(part.message());
+                repaired[0] |= part.repaired();
             } else if (field == 3) {
                 requireUtf8(value, "schema_url");
             }
         });
-        ScopeFields fields = ScopeFields.of(scope.build());
+        ScopeFields fields = ScopeFields.of(scope.build(), repaired[0]);
         forEachMessageField(scopeLogs, (field, logRecord) -> {
             if (field == 2) {
                 if (logRecord.remaining() > MAX_RECORD_BYTES) {
@@ -202,6 +209,30 @@ public final class OtlpLogMapper {
                 }
             }
         });
+    }
+
+    /** A message decoded by {@link #parseRepairing}, and whether its strings had to be repaired. */
+    private record Parsed<M>(M message, boolean repaired) {
+    }
+
+    /**
+     * Decodes {@code value} with {@code parser}; one whose strings are not UTF-8 is decoded repaired
+     * (see {@link Utf8Repair}) instead of refusing the request. Decoded whole, so a builder that
+     * merges it never holds half of a message that failed.
+     *
+     * @throws InvalidProtocolBufferException if it does not decode, repaired or not
+     */
+    private static <M> Parsed<M> parseRepairing(ByteBuffer value, Utf8Repair.Type type, com.google.protobuf.Parser<M> parser)
+            throws InvalidProtocolBufferException {
+        try {
+            return new Parsed<>(parser.parseFrom(value.duplicate()), false);
+        } catch (InvalidProtocolBufferException e) {
+            byte[] repaired = Utf8Repair.repair(value, type);
+            if (repaired == null) {
+                throw e;
+            }
+            return new Parsed<>(parser.parseFrom(repaired), true);
+        }
     }
 
     private static void requireUtf8(ByteBuffer value, String name) throws InvalidProtocolBufferException {
@@ -279,9 +310,10 @@ public final class OtlpLogMapper {
     }
 
     /** What a resource gives each of its records: service, host, and its {@code resource.<key>} fields. */
-    private record ResourceFields(String service, String host, String[] names, FieldValue[] values, long sharedHeap) {
+    private record ResourceFields(String service, String host, String[] names, FieldValue[] values, long sharedHeap,
+                                  boolean invalidUtf8) {
 
-        static ResourceFields of(Resource resource) {
+        static ResourceFields of(Resource resource, boolean invalidUtf8) {
             String service = "";
             String host = "";
             List<String> names = new ArrayList<>();
@@ -302,7 +334,8 @@ public final class OtlpLogMapper {
             String[] n = names.toArray(String[]::new);
             FieldValue[] v = values.toArray(FieldValue[]::new);
             // what its fields weigh in each record's heapBytes(), though every record shares them
-            return new ResourceFields(service, host, n, v, OtlpLogMapper.sharedHeap(n, v) + stringHeap(service) + stringHeap(host));
+            return new ResourceFields(service, host, n, v, OtlpLogMapper.sharedHeap(n, v) + stringHeap(service) + stringHeap(host),
+                    invalidUtf8);
         }
     }
 
@@ -310,9 +343,9 @@ public final class OtlpLogMapper {
      * What a scope gives each of its records: {@code scope.name}, {@code scope.version},
      * {@code scope.attributes.<key>}.
      */
-    private record ScopeFields(String[] names, FieldValue[] values, long sharedHeap) {
+    private record ScopeFields(String[] names, FieldValue[] values, long sharedHeap, boolean invalidUtf8) {
 
-        static ScopeFields of(InstrumentationScope scope) {
+        static ScopeFields of(InstrumentationScope scope, boolean invalidUtf8) {
             List<String> names = new ArrayList<>();
             List<FieldValue> values = new ArrayList<>();
             if (!scope.getName().isEmpty()) {
@@ -329,7 +362,7 @@ public final class OtlpLogMapper {
             }
             String[] n = names.toArray(String[]::new);
             FieldValue[] v = values.toArray(FieldValue[]::new);
-            return new ScopeFields(n, v, OtlpLogMapper.sharedHeap(n, v));
+            return new ScopeFields(n, v, OtlpLogMapper.sharedHeap(n, v), invalidUtf8);
         }
     }
 
@@ -394,20 +427,9 @@ public final class OtlpLogMapper {
          * ({@link Utf8Repair}); anything else that does not decode refuses the request.
          */
         void add(ByteBuffer logRecord, ResourceFields resource, ScopeFields scope) throws InvalidProtocolBufferException {
-            io.opentelemetry.proto.logs.v1.LogRecord lr;
-            try {
-                lr = io.opentelemetry.proto.logs.v1.LogRecord.parseFrom(logRecord.duplicate());
-            } catch (InvalidProtocolBufferException e) {
-                byte[] repaired = Utf8Repair.repairLogRecord(logRecord);
-                if (repaired == null) {
-                    throw e;
-                }
-                lr = io.opentelemetry.proto.logs.v1.LogRecord.parseFrom(repaired);
-                flagged.merge(RejectReason.INVALID_UTF8, 1L, Long::sum);
-                add(lr, resource, scope, true);
-                return;
-            }
-            add(lr, resource, scope, false);
+            Parsed<io.opentelemetry.proto.logs.v1.LogRecord> lr = parseRepairing(logRecord, Utf8Repair.Type.LOG_RECORD,
+                    io.opentelemetry.proto.logs.v1.LogRecord.parser());
+            add(lr.message(), resource, scope, lr.repaired());
         }
 
         void add(io.opentelemetry.proto.logs.v1.LogRecord lr, ResourceFields resource, ScopeFields scope) {
@@ -434,6 +456,10 @@ public final class OtlpLogMapper {
             if (reason != null) {
                 reject(reason, error);
                 return;
+            }
+            invalidUtf8 |= resource.invalidUtf8() || scope.invalidUtf8();
+            if (invalidUtf8) {
+                flagged.merge(RejectReason.INVALID_UTF8, 1L, Long::sum);
             }
             LogRecord r = record(lr, resource, scope, source, receiveTimeNanos, invalidUtf8);
             mappedBytes += Math.max(64, r.heapBytes() - resource.sharedHeap() - scope.sharedHeap());

@@ -12,16 +12,18 @@ import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 
 /**
- * Rewrites a protobuf {@code LogRecord} whose strings are not all well-formed UTF-8, with U+FFFD in
- * place of the bad bytes, so that it can be decoded and stored flagged instead of refused.
+ * Rewrites a protobuf {@code LogRecord}, {@code Resource} or {@code InstrumentationScope} whose strings
+ * are not all well-formed UTF-8, with U+FFFD in place of the bad bytes, so that its records can be
+ * decoded and stored flagged instead of refused.
  *
  * <p>Protobuf requires proto3 {@code string} fields to be UTF-8 and protobuf-java's parser refuses a
  * message that breaks this; the OpenTelemetry Collector does not check, and an SDK that takes bytes
  * for strings (Go's) can send such a record. Without this, one such record made the whole request a
  * 400, and a 400 is not retried: every record of the request was lost to the sender.
  *
- * <p>It walks the message by the OTLP schema (the string fields of {@code LogRecord}, {@code AnyValue},
- * {@code KeyValue}, {@code ArrayValue} and {@code KeyValueList}, the messages they nest), copying every
+ * <p>It walks the message by the OTLP schema (the string fields of {@code LogRecord}, {@code Resource},
+ * {@code InstrumentationScope}, {@code AnyValue}, {@code KeyValue}, {@code ArrayValue} and
+ * {@code KeyValueList}, the messages they nest), copying every
  * other field as it is, in order. It does not validate anything else: what it returns is decoded by
  * the generated parser, which still refuses what is malformed.
  *
@@ -33,13 +35,15 @@ final class Utf8Repair {
     private static final int MAX_DEPTH = 100;
 
     /** The message types walked, and which of their fields are strings and which are messages. */
-    private enum Type {
-        LOG_RECORD, ANY_VALUE, ARRAY_VALUE, KEY_VALUE_LIST, KEY_VALUE;
+    enum Type {
+        LOG_RECORD, RESOURCE, SCOPE, ANY_VALUE, ARRAY_VALUE, KEY_VALUE_LIST, KEY_VALUE;
 
         /** Whether {@code field} of this type is a {@code string}. */
         boolean isString(int field) {
             return switch (this) {
                 case LOG_RECORD -> field == 3 || field == 12; // severity_text, event_name
+                case SCOPE -> field == 1 || field == 2; // name, version
+                case RESOURCE -> false;
                 case ANY_VALUE -> field == 1; // string_value
                 case KEY_VALUE -> field == 1; // key
                 case ARRAY_VALUE, KEY_VALUE_LIST -> false;
@@ -50,6 +54,8 @@ final class Utf8Repair {
         Type messageAt(int field) {
             return switch (this) {
                 case LOG_RECORD -> field == 5 || field == 6 ? (field == 5 ? ANY_VALUE : KEY_VALUE) : null; // body, attributes
+                case RESOURCE -> field == 1 ? KEY_VALUE : null; // attributes
+                case SCOPE -> field == 3 ? KEY_VALUE : null; // attributes
                 case ANY_VALUE -> field == 5 ? ARRAY_VALUE : field == 6 ? KEY_VALUE_LIST : null;
                 case ARRAY_VALUE -> field == 1 ? ANY_VALUE : null;
                 case KEY_VALUE_LIST -> field == 1 ? KEY_VALUE : null;
@@ -62,15 +68,15 @@ final class Utf8Repair {
     }
 
     /**
-     * The protobuf {@code LogRecord} at {@code logRecord} (position to limit, not moved) with every
+     * The protobuf message of {@code type} at {@code message} (position to limit, not moved) with every
      * string field that is not well-formed UTF-8 replaced by its U+FFFD form; null when it has no
      * such field (its parse failed for another reason) or when it is too malformed to walk.
      */
-    static byte[] repairLogRecord(ByteBuffer logRecord) {
-        ByteArrayOutputStream bytes = new ByteArrayOutputStream(logRecord.remaining() + 16);
+    static byte[] repair(ByteBuffer message, Type type) {
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream(message.remaining() + 16);
         CodedOutputStream out = CodedOutputStream.newInstance(bytes);
         try {
-            boolean repaired = copy(logRecord.slice(), Type.LOG_RECORD, out, 0);
+            boolean repaired = copy(message.slice(), type, out, 0);
             out.flush();
             return repaired ? bytes.toByteArray() : null;
         } catch (IOException e) {

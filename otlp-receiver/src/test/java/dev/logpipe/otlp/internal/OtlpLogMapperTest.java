@@ -172,6 +172,31 @@ class OtlpLogMapperTest {
     }
 
     @Test
+    void aResourceOrScopeWithStringsThatAreNotUtf8FlagsTheirRecordsInsteadOfRefusingTheRequest() throws Exception {
+        byte[] rec = io.opentelemetry.proto.logs.v1.LogRecord.newBuilder()
+                .setBody(AnyValue.newBuilder().setStringValue("r")).build().toByteArray();
+        byte[] badResource = concat(field(1, kv("service.name", "api").toByteArray()), // attributes
+                field(1, field(1, new byte[] {'k', (byte) 0xff}), field(2, field(1, utf8("v")))));
+        byte[] badScope = concat(field(1, new byte[] {'l', 'i', 'b', (byte) 0xc0}), field(2, utf8("1.0"))); // name, version
+        byte[] body = concat(
+                // resource_logs { resource: bad; scope_logs { log_records: rec, rec } }
+                field(1, field(1, badResource), field(2, field(2, rec), field(2, rec))),
+                // resource_logs { scope_logs { scope: bad; log_records: rec } scope_logs { log_records: rec } }
+                field(1, field(2, field(1, badScope), field(2, rec)), field(2, field(2, rec))));
+        OtlpLogMapper.Mapped m = wire(body, "s", 7);
+        assertEquals(0, m.rejected(), String.valueOf(m.firstError()));
+        assertEquals(4, m.records().size());
+        assertEquals(java.util.Map.of(dev.logpipe.collector.RejectReason.INVALID_UTF8, 3L), m.flaggedByReason());
+        List<Boolean> flagged = m.records().stream()
+                .map(r -> r.flags().contains(dev.logpipe.filesink.RecordFlag.INVALID_UTF8)).toList();
+        assertEquals(List.of(true, true, true, false), flagged);
+        assertEquals("api", m.records().get(0).service());
+        assertTrue(m.records().get(0).toString().contains("resource.k\uFFFD"), m.records().get(0).toString());
+        assertTrue(m.records().get(2).toString().contains("lib\uFFFD"), m.records().get(2).toString());
+        assertEquals(FieldValue.string("1.0"), m.records().get(2).fields().get("scope.version"));
+    }
+
+    @Test
     void aRecordMalformedOtherwiseStillRefusesTheRequest() throws Exception {
         // a bad string next to a field cut short: repairing the string does not make it decode
         byte[] bad = concat(field(3, new byte[] {'w', (byte) 0xff}), new byte[] {0x2a, 0x05, 'a'});
