@@ -74,12 +74,17 @@ final class FluentEntryEncoder {
      * the decoder must map it itself (see the class comment).
      */
     EncodedRecord encode(ByteBuffer src, int from, int len, byte[] tag, String source, long receiveTimeNanos) {
+        return encode(src, from, len, tag, source, receiveTimeNanos, 0);
+    }
+
+    /** As {@link #encode(ByteBuffer, int, int, byte[], String, long)}, the record flagged {@code flagBits} besides. */
+    EncodedRecord encode(ByteBuffer src, int from, int len, byte[] tag, String source, long receiveTimeNanos, int flagBits) {
         if (b.length < len) {
             b = new byte[Math.max(len, b.length * 2)];
         }
         src.get(from, b, 0, len);
         try {
-            return encode(tag, source, receiveTimeNanos);
+            return encode(tag, source, receiveTimeNanos, flagBits);
         } finally {
             dropLarge();
         }
@@ -116,7 +121,7 @@ final class FluentEntryEncoder {
         return nameOff.length;
     }
 
-    private EncodedRecord encode(byte[] tag, String source, long receiveTimeNanos) {
+    private EncodedRecord encode(byte[] tag, String source, long receiveTimeNanos, int flagBits) {
         lastKeys = -1;
         int t = b[0] & 0xff;
         if (t != 0x92) { // a fixarray of two; [time, record] in any longer array header is left to the slow path
@@ -234,7 +239,7 @@ final class FluentEntryEncoder {
         if (repeatedName()) {
             return null;
         }
-        out.begin(receiveTimeNanos, time, level, SourceFormat.FLUENT, 0);
+        out.begin(receiveTimeNanos, time, level, SourceFormat.FLUENT, flagBits);
         out.host(b, hostOff, Math.max(hostLen, 0));
         if (serviceLen >= 0) {
             out.service(b, serviceOff, serviceLen);

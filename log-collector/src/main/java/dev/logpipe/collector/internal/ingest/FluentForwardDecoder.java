@@ -393,15 +393,18 @@ public final class FluentForwardDecoder extends ChannelDuplexHandler {
         if (len > maxEntryBytes) {
             return unmapped(e, src, from, len, RejectReason.OVERSIZE, RecordFlag.TRUNCATED);
         }
-        // the fast way flags only what it reads of the entry: a record under a bad tag takes the slow one
-        EncodedRecord r = e.tagInvalid ? null : entries.encode(src, from, len, e.tagBytes, source, e.receiveTimeNanos);
+        EncodedRecord r = entries.encode(src, from, len, e.tagBytes, source, e.receiveTimeNanos,
+                e.tagInvalid ? RecordFlag.INVALID_UTF8.bit() : 0);
         if (r != null) {
             if (r.heapBytes() <= 2L * maxEntryBytes) {
+                if (e.tagInvalid) {
+                    observer.frameRejected(RejectReason.INVALID_UTF8); // counted as the slow way counts it
+                }
                 return r;
             }
             return unmapped(e, src, from, len, RejectReason.OVERSIZE, RecordFlag.TRUNCATED); // many tiny fields
         }
-        if (!e.tagInvalid && entries.lastKeys() > SLOW_MAX_KEYS) {
+        if (entries.lastKeys() > SLOW_MAX_KEYS) {
             // a value tree of a million keys would be tens of megabytes: stored raw instead
             return unmapped(e, src, from, len, BAD_ENTRY, RecordFlag.MALFORMED);
         }

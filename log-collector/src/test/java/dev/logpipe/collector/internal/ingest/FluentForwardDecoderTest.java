@@ -24,6 +24,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
+import java.util.Set;
 import java.util.zip.GZIPOutputStream;
 import org.junit.jupiter.api.Test;
 import org.msgpack.core.MessageBufferPacker;
@@ -402,11 +403,14 @@ class FluentForwardDecoderTest {
             // Message mode
             p.packArrayHeader(3).packRawStringHeader(badTag.length).writePayload(badTag).packLong(T);
             record(p, "msg", "message mode");
-            // Forward mode, an entry with its own service, then one without
-            p.packArrayHeader(2).packRawStringHeader(badTag.length).writePayload(badTag).packArrayHeader(2);
+            // Forward mode: an entry with its own service, one without, and one the direct way leaves to
+            // msgpack values (a string of its own that is not UTF-8): flagged and counted once all the same
+            p.packArrayHeader(2).packRawStringHeader(badTag.length).writePayload(badTag).packArrayHeader(3);
             p.packArrayHeader(2).packLong(T).packMapHeader(2).packString("msg").packString("own service")
                     .packString("service").packString("svc");
             entry(p, 1);
+            p.packArrayHeader(2).packLong(T).packMapHeader(1).packString("msg")
+                    .packRawStringHeader(2).writePayload(new byte[] {'m', (byte) 0xfe});
             // PackedForward
             p.packArrayHeader(2).packRawStringHeader(badTag.length).writePayload(badTag)
                     .packBinaryHeader(packedEntries.length);
@@ -424,15 +428,15 @@ class FluentForwardDecoderTest {
             assertTrue(o instanceof FluentMessage, "a message, not an error: " + o);
             ((FluentMessage) o).records().stream().map(EncodedRecord::decode).forEach(rs::add);
         }
-        assertEquals(List.of("message mode", "own service", "event 1", "event 2", "event 3"),
+        assertEquals(List.of("message mode", "own service", "event 1", "m\uFFFD", "event 2", "event 3"),
                 rs.stream().map(LogRecord::message).toList());
-        assertEquals(List.of("app.\uFFFDx", "svc", "app.\uFFFDx", "app.\uFFFDx", "app.good"),
+        assertEquals(List.of("app.\uFFFDx", "svc", "app.\uFFFDx", "app.\uFFFDx", "app.\uFFFDx", "app.good"),
                 rs.stream().map(LogRecord::service).toList());
-        for (int i = 0; i < 4; i++) {
-            assertTrue(rs.get(i).flags().contains(RecordFlag.INVALID_UTF8), rs.get(i).toString());
+        for (int i = 0; i < 5; i++) {
+            assertEquals(Set.of(RecordFlag.INVALID_UTF8), rs.get(i).flags(), rs.get(i).toString());
         }
-        assertTrue(rs.get(4).flags().isEmpty(), rs.get(4).toString());
-        assertEquals(Collections.nCopies(4, RejectReason.INVALID_UTF8.label()), run.observer.rejections(),
+        assertTrue(rs.get(5).flags().isEmpty(), rs.get(5).toString());
+        assertEquals(Collections.nCopies(5, RejectReason.INVALID_UTF8.label()), run.observer.rejections(),
                 "counted once per record");
     }
 
