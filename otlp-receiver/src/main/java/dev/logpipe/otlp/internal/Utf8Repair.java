@@ -23,16 +23,20 @@ import java.nio.charset.StandardCharsets;
  *
  * <p>It walks the message by the OTLP schema (the string fields of {@code LogRecord}, {@code Resource},
  * {@code InstrumentationScope}, {@code AnyValue}, {@code KeyValue}, {@code ArrayValue} and
- * {@code KeyValueList}, the messages they nest), copying every
- * other field as it is, in order. It does not validate anything else: what it returns is decoded by
- * the generated parser, which still refuses what is malformed.
+ * {@code KeyValueList}, the messages they nest, up to {@link #MAX_DEPTH} deep), copying every other
+ * field as it is, in order. It does not validate anything else: what it returns is decoded by the
+ * generated parser, which still refuses what is malformed.
  *
  * <p>Threading: stateless.
  */
 final class Utf8Repair {
 
-    /** As protobuf-java's default recursion limit: deeper nesting is refused by the parser anyway. */
-    private static final int MAX_DEPTH = 100;
+    /**
+     * Nesting it repairs at most; deeper, it gives up (the request is refused, as before). Each level
+     * holds a copy of what it nests while it is rewritten, so a 1 MiB record holds at most this many
+     * MiB here; real attribute values nest a few levels.
+     */
+    static final int MAX_DEPTH = 16;
 
     /** The message types walked, and which of their fields are strings and which are messages. */
     enum Type {
@@ -53,7 +57,7 @@ final class Utf8Repair {
         /** The type of message {@code field} of this type holds, or null when it holds none. */
         Type messageAt(int field) {
             return switch (this) {
-                case LOG_RECORD -> field == 5 || field == 6 ? (field == 5 ? ANY_VALUE : KEY_VALUE) : null; // body, attributes
+                case LOG_RECORD -> field == 5 ? ANY_VALUE : field == 6 ? KEY_VALUE : null; // body, attributes
                 case RESOURCE -> field == 1 ? KEY_VALUE : null; // attributes
                 case SCOPE -> field == 3 ? KEY_VALUE : null; // attributes
                 case ANY_VALUE -> field == 5 ? ARRAY_VALUE : field == 6 ? KEY_VALUE_LIST : null;

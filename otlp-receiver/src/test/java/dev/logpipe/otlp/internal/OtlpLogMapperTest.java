@@ -196,6 +196,26 @@ class OtlpLogMapperTest {
         assertEquals(FieldValue.string("1.0"), m.records().get(2).fields().get("scope.version"));
     }
 
+    /** A log record whose body is {@code arrays} arrays, one inside the other, around a string that is not UTF-8. */
+    private static byte[] nestedBadBody(int arrays) throws IOException {
+        byte[] value = field(1, new byte[] {'d', (byte) 0xff}); // AnyValue.string_value
+        for (int i = 0; i < arrays; i++) {
+            value = field(5, field(1, value)); // AnyValue.array_value { values: value }
+        }
+        return field(1, field(2, field(2, field(5, value)))); // request { resource_logs { scope_logs { log_records { body } } } }
+    }
+
+    @Test
+    void aBadStringIsRepairedUpToTheDepthLimitAndDeeperRefusesTheRequestAsBefore() throws Exception {
+        // the innermost value of n arrays is at depth 1 + 2n below the log record
+        int deepest = (Utf8Repair.MAX_DEPTH - 1) / 2;
+        OtlpLogMapper.Mapped m = wire(nestedBadBody(deepest), "s", 7);
+        assertEquals(1, m.records().size());
+        assertTrue(m.records().get(0).message().contains("d\uFFFD"), m.records().get(0).toString());
+        assertThrows(InvalidProtocolBufferException.class,
+                () -> OtlpLogMapper.mapProtobuf(ByteBuffer.wrap(nestedBadBody(deepest + 1)), "s", 1));
+    }
+
     @Test
     void aRecordMalformedOtherwiseStillRefusesTheRequest() throws Exception {
         // a bad string next to a field cut short: repairing the string does not make it decode
