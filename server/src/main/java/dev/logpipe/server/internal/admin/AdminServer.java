@@ -23,6 +23,8 @@ import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpObjectAggregator;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpServerCodec;
+import io.netty.handler.codec.http.TooLongHttpHeaderException;
+import io.netty.handler.codec.http.TooLongHttpLineException;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.QueryStringDecoder;
@@ -152,6 +154,16 @@ public final class AdminServer implements AutoCloseable {
     }
 
     private FullHttpResponse respond(FullHttpRequest req) throws IOException {
+        if (req.decoderResult().isFailure()) {
+            // what Netty could not decode reaches here as a request with what it read so far: answer
+            // the failure (and close), not the path it happened to read
+            Throwable cause = req.decoderResult().cause();
+            HttpResponseStatus status = cause instanceof TooLongHttpHeaderException
+                    ? HttpResponseStatus.REQUEST_HEADER_FIELDS_TOO_LARGE
+                    : cause instanceof TooLongHttpLineException ? HttpResponseStatus.REQUEST_URI_TOO_LONG
+                    : HttpResponseStatus.BAD_REQUEST;
+            return text(status, "bad request: " + cause.getMessage() + "\n");
+        }
         if (!req.method().equals(HttpMethod.GET) && !req.method().equals(HttpMethod.HEAD)) {
             FullHttpResponse r = text(HttpResponseStatus.METHOD_NOT_ALLOWED, "only GET and HEAD\n");
             r.headers().set(HttpHeaderNames.ALLOW, "GET, HEAD");

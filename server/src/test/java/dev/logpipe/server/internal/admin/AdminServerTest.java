@@ -239,6 +239,33 @@ class AdminServerTest {
         assertEquals("", head.body());
     }
 
+    /** Sends {@code request} raw and returns the status line of the answer. */
+    private String rawStatusLine(byte[] request) throws Exception {
+        try (java.net.Socket s = new java.net.Socket("127.0.0.1", server.address().getPort())) {
+            s.setSoTimeout(10_000);
+            try {
+                s.getOutputStream().write(request);
+            } catch (java.io.IOException e) {
+                // the server may answer and close before it has read all of it
+            }
+            java.io.BufferedReader in = new java.io.BufferedReader(
+                    new java.io.InputStreamReader(s.getInputStream(), java.nio.charset.StandardCharsets.US_ASCII));
+            return in.readLine();
+        }
+    }
+
+    @Test
+    void aRequestNettyCannotDecodeIsAnsweredWithItsErrorNotWithThePathItRead() throws Exception {
+        // before, a GET /metrics whose headers were too long was answered 200 with the metrics
+        byte[] longHeader = ("GET /metrics HTTP/1.1\r\nHost: x\r\nX-Big: " + "a".repeat(64 * 1024) + "\r\n\r\n")
+                .getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+        assertEquals("HTTP/1.1 431 Request Header Fields Too Large", rawStatusLine(longHeader));
+        byte[] longLine = ("GET /metrics?" + "a".repeat(64 * 1024) + " HTTP/1.1\r\nHost: x\r\n\r\n")
+                .getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+        assertEquals("HTTP/1.1 414 Request-URI Too Long", rawStatusLine(longLine));
+        assertEquals(200, get("/health").statusCode(), "the server goes on");
+    }
+
     @Test
     void takenPortSaysToPassAdminPort() {
         BindException e = assertThrows(BindException.class,
