@@ -225,7 +225,7 @@ public final class OtlpLogMapper {
     private static <M> Parsed<M> parseRepairing(ByteBuffer value, Utf8Repair.Type type, com.google.protobuf.Parser<M> parser)
             throws InvalidProtocolBufferException {
         try {
-            return new Parsed<>(parser.parseFrom(value.duplicate()), false);
+            return new Parsed<>(parser.parseFrom(value), false); // leaves its position where it is
         } catch (InvalidProtocolBufferException e) {
             byte[] repaired = Utf8Repair.repair(value, type);
             if (repaired == null) {
