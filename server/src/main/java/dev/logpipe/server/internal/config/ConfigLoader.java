@@ -65,6 +65,8 @@ public final class ConfigLoader {
             text = Files.readString(file, StandardCharsets.UTF_8);
         } catch (NoSuchFileException e) {
             throw new ConfigException("config file " + file + " does not exist; check the path given to --config");
+        } catch (java.nio.charset.MalformedInputException e) {
+            throw new ConfigException("config file " + file + " is not UTF-8 text (is it the right file?)");
         } catch (IOException e) {
             throw new ConfigException("cannot read config file " + file + ": " + e.getMessage());
         }

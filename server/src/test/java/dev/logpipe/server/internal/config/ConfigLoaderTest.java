@@ -130,6 +130,15 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void aFileThatIsNotTextSaysSo(@TempDir Path dir) throws Exception {
+        // before: "cannot read config file ...: Input length = 1"
+        Path f = dir.resolve("logpipe.yaml");
+        Files.write(f, new byte[] {'p', 'o', 'r', 't', ':', ' ', (byte) 0xff, (byte) 0xfe, '\n'});
+        ConfigException e = assertThrows(ConfigException.class, () -> loader.load(f));
+        assertTrue(e.getMessage().contains("is not UTF-8 text"), e.getMessage());
+    }
+
+    @Test
     void flagsOverrideTheFileWhichOverridesDefaults(@TempDir Path dir) throws Exception {
         Path f = dir.resolve("logpipe.yaml");
         Files.writeString(f, "port: 6000\nadmin-port: 6001\nsync-interval: batch\n");
