@@ -166,10 +166,6 @@ public final class SendCommand implements Callable<Integer> {
                 throw CliException.usage(e.getMessage(), e);
             }
         }
-        if (protocol == Protocol.relp && useTls) {
-            throw new ParameterException(spec.commandLine(), "--protocol relp does not take TLS options yet;"
-                    + " drop --tls/--tls-ca/--tls-cert/--tls-key, or send over plain TCP with TLS");
-        }
         String localHost = format == Format.syslog || protocol == Protocol.relp ? localHostName() : "";
         long pid = ProcessHandle.current().pid();
 
@@ -186,7 +182,7 @@ public final class SendCommand implements Callable<Integer> {
             }
         }
         if (protocol == Protocol.relp) {
-            return sendRelp(in, pri, localHost, pid, wait);
+            return sendRelp(in, pri, localHost, pid, wait, tlsContext);
         }
         long sent = 0;
         long bytes = 0;
@@ -234,10 +230,10 @@ public final class SendCommand implements Callable<Integer> {
     }
 
     /** Sends every line as an RFC 5424 message over RELP; fails unless each was acknowledged. */
-    private int sendRelp(InputStream in, int pri, String localHost, long pid, java.time.Duration wait) {
+    private int sendRelp(InputStream in, int pri, String localHost, long pid, java.time.Duration wait, SSLContext tlsContext) {
         long sent = 0;
         long acked;
-        try (in; Socket socket = connect(null, wait); RelpClient relp = RelpClient.open(socket, 1024, wait)) {
+        try (in; Socket socket = connect(tlsContext, wait); RelpClient relp = RelpClient.open(socket, 1024, wait)) {
             LineReader reader = new LineReader(in);
             try {
                 while (reader.next()) {

@@ -146,7 +146,7 @@ public final class ServeCommand implements Callable<Integer> {
                     + "(senders slowed, /ready 503) until space returns (default: 16MiB)")
     String minFree;
 
-    @Option(names = "--tls-cert", paramLabel = "FILE", description = "PEM certificate chain; enables TLS (with --tls-key)")
+    @Option(names = "--tls-cert", paramLabel = "FILE", description = "PEM certificate chain; enables TLS (with --tls-key) on every listener: main, RELP, Fluent, OTLP")
     String tlsCert;
 
     @Option(names = "--tls-key", paramLabel = "FILE", description = "PEM private key (PKCS#8) for --tls-cert")
@@ -156,11 +156,11 @@ public final class ServeCommand implements Callable<Integer> {
     String tlsClientCa;
 
     @Option(names = "--relp-port", paramLabel = "PORT",
-            description = "also listen for RELP (rsyslog omrelp), acknowledging each message once stored (default: off; 2514 is usual)")
+            description = "also listen for RELP (rsyslog omrelp), acknowledging each message once stored; TLS as the main listener (default: off; 2514 is usual)")
     String relpPort;
 
     @Option(names = "--fluent-port", paramLabel = "PORT",
-            description = "also listen for the Fluent Forward protocol (Fluent Bit, fluentd, Docker), acknowledging chunks once stored (default: off; 24224 is usual)")
+            description = "also listen for the Fluent Forward protocol (Fluent Bit, fluentd, Docker), acknowledging chunks once stored; TLS as the main listener (default: off; 24224 is usual)")
     String fluentPort;
 
     @Option(names = "--otlp-port", paramLabel = "PORT",
@@ -397,12 +397,7 @@ public final class ServeCommand implements Callable<Integer> {
                 .malformedPolicy(s.malformed().equals("drop") ? MalformedPolicy.DROP : MalformedPolicy.STORE_RAW)
                 .maxConnections(s.maxConnections())
                 .idleTimeout(s.idleTimeout());
-        if (s.tls()) {
-            l.tls(s.tlsCert(), s.tlsKey());
-            if (s.tlsClientCa() != null) {
-                l.tlsTrustedClientCerts(s.tlsClientCa());
-            }
-        }
+        withTls(l, s);
         Durability ack = s.ackLevel().equals("written") ? Durability.WRITTEN : Durability.DURABLE;
         List<ListenerConfig> acked = new java.util.ArrayList<>();
         if (s.relpPort() != null) {
@@ -498,9 +493,24 @@ public final class ServeCommand implements Callable<Integer> {
         return b.build();
     }
 
-    /** An acknowledged listener (RELP, Fluent) with the main listener's address and limits, without TLS. */
+    /** The TLS settings, when given, on {@code b}: every TCP listener of serve takes the same. */
+    private static ListenerConfig.Builder withTls(ListenerConfig.Builder b, ServeSettings s) {
+        if (s.tls()) {
+            b.tls(s.tlsCert(), s.tlsKey());
+            if (s.tlsClientCa() != null) {
+                b.tlsTrustedClientCerts(s.tlsClientCa());
+            }
+        }
+        return b;
+    }
+
+    /**
+     * An acknowledged listener (RELP, Fluent) with the main listener's address, limits and TLS (TLS
+     * from the first byte, as rsyslog's omrelp with {@code tls="on"} and Fluent Bit's forward output
+     * with {@code tls on} connect).
+     */
     private static ListenerConfig ackedListener(ServeSettings s, int port, ListenerProtocol protocol, Durability ack) {
-        return ListenerConfig.builder()
+        return withTls(ListenerConfig.builder()
                 .bindAddress(s.bind())
                 .port(port)
                 .protocol(protocol)
@@ -508,7 +518,7 @@ public final class ServeCommand implements Callable<Integer> {
                 .maxFrameBytes((int) s.maxFrameBytes())
                 .malformedPolicy(s.malformed().equals("drop") ? MalformedPolicy.DROP : MalformedPolicy.STORE_RAW)
                 .maxConnections(s.maxConnections())
-                .idleTimeout(s.idleTimeout())
+                .idleTimeout(s.idleTimeout()), s)
                 .build();
     }
 
@@ -536,11 +546,11 @@ public final class ServeCommand implements Callable<Integer> {
                 line = String.format(Locale.ROOT, "%-11s http://%s  (/metrics /health /ready /stats)", "admin",
                         ServeSettings.hostPort(s.adminBind(), admin.address().getPort()));
             } else if (line.startsWith("relp ")) {
-                line = String.format(Locale.ROOT, "%-11s tcp://%s  (RELP, ack %s)", "relp",
+                line = String.format(Locale.ROOT, "%-11s %s://%s  (RELP, ack %s)", "relp", s.tls() ? "tls" : "tcp",
                         ServeSettings.hostPort(s.bind(), p.listenerAddresses().get(1).getPort()), s.ackLevel());
             } else if (line.startsWith("fluent ")) {
-                line = String.format(Locale.ROOT, "%-11s tcp://%s  (Fluent Forward, ack %s)", "fluent",
-                        ServeSettings.hostPort(s.bind(), p.listenerAddresses().get(s.relpPort() == null ? 1 : 2).getPort()),
+                line = String.format(Locale.ROOT, "%-11s %s://%s  (Fluent Forward, ack %s)", "fluent",
+                        s.tls() ? "tls" : "tcp", ServeSettings.hostPort(s.bind(), p.listenerAddresses().get(s.relpPort() == null ? 1 : 2).getPort()),
                         s.ackLevel());
             } else if (line.startsWith("otlp ") && otlp != null) {
                 line = String.format(Locale.ROOT, "%-11s %s://%s/v1/logs  (OTLP/HTTP, protobuf or JSON, ack %s)", "otlp",

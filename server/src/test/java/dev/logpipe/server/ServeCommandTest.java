@@ -267,6 +267,41 @@ class ServeCommandTest {
     }
 
     @Test
+    void theAcknowledgedListenersTakeTheMainListenersTls() throws Exception {
+        // before: --tls-cert applied to the main listener only, RELP and Fluent stayed plain text
+        TestCertificates certs = TestCertificates.make(Files.createDirectories(dir.resolve("certs")));
+        SharedOut out = new SharedOut();
+        SharedOut err = new SharedOut();
+        CommandLine cl = Logpipe.commandLine(new PrintWriter(out, true), new PrintWriter(err, true));
+        ServeCommand serve = (ServeCommand) cl.getSubcommands().get("serve").getCommand();
+        serve.handleSignals = false;
+        Path data = dir.resolve("data");
+        CompletableFuture<Integer> run = CompletableFuture.supplyAsync(() -> cl.execute("serve", "--port", "0",
+                "--admin-port", "0", "--relp-port", "0", "--fluent-port", "0", "--data", data.toString(),
+                "--sync-interval", "20ms", "--tls-cert", certs.serverCert.toString(), "--tls-key", certs.serverKey.toString()));
+        try {
+            int relp = Integer.parseInt(await(out, err, run, Pattern.compile("relp +tls://127\\.0\\.0\\.1:(\\d+)")));
+            await(out, err, run, Pattern.compile("fluent +(tls)://127\\.0\\.0\\.1:\\d+"));
+            await(out, err, run, Pattern.compile("(ready); stop with Ctrl-C or SIGTERM"));
+
+            CliRun sent = CliRun.run(c -> ((SendCommand) c.getSubcommands().get("send").getCommand()).stdin =
+                    new ByteArrayInputStream("over tls one\nover tls two\n".getBytes(StandardCharsets.UTF_8)),
+                    "send", "--protocol", "relp", "--port", Integer.toString(relp), "--tls-ca", certs.serverCert.toString());
+            assertEquals(0, sent.code(), "acknowledged over TLS: " + sent);
+            CliRun plain = CliRun.run(c -> ((SendCommand) c.getSubcommands().get("send").getCommand()).stdin =
+                    new ByteArrayInputStream("plain\n".getBytes(StandardCharsets.UTF_8)),
+                    "send", "--protocol", "relp", "--port", Integer.toString(relp), "--wait", "5s");
+            assertEquals(1, plain.code(), "a plain-text RELP client gets no acknowledgement: " + plain);
+        } finally {
+            serve.requestStop("test");
+        }
+        assertEquals(0, run.get(90, TimeUnit.SECONDS), out.text + "\n" + err.text);
+        CliRun tail = CliRun.run("tail", "--data", data.toString(), "--format", "json");
+        assertEquals(2, Arrays.stream(tail.out().split("\n")).filter(l -> l.contains("over tls")).count(), tail.toString());
+        assertFalse(tail.out().contains("plain"), tail.out());
+    }
+
+    @Test
     void servesStoresAndStopsGracefullyWithASummary() throws Exception {
         SharedOut out = new SharedOut();
         SharedOut err = new SharedOut();

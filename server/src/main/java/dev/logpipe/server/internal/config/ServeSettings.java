@@ -148,10 +148,10 @@ public record ServeSettings(
         List<String> lines = new ArrayList<>();
         lines.add(row("listen", (tls() ? "tls://" : "tcp://") + hostPort(bind, port) + "  (format " + format + ")"));
         if (relpPort != null) {
-            lines.add(row("relp", "tcp://" + hostPort(bind, relpPort) + "  (ack " + ackLevel + ")"));
+            lines.add(row("relp", (tls() ? "tls://" : "tcp://") + hostPort(bind, relpPort) + "  (ack " + ackLevel + ")"));
         }
         if (fluentPort != null) {
-            lines.add(row("fluent", "tcp://" + hostPort(bind, fluentPort) + "  (ack " + ackLevel + ")"));
+            lines.add(row("fluent", (tls() ? "tls://" : "tcp://") + hostPort(bind, fluentPort) + "  (ack " + ackLevel + ")"));
         }
         if (otlpPort != null) {
             lines.add(row("otlp", (tls() ? "https://" : "http://") + hostPort(bind, otlpPort) + "/v1/logs  (ack " + ackLevel + ")"));
