@@ -266,23 +266,52 @@ class ServeCommandTest {
         throw new AssertionError("no " + p + " in\n" + out.text + err.text);
     }
 
+    /** serve running on another thread of this JVM, with what it prints. */
+    private static final class Serving {
+        final SharedOut out = new SharedOut();
+        final SharedOut err = new SharedOut();
+        final ServeCommand serve;
+        final CompletableFuture<Integer> run;
+
+        Serving(String... args) {
+            CommandLine cl = Logpipe.commandLine(new PrintWriter(out, true), new PrintWriter(err, true));
+            serve = (ServeCommand) cl.getSubcommands().get("serve").getCommand();
+            serve.handleSignals = false;
+            String[] full = new String[args.length + 1];
+            full[0] = "serve";
+            System.arraycopy(args, 0, full, 1, args.length);
+            run = CompletableFuture.supplyAsync(() -> cl.execute(full));
+        }
+
+        /** The first group of {@code pattern} once serve has printed it (see {@link ServeCommandTest#await}). */
+        String await(String pattern) throws Exception {
+            return ServeCommandTest.await(out, err, run, Pattern.compile(pattern));
+        }
+
+        /** Asks serve to stop as a signal would; returns its exit status. */
+        int stop() throws Exception {
+            serve.requestStop("test");
+            return run.get(90, TimeUnit.SECONDS);
+        }
+
+        String printed() {
+            return out.text + "\n" + err.text;
+        }
+    }
+
     @Test
     void theAcknowledgedListenersTakeTheMainListenersTls() throws Exception {
         // before: --tls-cert applied to the main listener only, RELP and Fluent stayed plain text
         TestCertificates certs = TestCertificates.make(Files.createDirectories(dir.resolve("certs")));
-        SharedOut out = new SharedOut();
-        SharedOut err = new SharedOut();
-        CommandLine cl = Logpipe.commandLine(new PrintWriter(out, true), new PrintWriter(err, true));
-        ServeCommand serve = (ServeCommand) cl.getSubcommands().get("serve").getCommand();
-        serve.handleSignals = false;
         Path data = dir.resolve("data");
-        CompletableFuture<Integer> run = CompletableFuture.supplyAsync(() -> cl.execute("serve", "--port", "0",
-                "--admin-port", "0", "--relp-port", "0", "--fluent-port", "0", "--data", data.toString(),
-                "--sync-interval", "20ms", "--tls-cert", certs.serverCert.toString(), "--tls-key", certs.serverKey.toString()));
+        Serving s = new Serving("--port", "0", "--admin-port", "0", "--relp-port", "0", "--fluent-port", "0",
+                "--data", data.toString(), "--sync-interval", "20ms",
+                "--tls-cert", certs.serverCert.toString(), "--tls-key", certs.serverKey.toString());
+        int code;
         try {
-            int relp = Integer.parseInt(await(out, err, run, Pattern.compile("relp +tls://127\\.0\\.0\\.1:(\\d+)")));
-            await(out, err, run, Pattern.compile("fluent +(tls)://127\\.0\\.0\\.1:\\d+"));
-            await(out, err, run, Pattern.compile("(ready); stop with Ctrl-C or SIGTERM"));
+            int relp = Integer.parseInt(s.await("relp +tls://127\\.0\\.0\\.1:(\\d+)"));
+            s.await("fluent +(tls)://127\\.0\\.0\\.1:\\d+");
+            s.await("(ready); stop with Ctrl-C or SIGTERM");
 
             CliRun sent = CliRun.run(c -> ((SendCommand) c.getSubcommands().get("send").getCommand()).stdin =
                     new ByteArrayInputStream("over tls one\nover tls two\n".getBytes(StandardCharsets.UTF_8)),
@@ -293,9 +322,9 @@ class ServeCommandTest {
                     "send", "--protocol", "relp", "--port", Integer.toString(relp), "--wait", "5s");
             assertEquals(1, plain.code(), "a plain-text RELP client gets no acknowledgement: " + plain);
         } finally {
-            serve.requestStop("test");
+            code = s.stop();
         }
-        assertEquals(0, run.get(90, TimeUnit.SECONDS), out.text + "\n" + err.text);
+        assertEquals(0, code, s.printed());
         CliRun tail = CliRun.run("tail", "--data", data.toString(), "--format", "json");
         assertEquals(2, Arrays.stream(tail.out().split("\n")).filter(l -> l.contains("over tls")).count(), tail.toString());
         assertFalse(tail.out().contains("plain"), tail.out());
@@ -303,19 +332,13 @@ class ServeCommandTest {
 
     @Test
     void servesStoresAndStopsGracefullyWithASummary() throws Exception {
-        SharedOut out = new SharedOut();
-        SharedOut err = new SharedOut();
-        CommandLine cl = Logpipe.commandLine(new PrintWriter(out, true), new PrintWriter(err, true));
-        ServeCommand serve = (ServeCommand) cl.getSubcommands().get("serve").getCommand();
-        serve.handleSignals = false;
         Path data = dir.resolve("data");
-        CompletableFuture<Integer> run = CompletableFuture.supplyAsync(() -> cl.execute("serve", "--port", "0",
-                "--admin-port", "0", "--data", data.toString(), "--sync-interval", "20ms"));
+        Serving s = new Serving("--port", "0", "--admin-port", "0", "--data", data.toString(), "--sync-interval", "20ms");
 
-        int port = Integer.parseInt(await(out, err, run, Pattern.compile("listen +tcp://127\\.0\\.0\\.1:(\\d+)")));
-        int adminPort = Integer.parseInt(await(out, err, run, Pattern.compile("admin +http://127\\.0\\.0\\.1:(\\d+)")));
-        await(out, err, run, Pattern.compile("(ready); stop with Ctrl-C or SIGTERM"));
-        assertTrue(out.text.toString().contains("data        " + data.toAbsolutePath()), out.text.toString());
+        int port = Integer.parseInt(s.await("listen +tcp://127\\.0\\.0\\.1:(\\d+)"));
+        int adminPort = Integer.parseInt(s.await("admin +http://127\\.0\\.0\\.1:(\\d+)"));
+        s.await("(ready); stop with Ctrl-C or SIGTERM");
+        assertTrue(s.out.text.toString().contains("data        " + data.toAbsolutePath()), s.out.text.toString());
 
         HttpClient http = HttpClient.newHttpClient();
         HttpResponse<String> ready = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + adminPort + "/ready")).build(),
@@ -349,9 +372,8 @@ class ServeCommandTest {
             assertTrue(again.out().matches("(?s).*\"durable_records\"\\s*:\\s*3\\b.*"), again.out());
         }
 
-        serve.requestStop("test");
-        assertEquals(0, run.get(90, TimeUnit.SECONDS), out.text + "\n" + err.text);
-        String o = out.text.toString();
+        assertEquals(0, s.stop(), s.printed());
+        String o = s.out.text.toString();
         assertTrue(o.contains("logpipe: test: shutting down"), o);
         assertTrue(o.contains("  received  3 records (json 3)\n"), o);
         assertTrue(o.contains("  stored    3 records"), o);
