@@ -466,11 +466,17 @@ public final class FluentForwardDecoder extends ChannelDuplexHandler {
         final int end;
         long remaining;
 
-        Events(String tag, boolean tagInvalid, ImmutableValue chunk, long receiveTimeNanos, int len, byte[] inflated,
+        /**
+         * @param rawTag the tag's bytes as sent: a tag that is not well-formed UTF-8 (made from a file
+         *     name, say) is stored with U+FFFD and its records flagged, as a value would be; refusing
+         *     the message made the sender resend it for good
+         */
+        Events(byte[] rawTag, ImmutableValue chunk, long receiveTimeNanos, int len, byte[] inflated,
                int pos, int end, long entries) {
-            this.tag = tag;
-            this.tagInvalid = tagInvalid;
+            this.tag = new String(rawTag, java.nio.charset.StandardCharsets.UTF_8);
             this.tagBytes = tag.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+            // well-formed UTF-8 decodes and encodes back to the same bytes; anything else does not
+            this.tagInvalid = !java.util.Arrays.equals(tagBytes, rawTag);
             this.chunk = chunk;
             this.receiveTimeNanos = receiveTimeNanos;
             this.len = len;
@@ -651,11 +657,7 @@ public final class FluentForwardDecoder extends ChannelDuplexHandler {
             if (!tagValue.isStringValue()) {
                 throw new BadMessage(FluentProtocolError.BAD_MESSAGE, "the tag must be a string");
             }
-            // not well-formed UTF-8 (a tag made from a file name, say): stored with U+FFFD and flagged, as a
-            // value would be; refusing the message made the sender retry it for good
-            String tag = text(tagValue);
-            boolean tagInvalid = invalidText;
-            invalidText = false;
+            byte[] tag = tagValue.asRawValue().asByteArray(); // not necessarily UTF-8: see Events
             ValueType second = u.getNextFormat().getValueType();
             switch (second) {
                 case ARRAY -> { // Forward
@@ -669,7 +671,7 @@ public final class FluentForwardDecoder extends ChannelDuplexHandler {
                     }
                     int to = (int) u.getTotalReadBytes();
                     Value option = n == 3 ? u.unpackValue() : null;
-                    return new Events(tag, tagInvalid, chunkOf(option), now, len, null, from, to, m);
+                    return new Events(tag, chunkOf(option), now, len, null, from, to, m);
                 }
                 case STRING, BINARY -> { // PackedForward, CompressedPackedForward
                     if (n > 3) {
@@ -702,7 +704,7 @@ public final class FluentForwardDecoder extends ChannelDuplexHandler {
                             entries++;
                         }
                     }
-                    return new Events(tag, tagInvalid, chunk, now, len, inflated, from, from + plen, entries);
+                    return new Events(tag, chunk, now, len, inflated, from, from + plen, entries);
                 }
                 case INTEGER, FLOAT, EXTENSION -> { // Message
                     if (n < 3) {
@@ -718,7 +720,7 @@ public final class FluentForwardDecoder extends ChannelDuplexHandler {
                     byte[] entry = new byte[1 + to - from];
                     entry[0] = (byte) 0x92; // fixarray of 2
                     bytes.get(base + from, entry, 1, to - from);
-                    return new Events(tag, tagInvalid, chunkOf(option), now, len, entry, 0, entry.length, 1);
+                    return new Events(tag, chunkOf(option), now, len, entry, 0, entry.length, 1);
                 }
                 default -> throw new BadMessage(FluentProtocolError.BAD_MESSAGE,
                         "the second element must be an array, bin, str, time or EventTime, not " + second);
