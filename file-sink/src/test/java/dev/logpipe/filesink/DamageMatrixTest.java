@@ -89,6 +89,20 @@ class DamageMatrixTest {
                 mid1.position() + 40, 3), List.of(mid1.n()), Kind.RECORD));
         cases.add(new Case("flip the not-complete bit of a header", d -> DamagedJournals.flipBit(journal.segment(d, 1),
                 mid1.position() + 3, 7), List.of(mid1.n()), null));
+        // A bit flipped in the header of Chronicle's index array (the metadata excerpt before a segment's
+        // first record): no record is damaged, but a walk that trusted the length lost every record after it.
+        long meta1 = metadataAt(first1);
+        cases.add(new Case("a metadata header claims more bytes than the file holds", d -> DamagedJournals.flipBit(
+                journal.segment(d, 1), meta1 + 3, 5), List.of(), null));
+        cases.add(new Case("a metadata header's length reaches into a record", d -> DamagedJournals.write(
+                journal.segment(d, 1), meta1, DamagedJournals.le(0x4000_0000 | (int) (mid1.position() + 8 - meta1 - 4))),
+                List.of(), null));
+        cases.add(new Case("a metadata header's length reaches past the last record", d -> DamagedJournals.write(
+                journal.segment(d, 1), meta1, DamagedJournals.le(0x4000_0000 | (int) (last1.end() + 64 - meta1 - 4))),
+                List.of(), null));
+        // Chronicle's readers skip an excerpt marked metadata: the record is lost, and must be reported
+        cases.add(new Case("flip the metadata bit of a record's header", d -> DamagedJournals.flipBit(
+                journal.segment(d, 1), mid1.position() + 3, 6), List.of(mid1.n()), Kind.INDEX_GAP));
         List<Excerpt> s2 = journal.excerpts(2);
         Excerpt last = s2.get(s2.size() - 1);
         cases.add(new Case("zero the end of the last segment", d -> DamagedJournals.zero(journal.segment(d, 2),
@@ -105,6 +119,14 @@ class DamageMatrixTest {
             cases.add(truncation(last, t));
         }
         return cases;
+    }
+
+    private static long metadataAt(Excerpt first) {
+        try {
+            return journal.metadataBefore(first);
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
     }
 
     static Case truncation(Excerpt last, long at) {

@@ -190,6 +190,37 @@ final class DamagedJournals {
         Files.write(file, b);
     }
 
+    /**
+     * The position of the metadata excerpt (Chronicle's index array) that ends where {@code record}
+     * begins, walking the segment's excerpt headers from its start in the pristine journal.
+     */
+    public long metadataBefore(Excerpt record) throws IOException {
+        Path file = segmentFiles.get(record.segment());
+        long p = 0;
+        while (p < record.position()) {
+            int h = headerAt(file, p);
+            long next = (p + 4 + (h & 0x3FFF_FFFF) + 3) & ~3L;
+            if (next == record.position()) {
+                if ((h & 0x4000_0000) == 0) {
+                    throw new IllegalStateException("the excerpt before " + record + " is not metadata: " + Integer.toHexString(h));
+                }
+                return p;
+            }
+            p = next;
+        }
+        throw new IllegalStateException("no excerpt ends at " + record);
+    }
+
+    /** The 4-byte little-endian excerpt header at {@code pos} of {@code file}. */
+    public static int header(Path file, long pos) throws IOException {
+        return headerAt(file, pos);
+    }
+
+    /** Little-endian bytes of {@code v}, as Chronicle writes an excerpt header. */
+    public static byte[] le(int v) {
+        return ByteBuffer.allocate(4).order(java.nio.ByteOrder.LITTLE_ENDIAN).putInt(v).array();
+    }
+
     /** The record numbers whose excerpts overlap segment {@code s}'s bytes {@code [from, to)}. */
     public List<Long> hit(int s, long from, long to) {
         return excerpts.stream().filter(e -> e.segment() == s && e.position() < to && e.end() > from)

@@ -96,6 +96,14 @@ public final class JournalCursor implements AutoCloseable {
     /** In scan mode, records received before this are before the start (a time start without Chronicle). */
     private long skipBeforeTime = Long.MIN_VALUE;
     private SegmentScanner.Bad pendingBad;
+    /**
+     * In scan mode, the index of the last record the scan passed in its segment (returned or skipped),
+     * or -1 if unknown, and where that record ended: a record more than one index past it means the
+     * records between are gone without a damaged region to show for it (a header flipped to
+     * "metadata", which every walk steps over).
+     */
+    private long lastSeen = -1;
+    private long lastSeenEnd = -1;
     private long zeroReported = -1;
     private long lastLookAhead;
     /** A record found right after a damaged region, returned on the call after the damage is reported. */
@@ -577,6 +585,10 @@ public final class JournalCursor implements AutoCloseable {
         scanFrom(cycle, skip);
         if (scanner != null) {
             scanner.seek(from, skip);
+            // from the segment's start, or from right after the record last returned in it
+            boolean afterSkip = skip >= rc.toIndex(cycle, 0) && rc.toCycle(skip) == cycle;
+            lastSeen = from == 0 ? rc.toIndex(cycle, 0) - 1 : afterSkip ? skip : -1;
+            lastSeenEnd = from;
         }
     }
 
@@ -588,6 +600,8 @@ public final class JournalCursor implements AutoCloseable {
         skipUpTo = skip;
         pendingBad = null;
         lastLookAhead = 0;
+        lastSeen = rc.toIndex(cycle, 0) - 1; // the walk starts at the segment's first byte: sequence 0 comes first
+        lastSeenEnd = 0;
         Path file = segmentFile(cycle);
         try {
             scanner = new SegmentScanner(file, rc.toIndex(cycle, 0), rc.maxMessagesPerCycle());
@@ -624,12 +638,31 @@ public final class JournalCursor implements AutoCloseable {
                     }
                 }
                 if (s instanceof SegmentScanner.Rec r) {
+                    long seen = lastSeen;
+                    long seenEnd = lastSeenEnd;
+                    if (r.checked()) {
+                        lastSeen = r.index();
+                        lastSeenEnd = r.end();
+                    } else {
+                        lastSeen = -1; // version 1 records are counted, not stored with their index
+                    }
                     if (r.index() <= skipUpTo || r.record().receiveTimeNanos() < skipBeforeTime) {
                         pendingBad = null; // damage before the start, or reported already
                         continue;
                     }
                     skipBeforeTime = Long.MIN_VALUE;
                     ReadRecord rr = new ReadRecord(r.index(), r.record());
+                    long firstMissing = Math.max(seen + 1, skipUpTo + 1);
+                    if (pendingBad == null && r.checked() && seen != -1 && r.index() > firstMissing) {
+                        JournalDamageException d = new JournalDamageException(segmentFile(scanCycle), seenEnd,
+                                Math.max(0, r.position() - seenEnd), firstMissing, r.index() - 1,
+                                "index " + r.index() + " follows index " + seen + ": the excerpt between has a damaged"
+                                        + " header that says metadata, which readers step over");
+                        markRead(r.index());
+                        skipUpTo = r.index();
+                        pendingRecord = rr;
+                        throw d;
+                    }
                     if (pendingBad != null) {
                         JournalDamageException d = damage(pendingBad, r.checked() ? r.index() - 1 : -1);
                         pendingBad = null;

@@ -17,7 +17,10 @@ import java.nio.file.StandardOpenOption;
  * Walks one Chronicle Queue segment file excerpt by excerpt with plain positional reads (never a
  * memory mapping, so a truncated file cannot fault the JVM), checks every record, and steps over
  * damage: when an excerpt header is zero, incomplete, garbled or points past the data while valid
- * records follow, it scans forward for the next excerpt that holds a record with a good checksum.
+ * records follow, it scans forward for the next excerpt that holds a record with a good checksum. A
+ * header's length is never trusted over a record: one that runs past the end of the file, or a
+ * metadata excerpt's that spans a record with a good checksum, is damage, and the walk goes on at
+ * that record.
  *
  * <p>Chronicle's excerpt header is a 4-byte little-endian int at a 4-byte aligned position: bit 31
  * "not complete", bit 30 "metadata", bits 0-29 the length of the excerpt that follows; 0 means
@@ -259,6 +262,13 @@ public final class SegmentScanner implements AutoCloseable {
                 size = ch.size();
                 windowStart = -1;
                 if (pos + 4 + len > size) {
+                    // A header damaged in its length claims any size: valid records after it mean the file goes
+                    // on (only the header is damaged), not that it was cut short.
+                    long[] after = findNext(pos + 4, size);
+                    if (after[0] >= 0) {
+                        return skipTo(after[0], "excerpt header " + hex(h) + " claims " + len
+                                + " bytes, past the end of the file (" + size + " bytes), and records follow it");
+                    }
                     Bad b = new Bad(pos, size, "excerpt of " + len + " bytes runs past the end of the file ("
                             + size + " bytes): truncated");
                     pos = size;
@@ -268,6 +278,14 @@ public final class SegmentScanner implements AutoCloseable {
             if (meta) {
                 if (len == 0 || len > MAX_META) {
                     return resync("implausible metadata header " + hex(h));
+                }
+                // A damaged length can make a metadata excerpt (Chronicle's index array, say) swallow the
+                // records after it, which a walk trusting it skips without a trace: a record that checks
+                // inside the length it claims means the header is what is damaged.
+                long[] inside = findNext(pos + 4, Math.min(next, size));
+                if (inside[0] >= 0) {
+                    return skipTo(inside[0], "metadata excerpt header " + hex(h) + " claims " + len
+                            + " bytes, over records (its length is damaged)");
                 }
                 if (len == SegmentLink.LENGTH && previousCycle == Integer.MIN_VALUE) {
                     byte[] b = new byte[len];
