@@ -256,6 +256,17 @@ class FileSinkTest {
         third.close();
     }
 
+    @Test
+    void aDataDirectoryThatIsAFileIsRefusedSayingSo() throws Exception {
+        Path file = dir.resolveSibling(dir.getFileName() + "-file");
+        java.nio.file.Files.writeString(file, "not a journal");
+        FileSink sink = FileSink.builder(file).runtime(runtime.get()).build();
+        java.io.UncheckedIOException e = assertThrows(java.io.UncheckedIOException.class,
+                () -> sink.start(Mpsc.<AppendRequest>bounded(1).receiver()));
+        assertTrue(e.getMessage().contains("it is a file, not a directory"), e.getMessage());
+        assertEquals("not a journal", java.nio.file.Files.readString(file), "the file is left as it was");
+    }
+
     /**
      * Receipts are completed on a runtime worker; the sink's termination used to complete beside
      * them, so a caller that waited for it and then looked at its receipts could find some not yet

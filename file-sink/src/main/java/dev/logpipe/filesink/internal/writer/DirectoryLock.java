@@ -47,6 +47,10 @@ public final class DirectoryLock implements AutoCloseable {
             Files.createDirectories(dir);
             ch = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.READ, StandardOpenOption.WRITE);
         } catch (IOException e) {
+            if (Files.exists(dir) && !Files.isDirectory(dir)) {
+                throw new UncheckedIOException("cannot open journal directory " + dir + ": it is a file, not a"
+                        + " directory; pass a directory (it is created if missing)", e);
+            }
             throw new UncheckedIOException("cannot open journal directory " + dir + " for writing: " + e
                     + "; check that it exists and is writable", e);
         }
