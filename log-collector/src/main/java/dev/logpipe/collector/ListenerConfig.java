@@ -47,6 +47,7 @@ public final class ListenerConfig {
     private final ListenerProtocol protocol;
     private final Durability ackLevel;
     private final int maxPendingAcks;
+    private final String fluentSharedKey;
 
     private ListenerConfig(Builder b) {
         this.protocol = b.protocol;
@@ -65,6 +66,7 @@ public final class ListenerConfig {
         this.tlsCertChain = b.tlsCertChain;
         this.tlsPrivateKey = b.tlsPrivateKey;
         this.tlsTrustedClientCerts = b.tlsTrustedClientCerts;
+        this.fluentSharedKey = b.fluentSharedKey;
     }
 
     /** A listener with every default ({@code 127.0.0.1:5140}, AUTO format, no TLS). */
@@ -162,6 +164,11 @@ public final class ListenerConfig {
         return maxPendingAcks;
     }
 
+    /** The Fluent Forward shared key clients must prove they hold, or null if none is asked for. */
+    public String fluentSharedKey() {
+        return fluentSharedKey;
+    }
+
     @Override
     public String toString() {
         return (protocol == ListenerProtocol.STREAM ? "" : protocol.name().toLowerCase(java.util.Locale.ROOT)
@@ -169,7 +176,8 @@ public final class ListenerConfig {
                 + (tlsEnabled() ? "tls://" : "tcp://") + bindAddress + ':' + port + " format=" + wireFormat
                 + " maxFrameBytes=" + maxFrameBytes + " oversize=" + oversizePolicy
                 + " malformed=" + malformedPolicy + " maxConnections=" + maxConnections
-                + " idleTimeout=" + idleTimeout + (tlsTrustedClientCerts != null ? " clientAuth=required" : "");
+                + " idleTimeout=" + idleTimeout + (tlsTrustedClientCerts != null ? " clientAuth=required" : "")
+                + (fluentSharedKey != null ? " sharedKey=(set)" : "");
     }
 
     /**
@@ -194,6 +202,7 @@ public final class ListenerConfig {
         private ListenerProtocol protocol = ListenerProtocol.STREAM;
         private Durability ackLevel = Durability.DURABLE;
         private int maxPendingAcks = DEFAULT_MAX_PENDING_ACKS;
+        private String fluentSharedKey;
 
         private Builder() {
         }
@@ -317,7 +326,27 @@ public final class ListenerConfig {
             return this;
         }
 
+        /**
+         * For a {@link ListenerProtocol#FLUENT} listener: asks every client for the Forward protocol's
+         * shared-key handshake (HELO, PING, PONG) before it takes anything, as fluentd's and Fluent Bit's
+         * {@code <security> shared_key} do; a client that does not prove it holds the key (SHA-512 over
+         * salt, hostname, nonce and key) is answered a failed PONG and closed. The key goes over the wire
+         * only hashed, but the records do not: use TLS ({@link #tls}) off a trusted network. User
+         * authentication (username and password) is not supported.
+         */
+        public Builder fluentSharedKey(String key) {
+            Objects.requireNonNull(key, "key");
+            if (key.isEmpty()) {
+                throw new IllegalArgumentException("the Fluent shared key must not be empty");
+            }
+            this.fluentSharedKey = key;
+            return this;
+        }
+
         public ListenerConfig build() {
+            if (fluentSharedKey != null && protocol != ListenerProtocol.FLUENT) {
+                throw new IllegalStateException("a shared key is for a Fluent Forward listener (protocol FLUENT), not " + protocol);
+            }
             if (tlsTrustedClientCerts != null && tlsCertChain == null) {
                 throw new IllegalStateException("client certificate verification needs tls(cert, key) as well");
             }

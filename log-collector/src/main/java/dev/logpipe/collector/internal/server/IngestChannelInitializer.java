@@ -59,6 +59,18 @@ final class IngestChannelInitializer extends ChannelInitializer<SocketChannel> {
         this.sender = sender;
         this.counters = counters;
         this.tracker = tracker;
+        this.hostname = config.fluentSharedKey() != null ? localHostname() : null;
+    }
+
+    /** This host's name, as a PONG names the server; looked up here, never on an event loop (DNS may block). */
+    private final String hostname;
+
+    private static String localHostname() {
+        try {
+            return java.net.InetAddress.getLocalHost().getHostName();
+        } catch (java.io.IOException | RuntimeException e) {
+            return "logpipe";
+        }
     }
 
     @Override
@@ -99,6 +111,11 @@ final class IngestChannelInitializer extends ChannelInitializer<SocketChannel> {
                         AckQueue.shared(config.maxPendingAcks(), open::get), syncNow, PRESSURE_DELAY_NANOS));
             }
             case FLUENT -> {
+                if (config.fluentSharedKey() != null) {
+                    p.addLast("fluent-handshake", new FluentHandshakeHandler(
+                            config.fluentSharedKey().getBytes(java.nio.charset.StandardCharsets.UTF_8), hostname,
+                            counters.acks));
+                }
                 p.addLast("fluent-decoder", FluentForwardDecoder.create(decoderConfig, counters, memory));
                 p.addLast("fluent-session", new FluentSessionHandler(backpressure, counters.acks, config.ackLevel(),
                         AckQueue.shared(config.maxPendingAcks(), open::get), syncNow, PRESSURE_DELAY_NANOS));

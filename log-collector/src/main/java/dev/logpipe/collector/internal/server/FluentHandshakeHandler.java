@@ -1,0 +1,224 @@
+package dev.logpipe.collector.internal.server;
+
+import dev.logpipe.collector.internal.pipeline.AckCounters;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.handler.codec.ByteToMessageDecoder;
+import org.msgpack.core.MessageBufferPacker;
+import org.msgpack.core.MessageFormat;
+import org.msgpack.core.MessageInsufficientBufferException;
+import org.msgpack.core.MessagePack;
+import org.msgpack.core.MessagePackException;
+import org.msgpack.core.MessageUnpacker;
+import org.msgpack.value.ValueType;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.security.SecureRandom;
+import java.util.HexFormat;
+import java.util.List;
+
+/**
+ * The server side of the Fluent Forward protocol's shared-key handshake (Forward Protocol
+ * Specification v1, "Handshake Messages"), first on a connection of a Fluent listener that has a
+ * shared key: it sends {@code ["HELO", {"nonce": n, "auth": "", "keepalive": true}]} as soon as the
+ * connection is up, reads the client's {@code ["PING", client_hostname, shared_key_salt,
+ * sha512_hex(salt + client_hostname + nonce + shared_key), username, password_digest]}, and answers
+ * {@code ["PONG", true, "", server_hostname, sha512_hex(salt + server_hostname + nonce + shared_key)]}
+ * (so the client can check the server holds the key too); it then leaves the pipeline, handing any
+ * bytes that came after the PING to the Forward decoder. A wrong digest, or anything else than a PING
+ * first, is answered {@code ["PONG", false, reason, "", ""]} (a PING) or not at all, counted as the
+ * error {@code fluent_auth_failed}, and the connection closes: nothing it sent is stored.
+ *
+ * <p>As Fluent Bit's {@code out_forward} (and fluentd's) compute it: the digests are lowercase hex of
+ * SHA-512 over the raw bytes (the client's salt is 16 random bytes, sent as a msgpack str that need
+ * not be UTF-8), and the nonce is ASCII here (32 hex digits) so that strict msgpack decoders take it
+ * as str. User authentication ({@code username}/{@code password}) is not asked for ({@code auth} is
+ * empty); what a client sends there is ignored.
+ *
+ * <p>Memory: the PING is read into a buffer of at most {@value #MAX_PING_BYTES} bytes and every
+ * field is checked for its type and length before it is read; a client that sends more without
+ * completing a PING is closed.
+ *
+ * <p>Threading: confined to the connection's event loop; one instance per connection.
+ */
+final class FluentHandshakeHandler extends ByteToMessageDecoder {
+
+    private static final Logger LOG = LoggerFactory.getLogger(FluentHandshakeHandler.class);
+    static final String AUTH_FAILED = "fluent_auth_failed";
+    static final int MAX_PING_BYTES = 16 << 10;
+    private static final int MAX_FIELD_BYTES = 4096;
+    private static final SecureRandom RANDOM = new SecureRandom();
+
+    private final byte[] sharedKey;
+    private final String serverHostname;
+    private final AckCounters counters;
+    private final byte[] nonce;
+    private boolean failed;
+
+    FluentHandshakeHandler(byte[] sharedKey, String serverHostname, AckCounters counters) {
+        this.sharedKey = sharedKey;
+        this.serverHostname = serverHostname;
+        this.counters = counters;
+        byte[] random = new byte[16];
+        RANDOM.nextBytes(random);
+        this.nonce = HexFormat.of().formatHex(random).getBytes(StandardCharsets.US_ASCII);
+    }
+
+    @Override
+    public void channelActive(ChannelHandlerContext ctx) throws Exception {
+        ctx.writeAndFlush(Unpooled.wrappedBuffer(helo()));
+        super.channelActive(ctx);
+    }
+
+    @Override
+    protected void decode(ChannelHandlerContext ctx, ByteBuf in, List<Object> out) {
+        if (failed) {
+            in.skipBytes(in.readableBytes());
+            return;
+        }
+        String problem;
+        Ping ping;
+        try {
+            ping = Ping.read(in);
+            if (ping == null) {
+                if (in.readableBytes() > MAX_PING_BYTES) {
+                    fail(ctx, null, "more than " + MAX_PING_BYTES + " bytes without a complete PING");
+                }
+                return; // wait for the rest of it
+            }
+            problem = ping.problem();
+        } catch (MessagePackException | IOException | IllegalArgumentException e) {
+            fail(ctx, null, "not a PING: " + e.getMessage() + " (is the client configured without the shared key?)");
+            return;
+        }
+        if (problem != null) {
+            fail(ctx, null, problem);
+            return;
+        }
+        byte[] expected = hexDigest(ping.salt, ping.hostname, nonce, sharedKey);
+        if (!MessageDigest.isEqual(expected, ping.digest)) {
+            fail(ctx, pong(false, "shared_key mismatch", new byte[0], new byte[0]),
+                    "shared_key mismatch (client " + new String(ping.hostname, StandardCharsets.UTF_8) + ")");
+            return;
+        }
+        byte[] host = serverHostname.getBytes(StandardCharsets.UTF_8);
+        ctx.writeAndFlush(Unpooled.wrappedBuffer(pong(true, "", host, hexDigest(ping.salt, host, nonce, sharedKey))));
+        // done: what follows is Forward protocol, handed on by ByteToMessageDecoder on removal
+        ctx.pipeline().remove(this);
+    }
+
+    private void fail(ChannelHandlerContext ctx, byte[] answer, String why) {
+        failed = true;
+        counters.error(AUTH_FAILED);
+        LOG.info("Fluent Forward handshake with {} failed: {}; closing the connection", ctx.channel().remoteAddress(), why);
+        ctx.channel().config().setAutoRead(false);
+        ctx.writeAndFlush(answer != null ? Unpooled.wrappedBuffer(answer) : Unpooled.EMPTY_BUFFER)
+                .addListener(ChannelFutureListener.CLOSE);
+    }
+
+    private byte[] helo() {
+        try (MessageBufferPacker p = MessagePack.newDefaultBufferPacker()) {
+            p.packArrayHeader(2).packString("HELO");
+            p.packMapHeader(3);
+            p.packString("nonce").packRawStringHeader(nonce.length).writePayload(nonce);
+            p.packString("auth").packString("");
+            p.packString("keepalive").packBoolean(true);
+            p.flush();
+            return p.toByteArray();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e); // an in-memory packer does not fail
+        }
+    }
+
+    private static byte[] pong(boolean ok, String reason, byte[] hostname, byte[] digest) {
+        try (MessageBufferPacker p = MessagePack.newDefaultBufferPacker()) {
+            p.packArrayHeader(5).packString("PONG").packBoolean(ok).packString(reason);
+            p.packRawStringHeader(hostname.length).writePayload(hostname);
+            p.packRawStringHeader(digest.length).writePayload(digest);
+            p.flush();
+            return p.toByteArray();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** Lowercase hex of SHA-512 over {@code salt + hostname + nonce + key}, as ASCII bytes. */
+    static byte[] hexDigest(byte[] salt, byte[] hostname, byte[] nonce, byte[] key) {
+        try {
+            MessageDigest md = MessageDigest.getInstance("SHA-512");
+            md.update(salt);
+            md.update(hostname);
+            md.update(nonce);
+            md.update(key);
+            return HexFormat.of().formatHex(md.digest()).getBytes(StandardCharsets.US_ASCII);
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("SHA-512 is part of every JDK", e);
+        }
+    }
+
+    /** The fields of a PING that matter here; {@link #problem} says what is wrong with it, if anything. */
+    private record Ping(String type, byte[] hostname, byte[] salt, byte[] digest, int fields) {
+
+        /** The PING at the reader index, consumed; null (nothing consumed) if it is not all there yet. */
+        static Ping read(ByteBuf in) throws IOException {
+            int start = in.readerIndex();
+            try (MessageUnpacker u = MessagePack.newDefaultUnpacker(in.nioBuffer())) {
+                MessageFormat f = u.getNextFormat();
+                if (f.getValueType() != ValueType.ARRAY) {
+                    throw new IllegalArgumentException("a " + f.getValueType() + " instead of an array");
+                }
+                int n = u.unpackArrayHeader();
+                if (n < 4 || n > 6) {
+                    throw new IllegalArgumentException("an array of " + n + " elements");
+                }
+                String type = new String(raw(u), StandardCharsets.UTF_8);
+                byte[] hostname = raw(u);
+                byte[] salt = raw(u);
+                byte[] digest = raw(u);
+                for (int i = 4; i < n; i++) {
+                    raw(u); // username, password digest: no user authentication here
+                }
+                in.readerIndex(start + (int) u.getTotalReadBytes());
+                return new Ping(type, hostname, salt, digest, n);
+            } catch (MessageInsufficientBufferException e) {
+                in.readerIndex(start);
+                return null;
+            }
+        }
+
+        /** A str or bin field of at most {@link #MAX_FIELD_BYTES} bytes, as its raw bytes. */
+        private static byte[] raw(MessageUnpacker u) throws IOException {
+            MessageFormat f = u.getNextFormat();
+            int len;
+            if (f.getValueType() == ValueType.STRING) {
+                len = u.unpackRawStringHeader();
+            } else if (f.getValueType() == ValueType.BINARY) {
+                len = u.unpackBinaryHeader();
+            } else {
+                throw new IllegalArgumentException("a " + f.getValueType() + " where a string belongs");
+            }
+            if (len > MAX_FIELD_BYTES) {
+                throw new IllegalArgumentException("a string of " + len + " bytes");
+            }
+            return u.readPayload(len);
+        }
+
+        String problem() {
+            if (!"PING".equals(type)) {
+                return "a " + type + " message instead of PING (is the client configured without the shared key?)";
+            }
+            if (fields != 6) {
+                return "a PING of " + fields + " fields instead of 6";
+            }
+            return null;
+        }
+    }
+}
