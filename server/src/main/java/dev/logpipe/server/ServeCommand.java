@@ -24,11 +24,14 @@ import dev.logpipe.filesink.RollCycle;
 import dev.logpipe.filesink.SinkListener;
 import java.io.IOException;
 import java.io.PrintWriter;
+import java.io.UncheckedIOException;
 import java.net.BindException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.UnknownHostException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.LinkedHashMap;
@@ -163,6 +166,10 @@ public final class ServeCommand implements Callable<Integer> {
             description = "also listen for the Fluent Forward protocol (Fluent Bit, fluentd, Docker), acknowledging chunks once stored; TLS as the main listener (default: off; 24224 is usual)")
     String fluentPort;
 
+    @Option(names = "--fluent-shared-key-file", paramLabel = "FILE",
+            description = "ask Fluent Forward clients for the shared-key handshake (fluentd's and Fluent Bit's shared_key) with the key in FILE; others are refused (default: off)")
+    String fluentSharedKeyFile;
+
     @Option(names = "--otlp-port", paramLabel = "PORT",
             description = "also listen for OTLP/HTTP logs (POST /v1/logs; OpenTelemetry SDKs, the Collector, Vector, Fluent Bit), answering once stored; TLS as the main listener (default: off; 4318 is usual)")
     String otlpPort;
@@ -231,6 +238,7 @@ public final class ServeCommand implements Callable<Integer> {
         given.put(ConfigKey.TLS_CLIENT_CA, tlsClientCa);
         given.put(ConfigKey.RELP_PORT, relpPort);
         given.put(ConfigKey.FLUENT_PORT, fluentPort);
+        given.put(ConfigKey.FLUENT_SHARED_KEY_FILE, fluentSharedKeyFile);
         given.put(ConfigKey.OTLP_PORT, otlpPort);
         given.put(ConfigKey.ACK_LEVEL, ackLevel);
         given.put(ConfigKey.WARMUP, warmup);
@@ -509,8 +517,27 @@ public final class ServeCommand implements Callable<Integer> {
      * from the first byte, as rsyslog's omrelp with {@code tls="on"} and Fluent Bit's forward output
      * with {@code tls on} connect).
      */
+    /** The Fluent shared key in {@code file}: its text, without the line end an editor leaves. */
+    static String sharedKey(Path file) {
+        String key;
+        try {
+            key = Files.readString(file, StandardCharsets.UTF_8);
+        } catch (IOException | UncheckedIOException e) {
+            throw CliException.usage("cannot read the Fluent shared key from " + file + ": " + e.getMessage(), e);
+        }
+        key = key.replaceAll("[\\r\\n]+$", "");
+        if (key.isEmpty()) {
+            throw CliException.usage("the Fluent shared key file " + file + " is empty", null);
+        }
+        return key;
+    }
+
     private static ListenerConfig ackedListener(ServeSettings s, int port, ListenerProtocol protocol, Durability ack) {
-        return withTls(ListenerConfig.builder()
+        ListenerConfig.Builder b = ListenerConfig.builder();
+        if (protocol == ListenerProtocol.FLUENT && s.fluentSharedKeyFile() != null) {
+            b.fluentSharedKey(sharedKey(s.fluentSharedKeyFile()));
+        }
+        return withTls(b
                 .bindAddress(s.bind())
                 .port(port)
                 .protocol(protocol)
@@ -549,9 +576,9 @@ public final class ServeCommand implements Callable<Integer> {
                 line = String.format(Locale.ROOT, "%-11s %s://%s  (RELP, ack %s)", "relp", s.tls() ? "tls" : "tcp",
                         ServeSettings.hostPort(s.bind(), p.listenerAddresses().get(1).getPort()), s.ackLevel());
             } else if (line.startsWith("fluent ")) {
-                line = String.format(Locale.ROOT, "%-11s %s://%s  (Fluent Forward, ack %s)", "fluent",
+                line = String.format(Locale.ROOT, "%-11s %s://%s  (Fluent Forward, ack %s%s)", "fluent",
                         s.tls() ? "tls" : "tcp", ServeSettings.hostPort(s.bind(), p.listenerAddresses().get(s.relpPort() == null ? 1 : 2).getPort()),
-                        s.ackLevel());
+                        s.ackLevel(), s.fluentSharedKeyFile() != null ? ", shared key" : "");
             } else if (line.startsWith("otlp ") && otlp != null) {
                 line = String.format(Locale.ROOT, "%-11s %s://%s/v1/logs  (OTLP/HTTP, protobuf or JSON, ack %s)", "otlp",
                         s.tls() ? "https" : "http", ServeSettings.hostPort(s.bind(), otlp.localAddress().getPort()),

@@ -331,6 +331,37 @@ class ServeCommandTest {
     }
 
     @Test
+    void theFluentListenerAsksForTheSharedKeyFromItsFile() throws Exception {
+        Path data = dir.resolve("data");
+        Path key = Files.writeString(dir.resolve("fluent.key"), "k3y\n");
+        Serving s = new Serving("--port", "0", "--admin-port", "0", "--fluent-port", "0", "--data", data.toString(),
+                "--fluent-shared-key-file", key.toString());
+        int code;
+        try {
+            int fluent = Integer.parseInt(s.await("fluent +tcp://127\\.0\\.0\\.1:(\\d+)  \\(Fluent Forward, ack durable, shared key\\)"));
+            s.await("(ready); stop with Ctrl-C or SIGTERM");
+            try (java.net.Socket c = new java.net.Socket("127.0.0.1", fluent)) {
+                c.setSoTimeout(10_000);
+                org.msgpack.value.Value helo = org.msgpack.core.MessagePack.newDefaultUnpacker(c.getInputStream()).unpackValue();
+                assertEquals("HELO", helo.asArrayValue().get(0).asStringValue().asString(), "the handshake starts: " + helo);
+            }
+        } finally {
+            code = s.stop();
+        }
+        assertEquals(0, code, s.printed());
+        assertFalse(s.printed().contains("k3y"), "the key is never printed");
+
+        CliRun noPort = CliRun.run("serve", "--data", data.toString(), "--fluent-shared-key-file", key.toString());
+        assertEquals(2, noPort.code(), noPort.toString());
+        assertTrue(noPort.err().contains("fluent-shared-key-file is set") && noPort.err().contains("--fluent-port"), noPort.err());
+        Path empty = Files.writeString(dir.resolve("empty.key"), "\n");
+        CliRun emptyKey = CliRun.run("serve", "--data", data.toString(), "--port", "0", "--admin-port", "0",
+                "--fluent-port", "0", "--fluent-shared-key-file", empty.toString());
+        assertEquals(2, emptyKey.code(), emptyKey.toString());
+        assertTrue(emptyKey.err().contains("is empty"), emptyKey.err());
+    }
+
+    @Test
     void servesStoresAndStopsGracefullyWithASummary() throws Exception {
         Path data = dir.resolve("data");
         Serving s = new Serving("--port", "0", "--admin-port", "0", "--data", data.toString(), "--sync-interval", "20ms");

@@ -50,6 +50,8 @@ public enum ConfigKey {
             ConfigValues::port),
     FLUENT_PORT("fluent-port", null, "Fluent Forward listener port for Fluent Bit, fluentd and Docker, acknowledged (off unless set; 24224 is usual; 0 = any free port)",
             ConfigValues::port),
+    FLUENT_SHARED_KEY_FILE("fluent-shared-key-file", null, "file holding the shared key Fluent Forward clients must prove they hold "
+            + "(fluentd's and Fluent Bit's shared_key: the HELO/PING/PONG handshake); off unless set", ConfigValues::path),
     OTLP_PORT("otlp-port", null, "OTLP/HTTP logs listener port (POST /v1/logs) for OpenTelemetry SDKs and the Collector, answered once stored (off unless set; 4318 is usual; 0 = any free port)",
             ConfigValues::port),
     ACK_LEVEL("ack-level", "durable", "when the RELP, Fluent and OTLP listeners acknowledge a record: durable (synced to disk) or written (appended)",

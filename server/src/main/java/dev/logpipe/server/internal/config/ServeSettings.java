@@ -23,7 +23,7 @@ public record ServeSettings(
         SyncPolicy syncInterval, String rollCycle, Retention retention, int maxConnections,
         long maxFrameBytes, String oversize, String malformed, Duration idleTimeout, Duration drainTimeout,
         int channelRecords, long channelBytes, Path tlsCert, Path tlsKey, Path tlsClientCa,
-        Path configFile, long minFreeBytes, Integer relpPort, Integer fluentPort, Integer otlpPort, String ackLevel,
+        Path configFile, long minFreeBytes, Integer relpPort, Integer fluentPort, Path fluentSharedKeyFile, Integer otlpPort, String ackLevel,
         Duration warmup, Map<ConfigKey, String> written) {
 
     /**
@@ -58,6 +58,7 @@ public record ServeSettings(
                 (Long) pick(ConfigKey.MIN_FREE, layers),
                 (Integer) pick(ConfigKey.RELP_PORT, layers),
                 (Integer) pick(ConfigKey.FLUENT_PORT, layers),
+                (Path) pick(ConfigKey.FLUENT_SHARED_KEY_FILE, layers),
                 (Integer) pick(ConfigKey.OTLP_PORT, layers),
                 (String) pick(ConfigKey.ACK_LEVEL, layers),
                 (Duration) pick(ConfigKey.WARMUP, layers),
@@ -71,6 +72,10 @@ public record ServeSettings(
         if (s.tlsClientCa != null && s.tlsCert == null) {
             throw new ConfigException("tls-client-ca is set (" + originOf(ConfigKey.TLS_CLIENT_CA, layers)
                     + ") but TLS is off; pass --tls-cert and --tls-key too");
+        }
+        if (s.fluentSharedKeyFile != null && s.fluentPort == null) {
+            throw new ConfigException("fluent-shared-key-file is set (" + originOf(ConfigKey.FLUENT_SHARED_KEY_FILE, layers)
+                    + ") but the Fluent listener is off; pass --fluent-port too");
         }
         if ((s.relpPort != null || s.fluentPort != null || s.otlpPort != null) && s.ackLevel.equals("durable")
                 && s.syncInterval.kind() == SyncPolicy.Kind.NEVER) {
