@@ -289,7 +289,7 @@ class DamageMatrixTest {
             assertEquals(0, intAt(seg, at), "nothing after the last record in the fixture");
             DamagedJournals.write(seg, at + 4, java.util.Arrays.copyOf(body, body.length / 2));
             if (headerSeen) {
-                DamagedJournals.write(seg, at, le(0x8000_0000 | body.length));
+                DamagedJournals.write(seg, at, DamagedJournals.le(0x8000_0000 | body.length));
             }
             try (JournalReader r = JournalReader.builder(d).fromStart().build()) {
                 for (int n = 0; n < DamagedJournals.TOTAL; n++) {
@@ -297,17 +297,13 @@ class DamageMatrixTest {
                 }
                 assertEquals(null, r.next(), "the record being written is not there yet (and not damage)");
                 DamagedJournals.write(seg, at + 4, body);
-                DamagedJournals.write(seg, at, le(body.length));
+                DamagedJournals.write(seg, at, DamagedJournals.le(body.length));
                 ReadRecord rr = r.next();
                 assertTrue(rr != null, "the record, once complete");
                 assertEquals(last.index() + 1, rr.index());
                 assertEquals(DamagedJournals.TOTAL, TestRecords.numberOf(rr.record()));
             }
         }
-    }
-
-    private static byte[] le(int v) {
-        return java.nio.ByteBuffer.allocate(4).order(java.nio.ByteOrder.LITTLE_ENDIAN).putInt(v).array();
     }
 
     private static int intAt(Path file, long at) throws java.io.IOException {

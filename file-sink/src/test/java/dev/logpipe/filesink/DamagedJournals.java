@@ -211,11 +211,6 @@ final class DamagedJournals {
         throw new IllegalStateException("no excerpt ends at " + record);
     }
 
-    /** The 4-byte little-endian excerpt header at {@code pos} of {@code file}. */
-    public static int header(Path file, long pos) throws IOException {
-        return headerAt(file, pos);
-    }
-
     /** Little-endian bytes of {@code v}, as Chronicle writes an excerpt header. */
     public static byte[] le(int v) {
         return ByteBuffer.allocate(4).order(java.nio.ByteOrder.LITTLE_ENDIAN).putInt(v).array();

@@ -512,11 +512,6 @@ public final class ServeCommand implements Callable<Integer> {
         return b;
     }
 
-    /**
-     * An acknowledged listener (RELP, Fluent) with the main listener's address, limits and TLS (TLS
-     * from the first byte, as rsyslog's omrelp with {@code tls="on"} and Fluent Bit's forward output
-     * with {@code tls on} connect).
-     */
     /** The Fluent shared key in {@code file}: its text, without the line end an editor leaves. */
     static String sharedKey(Path file) {
         String key;
@@ -532,6 +527,11 @@ public final class ServeCommand implements Callable<Integer> {
         return key;
     }
 
+    /**
+     * An acknowledged listener (RELP, Fluent) with the main listener's address, limits and TLS (TLS
+     * from the first byte, as rsyslog's omrelp with {@code tls="on"} and Fluent Bit's forward output
+     * with {@code tls on} connect).
+     */
     private static ListenerConfig ackedListener(ServeSettings s, int port, ListenerProtocol protocol, Durability ack) {
         ListenerConfig.Builder b = ListenerConfig.builder();
         if (protocol == ListenerProtocol.FLUENT && s.fluentSharedKeyFile() != null) {

@@ -49,6 +49,9 @@ final class IngestChannelInitializer extends ChannelInitializer<SocketChannel> {
     /** Asks the journal for a sync now (acknowledged protocols, sync on pressure). */
     private final Runnable syncNow;
 
+    /** This host's name, as a PONG names the server; looked up here, never on an event loop (DNS may block). */
+    private final String hostname;
+
     IngestChannelInitializer(ListenerConfig config, SslContext sslContext, MpscSender<AppendRequest> sender,
                              PipelineCounters counters, ConnectionTracker tracker, Runnable syncNow) {
         this.syncNow = syncNow;
@@ -61,9 +64,6 @@ final class IngestChannelInitializer extends ChannelInitializer<SocketChannel> {
         this.tracker = tracker;
         this.hostname = config.fluentSharedKey() != null ? localHostname() : null;
     }
-
-    /** This host's name, as a PONG names the server; looked up here, never on an event loop (DNS may block). */
-    private final String hostname;
 
     private static String localHostname() {
         try {
