@@ -3,6 +3,7 @@ package dev.logpipe.collector.internal.ingest;
 import dev.logpipe.collector.RejectReason;
 
 import dev.logpipe.collector.OversizePolicy;
+import dev.logpipe.collector.internal.pipeline.LogLimiter;
 import dev.logpipe.filesink.AppendRequest;
 import dev.logpipe.filesink.EncodedRecord;
 import dev.logpipe.filesink.LogRecord;
@@ -64,6 +65,7 @@ import java.net.SocketAddress;
 final class IngestFrameDecoder extends ChannelDuplexHandler {
 
     private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(IngestFrameDecoder.class);
+    private static final LogLimiter NOT_DECODED_LOG = LogLimiter.perMinute();
 
     private enum State {
         /** At the start of a frame. */
@@ -256,8 +258,11 @@ final class IngestFrameDecoder extends ChannelDuplexHandler {
      */
     static void notDecodedAtClose(ChannelHandlerContext ctx, int bytes, IngestObserver observer) {
         observer.frameRejected(RejectReason.INCOMPLETE_FRAME);
-        LOG.info("{} closed with {} bytes it sent not yet decoded and the journal channel full: they are not"
-                + " stored (as bytes it never read; counted incomplete_frame)", ctx.channel().remoteAddress(), bytes);
+        String note = NOT_DECODED_LOG.admit();
+        if (note != null) {
+            LOG.info("{} closed with {} bytes it sent not yet decoded and the journal channel full: they are not"
+                    + " stored (as bytes it never read; counted incomplete_frame){}", ctx.channel().remoteAddress(), bytes, note);
+        }
     }
 
     /** After the end of input, once nothing waits for room: counts an unfinished count and lets go. */

@@ -2,6 +2,7 @@ package dev.logpipe.collector.internal.server;
 
 import dev.logpipe.channels.MpscSender;
 import dev.logpipe.channels.SendResult;
+import dev.logpipe.collector.internal.pipeline.LogLimiter;
 import dev.logpipe.collector.internal.pipeline.PipelineCounters;
 import dev.logpipe.filesink.AppendRequest;
 import dev.logpipe.filesink.LogRecord;
@@ -48,6 +49,7 @@ import java.util.concurrent.TimeUnit;
 final class BackpressureHandler extends ChannelInboundHandlerAdapter {
 
     private static final Logger LOG = LoggerFactory.getLogger(BackpressureHandler.class);
+    private static final LogLimiter TLS_FAILURE_LOG = LogLimiter.perMinute();
     private static final long DRAIN_CHECK_MAX_NANOS = TimeUnit.MILLISECONDS.toNanos(50);
 
     private final MpscSender<AppendRequest> sender;
@@ -430,7 +432,10 @@ final class BackpressureHandler extends ChannelInboundHandlerAdapter {
         if (cause instanceof SSLException
                 || (cause instanceof DecoderException && cause.getCause() instanceof SSLException)) {
             // Counted once per connection by ConnectionGuardHandler from the handshake event.
-            LOG.info("TLS failure on {}: {}", ctx.channel().remoteAddress(), cause.getMessage());
+            String note = TLS_FAILURE_LOG.admit();
+            if (note != null) {
+                LOG.info("TLS failure on {}: {}{}", ctx.channel().remoteAddress(), cause.getMessage(), note);
+            }
         } else if (cause instanceof java.io.IOException) {
             counters.connectionErrors.increment(); // a reset or a broken pipe: the client's doing
             LOG.debug("connection error on {}", ctx.channel().remoteAddress(), cause);

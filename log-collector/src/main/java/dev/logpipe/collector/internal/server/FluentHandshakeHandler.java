@@ -1,6 +1,7 @@
 package dev.logpipe.collector.internal.server;
 
 import dev.logpipe.collector.internal.pipeline.AckCounters;
+import dev.logpipe.collector.internal.pipeline.LogLimiter;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelFutureListener;
@@ -52,6 +53,7 @@ import java.util.List;
 final class FluentHandshakeHandler extends ByteToMessageDecoder {
 
     private static final Logger LOG = LoggerFactory.getLogger(FluentHandshakeHandler.class);
+    private static final LogLimiter FAILURE_LOG = LogLimiter.perMinute();
     static final String AUTH_FAILED = "fluent_auth_failed";
     static final int MAX_PING_BYTES = 16 << 10;
     private static final int MAX_FIELD_BYTES = 4096;
@@ -118,7 +120,11 @@ final class FluentHandshakeHandler extends ByteToMessageDecoder {
     private void fail(ChannelHandlerContext ctx, byte[] answer, String why) {
         failed = true;
         counters.error(AUTH_FAILED);
-        LOG.info("Fluent Forward handshake with {} failed: {}; closing the connection", ctx.channel().remoteAddress(), why);
+        String note = FAILURE_LOG.admit();
+        if (note != null) {
+            LOG.info("Fluent Forward handshake with {} failed: {}; closing the connection{}", ctx.channel().remoteAddress(),
+                    why, note);
+        }
         ctx.channel().config().setAutoRead(false);
         ctx.writeAndFlush(answer != null ? Unpooled.wrappedBuffer(answer) : Unpooled.EMPTY_BUFFER)
                 .addListener(ChannelFutureListener.CLOSE);
@@ -173,7 +179,8 @@ final class FluentHandshakeHandler extends ByteToMessageDecoder {
             try (MessageUnpacker u = MessagePack.newDefaultUnpacker(in.nioBuffer())) {
                 MessageFormat f = u.getNextFormat();
                 if (f.getValueType() != ValueType.ARRAY) {
-                    throw new IllegalArgumentException("a " + f.getValueType() + " instead of an array");
+                    throw new IllegalArgumentException("a msgpack " + f.getValueType().name().toLowerCase(java.util.Locale.ROOT)
+                            + " instead of an array");
                 }
                 int n = u.unpackArrayHeader();
                 if (n < 4 || n > 6) {
@@ -203,7 +210,8 @@ final class FluentHandshakeHandler extends ByteToMessageDecoder {
             } else if (f.getValueType() == ValueType.BINARY) {
                 len = u.unpackBinaryHeader();
             } else {
-                throw new IllegalArgumentException("a " + f.getValueType() + " where a string belongs");
+                throw new IllegalArgumentException("a msgpack " + f.getValueType().name().toLowerCase(java.util.Locale.ROOT)
+                        + " where a string belongs");
             }
             if (len > MAX_FIELD_BYTES) {
                 throw new IllegalArgumentException("a string of " + len + " bytes");

@@ -4,6 +4,7 @@ import dev.logpipe.collector.Durability;
 import dev.logpipe.collector.internal.ingest.FluentMessage;
 import dev.logpipe.collector.internal.ingest.FluentProtocolError;
 import dev.logpipe.collector.internal.pipeline.AckCounters;
+import dev.logpipe.collector.internal.pipeline.LogLimiter;
 import dev.logpipe.filesink.AppendRequest;
 import dev.logpipe.filesink.EncodedRecord;
 import io.netty.buffer.Unpooled;
@@ -46,6 +47,7 @@ import java.util.function.IntSupplier;
 final class FluentSessionHandler extends ChannelInboundHandlerAdapter {
 
     private static final Logger LOG = LoggerFactory.getLogger(FluentSessionHandler.class);
+    private static final LogLimiter PROTOCOL_ERROR_LOG = LogLimiter.perMinute();
     static final String PROTOCOL = "fluent";
 
     private final BackpressureHandler backpressure;
@@ -82,8 +84,11 @@ final class FluentSessionHandler extends ChannelInboundHandlerAdapter {
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
         if (msg instanceof FluentProtocolError err) {
             counters.error(err.reason());
-            LOG.info("Fluent Forward protocol error from {}: {}; closing the connection",
-                    ctx.channel().remoteAddress(), err.detail());
+            String note = PROTOCOL_ERROR_LOG.admit();
+            if (note != null) {
+                LOG.info("Fluent Forward protocol error from {}: {}; closing the connection{}",
+                        ctx.channel().remoteAddress(), err.detail(), note);
+            }
             closeGracefully(ctx);
             return;
         }

@@ -4,6 +4,7 @@ import dev.logpipe.collector.Durability;
 import dev.logpipe.collector.internal.ingest.RelpFrame;
 import dev.logpipe.collector.internal.ingest.RelpProtocolError;
 import dev.logpipe.collector.internal.pipeline.AckCounters;
+import dev.logpipe.collector.internal.pipeline.LogLimiter;
 import dev.logpipe.filesink.AppendRequest;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
@@ -39,6 +40,7 @@ import java.util.function.IntSupplier;
 final class RelpSessionHandler extends ChannelInboundHandlerAdapter {
 
     private static final Logger LOG = LoggerFactory.getLogger(RelpSessionHandler.class);
+    private static final LogLimiter PROTOCOL_ERROR_LOG = LogLimiter.perMinute();
     static final String PROTOCOL = "relp";
     private static final byte[] SERVERCLOSE = "0 serverclose 0\n".getBytes(StandardCharsets.US_ASCII);
     private static final byte[] OK = "200 OK".getBytes(StandardCharsets.US_ASCII);
@@ -76,7 +78,11 @@ final class RelpSessionHandler extends ChannelInboundHandlerAdapter {
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
         if (msg instanceof RelpProtocolError err) {
             counters.error(err.reason());
-            LOG.info("RELP protocol error from {}: {}; closing the session", ctx.channel().remoteAddress(), err.detail());
+            String note = PROTOCOL_ERROR_LOG.admit();
+            if (note != null) {
+                LOG.info("RELP protocol error from {}: {}; closing the session{}", ctx.channel().remoteAddress(),
+                        err.detail(), note);
+            }
             closeGracefully(ctx, true);
             return;
         }
