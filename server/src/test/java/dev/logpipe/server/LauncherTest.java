@@ -3,6 +3,7 @@ package dev.logpipe.server;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -102,6 +103,39 @@ class LauncherTest {
         assertTrue(!ownTailHeap.contains("-Xmx128m") && !ownTailHeap.contains("-XX:+UseSerialGC"), ownTailHeap.toString());
         List<String> forward = launch(repo, dir, "", "forward", "kafka");
         assertTrue(forward.containsAll(List.of("-Xmx128m", "-XX:+UseSerialGC")), forward.toString());
+    }
+
+    /**
+     * Launchers started together while the jar is stale (after a pull: serve in one terminal, tail in
+     * another) build it once, and none runs a jar still being written: with a {@code mvn} that writes
+     * the jar in two steps a second apart, and a {@code java} that prints the jar it was given.
+     */
+    @Test
+    void launchersStartedTogetherBuildOnceAndRunOnlyAFinishedJar(@TempDir Path dir) throws Exception {
+        Path repo = Files.createDirectories(dir.resolve("repo"));
+        Files.copy(REPO.resolve("logpipe"), repo.resolve("logpipe"));
+        assertTrue(repo.resolve("logpipe").toFile().setExecutable(true));
+        Path bin = Files.createDirectories(dir.resolve("bin"));
+        Path builds = dir.resolve("builds.log");
+        Files.writeString(bin.resolve("mvn"), "#!/bin/sh\necho build >> '" + builds + "'\nmkdir -p server/target\n"
+                + "printf partial > server/target/logpipe.jar\nsleep 1\nprintf finished > server/target/logpipe.jar\n");
+        Path java = Files.createDirectories(dir.resolve("jdk/bin")).resolve("java");
+        Files.writeString(java, "#!/bin/sh\nprev=\nfor a in \"$@\"; do [ \"$prev\" = -jar ] && cat \"$a\"; prev=$a; done\n");
+        assertTrue(bin.resolve("mvn").toFile().setExecutable(true) && java.toFile().setExecutable(true));
+
+        List<Process> launched = new ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+            ProcessBuilder pb = new ProcessBuilder(repo.resolve("logpipe").toString(), "tail").redirectErrorStream(true);
+            pb.environment().put("JAVA_HOME", dir.resolve("jdk").toString());
+            pb.environment().put("PATH", bin + ":" + System.getenv("PATH"));
+            launched.add(pb.start());
+        }
+        for (Process p : launched) {
+            String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            assertEquals(0, p.waitFor(), out);
+            assertTrue(out.endsWith("finished"), "ran the finished jar: " + out);
+        }
+        assertEquals(List.of("build"), Files.readAllLines(builds), "built once");
     }
 
     private static List<String> launch(Path repo, Path dir, String javaOpts, String... args) throws Exception {
