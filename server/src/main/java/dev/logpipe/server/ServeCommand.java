@@ -24,14 +24,11 @@ import dev.logpipe.filesink.RollCycle;
 import dev.logpipe.filesink.SinkListener;
 import java.io.IOException;
 import java.io.PrintWriter;
-import java.io.UncheckedIOException;
 import java.net.BindException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.UnknownHostException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.LinkedHashMap;
@@ -512,19 +509,13 @@ public final class ServeCommand implements Callable<Integer> {
         return b;
     }
 
-    /** The Fluent shared key in {@code file}: its text, without the line end an editor leaves. */
+    /** The Fluent shared key in {@code file} (checked when the settings were resolved; read again here). */
     static String sharedKey(Path file) {
-        String key;
         try {
-            key = Files.readString(file, StandardCharsets.UTF_8);
-        } catch (IOException | UncheckedIOException e) {
-            throw CliException.usage("cannot read the Fluent shared key from " + file + ": " + e.getMessage(), e);
+            return ServeSettings.readSharedKey(file);
+        } catch (ConfigException e) {
+            throw CliException.usage(e.getMessage(), e);
         }
-        key = key.replaceAll("[\\r\\n]+$", "");
-        if (key.isEmpty()) {
-            throw CliException.usage("the Fluent shared key file " + file + " is empty", null);
-        }
-        return key;
     }
 
     /**

@@ -359,6 +359,15 @@ class ServeCommandTest {
                 "--fluent-port", "0", "--fluent-shared-key-file", empty.toString());
         assertEquals(2, emptyKey.code(), emptyKey.toString());
         assertTrue(emptyKey.err().contains("is empty"), emptyKey.err());
+        Path cfg = Files.writeString(dir.resolve("fluent.yaml"), "fluent-port: 24224\nfluent-shared-key-file: "
+                + dir.resolve("missing.key") + "\n");
+        CliRun validate = CliRun.run("validate", "-c", cfg.toString());
+        assertEquals(1, validate.code(), validate.toString());
+        assertTrue(validate.err().contains("cannot be read") && validate.err().contains("line 2"), validate.err());
+        Files.writeString(cfg, "fluent-port: 24224\nfluent-shared-key-file: " + key + "\n");
+        CliRun valid = CliRun.run("validate", "-c", cfg.toString());
+        assertEquals(0, valid.code(), valid.toString());
+        assertTrue(valid.out().contains("(ack durable, shared key from " + key + ")") && !valid.out().contains("k3y"), valid.out());
     }
 
     @Test

@@ -77,6 +77,13 @@ public record ServeSettings(
             throw new ConfigException("fluent-shared-key-file is set (" + originOf(ConfigKey.FLUENT_SHARED_KEY_FILE, layers)
                     + ") but the Fluent listener is off; pass --fluent-port too");
         }
+        if (s.fluentSharedKeyFile != null) {
+            try {
+                readSharedKey(s.fluentSharedKeyFile); // here, so that validate finds it too
+            } catch (ConfigException e) {
+                throw new ConfigException(e.getMessage() + " (" + originOf(ConfigKey.FLUENT_SHARED_KEY_FILE, layers) + ")");
+            }
+        }
         if ((s.relpPort != null || s.fluentPort != null || s.otlpPort != null) && s.ackLevel.equals("durable")
                 && s.syncInterval.kind() == SyncPolicy.Kind.NEVER) {
             throw new ConfigException("ack-level durable with sync-interval never: the RELP/Fluent/OTLP listeners would never"
@@ -87,6 +94,21 @@ public record ServeSettings(
                     + s.written(ConfigKey.MAX_FRAME) + "); one frame must fit in the channel: raise channel-bytes");
         }
         return s;
+    }
+
+    /** The Fluent shared key in {@code file}: its text, without the line end an editor leaves. */
+    public static String readSharedKey(Path file) throws ConfigException {
+        String key;
+        try {
+            key = java.nio.file.Files.readString(file, java.nio.charset.StandardCharsets.UTF_8);
+        } catch (java.io.IOException | java.io.UncheckedIOException e) {
+            throw new ConfigException("fluent-shared-key-file " + file + " cannot be read: " + e);
+        }
+        key = key.replaceAll("[\\r\\n]+$", "");
+        if (key.isEmpty()) {
+            throw new ConfigException("fluent-shared-key-file " + file + " is empty: put the key in it");
+        }
+        return key;
     }
 
     /** The defaults alone. */
@@ -156,7 +178,8 @@ public record ServeSettings(
             lines.add(row("relp", (tls() ? "tls://" : "tcp://") + hostPort(bind, relpPort) + "  (ack " + ackLevel + ")"));
         }
         if (fluentPort != null) {
-            lines.add(row("fluent", (tls() ? "tls://" : "tcp://") + hostPort(bind, fluentPort) + "  (ack " + ackLevel + ")"));
+            lines.add(row("fluent", (tls() ? "tls://" : "tcp://") + hostPort(bind, fluentPort) + "  (ack " + ackLevel
+                    + (fluentSharedKeyFile != null ? ", shared key from " + fluentSharedKeyFile : "") + ")"));
         }
         if (otlpPort != null) {
             lines.add(row("otlp", (tls() ? "https://" : "http://") + hostPort(bind, otlpPort) + "/v1/logs  (ack " + ackLevel + ")"));
