@@ -99,8 +99,7 @@ public final class JournalCursor implements AutoCloseable {
     /**
      * In scan mode, the index of the last record the scan passed in its segment (returned or skipped),
      * or -1 if unknown, and where that record ended: a record more than one index past it means the
-     * records between are gone without a damaged region to show for it (a header flipped to
-     * "metadata", which every walk steps over).
+     * records between are gone without a damaged region to show for it, which is noted like damage.
      */
     private long lastSeen = -1;
     private long lastSeenEnd = -1;
@@ -418,6 +417,12 @@ public final class JournalCursor implements AutoCloseable {
     /** Decodes the record of {@code dc}; null if the cursor switched to reading byte by byte instead. */
     private ReadRecord decode(DocumentContext dc) {
         long index = dc.index();
+        if (lastCycle != Integer.MIN_VALUE && rc.toCycle(index) != lastCycle && !segmentTailIsClean(lastCycle, lastEnd)) {
+            // what Chronicle stepped over at the end of the previous segment: read it byte by byte, then
+            // come back to this segment through the tailer
+            scanFromPosition(lastCycle, lastEnd, lastReturned);
+            return null;
+        }
         Bytes<?> bytes = dc.wire().bytes();
         long start = bytes.readPosition();
         long end = bytes.readLimit();
@@ -445,6 +450,22 @@ public final class JournalCursor implements AutoCloseable {
             passed.passed(m, end);
         }
         return new ReadRecord(index, r);
+    }
+
+    /**
+     * Whether nothing but the segment's end follows byte {@code from} of {@code cycle}'s segment (the end
+     * of the last record read there). Checked when the tailer moves on to a later segment: Chronicle
+     * steps over an excerpt whose header says metadata, so a segment's last record with that one bit
+     * flipped would vanish without even an index gap to show for it. Cheap: usually one read of the
+     * end marker, once per segment.
+     */
+    private boolean segmentTailIsClean(int cycle, long from) {
+        try (SegmentScanner sc = new SegmentScanner(segmentFile(cycle), rc.toIndex(cycle, 0), rc.maxMessagesPerCycle())) {
+            sc.seek(from, lastReturned);
+            return sc.next(0) instanceof SegmentScanner.End;
+        } catch (IOException e) {
+            return true; // deleted by retention meanwhile, or unreadable: nothing to add to what Chronicle read
+        }
     }
 
     private void noteRead(long index, long end) {
@@ -656,8 +677,8 @@ public final class JournalCursor implements AutoCloseable {
                     if (pendingBad == null && r.checked() && seen != -1 && r.index() > firstMissing) {
                         JournalDamageException d = new JournalDamageException(segmentFile(scanCycle), seenEnd,
                                 Math.max(0, r.position() - seenEnd), firstMissing, r.index() - 1,
-                                "index " + r.index() + " follows index " + seen + ": the excerpt between has a damaged"
-                                        + " header that says metadata, which readers step over");
+                                "index " + r.index() + " follows index " + seen + " with nothing between that reads as"
+                                        + " damage: the records between are missing");
                         markRead(r.index());
                         skipUpTo = r.index();
                         pendingRecord = rr;

@@ -20,7 +20,8 @@ import java.nio.file.StandardOpenOption;
  * records follow, it scans forward for the next excerpt that holds a record with a good checksum. A
  * header's length is never trusted over a record: one that runs past the end of the file, or a
  * metadata excerpt's that spans a record with a good checksum, is damage, and the walk goes on at
- * that record.
+ * that record. A record whose header says "metadata" (one bit) is reported as damage and then
+ * returned: Chronicle's readers step over it, this walk does not.
  *
  * <p>Chronicle's excerpt header is a 4-byte little-endian int at a 4-byte aligned position: bit 31
  * "not complete", bit 30 "metadata", bits 0-29 the length of the excerpt that follows; 0 means
@@ -109,6 +110,8 @@ public final class SegmentScanner implements AutoCloseable {
     private long lastIndex = -1;
     private byte[] body = new byte[4096];
     private int previousCycle = Integer.MIN_VALUE;
+    /** A record found behind a header that says metadata, returned by the call after its damage. */
+    private Rec pendingRec;
 
     /**
      * Opens {@code file} read-only.
@@ -213,6 +216,11 @@ public final class SegmentScanner implements AutoCloseable {
      * of the file can even see that body while its header still reads zero).
      */
     public Step next(long lookAheadTo, boolean live) throws IOException {
+        if (pendingRec != null) {
+            Rec r = pendingRec;
+            pendingRec = null;
+            return r;
+        }
         boolean lookAhead = lookAheadTo > pos;
         while (true) {
             if (pos + 4 > size) {
@@ -278,6 +286,19 @@ public final class SegmentScanner implements AutoCloseable {
             if (meta) {
                 if (len == 0 || len > MAX_META) {
                     return resync("implausible metadata header " + hex(h));
+                }
+                // One bit turns a record's header into a metadata one: Chronicle's readers step over it
+                // without a trace, and a walk that trusts the bit loses the record (the segment's last
+                // one without even an index gap to show for it). The record is intact: report the
+                // header, then return the record.
+                Rec flagged = len >= 24 ? recordAt(pos, len) : null;
+                if (flagged != null) {
+                    Bad b = new Bad(pos, pos + 4, "excerpt header " + hex(h) + " says metadata, but the record after it"
+                            + " (index " + flagged.index() + ") is sound: readers that trust the header step over it");
+                    lastIndex = flagged.index();
+                    pos = next;
+                    pendingRec = flagged;
+                    return b;
                 }
                 // A damaged length can make a metadata excerpt (Chronicle's index array, say) swallow the
                 // records after it, which a walk trusting it skips without a trace: a record that checks
@@ -401,6 +422,19 @@ public final class SegmentScanner implements AutoCloseable {
         }
     }
 
+    /** The checksummed record in the excerpt at {@code p} whatever its header says, or null if there is none. */
+    private Rec recordAt(long p, int len) throws IOException {
+        if (len > MAX_RECORD || p + 4 + len > size || readByte(p + 4) != RecordCodec.VERSION) {
+            return null; // version 1 records carry no checksum: a metadata excerpt could pass for one
+        }
+        try {
+            Rec r = decodeAt(p, len);
+            return r != null && r.checked() ? r : null;
+        } catch (CorruptRecordException e) {
+            return null;
+        }
+    }
+
     /** Decodes the record of the excerpt at {@code p}; null if it is a record of another cycle. */
     private Rec decodeAt(long p, int len) throws IOException {
         if (body.length < len) {
@@ -483,6 +517,7 @@ public final class SegmentScanner implements AutoCloseable {
         this.pos = position;
         this.lastIndex = lastIndex;
         this.windowStart = -1;
+        this.pendingRec = null;
     }
 
     @Override

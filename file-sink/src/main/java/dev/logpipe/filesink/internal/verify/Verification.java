@@ -238,7 +238,7 @@ public final class Verification {
     private static Damage region(String segment, SegmentScanner.Bad b, long firstLost, long lastLost) {
         String what = b.reason();
         if (firstLost >= 0 && lastLost >= 0 && lastLost < firstLost) {
-            what += "; no record lost (metadata only)";
+            what += "; no record lost";
             firstLost = -1;
             lastLost = -1;
         }
