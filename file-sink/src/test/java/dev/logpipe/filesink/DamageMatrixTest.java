@@ -104,6 +104,10 @@ class DamageMatrixTest {
         // record, which is intact, still read (also the segment's last one, where no index gap shows it)
         cases.add(new Case("flip the metadata bit of a record's header", d -> DamagedJournals.flipBit(
                 journal.segment(d, 1), mid1.position() + 3, 6), List.of(), null));
+        cases.add(new Case("a record's length grows by 1 MiB, within the file", d -> DamagedJournals.flipBit(
+                journal.segment(d, 1), mid1.position() + 2, 4), List.of(mid1.n()), null));
+        cases.add(new Case("a record's length claims more bytes than the file holds", d -> DamagedJournals.flipBit(
+                journal.segment(d, 1), mid1.position() + 3, 4), List.of(mid1.n()), null));
         cases.add(new Case("flip the metadata bit of a segment's last record", d -> DamagedJournals.flipBit(
                 journal.segment(d, 1), last1.position() + 3, 6), List.of(), null));
         List<Excerpt> s2 = journal.excerpts(2);
@@ -242,6 +246,32 @@ class DamageMatrixTest {
             long mapped = r.indexMap().stream().mapToLong(m -> m.sourceLast() - m.sourceFirst() + 1).sum();
             assertEquals(expected.size(), mapped);
         }));
+    }
+
+    /**
+     * A record's header whose length bit 28 flipped claims 268 MB, past its segment's end: a reader
+     * with `tail`'s kind of heap copied it and ran out of memory (OutOfMemoryError, nothing more read).
+     * Read here in a child JVM with a 64 MiB heap.
+     */
+    @Test
+    void aReaderWithASmallHeapStepsOverALengthPastTheFilesEnd() throws Exception {
+        Path d = copy();
+        Excerpt mid = journal.excerpts(1).get(7);
+        DamagedJournals.flipBit(journal.segment(d, 1), mid.position() + 3, 4);
+        List<String> cmd = new ArrayList<>();
+        cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        for (String a : java.lang.management.ManagementFactory.getRuntimeMXBean().getInputArguments()) {
+            if (a.startsWith("--add-opens") || a.startsWith("--add-exports") || a.startsWith("-Dchronicle")) {
+                cmd.add(a);
+            }
+        }
+        cmd.addAll(List.of("-Xmx64m", "-XX:TieredStopAtLevel=1", "-cp", System.getProperty("java.class.path"),
+                ReadAllMain.class.getName(), d.toString()));
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        assertTrue(p.waitFor(60, TimeUnit.SECONDS), out);
+        assertEquals(0, p.exitValue(), out);
+        assertTrue(out.contains(DamagedJournals.allBut(List.of(mid.n())) + "\nnotes 1"), out);
     }
 
     @Test

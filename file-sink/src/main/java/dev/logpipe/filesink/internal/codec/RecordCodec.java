@@ -322,11 +322,51 @@ public final class RecordCodec {
             throw new CorruptRecordException("record too large: " + remaining + " bytes");
         }
         int n = (int) remaining;
+        if (n > CHECK_BEFORE_COPY_BYTES && n >= MIN_V2_BYTES && (in.readByte(in.readPosition()) & 0xFF) == VERSION) {
+            checkInPieces(in, n);
+        }
         if (buf.length < n) {
             buf = new byte[Math.max(n, buf.length * 2)];
         }
         in.read(buf, 0, n);
         return decode(buf, n);
+    }
+
+    /**
+     * Above this size a version 2 record's checksum is checked in pieces before the record is copied:
+     * a damaged excerpt header can claim hundreds of MB, which a reader's heap (`tail` has 128 MiB)
+     * would not hold.
+     */
+    public static final int CHECK_BEFORE_COPY_BYTES = 1 << 20;
+
+    /** Checks the checksum of the {@code n} bytes at {@code in}'s read position, 64 KiB at a time, moving nothing. */
+    private void checkInPieces(Bytes<?> in, int n) {
+        long start = in.readPosition();
+        byte[] piece = new byte[64 << 10];
+        CRC32C c = crc;
+        c.reset();
+        int stored = 0;
+        try {
+            for (int done = 0; done < n; ) {
+                int len = Math.min(piece.length, n - done);
+                in.read(piece, 0, len);
+                if (done == 0) {
+                    stored = (int) INT_LE.get(piece, CRC_OFFSET);
+                    c.update(piece, 0, CRC_OFFSET);
+                    c.update(piece, CRC_OFFSET + 4, len - CRC_OFFSET - 4);
+                } else {
+                    c.update(piece, 0, len);
+                }
+                done += len;
+            }
+        } finally {
+            in.readPosition(start);
+        }
+        if ((int) c.getValue() != stored) {
+            throw new CorruptRecordException(String.format(java.util.Locale.ROOT,
+                    "checksum mismatch (stored %08x, computed %08x over %d bytes, checked before copying)",
+                    stored, (int) c.getValue(), n));
+        }
     }
 
     /**

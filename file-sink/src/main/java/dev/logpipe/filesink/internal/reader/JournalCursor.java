@@ -431,6 +431,11 @@ public final class JournalCursor implements AutoCloseable {
             return null; // returned before the cursor moved back to reread a segment
         }
         try {
+            if (end - start > LARGE_RECORD && end > segmentBytes(rc.toCycle(index))) {
+                // a damaged header can claim any length: one past the file's end is not copied (a reader's
+                // heap held a 268 MB "record" and ran out), the byte-by-byte walk steps over it
+                throw new CorruptRecordException("excerpt of " + (end - start) + " bytes runs past the end of its segment");
+            }
             r = codec.read(bytes);
         } catch (CorruptRecordException e) {
             // the excerpt's header may be the damaged part, hiding records inside the length it claims:
@@ -450,6 +455,18 @@ public final class JournalCursor implements AutoCloseable {
             passed.passed(m, end);
         }
         return new ReadRecord(index, r);
+    }
+
+    /** Records above this size are checked against their segment file's size before they are copied. */
+    private static final long LARGE_RECORD = 1 << 20;
+
+    /** The size of {@code cycle}'s segment file, or MAX_VALUE if it cannot be read (nothing is refused then). */
+    private long segmentBytes(int cycle) {
+        try {
+            return Files.size(segmentFile(cycle));
+        } catch (IOException e) {
+            return Long.MAX_VALUE;
+        }
     }
 
     /**

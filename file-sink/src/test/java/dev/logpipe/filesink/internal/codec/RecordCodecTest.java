@@ -100,6 +100,27 @@ class RecordCodecTest {
         assertEquals(r, roundTrip(r));
     }
 
+    /**
+     * A damaged excerpt header can claim far more bytes than the record has: over 1 MiB the checksum is
+     * checked in pieces first, so the claimed bytes are never copied into the codec's buffer (a reader's
+     * heap ran out on a 268 MB claim).
+     */
+    @Test
+    void aLargeExcerptWithABadChecksumIsRefusedBeforeItIsCopied() {
+        Bytes<?> b = Bytes.allocateElasticOnHeap(64);
+        try {
+            codec.write(b, LogRecord.builder().message("hello").build(), 0L);
+            b.write(new byte[RecordCodec.CHECK_BEFORE_COPY_BYTES + 4096]); // what the damaged length takes in
+            long start = b.readPosition();
+            CorruptRecordException e = assertThrows(CorruptRecordException.class, () -> codec.read(b));
+            assertTrue(e.getMessage().contains("checked before copying"), e.getMessage());
+            assertTrue(codec.buffer().length < RecordCodec.CHECK_BEFORE_COPY_BYTES, "copied: " + codec.buffer().length);
+            assertEquals(start, b.readPosition(), "nothing consumed");
+        } finally {
+            b.releaseLast();
+        }
+    }
+
     @Test
     void manyUnknownJsonFieldsSurvive() {
         LogRecord.Builder b = LogRecord.builder().format(SourceFormat.JSON);
