@@ -340,33 +340,51 @@ public final class RecordCodec {
     public static final int CHECK_BEFORE_COPY_BYTES = 1 << 20;
 
     /** Checks the checksum of the {@code n} bytes at {@code in}'s read position, 64 KiB at a time, moving nothing. */
-    private void checkInPieces(Bytes<?> in, int n) {
+    private static void checkInPieces(Bytes<?> in, int n) {
         long start = in.readPosition();
-        byte[] piece = new byte[64 << 10];
-        CRC32C c = crc;
-        c.reset();
-        int stored = 0;
+        boolean holds;
         try {
-            for (int done = 0; done < n; ) {
-                int len = Math.min(piece.length, n - done);
-                in.read(piece, 0, len);
-                if (done == 0) {
-                    stored = (int) INT_LE.get(piece, CRC_OFFSET);
-                    c.update(piece, 0, CRC_OFFSET);
-                    c.update(piece, CRC_OFFSET + 4, len - CRC_OFFSET - 4);
-                } else {
-                    c.update(piece, 0, len);
-                }
-                done += len;
-            }
+            holds = checksumHolds(n, (at, dst, len) -> {
+                in.readPosition(start + at);
+                in.read(dst, 0, len);
+            });
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e); // reading memory does not fail
         } finally {
             in.readPosition(start);
         }
-        if ((int) c.getValue() != stored) {
-            throw new CorruptRecordException(String.format(java.util.Locale.ROOT,
-                    "checksum mismatch (stored %08x, computed %08x over %d bytes, checked before copying)",
-                    stored, (int) c.getValue(), n));
+        if (!holds) {
+            throw new CorruptRecordException("checksum mismatch over " + n + " bytes (checked before copying)");
         }
+    }
+
+    /** Where {@link #checksumHolds} reads a record from: {@code len} bytes at offset {@code at} into {@code dst}. */
+    @FunctionalInterface
+    public interface Source {
+        void read(int at, byte[] dst, int len) throws java.io.IOException;
+    }
+
+    /**
+     * Whether the version 2 record of {@code n} bytes that {@code source} holds has a good checksum,
+     * read 64 KiB at a time: for a record too large to copy whole before it is known to be one.
+     */
+    public static boolean checksumHolds(int n, Source source) throws java.io.IOException {
+        CRC32C c = new CRC32C();
+        byte[] piece = new byte[64 << 10];
+        int stored = 0;
+        for (int done = 0; done < n; ) {
+            int len = Math.min(piece.length, n - done);
+            source.read(done, piece, len);
+            if (done == 0) {
+                stored = (int) INT_LE.get(piece, CRC_OFFSET);
+                c.update(piece, 0, CRC_OFFSET);
+                c.update(piece, CRC_OFFSET + 4, len - CRC_OFFSET - 4);
+            } else {
+                c.update(piece, 0, len);
+            }
+            done += len;
+        }
+        return (int) c.getValue() == stored;
     }
 
     /**

@@ -431,7 +431,7 @@ public final class JournalCursor implements AutoCloseable {
             return null; // returned before the cursor moved back to reread a segment
         }
         try {
-            if (end - start > LARGE_RECORD && end > segmentBytes(rc.toCycle(index))) {
+            if (end - start > RecordCodec.CHECK_BEFORE_COPY_BYTES && end > segmentBytes(rc.toCycle(index))) {
                 // a damaged header can claim any length: one past the file's end is not copied (a reader's
                 // heap held a 268 MB "record" and ran out), the byte-by-byte walk steps over it
                 throw new CorruptRecordException("excerpt of " + (end - start) + " bytes runs past the end of its segment");
@@ -456,9 +456,6 @@ public final class JournalCursor implements AutoCloseable {
         }
         return new ReadRecord(index, r);
     }
-
-    /** Records above this size are checked against their segment file's size before they are copied. */
-    private static final long LARGE_RECORD = 1 << 20;
 
     /** The size of {@code cycle}'s segment file, or MAX_VALUE if it cannot be read (nothing is refused then). */
     private long segmentBytes(int cycle) {

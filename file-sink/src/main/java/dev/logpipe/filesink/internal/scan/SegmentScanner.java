@@ -437,7 +437,8 @@ public final class SegmentScanner implements AutoCloseable {
 
     /** Decodes the record of the excerpt at {@code p}; null if it is a record of another cycle. */
     private Rec decodeAt(long p, int len) throws IOException {
-        if (len > RecordCodec.CHECK_BEFORE_COPY_BYTES && readByte(p + 4) == RecordCodec.VERSION && !checksumMatchesAt(p + 4, len)) {
+        if (len > RecordCodec.CHECK_BEFORE_COPY_BYTES && readByte(p + 4) == RecordCodec.VERSION
+                && !RecordCodec.checksumHolds(len, (at, dst, n) -> read(p + 4 + at, dst, n))) {
             // a damaged header can claim hundreds of MB: checked in pieces rather than read into the heap
             throw new CorruptRecordException("checksum mismatch over " + len + " bytes (checked before reading them in)");
         }
@@ -456,25 +457,6 @@ public final class SegmentScanner implements AutoCloseable {
             index = lastIndex < 0 ? cycleBase : lastIndex + 1; // version 1: counted
         }
         return new Rec(p, align(p + 4 + len), index, r, codec.lastChecked());
-    }
-
-    /** Whether the version 2 record of {@code len} bytes at {@code p} has a good checksum, read 64 KiB at a time. */
-    private boolean checksumMatchesAt(long p, int len) throws IOException {
-        java.util.zip.CRC32C c = new java.util.zip.CRC32C();
-        int stored = readInt(p + RecordCodec.CRC_OFFSET);
-        byte[] piece = new byte[WINDOW];
-        for (int done = 0; done < len; ) {
-            int n = Math.min(piece.length, len - done);
-            read(p + done, piece, n);
-            if (done == 0) {
-                c.update(piece, 0, RecordCodec.CRC_OFFSET);
-                c.update(piece, RecordCodec.CRC_OFFSET + 4, n - RecordCodec.CRC_OFFSET - 4);
-            } else {
-                c.update(piece, 0, n);
-            }
-            done += n;
-        }
-        return (int) c.getValue() == stored;
     }
 
     private int readInt(long p) throws IOException {
