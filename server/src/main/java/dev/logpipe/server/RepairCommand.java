@@ -108,6 +108,11 @@ public final class RepairCommand implements Callable<Integer> {
             o.printf(Locale.ROOT, "  %d .. %d -> %d .. %d%s%n", m.sourceFirst(), m.sourceLast(), m.targetFirst(),
                     m.targetLast(), m.sourceFirst() == m.targetFirst() ? " (unchanged)" : "");
         }
+        r.indexMap().stream().filter(m -> m.sourceFirst() != m.targetFirst()).findFirst().ifPresent(m -> o.printf(Locale.ROOT,
+                "note      indexes from %d on moved down: positions kept by index elsewhere no longer hold for them."
+                        + " A Kafka forwarder keeps its position in Kafka; one that had forwarded past %d would skip"
+                        + " records of the repaired journal: start it again under a new --name (README, logpipe repair)%n",
+                m.sourceFirst(), m.targetFirst() - 1));
         if (r.movedAside() != null) {
             o.printf(Locale.ROOT, "moved     the original files to %s (named readers' positions too: their"
                     + " indexes no longer hold; they start again from the beginning)%n", r.movedAside());
