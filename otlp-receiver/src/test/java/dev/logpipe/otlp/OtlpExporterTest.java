@@ -97,13 +97,17 @@ class OtlpExporterTest {
     }
 
     static OtlpHttpLogRecordExporter exporter(InetSocketAddress addr, String compression) {
+        return builder(addr, compression).build();
+    }
+
+    private static io.opentelemetry.exporter.otlp.http.logs.OtlpHttpLogRecordExporterBuilder builder(InetSocketAddress addr,
+                                                                                                  String compression) {
         return OtlpHttpLogRecordExporter.builder()
                 .setEndpoint("http://127.0.0.1:" + addr.getPort() + "/v1/logs")
                 .setCompression(compression)
                 .setTimeout(Duration.ofSeconds(20))
                 .setRetryPolicy(RetryPolicy.builder().setMaxAttempts(5).setInitialBackoff(Duration.ofMillis(50))
-                        .setMaxBackoff(Duration.ofMillis(200)).setBackoffMultiplier(1.5).build())
-                .build();
+                        .setMaxBackoff(Duration.ofMillis(200)).setBackoffMultiplier(1.5).build());
     }
 
     @Test
@@ -162,8 +166,13 @@ class OtlpExporterTest {
         int threads = 4;
         int batches = 5;
         int perBatch = 200;
+        // The SDK's JDK sender runs each export on a pool of at most 5 threads with no queue: a thread still
+        // finishing one export counts, so 4 threads exporting back to back were now and then refused
+        // (RejectedExecutionException, "export failed") before any byte was sent. An application exports
+        // through a batch processor, one export at a time; this test gives the exporter a pool that grows.
+        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newCachedThreadPool();
         try (LogPipeline p = LogPipeline.builder(dir).syncInterval(Duration.ofMillis(100)).receiver(otlp).start();
-             OtlpHttpLogRecordExporter exporter = exporter(otlp.localAddress(), "gzip")) {
+             OtlpHttpLogRecordExporter exporter = builder(otlp.localAddress(), "gzip").setExecutorService(pool).build()) {
             List<Thread> workers = new ArrayList<>();
             List<Throwable> failures = Collections.synchronizedList(new ArrayList<>());
             for (int t = 0; t < threads; t++) {
@@ -186,6 +195,8 @@ class OtlpExporterTest {
             }
             assertEquals(List.of(), failures);
             assertTrue(p.stats().receivedBytes().get(SourceFormat.OTLP) > 0);
+        } finally {
+            pool.shutdownNow(); // a pool given to the exporter is the giver's to close
         }
         int[] next = new int[threads];
         Set<String> seen = new HashSet<>();
