@@ -174,15 +174,14 @@ class FluentSharedKeyTest {
         LogPipeline p = start(dir);
         try (Socket s = connect(new InetSocketAddress("127.0.0.1", p.tcpPort()))) {
             MessagePack.newDefaultUnpacker(s.getInputStream()).unpackValue(); // HELO
-            // an array of 6 whose first string is 4,000 bytes (within the bound), then one of 65,536
-            byte[] head = {(byte) 0x96, (byte) 0xda, 0x0f, (byte) 0xa0};
+            // an array of 6 whose first string is 1,000 bytes (within the bound), sent in two parts, then
+            // a string of 65,536 bytes (over it): refused from its header, before its bytes come
+            byte[] head = {(byte) 0x96, (byte) 0xda, 0x03, (byte) 0xe8};
             s.getOutputStream().write(head);
-            s.getOutputStream().write(new byte[3_990]);
+            s.getOutputStream().write(new byte[990]);
             s.getOutputStream().flush();
-            // a string field of 4,000 bytes is within the field bound: the handler waits for more
-            byte[] big = {(byte) 0xdb, 0, 1, 0, 0}; // then a str32 of 65,536 bytes: over the field bound
-            s.getOutputStream().write(new byte[10]); // completes the 4,000-byte "PING" type
-            s.getOutputStream().write(big);
+            s.getOutputStream().write(new byte[10]); // completes the 1,000-byte "PING" type
+            s.getOutputStream().write(new byte[] {(byte) 0xdb, 0, 1, 0, 0});
             s.getOutputStream().flush();
             assertTrue(awaitServerClose(s, Duration.ofSeconds(10)), "closed");
         }

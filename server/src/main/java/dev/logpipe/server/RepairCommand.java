@@ -6,6 +6,7 @@ import java.io.PrintWriter;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -108,11 +109,15 @@ public final class RepairCommand implements Callable<Integer> {
             o.printf(Locale.ROOT, "  %d .. %d -> %d .. %d%s%n", m.sourceFirst(), m.sourceLast(), m.targetFirst(),
                     m.targetLast(), m.sourceFirst() == m.targetFirst() ? " (unchanged)" : "");
         }
-        r.indexMap().stream().filter(m -> m.sourceFirst() != m.targetFirst()).findFirst().ifPresent(m -> o.printf(Locale.ROOT,
-                "note      indexes from %d on moved down: positions kept by index elsewhere no longer hold for them."
-                        + " A Kafka forwarder keeps its position in Kafka; one that had forwarded past %d would skip"
-                        + " records of the repaired journal: start it again under a new --name (README, logpipe repair)%n",
-                m.sourceFirst(), m.targetFirst() - 1));
+        List<JournalRepair.IndexRange> moved = r.indexMap().stream().filter(m -> m.sourceFirst() != m.targetFirst()).toList();
+        if (!moved.isEmpty()) {
+            // a position from the last index kept before the first drop to the last one that moved now
+            // names a later record; positions past a moved run's segment (indexes are per segment) still hold
+            o.printf(Locale.ROOT, "note      indexes moved down (the runs above): positions kept by index elsewhere no longer"
+                    + " hold for them. A Kafka forwarder keeps its position in Kafka; one whose position is from %d to %d"
+                    + " would skip records of the repaired journal: start it again under a new --name (README, logpipe"
+                    + " repair)%n", moved.get(0).targetFirst(), moved.get(moved.size() - 1).sourceLast());
+        }
         if (r.movedAside() != null) {
             o.printf(Locale.ROOT, "moved     the original files to %s (named readers' positions too: their"
                     + " indexes no longer hold; they start again from the beginning)%n", r.movedAside());

@@ -265,7 +265,7 @@ class DamageCliTest {
             assertTrue(repair.out().contains(String.format("%,d records in", expected.size())), repair.out());
             assertTrue(repair.out().contains("dropped:") && repair.out().contains(c.named()), repair.out());
             assertEquals(repair.out().contains(" -> ") && repair.out().lines().anyMatch(l -> l.matches("  \\d+ \\.\\. \\d+ -> \\d+ \\.\\. \\d+")),
-                    repair.out().contains("note      indexes from "), "a note exactly when indexes moved: " + repair.out());
+                    repair.out().contains("note      indexes moved down"), "a note exactly when indexes moved: " + repair.out());
             assertEquals(0, CliRun.run("verify", "--data", fixed.toString()).code());
             CliRun again = CliRun.run("tail", "--data", fixed.toString(), "--from-start", "--format", "json");
             assertEquals(expected, numbers(again.out()), again.toString());
@@ -295,7 +295,7 @@ class DamageCliTest {
         CliRun r = CliRun.run("repair", "--data", d.toString(), "--in-place");
         assertEquals(0, r.code(), r.toString());
         assertTrue(r.out().contains("moved     the original files to " + d.resolve("damaged-")), r.out());
-        assertTrue(r.out().contains("note      indexes from ") && r.out().contains("A Kafka forwarder keeps its position in Kafka"),
+        assertTrue(r.out().contains("note      indexes moved down") && r.out().contains("A Kafka forwarder keeps its position in Kafka"),
                 "the records after the damage moved down: " + r.out());
         assertEquals(0, CliRun.run("verify", "--data", d.toString()).code());
         assertEquals(allBut(List.of(mid[2])),

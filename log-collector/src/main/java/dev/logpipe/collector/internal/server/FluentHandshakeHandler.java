@@ -55,8 +55,12 @@ final class FluentHandshakeHandler extends ByteToMessageDecoder {
     private static final Logger LOG = LoggerFactory.getLogger(FluentHandshakeHandler.class);
     private static final LogLimiter FAILURE_LOG = LogLimiter.perMinute();
     static final String AUTH_FAILED = "fluent_auth_failed";
-    static final int MAX_PING_BYTES = 16 << 10;
-    private static final int MAX_FIELD_BYTES = 4096;
+    /**
+     * Bounds: Fluent Bit's PING is about 300 bytes (hostname, a 16-byte salt, two 128-byte digests);
+     * an unfinished one is parsed again on each read, so these also bound that work.
+     */
+    static final int MAX_PING_BYTES = 8 << 10;
+    static final int MAX_FIELD_BYTES = 1024;
     private static final SecureRandom RANDOM = new SecureRandom();
 
     private final byte[] sharedKey;
