@@ -2,10 +2,12 @@ package dev.logpipe.forward.kafka;
 
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.admin.TopicDescription;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.test.KafkaClusterTestKit;
 import org.apache.kafka.common.test.TestKitNodes;
@@ -16,6 +18,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
 
 /**
  * Test fixture: one real KRaft node (controller and broker in one) inside the test JVM, replication
@@ -55,9 +59,33 @@ final class TestBroker implements AutoCloseable {
         return kit.bootstrapServers();
     }
 
+    /**
+     * Creates {@code topic} and waits until the broker's metadata has it with a leader for every
+     * partition: the create is acknowledged by the controller, and a broker learns of the topic a little
+     * later (a describe in between says it does not exist, more often right after a broker restart).
+     */
     void createTopic(String topic, int partitions) throws Exception {
         try (Admin a = kit.admin()) {
             a.createTopics(List.of(new NewTopic(topic, Optional.of(partitions), Optional.empty()))).all().get();
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+            while (!visible(a, topic, partitions)) {
+                if (System.nanoTime() - deadline > 0) {
+                    throw new IllegalStateException("topic " + topic + " created but not in the broker's metadata");
+                }
+                Thread.sleep(20);
+            }
+        }
+    }
+
+    private static boolean visible(Admin a, String topic, int partitions) throws InterruptedException {
+        try {
+            TopicDescription d = a.describeTopics(List.of(topic)).allTopicNames().get().get(topic);
+            return d.partitions().size() == partitions && d.partitions().stream().allMatch(p -> p.leader() != null);
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof UnknownTopicOrPartitionException) {
+                return false;
+            }
+            throw new IllegalStateException(e.getCause());
         }
     }
 
