@@ -143,12 +143,13 @@ public final class JournalReader implements AutoCloseable {
     /**
      * The saved position of named reader {@code name} in journal {@code dir}: the index of the last
      * record it returned (or committed), -1 if it has none yet; empty if there is no such reader.
+     *
+     * @throws DamagedPositionException if the reader's position file is damaged
      */
     public static java.util.OptionalLong savedPosition(Path dir, String name) {
         PositionFile.checkName(name);
         try {
-            Long v = PositionFile.readAll(dir).get(name);
-            return v == null ? java.util.OptionalLong.empty() : java.util.OptionalLong.of(v);
+            return PositionFile.read(dir, name);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot read the position of reader " + name + " in " + dir, e);
         }
@@ -260,13 +261,14 @@ public final class JournalReader implements AutoCloseable {
          * Opens the reader.
          *
          * @throws IllegalArgumentException if {@code dir} is not a journal
+         * @throws DamagedPositionException if a reader made {@link #named} has a damaged saved position
          */
         public JournalReader build() {
             // the saved position before the cursor continues after it (-1: none yet, the start applies)
             long saved = -1;
             if (name != null && !commitOnly) {
                 try {
-                    saved = PositionFile.readAll(dir).getOrDefault(name, -1L);
+                    saved = PositionFile.read(dir, name).orElse(-1L);
                 } catch (IOException e) {
                     throw new UncheckedIOException("cannot read the position of reader " + name + " in " + dir, e);
                 }

@@ -1,6 +1,7 @@
 package dev.logpipe.server;
 
 import dev.logpipe.server.internal.config.Units;
+import dev.logpipe.filesink.DamagedPositionException;
 import dev.logpipe.filesink.JournalReader;
 import dev.logpipe.filesink.Level;
 import dev.logpipe.filesink.LogRecord;
@@ -283,6 +284,8 @@ public final class TailCommand implements Callable<Integer> {
             return b.build();
         } catch (IllegalArgumentException e) {
             throw CliException.usage("cannot read a journal at " + data + ": " + e.getMessage() + "; pass --data DIR");
+        } catch (DamagedPositionException e) {
+            throw CliException.failure("reader '" + name + "': " + e.getMessage(), e);
         } catch (IllegalStateException | java.io.UncheckedIOException e) {
             throw CliException.failure("cannot read the journal at " + data + ": " + e.getMessage()
                     + "; run `logpipe verify --data " + data + "`", e);

@@ -302,6 +302,27 @@ class DamageCliTest {
                 numbers(CliRun.run("tail", "--data", d.toString(), "--from-start", "--format", "json").out()));
     }
 
+    @Test
+    void aNamedReaderRefusesADamagedPositionAndStartsAfreshWhenItIsDeleted() throws Exception {
+        Path d = copy();
+        CliRun first = CliRun.run("tail", "--data", d.toString(), "--name", "idx", "--format", "json", "-n", "3");
+        assertEquals(0, first.code(), first.toString());
+        assertEquals(3, numbers(first.out()).size(), first.toString());
+        Path pos = d.resolve("readers").resolve("idx.pos");
+        byte[] b = Files.readAllBytes(pos);
+        b[2] ^= 0x10;
+        Files.write(pos, b);
+        CliRun refused = CliRun.run("tail", "--data", d.toString(), "--name", "idx", "--format", "json");
+        assertEquals(1, refused.code(), refused.toString());
+        assertTrue(refused.err().contains("reader 'idx': the saved position " + pos + " is damaged"), refused.err());
+        assertEquals("", refused.out(), "nothing printed from a position nobody saved");
+        assertEquals(0, CliRun.run("verify", "--data", d.toString()).code(), "the journal itself is sound");
+        Files.delete(pos);
+        CliRun afresh = CliRun.run("tail", "--data", d.toString(), "--name", "idx", "--format", "json", "-n", "2");
+        assertEquals(0, afresh.code(), afresh.toString());
+        assertEquals(numbers(first.out()).subList(1, 3), numbers(afresh.out()));
+    }
+
     /** The sequence of the report: damage the last segment, start serve on it, send a record, tail and verify. */
     @TestFactory
     Stream<DynamicTest> serveOnADamagedJournalStoresRecordsThatTailReaches() {

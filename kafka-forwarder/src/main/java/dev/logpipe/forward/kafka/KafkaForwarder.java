@@ -296,7 +296,7 @@ public final class KafkaForwarder implements AutoCloseable {
                     tid, offsetsTopic, producerProperties, maxTransactionRecords, maxTransactionTime,
                     maxInFlightRecords, retryBackoff, maxRetryBackoff, startupTimeout, kafkaTimeout);
             // validates the name before a thread starts
-            dev.logpipe.filesink.JournalReader.savedPosition(journal, n);
+            dev.logpipe.filesink.JournalReader.builder(journal).namedWithCommits(n);
             ForwardLoop loop = new ForwardLoop(cfg);
             Thread t = new Thread(loop, "logpipe-kafka-forwarder");
             t.start();
