@@ -4,6 +4,7 @@ import dev.logpipe.channels.Mpsc;
 import dev.logpipe.filesink.internal.queue.ChronicleRollCycles;
 import dev.logpipe.filesink.internal.queue.JournalMeta;
 import dev.logpipe.filesink.internal.reader.PositionFile;
+import dev.logpipe.filesink.internal.repair.RepairMaps;
 import dev.logpipe.filesink.internal.scan.SegmentScanner;
 import dev.logpipe.filesink.internal.verify.Verification;
 import dev.logpipe.filesink.internal.writer.DirectoryLock;
@@ -29,8 +30,11 @@ import java.util.concurrent.TimeoutException;
  * Writes every readable record of a journal, damaged or not, to a new sound journal: the same
  * records in the same order with their receive times and every other field, each source segment's
  * records in a segment of the same cycle. Indexes may change (records lost to damage leave no gap,
- * and Chronicle numbers records within a segment from 0): {@link Report#indexMap()} says how they map.
- * The source is only read, unless {@link #inPlace} is asked for.
+ * and Chronicle numbers records within a segment from 0): {@link Report#indexMap()} says how they map,
+ * and the repaired journal keeps that map ({@code repairs/}, one per repair), so a position saved by
+ * index elsewhere (a Kafka forwarder's) can be translated with {@link #translate}. Named readers'
+ * positions are translated into the repaired journal. The source is only read, unless
+ * {@link #inPlace} is asked for.
  *
  * <p>Threading: stateless, thread-safe; the methods block while they copy.
  */
@@ -60,6 +64,12 @@ public final class JournalRepair {
                 "no logpipe journal in " + source + " (no " + JournalMeta.FILE_NAME + ")"));
         if (!meta.readable()) {
             throw meta.unreadable(source);
+        }
+        int generation;
+        try {
+            generation = RepairMaps.generation(source);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read the repair maps of " + source + ": " + e.getMessage(), e);
         }
         net.openhft.chronicle.queue.RollCycle rc = ChronicleRollCycles.of(meta.rollCycle());
         SettableClock clock = new SettableClock();
@@ -119,7 +129,90 @@ public final class JournalRepair {
             mapOne(map, (Long) head[0], ((AppendRequest) head[1]).written().toCompletableFuture().join());
         }
         VerifyReport after = JournalVerifier.verify(target);
-        return new Report(source, target, before, after, copied[0], map, null);
+        List<ReaderPosition> readers;
+        try {
+            readers = carryOver(source, target, generation, map);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot write the repair map or the readers' positions in " + target
+                    + ": " + e.getMessage(), e);
+        }
+        return new Report(source, target, before, after, copied[0], map, readers, generation + 1, null);
+    }
+
+    /**
+     * Gives {@code target} the source's repair maps and this repair's as the next, and every named
+     * reader's position translated by it (a damaged one is left out; its reader starts afresh).
+     */
+    private static List<ReaderPosition> carryOver(Path source, Path target, int generation, List<IndexRange> map)
+            throws IOException {
+        for (int n = 1; n <= generation; n++) {
+            Path to = RepairMaps.file(target, n);
+            Files.createDirectories(to.getParent());
+            Files.copy(RepairMaps.file(source, n), to);
+        }
+        RepairMaps.write(target, generation + 1, map);
+        List<ReaderPosition> out = new ArrayList<>();
+        for (String name : PositionFile.readAll(source).keySet()) {
+            java.util.OptionalLong before;
+            try {
+                before = PositionFile.read(source, name);
+            } catch (DamagedPositionException e) {
+                out.add(new ReaderPosition(name, -2, -1));
+                continue;
+            }
+            if (before.isEmpty()) {
+                continue; // deleted meanwhile
+            }
+            long after = RepairMaps.translate(map, before.getAsLong());
+            try (PositionFile p = PositionFile.open(target, name, false)) {
+                p.lastRead(after);
+            }
+            out.add(new ReaderPosition(name, before.getAsLong(), after));
+        }
+        return out;
+    }
+
+    /**
+     * How many repairs the journal in {@code dir} went through (each leaves its index map in
+     * {@code dir/repairs/}), 0 for none. A position saved by index with the generation of its time
+     * is translated to today's indexes by {@link #translate}.
+     *
+     * @throws IllegalStateException if the maps there are not numbered 1 to N
+     */
+    public static int generation(Path dir) {
+        try {
+            return RepairMaps.generation(dir);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read the repair maps of " + dir + ": " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * Translates a position saved when the journal in {@code dir} was at repair generation
+     * {@code since} (the index of the last record done, -1 for none) to today's indexes: the index
+     * the same record has now, or, if a repair dropped it, that of the last record before it a repair
+     * kept; -1 if none was kept. Unchanged when there was no repair since.
+     *
+     * @throws IllegalStateException if {@code since} is above the journal's generation, or a map is
+     *     missing or damaged
+     */
+    public static long translate(Path dir, long index, int since) {
+        int now = generation(dir);
+        if (since > now) {
+            throw new IllegalStateException("the position " + index + " was saved after repair " + since + " of "
+                    + dir + ", which records only " + now + " (its " + RepairMaps.DIR + " directory lost maps,"
+                    + " or this is another journal)");
+        }
+        long at = index;
+        for (int n = since + 1; n <= now && at >= 0; n++) {
+            try {
+                at = RepairMaps.translate(RepairMaps.read(dir, n), at);
+            } catch (IOException e) {
+                throw new UncheckedIOException("cannot read the repair map " + RepairMaps.file(dir, n) + ": "
+                        + e.getMessage(), e);
+            }
+        }
+        return at;
     }
 
     /** Adds source index {@code from} written at {@code to} to the runs of {@code map}. */
@@ -134,9 +227,9 @@ public final class JournalRepair {
 
     /**
      * Repairs the journal in {@code dir} in place: copies its readable records to a new journal
-     * beside it, checks that one, then moves the journal's files (segments, metadata and named
-     * readers' positions, whose indexes no longer hold) into {@code dir/damaged-TIME/} and the
-     * repaired journal into {@code dir}. Takes the directory's writer lock for the whole time, so
+     * beside it, checks that one, then moves the journal's files (segments, metadata, named readers'
+     * positions and repair maps) into {@code dir/damaged-TIME/} and the repaired journal (with the
+     * positions translated and the maps, this repair's added) into {@code dir}. Takes the directory's writer lock for the whole time, so
      * it refuses to run while a server writes there.
      *
      * @throws JournalLockedException if a writer holds the directory
@@ -157,7 +250,7 @@ public final class JournalRepair {
                 for (Path p : ds) {
                     String n = p.getFileName().toString();
                     if (n.endsWith(".cq4") || n.equals(Verification.METADATA_FILE) || n.equals(JournalMeta.FILE_NAME)
-                            || n.equals(PositionFile.DIR)) {
+                            || n.equals(PositionFile.DIR) || n.equals(RepairMaps.DIR)) {
                         Files.move(p, aside.resolve(n));
                     }
                 }
@@ -173,7 +266,7 @@ public final class JournalRepair {
             Files.deleteIfExists(tmp.resolve(DirectoryLock.FILE_NAME));
             Files.delete(tmp);
             VerifyReport after = JournalVerifier.verify(dir);
-            return new Report(dir, dir, r.before(), after, r.records(), r.indexMap(), aside);
+            return new Report(dir, dir, r.before(), after, r.records(), r.indexMap(), r.readers(), r.generation(), aside);
         } catch (IOException e) {
             throw new UncheckedIOException("repairing " + dir + " in place failed: " + e.getMessage()
                     + " (the original files are in " + aside + " or still in " + dir + ")", e);
@@ -211,12 +304,37 @@ public final class JournalRepair {
      * @param after the verify report of the journal written (clean unless something is very wrong)
      * @param records records copied
      * @param indexMap how source indexes map to target indexes, in runs
+     * @param readers the named readers' positions, translated into the target
+     * @param generation the target's repair generation: this repair's map is {@code repairs/} number
+     *     {@code generation} in it
      * @param movedAside for an in-place repair, where the original files went; else null
      */
     public record Report(Path source, Path target, VerifyReport before, VerifyReport after, long records,
-                         List<IndexRange> indexMap, Path movedAside) {
+                         List<IndexRange> indexMap, List<ReaderPosition> readers, int generation, Path movedAside) {
         public Report {
             indexMap = List.copyOf(indexMap);
+            readers = List.copyOf(readers);
+        }
+
+        /** This repair's index map, kept in the target. */
+        public Path mapFile() {
+            return RepairMaps.file(target, generation);
+        }
+    }
+
+    /**
+     * A named reader's position carried into the repaired journal.
+     *
+     * @param name the reader's name
+     * @param before its last read index in the source (-1: none yet), or -2 if its position file was
+     *     damaged (then it was not carried over)
+     * @param after its last read index in the target: the same record's index, or that of the last
+     *     record before it that was kept; -1 if none
+     */
+    public record ReaderPosition(String name, long before, long after) {
+        /** Whether the position file was damaged and left out. */
+        public boolean damaged() {
+            return before == -2;
         }
     }
 

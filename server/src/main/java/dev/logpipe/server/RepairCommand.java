@@ -109,18 +109,21 @@ public final class RepairCommand implements Callable<Integer> {
             o.printf(Locale.ROOT, "  %d .. %d -> %d .. %d%s%n", m.sourceFirst(), m.sourceLast(), m.targetFirst(),
                     m.targetLast(), m.sourceFirst() == m.targetFirst() ? " (unchanged)" : "");
         }
-        List<JournalRepair.IndexRange> moved = r.indexMap().stream().filter(m -> m.sourceFirst() != m.targetFirst()).toList();
-        if (!moved.isEmpty()) {
-            // a position from the last index kept before the first drop to the last one that moved now
-            // names a later record; positions past a moved run's segment (indexes are per segment) still hold
-            o.printf(Locale.ROOT, "note      indexes moved down (the runs above): positions kept by index elsewhere no longer"
-                    + " hold for them. A Kafka forwarder keeps its position in Kafka; one whose position is from %d to %d"
-                    + " would skip records of the repaired journal: start it again under a new --name (README, logpipe"
-                    + " repair)%n", moved.get(0).targetFirst(), moved.get(moved.size() - 1).sourceLast());
+        for (JournalRepair.ReaderPosition p : r.readers()) {
+            if (p.damaged()) {
+                o.printf(Locale.ROOT, "reader    %s: its position file is damaged; not carried over (it starts afresh)%n",
+                        p.name());
+            } else {
+                o.printf(Locale.ROOT, "reader    %s: position %d -> %d%n", p.name(), p.before(), p.after());
+            }
+        }
+        if (r.indexMap().stream().anyMatch(m -> m.sourceFirst() != m.targetFirst())) {
+            o.printf(Locale.ROOT, "note      indexes moved down (the runs above). The map is kept in %s: named readers'"
+                    + " positions were translated by it, and logpipe forward kafka translates the position it keeps in"
+                    + " Kafka by it when it next starts%n", r.mapFile().toAbsolutePath().normalize());
         }
         if (r.movedAside() != null) {
-            o.printf(Locale.ROOT, "moved     the original files to %s (named readers' positions too: their"
-                    + " indexes no longer hold; they start again from the beginning)%n", r.movedAside());
+            o.printf(Locale.ROOT, "moved     the original files to %s%n", r.movedAside());
         }
         if (!r.after().ok()) {
             o.flush();

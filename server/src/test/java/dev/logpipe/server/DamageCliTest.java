@@ -62,7 +62,7 @@ class DamageCliTest {
     static Path tmp;
 
     static Path pristine;
-    static final List<List<long[]>> LAYOUT = new ArrayList<>(); // per segment: {position, end, n}
+    static final List<List<long[]>> LAYOUT = new ArrayList<>(); // per segment: {position, end, n, index}
     static final List<String> SEGMENTS = new ArrayList<>();
     static final AtomicInteger COPIES = new AtomicInteger();
 
@@ -96,7 +96,7 @@ class DamageCliTest {
                 try (SegmentScanner sc = new SegmentScanner(p, 0, Long.MAX_VALUE)) {
                     for (SegmentScanner.Step st; !((st = sc.next(false)) instanceof SegmentScanner.End); ) {
                         SegmentScanner.Rec r = (SegmentScanner.Rec) st;
-                        recs.add(new long[] {r.position(), r.end(), Long.parseLong(r.record().message().substring(1))});
+                        recs.add(new long[] {r.position(), r.end(), Long.parseLong(r.record().message().substring(1)), r.index()});
                     }
                 }
                 LAYOUT.add(recs);
@@ -292,11 +292,16 @@ class DamageCliTest {
         Path d = copy();
         long[] mid = LAYOUT.get(1).get(3);
         write(d.resolve(SEGMENTS.get(1)), mid[0], new byte[(int) (mid[1] - mid[0])]);
+        assertEquals(0, CliRun.run("tail", "--data", d.toString(), "--name", "idx", "-n", "3").code());
+        long lastIndex = LAYOUT.get(2).get(LAYOUT.get(2).size() - 1)[3];
         CliRun r = CliRun.run("repair", "--data", d.toString(), "--in-place");
         assertEquals(0, r.code(), r.toString());
+        assertTrue(r.out().contains("reader    idx: position " + lastIndex + " -> " + lastIndex), r.out());
+        assertEquals("", CliRun.run("tail", "--data", d.toString(), "--name", "idx", "--format", "json").out(),
+                "the reader's position came along: nothing new for it");
         assertTrue(r.out().contains("moved     the original files to " + d.resolve("damaged-")), r.out());
-        assertTrue(r.out().contains("note      indexes moved down") && r.out().contains("A Kafka forwarder keeps its position in Kafka"),
-                "the records after the damage moved down: " + r.out());
+        assertTrue(r.out().contains("note      indexes moved down (the runs above). The map is kept in "
+                + d.toAbsolutePath().normalize().resolve("repairs").resolve("000001.map")), "the records after the damage moved down: " + r.out());
         assertEquals(0, CliRun.run("verify", "--data", d.toString()).code());
         assertEquals(allBut(List.of(mid[2])),
                 numbers(CliRun.run("tail", "--data", d.toString(), "--from-start", "--format", "json").out()));

@@ -1,5 +1,6 @@
 package dev.logpipe.forward.kafka;
 
+import dev.logpipe.filesink.JournalRepair;
 import dev.logpipe.filesink.ReadRecord;
 import dev.logpipe.filesink.RecordJson;
 import org.junit.jupiter.api.AfterAll;
@@ -8,8 +9,14 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
@@ -116,6 +123,60 @@ class ExactlyOnceTest {
                     KafkaForwarder.builder(dir, "127.0.0.1:" + port, "t").startupTimeout(Duration.ofSeconds(2)).start());
             assertEquals("cannot reach Kafka at 127.0.0.1:" + port
                     + " within 2s; check --bootstrap-servers and that the brokers are up", e.getMessage());
+        }
+    }
+
+    @Test
+    void resumesAtTheSameRecordAfterARepairDroppedRecordsBeforeItsPosition() throws Exception {
+        String topic = "repaired";
+        broker.createTopic(topic, 1);
+        try (TestJournal j = new TestJournal(dir)) {
+            j.append(50);
+            long last = j.readAll().get(49).index();
+            try (KafkaForwarder f = forwarder(topic).start()) {
+                await(() -> f.metrics().lastCommittedIndex() == last, Duration.ofSeconds(30), "committed");
+            }
+        }
+        // records 10 and 11 go bad after they were forwarded; the repair drops them, moving 12.. down by two
+        Path segment;
+        try (var s = Files.list(dir)) {
+            segment = s.filter(p -> p.toString().endsWith(".cq4")).findFirst().orElseThrow();
+        }
+        flipInMessage(segment, "m10");
+        flipInMessage(segment, "m11");
+        JournalRepair.Report r = JournalRepair.inPlace(dir);
+        assertEquals(48, r.records());
+        try (TestJournal j = new TestJournal(dir, 50)) {
+            j.append(20);
+            List<ReadRecord> journal = j.readAll();
+            assertEquals(68, journal.size());
+            try (KafkaForwarder f = forwarder(topic).start()) {
+                long last = journal.get(67).index();
+                await(() -> f.metrics().lastCommittedIndex() == last, Duration.ofSeconds(30), "committed");
+                assertEquals(20, f.metrics().recordsForwarded(), "the new records, none skipped, none again");
+            }
+        }
+        List<TestBroker.Got> got = broker.readCommitted(topic, 70, Duration.ofSeconds(20));
+        assertEquals(70, got.size(), "records 0-49 before the repair, 50-69 after it");
+        for (int i = 0; i < got.size(); i++) {
+            assertEquals(i, TestJournal.numberOf(got.get(i).value()), "record " + i + " once, in order");
+        }
+    }
+
+    /** Flips a bit of the one message {@code text} in {@code segment}, which breaks its record's checksum. */
+    private static void flipInMessage(Path segment, String text) throws Exception {
+        byte[] b = Files.readAllBytes(segment);
+        byte[] t = text.getBytes(StandardCharsets.UTF_8);
+        int found = -1;
+        for (int i = 0; i + t.length < b.length; i++) {
+            if (Arrays.equals(b, i, i + t.length, t, 0, t.length) && !Character.isDigit(b[i + t.length])) {
+                assertEquals(-1, found, "one " + text + " in the segment");
+                found = i;
+            }
+        }
+        assertTrue(found >= 0, text + " in the segment");
+        try (FileChannel ch = FileChannel.open(segment, StandardOpenOption.WRITE)) {
+            ch.write(ByteBuffer.wrap(new byte[] {(byte) (b[found + 1] ^ 0x40)}), found + 1);
         }
     }
 

@@ -37,6 +37,12 @@ final class TestJournal implements AutoCloseable {
         this(dir, b -> b);
     }
 
+    /** A journal (new, or one written before) whose next record is number {@code next}. */
+    TestJournal(Path dir, long next) {
+        this(dir, b -> b);
+        this.next = next;
+    }
+
     TestJournal(Path dir, UnaryOperator<FileSink.Builder> config) {
         this.dir = dir;
         this.runtime = TaskRuntime.builder().workerThreads(2).maxBlockingThreads(4).threadNamePrefix("journal").build();

@@ -2,6 +2,7 @@ package dev.logpipe.forward.kafka.internal;
 
 import dev.logpipe.filesink.JournalDamageException;
 import dev.logpipe.filesink.JournalReader;
+import dev.logpipe.filesink.JournalRepair;
 import dev.logpipe.filesink.ReadRecord;
 import dev.logpipe.forward.kafka.DeliveryMode;
 import dev.logpipe.forward.kafka.ForwarderException;
@@ -37,7 +38,6 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.OptionalLong;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -98,6 +98,8 @@ public final class ForwardLoop implements Runnable {
 
     // the session, confined to the loop
     private KafkaProducer<byte[], byte[]> producer;
+    /** The journal's repair generation, read at each session's start: positions are committed with it. */
+    private int repairs;
     private JournalReader reader;
     private int offsetPartitions = 1;
     private long nextLagCheck;
@@ -334,11 +336,15 @@ public final class ForwardLoop implements Runnable {
         producer = new KafkaProducer<>(p);
         long resumeAt; // the last index done: the reader starts there and skips it
         StartFrom from = null;
+        repairs = repairGeneration();
         if (cfg.mode() == DeliveryMode.EXACTLY_ONCE) {
             producer.initTransactions(); // fences an older instance, completes or aborts its open transaction
-            OptionalLong k = offsets.read(clientProps(), offsetPartitions, cfg.kafkaTimeout());
+            Optional<OffsetStore.Committed> k = offsets.read(clientProps(), offsetPartitions, cfg.kafkaTimeout());
             if (k.isPresent()) {
-                resumeAt = k.getAsLong();
+                resumeAt = translated(k.get());
+                if (resumeAt < 0) {
+                    from = StartFrom.START; // a repair kept nothing up to the position: all that is left is new
+                }
             } else {
                 long local = JournalReader.savedPosition(cfg.journal(), cfg.name()).orElse(-1);
                 if (local >= 0) {
@@ -393,6 +399,34 @@ public final class ForwardLoop implements Runnable {
         inFlight = new AckedPrefix(committed);
         nextLagCheck = 0;
         updateLag();
+    }
+
+    private int repairGeneration() {
+        try {
+            return JournalRepair.generation(cfg.journal());
+        } catch (IllegalStateException | java.io.UncheckedIOException e) {
+            throw new ForwarderException(e.getMessage(), e);
+        }
+    }
+
+    /**
+     * A position committed to Kafka, in today's journal indexes: a repair since it was committed moved
+     * the indexes after what it dropped, and kept its map to translate by (README, logpipe repair).
+     */
+    private long translated(OffsetStore.Committed c) {
+        if (c.repairs() == repairs) {
+            return c.index();
+        }
+        long now;
+        try {
+            now = JournalRepair.translate(cfg.journal(), c.index(), c.repairs());
+        } catch (IllegalStateException | java.io.UncheckedIOException e) {
+            throw new ForwarderException("cannot translate the committed position " + c.index() + " of forwarder '"
+                    + cfg.name() + "' to the repaired journal at " + cfg.journal() + ": " + e.getMessage(), e);
+        }
+        LOG.warn("forwarder {}: the journal was repaired since its position was committed (repair {} then, {} now):"
+                + " journal index {} is {} now", cfg.name(), c.repairs(), repairs, c.index(), now);
+        return now;
     }
 
     /** Ends the session: finishes (graceful) or drops what is open, closes the producer and the reader. */
@@ -622,7 +656,7 @@ public final class ForwardLoop implements Runnable {
                 break;
             }
         }
-        producer.send(offsets.record(offsetPartitions, last), cb);
+        producer.send(offsets.record(offsetPartitions, last, repairs), cb);
         producer.commitTransaction();
         int n = inTransaction;
         inTransaction = -1;

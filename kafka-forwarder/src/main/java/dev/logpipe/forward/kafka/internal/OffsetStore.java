@@ -16,13 +16,14 @@ import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.OptionalLong;
+import java.util.Optional;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
  * The journal positions committed to Kafka: a compacted topic keyed by the transactional id, one
- * small JSON value per transaction ({@code {"index":N,"node":…,"name":…,"journal":…}}), written inside
+ * small JSON value per transaction ({@code {"index":N,"repairs":G,"node":…,"name":…,"journal":…}}: the
+ * journal index and the journal's repair generation it belongs to), written inside
  * the transaction that carries the records up to index N (the pattern of Kafka Connect's
  * exactly-once source support, KIP-618). Read back {@code read_committed}, so only positions of
  * committed transactions count.
@@ -35,6 +36,7 @@ import java.util.regex.Pattern;
 public final class OffsetStore {
 
     private static final Pattern INDEX = Pattern.compile("\"index\":(-?\\d+)");
+    private static final Pattern REPAIRS = Pattern.compile("\"repairs\":(\\d+)");
 
     private final String topic;
     private final byte[] key;
@@ -52,9 +54,12 @@ public final class OffsetStore {
         return topic;
     }
 
-    /** The record that stores {@code index} as the committed position; send it inside the transaction. */
-    public ProducerRecord<byte[], byte[]> record(int partitions, long index) {
-        byte[] value = ("{\"index\":" + index + describe).getBytes(StandardCharsets.UTF_8);
+    /**
+     * The record that stores {@code index} as the committed position, an index of the journal at
+     * repair generation {@code repairs}; send it inside the transaction.
+     */
+    public ProducerRecord<byte[], byte[]> record(int partitions, long index, int repairs) {
+        byte[] value = ("{\"index\":" + index + ",\"repairs\":" + repairs + describe).getBytes(StandardCharsets.UTF_8);
         return new ProducerRecord<>(topic, partitionOf(partitions), key, value);
     }
 
@@ -69,7 +74,7 @@ public final class OffsetStore {
      * @param partitions the offsets topic's partition count
      * @throws org.apache.kafka.common.KafkaException on a Kafka error, or a timeout
      */
-    public OptionalLong read(Map<String, Object> clientProps, int partitions, Duration timeout) {
+    public Optional<Committed> read(Map<String, Object> clientProps, int partitions, Duration timeout) {
         Map<String, Object> props = new HashMap<>(clientProps);
         props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
         props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
@@ -84,7 +89,7 @@ public final class OffsetStore {
             c.seekToBeginning(List.of(tp));
             // with read_committed, the end is the last stable offset: every transaction before it is decided
             long end = c.endOffsets(List.of(tp), left(deadline)).get(tp);
-            OptionalLong last = OptionalLong.empty();
+            Optional<Committed> last = Optional.empty();
             while (c.position(tp, left(deadline)) < end) {
                 if (System.nanoTime() - deadline > 0) {
                     throw new org.apache.kafka.common.errors.TimeoutException(
@@ -94,7 +99,7 @@ public final class OffsetStore {
                     if (!Arrays.equals(r.key(), key)) {
                         continue;
                     }
-                    last = r.value() == null ? OptionalLong.empty() : parse(r.value());
+                    last = r.value() == null ? Optional.empty() : parse(r.value());
                 }
             }
             return last;
@@ -106,9 +111,25 @@ public final class OffsetStore {
         return infos == null || infos.isEmpty() ? -1 : infos.size();
     }
 
-    static OptionalLong parse(byte[] value) {
-        Matcher m = INDEX.matcher(new String(value, StandardCharsets.UTF_8));
-        return m.find() ? OptionalLong.of(Long.parseLong(m.group(1))) : OptionalLong.empty();
+    static Optional<Committed> parse(byte[] value) {
+        String s = new String(value, StandardCharsets.UTF_8);
+        Matcher m = INDEX.matcher(s);
+        if (!m.find()) {
+            return Optional.empty();
+        }
+        Matcher g = REPAIRS.matcher(s);
+        // written before repair generations were kept: there was no repair map to translate by then
+        int repairs = g.find() ? Integer.parseInt(g.group(1)) : 0;
+        return Optional.of(new Committed(Long.parseLong(m.group(1)), repairs));
+    }
+
+    /**
+     * A committed position.
+     *
+     * @param index the last journal index done
+     * @param repairs the journal's repair generation when it was committed
+     */
+    public record Committed(long index, int repairs) {
     }
 
     private static Duration left(long deadline) {

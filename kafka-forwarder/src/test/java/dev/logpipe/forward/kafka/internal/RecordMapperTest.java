@@ -8,7 +8,7 @@ import org.apache.kafka.clients.producer.ProducerRecord;
 import org.junit.jupiter.api.Test;
 
 import java.nio.charset.StandardCharsets;
-import java.util.OptionalLong;
+import java.util.Optional;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -46,14 +46,16 @@ class RecordMapperTest {
     @Test
     void offsetRecordsAreKeyedByTheTransactionalIdOnOneFixedPartition() {
         OffsetStore s = new OffsetStore("offsets", "logpipe-n-fwd-1234", "n", "fwd", "/data \"x\"");
-        ProducerRecord<byte[], byte[]> a = s.record(25, 17);
-        ProducerRecord<byte[], byte[]> b = s.record(25, 99);
+        ProducerRecord<byte[], byte[]> a = s.record(25, 17, 0);
+        ProducerRecord<byte[], byte[]> b = s.record(25, 99, 2);
         assertEquals("offsets", a.topic());
         assertArrayEquals("logpipe-n-fwd-1234".getBytes(StandardCharsets.UTF_8), a.key());
         assertEquals(a.partition(), b.partition(), "every position of one id on one partition");
-        assertEquals("{\"index\":17,\"node\":\"n\",\"name\":\"fwd\",\"journal\":\"/data \\\"x\\\"\"}", utf8(a.value()));
-        assertEquals(OptionalLong.of(99), OffsetStore.parse(b.value()));
-        assertEquals(OptionalLong.of(-1), OffsetStore.parse("{\"index\":-1}".getBytes(StandardCharsets.UTF_8)));
-        assertEquals(OptionalLong.empty(), OffsetStore.parse("{}".getBytes(StandardCharsets.UTF_8)));
+        assertEquals("{\"index\":17,\"repairs\":0,\"node\":\"n\",\"name\":\"fwd\",\"journal\":\"/data \\\"x\\\"\"}",
+                utf8(a.value()));
+        assertEquals(Optional.of(new OffsetStore.Committed(99, 2)), OffsetStore.parse(b.value()));
+        assertEquals(Optional.of(new OffsetStore.Committed(-1, 0)),
+                OffsetStore.parse("{\"index\":-1}".getBytes(StandardCharsets.UTF_8)), "written before repairs were kept");
+        assertEquals(Optional.empty(), OffsetStore.parse("{}".getBytes(StandardCharsets.UTF_8)));
     }
 }
