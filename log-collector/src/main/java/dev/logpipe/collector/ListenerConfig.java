@@ -2,6 +2,7 @@ package dev.logpipe.collector;
 
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Map;
 import java.util.Objects;
 
 /**
@@ -48,6 +49,7 @@ public final class ListenerConfig {
     private final Durability ackLevel;
     private final int maxPendingAcks;
     private final String fluentSharedKey;
+    private final Map<String, String> fluentUsers;
 
     private ListenerConfig(Builder b) {
         this.protocol = b.protocol;
@@ -67,6 +69,7 @@ public final class ListenerConfig {
         this.tlsPrivateKey = b.tlsPrivateKey;
         this.tlsTrustedClientCerts = b.tlsTrustedClientCerts;
         this.fluentSharedKey = b.fluentSharedKey;
+        this.fluentUsers = b.fluentUsers;
     }
 
     /** A listener with every default ({@code 127.0.0.1:5140}, AUTO format, no TLS). */
@@ -169,6 +172,11 @@ public final class ListenerConfig {
         return fluentSharedKey;
     }
 
+    /** The Fluent Forward users (name to password) a client must be one of, or null if none is asked for. */
+    public Map<String, String> fluentUsers() {
+        return fluentUsers;
+    }
+
     @Override
     public String toString() {
         return (protocol == ListenerProtocol.STREAM ? "" : protocol.name().toLowerCase(java.util.Locale.ROOT)
@@ -177,7 +185,8 @@ public final class ListenerConfig {
                 + " maxFrameBytes=" + maxFrameBytes + " oversize=" + oversizePolicy
                 + " malformed=" + malformedPolicy + " maxConnections=" + maxConnections
                 + " idleTimeout=" + idleTimeout + (tlsTrustedClientCerts != null ? " clientAuth=required" : "")
-                + (fluentSharedKey != null ? " sharedKey=(set)" : "");
+                + (fluentSharedKey != null ? " sharedKey=(set)" : "")
+                + (fluentUsers != null ? " users=" + fluentUsers.size() : "");
     }
 
     /**
@@ -203,6 +212,7 @@ public final class ListenerConfig {
         private Durability ackLevel = Durability.DURABLE;
         private int maxPendingAcks = DEFAULT_MAX_PENDING_ACKS;
         private String fluentSharedKey;
+        private Map<String, String> fluentUsers;
 
         private Builder() {
         }
@@ -331,8 +341,8 @@ public final class ListenerConfig {
          * shared-key handshake (HELO, PING, PONG) before it takes anything, as fluentd's and Fluent Bit's
          * {@code <security> shared_key} do; a client that does not prove it holds the key (SHA-512 over
          * salt, hostname, nonce and key) is answered a failed PONG and closed. The key goes over the wire
-         * only hashed, but the records do not: use TLS ({@link #tls}) off a trusted network. User
-         * authentication (username and password) is not supported.
+         * only hashed, but the records do not: use TLS ({@link #tls}) off a trusted network. Users
+         * ({@link #fluentUsers}) can be asked for on top.
          */
         public Builder fluentSharedKey(String key) {
             Objects.requireNonNull(key, "key");
@@ -343,7 +353,32 @@ public final class ListenerConfig {
             return this;
         }
 
+        /**
+         * For a {@link ListenerProtocol#FLUENT} listener with a shared key: asks every client for a user
+         * name and password as well, as fluentd's {@code <security> user_auth true} with {@code <user>}
+         * entries does: the HELO carries an auth salt, and the PING must name one of {@code users}
+         * (user name to password) with {@code sha512_hex(auth_salt + username + password)} (what Fluent
+         * Bit's {@code out_forward} sends with {@code Username} and {@code Password}); any other is
+         * answered a failed PONG and closed.
+         */
+        public Builder fluentUsers(Map<String, String> users) {
+            Objects.requireNonNull(users, "users");
+            if (users.isEmpty()) {
+                throw new IllegalArgumentException("give at least one Fluent user, or none at all");
+            }
+            users.forEach((name, password) -> {
+                if (name == null || name.isEmpty() || password == null || password.isEmpty()) {
+                    throw new IllegalArgumentException("a Fluent user needs a name and a password");
+                }
+            });
+            this.fluentUsers = Map.copyOf(users);
+            return this;
+        }
+
         public ListenerConfig build() {
+            if (fluentUsers != null && fluentSharedKey == null) {
+                throw new IllegalStateException("Fluent users are checked inside the shared-key handshake: set fluentSharedKey too");
+            }
             if (fluentSharedKey != null && protocol != ListenerProtocol.FLUENT) {
                 throw new IllegalStateException("a shared key is for a Fluent Forward listener (protocol FLUENT), not " + protocol);
             }

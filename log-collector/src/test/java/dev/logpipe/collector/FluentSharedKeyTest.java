@@ -49,16 +49,29 @@ class FluentSharedKeyTest {
                 .start();
     }
 
-    /** A Fluent Bit-like client's side of the handshake; the PONG, checked. */
     private static Value handshake(Socket s, InputStream in, String key, String clientHost, boolean dribble,
                                    byte[] thenSend) throws Exception {
+        return handshake(s, in, key, null, null, clientHost, dribble, thenSend);
+    }
+
+    /**
+     * A Fluent Bit-like client's side of the handshake, with {@code user} and {@code password} when the
+     * server asks for a user (null: it must not); the PONG, checked.
+     */
+    private static Value handshake(Socket s, InputStream in, String key, String user, String password, String clientHost,
+                                   boolean dribble, byte[] thenSend) throws Exception {
         MessageUnpacker u = MessagePack.newDefaultUnpacker(in);
         ArrayValue helo = u.unpackValue().asArrayValue();
         assertEquals("HELO", helo.get(0).asStringValue().asString());
         Map<Value, Value> options = helo.get(1).asMapValue().map();
         byte[] nonce = options.get(str("nonce")).asRawValue().asByteArray();
         assertEquals(32, nonce.length, "nonce");
-        assertEquals("", options.get(str("auth")).asRawValue().asString(), "no user authentication asked for");
+        byte[] auth = options.get(str("auth")).asRawValue().asByteArray();
+        if (user == null) {
+            assertEquals(0, auth.length, "no user authentication asked for");
+        } else {
+            assertEquals(32, auth.length, "an auth salt: a user is asked for");
+        }
         byte[] salt = new byte[16];
         for (int i = 0; i < salt.length; i++) {
             salt[i] = (byte) (0x80 + i * 7); // random bytes in Fluent Bit: not UTF-8
@@ -69,7 +82,12 @@ class FluentSharedKeyTest {
             p.packArrayHeader(6).packString("PING").packString(clientHost);
             p.packRawStringHeader(16).writePayload(salt);
             p.packString(sha512hex(salt, host, nonce, key.getBytes(StandardCharsets.UTF_8)));
-            p.packString("").packString("");
+            if (user == null) {
+                p.packString("").packString("");
+            } else {
+                p.packString(user).packString(sha512hex(auth, user.getBytes(StandardCharsets.UTF_8),
+                        password.getBytes(StandardCharsets.UTF_8)));
+            }
             p.flush();
             ping = p.toByteArray();
         }
@@ -170,6 +188,41 @@ class FluentSharedKeyTest {
     }
 
     @Test
+    void withUsersOnlyAUserWithItsPasswordIsTaken(@TempDir Path dir) throws Exception {
+        LogPipeline p = LogPipeline.builder(dir)
+                .syncInterval(Duration.ofMillis(20))
+                .listener(ListenerConfig.builder().port(0).protocol(ListenerProtocol.FLUENT).fluentSharedKey(KEY)
+                        .fluentUsers(Map.of("alice", "pw-a", "bob", "pw-b")).build())
+                .start();
+        InetSocketAddress addr = new InetSocketAddress("127.0.0.1", p.tcpPort());
+        try (Socket s = connect(addr)) {
+            InputStream in = s.getInputStream();
+            Value pong = handshake(s, in, KEY, "bob", "pw-b", "client-a", true, message("app", "bob's", "c1"));
+            assertTrue(pong.asArrayValue().get(1).asBooleanValue().getBoolean(), "authenticated: " + pong);
+            byte[] a = ack("c1");
+            assertArrayEquals(a, in.readNBytes(a.length));
+        }
+        String[][] refused = {{"bob", "pw-a"}, {"carol", "pw-a"}, {"", ""}};
+        for (String[] u : refused) {
+            try (Socket s = connect(addr)) {
+                InputStream in = s.getInputStream();
+                Value pong = handshake(s, in, KEY, u[0], u[1], "client-b", false, message("app", "as " + u[0], "c2"));
+                assertFalse(pong.asArrayValue().get(1).asBooleanValue().getBoolean(), u[0]);
+                assertEquals("username/password mismatch", pong.asArrayValue().get(2).asStringValue().asString());
+                assertTrue(awaitServerClose(s, Duration.ofSeconds(10)));
+            }
+        }
+        // the right user with the wrong shared key: the key is checked first
+        try (Socket s = connect(addr)) {
+            Value pong = handshake(s, s.getInputStream(), "wrong", "alice", "pw-a", "client-c", false, new byte[0]);
+            assertEquals("shared_key mismatch", pong.asArrayValue().get(2).asStringValue().asString());
+        }
+        assertEquals(4L, p.ackStats().protocolErrors().get("fluent_auth_failed"));
+        p.shutdown();
+        assertEquals(List.of("bob's"), readJournal(dir).stream().map(r -> r.record().message()).toList());
+    }
+
+    @Test
     void aPingWithAFieldOverItsBoundIsRefused(@TempDir Path dir) throws Exception {
         LogPipeline p = start(dir);
         try (Socket s = connect(new InetSocketAddress("127.0.0.1", p.tcpPort()))) {
@@ -196,5 +249,11 @@ class FluentSharedKeyTest {
         assertThrows(IllegalArgumentException.class, () -> ListenerConfig.builder().fluentSharedKey(""));
         assertFalse(ListenerConfig.builder().protocol(ListenerProtocol.FLUENT).fluentSharedKey(KEY).build()
                 .toString().contains(KEY), "never printed");
+        IllegalStateException noKey = assertThrows(IllegalStateException.class, () -> ListenerConfig.builder()
+                .protocol(ListenerProtocol.FLUENT).fluentUsers(Map.of("a", "b")).build());
+        assertTrue(noKey.getMessage().contains("set fluentSharedKey too"), noKey.getMessage());
+        assertThrows(IllegalArgumentException.class, () -> ListenerConfig.builder().fluentUsers(Map.of("a", "")));
+        assertFalse(ListenerConfig.builder().protocol(ListenerProtocol.FLUENT).fluentSharedKey(KEY)
+                .fluentUsers(Map.of("alice", "pw-secret")).build().toString().contains("pw-secret"), "never printed");
     }
 }

@@ -167,6 +167,10 @@ public final class ServeCommand implements Callable<Integer> {
             description = "ask Fluent Forward clients for the shared-key handshake (fluentd's and Fluent Bit's shared_key) with the key in FILE; others are refused (default: off)")
     String fluentSharedKeyFile;
 
+    @Option(names = "--fluent-users-file", paramLabel = "FILE",
+            description = "with --fluent-shared-key-file, also ask Fluent Forward clients for a user: one of the name:password lines in FILE (fluentd's user_auth; Fluent Bit's Username and Password) (default: off)")
+    String fluentUsersFile;
+
     @Option(names = "--otlp-port", paramLabel = "PORT",
             description = "also listen for OTLP/HTTP logs (POST /v1/logs; OpenTelemetry SDKs, the Collector, Vector, Fluent Bit), answering once stored; TLS as the main listener (default: off; 4318 is usual)")
     String otlpPort;
@@ -236,6 +240,7 @@ public final class ServeCommand implements Callable<Integer> {
         given.put(ConfigKey.RELP_PORT, relpPort);
         given.put(ConfigKey.FLUENT_PORT, fluentPort);
         given.put(ConfigKey.FLUENT_SHARED_KEY_FILE, fluentSharedKeyFile);
+        given.put(ConfigKey.FLUENT_USERS_FILE, fluentUsersFile);
         given.put(ConfigKey.OTLP_PORT, otlpPort);
         given.put(ConfigKey.ACK_LEVEL, ackLevel);
         given.put(ConfigKey.WARMUP, warmup);
@@ -527,6 +532,13 @@ public final class ServeCommand implements Callable<Integer> {
         ListenerConfig.Builder b = ListenerConfig.builder();
         if (protocol == ListenerProtocol.FLUENT && s.fluentSharedKeyFile() != null) {
             b.fluentSharedKey(sharedKey(s.fluentSharedKeyFile()));
+            if (s.fluentUsersFile() != null) {
+                try {
+                    b.fluentUsers(ServeSettings.readUsers(s.fluentUsersFile()));
+                } catch (ConfigException e) {
+                    throw CliException.usage(e.getMessage(), e);
+                }
+            }
         }
         return withTls(b
                 .bindAddress(s.bind())
@@ -569,7 +581,8 @@ public final class ServeCommand implements Callable<Integer> {
             } else if (line.startsWith("fluent ")) {
                 line = String.format(Locale.ROOT, "%-11s %s://%s  (Fluent Forward, ack %s%s)", "fluent",
                         s.tls() ? "tls" : "tcp", ServeSettings.hostPort(s.bind(), p.listenerAddresses().get(s.relpPort() == null ? 1 : 2).getPort()),
-                        s.ackLevel(), s.fluentSharedKeyFile() != null ? ", shared key" : "");
+                        s.ackLevel(), s.fluentSharedKeyFile() == null ? "" : s.fluentUsersFile() == null ? ", shared key"
+                                : ", shared key and users");
             } else if (line.startsWith("otlp ") && otlp != null) {
                 line = String.format(Locale.ROOT, "%-11s %s://%s/v1/logs  (OTLP/HTTP, protobuf or JSON, ack %s)", "otlp",
                         s.tls() ? "https" : "http", ServeSettings.hostPort(s.bind(), otlp.localAddress().getPort()),

@@ -371,6 +371,53 @@ class ServeCommandTest {
     }
 
     @Test
+    void theFluentListenerAsksForAUserFromItsUsersFile() throws Exception {
+        Path data = dir.resolve("data");
+        Path key = Files.writeString(dir.resolve("fluent.key"), "k3y\n");
+        Path users = Files.writeString(dir.resolve("fluent.users"), "# name:password\nalice:pa:ss-1\n\nbob:pw-2\n");
+        Serving s = new Serving("--port", "0", "--admin-port", "0", "--fluent-port", "0", "--data", data.toString(),
+                "--fluent-shared-key-file", key.toString(), "--fluent-users-file", users.toString());
+        int code;
+        try {
+            int fluent = Integer.parseInt(s.await(
+                    "fluent +tcp://127\\.0\\.0\\.1:(\\d+)  \\(Fluent Forward, ack durable, shared key and users\\)"));
+            s.await("(ready); stop with Ctrl-C or SIGTERM");
+            try (java.net.Socket c = new java.net.Socket("127.0.0.1", fluent)) {
+                c.setSoTimeout(10_000);
+                org.msgpack.value.Value helo = org.msgpack.core.MessagePack.newDefaultUnpacker(c.getInputStream()).unpackValue();
+                org.msgpack.value.Value auth = helo.asArrayValue().get(1).asMapValue().map()
+                        .get(org.msgpack.value.ValueFactory.newString("auth"));
+                assertEquals(32, auth.asRawValue().asByteArray().length, "an auth salt: a user is asked for: " + helo);
+            }
+        } finally {
+            code = s.stop();
+        }
+        assertEquals(0, code, s.printed());
+        assertFalse(s.printed().contains("pa:ss-1") || s.printed().contains("pw-2"), "passwords are never printed");
+
+        CliRun noKey = CliRun.run("serve", "--data", data.toString(), "--port", "0", "--admin-port", "0",
+                "--fluent-port", "0", "--fluent-users-file", users.toString());
+        assertEquals(2, noKey.code(), noKey.toString());
+        assertTrue(noKey.err().contains("fluent-users-file is set") && noKey.err().contains("--fluent-shared-key-file"),
+                noKey.err());
+        Path bad = Files.writeString(dir.resolve("bad.users"), "alice:pw\ncarol\n");
+        CliRun badLine = CliRun.run("serve", "--data", data.toString(), "--port", "0", "--admin-port", "0",
+                "--fluent-port", "0", "--fluent-shared-key-file", key.toString(), "--fluent-users-file", bad.toString());
+        assertEquals(2, badLine.code(), badLine.toString());
+        assertTrue(badLine.err().contains("line 2 is not name:password"), badLine.err());
+        Path twice = Files.writeString(dir.resolve("twice.users"), "alice:pw\nalice:other\n");
+        Path cfg = Files.writeString(dir.resolve("fluent.yaml"), "fluent-port: 24224\nfluent-shared-key-file: " + key
+                + "\nfluent-users-file: " + twice + "\n");
+        CliRun validate = CliRun.run("validate", "-c", cfg.toString());
+        assertEquals(1, validate.code(), validate.toString());
+        assertTrue(validate.err().contains("names user 'alice' again") && validate.err().contains("line 3"), validate.err());
+        Files.writeString(cfg, "fluent-port: 24224\nfluent-shared-key-file: " + key + "\nfluent-users-file: " + users + "\n");
+        CliRun valid = CliRun.run("validate", "-c", cfg.toString());
+        assertEquals(0, valid.code(), valid.toString());
+        assertTrue(valid.out().contains("users from " + users) && !valid.out().contains("pw-2"), valid.out());
+    }
+
+    @Test
     void servesStoresAndStopsGracefullyWithASummary() throws Exception {
         Path data = dir.resolve("data");
         Serving s = new Serving("--port", "0", "--admin-port", "0", "--data", data.toString(), "--sync-interval", "20ms");

@@ -23,8 +23,10 @@ import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.security.SecureRandom;
+import java.util.HashMap;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.Map;
 
 /**
  * The server side of the Fluent Forward protocol's shared-key handshake (Forward Protocol
@@ -41,8 +43,10 @@ import java.util.List;
  * <p>As Fluent Bit's {@code out_forward} (and fluentd's) compute it: the digests are lowercase hex of
  * SHA-512 over the raw bytes (the client's salt is 16 random bytes, sent as a msgpack str that need
  * not be UTF-8), and the nonce is ASCII here (32 hex digits) so that strict msgpack decoders take it
- * as str. User authentication ({@code username}/{@code password}) is not asked for ({@code auth} is
- * empty); what a client sends there is ignored.
+ * as str. With users configured (fluentd's {@code user_auth}), the HELO's {@code auth} is a random salt
+ * of the same kind and the PING must name a user, with {@code sha512_hex(auth_salt + username +
+ * password)}; the shared key is checked first, then the user ({@code ["PONG", false, "username/password
+ * mismatch", "", ""]}). Without users {@code auth} is empty and what a client sends there is ignored.
  *
  * <p>Memory: the PING is read into a buffer of at most {@value #MAX_PING_BYTES} bytes and every
  * field is checked for its type and length before it is read; a client that sends more without
@@ -64,18 +68,38 @@ final class FluentHandshakeHandler extends ByteToMessageDecoder {
     private static final SecureRandom RANDOM = new SecureRandom();
 
     private final byte[] sharedKey;
+    /** User name to password, as UTF-8; null: no user authentication. */
+    private final Map<String, byte[]> users;
+    /** The HELO's auth salt (ASCII hex), empty without users. */
+    private final byte[] authSalt;
     private final String serverHostname;
     private final AckCounters counters;
     private final byte[] nonce;
     private boolean failed;
 
-    FluentHandshakeHandler(byte[] sharedKey, String serverHostname, AckCounters counters) {
+    /**
+     * @param users user name to password, or null for no user authentication
+     */
+    FluentHandshakeHandler(byte[] sharedKey, Map<String, String> users, String serverHostname, AckCounters counters) {
         this.sharedKey = sharedKey;
         this.serverHostname = serverHostname;
         this.counters = counters;
+        this.nonce = randomHex();
+        if (users == null) {
+            this.users = null;
+            this.authSalt = new byte[0];
+        } else {
+            Map<String, byte[]> u = new HashMap<>();
+            users.forEach((name, password) -> u.put(name, password.getBytes(StandardCharsets.UTF_8)));
+            this.users = u;
+            this.authSalt = randomHex();
+        }
+    }
+
+    private static byte[] randomHex() {
         byte[] random = new byte[16];
         RANDOM.nextBytes(random);
-        this.nonce = HexFormat.of().formatHex(random).getBytes(StandardCharsets.US_ASCII);
+        return HexFormat.of().formatHex(random).getBytes(StandardCharsets.US_ASCII);
     }
 
     @Override
@@ -115,10 +139,31 @@ final class FluentHandshakeHandler extends ByteToMessageDecoder {
                     "shared_key mismatch (client " + new String(ping.hostname, StandardCharsets.UTF_8) + ")");
             return;
         }
+        if (users != null && !userHolds(ping)) {
+            fail(ctx, pong(false, "username/password mismatch", new byte[0], new byte[0]),
+                    "username/password mismatch (user '" + printable(ping.username) + "', client "
+                    + new String(ping.hostname, StandardCharsets.UTF_8) + ")");
+            return;
+        }
         byte[] host = serverHostname.getBytes(StandardCharsets.UTF_8);
         ctx.writeAndFlush(Unpooled.wrappedBuffer(pong(true, "", host, hexDigest(ping.salt, host, nonce, sharedKey))));
         // done: what follows is Forward protocol, handed on by ByteToMessageDecoder on removal
         ctx.pipeline().remove(this);
+    }
+
+    /** Whether the PING names a configured user with the digest of that user's password. */
+    private boolean userHolds(Ping ping) {
+        byte[] password = users.get(new String(ping.username, StandardCharsets.UTF_8));
+        // a digest is computed for an unknown name too, so the answer takes as long either way
+        byte[] expected = hexDigest(authSalt, ping.username, password != null ? password : new byte[0], new byte[0]);
+        return MessageDigest.isEqual(expected, ping.passwordDigest) && password != null;
+    }
+
+    /** A user name from the wire for a log line: at most 64 characters, controls replaced. */
+    private static String printable(byte[] name) {
+        String s = new String(name, 0, Math.min(name.length, 64), StandardCharsets.UTF_8);
+        return s.codePoints().map(c -> Character.isISOControl(c) ? '?' : c)
+                .collect(StringBuilder::new, StringBuilder::appendCodePoint, StringBuilder::append).toString();
     }
 
     private void fail(ChannelHandlerContext ctx, byte[] answer, String why) {
@@ -139,7 +184,7 @@ final class FluentHandshakeHandler extends ByteToMessageDecoder {
             p.packArrayHeader(2).packString("HELO");
             p.packMapHeader(3);
             p.packString("nonce").packRawStringHeader(nonce.length).writePayload(nonce);
-            p.packString("auth").packString("");
+            p.packString("auth").packRawStringHeader(authSalt.length).writePayload(authSalt);
             p.packString("keepalive").packBoolean(true);
             p.flush();
             return p.toByteArray();
@@ -160,7 +205,10 @@ final class FluentHandshakeHandler extends ByteToMessageDecoder {
         }
     }
 
-    /** Lowercase hex of SHA-512 over {@code salt + hostname + nonce + key}, as ASCII bytes. */
+    /**
+     * Lowercase hex of SHA-512 over {@code salt + hostname + nonce + key} (for a user: auth salt, user
+     * name, password and nothing), as ASCII bytes.
+     */
     static byte[] hexDigest(byte[] salt, byte[] hostname, byte[] nonce, byte[] key) {
         try {
             MessageDigest md = MessageDigest.getInstance("SHA-512");
@@ -175,7 +223,8 @@ final class FluentHandshakeHandler extends ByteToMessageDecoder {
     }
 
     /** The fields of a PING that matter here; {@link #problem} says what is wrong with it, if anything. */
-    private record Ping(String type, byte[] hostname, byte[] salt, byte[] digest, int fields) {
+    private record Ping(String type, byte[] hostname, byte[] salt, byte[] digest, byte[] username,
+                        byte[] passwordDigest, int fields) {
 
         /** The PING at the reader index, consumed; null (nothing consumed) if it is not all there yet. */
         static Ping read(ByteBuf in) throws IOException {
@@ -194,11 +243,10 @@ final class FluentHandshakeHandler extends ByteToMessageDecoder {
                 byte[] hostname = raw(u);
                 byte[] salt = raw(u);
                 byte[] digest = raw(u);
-                for (int i = 4; i < n; i++) {
-                    raw(u); // username, password digest: no user authentication here
-                }
+                byte[] username = n > 4 ? raw(u) : new byte[0];
+                byte[] passwordDigest = n > 5 ? raw(u) : new byte[0];
                 in.readerIndex(start + (int) u.getTotalReadBytes());
-                return new Ping(type, hostname, salt, digest, n);
+                return new Ping(type, hostname, salt, digest, username, passwordDigest, n);
             } catch (MessageInsufficientBufferException e) {
                 in.readerIndex(start);
                 return null;

@@ -113,8 +113,8 @@ final class IngestChannelInitializer extends ChannelInitializer<SocketChannel> {
             case FLUENT -> {
                 if (config.fluentSharedKey() != null) {
                     p.addLast("fluent-handshake", new FluentHandshakeHandler(
-                            config.fluentSharedKey().getBytes(java.nio.charset.StandardCharsets.UTF_8), hostname,
-                            counters.acks));
+                            config.fluentSharedKey().getBytes(java.nio.charset.StandardCharsets.UTF_8), config.fluentUsers(),
+                            hostname, counters.acks));
                 }
                 p.addLast("fluent-decoder", FluentForwardDecoder.create(decoderConfig, counters, memory));
                 p.addLast("fluent-session", new FluentSessionHandler(backpressure, counters.acks, config.ackLevel(),

@@ -52,6 +52,8 @@ public enum ConfigKey {
             ConfigValues::port),
     FLUENT_SHARED_KEY_FILE("fluent-shared-key-file", null, "file holding the shared key Fluent Forward clients must prove they hold "
             + "(fluentd's and Fluent Bit's shared_key: the HELO/PING/PONG handshake); off unless set", ConfigValues::path),
+    FLUENT_USERS_FILE("fluent-users-file", null, "file of name:password lines: Fluent Forward clients must also be one of these users "
+            + "(fluentd's user_auth, Fluent Bit's Username and Password); needs fluent-shared-key-file; off unless set", ConfigValues::path),
     OTLP_PORT("otlp-port", null, "OTLP/HTTP logs listener port (POST /v1/logs) for OpenTelemetry SDKs and the Collector, answered once stored (off unless set; 4318 is usual; 0 = any free port)",
             ConfigValues::port),
     ACK_LEVEL("ack-level", "durable", "when the RELP, Fluent and OTLP listeners acknowledge a record: durable (synced to disk) or written (appended)",

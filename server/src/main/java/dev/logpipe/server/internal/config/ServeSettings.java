@@ -23,7 +23,7 @@ public record ServeSettings(
         SyncPolicy syncInterval, String rollCycle, Retention retention, int maxConnections,
         long maxFrameBytes, String oversize, String malformed, Duration idleTimeout, Duration drainTimeout,
         int channelRecords, long channelBytes, Path tlsCert, Path tlsKey, Path tlsClientCa,
-        Path configFile, long minFreeBytes, Integer relpPort, Integer fluentPort, Path fluentSharedKeyFile, Integer otlpPort, String ackLevel,
+        Path configFile, long minFreeBytes, Integer relpPort, Integer fluentPort, Path fluentSharedKeyFile, Path fluentUsersFile, Integer otlpPort, String ackLevel,
         Duration warmup, Map<ConfigKey, String> written) {
 
     /**
@@ -59,6 +59,7 @@ public record ServeSettings(
                 (Integer) pick(ConfigKey.RELP_PORT, layers),
                 (Integer) pick(ConfigKey.FLUENT_PORT, layers),
                 (Path) pick(ConfigKey.FLUENT_SHARED_KEY_FILE, layers),
+                (Path) pick(ConfigKey.FLUENT_USERS_FILE, layers),
                 (Integer) pick(ConfigKey.OTLP_PORT, layers),
                 (String) pick(ConfigKey.ACK_LEVEL, layers),
                 (Duration) pick(ConfigKey.WARMUP, layers),
@@ -82,6 +83,18 @@ public record ServeSettings(
                 readSharedKey(s.fluentSharedKeyFile); // here, so that validate finds it too
             } catch (ConfigException e) {
                 throw new ConfigException(e.getMessage() + " (" + originOf(ConfigKey.FLUENT_SHARED_KEY_FILE, layers) + ")");
+            }
+        }
+        if (s.fluentUsersFile != null && s.fluentSharedKeyFile == null) {
+            throw new ConfigException("fluent-users-file is set (" + originOf(ConfigKey.FLUENT_USERS_FILE, layers)
+                    + ") but not fluent-shared-key-file: users are checked inside the shared-key handshake; pass"
+                    + " --fluent-shared-key-file too");
+        }
+        if (s.fluentUsersFile != null) {
+            try {
+                readUsers(s.fluentUsersFile);
+            } catch (ConfigException e) {
+                throw new ConfigException(e.getMessage() + " (" + originOf(ConfigKey.FLUENT_USERS_FILE, layers) + ")");
             }
         }
         if ((s.relpPort != null || s.fluentPort != null || s.otlpPort != null) && s.ackLevel.equals("durable")
@@ -109,6 +122,40 @@ public record ServeSettings(
             throw new ConfigException("fluent-shared-key-file " + file + " is empty: put the key in it");
         }
         return key;
+    }
+
+    /**
+     * The Fluent users in {@code file}: one {@code name:password} a line (the password is the rest of
+     * the line, so it may hold {@code :}); blank lines and lines starting with {@code #} are skipped.
+     */
+    public static Map<String, String> readUsers(Path file) throws ConfigException {
+        List<String> lines;
+        try {
+            lines = java.nio.file.Files.readAllLines(file, java.nio.charset.StandardCharsets.UTF_8);
+        } catch (java.io.IOException | java.io.UncheckedIOException e) {
+            throw new ConfigException("fluent-users-file " + file + " cannot be read: " + e);
+        }
+        Map<String, String> users = new java.util.LinkedHashMap<>();
+        for (int i = 0; i < lines.size(); i++) {
+            String line = lines.get(i).replaceAll("\\r$", "");
+            if (line.isBlank() || line.startsWith("#")) {
+                continue;
+            }
+            int colon = line.indexOf(':');
+            if (colon <= 0 || colon == line.length() - 1) {
+                throw new ConfigException("fluent-users-file " + file + " line " + (i + 1)
+                        + " is not name:password (both non-empty)");
+            }
+            String name = line.substring(0, colon);
+            if (users.putIfAbsent(name, line.substring(colon + 1)) != null) {
+                throw new ConfigException("fluent-users-file " + file + " line " + (i + 1) + " names user '" + name
+                        + "' again");
+            }
+        }
+        if (users.isEmpty()) {
+            throw new ConfigException("fluent-users-file " + file + " has no users: put name:password lines in it");
+        }
+        return users;
     }
 
     /** The defaults alone. */
@@ -179,7 +226,8 @@ public record ServeSettings(
         }
         if (fluentPort != null) {
             lines.add(row("fluent", (tls() ? "tls://" : "tcp://") + hostPort(bind, fluentPort) + "  (ack " + ackLevel
-                    + (fluentSharedKeyFile != null ? ", shared key from " + fluentSharedKeyFile : "") + ")"));
+                    + (fluentSharedKeyFile != null ? ", shared key from " + fluentSharedKeyFile : "")
+                    + (fluentUsersFile != null ? ", users from " + fluentUsersFile : "") + ")"));
         }
         if (otlpPort != null) {
             lines.add(row("otlp", (tls() ? "https://" : "http://") + hostPort(bind, otlpPort) + "/v1/logs  (ack " + ackLevel + ")"));
