@@ -229,8 +229,9 @@ public final class JournalRepair {
      * Repairs the journal in {@code dir} in place: copies its readable records to a new journal
      * beside it, checks that one, then moves the journal's files (segments, metadata, named readers'
      * positions and repair maps) into {@code dir/damaged-TIME/} and the repaired journal (with the
-     * positions translated and the maps, this repair's added) into {@code dir}. Takes the directory's writer lock for the whole time, so
-     * it refuses to run while a server writes there.
+     * positions translated and the maps, this repair's added) into {@code dir}. Takes the directory's
+     * writer lock for the whole time, so it refuses to run while a server writes there (readers it
+     * does not stop: they should not run across it).
      *
      * @throws JournalLockedException if a writer holds the directory
      */

@@ -14,6 +14,7 @@ import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.OptionalLong;
@@ -85,9 +86,11 @@ public final class PositionFile implements AutoCloseable {
             FileChannel ch = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.READ,
                     StandardOpenOption.WRITE);
             try {
-                long size = ch.size();
-                byte[] old = new byte[(int) Math.min(size, SIZE)];
-                ch.read(ByteBuffer.wrap(old), 0);
+                ByteBuffer read = ByteBuffer.allocate((int) Math.min(ch.size(), SIZE));
+                while (read.hasRemaining() && ch.read(read, read.position()) >= 0) {
+                    // a read may return fewer bytes than asked for
+                }
+                byte[] old = Arrays.copyOf(read.array(), read.position());
                 long last;
                 long seq = 0;
                 try {
