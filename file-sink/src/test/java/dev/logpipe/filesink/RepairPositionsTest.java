@@ -130,6 +130,24 @@ class RepairPositionsTest {
     }
 
     @Test
+    void aDamagedPositionFileIsLeftOutAndReported() throws Exception {
+        Path dir = copy();
+        readUpTo(dir, "good", journal.excerpts(0).get(3));
+        readUpTo(dir, "bad", journal.excerpts(0).get(5));
+        Path bad = dir.resolve("readers").resolve("bad.pos");
+        byte[] b = Files.readAllBytes(bad);
+        b[0] ^= 1; // its magic
+        Files.write(bad, b);
+        JournalRepair.Report r = JournalRepair.copy(dir, tmp.resolve("out-" + COPIES.incrementAndGet()));
+        Map<String, JournalRepair.ReaderPosition> byName = new HashMap<>();
+        r.readers().forEach(p -> byName.put(p.name(), p));
+        assertTrue(byName.get("bad").damaged(), r.readers().toString());
+        assertFalse(byName.get("good").damaged());
+        assertFalse(Files.exists(r.target().resolve("readers").resolve("bad.pos")), "not carried over");
+        assertEquals(journal.excerpts(0).get(4).n(), nextFor(r.target(), "good"));
+    }
+
+    @Test
     void mapsTranslateInTurnAndAGapOrADamagedMapIsAnError() throws Exception {
         Path dir = tmp.resolve("maps-" + COPIES.incrementAndGet());
         // repair 1 dropped 10..12; repair 2 dropped what was then 20
