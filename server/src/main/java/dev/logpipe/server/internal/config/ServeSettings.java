@@ -117,7 +117,7 @@ public record ServeSettings(
         } catch (java.io.IOException | java.io.UncheckedIOException e) {
             throw new ConfigException("fluent-shared-key-file " + file + " cannot be read: " + e);
         }
-        key = key.replaceAll("[\\r\\n]+$", "");
+        key = withoutBom(key).replaceAll("[\\r\\n]+$", "");
         if (key.isEmpty()) {
             throw new ConfigException("fluent-shared-key-file " + file + " is empty: put the key in it");
         }
@@ -137,7 +137,7 @@ public record ServeSettings(
         }
         Map<String, String> users = new java.util.LinkedHashMap<>();
         for (int i = 0; i < lines.size(); i++) {
-            String line = lines.get(i).replaceAll("\\r$", "");
+            String line = (i == 0 ? withoutBom(lines.get(i)) : lines.get(i)).replaceAll("\\r$", "");
             if (line.isBlank() || line.startsWith("#")) {
                 continue;
             }
@@ -156,6 +156,11 @@ public record ServeSettings(
             throw new ConfigException("fluent-users-file " + file + " has no users: put name:password lines in it");
         }
         return users;
+    }
+
+    /** {@code text} without the byte-order mark some editors put first (it would count as part of a key or a name). */
+    private static String withoutBom(String text) {
+        return text.startsWith("\uFEFF") ? text.substring(1) : text;
     }
 
     /** The defaults alone. */
