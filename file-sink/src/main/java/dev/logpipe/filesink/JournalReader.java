@@ -262,6 +262,8 @@ public final class JournalReader implements AutoCloseable {
          *
          * @throws IllegalArgumentException if {@code dir} is not a journal
          * @throws DamagedPositionException if a reader made {@link #named} has a damaged saved position
+         * @throws ReaderInUseException if a reader made {@link #named} is open under that name already
+         *     (in this process or another; a {@link #namedWithCommits} reader is not checked)
          */
         public JournalReader build() {
             // the saved position before the cursor continues after it (-1: none yet, the start applies)

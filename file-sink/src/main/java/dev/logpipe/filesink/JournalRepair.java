@@ -164,7 +164,7 @@ public final class JournalRepair {
                 continue; // deleted meanwhile
             }
             long after = RepairMaps.translate(map, before.getAsLong());
-            try (PositionFile p = PositionFile.open(target, name, false)) {
+            try (PositionFile p = PositionFile.open(target, name, false, false)) {
                 p.lastRead(after);
             }
             out.add(new ReaderPosition(name, before.getAsLong(), after));
@@ -234,12 +234,19 @@ public final class JournalRepair {
      * does not stop: they should not run across it).
      *
      * @throws JournalLockedException if a writer holds the directory
+     * @throws IllegalStateException if a named reader is open on it (see {@link JournalReader.Builder#named})
      */
     public static Report inPlace(Path dir) {
         String stamp = DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmss'Z'").withZone(ZoneOffset.UTC).format(Instant.now());
         Path tmp = dir.resolve("repair-" + stamp + ".tmp");
         Path aside = dir.resolve("damaged-" + stamp);
         try (DirectoryLock lock = DirectoryLock.acquire(dir)) {
+            List<String> open = PositionFile.openReaders(dir);
+            if (!open.isEmpty()) {
+                throw new IllegalStateException("named reader" + (open.size() == 1 ? " " : "s ") + open + " of " + dir
+                        + " " + (open.size() == 1 ? "is" : "are") + " open (tail --name, or a JournalReader): stop "
+                        + (open.size() == 1 ? "it" : "them") + " first; the journal was left as it was");
+            }
             Report r = copy(dir, tmp);
             if (!r.after().ok()) {
                 throw new IllegalStateException("the repaired copy in " + tmp + " does not verify clean; "

@@ -122,6 +122,29 @@ class JournalReaderTest {
     }
 
     @Test
+    void aNamedReaderIsOpenOnceAtATime() throws Exception {
+        try (JournalReader r = JournalReader.builder(dir).named("one").build()) {
+            assertEquals(0, n(r.next()));
+            ReaderInUseException e = assertThrows(ReaderInUseException.class,
+                    () -> JournalReader.builder(dir).named("one").build());
+            assertTrue(e.getMessage().contains("reader 'one' is in use"), e.getMessage());
+            // another process: the lock is the operating system's
+            Process p = new ProcessBuilder(java.nio.file.Paths.get(System.getProperty("java.home"), "bin", "java").toString(),
+                    "-cp", System.getProperty("java.class.path"), LockProbeMain.class.getName(),
+                    dir.resolve("readers").resolve("one.lock").toString()).redirectErrorStream(true).start();
+            String out = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8).trim();
+            assertEquals(0, p.waitFor());
+            assertEquals("locked", out, "seen from another process");
+            try (JournalReader other = JournalReader.builder(dir).named("two").build()) {
+                assertEquals(0, n(other.next()), "other names are independent");
+            }
+        }
+        try (JournalReader again = JournalReader.builder(dir).named("one").build()) {
+            assertEquals(1, n(again.next()), "free once the first closed, resuming after it");
+        }
+    }
+
+    @Test
     void recordsAfterCountsWhatIsLeftAcrossSegments() {
         try (JournalReader r = JournalReader.open(dir)) {
             assertEquals(TOTAL, r.recordsAfter(-1));

@@ -110,6 +110,19 @@ class RepairPositionsTest {
     }
 
     @Test
+    void anInPlaceRepairRefusesWhileANamedReaderIsOpen() throws Exception {
+        Path dir = copy();
+        try (JournalReader r = JournalReader.builder(dir).named("live").fromStart().build()) {
+            assertEquals(0, TestRecords.numberOf(r.next().record()));
+            IllegalStateException e = assertThrows(IllegalStateException.class, () -> JournalRepair.inPlace(dir));
+            assertTrue(e.getMessage().contains("named reader [live]") && e.getMessage().contains("stop it first"),
+                    e.getMessage());
+            assertFalse(Files.exists(dir.resolve(RepairMaps.DIR)), "nothing done");
+        }
+        assertEquals(1, JournalRepair.inPlace(dir).generation(), "closed: the repair runs");
+    }
+
+    @Test
     void aCopyLeavesTheSourceAsItWasAndCarriesMapsAndPositions() throws Exception {
         Path dir = copy();
         List<Excerpt> seg = journal.excerpts(0);

@@ -6,6 +6,7 @@ import dev.logpipe.filesink.JournalReader;
 import dev.logpipe.filesink.Level;
 import dev.logpipe.filesink.LogRecord;
 import dev.logpipe.filesink.ReadRecord;
+import dev.logpipe.filesink.ReaderInUseException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -286,6 +287,8 @@ public final class TailCommand implements Callable<Integer> {
             throw CliException.usage("cannot read a journal at " + data + ": " + e.getMessage() + "; pass --data DIR");
         } catch (DamagedPositionException e) {
             throw CliException.failure("reader '" + name + "': " + e.getMessage(), e);
+        } catch (ReaderInUseException e) {
+            throw CliException.failure(e.getMessage(), e);
         } catch (IllegalStateException | java.io.UncheckedIOException e) {
             throw CliException.failure("cannot read the journal at " + data + ": " + e.getMessage()
                     + "; run `logpipe verify --data " + data + "`", e);

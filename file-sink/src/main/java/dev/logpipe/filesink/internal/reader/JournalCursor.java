@@ -157,7 +157,7 @@ public final class JournalCursor implements AutoCloseable {
         }
         this.rollCycle = meta.rollCycle();
         this.rc = ChronicleRollCycles.of(rollCycle);
-        PositionFile pos = name == null ? null : PositionFile.open(dir, name, commitOnly);
+        PositionFile pos = name == null ? null : PositionFile.open(dir, name, commitOnly, !commitOnly);
         this.position = pos;
         if (this.commitOnly) {
             pos = null; // the start applies: the caller knows where it resumes

@@ -1,6 +1,7 @@
 package dev.logpipe.filesink.internal.reader;
 
 import dev.logpipe.filesink.DamagedPositionException;
+import dev.logpipe.filesink.ReaderInUseException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -14,8 +15,10 @@ import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.OptionalLong;
 import java.util.regex.Pattern;
@@ -53,14 +56,16 @@ public final class PositionFile implements AutoCloseable {
 
     private final FileChannel channel;
     private final MappedByteBuffer map;
+    private final Lock lock;
     private long sequence;
     private long lastRead;
 
-    private PositionFile(FileChannel channel, MappedByteBuffer map, long sequence, long lastRead) {
+    private PositionFile(FileChannel channel, MappedByteBuffer map, long sequence, long lastRead, Lock lock) {
         this.channel = channel;
         this.map = map;
         this.sequence = sequence;
         this.lastRead = lastRead;
+        this.lock = lock;
     }
 
     /** Checks a reader name: letters, digits, {@code . _ -}, 1 to 100 characters. */
@@ -76,16 +81,23 @@ public final class PositionFile implements AutoCloseable {
      *
      * @param overwriteDamaged whether a damaged file is taken as "nothing read yet" (for a reader whose
      *     start always applies) rather than refused
+     * @param exclusive whether to claim the name while open ({@code NAME.lock} beside the file), so that
+     *     a second reader under it (in any process) is refused
      * @throws DamagedPositionException if the file is damaged and {@code overwriteDamaged} is false
+     * @throws ReaderInUseException if {@code exclusive} and another reader holds the file
      */
-    public static PositionFile open(Path dir, String name, boolean overwriteDamaged) {
+    public static PositionFile open(Path dir, String name, boolean overwriteDamaged, boolean exclusive) {
         checkName(name);
         Path file = dir.resolve(DIR).resolve(name + SUFFIX);
         try {
             Files.createDirectories(file.getParent());
             FileChannel ch = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.READ,
                     StandardOpenOption.WRITE);
+            Lock lock = null;
             try {
+                if (exclusive) {
+                    lock = Lock.take(file.getParent(), name);
+                }
                 ByteBuffer read = ByteBuffer.allocate((int) Math.min(ch.size(), SIZE));
                 while (read.hasRemaining() && ch.read(read, read.position()) >= 0) {
                     // a read may return fewer bytes than asked for
@@ -105,7 +117,7 @@ public final class PositionFile implements AutoCloseable {
                 }
                 MappedByteBuffer m = ch.map(FileChannel.MapMode.READ_WRITE, 0, SIZE);
                 m.order(ByteOrder.LITTLE_ENDIAN);
-                PositionFile pf = new PositionFile(ch, m, seq, last);
+                PositionFile pf = new PositionFile(ch, m, seq, last, lock);
                 if (seq == 0) {
                     // new, version 1 or damaged: both slots first (a version 1 file's 16 bytes stay as
                     // they were until then), then the magic that makes them count
@@ -117,10 +129,63 @@ public final class PositionFile implements AutoCloseable {
                 return pf;
             } catch (IOException | RuntimeException e) {
                 ch.close();
+                if (lock != null) {
+                    lock.release();
+                }
                 throw e;
             }
         } catch (IOException e) {
             throw new UncheckedIOException("cannot open reader position " + file + ": " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * An open named reader's claim on its name: the operating system's lock on {@code NAME.lock} beside
+     * the position file (released when its process ends, however it ends), and this JVM's own set of
+     * held names. The lock is on a file nothing else opens: on Linux, closing any channel of a file
+     * drops the process's locks on it, and the position file is read by others (retention, a second
+     * reader's start); the set keeps a second claim in this JVM from opening the lock file at all.
+     */
+    private static final class Lock {
+        private static final java.util.Set<Path> HELD = java.util.concurrent.ConcurrentHashMap.newKeySet();
+
+        private final Path key;
+        private final FileChannel channel;
+
+        private Lock(Path key, FileChannel channel) {
+            this.key = key;
+            this.channel = channel;
+        }
+
+        static Lock take(Path readersDir, String name) throws IOException {
+            Path key = readersDir.toRealPath().resolve(name + ".lock");
+            if (!HELD.add(key)) {
+                throw new ReaderInUseException(name, key);
+            }
+            FileChannel ch = null;
+            try {
+                ch = FileChannel.open(key, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+                if (ch.tryLock() == null) {
+                    throw new ReaderInUseException(name, key);
+                }
+                return new Lock(key, ch);
+            } catch (IOException | RuntimeException e) {
+                if (ch != null) {
+                    ch.close(); // no other channel of this JVM has this file open: HELD says so
+                }
+                HELD.remove(key);
+                throw e;
+            }
+        }
+
+        void release() {
+            try {
+                channel.close();
+            } catch (IOException e) {
+                // closed with the process at the latest
+            } finally {
+                HELD.remove(key);
+            }
         }
     }
 
@@ -150,6 +215,10 @@ public final class PositionFile implements AutoCloseable {
             channel.close();
         } catch (IOException e) {
             throw new UncheckedIOException(e);
+        } finally {
+            if (lock != null) {
+                lock.release();
+            }
         }
     }
 
@@ -175,6 +244,30 @@ public final class PositionFile implements AutoCloseable {
                 } catch (DamagedPositionException e) {
                     LOG.warn("{}; retention keeps every segment for it", e.getMessage());
                     out.put(name, -1L);
+                }
+            }
+        }
+        return out;
+    }
+
+    /**
+     * The named readers of {@code dir} that are open now (their name claimed, see {@link #open}), in
+     * this process or another; readers whose start always applies do not claim their name.
+     */
+    public static List<String> openReaders(Path dir) throws IOException {
+        List<String> out = new ArrayList<>();
+        Path d = dir.resolve(DIR);
+        if (!Files.isDirectory(d)) {
+            return out;
+        }
+        try (DirectoryStream<Path> ds = Files.newDirectoryStream(d, "*.lock")) {
+            for (Path p : ds) {
+                String n = p.getFileName().toString();
+                String name = n.substring(0, n.length() - ".lock".length());
+                try {
+                    Lock.take(d, name).release();
+                } catch (ReaderInUseException e) {
+                    out.add(name);
                 }
             }
         }

@@ -31,7 +31,7 @@ class PositionFileTest {
     }
 
     private long saveAll(long... indexes) {
-        try (PositionFile p = PositionFile.open(dir, "r", false)) {
+        try (PositionFile p = PositionFile.open(dir, "r", false, true)) {
             for (long i : indexes) {
                 p.lastRead(i);
             }
@@ -41,13 +41,13 @@ class PositionFileTest {
 
     @Test
     void aNewFileHasNothingReadAndKeepsTheLastSave() throws Exception {
-        try (PositionFile p = PositionFile.open(dir, "r", false)) {
+        try (PositionFile p = PositionFile.open(dir, "r", false, true)) {
             assertEquals(-1, p.lastRead());
         }
         assertEquals(OptionalLong.of(-1), PositionFile.read(dir, "r"));
         saveAll(5, 6, 7, 1_000_000_000_007L);
         assertEquals(OptionalLong.of(1_000_000_000_007L), PositionFile.read(dir, "r"));
-        try (PositionFile p = PositionFile.open(dir, "r", false)) {
+        try (PositionFile p = PositionFile.open(dir, "r", false, true)) {
             assertEquals(1_000_000_000_007L, p.lastRead());
             p.lastRead(1_000_000_000_008L);
         }
@@ -116,7 +116,7 @@ class PositionFileTest {
         v1.putLong(0x4C50504F53303031L).putLong(41);
         Files.write(file(), v1.array());
         assertEquals(OptionalLong.of(41), PositionFile.read(dir, "r"));
-        try (PositionFile p = PositionFile.open(dir, "r", false)) {
+        try (PositionFile p = PositionFile.open(dir, "r", false, true)) {
             assertEquals(41, p.lastRead());
         }
         assertEquals(64, Files.size(file()), "rewritten as version 2");
@@ -131,10 +131,10 @@ class PositionFileTest {
         Files.write(file(), junk);
         DamagedPositionException e = assertThrows(DamagedPositionException.class, () -> PositionFile.read(dir, "r"));
         assertTrue(e.getMessage().contains(file().toString()), e.getMessage());
-        assertThrows(DamagedPositionException.class, () -> PositionFile.open(dir, "r", false));
+        assertThrows(DamagedPositionException.class, () -> PositionFile.open(dir, "r", false, true));
         assertArrayEquals(junk, Files.readAllBytes(file()), "a refused file is left as it was");
         assertEquals(Map.of("r", -1L), PositionFile.readAll(dir), "retention keeps everything for it");
-        try (PositionFile p = PositionFile.open(dir, "r", true)) {
+        try (PositionFile p = PositionFile.open(dir, "r", true, true)) {
             assertEquals(-1, p.lastRead());
             p.lastRead(9);
         }
@@ -148,7 +148,7 @@ class PositionFileTest {
         assertEquals(OptionalLong.of(-1), PositionFile.read(dir, "r"));
         Files.write(file(), new byte[0]);
         assertEquals(OptionalLong.of(-1), PositionFile.read(dir, "r"));
-        try (PositionFile p = PositionFile.open(dir, "r", false)) {
+        try (PositionFile p = PositionFile.open(dir, "r", false, true)) {
             assertEquals(-1, p.lastRead());
         }
     }
