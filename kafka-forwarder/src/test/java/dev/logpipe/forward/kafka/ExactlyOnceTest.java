@@ -25,6 +25,7 @@ import java.util.function.BooleanSupplier;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
@@ -160,6 +161,29 @@ class ExactlyOnceTest {
         assertEquals(70, got.size(), "records 0-49 before the repair, 50-69 after it");
         for (int i = 0; i < got.size(); i++) {
             assertEquals(i, TestJournal.numberOf(got.get(i).value()), "record " + i + " once, in order");
+        }
+    }
+
+    @Test
+    void aDamagedLocalPositionStopsAnAtLeastOnceForwarderSayingSo() throws Exception {
+        String topic = "damaged-position";
+        broker.createTopic(topic, 1);
+        try (TestJournal j = new TestJournal(dir)) {
+            j.append(10);
+            long last = j.readAll().get(9).index();
+            try (KafkaForwarder f = forwarder(topic).mode(DeliveryMode.AT_LEAST_ONCE).start()) {
+                await(() -> f.metrics().lastCommittedIndex() == last, Duration.ofSeconds(30), "committed");
+            }
+            Path pos;
+            try (var s = Files.list(dir.resolve("readers"))) {
+                pos = s.filter(p -> p.toString().endsWith(".pos")).findFirst().orElseThrow();
+            }
+            byte[] b = Files.readAllBytes(pos);
+            b[0] ^= 1;
+            Files.write(pos, b);
+            ForwarderException e = assertThrows(ForwarderException.class,
+                    () -> forwarder(topic).mode(DeliveryMode.AT_LEAST_ONCE).start().close());
+            assertTrue(e.getMessage().contains("is damaged") && !e.getMessage().contains("bug"), e.getMessage());
         }
     }
 

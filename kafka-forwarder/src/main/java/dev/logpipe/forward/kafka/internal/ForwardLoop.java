@@ -1,5 +1,6 @@
 package dev.logpipe.forward.kafka.internal;
 
+import dev.logpipe.filesink.DamagedPositionException;
 import dev.logpipe.filesink.JournalDamageException;
 import dev.logpipe.filesink.JournalReader;
 import dev.logpipe.filesink.JournalRepair;
@@ -346,7 +347,7 @@ public final class ForwardLoop implements Runnable {
                     from = StartFrom.START; // a repair kept nothing up to the position: all that is left is new
                 }
             } else {
-                long local = JournalReader.savedPosition(cfg.journal(), cfg.name()).orElse(-1);
+                long local = localPosition();
                 if (local >= 0) {
                     if (first) {
                         LOG.warn("forwarder {}: no position for transactional id {} in {}; resuming after the "
@@ -360,7 +361,7 @@ public final class ForwardLoop implements Runnable {
                 }
             }
         } else {
-            long local = JournalReader.savedPosition(cfg.journal(), cfg.name()).orElse(-1);
+            long local = localPosition();
             resumeAt = local;
             if (local < 0) {
                 from = cfg.startFrom();
@@ -399,6 +400,15 @@ public final class ForwardLoop implements Runnable {
         inFlight = new AckedPrefix(committed);
         nextLagCheck = 0;
         updateLag();
+    }
+
+    /** The position saved in the journal's {@code readers/NAME.pos}, -1 if none. */
+    private long localPosition() {
+        try {
+            return JournalReader.savedPosition(cfg.journal(), cfg.name()).orElse(-1);
+        } catch (DamagedPositionException e) {
+            throw new ForwarderException("forwarder '" + cfg.name() + "': " + e.getMessage(), e);
+        }
     }
 
     private int repairGeneration() {
