@@ -247,7 +247,7 @@ public final class ForwardLoop implements Runnable {
                     d = describe(admin, cfg.offsetsTopic(), ms);
                 } catch (MissingTopic e) {
                     createOffsetsTopic(admin, ms);
-                    d = describe(admin, cfg.offsetsTopic(), ms);
+                    d = describeCreated(admin, cfg.offsetsTopic(), ms);
                 }
                 offsetPartitions = d.partitions().size();
             }
@@ -277,6 +277,31 @@ public final class ForwardLoop implements Runnable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new InterruptException(e);
+        }
+    }
+
+    /**
+     * Describes a topic just created: the controller acknowledged the create, and a broker's metadata
+     * has it a little later (until then a describe says it does not exist), so asks again until it is
+     * there, within the start-up timeout.
+     */
+    private TopicDescription describeCreated(Admin admin, String topic, int ms) {
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(ms);
+        while (true) {
+            try {
+                return describe(admin, topic, ms);
+            } catch (MissingTopic e) {
+                if (System.nanoTime() - deadline > 0) {
+                    throw new ForwarderException("created the offsets topic '" + topic + "' but " + cfg.bootstrapServers()
+                            + " does not show it within " + seconds(cfg.startupTimeout()) + "; check the brokers' logs");
+                }
+                try {
+                    Thread.sleep(50);
+                } catch (InterruptedException ie) {
+                    Thread.currentThread().interrupt();
+                    throw new InterruptException(ie);
+                }
+            }
         }
     }
 
