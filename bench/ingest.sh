@@ -21,10 +21,13 @@
 #               --window messages unacknowledged (relp 1024, fluent 8), fluent messages hold --batch
 #               records (100); reports records/s from the first send to the last ack and ack latency.
 # --ack-level   when logpipe acknowledges: durable (default, after the sync) or written.
+# --thread-cpu  also print, as comment lines, the CPU each group of the server's threads used in the
+#               measured run (/proc/PID/task; event loops, journal writer, compilers, GC, ...).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 RECORDS=""
+THREAD_CPU=""
 CONNECTIONS=8
 PROTOCOL=tcp
 ACK_LEVEL=durable
@@ -58,7 +61,8 @@ while [[ $# -gt 0 ]]; do
     --batch) BATCH="$2"; shift 2 ;;
     --port) PORT="$2"; shift 2 ;;
     --admin-port) ADMIN_PORT="$2"; shift 2 ;;
-    -h|--help) sed -n '2,23p' "$0"; exit 0 ;;
+    --thread-cpu) THREAD_CPU=1; shift ;;
+    -h|--help) sed -n '2,25p' "$0"; exit 0 ;;
     *) echo "ingest.sh: unknown argument $1; see --help" >&2; exit 2 ;;
   esac
 done
@@ -185,8 +189,13 @@ if [[ -n "$WARMUP" ]]; then
     echo "# warm-up failed (exit $RC); server log tail:" >&2; tail -20 "$WORK/server.log" >&2; exit $RC
   fi
 fi
+[[ -n "${THREAD_CPU:-}" ]] && thread_ticks "$JPID" >"$WORK/ticks.before"
 java -Xms1g -Xmx"$GEN_HEAP" $CHRONICLE_FLAGS -cp "$JAR" dev.logpipe.bench.load.IngestLoad "${GEN_ARGS[@]}"
 RC=$?
+if [[ -n "${THREAD_CPU:-}" ]]; then
+  thread_ticks "$JPID" >"$WORK/ticks.after"
+  thread_cpu_report "$WORK/ticks.before" "$WORK/ticks.after"
+fi
 set -e
 if [[ $RC -ne 0 ]]; then
   echo "# generator exit $RC; server log tail:" >&2; tail -20 "$WORK/server.log" >&2

@@ -35,3 +35,31 @@ java_pid_of() {
   done
   echo "$1"
 }
+
+# CPU ticks of each thread of process PID, one "name|ticks" line per thread (utime + stime, in
+# clock ticks; the name as the kernel keeps it, at most 15 characters).
+thread_ticks() { # pid
+  local t
+  for t in /proc/"$1"/task/*; do
+    [[ -r "$t/stat" ]] || continue
+    local stat rest
+    stat="$(cat "$t/stat" 2>/dev/null)" || continue
+    rest="${stat##*) }"
+    # fields after the name: state is 1st, utime the 12th, stime the 13th
+    set -- $rest
+    echo "$(cat "$t/comm" 2>/dev/null)|$(( ${12} + ${13} ))"
+  done
+}
+
+# Prints, as comment lines, the CPU each group of threads used between two thread_ticks snapshots:
+# threads grouped by name without their trailing numbers (the event loops, GC workers, compilers).
+thread_cpu_report() { # before-file after-file
+  awk -F'|' -v hz="$(getconf CLK_TCK)" '
+    function group(n) { sub(/[-#]?[0-9]+$/, "", n); sub(/[-#]?[0-9]+$/, "", n); return n }
+    NR == FNR { before[group($1)] += $2; next }
+    { after[group($1)] += $2 }
+    END {
+      for (g in after) { d = after[g] - before[g]; if (d > 0) { printf "%.0f|%s\n", d * 1000 / hz, g; total += d * 1000 / hz } }
+      printf "%.0f|(total)\n", total
+    }' "$1" "$2" | sort -t'|' -k1,1nr | awk -F'|' '{ printf "# thread cpu %-20s %7d ms\n", $2, $1 }'
+}
