@@ -94,7 +94,8 @@ public final class TailCommand implements Callable<Integer> {
 
     @Option(names = "--name", paramLabel = "NAME",
             description = "a named reader: resume after the last record the previous 'tail --name NAME' read"
-                    + " (the start options apply to its first run only); retention keeps what it has not read")
+                    + " (the start options apply to its first run only); retention keeps what it has not read;"
+                    + " one 'tail --name NAME' at a time")
     String name;
 
     @Option(names = "--service", paramLabel = "NAME", description = "only records from this service (exact match)")
