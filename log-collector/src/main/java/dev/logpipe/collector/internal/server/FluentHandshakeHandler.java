@@ -68,7 +68,7 @@ final class FluentHandshakeHandler extends ByteToMessageDecoder {
     private static final SecureRandom RANDOM = new SecureRandom();
 
     private final byte[] sharedKey;
-    /** User name to password, as UTF-8; null: no user authentication. */
+    /** User name to password, as UTF-8 (shared by the listener's connections, read only); null: none asked for. */
     private final Map<String, byte[]> users;
     /** The HELO's auth salt (ASCII hex), empty without users. */
     private final byte[] authSalt;
@@ -78,22 +78,26 @@ final class FluentHandshakeHandler extends ByteToMessageDecoder {
     private boolean failed;
 
     /**
-     * @param users user name to password, or null for no user authentication
+     * @param sharedKey the key as UTF-8, shared by the listener's connections (never written to)
+     * @param users {@link #usersAsBytes} of the listener's users, or null for no user authentication
      */
-    FluentHandshakeHandler(byte[] sharedKey, Map<String, String> users, String serverHostname, AckCounters counters) {
+    FluentHandshakeHandler(byte[] sharedKey, Map<String, byte[]> users, String serverHostname, AckCounters counters) {
         this.sharedKey = sharedKey;
+        this.users = users;
         this.serverHostname = serverHostname;
         this.counters = counters;
         this.nonce = randomHex();
+        this.authSalt = users == null ? new byte[0] : randomHex();
+    }
+
+    /** Users' passwords as UTF-8, once per listener (null stays null). */
+    static Map<String, byte[]> usersAsBytes(Map<String, String> users) {
         if (users == null) {
-            this.users = null;
-            this.authSalt = new byte[0];
-        } else {
-            Map<String, byte[]> u = new HashMap<>();
-            users.forEach((name, password) -> u.put(name, password.getBytes(StandardCharsets.UTF_8)));
-            this.users = u;
-            this.authSalt = randomHex();
+            return null;
         }
+        Map<String, byte[]> out = new HashMap<>();
+        users.forEach((name, password) -> out.put(name, password.getBytes(StandardCharsets.UTF_8)));
+        return Map.copyOf(out);
     }
 
     private static byte[] randomHex() {

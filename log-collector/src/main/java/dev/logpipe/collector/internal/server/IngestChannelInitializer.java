@@ -51,6 +51,9 @@ final class IngestChannelInitializer extends ChannelInitializer<SocketChannel> {
 
     /** This host's name, as a PONG names the server; looked up here, never on an event loop (DNS may block). */
     private final String hostname;
+    /** The Fluent shared key and users as the handshake uses them, converted once, not per connection. */
+    private final byte[] fluentKey;
+    private final java.util.Map<String, byte[]> fluentUsers;
 
     IngestChannelInitializer(ListenerConfig config, SslContext sslContext, MpscSender<AppendRequest> sender,
                              PipelineCounters counters, ConnectionTracker tracker, Runnable syncNow) {
@@ -63,6 +66,9 @@ final class IngestChannelInitializer extends ChannelInitializer<SocketChannel> {
         this.counters = counters;
         this.tracker = tracker;
         this.hostname = config.fluentSharedKey() != null ? localHostname() : null;
+        this.fluentKey = config.fluentSharedKey() != null
+                ? config.fluentSharedKey().getBytes(java.nio.charset.StandardCharsets.UTF_8) : null;
+        this.fluentUsers = FluentHandshakeHandler.usersAsBytes(config.fluentUsers());
     }
 
     private static String localHostname() {
@@ -111,10 +117,9 @@ final class IngestChannelInitializer extends ChannelInitializer<SocketChannel> {
                         AckQueue.shared(config.maxPendingAcks(), open::get), syncNow, PRESSURE_DELAY_NANOS));
             }
             case FLUENT -> {
-                if (config.fluentSharedKey() != null) {
-                    p.addLast("fluent-handshake", new FluentHandshakeHandler(
-                            config.fluentSharedKey().getBytes(java.nio.charset.StandardCharsets.UTF_8), config.fluentUsers(),
-                            hostname, counters.acks));
+                if (fluentKey != null) {
+                    p.addLast("fluent-handshake", new FluentHandshakeHandler(fluentKey, fluentUsers, hostname,
+                            counters.acks));
                 }
                 p.addLast("fluent-decoder", FluentForwardDecoder.create(decoderConfig, counters, memory));
                 p.addLast("fluent-session", new FluentSessionHandler(backpressure, counters.acks, config.ackLevel(),
