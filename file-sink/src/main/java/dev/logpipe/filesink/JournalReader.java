@@ -3,6 +3,7 @@ package dev.logpipe.filesink;
 import dev.logpipe.channels.NonBlockingThread;
 import dev.logpipe.filesink.internal.reader.JournalCursor;
 import dev.logpipe.filesink.internal.reader.PositionFile;
+import dev.logpipe.filesink.internal.repair.RepairSwap;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -264,8 +265,11 @@ public final class JournalReader implements AutoCloseable {
          * @throws DamagedPositionException if a reader made {@link #named} has a damaged saved position
          * @throws ReaderInUseException if a reader made {@link #named} is open under that name already
          *     (in this process or another; a {@link #namedWithCommits} reader is not checked)
+         * @throws RepairInterruptedException if an in-place repair of the journal is swapping files, or stopped
+         *     while it did (see {@link JournalRepair#inPlace}): the directory holds parts of two journals
          */
         public JournalReader build() {
+            RepairSwap.refuseIfInterrupted(dir);
             // the saved position before the cursor continues after it (-1: none yet, the start applies)
             long saved = -1;
             if (name != null && !commitOnly) {

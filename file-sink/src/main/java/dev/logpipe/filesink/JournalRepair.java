@@ -5,9 +5,12 @@ import dev.logpipe.filesink.internal.queue.ChronicleRollCycles;
 import dev.logpipe.filesink.internal.queue.JournalMeta;
 import dev.logpipe.filesink.internal.reader.PositionFile;
 import dev.logpipe.filesink.internal.repair.RepairMaps;
+import dev.logpipe.filesink.internal.repair.RepairSwap;
 import dev.logpipe.filesink.internal.scan.SegmentScanner;
 import dev.logpipe.filesink.internal.verify.Verification;
 import dev.logpipe.filesink.internal.writer.DirectoryLock;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -22,6 +25,7 @@ import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -40,6 +44,8 @@ import java.util.concurrent.TimeoutException;
  */
 public final class JournalRepair {
 
+    private static final Logger LOG = LoggerFactory.getLogger(JournalRepair.class);
+
     /** Records being copied at most: in the channel to the writer, and written but not yet mapped. */
     static final int IN_FLIGHT_RECORDS = 4096;
     /** Their estimated heap at most, in the channel and again written but not yet mapped (records of up to 4 MiB). */
@@ -57,6 +63,7 @@ public final class JournalRepair {
     public static Report copy(Path source, Path target) {
         Objects.requireNonNull(source, "source");
         Objects.requireNonNull(target, "target");
+        RepairSwap.refuseIfInterrupted(source);
         if (Files.exists(target) && !isEmptyDir(target)) {
             throw new IllegalArgumentException(target + " is not empty; pass a new directory");
         }
@@ -178,8 +185,10 @@ public final class JournalRepair {
      * is translated to today's indexes by {@link #translate}.
      *
      * @throws IllegalStateException if the maps there are not numbered 1 to N
+     * @throws RepairInterruptedException if an in-place repair of it is swapping files, or stopped while it did
      */
     public static int generation(Path dir) {
+        RepairSwap.refuseIfInterrupted(dir);
         try {
             return RepairMaps.generation(dir);
         } catch (IOException e) {
@@ -233,14 +242,31 @@ public final class JournalRepair {
      * writer lock for the whole time, so it refuses to run while a server writes there (readers it
      * does not stop: they should not run across it).
      *
+     * <p>A crash at any point leaves a journal, never parts of two: the copy is synced before anything
+     * moves, a marker ({@code repair-in-progress}) is synced before the first rename, and a swap that
+     * stopped after it is finished by the next writer start on the directory ({@code serve}, a
+     * {@link FileSink}) or in-place repair; readers refuse the directory meanwhile. A copy left by a
+     * repair that stopped before the marker is deleted by either.
+     *
      * @throws JournalLockedException if a writer holds the directory
      * @throws IllegalStateException if a named reader is open on it (see {@link JournalReader.Builder#named})
      */
     public static Report inPlace(Path dir) {
+        return inPlace(dir, RepairSwap.Step.NONE);
+    }
+
+    /** {@link #inPlace(Path)}, with a hook after each step of the swap (tests play a crash there). */
+    static Report inPlace(Path dir, RepairSwap.Step step) {
         String stamp = DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmss'Z'").withZone(ZoneOffset.UTC).format(Instant.now());
-        Path tmp = dir.resolve("repair-" + stamp + ".tmp");
+        Path tmp = dir.resolve(RepairSwap.COPY_PREFIX + stamp + RepairSwap.COPY_SUFFIX);
         Path aside = dir.resolve("damaged-" + stamp);
+        for (int n = 2; Files.exists(aside) || Files.exists(tmp); n++) {
+            tmp = dir.resolve(RepairSwap.COPY_PREFIX + stamp + "-" + n + RepairSwap.COPY_SUFFIX);
+            aside = dir.resolve("damaged-" + stamp + "-" + n);
+        }
         try (DirectoryLock lock = DirectoryLock.acquire(dir)) {
+            Optional<String> recovered = RepairSwap.recover(dir, DirectoryLock.FILE_NAME);
+            recovered.ifPresent(LOG::warn);
             List<String> open = PositionFile.openReaders(dir);
             if (!open.isEmpty()) {
                 throw new IllegalStateException("named reader" + (open.size() == 1 ? " " : "s ") + open + " of " + dir
@@ -252,32 +278,28 @@ public final class JournalRepair {
                 throw new IllegalStateException("the repaired copy in " + tmp + " does not verify clean; "
                         + "the journal in " + dir + " was left as it was");
             }
-            Files.createDirectory(aside);
-            // aside first: until the repaired files are in, every original byte is still there under damaged-*
+            List<String> originals = new ArrayList<>();
             try (DirectoryStream<Path> ds = Files.newDirectoryStream(dir)) {
                 for (Path p : ds) {
                     String n = p.getFileName().toString();
                     if (n.endsWith(".cq4") || n.equals(Verification.METADATA_FILE) || n.equals(JournalMeta.FILE_NAME)
                             || n.equals(PositionFile.DIR) || n.equals(RepairMaps.DIR)) {
-                        Files.move(p, aside.resolve(n));
+                        originals.add(n);
                     }
                 }
             }
-            try (DirectoryStream<Path> ds = Files.newDirectoryStream(tmp)) {
-                for (Path p : ds) {
-                    String n = p.getFileName().toString();
-                    if (!n.equals(DirectoryLock.FILE_NAME)) {
-                        Files.move(p, dir.resolve(n));
-                    }
-                }
-            }
-            Files.deleteIfExists(tmp.resolve(DirectoryLock.FILE_NAME));
-            Files.delete(tmp);
+            originals.sort(null);
+            // the copy synced, a marker, the originals aside, the copy in: a crash anywhere leaves either the
+            // original journal untouched or a swap the next writer start (or repair) finishes
+            RepairSwap.swap(dir, tmp, aside, originals, DirectoryLock.FILE_NAME, step);
             VerifyReport after = JournalVerifier.verify(dir);
             return new Report(dir, dir, r.before(), after, r.records(), r.indexMap(), r.readers(), r.generation(), aside);
         } catch (IOException e) {
             throw new UncheckedIOException("repairing " + dir + " in place failed: " + e.getMessage()
-                    + " (the original files are in " + aside + " or still in " + dir + ")", e);
+                    + (Files.exists(dir.resolve(RepairSwap.MARKER))
+                            ? " (while swapping files: the next `logpipe serve` on it, or `logpipe repair --in-place` of it,"
+                                    + " finishes the swap; the original files are in " + aside + " or still in " + dir + ")"
+                            : " (the journal in " + dir + " was left as it was)"), e);
         }
     }
 

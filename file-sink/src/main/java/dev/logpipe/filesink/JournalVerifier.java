@@ -1,5 +1,6 @@
 package dev.logpipe.filesink;
 
+import dev.logpipe.filesink.internal.repair.RepairSwap;
 import dev.logpipe.filesink.internal.verify.Verification;
 
 import java.nio.file.Path;
@@ -25,8 +26,11 @@ public final class JournalVerifier {
      * Verifies the journal in {@code dir}.
      *
      * @throws IllegalArgumentException if {@code dir} is not a journal
+     * @throws RepairInterruptedException if an in-place repair of it is swapping files, or stopped while it did
+     *     (see {@link JournalRepair#inPlace})
      */
     public static VerifyReport verify(Path dir) {
+        RepairSwap.refuseIfInterrupted(dir);
         return Verification.run(dir);
     }
 }

@@ -7,6 +7,7 @@ import dev.logpipe.filesink.Level;
 import dev.logpipe.filesink.LogRecord;
 import dev.logpipe.filesink.ReadRecord;
 import dev.logpipe.filesink.ReaderInUseException;
+import dev.logpipe.filesink.RepairInterruptedException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -288,7 +289,7 @@ public final class TailCommand implements Callable<Integer> {
             throw CliException.usage("cannot read a journal at " + data + ": " + e.getMessage() + "; pass --data DIR");
         } catch (DamagedPositionException e) {
             throw CliException.failure("reader '" + name + "': " + e.getMessage(), e);
-        } catch (ReaderInUseException e) {
+        } catch (ReaderInUseException | RepairInterruptedException e) {
             throw CliException.failure(e.getMessage(), e);
         } catch (IllegalStateException | java.io.UncheckedIOException e) {
             throw CliException.failure("cannot read the journal at " + data + ": " + e.getMessage()

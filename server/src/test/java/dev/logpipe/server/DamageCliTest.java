@@ -308,6 +308,42 @@ class DamageCliTest {
     }
 
     @Test
+    void anInPlaceRepairStoppedWhileSwappingIsRefusedByReadersAndFinishedByTheNextRepair() throws Exception {
+        Path d = copy();
+        // as a repair killed after moving the first original aside leaves it: the copy (here a plain copy),
+        // the marker, one segment in damaged-X and the rest still in place
+        Path copyDir = Files.createDirectory(d.resolve("repair-X.tmp"));
+        List<String> originals = new ArrayList<>(SEGMENTS);
+        originals.add("logpipe-journal.properties");
+        originals.add("metadata.cq4t");
+        for (String n : originals) {
+            Files.copy(d.resolve(n), copyDir.resolve(n));
+        }
+        Files.createDirectory(d.resolve("damaged-X"));
+        Files.move(d.resolve(SEGMENTS.get(0)), d.resolve("damaged-X").resolve(SEGMENTS.get(0)));
+        StringBuilder marker = new StringBuilder("# logpipe in-place repair 1\ncopy repair-X.tmp\naside damaged-X\n");
+        originals.forEach(n -> marker.append("original ").append(n).append('\n'));
+        Files.writeString(d.resolve("repair-in-progress"), marker.append("end\n"));
+
+        for (String[] args : List.of(new String[] {"tail", "--data", d.toString(), "--from-start"},
+                new String[] {"verify", "--data", d.toString()},
+                new String[] {"repair", "--data", d.toString(), "--out", d.resolveSibling(d.getFileName() + "-out").toString()})) {
+            CliRun r = CliRun.run(args);
+            assertEquals(1, r.code(), r.toString());
+            assertTrue(r.err().contains("an in-place repair of " + d) && r.err().contains("finishes the swap first")
+                    && !r.err().contains("run `logpipe verify"), r.err());
+            assertEquals("", r.out(), "nothing read from part of a journal: " + r);
+        }
+        CliRun fixed = CliRun.run("repair", "--data", d.toString(), "--in-place");
+        assertEquals(0, fixed.code(), fixed.toString());
+        assertFalse(Files.exists(d.resolve("repair-in-progress")));
+        assertFalse(Files.exists(copyDir));
+        assertEquals(allBut(List.of()),
+                numbers(CliRun.run("tail", "--data", d.toString(), "--from-start", "--format", "json").out()),
+                "every record, from the copy swapped in");
+    }
+
+    @Test
     void aNamedReaderRefusesADamagedPositionAndStartsAfreshWhenItIsDeleted() throws Exception {
         Path d = copy();
         CliRun first = CliRun.run("tail", "--data", d.toString(), "--name", "idx", "--format", "json", "-n", "3");

@@ -20,6 +20,7 @@ import dev.logpipe.filesink.internal.queue.ClockTimeProvider;
 import dev.logpipe.filesink.internal.queue.JournalMeta;
 import dev.logpipe.filesink.internal.queue.JournalQueues;
 import dev.logpipe.filesink.internal.queue.SegmentSizes;
+import dev.logpipe.filesink.internal.repair.RepairSwap;
 import dev.logpipe.filesink.internal.retention.RetentionPolicy;
 import dev.logpipe.filesink.internal.scan.SegmentScanner;
 import dev.logpipe.filesink.internal.scan.SegmentTails;
@@ -167,6 +168,12 @@ public final class JournalSink implements AutoCloseable {
             }
             DirectoryLock lock = DirectoryLock.acquire(dir);
             try {
+                try {
+                    RepairSwap.recover(dir, DirectoryLock.FILE_NAME).ifPresent(LOG::warn);
+                } catch (IOException e) {
+                    throw new UncheckedIOException("cannot finish the interrupted in-place repair of " + dir + ": "
+                            + e.getMessage(), e);
+                }
                 JournalMeta meta = JournalMeta.openOrCreate(dir, wantedRollCycle);
                 if (meta.rollCycle() != wantedRollCycle) {
                     LOG.warn("journal {} was created with roll cycle {}; keeping it (asked for {})", dir,
