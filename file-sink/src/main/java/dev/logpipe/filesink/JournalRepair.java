@@ -139,6 +139,7 @@ public final class JournalRepair {
         List<ReaderPosition> readers;
         try {
             readers = carryOver(source, target, generation, map);
+            RepairSwap.syncTree(target); // the writer synced its segments; the maps and positions too, and their names
         } catch (IOException e) {
             throw new UncheckedIOException("cannot write the repair map or the readers' positions in " + target
                     + ": " + e.getMessage(), e);

@@ -7,11 +7,13 @@ import java.io.IOException;
 import java.io.Reader;
 import java.io.UncheckedIOException;
 import java.io.Writer;
+import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
 import java.util.Optional;
 import java.util.Properties;
 
@@ -99,10 +101,20 @@ public record JournalMeta(int layoutVersion, RollCycle rollCycle) {
             try (Writer w = Files.newBufferedWriter(tmp, StandardCharsets.UTF_8)) {
                 p.store(w, "logpipe journal; see file-sink/FORMAT.md");
             }
+            // on disk before its name: a new file renamed into place can otherwise be empty after a power
+            // loss, and the journal would not open until it was restored by hand
+            try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.READ)) {
+                ch.force(true);
+            }
             try {
                 Files.move(tmp, dir.resolve(FILE_NAME), StandardCopyOption.ATOMIC_MOVE);
             } catch (AtomicMoveNotSupportedException e) {
                 Files.move(tmp, dir.resolve(FILE_NAME), StandardCopyOption.REPLACE_EXISTING);
+            }
+            try (FileChannel d = FileChannel.open(dir, StandardOpenOption.READ)) {
+                d.force(true);
+            } catch (IOException e) {
+                // a directory cannot be opened on every OS; the writer syncs it again with its first segment
             }
         } catch (IOException e) {
             throw new UncheckedIOException("cannot create journal in " + dir + ": " + e.getMessage()
