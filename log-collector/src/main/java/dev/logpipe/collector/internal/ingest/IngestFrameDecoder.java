@@ -40,12 +40,15 @@ import java.net.SocketAddress;
  * finish sending: it is counted {@code incomplete_frame} and dropped, never stored as a record.
  *
  * <p>Octet counts: a count that is not digits followed by a space (on a connection that has used
- * octet counting; on one that has not, such a frame is simply a line that starts with a digit), has
- * more than 10 digits, or is above {@code maxFrameBytes} is not trusted: it is counted
- * {@code bad_octet_count} and that frame is
+ * octet counting; on one that has not, such a frame is simply a line that starts with a digit), or has
+ * more than 10 digits, is not trusted: it is counted {@code bad_octet_count} and that frame is
  * taken up to the next LF instead (stored raw or dropped by policy), after which per-frame detection
- * resumes; an over-limit count is never honoured, so one lying header cannot make the decoder skip
- * data it cannot see. A count that was wrong but plausible shows at the next frame: on a connection
+ * resumes. A count above {@code maxFrameBytes} followed by {@code <} (a syslog PRI) is a frame too long:
+ * under TRUNCATE its head is delivered flagged and exactly the rest of its count is skipped as it
+ * arrives (nothing of it is held), under CLOSE the connection is closed; an over-limit number followed
+ * by anything else is a line (or, after counted frames, a lying count as above). Taking over-limit
+ * counts for lies lost every later frame of an octet-counting sender, which sends no LF to resynchronise
+ * on. A count that was wrong but plausible shows at the next frame: on a connection
  * that used octet counting, a frame that starts with neither a digit nor {@code <} is the tail of a
  * frame whose count lied and is counted {@code bad_octet_count} the same way. An octet-counted frame
  * cut short by the client's end of input is {@code incomplete_frame} (stored raw or dropped by policy).
@@ -74,6 +77,10 @@ final class IngestFrameDecoder extends ChannelDuplexHandler {
         BAD_COUNT_LINE,
         /** Inside an octet-counted body of {@code octetLength} bytes. */
         OCTET_BODY,
+        /** At an octet-counted body longer than the limit ({@code octetRemaining} bytes): its head is kept. */
+        OCTET_OVERSIZE_HEAD,
+        /** Skipping the rest of an oversize octet-counted body, {@code octetRemaining} bytes. */
+        OCTET_SKIP,
         /** Skipping the rest of an oversize line, up to its LF. */
         DISCARD_TO_LF,
         /** Closed for an oversize frame; everything further is ignored. */
@@ -95,6 +102,8 @@ final class IngestFrameDecoder extends ChannelDuplexHandler {
     private ChannelHandlerContext ctx;
     private State state = State.FRAME_START;
     private int octetLength;
+    /** Bytes of an oversize octet-counted body not yet consumed. */
+    private long octetRemaining;
     private boolean usedOctetCounting;
     /**
      * The bytes from {@code lineScanFrom} on that are known to hold no LF: a line arriving a few bytes
@@ -388,6 +397,39 @@ final class IngestFrameDecoder extends ChannelDuplexHandler {
                 }
                 return false;
             }
+            case OCTET_OVERSIZE_HEAD -> {
+                int readable = cumulation.readableBytes();
+                int ri = cumulation.readerIndex();
+                if (readable > maxFrameBytes) {
+                    int cut = cutLength(ri); // looks at the byte after the limit: the body has it
+                    cumulation.readerIndex(ri + cut);
+                    octetRemaining -= cut;
+                    state = State.OCTET_SKIP;
+                    emit(ctx, ri, cut, true, null);
+                    return true;
+                }
+                if (atEnd) {
+                    // the client ended its stream inside the body: what came is its last frame, cut short
+                    state = State.FRAME_START;
+                    cumulation.readerIndex(ri + readable);
+                    if (endedByClient) {
+                        emit(ctx, ri, readable, false, RejectReason.INCOMPLETE_FRAME);
+                    } else {
+                        observer.frameRejected(RejectReason.INCOMPLETE_FRAME);
+                    }
+                }
+                return false;
+            }
+            case OCTET_SKIP -> {
+                int skip = (int) Math.min(cumulation.readableBytes(), octetRemaining);
+                cumulation.skipBytes(skip);
+                octetRemaining -= skip;
+                if (octetRemaining == 0) {
+                    state = State.FRAME_START;
+                    return true;
+                }
+                return false;
+            }
             case DISCARD_TO_LF -> {
                 int ri = cumulation.readerIndex();
                 int lf = cumulation.indexOf(ri, cumulation.writerIndex(), (byte) '\n');
@@ -422,6 +464,35 @@ final class IngestFrameDecoder extends ChannelDuplexHandler {
                 octetLength = (int) value;
                 usedOctetCounting = true;
                 state = State.OCTET_BODY;
+                return true;
+            }
+            if (c == ' ' && i > 0) {
+                // Over the limit. A syslog message starts with its PRI: a count followed by '<' is a frame
+                // too long, as its count says (cut it, or close, then skip exactly the rest: trusting the
+                // count is what octet counting is, RFC 6587 3.4.1, and a count that lies costs only this
+                // connection's own bytes); anything else is a line that starts with a number.
+                if (i + 1 >= readable) {
+                    if (atEnd) {
+                        state = State.BAD_COUNT_LINE;
+                        return true;
+                    }
+                    return false; // the body's first byte has not come yet
+                }
+                if (cumulation.getByte(ri + i + 1) != '<') {
+                    if (!usedOctetCounting) {
+                        return decodeLine(ctx, atEnd, null);
+                    }
+                    state = State.BAD_COUNT_LINE;
+                    return true;
+                }
+                if (oversize == OversizePolicy.CLOSE) {
+                    closeOversize(ctx);
+                    return false;
+                }
+                cumulation.readerIndex(ri + i + 1);
+                octetRemaining = value;
+                usedOctetCounting = true;
+                state = State.OCTET_OVERSIZE_HEAD;
                 return true;
             }
             if (c != ' ' && !usedOctetCounting) {

@@ -11,6 +11,7 @@ import dev.logpipe.collector.WireFormat;
 import dev.logpipe.filesink.FieldValue;
 import dev.logpipe.filesink.LogRecord;
 import dev.logpipe.filesink.RecordFlag;
+import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
@@ -69,18 +70,72 @@ class OctetCountingTest {
     }
 
     @Test
-    void absurdAndOverLimitCountsAreNotHonoured() {
+    void anElevenDigitCountIsNotHonoured() {
         IngestDecoderConfig cfg = new IngestDecoderConfig(WireFormat.SYSLOG, 64, OversizePolicy.TRUNCATE,
                 MalformedPolicy.STORE_RAW);
-        String stream = "99999999999 <13>1 - h a - - - eleven digits\n"
-                + "65 <13>1 - h a - - - over the limit\n"
-                + octet("<13>1 - h a - - - fine");
+        String stream = "99999999999 <13>1 - h a - - - eleven digits\n" + octet("<13>1 - h a - - - fine");
         Harness.Result r = Harness.assertSplitInvariant(cfg, utf8(stream));
-        assertEquals(List.of("99999999999 <13>1 - h a - - - eleven digits", "65 <13>1 - h a - - - over the limit",
-                "fine"), messages(r.records()));
+        assertEquals(List.of("99999999999 <13>1 - h a - - - eleven digits", "fine"), messages(r.records()));
         assertEquals("bad_octet_count", error(r.records().get(0)));
-        assertEquals("bad_octet_count", error(r.records().get(1)));
-        assertEquals(null, error(r.records().get(2)));
+        assertEquals(null, error(r.records().get(1)));
+    }
+
+    /**
+     * An octet-counted frame over the limit, sent as octet senders do (no LF after it), between others:
+     * its head is kept flagged, exactly its count is skipped, and the frames after it are all there. It
+     * used to be taken for a lying count and read up to an LF that never came: everything after it on
+     * the connection was lost, uncounted.
+     */
+    @Test
+    void anOverLimitFrameIsCutAndExactlyItsCountSkipped() {
+        IngestDecoderConfig cfg = new IngestDecoderConfig(WireFormat.SYSLOG, 64, OversizePolicy.TRUNCATE,
+                MalformedPolicy.STORE_RAW);
+        String big = "<13>1 - h a - - - " + "x".repeat(40) + "ü".repeat(30) + " end of the long one";
+        StringBuilder stream = new StringBuilder(octet("<13>1 - h a - - - before") + octet(big));
+        List<String> after = new ArrayList<>();
+        for (int i = 0; i < 5; i++) {
+            after.add("after " + i);
+            stream.append(octet("<13>1 - h a - - - after " + i));
+        }
+        Harness.Result r = Harness.assertSplitInvariant(cfg, utf8(stream.toString()));
+        List<LogRecord> recs = r.records();
+        assertEquals(7, recs.size(), recs::toString);
+        assertEquals("before", recs.get(0).message());
+        LogRecord cut = recs.get(1);
+        assertTrue(cut.hasFlag(RecordFlag.TRUNCATED), cut::toString);
+        assertFalse(cut.hasFlag(RecordFlag.MALFORMED), "its header survived the cut: " + cut);
+        assertEquals("x".repeat(40) + "ü".repeat(3), cut.message(), "64 bytes, backed off to a whole character");
+        assertEquals(after, messages(recs.subList(2, 7)));
+        assertEquals(List.of(), r.events().stream().filter(e -> e.startsWith("rejected")).toList());
+    }
+
+    @Test
+    void anOverLimitFrameClosesTheConnectionUnderClose() {
+        IngestDecoderConfig cfg = new IngestDecoderConfig(WireFormat.SYSLOG, 64, OversizePolicy.CLOSE,
+                MalformedPolicy.STORE_RAW);
+        String stream = octet("<13>1 - h a - - - before") + octet("<13>1 - h a - - - " + "x".repeat(80))
+                + octet("<13>1 - h a - - - not read");
+        Harness.Result r = Harness.assertSplitInvariant(cfg, utf8(stream));
+        assertEquals(List.of("before"), messages(r.records()));
+        assertTrue(r.events().contains("rejected oversize"), r.events().toString());
+    }
+
+    @Test
+    void anOverLimitNumberThatIsNotFollowedByAPriIsNotACount() {
+        IngestDecoderConfig cfg = new IngestDecoderConfig(WireFormat.SYSLOG, 64, OversizePolicy.TRUNCATE,
+                MalformedPolicy.STORE_RAW);
+        // a fresh connection: a line that starts with a number (an epoch time, say) stays a line
+        Harness.Result fresh = Harness.assertSplitInvariant(cfg, utf8("1733512345 started\n" + octet("<13>1 - h a - - - next")));
+        assertEquals(2, fresh.records().size(), fresh.records()::toString);
+        assertEquals("next", fresh.records().get(1).message());
+        assertEquals(null, error(fresh.records().get(1)));
+        assertFalse(fresh.records().get(0).message().isEmpty());
+        assertTrue(fresh.events().stream().noneMatch(e -> e.contains("octet")), fresh.events().toString());
+        // after counted frames: a count that lies (no PRI after it) is taken as the rest of a line
+        Harness.Result counted = Harness.assertSplitInvariant(cfg,
+                utf8(octet("<13>1 - h a - - - first") + "1733512345 x\n" + octet("<13>1 - h a - - - next")));
+        assertEquals(List.of("first", "1733512345 x", "next"), messages(counted.records()));
+        assertEquals("bad_octet_count", error(counted.records().get(1)));
     }
 
     @Test
