@@ -54,21 +54,20 @@ final class RecordFormatter {
             sb.append(RESET);
         }
         sb.append(' ');
-        String service = r.service().isEmpty() ? "-" : r.service();
-        String host = r.host().isEmpty() ? "-" : r.host();
+        String service = r.service().isEmpty() ? "-" : oneLine(r.service());
+        String host = r.host().isEmpty() ? "-" : oneLine(r.host());
         serviceWidth = Math.min(MAX_COLUMN, Math.max(serviceWidth, service.length()));
         hostWidth = Math.min(MAX_COLUMN, Math.max(hostWidth, host.length()));
         pad(sb, service, serviceWidth).append(' ');
         pad(sb, host, hostWidth).append("  ");
         appendOneLine(sb, r.message());
         for (int i = 0; i < r.fieldCount(); i++) {
-            sb.append(' ').append(r.fieldName(i)).append('=');
+            sb.append(' ');
+            appendOneLine(sb, r.fieldName(i));
+            sb.append('=');
             FieldValue v = r.fieldValue(i);
-            if (v.json() || isBare(v.text())) {
-                appendOneLine(sb, v.text());
-            } else {
-                sb.append(v.toJson());
-            }
+            // JSON text escapes line breaks but not every character a terminal acts on (DEL, C1, U+2028)
+            appendOneLine(sb, v.json() || isBare(v.text()) ? v.text() : v.toJson());
         }
         for (RecordFlag flag : r.flags()) {
             sb.append(" [").append(flag.name()).append(']');
@@ -107,7 +106,11 @@ final class RecordFormatter {
         return sb;
     }
 
-    /** Appends {@code s} with line breaks and other control characters escaped, so one record stays one line. */
+    /**
+     * Appends {@code s} with line breaks and other control characters escaped, so one record stays one
+     * line and no terminal escape passes through: C0, DEL, C1 (U+0085 is a line break to some, U+009B a
+     * terminal's CSI) and the Unicode line and paragraph separators.
+     */
     private static void appendOneLine(StringBuilder sb, String s) {
         for (int i = 0; i < s.length(); i++) {
             char c = s.charAt(i);
@@ -117,12 +120,28 @@ final class RecordFormatter {
                 sb.append("\\r");
             } else if (c == '\t') {
                 sb.append("\\t");
-            } else if (c < 0x20 || c == 0x7f) {
-                sb.append(String.format("\\u%04x", (int) c)); // never pass terminal escapes through
+            } else if (escaped(c)) {
+                sb.append(String.format("\\u%04x", (int) c));
             } else {
                 sb.append(c);
             }
         }
+    }
+
+    private static boolean escaped(char c) {
+        return c < 0x20 || (c >= 0x7f && c <= 0x9f) || c == 0x2028 || c == 0x2029;
+    }
+
+    /** {@code s} as {@link #appendOneLine} writes it (itself when nothing needs escaping). */
+    static String oneLine(String s) {
+        for (int i = 0; i < s.length(); i++) {
+            if (escaped(s.charAt(i))) {
+                StringBuilder sb = new StringBuilder(s.length() + 16);
+                appendOneLine(sb, s);
+                return sb.toString();
+            }
+        }
+        return s;
     }
 
     private static boolean isBare(String s) {
@@ -131,7 +150,7 @@ final class RecordFormatter {
         }
         for (int i = 0; i < s.length(); i++) {
             char c = s.charAt(i);
-            if (c <= ' ' || c == '"' || c == '=' || c == 0x7f) {
+            if (c <= ' ' || c == '"' || c == '=' || escaped(c)) {
                 return false;
             }
         }
