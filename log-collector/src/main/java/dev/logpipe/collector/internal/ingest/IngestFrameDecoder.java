@@ -42,8 +42,8 @@ import java.net.SocketAddress;
  * <p>Octet counts: a count that is not digits followed by a space (on a connection that has used
  * octet counting; on one that has not, such a frame is simply a line that starts with a digit), or has
  * more than 10 digits, is not trusted: it is counted {@code bad_octet_count} and that frame is
- * taken up to the next LF instead (stored raw or dropped by policy), after which per-frame detection
- * resumes. A count above {@code maxFrameBytes} followed by {@code <} (a syslog PRI) is a frame too long:
+ * taken up to the next LF instead (stored raw or dropped by policy; on a connection that has counted,
+ * up to the next LF or frame header, see {@link #resync}), after which per-frame detection resumes. A count above {@code maxFrameBytes} followed by {@code <} (a syslog PRI) is a frame too long:
  * under TRUNCATE its head is delivered flagged and exactly the rest of its count is skipped as it
  * arrives (nothing of it is held), under CLOSE the connection is closed; an over-limit number followed
  * by anything else is a line (or, after counted frames, a lying count as above). Taking over-limit
@@ -112,6 +112,9 @@ final class IngestFrameDecoder extends ChannelDuplexHandler {
      */
     private int lineScanFrom = -1;
     private int lineScanned;
+    /** Likewise for {@link #resync}: the bytes from {@code resyncFrom} up to {@code resyncScanned} hold no LF or header. */
+    private int resyncFrom = -1;
+    private int resyncScanned;
     /** Whether the last decode pass stopped, with bytes left, because the downstream turned autoRead off. */
     private boolean heldForBackpressure;
     /** Whether the current decode pass has fired a record. */
@@ -375,7 +378,7 @@ final class IngestFrameDecoder extends ChannelDuplexHandler {
                 return decodeLine(ctx, atEnd, null);
             }
             case BAD_COUNT_LINE -> {
-                return decodeLine(ctx, atEnd, RejectReason.BAD_OCTET_COUNT);
+                return usedOctetCounting ? resync(ctx, atEnd, false) : decodeLine(ctx, atEnd, RejectReason.BAD_OCTET_COUNT);
             }
             case OCTET_BODY -> {
                 int readable = cumulation.readableBytes();
@@ -431,6 +434,9 @@ final class IngestFrameDecoder extends ChannelDuplexHandler {
                 return false;
             }
             case DISCARD_TO_LF -> {
+                if (usedOctetCounting) {
+                    return resync(ctx, atEnd, true);
+                }
                 int ri = cumulation.readerIndex();
                 int lf = cumulation.indexOf(ri, cumulation.writerIndex(), (byte) '\n');
                 if (lf < 0) {
@@ -445,6 +451,185 @@ final class IngestFrameDecoder extends ChannelDuplexHandler {
                 return false;
             }
         }
+    }
+
+    /** What {@link #frameAt} found. */
+    private static final int NO_HEADER = 0;
+    private static final int HEADER = 1;
+    private static final int UNDECIDED = 2;
+    /** Set by {@link #headerShapeAt} on HEADER: the count, and where the body starts. */
+    private long shapeCount;
+    private int shapeBody;
+
+    /**
+     * Whether {@code LEN SP <PRI>} (a count of 1 to 10 digits without a leading zero, a space, a PRI of
+     * 1 to 3 digits) starts at {@code p}; UNDECIDED when the bytes before {@code end} do not tell yet.
+     */
+    private int headerShapeAt(int p, int end) {
+        int i = p;
+        byte c = cumulation.getByte(i);
+        if (c < '1' || c > '9') {
+            return NO_HEADER;
+        }
+        long count = 0;
+        int digits = 0;
+        while (i < end && (c = cumulation.getByte(i)) >= '0' && c <= '9') {
+            if (++digits > MAX_COUNT_DIGITS) {
+                return NO_HEADER;
+            }
+            count = count * 10 + (c - '0');
+            i++;
+        }
+        if (i >= end) {
+            return UNDECIDED;
+        }
+        if (c != ' ') {
+            return NO_HEADER;
+        }
+        int body = ++i;
+        if (i >= end) {
+            return UNDECIDED;
+        }
+        if (cumulation.getByte(i++) != '<') {
+            return NO_HEADER;
+        }
+        int pri = 0;
+        while (i < end && (c = cumulation.getByte(i)) >= '0' && c <= '9') {
+            if (++pri > 3) {
+                return NO_HEADER;
+            }
+            i++;
+        }
+        if (i >= end) {
+            return UNDECIDED;
+        }
+        if (pri == 0 || c != '>') {
+            return NO_HEADER;
+        }
+        shapeCount = count;
+        shapeBody = body;
+        return HEADER;
+    }
+
+    /**
+     * Whether a frame starts at {@code p}: a header shape whose count ends at an LF or another header
+     * shape, or where the input ended. Frames follow each other with nothing between them, so the digits
+     * of a message's end run into the next count ("... after 9" then "25 <13>..." reads "925 <13>");
+     * the count that lands on the next frame tells which digits are the count. A count that ends where
+     * the bytes so far end is UNDECIDED until the next byte comes (or the input ends), so that how the
+     * stream was cut into reads never changes what is found.
+     */
+    private int frameAt(int p, int end, boolean atEnd) {
+        int shape = headerShapeAt(p, end);
+        if (shape != HEADER) {
+            return shape;
+        }
+        long next = shapeBody + shapeCount;
+        if (next == end) {
+            return atEnd ? HEADER : UNDECIDED;
+        }
+        if (next > end) {
+            return UNDECIDED;
+        }
+        int n = (int) next;
+        byte c = cumulation.getByte(n);
+        if (c == '\n' || c == '\r') {
+            return HEADER;
+        }
+        return headerShapeAt(n, end) == NO_HEADER ? NO_HEADER : HEADER;
+    }
+
+    /**
+     * After a count that lied on a connection that counts octets: its senders end frames with no LF,
+     * so the tail of the broken frame runs to the next LF or the next frame header, whichever comes
+     * first, and is reported {@code bad_octet_count} (or, {@code discarding}, the rest of a frame cut
+     * at the limit is dropped up to there). Before, only an LF ended it: one wrong count (say, one
+     * counted in characters, not bytes, on a line with an "ü") merged or dropped every later frame of
+     * the connection. A header inside a message's text can end the tail early; only a broken frame is
+     * read this way.
+     */
+    private boolean resync(ChannelHandlerContext ctx, boolean atEnd, boolean discarding) {
+        int ri = cumulation.readerIndex();
+        int end = cumulation.writerIndex();
+        int limit = discarding ? end : (int) Math.min(end, ri + (long) maxFrameBytes + 2);
+        // a broken frame's tail is at least one byte (a bad header at ri is not the next frame)
+        int p = ri == resyncFrom ? ri + resyncScanned : discarding ? ri : ri + 1;
+        resyncFrom = -1;
+        int found = -1;
+        boolean lf = false;
+        for (; p < limit; p++) {
+            byte c = cumulation.getByte(p);
+            if (c == '\n') {
+                found = p;
+                lf = true;
+                break;
+            }
+            if (c >= '1' && c <= '9') {
+                int h = frameAt(p, end, atEnd);
+                if (h == HEADER) {
+                    found = p;
+                    break;
+                }
+                if (h == UNDECIDED && !atEnd) {
+                    // a later start in the same digits may be a whole frame already; else wait for more
+                    for (int q = p + 1; q < end && (c = cumulation.getByte(q)) >= '0' && c <= '9'; q++) {
+                        if (frameAt(q, end, false) == HEADER) {
+                            found = q;
+                            break;
+                        }
+                    }
+                    break;
+                }
+            }
+        }
+        if (discarding) {
+            if (found >= 0) {
+                cumulation.readerIndex(lf ? found + 1 : found);
+                state = State.FRAME_START;
+                return true;
+            }
+            cumulation.readerIndex(p); // dropped up to a possible header, kept for the next read
+            return false;
+        }
+        if (found >= 0) {
+            int length = found - ri;
+            if (lf && length > 0 && cumulation.getByte(found - 1) == '\r') {
+                length--;
+            }
+            cumulation.readerIndex(lf ? found + 1 : found);
+            state = State.FRAME_START;
+            if (length > maxFrameBytes) {
+                emit(ctx, ri, cutLength(ri), true, RejectReason.BAD_OCTET_COUNT);
+            } else if (length > 0) {
+                emit(ctx, ri, length, false, RejectReason.BAD_OCTET_COUNT);
+            }
+            return true;
+        }
+        int readable = end - ri;
+        if (readable > maxFrameBytes + 1) {
+            if (oversize == OversizePolicy.CLOSE) {
+                closeOversize(ctx);
+                return false;
+            }
+            int cut = cutLength(ri);
+            cumulation.readerIndex(ri + cut);
+            state = State.DISCARD_TO_LF;
+            emit(ctx, ri, cut, true, RejectReason.BAD_OCTET_COUNT);
+            return true;
+        }
+        if (atEnd) {
+            cumulation.readerIndex(end);
+            state = State.FRAME_START;
+            if (endedByClient) {
+                emit(ctx, ri, readable, false, RejectReason.BAD_OCTET_COUNT); // the client's last frame
+            } else if (!isBlank(ri, readable)) {
+                observer.frameRejected(RejectReason.INCOMPLETE_FRAME);
+            }
+            return false;
+        }
+        resyncFrom = ri;
+        resyncScanned = p - ri;
+        return false;
     }
 
     /** Parses {@code LEN SP}; on success enters OCTET_BODY. */

@@ -162,6 +162,57 @@ class OctetCountingTest {
         assertEquals("after", recs.get(2).message());
     }
 
+    /**
+     * Octet-counting senders put nothing between frames, so after a count that lied there is no LF to
+     * find the next frame by: the tail of the broken frame ends at the next {@code LEN SP <PRI>}. A count
+     * made in characters rather than bytes (one "ü") used to merge or drop every later frame of the
+     * connection; now the frames after it are all there.
+     */
+    @Test
+    void aWrongCountWithoutLineBreaksResynchronisesAtTheNextFrameHeader() {
+        String broken = "<13>1 - h a - - - grüße";
+        // counted in characters: one short
+        StringBuilder stream = new StringBuilder(octet("<13>1 - h a - - - first"));
+        stream.append(broken.length()).append(' ').append(broken);
+        List<String> after = new ArrayList<>();
+        for (int i = 0; i < 20; i++) {
+            after.add("after " + i);
+            stream.append(octet("<13>1 - h a - - - after " + i));
+        }
+        Harness.Result r = Harness.assertSplitInvariant(SYSLOG, utf8(stream.toString()));
+        List<LogRecord> recs = r.records();
+        assertEquals("first", recs.get(0).message());
+        assertEquals(after, messages(recs.subList(recs.size() - 20, recs.size())), "every frame after the lie");
+        assertEquals(23, recs.size(), "the broken frame's head and its one-byte tail between them: " + recs);
+        assertEquals("bad_octet_count", error(recs.get(2)));
+
+        // one too long: the frame takes the next frame's first byte; that frame's rest is the broken tail
+        StringBuilder longer = new StringBuilder(octet("<13>1 - h a - - - first"));
+        String msg = "<13>1 - h a - - - counted one too many";
+        longer.append(utf8(msg).length + 1).append(' ').append(msg);
+        for (int i = 0; i < 20; i++) {
+            longer.append(octet("<13>1 - h a - - - after " + i));
+        }
+        Harness.Result l = Harness.assertSplitInvariant(SYSLOG, utf8(longer.toString()));
+        List<LogRecord> lr = l.records();
+        assertEquals(after.subList(1, 20), messages(lr.subList(lr.size() - 19, lr.size())),
+                "only the frame whose first byte was taken is lost to the lie: " + lr);
+        assertTrue(l.events().contains("rejected bad_octet_count"), l.events().toString());
+    }
+
+    @Test
+    void aCutBrokenFrameIsDiscardedOnlyUpToTheNextFrameHeader() {
+        IngestDecoderConfig cfg = new IngestDecoderConfig(WireFormat.SYSLOG, 64, OversizePolicy.TRUNCATE,
+                MalformedPolicy.STORE_RAW);
+        // a count that lies (no space after it) followed by 200 bytes without an LF, then frames
+        String stream = octet("<13>1 - h a - - - first") + "12x" + "y".repeat(200)
+                + octet("<13>1 - h a - - - next") + octet("<13>1 - h a - - - last");
+        Harness.Result r = Harness.assertSplitInvariant(cfg, utf8(stream));
+        assertEquals(List.of("first", "12x" + "y".repeat(61), "next", "last"), messages(r.records()));
+        assertTrue(r.records().get(1).hasFlag(RecordFlag.TRUNCATED));
+        assertEquals("bad_octet_count", error(r.records().get(1)));
+    }
+
     @Test
     void aFrameCutShortByTheEndOfInputIsIncomplete() {
         Harness.Result r = Harness.assertSplitInvariant(SYSLOG,
