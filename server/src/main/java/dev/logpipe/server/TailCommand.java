@@ -112,7 +112,7 @@ public final class TailCommand implements Callable<Integer> {
             description = "text (aligned, readable) or json (one object per line, every field)")
     Format format;
 
-    @Option(names = "--count", description = "print only the number of matching records (not with --follow)")
+    @Option(names = "--count", description = "print only the number of matching records (not with --follow); with --name, those new for the reader, which stays where it was")
     boolean count;
 
     @Option(names = "--color", paramLabel = "WHEN", defaultValue = "auto",
@@ -137,11 +137,16 @@ public final class TailCommand implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         boolean filtering = minLevel != null || service != null || host != null || pattern != null;
         JournalReader.Builder b = JournalReader.builder(data);
-        if (name != null) {
+        // --count with --name counts what is new for the reader without reading it for the reader: the
+        // position stays where it was (it used to move to the end, so the reader then skipped all it counted)
+        long countAfter = name != null && count ? countedReaderPosition() : -1;
+        if (name != null && !count) {
             b.named(name);
         }
         long lastN = -1;
-        if (start == null && count) {
+        if (countAfter >= 0) {
+            b.fromIndex(countAfter);
+        } else if (start == null && count) {
             b.fromStart(); // --count alone counts the whole journal
         } else if (start == null || start.last != null) {
             lastN = start == null ? 10 : start.last;
@@ -160,18 +165,22 @@ public final class TailCommand implements Callable<Integer> {
         }
         RecordFormatter fmt = new RecordFormatter(useColor());
         try (JournalReader reader = open(b)) {
-            if (reader.resumedAfter() >= 0) {
+            long resumedAfter = countAfter >= 0 ? countAfter : reader.resumedAfter();
+            if (resumedAfter >= 0) {
                 // a named reader continues where it stopped: every record after that, whatever -n says
                 lastN = -1;
                 if (start != null) {
                     spec.commandLine().getErr().println("logpipe tail: reader '" + name + "' resumes after index "
-                            + reader.resumedAfter() + "; the start option applies only to its first run"
+                            + resumedAfter + "; the start option applies only to its first run"
                             + " (delete " + data.resolve("readers").resolve(name + ".pos") + " to start it afresh)");
                 }
             }
             if (count) {
                 long n = 0;
                 for (ReadRecord rr; (rr = next(reader)) != null; ) {
+                    if (rr.index() <= countAfter) {
+                        continue; // the reader's last record: it resumes after it
+                    }
                     if (matches(rr.record())) {
                         n++;
                     }
@@ -279,6 +288,15 @@ public final class TailCommand implements Callable<Integer> {
                 throw new ParameterException(spec.commandLine(), "--since: '" + text
                         + "' is not a time; use a duration ago such as 10m or 2h, or an RFC 3339 time such as 2026-11-25T17:00:00Z");
             }
+        }
+    }
+
+    /** The saved position of reader {@link #name} for --count, -1 if it has none yet (its start options apply). */
+    private long countedReaderPosition() {
+        try {
+            return JournalReader.savedPosition(data, name).orElse(-1);
+        } catch (DamagedPositionException e) {
+            throw CliException.failure("reader '" + name + "': " + e.getMessage(), e);
         }
     }
 

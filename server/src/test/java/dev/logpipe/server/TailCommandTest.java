@@ -15,6 +15,7 @@ import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.io.Writer;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
@@ -304,8 +305,17 @@ class TailCommandTest {
 
             j.append(LogRecord.builder().level(Level.WARN).message("new 3").build(), LogRecord.builder().message("new 4").build());
             assertEquals("1\n", CliRun.run("tail", "--data", d, "--name", "audit", "--count", "--level", "warn").out(),
-                    "a count also reads on from where the reader stopped");
-            assertEquals(List.of(), jsonMessages(CliRun.run("tail", "--data", d, "--name", "audit", "--format", "json")));
+                    "a count reads on from where the reader stopped");
+            assertEquals("2\n", CliRun.run("tail", "--data", d, "--name", "audit", "--count").out(),
+                    "and leaves the reader there: counting is not reading (it used to move the reader past what it counted)");
+            assertEquals(List.of("new 3", "new 4"),
+                    jsonMessages(CliRun.run("tail", "--data", d, "--name", "audit", "--format", "json")));
+            assertEquals("0\n", CliRun.run("tail", "--data", d, "--name", "audit", "--count").out());
+
+            // a reader that has not run yet: its start options apply, and the count does not create it
+            assertEquals("20\n", CliRun.run("tail", "--data", d, "--name", "fresh", "--count").out());
+            assertEquals("20\n", CliRun.run("tail", "--data", d, "--name", "fresh", "--from-start", "--count").out());
+            assertFalse(Files.exists(own.resolve("readers").resolve("fresh.pos")), "counting created no reader");
         }
     }
 
