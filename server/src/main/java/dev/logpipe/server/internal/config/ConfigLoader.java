@@ -100,8 +100,20 @@ public final class ConfigLoader {
      */
     private static void checkSyntax(String name, String text) throws ConfigException {
         try (JsonParser p = YAML.createParser(text)) {
-            while (p.nextToken() != null) {
-                // only the parser's verdict matters here
+            int depth = 0;
+            int documents = 0;
+            for (JsonToken t; (t = p.nextToken()) != null; ) {
+                if (depth == 0 && ++documents > 1) {
+                    // the first document is all a config is read from: the rest would be ignored, unchecked
+                    int l = p.currentLocation() == null ? -1 : p.currentLocation().getLineNr();
+                    throw error(name, l, null, "a second YAML document (after '---'): a config is one document;"
+                            + " put every setting in it");
+                }
+                if (t.isStructStart()) {
+                    depth++;
+                } else if (t.isStructEnd()) {
+                    depth--;
+                }
             }
         } catch (JsonProcessingException e) {
             String msg = e.getOriginalMessage();

@@ -63,6 +63,14 @@ class ConfigLoaderTest {
         assertTrue(load("port:\n").isEmpty());
     }
 
+    /** A second document used to be ignored, unchecked: its settings silently did not apply. */
+    @Test
+    void aSecondYamlDocumentIsRefusedNotIgnored() throws Exception {
+        assertEquals("test.yaml:4: a second YAML document (after '---'): a config is one document; put every setting in it",
+                error("port: 0\ndata: ./d\n---\nretention: 1B\nbogus-key: 1\n"));
+        assertEquals(5140, load("---\nport: 5140\n").get(ConfigKey.PORT), "one document that starts with '---' is fine");
+    }
+
     @Test
     void unknownKeyNamesTheKeyTheLineAndAGuess() {
         String msg = error("port: 5140\nsync-intervall: 1s\n");
