@@ -148,6 +148,24 @@ public final class SendCommand implements Callable<Integer> {
                 }
             }
         }
+        if (!appName.matches("[\\x21-\\x7e]{1,48}")) {
+            // RFC 5424 APP-NAME: 1-48 printable US-ASCII characters, no spaces; it used to be changed silently
+            throw new ParameterException(spec.commandLine(), "--app-name '" + appName + "' is not a syslog APP-NAME;"
+                    + " use 1-48 printable ASCII characters without spaces");
+        }
+        if (protocol == Protocol.relp) {
+            // RELP carries syslog messages: each line becomes an RFC 5424 message's text, whatever it holds
+            if (spec.commandLine().getParseResult().hasMatchedOption("--format") && format != Format.syslog) {
+                throw new ParameterException(spec.commandLine(), "--protocol relp sends each line as the text of a"
+                        + " syslog message, so --format " + format + " would not be sent as " + format + " (a JSON line's"
+                        + " level and fields would be stored as plain text); drop --format, or use --protocol tcp for "
+                        + format + " lines");
+            }
+            if (spec.commandLine().getParseResult().hasMatchedOption("--framing")) {
+                throw new ParameterException(spec.commandLine(), "--framing does not apply to --protocol relp (RELP"
+                        + " frames its messages itself); drop --framing");
+            }
+        }
         if ((tlsCert == null) != (tlsKey == null)) {
             throw new ParameterException(spec.commandLine(), (tlsCert == null ? "--tls-key" : "--tls-cert")
                     + " needs " + (tlsCert == null ? "--tls-cert" : "--tls-key") + "; a client certificate needs both");

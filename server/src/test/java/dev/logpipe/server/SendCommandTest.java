@@ -154,6 +154,20 @@ class SendCommandTest {
         r = CliRun.run("send", "--port=http");
         assertEquals(2, r.code(), r.toString());
         assertTrue(r.err().contains("--port: 'http' is not valid; use a whole number"), r.toString());
+
+        // options that would be ignored or changed are refused, not applied silently
+        r = CliRun.run("send", "--protocol", "relp", "--format", "json");
+        assertEquals(2, r.code(), r.toString());
+        assertTrue(r.err().contains("--protocol relp sends each line as the text of a syslog message, so --format json"),
+                r.toString());
+        r = CliRun.run("send", "--protocol", "relp", "--framing", "lf");
+        assertEquals(2, r.code(), r.toString());
+        assertTrue(r.err().contains("--framing does not apply to --protocol relp"), r.toString());
+        r = CliRun.run("send", "--format", "syslog", "--app-name", "has space");
+        assertEquals(2, r.code(), r.toString());
+        assertTrue(r.err().contains("--app-name 'has space' is not a syslog APP-NAME"), r.toString());
+        r = CliRun.run("send", "--format", "syslog", "--app-name", "a".repeat(49));
+        assertEquals(2, r.code(), r.toString());
     }
 
     @Test
