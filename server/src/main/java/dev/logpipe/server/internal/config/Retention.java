@@ -48,6 +48,11 @@ public record Retention(Duration maxAge, Long maxBytes) {
                 }
             }
         }
+        if (parts.isEmpty()) {
+            // an empty value (--retention "$UNSET") used to mean forever, even over a config file's limits
+            throw new IllegalArgumentException("retention is empty; use an age such as 7d, a size such as 10GB, both"
+                    + " (7d,10GB), or forever");
+        }
         for (String p : parts) {
             if (p.equalsIgnoreCase("forever") || p.equalsIgnoreCase("none")) {
                 if (parts.size() > 1) {

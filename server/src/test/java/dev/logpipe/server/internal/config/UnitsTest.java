@@ -266,6 +266,8 @@ class UnitsTest {
             1GB,2GB  | retention has two sizes (1GB, 2GB); give one
             a week   | 'a week' is not a retention; use an age such as 7d, a size such as 10GB, or both: 7d,10GB
             7d,forever | retention 'forever' cannot be combined with limits
+            ','        | retention is empty; use an age such as 7d
+            ' ,'       | retention is empty
             """)
     void retentionRefusesWhatItWouldHaveToGuess(String text, String message) {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Retention.parse(List.of(text)));
