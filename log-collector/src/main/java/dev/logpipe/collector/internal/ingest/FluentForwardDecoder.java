@@ -561,9 +561,10 @@ public final class FluentForwardDecoder extends ChannelDuplexHandler {
                     case 0xdd -> children = b.getUnsignedInt(h);
                     case 0xde -> children = 2L * b.getUnsignedShort(h);
                     case 0xdf -> children = 2L * b.getUnsignedInt(h);
-                    case 0xc7 -> payload = b.getUnsignedByte(h) + 1L;
-                    case 0xc8 -> payload = b.getUnsignedShort(h) + 1L;
-                    case 0xc9 -> payload = b.getUnsignedInt(h) + 1L;
+                    // ext 8/16/32: the header (length, then the type byte) is counted above; the data follows
+                    case 0xc7 -> payload = b.getUnsignedByte(h);
+                    case 0xc8 -> payload = b.getUnsignedShort(h);
+                    case 0xc9 -> payload = b.getUnsignedInt(h);
                     default -> {
                     }
                 }

@@ -351,6 +351,45 @@ class FluentForwardDecoderTest {
         return all;
     }
 
+    /**
+     * ext 8/16/32 (an extension whose data is not 1, 2, 4, 8 or 16 bytes long, such as msgpack's
+     * 12-byte timestamp, or an EventTime an encoder wrote in the long form): the scanner counted the
+     * type byte twice and waited for a byte that was the next message's, so the message (and those
+     * behind it) was never stored or acknowledged, and the client retried it forever.
+     */
+    @Test
+    void longExtensionFormsAreScannedToTheirEnd() throws IOException {
+        byte[] first = packed(p -> {
+            p.packArrayHeader(3).packString("app.ext").packArrayHeader(2);
+            // an EventTime in ext 8 form: 0xc7, length 8, type 0
+            p.packArrayHeader(2);
+            p.writePayload(new byte[] {(byte) 0xc7, 8, 0, 0, 0, 0, 0, 0, 0, 0, 7});
+            record(p, "message", "long event time");
+            p.packArrayHeader(2);
+            eventTime(p, T, 0);
+            p.packMapHeader(2).packString("message").packString("a 12-byte timestamp inside");
+            p.packString("ts96").packExtensionTypeHeader((byte) -1, 12); // ext 8
+            p.writePayload(new byte[12]);
+            p.packMapHeader(1).packString("chunk").packString("ext-1");
+        });
+        byte[] second = packed(p -> {
+            p.packArrayHeader(4).packString("app.next").packLong(T);
+            record(p, "message", "behind it");
+            p.packMapHeader(1).packString("chunk").packString("next-1");
+        });
+        byte[] both = new byte[first.length + second.length];
+        System.arraycopy(first, 0, both, 0, first.length);
+        System.arraycopy(second, 0, both, first.length, second.length);
+        for (int cut = 1; cut < both.length; cut += 7) {
+            List<Object> out = decode(both, cut);
+            assertEquals(2, out.size(), "both messages, split at " + cut + ": " + out);
+            List<LogRecord> ext = records(out.subList(0, 1), "ext-1");
+            assertEquals(List.of("long event time", "a 12-byte timestamp inside"), ext.stream().map(LogRecord::message).toList());
+            assertEquals(7, ext.get(0).eventTimeNanos(), "the long-form EventTime read as one: 0 s, 7 ns");
+            assertEquals("behind it", records(out.subList(1, 2), "next-1").get(0).message());
+        }
+    }
+
     @Test
     void aRecordsOwnServiceAndMessageWinAndLogIsThenAField() throws IOException {
         byte[] b = packed(p -> {
