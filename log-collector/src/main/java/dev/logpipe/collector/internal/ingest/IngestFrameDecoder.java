@@ -773,12 +773,20 @@ final class IngestFrameDecoder extends ChannelDuplexHandler {
 
     /** maxFrameBytes backed off so that the cut does not split a UTF-8 character. */
     private int cutLength(int ri) {
-        int cut = maxFrameBytes;
+        return utf8Cut(cumulation, ri, maxFrameBytes);
+    }
+
+    /**
+     * {@code max} backed off so that a cut of {@code b} at {@code from + max} does not split a UTF-8
+     * character; reads the byte at the cut, which must exist.
+     */
+    static int utf8Cut(ByteBuf b, int from, int max) {
+        int cut = max;
         // The byte at the cut is where the dropped part begins; while it continues a character, back off.
-        for (int i = 0; i < 3 && cut > 0 && (cumulation.getByte(ri + cut) & 0xC0) == 0x80; i++) {
+        for (int i = 0; i < 3 && cut > 0 && (b.getByte(from + cut) & 0xC0) == 0x80; i++) {
             cut--;
         }
-        return (cumulation.getByte(ri + cut) & 0xC0) == 0x80 ? maxFrameBytes : cut;
+        return (b.getByte(from + cut) & 0xC0) == 0x80 ? max : cut;
     }
 
     private void closeOversize(ChannelHandlerContext ctx) {

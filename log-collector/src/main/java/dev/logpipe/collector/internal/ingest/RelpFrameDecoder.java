@@ -1,5 +1,6 @@
 package dev.logpipe.collector.internal.ingest;
 
+import dev.logpipe.collector.OversizePolicy;
 import dev.logpipe.collector.RejectReason;
 
 import dev.logpipe.filesink.EncodedRecord;
@@ -19,10 +20,14 @@ import java.nio.charset.StandardCharsets;
  * {@code syslog} frame's data goes through the syslog parser (RFC 5424 or 3164) into the frame's
  * record, counted on the {@link IngestObserver} like a syslog frame over plain TCP.
  *
- * <p>Bad input: RELP has no way to resynchronise a stream, so a header that does not parse, a
- * DATALEN over {@code maxFrameBytes}, or DATALEN bytes not followed by LF (a length that lied) fires
- * one {@link RelpProtocolError} and ends decoding: everything after it is discarded, and the session
- * handler closes the connection once it has answered the frames before it.
+ * <p>Bad input: RELP has no way to resynchronise a stream, so a header that does not parse, or
+ * DATALEN bytes not followed by LF (a length that lied) fires one {@link RelpProtocolError} and ends
+ * decoding: everything after it is discarded, and the session handler closes the connection once it has
+ * answered the frames before it. A DATALEN over {@code maxFrameBytes} does the same under
+ * {@link OversizePolicy#CLOSE}, and for any command but {@code syslog}; a {@code syslog} frame that long
+ * under TRUNCATE (the default, as rsyslog's imrelp does since 8.35) fires its first bytes (backed off to
+ * a whole UTF-8 character) flagged TRUNCATED, then skips exactly the rest as it arrives: closing the
+ * session for it left rsyslog's omrelp retrying that message, and everything queued behind it, for good.
  *
  * <p>Flow control: as {@link IngestFrameDecoder}: each pass fires at least one frame, then stops
  * while {@code autoRead} is off, keeping the remaining bytes; the next {@code read()} fires held
@@ -42,7 +47,10 @@ public final class RelpFrameDecoder extends ChannelDuplexHandler {
 
     private final FrameProcessor processor;
     private final int maxFrameBytes;
+    private final OversizePolicy oversize;
     private final IngestObserver observer;
+    /** Data bytes of a truncated syslog frame still to skip, then its LF; -1 when none. */
+    private long skipRemaining = -1;
     private ByteBuf cumulation;
     /** Told what the cumulation holds after each pass (the connection's {@link HeldBytes#KEY}, if any). */
     private HeldBytes heldBytes = HeldBytes.NONE;
@@ -56,9 +64,11 @@ public final class RelpFrameDecoder extends ChannelDuplexHandler {
     /** The channel closed: what is left is decoded while the channel has room, then dropped. */
     private boolean closed;
 
-    private RelpFrameDecoder(FrameProcessor processor, int maxFrameBytes, IngestObserver observer) {
+    private RelpFrameDecoder(FrameProcessor processor, int maxFrameBytes, OversizePolicy oversize,
+                             IngestObserver observer) {
         this.processor = processor;
         this.maxFrameBytes = maxFrameBytes;
+        this.oversize = oversize;
         this.observer = observer;
     }
 
@@ -70,7 +80,7 @@ public final class RelpFrameDecoder extends ChannelDuplexHandler {
     static RelpFrameDecoder create(IngestDecoderConfig cfg, IngestObserver observer,
                                    java.util.function.LongSupplier clockNanos, java.time.ZoneId zone) {
         FrameProcessor p = new FrameProcessor(new SyslogParser(zone), cfg.malformed(), observer, clockNanos);
-        return new RelpFrameDecoder(p, cfg.maxFrameBytes(), observer);
+        return new RelpFrameDecoder(p, cfg.maxFrameBytes(), cfg.oversize(), observer);
     }
 
     @Override
@@ -228,6 +238,9 @@ public final class RelpFrameDecoder extends ChannelDuplexHandler {
         ByteBuf b = cumulation;
         int start = b.readerIndex();
         int end = b.writerIndex();
+        if (skipRemaining >= 0) {
+            return skipTruncated(ctx, b, start, end);
+        }
         int p = start;
         // TXNR
         long txnr = 0;
@@ -284,12 +297,23 @@ public final class RelpFrameDecoder extends ChannelDuplexHandler {
                 return fail(ctx, RelpProtocolError.BAD_LENGTH, "DATALEN " + dataLen + " but no data");
             }
             b.readerIndex(p + 1);
-            fire(ctx, txnr, command, b, p, 0);
+            fire(ctx, txnr, command, b, p, 0, false);
             return true;
         }
         if (dataLen > maxFrameBytes) {
-            observer.frameRejected(RejectReason.OVERSIZE);
-            return fail(ctx, RelpProtocolError.OVERSIZE, "DATALEN " + dataLen + " over the limit of " + maxFrameBytes);
+            if (oversize == OversizePolicy.CLOSE || !RelpFrame.SYSLOG.equals(command)) {
+                observer.frameRejected(RejectReason.OVERSIZE);
+                return fail(ctx, RelpProtocolError.OVERSIZE, "DATALEN " + dataLen + " over the limit of " + maxFrameBytes);
+            }
+            int dataStart = p + 1;
+            if (end - dataStart <= maxFrameBytes) {
+                return false; // wait for the part that is kept, and the byte after it
+            }
+            int cut = IngestFrameDecoder.utf8Cut(b, dataStart, maxFrameBytes);
+            b.readerIndex(dataStart + cut);
+            skipRemaining = dataLen - cut;
+            fire(ctx, txnr, command, b, dataStart, cut, true);
+            return true;
         }
         int dataStart = p + 1;
         int len = (int) dataLen;
@@ -300,18 +324,35 @@ public final class RelpFrameDecoder extends ChannelDuplexHandler {
             return fail(ctx, RelpProtocolError.BAD_LENGTH, "DATALEN " + dataLen + " is not followed by LF");
         }
         b.readerIndex(dataStart + len + 1);
-        fire(ctx, txnr, command, b, dataStart, len);
+        fire(ctx, txnr, command, b, dataStart, len, false);
         return true;
     }
 
-    private void fire(ChannelHandlerContext ctx, long txnr, String command, ByteBuf b, int index, int len) {
+    /** Skips the rest of a truncated syslog frame's data, then its LF; false when more bytes are needed. */
+    private boolean skipTruncated(ChannelHandlerContext ctx, ByteBuf b, int start, int end) {
+        int n = (int) Math.min(end - start, skipRemaining);
+        b.readerIndex(start + n);
+        skipRemaining -= n;
+        if (skipRemaining > 0 || b.readerIndex() == end) {
+            return false;
+        }
+        skipRemaining = -1;
+        if (b.getByte(b.readerIndex()) != '\n') {
+            return fail(ctx, RelpProtocolError.BAD_LENGTH, "a truncated frame's DATALEN is not followed by LF");
+        }
+        b.skipBytes(1);
+        return true;
+    }
+
+    private void fire(ChannelHandlerContext ctx, long txnr, String command, ByteBuf b, int index, int len,
+                      boolean truncated) {
         RelpFrame frame;
         if (RelpFrame.SYSLOG.equals(command)) {
             int n = len;
             while (n > 0 && (b.getByte(index + n - 1) == '\n' || b.getByte(index + n - 1) == '\r')) {
                 n--; // a trailing line end is not part of the message
             }
-            Object r = n == 0 ? null : processor.processDirect(b, index, n, false, null);
+            Object r = n == 0 ? null : processor.processDirect(b, index, n, truncated, null);
             frame = new RelpFrame(txnr, command, r instanceof LogRecord lr ? lr : null,
                     r instanceof EncodedRecord e ? e : null, null);
         } else {

@@ -42,8 +42,16 @@ class RelpFrameDecoderTest {
         }
 
         Run(int maxFrameBytes, LongSupplier clockNanos) {
+            this(maxFrameBytes, clockNanos, OversizePolicy.TRUNCATE);
+        }
+
+        Run(int maxFrameBytes, OversizePolicy oversize) {
+            this(maxFrameBytes, () -> Harness.NOW, oversize);
+        }
+
+        Run(int maxFrameBytes, LongSupplier clockNanos, OversizePolicy oversize) {
             channel.config().setAllocator(alloc);
-            IngestDecoderConfig cfg = new IngestDecoderConfig(WireFormat.SYSLOG, maxFrameBytes, OversizePolicy.TRUNCATE,
+            IngestDecoderConfig cfg = new IngestDecoderConfig(WireFormat.SYSLOG, maxFrameBytes, oversize,
                     MalformedPolicy.STORE_RAW);
             channel.pipeline().addLast(RelpFrameDecoder.create(cfg, observer, clockNanos, ZoneOffset.UTC));
         }
@@ -169,10 +177,48 @@ class RelpFrameDecoderTest {
         assertEquals(RelpProtocolError.BAD_LENGTH, ((RelpProtocolError) out.get(0)).reason());
     }
 
+    /**
+     * A syslog frame over the limit is cut, flagged and answered like any other, and exactly the rest of
+     * it skipped, so the frames after it are read: closing the session for it left rsyslog's omrelp
+     * retrying that message, and all behind it, for good (found with rsyslog 8.2302).
+     */
+    @Test
+    void aSyslogFrameOverTheLimitIsTruncatedAndTheSessionGoesOn() {
+        String big = "<13>1 2024-03-10T12:00:00Z web1 api 42 - - " + "x".repeat(30) + "é".repeat(40) + " the end";
+        String stream = frame(1, "syslog", MSG1) + frame(2, "syslog", big) + frame(3, "syslog", MSG2);
+        byte[] bytes = stream.getBytes(StandardCharsets.UTF_8);
+        for (int cut = 1; cut < bytes.length; cut++) {
+            Run r = new Run(100);
+            r.write(bytes, 0, cut);
+            r.write(bytes, cut, bytes.length);
+            List<Object> out = r.finish();
+            assertEquals(3, out.size(), "split at " + cut + ": " + out);
+            RelpFrame t = (RelpFrame) out.get(1);
+            assertEquals(2, t.txnr());
+            assertTrue(t.decoded().hasFlag(dev.logpipe.filesink.RecordFlag.TRUNCATED), t.decoded().toString());
+            assertEquals("x".repeat(30) + "é".repeat(13), t.decoded().message(), "100 bytes, backed off to a whole character");
+            assertEquals(3, ((RelpFrame) out.get(2)).txnr());
+            assertEquals("second, with ünïcode", ((RelpFrame) out.get(2)).decoded().message());
+        }
+    }
+
+    @Test
+    void aLengthOverTheLimitIsRefusedUnderCloseAndForOtherCommands() {
+        Run close = new Run(100, OversizePolicy.CLOSE);
+        byte[] big = frame(1, "syslog", "<13>" + "x".repeat(200)).getBytes(StandardCharsets.US_ASCII);
+        close.write(big, 0, big.length);
+        List<Object> out = close.finish();
+        assertEquals(RelpProtocolError.OVERSIZE, ((RelpProtocolError) out.get(0)).reason());
+        Run open = new Run(100);
+        byte[] offer = frame(1, "open", "relp_version=0\n" + "x".repeat(200)).getBytes(StandardCharsets.US_ASCII);
+        open.write(offer, 0, offer.length);
+        assertEquals(RelpProtocolError.OVERSIZE, ((RelpProtocolError) open.finish().get(0)).reason());
+    }
+
     @Test
     void aLengthOverTheLimitIsRefusedBeforeItsDataArrives() {
         byte[] header = "1 syslog 999999 <13>".getBytes(StandardCharsets.US_ASCII);
-        Run r = new Run(4096);
+        Run r = new Run(4096, OversizePolicy.CLOSE);
         r.write(header, 0, header.length);
         List<Object> out = r.finish();
         assertEquals(1, out.size());
