@@ -3,6 +3,7 @@ package dev.logpipe.filesink.internal.codec;
 import dev.logpipe.filesink.FieldValue;
 import dev.logpipe.filesink.Level;
 import dev.logpipe.filesink.LogRecord;
+import dev.logpipe.filesink.RecordFlag;
 import dev.logpipe.filesink.SourceFormat;
 import dev.logpipe.filesink.SyslogInfo;
 import net.openhft.chronicle.bytes.Bytes;
@@ -106,11 +107,22 @@ public final class RecordCodec {
      * {@link #writeEncoded} finishes it.
      */
     public int encodeBody(LogRecord r) {
+        int n = encodeBody(r, r.flagBits());
+        if (replacedSurrogate && (r.flagBits() & RecordFlag.INVALID_UTF8.bit()) == 0) {
+            // a lone surrogate (a JSON "\ud800" escape, an application's broken String) became U+FFFD:
+            // flagged as invalid UTF-8 on the wire is, once more with the flag (rare)
+            n = encodeBody(r, r.flagBits() | RecordFlag.INVALID_UTF8.bit());
+        }
+        return n;
+    }
+
+    private int encodeBody(LogRecord r, int flagBits) {
         pos = 0;
+        replacedSurrogate = false;
         SyslogInfo sys = r.syslog();
         ensure(V2_FIXED);
         pos = putFixed(buf, r.level(), r.format(), sys != null, r.receiveTimeNanos(), r.eventTimeNanos());
-        putVarint(r.flagBits() & 0xFFFF_FFFFL);
+        putVarint(flagBits & 0xFFFF_FFFFL);
         putString(r.host());
         putString(r.service());
         putString(r.source());
@@ -251,12 +263,42 @@ public final class RecordCodec {
         return true;
     }
 
+    /** Whether the last {@link #encodeBody} replaced a lone surrogate. */
+    private boolean replacedSurrogate;
+
     private void putUtf8(String s) {
-        byte[] utf8 = s.getBytes(StandardCharsets.UTF_8);
+        // String.getBytes writes '?' for a lone surrogate, silently (two keys "k\udfff" and "k\ud800" became
+        // one); the journal writes U+FFFD, as for invalid UTF-8 on the wire, and the record is flagged
+        String t = withoutLoneSurrogates(s);
+        if (t != s) {
+            replacedSurrogate = true;
+        }
+        byte[] utf8 = t.getBytes(StandardCharsets.UTF_8);
         putVarint(utf8.length);
         ensure(utf8.length);
         System.arraycopy(utf8, 0, buf, pos, utf8.length);
         pos += utf8.length;
+    }
+
+    /** {@code s} with each lone surrogate replaced by U+FFFD; {@code s} itself when it has none. */
+    static String withoutLoneSurrogates(String s) {
+        StringBuilder sb = null;
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            if (!Character.isSurrogate(c)) {
+                continue;
+            }
+            boolean paired = Character.isHighSurrogate(c) && i + 1 < s.length() && Character.isLowSurrogate(s.charAt(i + 1));
+            if (paired) {
+                i++;
+                continue;
+            }
+            if (sb == null) {
+                sb = new StringBuilder(s);
+            }
+            sb.setCharAt(i, '\uFFFD');
+        }
+        return sb == null ? s : sb.toString();
     }
 
     /**

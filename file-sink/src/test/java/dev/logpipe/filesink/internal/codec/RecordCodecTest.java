@@ -11,6 +11,7 @@ import org.junit.jupiter.api.Test;
 import java.util.Random;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -76,6 +77,25 @@ class RecordCodecTest {
         assertEquals(r, back);
         assertEquals(java.util.List.of("z", "a", "", "num", "empty"), java.util.List.copyOf(back.fields().keySet()));
         assertTrue(back.fields().get("a").json());
+    }
+
+    /**
+     * A lone surrogate (a JSON "\\ud800" escape, an application's broken String) cannot be UTF-8: it is
+     * stored as U+FFFD and the record flagged INVALID_UTF8, as invalid bytes on the wire are. It used to
+     * become '?', silently (two distinct keys could become one).
+     */
+    @Test
+    void loneSurrogatesAreStoredAsReplacementCharactersAndFlagged() {
+        LogRecord r = LogRecord.builder().message("lone \uD800 x, low \uDC00, paired \uD83D\uDE80, at the end \uD83D")
+                .field("k\uDFFF", "v\uD800").build();
+        LogRecord back = roundTrip(r);
+        assertEquals("lone \uFFFD x, low \uFFFD, paired \uD83D\uDE80, at the end \uFFFD", back.message());
+        assertEquals("k\uFFFD", back.fieldName(0));
+        assertEquals("v\uFFFD", back.fieldValue(0).text());
+        assertTrue(back.hasFlag(RecordFlag.INVALID_UTF8), back.toString());
+
+        LogRecord fine = LogRecord.builder().message("paired \uD83D\uDE80 only").build();
+        assertFalse(roundTrip(fine).hasFlag(RecordFlag.INVALID_UTF8), "a valid pair is not flagged");
     }
 
     @Test
