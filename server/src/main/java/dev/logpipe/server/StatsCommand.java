@@ -96,7 +96,8 @@ public final class StatsCommand implements Callable<Integer> {
      */
     static URI statsUri(String admin) {
         String text = admin.trim();
-        if (!text.contains("://")) {
+        boolean bare = !text.contains("://");
+        if (bare) {
             text = "http://" + text;
         }
         URI u;
@@ -105,7 +106,9 @@ public final class StatsCommand implements Callable<Integer> {
         } catch (URISyntaxException e) {
             return null;
         }
-        if (!"http".equalsIgnoreCase(u.getScheme()) || u.getHost() == null || u.getPort() == 0 || u.getQuery() != null) {
+        // HOST alone needs its port (it would mean 80, not serve's 5180); an http:// URL may omit it (a proxy's)
+        if (!"http".equalsIgnoreCase(u.getScheme()) || u.getHost() == null || u.getPort() == 0 || u.getPort() > 65535
+                || (bare && u.getPort() < 0) || u.getQuery() != null) {
             return null;
         }
         String path = u.getPath() == null ? "" : u.getPath();

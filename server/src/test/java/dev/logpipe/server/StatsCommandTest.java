@@ -31,7 +31,8 @@ class StatsCommandTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"ftp://127.0.0.1:5180", "http://", "not a url", "http://h:5180/stats?x=1"})
+    @ValueSource(strings = {"ftp://127.0.0.1:5180", "http://", "not a url", "http://h:5180/stats?x=1",
+            "127.0.0.1", "127.0.0.1:99999", "http://127.0.0.1:70000/stats"})
     void whatIsNotAnHttpAddressIsRefused(String given) {
         assertNull(StatsCommand.statsUri(given));
     }
