@@ -144,6 +144,14 @@ public final class FileSink implements AutoCloseable {
     }
 
     /**
+     * The journal's roll cycle: after {@link #start}, the one it was created with (an existing journal
+     * keeps it, whatever {@link Builder#rollCycle} asked, and logs a warning); before, the one asked for.
+     */
+    public RollCycle rollCycle() {
+        return sink.rollCycle();
+    }
+
+    /**
      * Stops storing, for a shutdown that ran out of time: closes the input (senders get
      * {@code Closed} with their record back), and the writer fails what it holds and what is still
      * in the channel (their receipts complete exceptionally; counted in

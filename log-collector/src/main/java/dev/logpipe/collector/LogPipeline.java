@@ -290,6 +290,14 @@ public final class LogPipeline implements AutoCloseable {
         };
     }
 
+    /**
+     * The journal's roll cycle: the one it was created with, which an existing journal keeps whatever
+     * {@link Builder#rollCycle} asked (a warning is logged then).
+     */
+    public RollCycle journalRollCycle() {
+        return sink.rollCycle();
+    }
+
     /** Whether the journal can store records now. */
     public JournalState journalState() {
         return sink.journalState();

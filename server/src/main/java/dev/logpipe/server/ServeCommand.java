@@ -572,6 +572,10 @@ public final class ServeCommand implements Callable<Integer> {
             if (line.startsWith("listen ")) {
                 line = String.format(Locale.ROOT, "%-11s %s://%s  (format %s, transport %s)", "listen",
                         s.tls() ? "tls" : "tcp", ServeSettings.hostPort(s.bind(), p.tcpPort()), s.format(), p.transportName());
+            } else if (line.startsWith("roll cycle ")) {
+                // an existing journal keeps the cycle it was created with, whatever was asked
+                line = String.format(Locale.ROOT, "%-11s %s", "roll cycle",
+                        p.journalRollCycle().name().toLowerCase(Locale.ROOT));
             } else if (line.startsWith("admin ")) {
                 line = String.format(Locale.ROOT, "%-11s http://%s  (/metrics /health /ready /stats)", "admin",
                         ServeSettings.hostPort(s.adminBind(), admin.address().getPort()));

@@ -330,6 +330,27 @@ class ServeCommandTest {
         assertFalse(tail.out().contains("plain"), tail.out());
     }
 
+    /** An existing journal keeps its roll cycle: the banner says the one in use, not the one asked for. */
+    @Test
+    void theBannerShowsTheRollCycleTheJournalUses() throws Exception {
+        Path data = dir.resolve("data");
+        Serving first = new Serving("--port", "0", "--admin-port", "0", "--data", data.toString(), "--warmup", "0");
+        try {
+            first.await("roll cycle +(hourly)");
+            first.await("(ready); stop with Ctrl-C or SIGTERM");
+        } finally {
+            assertEquals(0, first.stop(), first.printed());
+        }
+        Serving again = new Serving("--port", "0", "--admin-port", "0", "--data", data.toString(), "--warmup", "0",
+                "--roll-cycle", "minutely");
+        try {
+            assertEquals("hourly", again.await("roll cycle +(\\w+)"), "it used to print minutely");
+            again.await("(ready); stop with Ctrl-C or SIGTERM");
+        } finally {
+            assertEquals(0, again.stop(), again.printed());
+        }
+    }
+
     @Test
     void theFluentListenerAsksForTheSharedKeyFromItsFile() throws Exception {
         Path data = dir.resolve("data");

@@ -102,7 +102,7 @@ public final class JournalSink implements AutoCloseable {
     private final Object lifecycle = new Object();
     private State state = State.NEW;
     private MpscReceiver<AppendRequest> input;
-    private RollCycle rollCycle;
+    private volatile RollCycle rollCycle;
     private JournalWriter writer;
     private RetentionTask retentionTask;
     private SingleChronicleQueue queue;
@@ -466,6 +466,15 @@ public final class JournalSink implements AutoCloseable {
     /** Whether the journal can store records now ({@link JournalState#STARTING} before {@link #start}). */
     public JournalState journalState() {
         return counters.state();
+    }
+
+    /**
+     * The journal's roll cycle once started: the one it was created with, which an existing journal
+     * keeps whatever was asked; before {@link #start}, the one asked for.
+     */
+    public RollCycle rollCycle() {
+        RollCycle c = rollCycle;
+        return c != null ? c : wantedRollCycle;
     }
 
     /**
