@@ -29,6 +29,7 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.UnknownHostException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.LinkedHashMap;
@@ -344,6 +345,15 @@ public final class ServeCommand implements Callable<Integer> {
      * ingest and admin, a TLS key that does not belong to its certificate, a listen port in use.
      */
     static void preflight(ServeSettings s) {
+        InetAddress bindAddress = checkSettings(s);
+        probePort(s, bindAddress);
+    }
+
+    /**
+     * The checks of {@link #preflight} that need nothing but the settings and this machine (no port
+     * probe: a server may be running on them while its config is validated); returns the bind address.
+     */
+    static InetAddress checkSettings(ServeSettings s) {
         checkHeap(s, Runtime.getRuntime().maxMemory());
         InetAddress bindAddress = resolve(s.bind(), "--bind");
         InetAddress adminAddress = resolve(s.adminBind(), "--admin-bind");
@@ -353,6 +363,7 @@ public final class ServeCommand implements Callable<Integer> {
                     + (s.bind().equals(s.adminBind()) ? "" : " and " + s.adminBind())
                     + "; one port cannot serve both: give them different ports");
         }
+        checkMinFree(s);
         if (s.tls()) {
             try {
                 Tls.checkServerFiles(s.tlsCert(), s.tlsKey(), s.tlsClientCa());
@@ -360,6 +371,10 @@ public final class ServeCommand implements Callable<Integer> {
                 throw CliException.usage(e.getMessage(), e);
             }
         }
+        return bindAddress;
+    }
+
+    private static void probePort(ServeSettings s, InetAddress bindAddress) {
         if (s.port() != 0) {
             // A probe of the listen port: the real bind comes after the journal is opened, and a
             // taken port should not leave a new journal directory and writer log lines behind.
@@ -457,6 +472,32 @@ public final class ServeCommand implements Callable<Integer> {
      */
     static long heapNeeded(long maxFrameBytes, long channelBytes) {
         return 8 * maxFrameBytes + 2 * channelBytes + (32L << 20);
+    }
+
+    /**
+     * Refuses a --min-free the journal's file system could never leave free: the journal would pause at
+     * once and for good (senders held back, records accepted over plain TCP lost at shutdown), while
+     * serve said ready.
+     */
+    static void checkMinFree(ServeSettings s) {
+        Path at = s.data().toAbsolutePath();
+        while (at != null && !Files.exists(at)) {
+            at = at.getParent(); // the directory is created later: ask the file system it will be on
+        }
+        if (at == null) {
+            return;
+        }
+        long total;
+        try {
+            total = Files.getFileStore(at).getTotalSpace();
+        } catch (IOException e) {
+            return; // the journal's own start reports an unusable directory
+        }
+        if (total > 0 && s.minFreeBytes() >= total) {
+            throw CliException.usage(String.format(Locale.ROOT, "min-free %s is not less than the whole file system of"
+                    + " %s (%s): the journal could never store a record; give a smaller --min-free",
+                    s.written(ConfigKey.MIN_FREE), s.data(), Units.formatBytes(total)));
+        }
     }
 
     /** Refuses to start when the JVM's heap cannot hold what max-frame and channel-bytes allow. */

@@ -50,6 +50,13 @@ public final class ValidateCommand implements Callable<Integer> {
         } catch (ConfigException e) {
             throw CliException.failure(e.getMessage());
         }
+        try {
+            // what serve checks before it starts (heap, addresses, TLS files, free-space reserve): a config
+            // serve would refuse is not valid (the port-in-use probe is left out: a server may be using it)
+            ServeCommand.checkSettings(settings);
+        } catch (CliException e) {
+            throw CliException.failure(config + ": " + e.getMessage());
+        }
         PrintWriter out = spec.commandLine().getOut();
         out.println(config + ": valid. logpipe serve --config " + config + " would run with:");
         for (String line : settings.describe()) {

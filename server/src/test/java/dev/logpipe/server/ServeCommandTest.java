@@ -150,6 +150,18 @@ class ServeCommandTest {
         }
     }
 
+    /** A reserve the file system cannot leave free paused the journal for good while serve said ready. */
+    @Test
+    void aMinFreeOverTheWholeFileSystemIsRefused() throws Exception {
+        long total = Files.getFileStore(dir).getTotalSpace();
+        CliRun r = CliRun.run("serve", "--min-free", Long.toString(total), "--data", dir.resolve("new").toString(),
+                "--port", "0", "--admin-port", "0");
+        assertEquals(2, r.code(), r.toString());
+        assertTrue(r.err().startsWith("logpipe serve: min-free " + total + " is not less than the whole file system of "
+                + dir.resolve("new")), r.toString());
+        assertFalse(Files.exists(dir.resolve("new")), "refused before anything was created");
+    }
+
     @Test
     void badConfigFileIsAUsageErrorWithLineAndKey() throws Exception {
         Path cfg = dir.resolve("bad.yaml");

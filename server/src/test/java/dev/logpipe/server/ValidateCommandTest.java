@@ -55,6 +55,23 @@ class ValidateCommandTest {
         assertEquals("", r.out());
     }
 
+    /** What serve refuses before it starts, validate does not call valid (it used to, for all of these). */
+    @Test
+    void whatServeWouldRefuseIsInvalid() throws Exception {
+        for (String[] c : new String[][] {
+            {"bind: 127.0.0.1,0.0.0.0\n", "127.0.0.1,0.0.0.0"},
+            {"admin-bind: 999.1.1.1\n", "999.1.1.1"},
+            {"tls-cert: " + dir.resolve("none.pem") + "\ntls-key: " + dir.resolve("none.key") + "\n", "none.pem"},
+            {"channel-bytes: 1TB\n", "need a heap of at least"},
+            {"min-free: " + Files.getFileStore(dir).getTotalSpace() + "\n", "is not less than the whole file system"},
+        }) {
+            CliRun r = validate(c[0], Map.of());
+            assertEquals(1, r.code(), c[0] + r);
+            assertTrue(r.err().contains("logpipe.yaml: ") && r.err().contains(c[1]), c[0] + r);
+            assertEquals("", r.out(), c[0]);
+        }
+    }
+
     @Test
     void invalidConfigExits1NamingLineAndKey() throws Exception {
         CliRun r = validate("port: 5140\nmax-frame: huge\n", Map.of());
