@@ -142,6 +142,8 @@ class ServeCommandTest {
             {"--roll-cycle", "weekly", "--roll-cycle: 'weekly' is not one of: minutely, hourly, daily"},
             {"--format", "xml", "--format: 'xml' is not one of: auto, json, syslog, text"},
             {"--tls-cert", "c.pem", "tls-cert is set (from --tls-cert) but tls-key is not; TLS needs both"},
+            {"--sync-interval", "1ns", "--sync-interval: sync interval 1ns is under 1ms; use 1ms or more, or 'batch'"},
+            {"--idle-timeout", "1us", "--idle-timeout: idle timeout 1us is under 1s; use 1s or more, or 0 for never"},
         };
         for (String[] c : cases) {
             CliRun r = CliRun.run("serve", c[0], c[1], "--data", dir.toString());

@@ -91,6 +91,18 @@ final class ConfigValues {
         return d;
     }
 
+    /**
+     * An idle timeout: 0 (never), or at least a second. Below that a connection was closed between two
+     * writes of a sender that was not idle at all (a line sent right after was not stored).
+     */
+    static Object idleTimeout(String s) {
+        Duration d = Units.parseDuration(s);
+        if (!d.isZero() && d.compareTo(Duration.ofSeconds(1)) < 0) {
+            throw new IllegalArgumentException("idle timeout " + s.trim() + " is under 1s; use 1s or more, or 0 for never");
+        }
+        return d;
+    }
+
     private static String prefix(String what) {
         return what.isEmpty() ? "" : what + " ";
     }

@@ -30,6 +30,11 @@ public final class SyncPolicies {
                 if (d.isZero()) {
                     throw new IllegalArgumentException("sync interval must be positive; use 'batch' to sync after every batch");
                 }
+                if (d.compareTo(Duration.ofMillis(1)) < 0) {
+                    // a timer that fires every few nanoseconds burnt most of a core on an idle server
+                    throw new IllegalArgumentException("sync interval " + t + " is under 1ms; use 1ms or more, or 'batch'"
+                            + " to sync after every batch");
+                }
                 yield SyncPolicy.every(d);
             }
         };
