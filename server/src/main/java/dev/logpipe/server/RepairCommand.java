@@ -66,7 +66,7 @@ public final class RepairCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         if (!Files.isDirectory(data)) {
-            throw CliException.usage("no journal at " + data + " (directory not found); pass --data DIR");
+            throw CliException.usage("no journal at " + data + (Files.exists(data) ? " (a file, not a directory)" : " (directory not found)") + "; pass --data DIR");
         }
         if (out == null && !inPlace) {
             throw CliException.usage("say where the repaired journal goes: --out DIR2 (the journal at " + data

@@ -364,6 +364,7 @@ public final class ServeCommand implements Callable<Integer> {
                     + "; one port cannot serve both: give them different ports");
         }
         checkMinFree(s);
+        checkPortsDiffer(s);
         if (s.tls()) {
             try {
                 Tls.checkServerFiles(s.tlsCert(), s.tlsKey(), s.tlsClientCa());
@@ -472,6 +473,23 @@ public final class ServeCommand implements Callable<Integer> {
      */
     static long heapNeeded(long maxFrameBytes, long channelBytes) {
         return 8 * maxFrameBytes + 2 * channelBytes + (32L << 20);
+    }
+
+    /**
+     * Refuses two listeners of this server on one port (the ingest listeners all bind --bind): the second
+     * bind used to fail as "in use", which sent users looking for another process.
+     */
+    static void checkPortsDiffer(ServeSettings s) {
+        String[] names = {"--port", "--relp-port", "--fluent-port", "--otlp-port"};
+        Integer[] ports = {s.port(), s.relpPort(), s.fluentPort(), s.otlpPort()};
+        for (int i = 0; i < ports.length; i++) {
+            for (int j = i + 1; j < ports.length; j++) {
+                if (ports[i] != null && ports[j] != null && ports[i] != 0 && ports[i].equals(ports[j])) {
+                    throw CliException.usage(names[i] + " and " + names[j] + " are both " + ports[i] + " on " + s.bind()
+                            + "; each listener needs its own port: give them different ports");
+                }
+            }
+        }
     }
 
     /**

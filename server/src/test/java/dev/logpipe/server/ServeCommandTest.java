@@ -152,6 +152,19 @@ class ServeCommandTest {
         }
     }
 
+    @Test
+    void twoListenersOnOnePortAreRefusedAsSuch() {
+        CliRun r = CliRun.run("serve", "--port", "5999", "--relp-port", "5999", "--data", dir.resolve("d").toString(),
+                "--admin-port", "0");
+        assertEquals(2, r.code(), r.toString());
+        assertTrue(r.err().startsWith("logpipe serve: --port and --relp-port are both 5999 on 127.0.0.1; each listener"
+                + " needs its own port"), r.toString());
+        r = CliRun.run("serve", "--port", "0", "--fluent-port", "5998", "--otlp-port", "5998", "--data",
+                dir.resolve("d").toString(), "--admin-port", "0");
+        assertEquals(2, r.code(), r.toString());
+        assertTrue(r.err().contains("--fluent-port and --otlp-port are both 5998"), r.toString());
+    }
+
     /** A reserve the file system cannot leave free paused the journal for good while serve said ready. */
     @Test
     void aMinFreeOverTheWholeFileSystemIsRefused() throws Exception {

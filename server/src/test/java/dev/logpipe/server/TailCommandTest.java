@@ -320,6 +320,16 @@ class TailCommandTest {
     }
 
     @Test
+    void aFileGivenAsTheJournalIsNamedAsSuch(@TempDir Path own) throws Exception {
+        Path file = Files.writeString(own.resolve("afile"), "x");
+        for (String cmd : new String[] {"tail", "verify"}) {
+            CliRun r = CliRun.run(cmd, "--data", file.toString());
+            assertEquals(2, r.code(), r.toString());
+            assertTrue(r.err().contains("no journal at " + file + " (a file, not a directory)"), r.toString());
+        }
+    }
+
+    @Test
     void badReaderNameIsAUsageError() {
         CliRun r = tail("--name", "../x");
         assertEquals(2, r.code(), r.toString());
