@@ -485,7 +485,7 @@ final class FluentEntryEncoder {
         }
         jsonLen = mark;
         try (MessageUnpacker u = MessagePack.newDefaultUnpacker(b, from, to - from)) {
-            byte[] text = u.unpackValue().toJson().getBytes(StandardCharsets.UTF_8);
+            byte[] text = MsgpackJson.of(u.unpackValue()).getBytes(StandardCharsets.UTF_8);
             ensureJson(text.length);
             System.arraycopy(text, 0, json, jsonLen, text.length);
             jsonLen += text.length;
@@ -494,6 +494,8 @@ final class FluentEntryEncoder {
             return false;
         }
     }
+
+    private static final char[] HEX_DIGITS = "0123456789abcdef".toCharArray();
 
     /** Returned by {@link #render} when it stopped at its cap. */
     static final int CAPPED = -2;
@@ -593,7 +595,7 @@ final class FluentEntryEncoder {
             default -> {
                 if (isRaw(i)) {
                     putJsonString(new String(b, rawOff(i), rawLen(i), StandardCharsets.UTF_8));
-                } else { // an extension: [type,"hex of each (signed) byte"], as msgpack writes it
+                } else { // an extension: [type,"two hex digits per byte"], as MsgpackJson writes it
                     int type;
                     int at;
                     int len;
@@ -626,7 +628,8 @@ final class FluentEntryEncoder {
                     putAscii(Byte.toString((byte) type));
                     putAscii(",\"");
                     for (int j = at; j < at + len; j++) {
-                        putAscii(Integer.toString(b[j], 16));
+                        putJson((byte) HEX_DIGITS[(b[j] >> 4) & 0xf]);
+                        putJson((byte) HEX_DIGITS[b[j] & 0xf]);
                     }
                     putAscii("\"]");
                 }

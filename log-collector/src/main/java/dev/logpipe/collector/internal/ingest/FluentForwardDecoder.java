@@ -822,7 +822,7 @@ public final class FluentForwardDecoder extends ChannelDuplexHandler {
             if (malformed == MalformedPolicy.DROP) {
                 return null;
             }
-            return b.service(tag).message(entry.toJson()).flag(RecordFlag.MALFORMED)
+            return b.service(tag).message(MsgpackJson.of(entry)).flag(RecordFlag.MALFORMED)
                     .field(FrameProcessor.ERROR_FIELD, BAD_ENTRY.label()).build();
         }
         b.eventTimeNanos(time);
@@ -834,7 +834,7 @@ public final class FluentForwardDecoder extends ChannelDuplexHandler {
         Map<Value, Value> map = entry.asArrayValue().get(1).asMapValue().map();
         for (Map.Entry<Value, Value> e : map.entrySet()) {
             Value k = e.getKey();
-            String name = k.isRawValue() ? text(k) : k.toJson();
+            String name = k.isRawValue() ? text(k) : MsgpackJson.of(k);
             Value v = e.getValue();
             String text = v.isRawValue() ? text(v) : null;
             boolean used = false;
@@ -878,7 +878,7 @@ public final class FluentForwardDecoder extends ChannelDuplexHandler {
                 }
             }
             if (!used) {
-                b.field(name, text != null ? FieldValue.string(text) : FieldValue.json(v.toJson()));
+                b.field(name, text != null ? FieldValue.string(text) : FieldValue.json(MsgpackJson.of(v)));
             }
         }
         if (dockerLog != null) {

@@ -64,6 +64,24 @@ class FluentEntryEncoderTest {
         return f != null;
     }
 
+    /**
+     * An extension value in a record (an EventTime a fluentd filter put there) is stored as
+     * {@code [type,"hex"]} with two digits per byte, both ways: msgpack-java's own text wrote each byte's
+     * signed value unpadded ({@code 65 53 f1 00} as "6553-f00"), which nothing could decode back.
+     */
+    @Test
+    void extensionValuesAreStoredAsDecodableHexBothWays() throws IOException {
+        MessageBufferPacker p = MessagePack.newDefaultBufferPacker();
+        p.packArrayHeader(2).packLong(1).packMapHeader(3).packString("msg").packString("m");
+        p.packString("at").packExtensionTypeHeader((byte) 0, 8).writePayload(new byte[] {0x65, 0x53, (byte) 0xf1, 0, 0, 0, 0, 5});
+        p.packString("nested").packArrayHeader(1).packExtensionTypeHeader((byte) 7, 3).writePayload(new byte[] {(byte) 0xff, 0x0a, 1});
+        byte[] entry = p.toByteArray();
+        assertTrue(agree(entry, "ext"), "the fast path takes it");
+        LogRecord r = decoder.toRecord(TAG, MessagePack.newDefaultUnpacker(entry).unpackValue(), NOW);
+        assertEquals("[0,\"6553f10000000005\"]", r.fields().get("at").text());
+        assertEquals("[[7,\"ff0a01\"]]", r.fields().get("nested").text());
+    }
+
     @Test
     void generatedEntriesMapTheSameBothWays() throws IOException {
         Random rnd = new Random(20261207);

@@ -528,7 +528,7 @@ class FluentForwardDecoderTest {
         })));
         assertEquals(2, rs.size());
         assertTrue(rs.get(0).flags().contains(RecordFlag.MALFORMED), rs.get(0).toString());
-        assertEquals("[" + T + ",{\"msg\":\"m\",\"when\":[-1,\"123\"]}]", rs.get(0).message());
+        assertEquals("[" + T + ",{\"msg\":\"m\",\"when\":[-1,\"010203\"]}]", rs.get(0).message());
         assertEquals("event 1", rs.get(1).message());
     }
 
