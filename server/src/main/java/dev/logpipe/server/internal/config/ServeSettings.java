@@ -268,6 +268,7 @@ public record ServeSettings(
 
     /** {@code host:port}, with brackets around an IPv6 literal. */
     public static String hostPort(String host, int port) {
-        return (host.indexOf(':') >= 0 ? "[" + host + "]" : host) + ":" + port;
+        // an IPv6 address in brackets, once (--bind [::1] is written with them already)
+        return (host.indexOf(':') >= 0 && !host.startsWith("[") ? "[" + host + "]" : host) + ":" + port;
     }
 }

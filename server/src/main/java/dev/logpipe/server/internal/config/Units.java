@@ -205,7 +205,7 @@ public final class Units {
         if (SIZE_UNITS.containsKey(unit) || sizeUnitIgnoringCase(unit) != null || isLoneSizeLetter(unit)) {
             return "'" + text + "' is a size, not a duration; " + DURATION_EXAMPLES;
         }
-        return "'" + text + "' has an unknown duration unit '" + unit + "'; use ms, s, m (minutes), h, d or w";
+        return "'" + text + "' has an unknown duration unit '" + unit + "'; use ns, us, ms, s, m (minutes), h, d or w";
     }
 
     private static String sizeUnitProblem(String text, String n, String unit) {
