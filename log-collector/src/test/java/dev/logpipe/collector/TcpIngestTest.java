@@ -27,6 +27,7 @@ import static dev.logpipe.collector.TestSupport.connect;
 import static dev.logpipe.collector.TestSupport.readJournal;
 import static dev.logpipe.collector.TestSupport.write;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** The TCP server over real loopback sockets: concurrency, order, half-close, broken clients, limits. */
@@ -246,7 +247,13 @@ class TcpIngestTest {
                 .listener(textListener().idleTimeout(Duration.ofMillis(300)).build()).start()) {
             try (Socket s = connect(address(p))) {
                 write(s, "i 0\ni 1 never fini");
-                assertTrue(awaitServerClose(s, Duration.ofSeconds(15)), "idle connection closed");
+                // a reset, not a clean end: the client must not take the close for "all read" (it was a FIN)
+                s.setSoTimeout(15_000);
+                assertThrows(java.net.SocketException.class, () -> {
+                    while (s.getInputStream().read() >= 0) {
+                        // nothing is sent on this connection; wait for its end
+                    }
+                }, "idle close under an unfinished frame resets the connection");
             }
             awaitCondition(Duration.ofSeconds(10), "connection gone", () -> p.stats().activeConnections() == 0);
             assertEquals(1, p.stats().idleClosedConnections());

@@ -1,5 +1,6 @@
 package dev.logpipe.collector.internal.server;
 
+import dev.logpipe.collector.internal.ingest.HeldBytes;
 import dev.logpipe.collector.internal.pipeline.PipelineCounters;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
@@ -35,6 +36,11 @@ final class ConnectionGuardHandler extends ChannelInboundHandlerAdapter {
             // A paused connection reads nothing by our choice; that is not the client being idle.
             if (!backpressure.isWaitingForRoom()) {
                 counters.idleClosedConnections.increment();
+                if (ctx.channel().attr(HeldBytes.KEY).get() instanceof ConnectionMemory m && m.holdsInput()) {
+                    // part of a frame is dropped (counted incomplete_frame): reset, so that the client sees an
+                    // error rather than a clean end after which it could think everything was read
+                    ctx.channel().config().setOption(ChannelOption.SO_LINGER, 0);
+                }
                 ctx.close();
             }
             return;

@@ -48,6 +48,11 @@ final class ConnectionMemory implements HeldBytes {
         return Math.max(MIN_ALLOWANCE, Math.min(MAX_ALLOWANCE, ALLOWANCES / Math.max(1, openConnections.getAsInt())));
     }
 
+    /** Whether the connection's decoder holds input it has not finished (part of a frame). */
+    boolean holdsInput() {
+        return lastHeld > 0;
+    }
+
     @Override
     public void held(ChannelHandlerContext ctx, long bytes) {
         lastHeld = bytes;
