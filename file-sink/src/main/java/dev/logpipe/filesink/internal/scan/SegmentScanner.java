@@ -330,6 +330,24 @@ public final class SegmentScanner implements AutoCloseable {
                 problem = "record of another segment";
             } catch (CorruptRecordException e) {
                 problem = e.getMessage();
+                // Before calling it damage, read it once more, fresh: a reader following a live writer saw a
+                // finished header over a body that did not check (its checksum read as zeros once), and reported
+                // a sound record as damaged and skipped it; read again, it checked. A damaged record stays
+                // damaged, so this costs a second read of damage only.
+                windowStart = -1;
+                if (readInt(pos) != h) {
+                    continue;
+                }
+                try {
+                    Rec r = decodeAt(pos, len);
+                    if (r != null) {
+                        lastIndex = r.index();
+                        pos = next;
+                        return r;
+                    }
+                } catch (CorruptRecordException again) {
+                    problem = again.getMessage();
+                }
             }
             // A valid record inside the excerpt's claimed length means its header is what is damaged;
             // else the header may be sound and only the record damaged: the next excerpt starts after it.
