@@ -16,6 +16,22 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /** The record's fields: insertion order, replacement in place, the indexed accessors and the map view agree. */
 class LogRecordTest {
 
+    /**
+     * A JSON field value is checked: text that is not one JSON value went as it was into every JSON a
+     * reader prints ({@code "fields":{"j":not json {}}), and a line break in it split the line.
+     */
+    @Test
+    void jsonFieldValuesAreCheckedAndMadeCompact() {
+        for (String bad : new String[] {"not json {", "", "  ", "1 2", "{\"a\":", "NaN"}) {
+            IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                    () -> LogRecord.builder().fieldJson("j", bad), bad);
+            org.junit.jupiter.api.Assertions.assertTrue(e.getMessage().contains("JSON"), e.getMessage());
+        }
+        LogRecord r = LogRecord.builder().fieldJson("j", "{\n  \"a b\" : [1, 2],\t\"s\": \"x \\\" y\"\r\n}").build();
+        org.junit.jupiter.api.Assertions.assertEquals("{\"a b\":[1,2],\"s\":\"x \\\" y\"}", r.fields().get("j").text());
+        org.junit.jupiter.api.Assertions.assertEquals("42", LogRecord.builder().fieldJson("n", "42").build().fields().get("n").text());
+    }
+
     @Test
     void fieldsKeepInsertionOrderAndAReplacedFieldKeepsItsPlace() {
         LogRecord r = LogRecord.builder().field("b", "1").fieldJson("a", "2").field("c", "3")

@@ -21,7 +21,8 @@ class RecordJsonTest {
         FieldValue.appendJsonString(sb, TRICKY);
         assertEquals(TRICKY_JSON, sb.toString());
         assertEquals(TRICKY_JSON, FieldValue.string(TRICKY).toJson());
-        assertEquals("{\"a\": 1}", FieldValue.json("{\"a\": 1}").toJson(), "JSON values are written as they are");
+        assertEquals("{\"a\": 1}", new FieldValue("{\"a\": 1}", true).toJson(), "JSON values are written as they are");
+        assertEquals("{\"a\":1}", FieldValue.json("{\"a\": 1}").toJson(), "FieldValue.json checks and compacts");
         sb.setLength(0);
         FieldValue.appendJsonString(sb.append("x"), "");
         assertEquals("x\"\"", sb.toString(), "appends");

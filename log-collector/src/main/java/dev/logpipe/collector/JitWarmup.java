@@ -428,7 +428,7 @@ final class JitWarmup {
                 b.field("k" + f, Long.toHexString(rnd.nextLong()));
             }
             if (rnd.nextInt(3) == 0) {
-                b.fieldJson("ctx", "{\"n\":" + rnd.nextInt(100) + ",\"tags\":[\"a\",\"b\"]}");
+                b.field("ctx", new FieldValue("{\"n\":" + rnd.nextInt(100) + ",\"tags\":[\"a\",\"b\"]}", true));
             }
             out[i] = b.build();
         }

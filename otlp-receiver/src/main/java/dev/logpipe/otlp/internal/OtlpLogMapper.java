@@ -488,7 +488,7 @@ public final class OtlpLogMapper {
         b.eventTimeNanos(time > 0 ? time : receiveTimeNanos);
         if (lr.getTimeUnixNano() != 0 && lr.getObservedTimeUnixNano() != 0
                 && lr.getObservedTimeUnixNano() != lr.getTimeUnixNano()) {
-            b.fieldJson("observed_time_unix_nano", Long.toUnsignedString(lr.getObservedTimeUnixNano()));
+            b.field("observed_time_unix_nano", new FieldValue(Long.toUnsignedString(lr.getObservedTimeUnixNano()), true));
         }
 
         int number = lr.getSeverityNumberValue();
@@ -500,7 +500,7 @@ public final class OtlpLogMapper {
         }
         b.level(level);
         if (number != 0 && !isBaseSeverity(number)) {
-            b.fieldJson("severity_number", Integer.toString(number)); // INFO2..INFO4 etc.: finer than the level
+            b.field("severity_number", new FieldValue(Integer.toString(number), true)); // INFO2..INFO4 etc.: finer than the level
         }
         if (!text.isEmpty() && Level.parse(text) != level) {
             b.field("severity_text", text); // says more than the level, or does not map to it
@@ -520,7 +520,7 @@ public final class OtlpLogMapper {
             b.field("span_id", hex(lr.getSpanId()));
         }
         if (lr.getFlags() != 0) {
-            b.fieldJson("trace_flags", Integer.toUnsignedString(lr.getFlags()));
+            b.field("trace_flags", new FieldValue(Integer.toUnsignedString(lr.getFlags()), true));
         }
         if (!lr.getEventName().isEmpty()) {
             b.field("event_name", lr.getEventName());
@@ -532,7 +532,7 @@ public final class OtlpLogMapper {
             b.field(resource.names()[i], resource.values()[i]);
         }
         if (lr.getDroppedAttributesCount() != 0) {
-            b.fieldJson("dropped_attributes_count", Integer.toUnsignedString(lr.getDroppedAttributesCount()));
+            b.field("dropped_attributes_count", new FieldValue(Integer.toUnsignedString(lr.getDroppedAttributesCount()), true));
         }
         // Log attributes last, under their own key; one that collides with a name set above keeps
         // both: the attribute goes under attributes.<key>.
@@ -563,7 +563,7 @@ public final class OtlpLogMapper {
     }
 
     private static FieldValue valueOf(AnyValue value) {
-        return value.hasStringValue() ? FieldValue.string(value.getStringValue()) : FieldValue.json(toJson(value));
+        return value.hasStringValue() ? FieldValue.string(value.getStringValue()) : new FieldValue(toJson(value), true);
     }
 
     /**

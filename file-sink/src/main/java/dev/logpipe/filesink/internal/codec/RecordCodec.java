@@ -504,7 +504,7 @@ public final class RecordCodec {
                 if (kind == KIND_STRING) {
                     rb.field(name, FieldValue.string(text));
                 } else if (kind == KIND_JSON) {
-                    rb.field(name, FieldValue.json(text));
+                    rb.field(name, new FieldValue(text, true)); // written from a checked value: not parsed again
                 } else {
                     throw new CorruptRecordException("unknown field kind " + kind);
                 }

@@ -100,6 +100,63 @@ public final class JsonText {
      * a generator per short string costs more than the escaping (bench/RESULTS.md, JsonWriteBench (a')),
      * and Jackson's {@code JsonStringEncoder} writes upper-case hex.
      */
+    /**
+     * {@code text} if it is exactly one JSON value, with whitespace outside strings dropped.
+     *
+     * @throws IllegalArgumentException if it is not
+     */
+    public static String checkedValue(String text) {
+        try (com.fasterxml.jackson.core.JsonParser p = FACTORY.createParser(text)) {
+            if (p.nextToken() == null) {
+                throw new IllegalArgumentException("a JSON field value must not be empty");
+            }
+            p.skipChildren();
+            if (p.nextToken() != null) {
+                throw new IllegalArgumentException("not one JSON value (something follows it): " + abbreviate(text));
+            }
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            throw new IllegalArgumentException("not JSON: " + abbreviate(text) + " (" + e.getOriginalMessage() + ")", e);
+        } catch (IOException e) {
+            throw new IllegalArgumentException("not JSON: " + abbreviate(text), e);
+        }
+        return compact(text);
+    }
+
+    private static String abbreviate(String s) {
+        return s.length() <= 60 ? s : s.substring(0, 60) + "...";
+    }
+
+    /** {@code json} without whitespace outside its strings (valid JSON has none inside them unescaped). */
+    private static String compact(String json) {
+        StringBuilder sb = null;
+        boolean inString = false;
+        for (int i = 0; i < json.length(); i++) {
+            char c = json.charAt(i);
+            boolean drop = false;
+            if (inString) {
+                if (c == '\\') {
+                    if (sb != null) {
+                        sb.append(c);
+                    }
+                    i++;
+                    c = json.charAt(i);
+                } else if (c == '"') {
+                    inString = false;
+                }
+            } else if (c == '"') {
+                inString = true;
+            } else if (c == ' ' || c == '\t' || c == '\n' || c == '\r') {
+                drop = true;
+            }
+            if (drop && sb == null) {
+                sb = new StringBuilder(json.length()).append(json, 0, i);
+            } else if (!drop && sb != null) {
+                sb.append(c);
+            }
+        }
+        return sb == null ? json : sb.toString();
+    }
+
     public static void appendString(StringBuilder sb, String s) {
         sb.append('"');
         for (int i = 0, n = s.length(); i < n; i++) {

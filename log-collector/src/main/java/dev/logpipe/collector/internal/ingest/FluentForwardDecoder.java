@@ -878,7 +878,7 @@ public final class FluentForwardDecoder extends ChannelDuplexHandler {
                 }
             }
             if (!used) {
-                b.field(name, text != null ? FieldValue.string(text) : FieldValue.json(MsgpackJson.of(v)));
+                b.field(name, text != null ? FieldValue.string(text) : new FieldValue(MsgpackJson.of(v), true));
             }
         }
         if (dockerLog != null) {

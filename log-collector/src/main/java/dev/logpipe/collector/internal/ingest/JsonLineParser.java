@@ -627,7 +627,7 @@ final class JsonLineParser implements FrameParser {
                 if (++fields > FrameProcessor.MAX_FIELDS) {
                     return false;
                 }
-                b.field(name, string ? FieldValue.string(text) : FieldValue.json(text));
+                b.field(name, string ? FieldValue.string(text) : new FieldValue(text, true)); // parsed: JSON already
             }
             return true;
         }

@@ -604,7 +604,7 @@ final class SyslogParser implements FrameParser {
                     }
                     FieldValue.appendJsonString(json, all.get(k));
                 }
-                b.fieldJson(names.get(i), json.append(']').toString());
+                b.field(names.get(i), new FieldValue(json.append(']').toString(), true));
             }
         }
         return p;
