@@ -109,12 +109,16 @@ public final class Emitter {
      *
      * @throws IllegalStateException on an event loop or runtime worker thread (use {@link #emit})
      * @throws dev.logpipe.channels.ChannelClosedException if the pipeline is closed
+     * @throws ReceiptInterruptedException if interrupted after the record was taken, while waiting for it
+     *     to be stored: it is being stored, do not emit it again
+     * @throws InterruptedException (any other) if interrupted before the record was taken (also when the
+     *     thread's interrupt flag was set at the call): it was not stored
      */
     public long blockingEmit(LogRecord record) throws InterruptedException {
         return blockingEmit(record, Durability.DURABLE);
     }
 
-    /** Like {@link #blockingEmit(LogRecord)}, returning once the record reaches {@code level}. */
+    /** Like {@link #blockingEmit(LogRecord)}, returning once the record reaches {@code level}; interrupts alike. */
     public long blockingEmit(LogRecord record, Durability level) throws InterruptedException {
         return ingress.blockingEmit(name, Objects.requireNonNull(record, "record"), Objects.requireNonNull(level, "level"));
     }

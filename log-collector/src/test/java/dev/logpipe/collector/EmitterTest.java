@@ -154,6 +154,44 @@ class EmitterTest {
         assertEquals(51, journal.size());
     }
 
+    /**
+     * An interrupt says whether the record was taken: a plain InterruptedException before (not stored;
+     * also when the flag was set at the call, where the record used to be stored and the same exception
+     * thrown), a ReceiptInterruptedException after (stored: its receipt completes). Retrying on either used
+     * to store the record twice.
+     */
+    @Test
+    @Timeout(60)
+    void blockingEmitSaysWhetherAnInterruptedRecordWasTaken(@TempDir Path dir) throws Exception {
+        try (LogPipeline p = LogPipeline.builder(dir).syncNever().start()) {
+            Emitter emitter = p.emitter("interrupts");
+            Thread.currentThread().interrupt();
+            InterruptedException before = assertThrows(InterruptedException.class, () -> emitter.blockingEmit(rec("flag set")));
+            assertFalse(before instanceof ReceiptInterruptedException, before.toString());
+            assertFalse(Thread.interrupted(), "the flag is consumed, as by any InterruptedException");
+
+            // durable receipts complete only at close under syncNever: the wait is interrupted after the take
+            java.util.concurrent.CompletableFuture<Throwable> thrown = new java.util.concurrent.CompletableFuture<>();
+            Thread t = new Thread(() -> {
+                try {
+                    emitter.blockingEmit(rec("taken"));
+                    thrown.complete(null);
+                } catch (Throwable e) {
+                    thrown.complete(e);
+                }
+            });
+            t.start();
+            TestSupport.awaitCondition(Duration.ofSeconds(10), "taken", () -> p.stats().writtenRecords() == 1);
+            t.interrupt();
+            Throwable after = thrown.get(10, java.util.concurrent.TimeUnit.SECONDS);
+            assertTrue(after instanceof ReceiptInterruptedException, String.valueOf(after));
+            java.util.concurrent.CompletionStage<Long> receipt = ((ReceiptInterruptedException) after).receipt();
+            p.close();
+            assertTrue(receipt.toCompletableFuture().get(10, java.util.concurrent.TimeUnit.SECONDS) >= 0, "stored");
+        }
+        assertEquals(List.of("taken"), readJournal(dir).stream().map(r -> r.record().message()).toList());
+    }
+
     /** A thread that must not block, like an event loop. */
     private static final class NonBlocking extends Thread implements NonBlockingThread {
         NonBlocking(Runnable r) {

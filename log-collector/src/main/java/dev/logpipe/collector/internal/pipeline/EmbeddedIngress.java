@@ -6,6 +6,7 @@ import dev.logpipe.channels.NonBlockingThread;
 import dev.logpipe.channels.SendResult;
 import dev.logpipe.collector.Durability;
 import dev.logpipe.collector.EmitFullException;
+import dev.logpipe.collector.ReceiptInterruptedException;
 import dev.logpipe.filesink.AppendRequest;
 import dev.logpipe.filesink.LogRecord;
 import dev.logpipe.filesink.SourceFormat;
@@ -155,6 +156,12 @@ public final class EmbeddedIngress {
         if (closed) {
             throw closedException();
         }
+        if (Thread.interrupted()) {
+            // before anything is taken: a plain InterruptedException means "not stored" (with room in the
+            // channel the send would not have looked at the flag, and the wait below would have thrown it
+            // for a record already taken)
+            throw new InterruptedException("interrupted before the record was taken; it was not stored");
+        }
         LogRecord stamped = stamp(emitterName, record);
         AppendRequest request = request(stamped, level);
         SendResult<AppendRequest> r = sender.blockingSend(request);
@@ -168,6 +175,8 @@ public final class EmbeddedIngress {
     private static long await(CompletionStage<Long> stage) throws InterruptedException {
         try {
             return stage.toCompletableFuture().get();
+        } catch (InterruptedException e) {
+            throw new ReceiptInterruptedException(stage); // taken: being stored, not to be emitted again
         } catch (ExecutionException e) {
             Throwable cause = e.getCause();
             if (cause instanceof RuntimeException re) {
