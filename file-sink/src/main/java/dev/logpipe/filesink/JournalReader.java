@@ -218,7 +218,12 @@ public final class JournalReader implements AutoCloseable {
             return this;
         }
 
-        /** Start at the first record received at or after {@code time}, found by binary search. */
+        /**
+         * Start at the first record received at or after {@code time}, found by binary search over receive
+         * times, which are only roughly in index order (stamped before records meet in the pipeline's
+         * channel, an embedded emit's before it waits for room): the start can be off by records received
+         * within that jitter of {@code time} (README, "Time search").
+         */
         public Builder fromTime(Instant time) {
             start = JournalCursor.Start.TIME;
             arg = Math.addExact(Math.multiplyExact(time.getEpochSecond(), 1_000_000_000L), time.getNano());

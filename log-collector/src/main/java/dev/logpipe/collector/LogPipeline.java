@@ -419,7 +419,12 @@ public final class LogPipeline implements AutoCloseable {
      * @throws IllegalStateException on an event loop or runtime worker thread
      */
     public PipelineStats shutdown() {
-        NonBlockingThread.check("shutdown");
+        if (Thread.currentThread() instanceof NonBlockingThread) {
+            // it waits for the very threads a callback runs on; there is no asynchronous form to suggest
+            throw new IllegalStateException("close()/shutdown() called on " + Thread.currentThread().getName()
+                    + ", a logpipe thread (a stage's callback runs there); close the pipeline from another thread,"
+                    + " e.g. CompletableFuture.runAsync(pipeline::close)");
+        }
         boolean first;
         synchronized (lifecycleLock) {
             first = state == State.RUNNING;
@@ -722,7 +727,11 @@ public final class LogPipeline implements AutoCloseable {
             return this;
         }
 
-        /** How long {@link LogPipeline#close()} may take in all (default 30 s). */
+        /**
+         * How long {@link LogPipeline#close()} waits for connections and the journal to drain (default
+         * 30 s). When it runs out, close takes up to 5 s more: the journal writer fails what it still
+         * holds (counted as lost, {@code drain_timeout}) and stops, then the threads stop.
+         */
         public Builder drainTimeout(Duration timeout) {
             if (timeout.isNegative() || timeout.isZero()) {
                 throw new IllegalArgumentException("drainTimeout must be positive, got " + timeout);

@@ -192,6 +192,25 @@ class EmitterTest {
         assertEquals(List.of("taken"), readJournal(dir).stream().map(r -> r.record().message()).toList());
     }
 
+    @Test
+    @Timeout(60)
+    void closeFromAStagesCallbackIsRefusedSayingWhatToDo(@TempDir Path dir) throws Exception {
+        try (LogPipeline p = LogPipeline.builder(dir).syncInterval(Duration.ofMillis(5)).start()) {
+            java.util.concurrent.CompletableFuture<Throwable> refused = new java.util.concurrent.CompletableFuture<>();
+            p.emitter("cb").emit(rec("x")).whenComplete((i, e) -> {
+                try {
+                    p.close();
+                    refused.complete(null);
+                } catch (Throwable t) {
+                    refused.complete(t);
+                }
+            });
+            Throwable t = refused.get(10, java.util.concurrent.TimeUnit.SECONDS);
+            assertTrue(t instanceof IllegalStateException && t.getMessage().contains("close the pipeline from another thread"),
+                    String.valueOf(t));
+        }
+    }
+
     /** A thread that must not block, like an event loop. */
     private static final class NonBlocking extends Thread implements NonBlockingThread {
         NonBlocking(Runnable r) {
