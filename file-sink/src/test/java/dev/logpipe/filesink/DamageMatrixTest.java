@@ -25,6 +25,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Stream;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -198,6 +199,16 @@ class DamageMatrixTest {
             List<Long> expected = new ArrayList<>(DamagedJournals.allBut(c.lost()));
             // two records in the last segment's minute (appended to the damaged segment), two in the next minute
             MutableClock clock = new MutableClock(Journals.BASE.plus(Duration.ofMinutes(2)).plusSeconds(30));
+            if (c.kind() == Kind.SEGMENT_FILE) {
+                // a segment Chronicle cannot open: the writer refuses (Chronicle would set it aside, or fail on
+                // it), and starts once a repair has made the journal sound
+                FileSink refused = FileSink.builder(d).runtime(runtime).rollCycle(RollCycle.MINUTELY).timeProvider(clock)
+                        .prefaultPages(false).build();
+                IllegalStateException e = assertThrows(IllegalStateException.class,
+                        () -> refused.start(Mpsc.<AppendRequest>bounded(16).receiver()));
+                assertTrue(e.getMessage().contains("repair"), e.getMessage());
+                JournalRepair.inPlace(d);
+            }
             FileSink sink = FileSink.builder(d).runtime(runtime).rollCycle(RollCycle.MINUTELY).timeProvider(clock)
                     .prefaultPages(false).build();
             Mpsc.Channel<AppendRequest> ch = Mpsc.bounded(16);

@@ -14,6 +14,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.util.List;
 import java.util.Optional;
 import java.util.Properties;
 
@@ -30,14 +31,21 @@ import java.util.Properties;
  */
 public record JournalMeta(int layoutVersion, RollCycle rollCycle) {
 
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(JournalMeta.class);
+
     /** Name of the file in the journal directory. */
     public static final String FILE_NAME = "logpipe-journal.properties";
 
-    /** Reads the file from {@code dir}, or empty if the directory holds none. */
+    /**
+     * Reads the file from {@code dir}, or empty if the directory holds none. A directory whose file is
+     * gone but which holds segments is still a journal: its roll cycle is told by the segments' names
+     * ({@link #inferred}); before, it read as "no journal", and a writer started on it wrote a new file
+     * with its own default cycle, after which the journal read as empty.
+     */
     public static Optional<JournalMeta> read(Path dir) {
         Path f = dir.resolve(FILE_NAME);
         if (!Files.isRegularFile(f)) {
-            return Optional.empty();
+            return inferred(dir);
         }
         Properties p = new Properties();
         try (Reader r = Files.newBufferedReader(f, StandardCharsets.UTF_8)) {
@@ -53,6 +61,33 @@ public record JournalMeta(int layoutVersion, RollCycle rollCycle) {
             throw new IllegalStateException(f + " is damaged (" + e.getMessage()
                     + "); restore it with layoutVersion=" + RecordCodec.VERSION + " and the journal's rollCycle", e);
         }
+    }
+
+    /**
+     * The metadata of a journal that lost its file, from its segments' names: the one roll cycle whose
+     * file names they all have, with the current layout version (each record says its own); empty when
+     * there is no segment, or the names fit no cycle or more than one.
+     */
+    static Optional<JournalMeta> inferred(Path dir) {
+        if (!Files.isDirectory(dir)) {
+            return Optional.empty();
+        }
+        RollCycle found = null;
+        for (RollCycle c : RollCycle.values()) {
+            List<JournalQueues.SegmentFile> segs;
+            try {
+                segs = JournalQueues.listSegments(dir, c);
+            } catch (IOException e) {
+                return Optional.empty();
+            }
+            if (!segs.isEmpty()) {
+                if (found != null) {
+                    return Optional.empty(); // names of two cycles: not for us to choose
+                }
+                found = c;
+            }
+        }
+        return found == null ? Optional.empty() : Optional.of(new JournalMeta(RecordCodec.VERSION, found));
     }
 
     /** True if this code reads records of the journal's layout version. */
@@ -76,6 +111,12 @@ public record JournalMeta(int layoutVersion, RollCycle rollCycle) {
      */
     public static JournalMeta openOrCreate(Path dir, RollCycle wanted) {
         Optional<JournalMeta> existing = read(dir);
+        if (existing.isPresent() && !Files.isRegularFile(dir.resolve(FILE_NAME))) {
+            JournalMeta m = existing.get();
+            LOG.warn("{} was missing in {}; written again from the segments' names: roll cycle {}", FILE_NAME, dir,
+                    m.rollCycle());
+            return write(dir, m);
+        }
         if (existing.isPresent()) {
             JournalMeta m = existing.get();
             if (!m.readable()) {

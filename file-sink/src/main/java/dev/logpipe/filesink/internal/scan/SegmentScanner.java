@@ -176,6 +176,41 @@ public final class SegmentScanner implements AutoCloseable {
     }
 
     /**
+     * Why Chronicle could not open segment {@code file} although it holds data (a header that is damaged
+     * or cut short, with bytes after it); null when it can, or when it is all zeros (a segment whose
+     * creation a crash interrupted: nothing in it to lose).
+     */
+    public static String unopenableWithData(Path file) {
+        try (SegmentScanner sc = new SegmentScanner(file, 0, 0)) {
+            String problem = null;
+            if (!sc.hasSegmentHeader()) {
+                problem = "has a damaged Chronicle header";
+            } else {
+                int len = sc.readInt(0) & LENGTH_MASK;
+                if (4L + len > sc.size) {
+                    problem = "is cut short inside its Chronicle header (" + sc.size + " bytes)";
+                }
+            }
+            if (problem == null) {
+                return null;
+            }
+            byte[] buf = new byte[1 << 16];
+            for (long at = 0; at < sc.size; at += buf.length) {
+                int n = (int) Math.min(buf.length, sc.size - at);
+                sc.read(at, buf, n);
+                for (int i = 0; i < n; i++) {
+                    if (buf[i] != 0) {
+                        return problem;
+                    }
+                }
+            }
+            return null;
+        } catch (IOException e) {
+            return "cannot be read (" + e.getMessage() + ")";
+        }
+    }
+
+    /**
      * True if {@code file} starts with a Chronicle header (segments and {@code metadata.cq4t} both do).
      * Asking Chronicle about a file without one costs its full timeout before it gives up.
      */

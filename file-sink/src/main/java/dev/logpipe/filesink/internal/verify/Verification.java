@@ -65,6 +65,20 @@ public final class Verification {
         }
         java.util.Map<Integer, Long> writePositions = new java.util.HashMap<>();
         checkMetadata(dir, meta, segs, damage, writePositions);
+        // a segment Chronicle could not open and set aside (it renames it NAME.cq4-MILLIS.discard and starts
+        // an empty one): its records are not in the journal any more, which a walk of the segments cannot see
+        try (java.nio.file.DirectoryStream<Path> ds = Files.newDirectoryStream(dir, "*.discard")) {
+            for (Path p : ds) {
+                long bytes = Files.size(p);
+                add(damage, new Damage(Kind.SEGMENT_FILE, p.getFileName().toString(), -1, bytes, -1, -1,
+                        "a segment Chronicle could not open and set aside (" + bytes + " bytes): its records are not"
+                                + " in the journal; move it back under its name (" + p.getFileName().toString()
+                                .replaceFirst("-\\d+\\.discard$", "") + ", in place of the empty one) and run"
+                                + " `logpipe repair` to read them"));
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot list " + dir + ": " + e.getMessage(), e);
+        }
         net.openhft.chronicle.queue.RollCycle rc = ChronicleRollCycles.of(meta.rollCycle());
         Set<Integer> cycles = new HashSet<>();
         for (SegmentFile s : segs) {

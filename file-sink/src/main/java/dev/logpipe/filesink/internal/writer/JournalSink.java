@@ -263,6 +263,18 @@ public final class JournalSink implements AutoCloseable {
         java.time.Instant floor = java.time.Instant.EPOCH;
         try {
             List<JournalQueues.SegmentFile> segs = JournalQueues.listSegments(dir, rollCycle);
+            for (JournalQueues.SegmentFile seg : segs) {
+                String problem = SegmentScanner.unopenableWithData(seg.file());
+                if (problem != null) {
+                    // Chronicle renames a segment it cannot open to *.discard and starts an empty one in its
+                    // place (it does so when the writer's start closes earlier segments): the records in it
+                    // would be hidden, and verify would then find nothing wrong
+                    throw new IllegalStateException("journal " + dir + ": segment " + seg.file().getFileName() + " "
+                            + problem + "; the writer does not start on it, because Chronicle would set the file aside"
+                            + " and hide its records: run 'logpipe repair --data " + dir + " --in-place' (it reads the"
+                            + " records around the damage into a sound journal), then start again");
+                }
+            }
             if (!segs.isEmpty()) {
                 // never append to a cycle before the journal's last segment (a clock stepped back, or
                 // a previous run that started past damage): records must stay in index order
