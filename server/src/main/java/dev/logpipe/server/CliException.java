@@ -44,4 +44,10 @@ public final class CliException extends RuntimeException {
     public int exitCode() {
         return exitCode;
     }
+
+    /** A usage error for a --data that is not a journal directory: missing, or a file. */
+    static CliException noJournalDirectory(java.nio.file.Path data, String hint) {
+        return usage("no journal at " + data + (java.nio.file.Files.exists(data) ? " (a file, not a directory)"
+                : " (directory not found)") + "; " + hint);
+    }
 }

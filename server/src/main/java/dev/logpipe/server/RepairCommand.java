@@ -37,11 +37,12 @@ import picocli.CommandLine.Spec;
                 "DIR/damaged-TIME/ first. The repaired journal keeps the index map",
                 "(DIR/repairs/NNNNNN.map); named readers' positions are translated by it, and",
                 "'logpipe forward kafka' translates its own when it next starts. Stop readers",
-                "first: an open 'tail --name' makes --in-place refuse. A crash during --in-place",
-                "leaves one journal: the copy is synced and a marker (DIR/repair-in-progress) written",
-                "before the first file moves; the next 'serve' start or --in-place repair finishes",
-                "a swap that stopped, and readers refuse the directory until then. Exit status: 0",
-                "the result verifies clean, 1 failure, 2 usage error.",
+                "first: an open 'tail --name' makes --in-place refuse. A crash during",
+                "--in-place leaves one journal: the copy is synced, and a marker",
+                "(DIR/repair-in-progress) written, before the first file moves; the next",
+                "'serve' start or --in-place repair finishes a swap that stopped, and",
+                "readers refuse the directory until then. Exit status: 0 the result",
+                "verifies clean, 1 failure, 2 usage error.",
                 ""},
         footerHeading = "%nExamples:%n",
         footer = {"  logpipe repair --data ./data --out ./data-repaired",
@@ -66,7 +67,7 @@ public final class RepairCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         if (!Files.isDirectory(data)) {
-            throw CliException.usage("no journal at " + data + (Files.exists(data) ? " (a file, not a directory)" : " (directory not found)") + "; pass --data DIR");
+            throw CliException.noJournalDirectory(data, "pass --data DIR");
         }
         if (out == null && !inPlace) {
             throw CliException.usage("say where the repaired journal goes: --out DIR2 (the journal at " + data

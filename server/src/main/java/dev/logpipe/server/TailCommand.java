@@ -132,7 +132,7 @@ public final class TailCommand implements Callable<Integer> {
     public Integer call() throws InterruptedException {
         validate();
         if (!Files.isDirectory(data)) {
-            throw CliException.usage("no journal at " + data + (Files.exists(data) ? " (a file, not a directory)" : " (directory not found)") + "; pass --data DIR, or start `logpipe serve` first");
+            throw CliException.noJournalDirectory(data, "pass --data DIR, or start `logpipe serve` first");
         }
         PrintWriter out = spec.commandLine().getOut();
         boolean filtering = minLevel != null || service != null || host != null || pattern != null;

@@ -50,7 +50,7 @@ public final class VerifyCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         if (!Files.isDirectory(data)) {
-            throw CliException.usage("no journal at " + data + (Files.exists(data) ? " (a file, not a directory)" : " (directory not found)") + "; pass --data DIR");
+            throw CliException.noJournalDirectory(data, "pass --data DIR");
         }
         long start = System.nanoTime();
         VerifyReport r = verify(data);

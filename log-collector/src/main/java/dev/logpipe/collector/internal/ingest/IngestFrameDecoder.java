@@ -43,7 +43,8 @@ import java.net.SocketAddress;
  * octet counting; on one that has not, such a frame is simply a line that starts with a digit), or has
  * more than 10 digits, is not trusted: it is counted {@code bad_octet_count} and that frame is
  * taken up to the next LF instead (stored raw or dropped by policy; on a connection that has counted,
- * up to the next LF or frame header, see {@link #resync}), after which per-frame detection resumes. A count above {@code maxFrameBytes} followed by {@code <} (a syslog PRI) is a frame too long:
+ * up to the next LF or frame header, see {@link #resync}), after which per-frame detection resumes.
+ * A count above {@code maxFrameBytes} followed by {@code <} (a syslog PRI) is a frame too long:
  * under TRUNCATE its head is delivered flagged and exactly the rest of its count is skipped as it
  * arrives (nothing of it is held), under CLOSE the connection is closed; an over-limit number followed
  * by anything else is a line (or, after counted frames, a lying count as above). Taking over-limit
