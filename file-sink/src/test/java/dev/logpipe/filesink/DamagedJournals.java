@@ -121,6 +121,13 @@ final class DamagedJournals {
         return segmentFiles.get(s).getFileName().toString();
     }
 
+    private final java.util.concurrent.atomic.AtomicInteger copies = new java.util.concurrent.atomic.AtomicInteger();
+
+    /** A copy of the journal in a new directory under {@code parent}, sparse like the original. */
+    public Path freshCopy(Path parent) throws IOException {
+        return copyTo(parent.resolve("copy-" + copies.incrementAndGet()));
+    }
+
     /** A copy of the journal in {@code dir} (which must not exist), sparse like the original. */
     public Path copyTo(Path dir) throws IOException {
         Files.createDirectories(dir);

@@ -40,7 +40,6 @@ class RepairCrashTest {
     final TestRuntime runtime = new TestRuntime();
 
     static DamagedJournals journal;
-    static final AtomicInteger COPIES = new AtomicInteger();
 
     /** Thrown by the step hook: the repair's process "dies" there. */
     static final class Crash extends RuntimeException {
@@ -56,7 +55,7 @@ class RepairCrashTest {
 
     /** A copy of the journal with a named reader at record 10 and records 5 and 6 of segment 1 zeroed. */
     private static Path damaged() throws Exception {
-        Path dir = journal.copyTo(tmp.resolve("copy-" + COPIES.incrementAndGet()));
+        Path dir = journal.freshCopy(tmp);
         List<Excerpt> seg = journal.excerpts(1);
         try (JournalReader r = JournalReader.builder(dir).named("reader").fromIndex(seg.get(10).index()).build()) {
             assertEquals(seg.get(10).n(), TestRecords.numberOf(r.next().record()));

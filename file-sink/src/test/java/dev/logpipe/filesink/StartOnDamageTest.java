@@ -15,7 +15,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -38,7 +37,6 @@ class StartOnDamageTest {
     final TestRuntime runtime = new TestRuntime();
 
     static DamagedJournals journal;
-    static final AtomicInteger COPIES = new AtomicInteger();
 
     @BeforeAll
     static void writeJournal() throws Exception {
@@ -46,7 +44,7 @@ class StartOnDamageTest {
     }
 
     private static Path copy() throws Exception {
-        return journal.copyTo(tmp.resolve("copy-" + COPIES.incrementAndGet()));
+        return journal.freshCopy(tmp);
     }
 
     private static List<Long> numbers(Path dir) {

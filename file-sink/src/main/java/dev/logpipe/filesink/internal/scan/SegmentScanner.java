@@ -354,14 +354,10 @@ public final class SegmentScanner implements AutoCloseable {
             if (len < 24) {
                 return resync("implausible excerpt header " + hex(h));
             }
+            Rec r = null;
             String problem;
             try {
-                Rec r = decodeAt(pos, len);
-                if (r != null) {
-                    lastIndex = r.index();
-                    pos = next;
-                    return r;
-                }
+                r = decodeAt(pos, len);
                 problem = "record of another segment";
             } catch (CorruptRecordException e) {
                 problem = e.getMessage();
@@ -374,15 +370,16 @@ public final class SegmentScanner implements AutoCloseable {
                     continue;
                 }
                 try {
-                    Rec r = decodeAt(pos, len);
-                    if (r != null) {
-                        lastIndex = r.index();
-                        pos = next;
-                        return r;
-                    }
+                    r = decodeAt(pos, len);
+                    problem = "record of another segment";
                 } catch (CorruptRecordException again) {
                     problem = again.getMessage();
                 }
+            }
+            if (r != null) {
+                lastIndex = r.index();
+                pos = next;
+                return r;
             }
             // A valid record inside the excerpt's claimed length means its header is what is damaged;
             // else the header may be sound and only the record damaged: the next excerpt starts after it.

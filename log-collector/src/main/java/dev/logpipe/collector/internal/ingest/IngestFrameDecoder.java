@@ -391,13 +391,7 @@ final class IngestFrameDecoder extends ChannelDuplexHandler {
                     return true;
                 }
                 if (atEnd) {
-                    state = State.FRAME_START;
-                    cumulation.readerIndex(ri + readable);
-                    if (endedByClient) {
-                        emit(ctx, ri, readable, false, RejectReason.INCOMPLETE_FRAME);
-                    } else {
-                        observer.frameRejected(RejectReason.INCOMPLETE_FRAME); // cut by the close: dropped
-                    }
+                    bodyCutByTheEnd(ctx, ri, readable);
                 }
                 return false;
             }
@@ -413,14 +407,7 @@ final class IngestFrameDecoder extends ChannelDuplexHandler {
                     return true;
                 }
                 if (atEnd) {
-                    // the client ended its stream inside the body: what came is its last frame, cut short
-                    state = State.FRAME_START;
-                    cumulation.readerIndex(ri + readable);
-                    if (endedByClient) {
-                        emit(ctx, ri, readable, false, RejectReason.INCOMPLETE_FRAME);
-                    } else {
-                        observer.frameRejected(RejectReason.INCOMPLETE_FRAME);
-                    }
+                    bodyCutByTheEnd(ctx, ri, readable);
                 }
                 return false;
             }
@@ -451,6 +438,20 @@ final class IngestFrameDecoder extends ChannelDuplexHandler {
             default -> {
                 return false;
             }
+        }
+    }
+
+    /**
+     * The input ended inside an octet-counted body: the client's last frame, cut short, when the client
+     * ended its stream (stored flagged); dropped and counted when the connection closed under it.
+     */
+    private void bodyCutByTheEnd(ChannelHandlerContext ctx, int ri, int readable) {
+        state = State.FRAME_START;
+        cumulation.readerIndex(ri + readable);
+        if (endedByClient) {
+            emit(ctx, ri, readable, false, RejectReason.INCOMPLETE_FRAME);
+        } else {
+            observer.frameRejected(RejectReason.INCOMPLETE_FRAME); // cut by the close: dropped
         }
     }
 
