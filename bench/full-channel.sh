@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Memory with the ingest channel full: starts ./logpipe serve (launcher defaults plus JAVA_OPTS) on a
-# fresh data directory with --min-free so large that the journal pauses at once, floods it from 8
-# connections of the load generator for SECONDS, then prints the server's peak RSS, its heap (jstat)
-# and how many records the channel holds, and stops it. Loopback only; bounded in time.
+# fresh data directory with --min-free so large (the file system less one byte) that the journal
+# pauses at once, floods it from 8 connections of the load generator for SECONDS, then prints the
+# server's peak RSS, its heap (jstat) and how many records the channel holds, and stops it.
+# Loopback only; bounded in time.
 #
 #   bench/full-channel.sh [--format json|syslog] [--seconds 25] [extra serve flags...]
 set -euo pipefail
@@ -29,8 +30,11 @@ GEN_PID=""
 cleanup() { [[ -n "$GEN_PID" ]] && kill "$GEN_PID" 2>/dev/null; stop_pid "$SERVER_PID"; rm -rf "$WORK"; }
 trap cleanup EXIT
 
+# the whole file system less one byte: serve refuses a reserve no smaller than the file system, and some
+# of it is always in use, so the journal pauses at once
+MIN_FREE=$(( $(df --output=size -B1 "$WORK" | tail -1) - 1 ))
 (cd "$ROOT" && exec ./logpipe serve --data "$WORK/data" --bind 127.0.0.1 --port "$PORT" --admin-port "$ADMIN_PORT" \
-    --min-free 1000TiB "$@") >"$WORK/server.log" 2>&1 &
+    --min-free "$MIN_FREE" "$@") >"$WORK/server.log" 2>&1 &
 SERVER_PID=$!
 wait_for_port "$PORT" 180
 wait_for_port "$ADMIN_PORT" 30
