@@ -449,12 +449,42 @@ public final class JournalCursor implements AutoCloseable {
             scanFromPosition(cycle, lastCycle == cycle ? lastEnd : 0, lastReturned);
             return null;
         }
+        int cycle = rc.toCycle(index);
+        int missing = lastCycle != Integer.MIN_VALUE && cycle > lastCycle ? missingBefore(cycle, lastCycle) : Integer.MIN_VALUE;
         noteRead(index, end);
         markRead(index);
         if (bytes.bytesStore() instanceof MappedBytesStore m) {
             passed.passed(m, end);
         }
-        return new ReadRecord(index, r);
+        ReadRecord rr = new ReadRecord(index, r);
+        if (missing != Integer.MIN_VALUE) {
+            // Chronicle goes on to the next segment there is without a word: say what is gone, then this record
+            pendingRecord = rr;
+            throw new JournalDamageException(segmentFile(missing), 0, 0, -1, -1, "segment is missing: "
+                    + segmentFile(cycle).getFileName() + " says it was written after it; its records are lost");
+        }
+        return rr;
+    }
+
+    /**
+     * The segment the writer wrote before {@code cycle}'s (its link, after the first record, says which),
+     * when that is after {@code from}, the segment read last, and so gone from between them (deleted or
+     * lost); MIN_VALUE when none is (or the segment has no link: written before links were). Read once
+     * per segment a reader enters, not per record.
+     */
+    private int missingBefore(int cycle, int from) {
+        try (SegmentScanner sc = new SegmentScanner(segmentFile(cycle), rc.toIndex(cycle, 0), rc.maxMessagesPerCycle())) {
+            // the writer puts the link in right after the segment's first record
+            for (int i = 0; i < 3 && sc.previousCycle() == Integer.MIN_VALUE; i++) {
+                if (!(sc.next(false) instanceof SegmentScanner.Rec)) {
+                    break;
+                }
+            }
+            int previous = sc.previousCycle();
+            return previous > from && previous < cycle && !Files.exists(segmentFile(previous)) ? previous : Integer.MIN_VALUE;
+        } catch (IOException e) {
+            return Integer.MIN_VALUE;
+        }
     }
 
     /** The size of {@code cycle}'s segment file, or MAX_VALUE if it cannot be read (nothing is refused then). */
