@@ -37,6 +37,9 @@ public final class JournalDamageException extends IllegalStateException {
 
     private static String describe(Path segment, long position, long bytes, long firstIndex, long lastIndex,
                                    String problem) {
+        if (bytes == 0 && position == 0 && firstIndex < 0) {
+            return segment.getFileName() + ": " + problem; // a whole segment, not bytes in one (a missing one)
+        }
         StringBuilder sb = new StringBuilder("skipped ").append(bytes).append(" damaged bytes in ")
                 .append(segment.getFileName()).append(" at byte ").append(position);
         if (firstIndex >= 0 && lastIndex == firstIndex) {
