@@ -101,7 +101,7 @@ public final class ServeCommand implements Callable<Integer> {
     String format;
 
     @Option(names = "--sync-interval", paramLabel = "WHEN",
-            description = "force the journal to disk every WHEN (100ms, 1s), after every batch (batch), or never (default: 100ms)")
+            description = "force the journal to disk every WHEN (100ms, 1s; 1ms or more), after every batch (batch), or never (default: 100ms)")
     String syncInterval;
 
     @Option(names = "--roll-cycle", paramLabel = "CYCLE", description = "segment length: minutely, hourly or daily (default: hourly)")
@@ -127,7 +127,7 @@ public final class ServeCommand implements Callable<Integer> {
     String malformed;
 
     @Option(names = "--idle-timeout", paramLabel = "DURATION",
-            description = "close connections silent this long; 0 = never (default: 5m)")
+            description = "close connections silent this long (1s or more); 0 = never (default: 5m)")
     String idleTimeout;
 
     @Option(names = "--drain-timeout", paramLabel = "DURATION",
@@ -144,7 +144,7 @@ public final class ServeCommand implements Callable<Integer> {
 
     @Option(names = "--min-free", paramLabel = "SIZE",
             description = "free space to keep on the journal's file system; with less the journal pauses "
-                    + "(senders slowed, /ready 503) until space returns (default: 16MiB)")
+                    + "(senders slowed, /ready 503) until space returns; less than the file system's size (default: 16MiB)")
     String minFree;
 
     @Option(names = "--tls-cert", paramLabel = "FILE", description = "PEM certificate chain; enables TLS (with --tls-key) on every listener: main, RELP, Fluent, OTLP")
