@@ -110,7 +110,7 @@ public final class RecordCodec {
         int n = encodeBody(r, r.flagBits());
         if (replacedSurrogate && (r.flagBits() & RecordFlag.INVALID_UTF8.bit()) == 0) {
             // a lone surrogate (a JSON "\ud800" escape, an application's broken String) became U+FFFD:
-            // flagged as invalid UTF-8 on the wire is, once more with the flag (rare)
+            // encode once more, flagged INVALID_UTF8 as invalid bytes from the wire are (rare)
             n = encodeBody(r, r.flagBits() | RecordFlag.INVALID_UTF8.bit());
         }
         return n;

@@ -47,9 +47,6 @@ public final class RepairSwap {
     public static final String COPY_PREFIX = "repair-";
     /** The suffix of that copy's directory name. */
     public static final String COPY_SUFFIX = ".tmp";
-    /** Left alone in the copy: the copy's own writer lock file. */
-    private final String lockFileName;
-
     /** Called after each step; tests stop the swap there to play a crash. */
     @FunctionalInterface
     public interface Step {
@@ -59,8 +56,7 @@ public final class RepairSwap {
         void reached(String what) throws IOException;
     }
 
-    private RepairSwap(String lockFileName) {
-        this.lockFileName = lockFileName;
+    private RepairSwap() {
     }
 
     /**
@@ -71,13 +67,12 @@ public final class RepairSwap {
      */
     public static void swap(Path dir, Path copy, Path aside, List<String> originals, String lockFileName, Step step)
             throws IOException {
-        RepairSwap s = new RepairSwap(lockFileName);
         syncTree(copy);
         step.reached("copy synced");
         Files.createDirectory(aside);
         writeMarker(dir, copy, aside, originals);
         step.reached("marker written");
-        s.finish(dir, copy, aside, originals, step);
+        finish(dir, copy, aside, originals, lockFileName, step);
     }
 
     /**
@@ -91,7 +86,6 @@ public final class RepairSwap {
     public static Optional<String> recover(Path dir, String lockFileName) throws IOException {
         Path marker = dir.resolve(MARKER);
         String done = null;
-        String keep = null;
         if (Files.exists(marker)) {
             List<String> lines = Files.readAllLines(marker, StandardCharsets.UTF_8);
             String copyName = value(lines, "copy ");
@@ -108,8 +102,7 @@ public final class RepairSwap {
                     originals.add(l.substring("original ".length()));
                 }
             }
-            keep = copyName;
-            new RepairSwap(lockFileName).finish(dir, dir.resolve(copyName), dir.resolve(asideName), originals, Step.NONE);
+            finish(dir, dir.resolve(copyName), dir.resolve(asideName), originals, lockFileName, Step.NONE);
             done = "finished an interrupted in-place repair of " + dir + ": the repaired journal is in place, the"
                     + " damaged one in " + dir.resolve(asideName);
         }
@@ -117,7 +110,7 @@ public final class RepairSwap {
         List<Path> stale = new ArrayList<>();
         try (DirectoryStream<Path> ds = Files.newDirectoryStream(dir, COPY_PREFIX + "*" + COPY_SUFFIX)) {
             for (Path p : ds) {
-                if (Files.isDirectory(p) && !p.getFileName().toString().equals(keep)) {
+                if (Files.isDirectory(p)) { // the swap above, if any, has deleted its copy
                     stale.add(p);
                 }
             }
@@ -146,7 +139,9 @@ public final class RepairSwap {
         }
     }
 
-    private void finish(Path dir, Path copy, Path aside, List<String> originals, Step step) throws IOException {
+    /** The renames, idempotently; {@code lockFileName}, the copy's own writer lock, is neither moved aside nor in. */
+    private static void finish(Path dir, Path copy, Path aside, List<String> originals, String lockFileName, Step step)
+            throws IOException {
         Files.createDirectories(aside);
         for (String n : originals) {
             Path from = dir.resolve(n);
